@@ -1,0 +1,48 @@
+#pragma once
+
+// Templates of CONTRACT.md: {{params.NAME}}, {{steps.ID.output.PATH}}, {{item}}, {{item.PATH}},
+// {{run.id}}, {{idempotency_key}}. A string that is exactly one template takes the referenced JSON
+// value itself; inside a longer string the value is written as text. Rendering produces JSON
+// values only: it never builds a shell string.
+
+#include "status.h"
+
+#include <QHash>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace keepflow {
+
+/// One {{...}} reference found in a string.
+struct TemplateRef {
+    QString root;     ///< "params", "steps", "item", "run" or "idempotency_key"
+    QStringList path; ///< segments after the root, e.g. {"fetch", "output", "body", "orders"}
+    int offset = 0;   ///< offset of "{{" in the string
+    int length = 0;   ///< length of the whole "{{...}}"
+};
+
+/// Finds the references in text; a syntax error (unclosed braces, empty or unknown root, bad
+/// segment) is an error naming the offset and the problem.
+Result<QList<TemplateRef>> parseTemplates(const QString &text);
+/// True when text contains "{{".
+bool hasTemplate(const QString &text);
+
+/// What templates can see while rendering one attempt's input.
+struct TemplateScope {
+    QJsonObject params;
+    QHash<QString, QJsonValue> stepOutputs; ///< step id -> its output
+    std::optional<QJsonValue> item;         ///< set inside a foreach
+    QString runId;
+    QString idempotencyKey;
+};
+
+/// Renders every string inside value (objects and arrays recursively; keys are not rendered).
+/// A reference to something missing is an error naming the template and the missing part.
+Result<QJsonValue> renderTemplates(const QJsonValue &value, const TemplateScope &scope);
+
+} // namespace keepflow
