@@ -1,0 +1,92 @@
+#pragma once
+
+// Plain rows exchanged with the Store. Times are milliseconds since the Unix epoch; 0 means
+// "not set". JSON columns travel as QJsonValue.
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QList>
+#include <QPair>
+#include <QString>
+
+namespace keepflow {
+
+struct FlowVersionRow {
+    qint64 id = 0;
+    QString name;
+    int version = 0;
+    QByteArray definition; ///< the canonical flow file text
+    QString sourcePath;
+    qint64 createdAt = 0;
+};
+
+struct RunRow {
+    QString id;
+    qint64 flowId = 0;
+    QString flowName;
+    QString state; ///< stateName(RunState)
+    QJsonObject params;
+    qint64 createdAt = 0;
+    qint64 endedAt = 0;
+    QString owner; ///< worker executing the run, empty when none
+    qint64 leaseUntil = 0;
+};
+
+struct StepRunRow {
+    QString runId;
+    QString stepId;
+    int position = 0; ///< index in the flow's steps
+    QString state;    ///< stateName(StepState)
+    int attempts = 0; ///< attempts started
+    int failures = 0; ///< failed attempts that count against max_attempts
+    int generation = 1;
+    qint64 notBefore = 0; ///< durable timer for scheduled and retrying steps
+    qint64 startedAt = 0; ///< first attempt
+    qint64 endedAt = 0;
+    QString errorClass;
+    QString error;
+    bool viaFallback = false;
+    QJsonValue output; ///< undefined until there is one
+};
+
+struct AttemptRow {
+    QString runId;
+    QString stepId;
+    QString itemKey; ///< empty outside foreach
+    int number = 0;
+    int generation = 1;
+    QString idempotencyKey;
+    QString worker;
+    qint64 startedAt = 0;
+    qint64 endedAt = 0; ///< 0 while the outcome is unknown
+    QString outcome;    ///< outcomeName(AttemptOutcome), empty while running
+    QString errorClass;
+    QString error;
+};
+
+struct EventRow {
+    qint64 id = 0; ///< assigned by the store on commit
+    qint64 at = 0;
+    QString runId;
+    QString stepId;
+    QString type;
+    QString actor;
+    QJsonObject detail;
+};
+
+/// Everything one transaction writes. Rows are upserted by their natural keys.
+struct Batch {
+    QList<RunRow> runs;
+    QList<StepRunRow> steps;
+    QList<AttemptRow> attempts;
+    QList<EventRow> events;
+    /// (run id, owner): leases this owner gives up in the same transaction.
+    QList<QPair<QString, QString>> releasedLeases;
+
+    bool isEmpty() const {
+        return runs.isEmpty() && steps.isEmpty() && attempts.isEmpty() && events.isEmpty() &&
+               releasedLeases.isEmpty();
+    }
+};
+
+} // namespace keepflow

@@ -1,0 +1,786 @@
+#include "store.h"
+
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QSqlRecord>
+#include <QVariant>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace keepflow {
+
+namespace {
+
+// Migration N takes the schema from version N-1 to N. Portable SQL: SQLite and PostgreSQL
+// differ only where %AUTO_ID% stands.
+const QStringList &migrations() {
+    static const QStringList steps = {
+        // 1: the whole first schema.
+        QStringLiteral(R"(
+CREATE TABLE flows (
+    id %AUTO_ID%,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    source_path TEXT,
+    created_at BIGINT NOT NULL,
+    UNIQUE (name, version));
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    flow_id BIGINT NOT NULL REFERENCES flows (id),
+    flow_name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    params TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    ended_at BIGINT,
+    owner TEXT,
+    lease_until BIGINT,
+    parent_run TEXT,
+    parent_step TEXT);
+CREATE INDEX runs_by_created ON runs (created_at);
+CREATE INDEX runs_by_state ON runs (state);
+CREATE TABLE step_runs (
+    run_id TEXT NOT NULL REFERENCES runs (id),
+    step_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    failures INTEGER NOT NULL,
+    generation INTEGER NOT NULL,
+    not_before BIGINT,
+    started_at BIGINT,
+    ended_at BIGINT,
+    error_class TEXT,
+    error TEXT,
+    via_fallback INTEGER NOT NULL,
+    output TEXT,
+    input_override TEXT,
+    PRIMARY KEY (run_id, step_id));
+CREATE TABLE attempts (
+    run_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    number INTEGER NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    worker TEXT,
+    started_at BIGINT NOT NULL,
+    ended_at BIGINT,
+    outcome TEXT,
+    error_class TEXT,
+    error TEXT,
+    PRIMARY KEY (run_id, step_id, item_key, generation, number));
+CREATE INDEX attempts_unfinished ON attempts (run_id) WHERE ended_at IS NULL;
+CREATE TABLE items (
+    run_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    failures INTEGER NOT NULL,
+    generation INTEGER NOT NULL,
+    not_before BIGINT,
+    error_class TEXT,
+    error TEXT,
+    output TEXT,
+    PRIMARY KEY (run_id, step_id, item_key));
+CREATE TABLE resources (
+    name TEXT PRIMARY KEY,
+    paused INTEGER NOT NULL,
+    breaker_state TEXT NOT NULL,
+    opened_at BIGINT,
+    updated_at BIGINT NOT NULL);
+CREATE TABLE events (
+    id %AUTO_ID%,
+    at BIGINT NOT NULL,
+    run_id TEXT,
+    step_id TEXT,
+    type TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    detail TEXT NOT NULL);
+CREATE INDEX events_by_run ON events (run_id, id);
+)"),
+    };
+    return steps;
+}
+
+QString jsonText(const QJsonValue &value) {
+    if (value.isUndefined())
+        return {};
+    // QJsonDocument holds only objects and arrays: wrap, then drop the brackets.
+    const QByteArray wrapped = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
+    return QString::fromUtf8(wrapped.mid(1, wrapped.size() - 2));
+}
+
+QJsonValue jsonFromText(const QVariant &column) {
+    if (column.isNull())
+        return QJsonValue(QJsonValue::Undefined);
+    const QByteArray text = "[" + column.toString().toUtf8() + "]";
+    const QJsonDocument document = QJsonDocument::fromJson(text);
+    return document.isArray() && !document.array().isEmpty() ? document.array().first()
+                                                             : QJsonValue(QJsonValue::Undefined);
+}
+
+QVariant nullableTime(qint64 ms) {
+    return ms == 0 ? QVariant(QMetaType(QMetaType::LongLong)) : QVariant(ms);
+}
+QVariant nullableText(const QString &text) {
+    return text.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(text);
+}
+
+std::atomic<int> connectionCounter{0};
+
+} // namespace
+
+struct Store::Impl {
+    QString path;
+    QString connectionName;
+    QSqlDatabase db;
+    int schemaVersion = 0;
+    bool broken = false;
+    qint64 lastEventId = 0;
+
+    std::optional<QSqlQuery> upsertRun;
+    std::optional<QSqlQuery> upsertStep;
+    std::optional<QSqlQuery> upsertAttempt;
+    std::optional<QSqlQuery> insertEvent;
+
+    ~Impl() {
+        upsertRun.reset();
+        upsertStep.reset();
+        upsertAttempt.reset();
+        insertEvent.reset();
+        db.close();
+        db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(connectionName);
+    }
+
+    QString fail(const QString &what, const QSqlError &error) const {
+        return QStringLiteral("%1: %2: %3").arg(path, what, error.text());
+    }
+
+    Status exec(const QString &sql) {
+        QSqlQuery query(db);
+        if (!query.exec(sql))
+            return Status::error(
+                fail(QStringLiteral("cannot execute \"%1\"").arg(sql.simplified().left(60)),
+                     query.lastError()));
+        return Status::ok();
+    }
+
+    Result<QSqlQuery> prepare(const QString &sql) {
+        QSqlQuery query(db);
+        if (!query.prepare(sql))
+            return Status::error(
+                fail(QStringLiteral("cannot prepare a statement"), query.lastError()));
+        return query;
+    }
+
+    Status migrate();
+    Status prepareWrites();
+};
+
+Status Store::Impl::migrate() {
+    if (Status s = exec(QStringLiteral(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"));
+        !s)
+        return s;
+    QSqlQuery query(db);
+    if (!query.exec(QStringLiteral("SELECT value FROM meta WHERE key = 'schema_version'")))
+        return Status::error(
+            fail(QStringLiteral("cannot read the schema version"), query.lastError()));
+    schemaVersion = query.next() ? query.value(0).toInt() : 0;
+    query.finish();
+    const int latest = static_cast<int>(migrations().size());
+    if (schemaVersion > latest)
+        return Status::error(QStringLiteral("%1: schema version %2 is newer than this Keepflow "
+                                            "understands (%3); use a newer Keepflow")
+                                 .arg(path)
+                                 .arg(schemaVersion)
+                                 .arg(latest));
+    while (schemaVersion < latest) {
+        if (Status s = exec(QStringLiteral("BEGIN IMMEDIATE")); !s)
+            return s;
+        QString script = migrations().at(schemaVersion);
+        script.replace(QStringLiteral("%AUTO_ID%"),
+                       QStringLiteral("INTEGER PRIMARY KEY AUTOINCREMENT"));
+        const QStringList statements = script.split(QLatin1Char(';'), Qt::SkipEmptyParts);
+        Status status;
+        for (const QString &statement : statements) {
+            if (statement.trimmed().isEmpty())
+                continue;
+            status = exec(statement);
+            if (!status)
+                break;
+        }
+        if (status)
+            status =
+                exec(QStringLiteral("INSERT INTO meta (key, value) VALUES ('schema_version', '%1') "
+                                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                         .arg(schemaVersion + 1));
+        if (status)
+            status = exec(QStringLiteral("COMMIT"));
+        if (!status) {
+            exec(QStringLiteral("ROLLBACK"));
+            return Status::error(QStringLiteral("migration to schema version %1 failed: %2")
+                                     .arg(schemaVersion + 1)
+                                     .arg(status.message()));
+        }
+        ++schemaVersion;
+    }
+    return Status::ok();
+}
+
+Status Store::Impl::prepareWrites() {
+    auto run = prepare(QStringLiteral(
+        "INSERT INTO runs (id, flow_id, flow_name, state, params, created_at, ended_at, owner, "
+        "lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+        "state = excluded.state, ended_at = excluded.ended_at"));
+    auto step = prepare(QStringLiteral(
+        "INSERT INTO step_runs (run_id, step_id, position, state, attempts, failures, generation, "
+        "not_before, started_at, ended_at, error_class, error, via_fallback, output) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, step_id) DO UPDATE SET "
+        "state = excluded.state, attempts = excluded.attempts, failures = excluded.failures, "
+        "generation = excluded.generation, not_before = excluded.not_before, "
+        "started_at = excluded.started_at, ended_at = excluded.ended_at, "
+        "error_class = excluded.error_class, error = excluded.error, "
+        "via_fallback = excluded.via_fallback, output = excluded.output"));
+    auto attempt = prepare(QStringLiteral(
+        "INSERT INTO attempts (run_id, step_id, item_key, generation, number, idempotency_key, "
+        "worker, started_at, ended_at, outcome, error_class, error) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, step_id, item_key, generation, "
+        "number) DO UPDATE SET ended_at = excluded.ended_at, outcome = excluded.outcome, "
+        "error_class = excluded.error_class, error = excluded.error"));
+    auto event = prepare(QStringLiteral(
+        "INSERT INTO events (at, run_id, step_id, type, actor, detail) VALUES (?, ?, ?, ?, ?, ?)"));
+    for (auto *r : {&run, &step, &attempt, &event}) {
+        if (!*r)
+            return r->status();
+    }
+    upsertRun = std::move(run.value());
+    upsertStep = std::move(step.value());
+    upsertAttempt = std::move(attempt.value());
+    insertEvent = std::move(event.value());
+    return Status::ok();
+}
+
+Store::Store(std::unique_ptr<Impl> impl)
+    : d(std::move(impl)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::open(const QString &path, const StoreOptions &options) {
+    const QFileInfo info(path);
+    if (!QDir().mkpath(info.absolutePath()))
+        return Status::error(
+            QStringLiteral("%1: cannot create the folder %2").arg(path, info.absolutePath()));
+    if (!info.exists()) {
+        // Create it owner-only before SQLite does; SQLite gives its -wal and -shm files the
+        // same mode as the database file.
+        const int fd = ::open(QFile::encodeName(path).constData(),
+                              O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST)
+            return Status::error(QStringLiteral("%1: cannot create the database: %2")
+                                     .arg(path, QString::fromLocal8Bit(std::strerror(errno))));
+        if (fd >= 0)
+            ::close(fd);
+    } else if (info.isDir()) {
+        return Status::error(QStringLiteral("%1: is a folder, not a database file").arg(path));
+    } else if (!info.isReadable()) {
+        return Status::error(
+            QStringLiteral("%1: cannot read the database (permission denied)").arg(path));
+    }
+
+    auto impl = std::make_unique<Impl>();
+    impl->path = path;
+    impl->connectionName = QStringLiteral("keepflow-store-%1").arg(connectionCounter.fetch_add(1));
+    impl->db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), impl->connectionName);
+    impl->db.setDatabaseName(path);
+    impl->db.setConnectOptions(
+        QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(options.busyTimeoutMs));
+    if (!impl->db.open())
+        return Status::error(
+            impl->fail(QStringLiteral("cannot open the database"), impl->db.lastError()));
+
+    // The first real read tells a corrupt or foreign file apart from a database.
+    QSqlQuery probe(impl->db);
+    if (!probe.exec(QStringLiteral("SELECT count(*) FROM sqlite_master")))
+        return Status::error(QStringLiteral("%1: not a Keepflow database, or it is corrupt: %2")
+                                 .arg(path, probe.lastError().text()));
+    probe.finish();
+    QSqlQuery journal(impl->db);
+    if (!journal.exec(QStringLiteral("PRAGMA journal_mode = WAL")) || !journal.next() ||
+        journal.value(0).toString().compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0) {
+        const QString why = journal.lastError().isValid() ? journal.lastError().text()
+                                                          : QStringLiteral("WAL mode refused");
+        return Status::error(
+            QStringLiteral("%1: cannot open the database for writing: %2").arg(path, why));
+    }
+    journal.finish();
+    const QString sync = options.sync == StoreOptions::Sync::Full ? QStringLiteral("FULL")
+                                                                  : QStringLiteral("NORMAL");
+    for (const QString &pragma : {QStringLiteral("PRAGMA synchronous = ") + sync,
+                                  QStringLiteral("PRAGMA foreign_keys = ON")}) {
+        if (Status s = impl->exec(pragma); !s)
+            return s;
+    }
+    if (Status s = impl->migrate(); !s)
+        return s;
+    if (options.maxPageCount > 0) {
+        if (Status s =
+                impl->exec(QStringLiteral("PRAGMA max_page_count = %1").arg(options.maxPageCount));
+            !s)
+            return s;
+    }
+    if (Status s = impl->prepareWrites(); !s)
+        return s;
+    auto last = std::unique_ptr<Store>(new Store(std::move(impl)));
+    auto lastId = last->lastEventId();
+    if (!lastId)
+        return lastId.status();
+    return last;
+}
+
+const QString &Store::path() const {
+    return d->path;
+}
+int Store::schemaVersion() const {
+    return d->schemaVersion;
+}
+int Store::latestSchemaVersion() {
+    return static_cast<int>(migrations().size());
+}
+bool Store::isBroken() const {
+    return d->broken;
+}
+
+Result<qint64> Store::commit(const Batch &batch) {
+    if (d->broken)
+        return Status::error(QStringLiteral("%1: an earlier write failed; reopen the database "
+                                            "before writing again")
+                                 .arg(d->path));
+    if (batch.isEmpty())
+        return d->lastEventId;
+    if (Status s = d->exec(QStringLiteral("BEGIN IMMEDIATE")); !s)
+        return s; // nothing was written; the store stays usable (e.g. busy)
+
+    auto fail = [this](QSqlQuery &query, const QString &what) -> Status {
+        const Status status = Status::error(d->fail(what, query.lastError()));
+        query.finish();
+        QSqlQuery rollback(d->db);
+        rollback.exec(QStringLiteral("ROLLBACK"));
+        d->broken = true;
+        return status;
+    };
+
+    QSqlQuery &runQuery = *d->upsertRun;
+    for (const RunRow &run : batch.runs) {
+        runQuery.bindValue(0, run.id);
+        runQuery.bindValue(1, run.flowId);
+        runQuery.bindValue(2, run.flowName);
+        runQuery.bindValue(3, run.state);
+        runQuery.bindValue(4, jsonText(run.params));
+        runQuery.bindValue(5, run.createdAt);
+        runQuery.bindValue(6, nullableTime(run.endedAt));
+        runQuery.bindValue(7, nullableText(run.owner));
+        runQuery.bindValue(8, nullableTime(run.leaseUntil));
+        if (!runQuery.exec())
+            return fail(runQuery, QStringLiteral("cannot write run %1").arg(run.id));
+    }
+    QSqlQuery &stepQuery = *d->upsertStep;
+    for (const StepRunRow &step : batch.steps) {
+        stepQuery.bindValue(0, step.runId);
+        stepQuery.bindValue(1, step.stepId);
+        stepQuery.bindValue(2, step.position);
+        stepQuery.bindValue(3, step.state);
+        stepQuery.bindValue(4, step.attempts);
+        stepQuery.bindValue(5, step.failures);
+        stepQuery.bindValue(6, step.generation);
+        stepQuery.bindValue(7, nullableTime(step.notBefore));
+        stepQuery.bindValue(8, nullableTime(step.startedAt));
+        stepQuery.bindValue(9, nullableTime(step.endedAt));
+        stepQuery.bindValue(10, nullableText(step.errorClass));
+        stepQuery.bindValue(11, nullableText(step.error));
+        stepQuery.bindValue(12, step.viaFallback ? 1 : 0);
+        stepQuery.bindValue(13, nullableText(jsonText(step.output)));
+        if (!stepQuery.exec())
+            return fail(
+                stepQuery,
+                QStringLiteral("cannot write step %1 of run %2").arg(step.stepId, step.runId));
+    }
+    QSqlQuery &attemptQuery = *d->upsertAttempt;
+    for (const AttemptRow &attempt : batch.attempts) {
+        attemptQuery.bindValue(0, attempt.runId);
+        attemptQuery.bindValue(1, attempt.stepId);
+        attemptQuery.bindValue(2, attempt.itemKey.isNull() ? QStringLiteral("") : attempt.itemKey);
+        attemptQuery.bindValue(3, attempt.generation);
+        attemptQuery.bindValue(4, attempt.number);
+        attemptQuery.bindValue(5, attempt.idempotencyKey);
+        attemptQuery.bindValue(6, nullableText(attempt.worker));
+        attemptQuery.bindValue(7, attempt.startedAt);
+        attemptQuery.bindValue(8, nullableTime(attempt.endedAt));
+        attemptQuery.bindValue(9, nullableText(attempt.outcome));
+        attemptQuery.bindValue(10, nullableText(attempt.errorClass));
+        attemptQuery.bindValue(11, nullableText(attempt.error));
+        if (!attemptQuery.exec())
+            return fail(attemptQuery, QStringLiteral("cannot write attempt %1 of step %2")
+                                          .arg(attempt.number)
+                                          .arg(attempt.stepId));
+    }
+    QSqlQuery &eventQuery = *d->insertEvent;
+    qint64 lastId = d->lastEventId;
+    for (const EventRow &event : batch.events) {
+        eventQuery.bindValue(0, event.at);
+        eventQuery.bindValue(1, nullableText(event.runId));
+        eventQuery.bindValue(2, nullableText(event.stepId));
+        eventQuery.bindValue(3, event.type);
+        eventQuery.bindValue(4, event.actor);
+        eventQuery.bindValue(5, jsonText(event.detail));
+        if (!eventQuery.exec())
+            return fail(eventQuery, QStringLiteral("cannot append event %1").arg(event.type));
+        lastId = eventQuery.lastInsertId().toLongLong();
+    }
+    for (const auto &[runId, owner] : batch.releasedLeases) {
+        QSqlQuery release(d->db);
+        release.prepare(QStringLiteral(
+            "UPDATE runs SET owner = NULL, lease_until = NULL WHERE id = ? AND owner = ?"));
+        release.addBindValue(runId);
+        release.addBindValue(owner);
+        if (!release.exec())
+            return fail(release, QStringLiteral("cannot release run %1").arg(runId));
+    }
+    QSqlQuery commitQuery(d->db);
+    if (!commitQuery.exec(QStringLiteral("COMMIT")))
+        return fail(commitQuery, QStringLiteral("cannot commit"));
+    d->lastEventId = lastId;
+    return lastId;
+}
+
+Result<FlowVersionRow> Store::saveFlowVersion(const QString &name, const QByteArray &definition,
+                                              const QString &sourcePath) {
+    if (d->broken)
+        return Status::error(
+            QStringLiteral("%1: an earlier write failed; reopen the database").arg(d->path));
+    const QString hash = QString::fromLatin1(
+        QCryptographicHash::hash(definition, QCryptographicHash::Sha256).toHex());
+    QSqlQuery query(d->db);
+    query.prepare(
+        QStringLiteral("SELECT id, version, created_at FROM flows WHERE name = ? AND hash = ?"));
+    query.addBindValue(name);
+    query.addBindValue(hash);
+    if (!query.exec())
+        return Status::error(d->fail(QStringLiteral("cannot read flows"), query.lastError()));
+    FlowVersionRow row;
+    row.name = name;
+    row.definition = definition;
+    row.sourcePath = sourcePath;
+    if (query.next()) {
+        row.id = query.value(0).toLongLong();
+        row.version = query.value(1).toInt();
+        row.createdAt = query.value(2).toLongLong();
+        return row;
+    }
+    query.finish();
+    if (Status s = d->exec(QStringLiteral("BEGIN IMMEDIATE")); !s)
+        return s;
+    QSqlQuery next(d->db);
+    next.prepare(QStringLiteral("SELECT COALESCE(MAX(version), 0) + 1 FROM flows WHERE name = ?"));
+    next.addBindValue(name);
+    if (!next.exec() || !next.next()) {
+        d->exec(QStringLiteral("ROLLBACK"));
+        return Status::error(d->fail(QStringLiteral("cannot read flows"), next.lastError()));
+    }
+    row.version = next.value(0).toInt();
+    next.finish();
+    row.createdAt = QDateTime::currentMSecsSinceEpoch();
+    QSqlQuery insert(d->db);
+    insert.prepare(
+        QStringLiteral("INSERT INTO flows (name, version, hash, definition, source_path, "
+                       "created_at) VALUES (?, ?, ?, ?, ?, ?)"));
+    insert.addBindValue(name);
+    insert.addBindValue(row.version);
+    insert.addBindValue(hash);
+    insert.addBindValue(QString::fromUtf8(definition));
+    insert.addBindValue(sourcePath);
+    insert.addBindValue(row.createdAt);
+    if (!insert.exec()) {
+        const QString message =
+            d->fail(QStringLiteral("cannot store flow %1").arg(name), insert.lastError());
+        insert.finish();
+        d->exec(QStringLiteral("ROLLBACK"));
+        return Status::error(message);
+    }
+    row.id = insert.lastInsertId().toLongLong();
+    insert.finish();
+    if (Status s = d->exec(QStringLiteral("COMMIT")); !s) {
+        d->exec(QStringLiteral("ROLLBACK"));
+        return s;
+    }
+    return row;
+}
+
+Result<FlowVersionRow> Store::flowVersion(qint64 id) {
+    QSqlQuery query(d->db);
+    query.prepare(QStringLiteral(
+        "SELECT name, version, definition, source_path, created_at FROM flows WHERE id = ?"));
+    query.addBindValue(id);
+    if (!query.exec())
+        return Status::error(d->fail(QStringLiteral("cannot read flows"), query.lastError()));
+    if (!query.next())
+        return Status::error(QStringLiteral("%1: no flow version %2").arg(d->path).arg(id));
+    FlowVersionRow row;
+    row.id = id;
+    row.name = query.value(0).toString();
+    row.version = query.value(1).toInt();
+    row.definition = query.value(2).toString().toUtf8();
+    row.sourcePath = query.value(3).toString();
+    row.createdAt = query.value(4).toLongLong();
+    return row;
+}
+
+namespace {
+
+const char *const kRunColumns =
+    "id, flow_id, flow_name, state, params, created_at, ended_at, owner, lease_until";
+
+RunRow runFromQuery(const QSqlQuery &query) {
+    RunRow row;
+    row.id = query.value(0).toString();
+    row.flowId = query.value(1).toLongLong();
+    row.flowName = query.value(2).toString();
+    row.state = query.value(3).toString();
+    row.params = jsonFromText(query.value(4)).toObject();
+    row.createdAt = query.value(5).toLongLong();
+    row.endedAt = query.value(6).toLongLong();
+    row.owner = query.value(7).toString();
+    row.leaseUntil = query.value(8).toLongLong();
+    return row;
+}
+
+} // namespace
+
+Result<RunRow> Store::run(const QString &id) {
+    QSqlQuery query(d->db);
+    query.prepare(
+        QStringLiteral("SELECT %1 FROM runs WHERE id = ?").arg(QLatin1String(kRunColumns)));
+    query.addBindValue(id);
+    if (!query.exec())
+        return Status::error(d->fail(QStringLiteral("cannot read runs"), query.lastError()));
+    if (!query.next())
+        return Status::error(QStringLiteral("no run with id \"%1\" in %2").arg(id, d->path));
+    return runFromQuery(query);
+}
+
+Result<QList<RunRow>> Store::runs(const RunFilter &filter) {
+    QString sql = QStringLiteral("SELECT %1 FROM runs").arg(QLatin1String(kRunColumns));
+    if (!filter.state.isEmpty())
+        sql += QStringLiteral(" WHERE state = ?");
+    sql += QStringLiteral(" ORDER BY created_at DESC, id DESC");
+    if (filter.limit > 0)
+        sql += QStringLiteral(" LIMIT %1").arg(filter.limit);
+    QSqlQuery query(d->db);
+    query.setForwardOnly(true);
+    query.prepare(sql);
+    if (!filter.state.isEmpty())
+        query.addBindValue(filter.state);
+    if (!query.exec())
+        return Status::error(d->fail(QStringLiteral("cannot read runs"), query.lastError()));
+    QList<RunRow> rows;
+    while (query.next())
+        rows.append(runFromQuery(query));
+    return rows;
+}
+
+Result<QList<StepRunRow>> Store::stepRuns(const QString &runId) {
+    QSqlQuery query(d->db);
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral(
+        "SELECT step_id, position, state, attempts, failures, generation, not_before, started_at, "
+        "ended_at, error_class, error, via_fallback, output FROM step_runs WHERE run_id = ? "
+        "ORDER BY position"));
+    query.addBindValue(runId);
+    if (!query.exec())
+        return Status::error(d->fail(QStringLiteral("cannot read step runs"), query.lastError()));
+    QList<StepRunRow> rows;
+    while (query.next()) {
+        StepRunRow row;
+        row.runId = runId;
+        row.stepId = query.value(0).toString();
+        row.position = query.value(1).toInt();
+        row.state = query.value(2).toString();
+        row.attempts = query.value(3).toInt();
+        row.failures = query.value(4).toInt();
+        row.generation = query.value(5).toInt();
+        row.notBefore = query.value(6).toLongLong();
+        row.startedAt = query.value(7).toLongLong();
+        row.endedAt = query.value(8).toLongLong();
+        row.errorClass = query.value(9).toString();
+        row.error = query.value(10).toString();
+        row.viaFallback = query.value(11).toInt() != 0;
+        row.output = jsonFromText(query.value(12));
+        rows.append(row);
+    }
+    return rows;
+}
+
+Result<QList<AttemptRow>> Store::attempts(const QString &runId) {
+    QSqlQuery query(d->db);
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral(
+        "SELECT step_id, item_key, generation, number, idempotency_key, worker, started_at, "
+        "ended_at, outcome, error_class, error FROM attempts WHERE run_id = ? "
+        "ORDER BY started_at, step_id, item_key, generation, number"));
+    query.addBindValue(runId);
+    if (!query.exec())
+        return Status::error(d->fail(QStringLiteral("cannot read attempts"), query.lastError()));
+    QList<AttemptRow> rows;
+    while (query.next()) {
+        AttemptRow row;
+        row.runId = runId;
+        row.stepId = query.value(0).toString();
+        row.itemKey = query.value(1).toString();
+        row.generation = query.value(2).toInt();
+        row.number = query.value(3).toInt();
+        row.idempotencyKey = query.value(4).toString();
+        row.worker = query.value(5).toString();
+        row.startedAt = query.value(6).toLongLong();
+        row.endedAt = query.value(7).toLongLong();
+        row.outcome = query.value(8).toString();
+        row.errorClass = query.value(9).toString();
+        row.error = query.value(10).toString();
+        rows.append(row);
+    }
+    return rows;
+}
+
+Result<QList<EventRow>> Store::events(const QString &runId, qint64 afterId) {
+    QSqlQuery query(d->db);
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT id, at, run_id, step_id, type, actor, detail FROM events "
+                                 "WHERE run_id = ? AND id > ? ORDER BY id"));
+    query.addBindValue(runId);
+    query.addBindValue(afterId);
+    if (!query.exec())
+        return Status::error(d->fail(QStringLiteral("cannot read events"), query.lastError()));
+    QList<EventRow> rows;
+    while (query.next()) {
+        EventRow row;
+        row.id = query.value(0).toLongLong();
+        row.at = query.value(1).toLongLong();
+        row.runId = query.value(2).toString();
+        row.stepId = query.value(3).toString();
+        row.type = query.value(4).toString();
+        row.actor = query.value(5).toString();
+        row.detail = jsonFromText(query.value(6)).toObject();
+        rows.append(row);
+    }
+    return rows;
+}
+
+Result<qint64> Store::lastEventId() {
+    QSqlQuery query(d->db);
+    if (!query.exec(QStringLiteral("SELECT COALESCE(MAX(id), 0) FROM events")) || !query.next())
+        return Status::error(d->fail(QStringLiteral("cannot read events"), query.lastError()));
+    d->lastEventId = query.value(0).toLongLong();
+    return d->lastEventId;
+}
+
+Result<bool> Store::claimRun(const QString &runId, const QString &owner, qint64 leaseUntil,
+                             qint64 now, const std::function<bool(const QString &)> &ownerIsDead) {
+    if (d->broken)
+        return Status::error(
+            QStringLiteral("%1: an earlier write failed; reopen the database").arg(d->path));
+    QSqlQuery claim(d->db);
+    claim.prepare(QStringLiteral("UPDATE runs SET owner = ?, lease_until = ? WHERE id = ? AND "
+                                 "(owner IS NULL OR owner = ? OR lease_until < ?)"));
+    claim.addBindValue(owner);
+    claim.addBindValue(leaseUntil);
+    claim.addBindValue(runId);
+    claim.addBindValue(owner);
+    claim.addBindValue(now);
+    if (!claim.exec())
+        return Status::error(
+            d->fail(QStringLiteral("cannot claim run %1").arg(runId), claim.lastError()));
+    if (claim.numRowsAffected() == 1)
+        return true;
+    auto current = run(runId);
+    if (!current)
+        return current.status();
+    if (current->owner.isEmpty() || !ownerIsDead || !ownerIsDead(current->owner))
+        return false;
+    // The holder is gone: take over from exactly that holder, so two claimants cannot both win.
+    QSqlQuery takeOver(d->db);
+    takeOver.prepare(
+        QStringLiteral("UPDATE runs SET owner = ?, lease_until = ? WHERE id = ? AND owner = ?"));
+    takeOver.addBindValue(owner);
+    takeOver.addBindValue(leaseUntil);
+    takeOver.addBindValue(runId);
+    takeOver.addBindValue(current->owner);
+    if (!takeOver.exec())
+        return Status::error(
+            d->fail(QStringLiteral("cannot claim run %1").arg(runId), takeOver.lastError()));
+    return takeOver.numRowsAffected() == 1;
+}
+
+Result<QList<RunRow>> Store::unfinishedRuns() {
+    QSqlQuery query(d->db);
+    query.setForwardOnly(true);
+    if (!query.exec(QStringLiteral("SELECT %1 FROM runs WHERE state IN ('running', 'paused', "
+                                   "'waiting_for_operator') ORDER BY created_at, id")
+                        .arg(QLatin1String(kRunColumns))))
+        return Status::error(d->fail(QStringLiteral("cannot read runs"), query.lastError()));
+    QList<RunRow> rows;
+    while (query.next())
+        rows.append(runFromQuery(query));
+    return rows;
+}
+
+Status Store::renewLeases(const QString &owner, qint64 leaseUntil) {
+    QSqlQuery query(d->db);
+    query.prepare(QStringLiteral("UPDATE runs SET lease_until = ? WHERE owner = ?"));
+    query.addBindValue(leaseUntil);
+    query.addBindValue(owner);
+    if (!query.exec())
+        return Status::error(d->fail(QStringLiteral("cannot renew leases"), query.lastError()));
+    return Status::ok();
+}
+
+Status Store::releaseLeases(const QString &owner) {
+    QSqlQuery query(d->db);
+    query.prepare(
+        QStringLiteral("UPDATE runs SET owner = NULL, lease_until = NULL WHERE owner = ?"));
+    query.addBindValue(owner);
+    if (!query.exec())
+        return Status::error(d->fail(QStringLiteral("cannot release leases"), query.lastError()));
+    return Status::ok();
+}
+
+Status Store::integrityCheck() {
+    QSqlQuery query(d->db);
+    if (!query.exec(QStringLiteral("PRAGMA integrity_check")))
+        return Status::error(d->fail(QStringLiteral("integrity check failed"), query.lastError()));
+    QStringList problems;
+    while (query.next()) {
+        const QString line = query.value(0).toString();
+        if (line != QLatin1String("ok"))
+            problems << line;
+    }
+    if (!problems.isEmpty())
+        return Status::error(QStringLiteral("%1: integrity check: %2")
+                                 .arg(d->path, problems.join(QStringLiteral("; "))));
+    return Status::ok();
+}
+
+} // namespace keepflow

@@ -1,0 +1,87 @@
+#pragma once
+
+// The only place with SQL. One schema with versioned migrations, portable through Qt SQL
+// (SQLite embedded default; PostgreSQL later through small dialect seams).
+//
+// Threading: a Store is used from the thread that opened it (it owns one connection).
+// Failure: every write is one transaction; on failure nothing is changed. After a failed commit
+// the store refuses further writes (isBroken()) until reopened, so memory and disk never diverge.
+
+#include "rows.h"
+#include "status.h"
+
+#include <QString>
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace keepflow {
+
+struct StoreOptions {
+    /// PRAGMA synchronous. FULL survives power loss; NORMAL (in WAL mode) may lose the last
+    /// transactions on power loss (never on a process crash) in exchange for speed.
+    enum class Sync { Full, Normal };
+    Sync sync = Sync::Full;
+    int busyTimeoutMs = 10000;
+    /// Caps the database at this many pages (PRAGMA max_page_count); 0: no cap. A full database
+    /// refuses a write exactly as a full disk does.
+    qint64 maxPageCount = 0;
+};
+
+struct RunFilter {
+    QString state; ///< empty: every state
+    int limit = 0; ///< 0: no limit
+};
+
+class Store {
+public:
+    /// Opens (creating with mode 0600 when missing) and migrates the database at path.
+    /// A corrupt, unreadable or newer database is an error naming the file.
+    static Result<std::unique_ptr<Store>> open(const QString &path,
+                                               const StoreOptions &options = {});
+    ~Store();
+    Store(const Store &) = delete;
+    Store &operator=(const Store &) = delete;
+
+    const QString &path() const;
+    int schemaVersion() const;
+    static int latestSchemaVersion();
+    bool isBroken() const;
+
+    /// Writes the batch in one transaction. Returns the id of the last event written (or the
+    /// previous last id when the batch has no events).
+    Result<qint64> commit(const Batch &batch);
+
+    /// Stores a flow definition; the same text for the same name reuses its version.
+    Result<FlowVersionRow> saveFlowVersion(const QString &name, const QByteArray &definition,
+                                           const QString &sourcePath);
+    Result<FlowVersionRow> flowVersion(qint64 id);
+
+    Result<RunRow> run(const QString &id);
+    /// Newest first.
+    Result<QList<RunRow>> runs(const RunFilter &filter = {});
+    Result<QList<StepRunRow>> stepRuns(const QString &runId);
+    Result<QList<AttemptRow>> attempts(const QString &runId);
+    Result<QList<EventRow>> events(const QString &runId, qint64 afterId = 0);
+    Result<qint64> lastEventId();
+
+    /// Takes the run for owner until leaseUntil if it is free, expired, or held by a worker for
+    /// which ownerIsDead returns true. Returns whether this owner now holds it.
+    Result<bool> claimRun(const QString &runId, const QString &owner, qint64 leaseUntil, qint64 now,
+                          const std::function<bool(const QString &)> &ownerIsDead);
+    /// Ids of unfinished runs that are not leased (or whose lease expired) at now.
+    Result<QList<RunRow>> unfinishedRuns();
+    Status renewLeases(const QString &owner, qint64 leaseUntil);
+    Status releaseLeases(const QString &owner);
+
+    /// Runs PRAGMA integrity_check; ok when the database is intact.
+    Status integrityCheck();
+
+private:
+    struct Impl;
+    explicit Store(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace keepflow
