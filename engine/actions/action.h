@@ -1,0 +1,100 @@
+#pragma once
+
+// One small interface behind every step kind. Adding a kind means one new file pair and one line
+// in ActionRegistry::withBuiltins().
+
+#include "flow.h"
+#include "states.h"
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QString>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+
+namespace keepflow {
+
+class Clock;
+
+/// What one attempt is asked to do. input is the step's `with`, templates already rendered.
+struct AttemptRequest {
+    QString runId;
+    QString stepId;
+    QString itemKey; ///< empty outside foreach
+    int attempt = 1;
+    QString idempotencyKey;
+    QJsonObject input;
+    const Step *step = nullptr;
+    std::optional<qint64> timeoutMs; ///< the engine kills the attempt after this long
+};
+
+/// How an attempt ended, as reported by its action.
+struct AttemptResult {
+    bool succeeded = false;
+    QJsonValue output;
+    ErrorClass errorClass = ErrorClass::Transient;
+    QString error;       ///< human-readable reason naming what failed
+    QString errorDetail; ///< matched against non_retryable (e.g. an HTTP status), may be empty
+    qint64 retryAfterMs = -1;
+
+    static AttemptResult success(QJsonValue output) {
+        AttemptResult r;
+        r.succeeded = true;
+        r.output = std::move(output);
+        return r;
+    }
+    static AttemptResult failure(ErrorClass errorClass, QString error) {
+        AttemptResult r;
+        r.errorClass = errorClass;
+        r.error = std::move(error);
+        return r;
+    }
+};
+
+/// Services an action may use while it runs. Owned by the engine; single-threaded.
+class ActionContext {
+public:
+    virtual ~ActionContext() = default;
+    virtual const Clock &clock() const = 0;
+    /// Calls callback once the engine's clock reaches atMs (driven by the engine, so tests with a
+    /// manual clock stay in control). The returned id can be cancelled.
+    virtual quint64 callAt(qint64 atMs, std::function<void()> callback) = 0;
+    virtual void cancelCall(quint64 id) = 0;
+};
+
+/// One running attempt. Destroying it or calling cancel() stops the work; after cancel() the
+/// completion callback is never called.
+class Execution {
+public:
+    virtual ~Execution() = default;
+    virtual void cancel() = 0;
+};
+
+using CompletionCallback = std::function<void(AttemptResult)>;
+
+class Action {
+public:
+    virtual ~Action() = default;
+    /// Starts the attempt; done is called exactly once unless the execution is cancelled, and
+    /// may be called before start() returns. May return nullptr when the work completed at once.
+    virtual std::unique_ptr<Execution> start(const AttemptRequest &request, ActionContext &context,
+                                             CompletionCallback done) = 0;
+};
+
+class ActionRegistry {
+public:
+    /// noop, delay, shell and fault.
+    static ActionRegistry withBuiltins();
+
+    void add(const QString &kind, std::shared_ptr<Action> action);
+    Action *find(const QString &kind) const;
+    QStringList kinds() const;
+
+private:
+    std::map<QString, std::shared_ptr<Action>> m_actions;
+};
+
+} // namespace keepflow

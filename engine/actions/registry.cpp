@@ -1,0 +1,34 @@
+#include "action.h"
+#include "faultaction.h"
+#include "noopaction.h"
+#include "shellaction.h"
+
+namespace keepflow {
+
+ActionRegistry ActionRegistry::withBuiltins() {
+    ActionRegistry registry;
+    auto noop = std::make_shared<NoopAction>();
+    registry.add(QStringLiteral("noop"), noop);
+    registry.add(QStringLiteral("delay"), noop); // the wait itself is the engine's durable timer
+    registry.add(QStringLiteral("shell"), std::make_shared<ShellAction>());
+    registry.add(QStringLiteral("fault"), std::make_shared<FaultAction>());
+    return registry;
+}
+
+void ActionRegistry::add(const QString &kind, std::shared_ptr<Action> action) {
+    m_actions[kind] = std::move(action);
+}
+
+Action *ActionRegistry::find(const QString &kind) const {
+    const auto it = m_actions.find(kind);
+    return it == m_actions.end() ? nullptr : it->second.get();
+}
+
+QStringList ActionRegistry::kinds() const {
+    QStringList names;
+    for (const auto &entry : m_actions)
+        names << entry.first;
+    return names;
+}
+
+} // namespace keepflow

@@ -1,0 +1,204 @@
+#include "shellaction.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QPointer>
+#include <QProcess>
+
+#include <csignal>
+#include <unistd.h>
+
+namespace keepflow {
+
+namespace {
+
+constexpr qsizetype kMaxCapturedBytes = 1024 * 1024;
+
+QString argumentText(const QJsonValue &value) {
+    switch (value.type()) {
+    case QJsonValue::String:
+        return value.toString();
+    case QJsonValue::Double: {
+        const double number = value.toDouble();
+        return number == static_cast<double>(static_cast<qint64>(number))
+                   ? QString::number(static_cast<qint64>(number))
+                   : QString::number(number, 'g', 17);
+    }
+    case QJsonValue::Bool:
+        return value.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    case QJsonValue::Null:
+    case QJsonValue::Undefined:
+        return {};
+    case QJsonValue::Array:
+        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
+    case QJsonValue::Object:
+        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
+    }
+    return {};
+}
+
+class ShellExecution final : public Execution {
+public:
+    ShellExecution(const AttemptRequest &request, CompletionCallback done)
+        : m_done(std::move(done))
+        , m_process(new QProcess) {
+        const QJsonObject &in = request.input;
+        const QJsonArray argv = in.value(QLatin1String("argv")).toArray();
+        m_jsonOutput = in.value(QLatin1String("output")).toString() == QLatin1String("json");
+        for (const QJsonValue &code : in.value(QLatin1String("permanent_exit_codes")).toArray())
+            m_permanentCodes.append(code.toInt());
+
+        QStringList arguments;
+        for (const QJsonValue &argument : argv)
+            arguments << argumentText(argument);
+        if (arguments.isEmpty()) {
+            finish(AttemptResult::failure(ErrorClass::Permanent, QStringLiteral("argv is empty")));
+            return;
+        }
+        if (in.value(QLatin1String("shell")).toBool(false)) {
+            // The script is fixed text; values reach it only as positional parameters.
+            const QString script = arguments.takeFirst();
+            arguments =
+                QStringList{QStringLiteral("-c"), script, QStringLiteral("keepflow")} + arguments;
+            m_program = QStringLiteral("/bin/sh");
+        } else {
+            m_program = arguments.takeFirst();
+        }
+
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        const QJsonObject env = in.value(QLatin1String("env")).toObject();
+        for (auto it = env.begin(); it != env.end(); ++it)
+            environment.insert(it.key(), argumentText(it.value()));
+        environment.insert(QStringLiteral("KEEPFLOW_RUN_ID"), request.runId);
+        environment.insert(QStringLiteral("KEEPFLOW_STEP_ID"), request.stepId);
+        environment.insert(QStringLiteral("KEEPFLOW_ATTEMPT"), QString::number(request.attempt));
+        environment.insert(QStringLiteral("KEEPFLOW_IDEMPOTENCY_KEY"), request.idempotencyKey);
+        if (!request.itemKey.isEmpty())
+            environment.insert(QStringLiteral("KEEPFLOW_ITEM_KEY"), request.itemKey);
+        m_process->setProcessEnvironment(environment);
+        const QString cwd = in.value(QLatin1String("cwd")).toString();
+        if (!cwd.isEmpty())
+            m_process->setWorkingDirectory(cwd);
+        m_process->setProgram(m_program);
+        m_process->setArguments(arguments);
+        // Its own session and process group, so that a timeout can kill the whole tree.
+        m_process->setChildProcessModifier([] { ::setsid(); });
+
+        QObject::connect(m_process, &QProcess::readyReadStandardOutput, m_process, [this] {
+            capture(m_stdout, m_process->readAllStandardOutput(), m_stdoutCut);
+        });
+        QObject::connect(m_process, &QProcess::readyReadStandardError, m_process, [this] {
+            capture(m_stderr, m_process->readAllStandardError(), m_stderrCut);
+        });
+        QObject::connect(
+            m_process, &QProcess::finished, m_process,
+            [this](int exitCode, QProcess::ExitStatus status) { onFinished(exitCode, status); });
+        QObject::connect(
+            m_process, &QProcess::errorOccurred, m_process, [this](QProcess::ProcessError error) {
+                if (error == QProcess::FailedToStart)
+                    finish(AttemptResult::failure(ErrorClass::Permanent,
+                                                  QStringLiteral("cannot start \"%1\": %2")
+                                                      .arg(m_program, m_process->errorString())));
+            });
+        m_process->start();
+    }
+
+    ~ShellExecution() override { cancel(); }
+
+    void cancel() override {
+        m_done = nullptr;
+        if (!m_process)
+            return;
+        QProcess *process = m_process;
+        m_process = nullptr;
+        process->disconnect();
+        const qint64 pid = process->processId();
+        if (pid > 0)
+            ::kill(-static_cast<pid_t>(pid), SIGKILL); // the whole process group
+        process->kill();
+        process->waitForFinished(2000);
+        process->deleteLater();
+    }
+
+private:
+    static void capture(QByteArray &into, const QByteArray &chunk, bool &cut) {
+        const qsizetype room = kMaxCapturedBytes - into.size();
+        if (chunk.size() > room)
+            cut = true;
+        into.append(chunk.left(std::max<qsizetype>(0, room)));
+    }
+
+    void onFinished(int exitCode, QProcess::ExitStatus status) {
+        capture(m_stdout, m_process->readAllStandardOutput(), m_stdoutCut);
+        capture(m_stderr, m_process->readAllStandardError(), m_stderrCut);
+        const QString stderrText = QString::fromUtf8(m_stderr);
+        if (status == QProcess::CrashExit) {
+            finish(AttemptResult::failure(
+                ErrorClass::Transient,
+                QStringLiteral("\"%1\" was killed by a signal").arg(m_program)));
+            return;
+        }
+        if (exitCode != 0) {
+            const ErrorClass errorClass =
+                m_permanentCodes.contains(exitCode) ? ErrorClass::Permanent : ErrorClass::Transient;
+            QString why = QStringLiteral("\"%1\" exited with code %2").arg(m_program).arg(exitCode);
+            const QString tail = stderrText.trimmed().right(300);
+            if (!tail.isEmpty())
+                why += QStringLiteral(": ") + tail;
+            AttemptResult result = AttemptResult::failure(errorClass, why);
+            result.errorDetail = QString::number(exitCode);
+            finish(std::move(result));
+            return;
+        }
+        if (m_jsonOutput) {
+            QJsonParseError error{};
+            // Wrapping accepts any JSON value (not only objects and arrays) on stdout.
+            const QJsonDocument document = QJsonDocument::fromJson("[" + m_stdout + "]", &error);
+            if (error.error != QJsonParseError::NoError || m_stdoutCut || !document.isArray() ||
+                document.array().size() != 1) {
+                finish(AttemptResult::failure(
+                    ErrorClass::Garbage,
+                    QStringLiteral("\"%1\" printed output that is not one JSON value: \"%2\"")
+                        .arg(m_program, QString::fromUtf8(m_stdout.left(80)).toHtmlEscaped())));
+                return;
+            }
+            finish(AttemptResult::success(document.array().first()));
+            return;
+        }
+        QJsonObject output{{QStringLiteral("exit_code"), exitCode},
+                           {QStringLiteral("stdout"), QString::fromUtf8(m_stdout)},
+                           {QStringLiteral("stderr"), stderrText}};
+        if (m_stdoutCut || m_stderrCut)
+            output.insert(QStringLiteral("truncated"), true);
+        finish(AttemptResult::success(output));
+    }
+
+    void finish(AttemptResult result) {
+        if (m_process) {
+            m_process->disconnect();
+            m_process->deleteLater();
+            m_process = nullptr;
+        }
+        if (auto done = std::exchange(m_done, nullptr))
+            done(std::move(result));
+    }
+
+    CompletionCallback m_done;
+    QProcess *m_process;
+    QString m_program;
+    QByteArray m_stdout;
+    QByteArray m_stderr;
+    bool m_stdoutCut = false;
+    bool m_stderrCut = false;
+    bool m_jsonOutput = false;
+    QList<int> m_permanentCodes;
+};
+
+} // namespace
+
+std::unique_ptr<Execution> ShellAction::start(const AttemptRequest &request, ActionContext &,
+                                              CompletionCallback done) {
+    return std::make_unique<ShellExecution>(request, std::move(done));
+}
+
+} // namespace keepflow

@@ -1,0 +1,1406 @@
+#include "engine.h"
+
+#include "flowfile.h"
+#include "retrypolicy.h"
+#include "store.h"
+#include "template.h"
+
+#include <QDateTime>
+#include <QHash>
+#include <QHostInfo>
+#include <QJsonArray>
+#include <QLoggingCategory>
+#include <QPointer>
+#include <QTimer>
+#include <QUuid>
+
+#include <cerrno>
+#include <csignal>
+#include <exception>
+#include <map>
+#include <queue>
+#include <unistd.h>
+
+namespace keepflow {
+
+Q_LOGGING_CATEGORY(lcEngine, "keepflow.engine")
+
+namespace {
+
+/// What the engine derives once per flow version: the graph and the resolved policies.
+struct Plan {
+    std::shared_ptr<const Flow> flow;
+    qint64 flowId = 0;
+    QList<QList<int>> upstream;
+    QList<QList<int>> downstream;
+    QList<int> fallbackStep; ///< step -> index of its fallback step, or -1
+    QList<int> primaryOf;    ///< fallback step -> index of the step it stands in for, or -1
+    QList<RetryPolicy> retry;
+    QList<std::optional<qint64>> timeout;
+    QList<std::optional<qint64>> deadline;
+    QList<qint64> initialDelay;         ///< `delay` plus, for the delay kind, with.duration
+    QList<qint64> notBeforeAt;          ///< absolute `not_before`, 0 when none
+    QList<QStringList> referencedSteps; ///< steps whose outputs the step's templates read
+    QList<bool> hasTemplates;
+};
+
+bool valueHasTemplate(const QJsonValue &value) {
+    switch (value.type()) {
+    case QJsonValue::String:
+        return hasTemplate(value.toString());
+    case QJsonValue::Array:
+        for (const QJsonValue &element : value.toArray()) {
+            if (valueHasTemplate(element))
+                return true;
+        }
+        return false;
+    case QJsonValue::Object: {
+        const QJsonObject object = value.toObject();
+        for (auto it = object.begin(); it != object.end(); ++it) {
+            if (valueHasTemplate(it.value()))
+                return true;
+        }
+        return false;
+    }
+    default:
+        return false;
+    }
+}
+
+void collectStepRefs(const QJsonValue &value, QStringList &into) {
+    if (value.isString()) {
+        const auto refs = parseTemplates(value.toString());
+        if (!refs)
+            return;
+        for (const TemplateRef &ref : *refs) {
+            if (ref.root == QLatin1String("steps") && !ref.path.isEmpty() &&
+                !into.contains(ref.path.first()))
+                into << ref.path.first();
+        }
+    } else if (value.isArray()) {
+        for (const QJsonValue &element : value.toArray())
+            collectStepRefs(element, into);
+    } else if (value.isObject()) {
+        const QJsonObject object = value.toObject();
+        for (auto it = object.begin(); it != object.end(); ++it)
+            collectStepRefs(it.value(), into);
+    }
+}
+
+std::shared_ptr<Plan> makePlan(std::shared_ptr<const Flow> flow, qint64 flowId) {
+    auto plan = std::make_shared<Plan>();
+    plan->flow = flow;
+    plan->flowId = flowId;
+    const auto count = flow->steps.size();
+    plan->upstream.resize(count);
+    plan->downstream.resize(count);
+    plan->fallbackStep.fill(-1, count);
+    plan->primaryOf.fill(-1, count);
+    for (qsizetype i = 0; i < count; ++i) {
+        const Step &step = flow->steps[i];
+        for (const QString &after : step.after) {
+            const auto u = flow->indexOfStep(after);
+            if (u < 0)
+                continue;
+            plan->upstream[i].append(static_cast<int>(u));
+            plan->downstream[u].append(static_cast<int>(i));
+        }
+        if (step.fallback.kind == Fallback::Kind::Step) {
+            const auto f = flow->indexOfStep(step.fallback.step);
+            if (f >= 0) {
+                plan->fallbackStep[i] = static_cast<int>(f);
+                plan->primaryOf[f] = static_cast<int>(i);
+            }
+        }
+        plan->retry.append(flow->effectiveRetry(step));
+        plan->timeout.append(flow->effectiveTimeoutMs(step));
+        plan->deadline.append(step.deadline ? std::optional<qint64>(step.deadline->ms)
+                                            : std::nullopt);
+        qint64 delay = step.delay ? step.delay->ms : 0;
+        if (step.kind == QLatin1String("delay"))
+            delay +=
+                parseDurationMs(step.with.value(QLatin1String("duration")).toString()).value_or(0);
+        plan->initialDelay.append(delay);
+        qint64 notBefore = 0;
+        if (!step.notBefore.isEmpty()) {
+            const QDateTime at = QDateTime::fromString(step.notBefore, Qt::ISODateWithMs);
+            notBefore = at.isValid() ? at.toMSecsSinceEpoch() : 0;
+        }
+        plan->notBeforeAt.append(notBefore);
+        QStringList refs;
+        collectStepRefs(step.with, refs);
+        plan->referencedSteps.append(refs);
+        plan->hasTemplates.append(valueHasTemplate(step.with));
+    }
+    return plan;
+}
+
+struct StepRt {
+    StepState state = StepState::Pending;
+    int attempts = 0;
+    int failures = 0;
+    int generation = 1;
+    qint64 notBefore = 0;
+    qint64 startedAt = 0;
+    qint64 endedAt = 0;
+    qint64 attemptStartedAt = 0;
+    qint64 attemptDeadline = 0; ///< 0: no timeout for the running attempt
+    bool attemptDeadlineIsStepDeadline = false;
+    QString errorClass;
+    QString error;
+    bool viaFallback = false;
+    bool candidate = false;
+    bool fallbackActive = false;
+    bool inFlight = false; ///< its action was started and has not been recorded as ended
+    quint32 timerStamp = 0;
+    QJsonValue output{QJsonValue::Undefined};
+    std::unique_ptr<Execution> execution;
+};
+
+struct RunRt {
+    QString id;
+    QString flowName;
+    std::shared_ptr<Plan> plan;
+    QJsonObject params;
+    RunState state = RunState::Running;
+    qint64 createdAt = 0;
+    qint64 endedAt = 0;
+    std::vector<StepRt> steps;
+    StepStateCounts counts{};
+    std::vector<int> candidates;
+    bool dirty = false;
+};
+
+struct Completion {
+    QString runId;
+    int step = 0;
+    int attempt = 0;
+    int generation = 0;
+    AttemptResult result;
+};
+
+struct Launch {
+    QString runId;
+    int step = 0;
+    AttemptRequest request;
+};
+
+/// A due time in a min-heap, with what it refers to.
+struct Due {
+    qint64 at = 0;
+    QString runId;
+    int step = 0;
+    quint32 stamp = 0;
+    bool operator>(const Due &other) const { return at > other.at; }
+};
+
+using DueHeap = std::priority_queue<Due, std::vector<Due>, std::greater<Due>>;
+
+QString newRunId() {
+    return QUuid::createUuid().toString(QUuid::Id128).left(12);
+}
+
+QJsonObject withAttempt(QJsonObject detail, int attempt) {
+    detail.insert(QStringLiteral("attempt"), attempt);
+    return detail;
+}
+
+} // namespace
+
+struct Engine::Impl final : ActionContext {
+    Engine *q = nullptr;
+    Store &store;
+    const Clock &clockRef;
+    ActionRegistry actions;
+    Options options;
+
+    QHash<qint64, std::shared_ptr<Plan>> plans;
+    std::map<QString, std::unique_ptr<RunRt>> runs;
+    std::vector<RunRt *> dirtyRuns;
+    std::vector<Completion> completions;
+    std::vector<std::unique_ptr<Execution>> retired;
+    DueHeap stepTimers;
+    DueHeap attemptTimeouts;
+    std::map<quint64, std::pair<qint64, std::function<void()>>> calls;
+    std::priority_queue<std::pair<qint64, quint64>, std::vector<std::pair<qint64, quint64>>,
+                        std::greater<>>
+        callHeap;
+    quint64 nextCallId = 1;
+
+    bool inPump = false;
+    bool stopped = false;
+    bool draining = false;
+    QString fatal;
+    QTimer *driveTimer = nullptr;
+    QTimer *leaseTimer = nullptr;
+    int pollMs = 500;
+
+    Impl(Engine *engine, Store &s, const Clock &c, ActionRegistry a, Options o)
+        : q(engine)
+        , store(s)
+        , clockRef(c)
+        , actions(std::move(a))
+        , options(std::move(o)) {}
+
+    ~Impl() override {
+        for (auto &[id, run] : runs) {
+            for (StepRt &step : run->steps) {
+                if (step.execution)
+                    step.execution->cancel();
+            }
+        }
+    }
+
+    // ActionContext
+    const Clock &clock() const override { return clockRef; }
+    quint64 callAt(qint64 atMs, std::function<void()> callback) override {
+        const quint64 id = nextCallId++;
+        calls.emplace(id, std::make_pair(atMs, std::move(callback)));
+        callHeap.emplace(atMs, id);
+        schedulePump();
+        return id;
+    }
+    void cancelCall(quint64 id) override { calls.erase(id); }
+
+    void schedulePump() {
+        if (driveTimer && !stopped)
+            driveTimer->start(0);
+    }
+
+    EventRow event(const RunRt &run, int step, const QString &type, QJsonObject detail,
+                   qint64 now) const {
+        EventRow row;
+        row.at = now;
+        row.runId = run.id;
+        if (step >= 0)
+            row.stepId = run.plan->flow->steps[step].id;
+        row.type = type;
+        row.actor = options.actor;
+        row.detail = std::move(detail);
+        return row;
+    }
+
+    StepRunRow stepRow(const RunRt &run, int i) const {
+        const StepRt &step = run.steps[static_cast<size_t>(i)];
+        StepRunRow row;
+        row.runId = run.id;
+        row.stepId = run.plan->flow->steps[i].id;
+        row.position = i;
+        row.state = stateName(step.state);
+        row.attempts = step.attempts;
+        row.failures = step.failures;
+        row.generation = step.generation;
+        row.notBefore = step.notBefore;
+        row.startedAt = step.startedAt;
+        row.endedAt = step.endedAt;
+        row.errorClass = step.errorClass;
+        row.error = step.error;
+        row.viaFallback = step.viaFallback;
+        row.output = step.output;
+        return row;
+    }
+
+    RunRow runRow(const RunRt &run) const {
+        RunRow row;
+        row.id = run.id;
+        row.flowId = run.plan->flowId;
+        row.flowName = run.flowName;
+        row.state = stateName(run.state);
+        row.params = run.params;
+        row.createdAt = run.createdAt;
+        row.endedAt = run.endedAt;
+        return row;
+    }
+
+    QString idempotencyKey(const RunRt &run, int i) const {
+        const StepRt &step = run.steps[static_cast<size_t>(i)];
+        return QStringLiteral("%1/%2/%3")
+            .arg(run.id, run.plan->flow->steps[i].id)
+            .arg(step.generation);
+    }
+
+    void markDirty(RunRt &run) {
+        if (!run.dirty) {
+            run.dirty = true;
+            dirtyRuns.push_back(&run);
+        }
+    }
+
+    void addCandidate(RunRt &run, int i) {
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        if (!step.candidate) {
+            step.candidate = true;
+            run.candidates.push_back(i);
+        }
+        markDirty(run);
+    }
+
+    /// Applies event to step i through the one transition function.
+    bool transition(RunRt &run, int i, StepEvent stepEvent) {
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        const auto next = nextStepState(step.state, stepEvent);
+        if (!next) {
+            qCWarning(lcEngine) << "transition refused:" << run.plan->flow->steps[i].id
+                                << stateName(step.state) << stepEvent;
+            return false;
+        }
+        --run.counts[static_cast<int>(step.state)];
+        step.state = *next;
+        ++run.counts[static_cast<int>(step.state)];
+        return true;
+    }
+
+    void pushTimer(RunRt &run, int i) {
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        ++step.timerStamp;
+        stepTimers.push(Due{step.notBefore, run.id, i, step.timerStamp});
+    }
+
+    RunRt *findRun(const QString &id) {
+        const auto it = runs.find(id);
+        return it == runs.end() ? nullptr : it->second.get();
+    }
+
+    Result<std::shared_ptr<Plan>> planFor(qint64 flowId) {
+        if (auto it = plans.find(flowId); it != plans.end())
+            return *it;
+        auto version = store.flowVersion(flowId);
+        if (!version)
+            return version.status();
+        FlowLoad load = parseFlow(
+            version->definition, QStringLiteral("%1 v%2").arg(version->name).arg(version->version));
+        if (!load.ok())
+            return Status::error(QStringLiteral("stored flow %1 v%2 no longer loads: %3")
+                                     .arg(version->name)
+                                     .arg(version->version)
+                                     .arg(load.errorText()));
+        auto plan = makePlan(std::make_shared<const Flow>(std::move(*load.flow)), flowId);
+        plans.insert(flowId, plan);
+        return plan;
+    }
+
+    // ---- scheduling -------------------------------------------------------------------------
+
+    enum class JoinDecision { Wait, Ready, Blocked };
+
+    JoinDecision evaluateJoin(const RunRt &run, int i, QString &blockedBy) const {
+        const QList<int> &ups = run.plan->upstream[i];
+        if (ups.isEmpty())
+            return JoinDecision::Ready;
+        int done = 0;
+        int succeeded = 0;
+        int failed = 0;
+        for (int u : ups) {
+            const StepState s = run.steps[static_cast<size_t>(u)].state;
+            if (!isFinal(s))
+                continue;
+            ++done;
+            if (countsAsSuccess(s)) {
+                ++succeeded;
+            } else {
+                ++failed;
+                if (blockedBy.isEmpty())
+                    blockedBy = run.plan->flow->steps[u].id;
+            }
+        }
+        const int total = static_cast<int>(ups.size());
+        switch (run.plan->flow->steps[i].effectiveJoin()) {
+        case JoinRule::AllSucceeded:
+        case JoinRule::NoneFailed:
+            if (failed > 0)
+                return JoinDecision::Blocked;
+            return done == total ? JoinDecision::Ready : JoinDecision::Wait;
+        case JoinRule::AllDone:
+            return done == total ? JoinDecision::Ready : JoinDecision::Wait;
+        case JoinRule::AnySucceeded:
+            if (succeeded > 0)
+                return JoinDecision::Ready;
+            return done == total ? JoinDecision::Blocked : JoinDecision::Wait;
+        }
+        return JoinDecision::Wait;
+    }
+
+    void advance(RunRt &run, qint64 now, Batch &batch, std::vector<Launch> &launches) {
+        // run.dirty stays true until the end: candidates added meanwhile join this same pass.
+        // Candidates may add more candidates (a blocked step blocks its downstream at once).
+        for (size_t k = 0; k < run.candidates.size(); ++k) {
+            const int i = run.candidates[k];
+            StepRt &step = run.steps[static_cast<size_t>(i)];
+            step.candidate = false;
+            switch (step.state) {
+            case StepState::Pending: {
+                if (run.plan->primaryOf[i] >= 0)
+                    break; // a fallback step starts only when its primary fails for good
+                QString blockedBy;
+                const JoinDecision decision = evaluateJoin(run, i, blockedBy);
+                if (decision == JoinDecision::Ready) {
+                    makeReady(run, i, now, batch, launches);
+                } else if (decision == JoinDecision::Blocked) {
+                    transition(run, i, StepEvent::UpstreamFailed);
+                    step.endedAt = now;
+                    step.error = QStringLiteral("upstream step %1 did not succeed").arg(blockedBy);
+                    batch.steps.append(stepRow(run, i));
+                    batch.events.append(event(run, i, QStringLiteral("step_blocked"),
+                                              {{QStringLiteral("upstream"), blockedBy}}, now));
+                    finalized(run, i, now, batch, launches);
+                }
+                break;
+            }
+            case StepState::Scheduled:
+            case StepState::Retrying:
+            case StepState::Queued:
+                if (step.notBefore <= now)
+                    startAttempt(run, i, now, batch, launches);
+                else
+                    pushTimer(run, i);
+                break;
+            default:
+                break;
+            }
+        }
+        run.candidates.clear();
+        run.dirty = false;
+        updateRunState(run, now, batch);
+    }
+
+    void makeReady(RunRt &run, int i, qint64 now, Batch &batch, std::vector<Launch> &launches) {
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        const qint64 at = std::max(now + run.plan->initialDelay[i], run.plan->notBeforeAt[i]);
+        if (at > now) {
+            transition(run, i, StepEvent::Delayed);
+            step.notBefore = at;
+            batch.steps.append(stepRow(run, i));
+            batch.events.append(event(run, i, QStringLiteral("step_scheduled"),
+                                      {{QStringLiteral("until"), at}}, now));
+            pushTimer(run, i);
+            return;
+        }
+        startAttempt(run, i, now, batch, launches);
+    }
+
+    void startAttempt(RunRt &run, int i, qint64 now, Batch &batch, std::vector<Launch> &launches) {
+        if (draining)
+            return; // left as it is; the next engine to adopt the run starts it
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        const Step &def = run.plan->flow->steps[i];
+        const auto deadline = run.plan->deadline[i];
+        if (deadline && step.startedAt != 0 && now >= step.startedAt + *deadline) {
+            step.error = QStringLiteral(
+                             "deadline of %1 passed before attempt %2 could start; last error: %3")
+                             .arg(formatDuration(*deadline))
+                             .arg(step.attempts + 1)
+                             .arg(step.error);
+            failForGood(run, i, now, batch, launches);
+            return;
+        }
+        if (!transition(run, i, StepEvent::AttemptStarted))
+            return;
+        ++step.attempts;
+        if (step.startedAt == 0)
+            step.startedAt = now;
+        step.notBefore = 0;
+        step.attemptStartedAt = now;
+        const auto timeout = run.plan->timeout[i];
+        step.attemptDeadline = timeout ? now + *timeout : 0;
+        step.attemptDeadlineIsStepDeadline = false;
+        if (deadline &&
+            (step.attemptDeadline == 0 || step.startedAt + *deadline < step.attemptDeadline)) {
+            step.attemptDeadline = step.startedAt + *deadline;
+            step.attemptDeadlineIsStepDeadline = true;
+        }
+        const QString key = idempotencyKey(run, i);
+
+        AttemptRow attempt;
+        attempt.runId = run.id;
+        attempt.stepId = def.id;
+        attempt.number = step.attempts;
+        attempt.generation = step.generation;
+        attempt.idempotencyKey = key;
+        attempt.worker = options.workerId;
+        attempt.startedAt = now;
+        batch.attempts.append(attempt);
+        batch.steps.append(stepRow(run, i));
+        batch.events.append(event(run, i, QStringLiteral("attempt_started"),
+                                  {{QStringLiteral("attempt"), step.attempts},
+                                   {QStringLiteral("max_attempts"), run.plan->retry[i].maxAttempts},
+                                   {QStringLiteral("key"), key}},
+                                  now));
+
+        Launch launch;
+        launch.runId = run.id;
+        launch.step = i;
+        launch.request.runId = run.id;
+        launch.request.stepId = def.id;
+        launch.request.attempt = step.attempts;
+        launch.request.idempotencyKey = key;
+        launch.request.step = &def;
+        launch.request.timeoutMs = timeout;
+        launch.request.input = def.with;
+        if (run.plan->hasTemplates[i]) {
+            TemplateScope scope;
+            scope.params = run.params;
+            scope.runId = run.id;
+            scope.idempotencyKey = key;
+            for (const QString &ref : run.plan->referencedSteps[i]) {
+                const auto u = run.plan->flow->indexOfStep(ref);
+                if (u >= 0 && !run.steps[static_cast<size_t>(u)].output.isUndefined())
+                    scope.stepOutputs.insert(ref, run.steps[static_cast<size_t>(u)].output);
+            }
+            const auto rendered = renderTemplates(def.with, scope);
+            if (!rendered) {
+                // The input cannot be built: nothing runs, and retrying would not help.
+                completions.push_back(Completion{
+                    run.id, i, step.attempts, step.generation,
+                    AttemptResult::failure(ErrorClass::Permanent,
+                                           QStringLiteral("input: ") + rendered.error())});
+                return;
+            }
+            launch.request.input = rendered->toObject();
+        }
+        if (step.attemptDeadline != 0)
+            attemptTimeouts.push(
+                Due{step.attemptDeadline, run.id, i, static_cast<quint32>(step.attempts)});
+        launches.push_back(std::move(launch));
+    }
+
+    void launch(Launch &item) {
+        RunRt *run = findRun(item.runId);
+        if (!run)
+            return;
+        StepRt &step = run->steps[static_cast<size_t>(item.step)];
+        Action *action = actions.find(item.request.step->kind);
+        const int attemptNumber = item.request.attempt;
+        const int generation = step.generation;
+        const QString runId = item.runId;
+        const int stepIndex = item.step;
+        if (!action) {
+            completions.push_back(
+                Completion{runId, stepIndex, attemptNumber, generation,
+                           AttemptResult::failure(
+                               ErrorClass::Permanent,
+                               QStringLiteral("step kind \"%1\" is not supported by this build")
+                                   .arg(item.request.step->kind))});
+            return;
+        }
+        step.inFlight = true;
+        auto done = [this, runId, stepIndex, attemptNumber, generation](AttemptResult result) {
+            completions.push_back(
+                Completion{runId, stepIndex, attemptNumber, generation, std::move(result)});
+            schedulePump();
+        };
+        try {
+            step.execution = action->start(item.request, *this, done);
+        } catch (const std::exception &error) {
+            completions.push_back(Completion{
+                runId, stepIndex, attemptNumber, generation,
+                AttemptResult::failure(
+                    ErrorClass::Transient,
+                    QStringLiteral("the action threw: %1").arg(QString::fromUtf8(error.what())))});
+        } catch (...) {
+            completions.push_back(Completion{
+                runId, stepIndex, attemptNumber, generation,
+                AttemptResult::failure(ErrorClass::Transient,
+                                       QStringLiteral("the action threw an unknown exception"))});
+        }
+    }
+
+    void finishAttemptRow(RunRt &run, int i, const AttemptResult &result, AttemptOutcome outcome,
+                          qint64 now, Batch &batch) {
+        const StepRt &step = run.steps[static_cast<size_t>(i)];
+        AttemptRow attempt;
+        attempt.runId = run.id;
+        attempt.stepId = run.plan->flow->steps[i].id;
+        attempt.number = step.attempts;
+        attempt.generation = step.generation;
+        attempt.idempotencyKey = idempotencyKey(run, i);
+        attempt.worker = options.workerId;
+        attempt.startedAt = step.attemptStartedAt;
+        attempt.endedAt = now;
+        attempt.outcome = outcomeName(outcome);
+        if (!result.succeeded) {
+            attempt.errorClass = errorClassName(result.errorClass);
+            attempt.error = result.error;
+        }
+        batch.attempts.append(attempt);
+    }
+
+    void applyCompletion(Completion &completion, qint64 now, Batch &batch,
+                         std::vector<Launch> &launches) {
+        RunRt *run = findRun(completion.runId);
+        if (!run)
+            return;
+        const int i = completion.step;
+        StepRt &step = run->steps[static_cast<size_t>(i)];
+        if (step.state != StepState::Running || step.attempts != completion.attempt ||
+            step.generation != completion.generation || step.fallbackActive)
+            return; // stale: the attempt was already ended (timeout, cancel)
+        if (step.execution)
+            retired.push_back(std::move(step.execution));
+        step.inFlight = false;
+        step.attemptDeadline = 0;
+        const AttemptResult &result = completion.result;
+        if (result.succeeded) {
+            finishAttemptRow(*run, i, result, AttemptOutcome::Succeeded, now, batch);
+            transition(*run, i, StepEvent::AttemptSucceeded);
+            step.output = result.output;
+            step.endedAt = now;
+            step.error.clear();
+            step.errorClass.clear();
+            batch.steps.append(stepRow(*run, i));
+            batch.events.append(
+                event(*run, i, QStringLiteral("step_succeeded"),
+                      {{QStringLiteral("attempt"), step.attempts},
+                       {QStringLiteral("duration_ms"), now - step.attemptStartedAt}},
+                      now));
+            finalized(*run, i, now, batch, launches);
+            return;
+        }
+
+        const AttemptOutcome outcome =
+            result.errorClass == ErrorClass::Timeout     ? AttemptOutcome::TimedOut
+            : result.errorClass == ErrorClass::Permanent ? AttemptOutcome::FailedPermanent
+                                                         : AttemptOutcome::FailedTransient;
+        finishAttemptRow(*run, i, result, outcome, now, batch);
+        step.error = result.error;
+        step.errorClass = errorClassName(result.errorClass);
+        const Step &def = run->plan->flow->steps[i];
+        if (result.errorClass == ErrorClass::Timeout &&
+            def.effectiveIdempotency() == Idempotency::None) {
+            // It may have happened: a non-idempotent step is never repeated without a decision.
+            transition(*run, i, StepEvent::OutcomeUnknown);
+            step.errorClass = errorClassName(ErrorClass::Uncertain);
+            batch.steps.append(stepRow(*run, i));
+            batch.events.append(
+                event(*run, i, QStringLiteral("step_uncertain"),
+                      withAttempt({{QStringLiteral("error"), step.error}}, step.attempts), now));
+            markDirty(*run);
+            return;
+        }
+        ++step.failures;
+        const RetryPolicy &policy = run->plan->retry[i];
+        bool retry = isRetryable(policy, result.errorClass, result.errorDetail) &&
+                     step.failures < policy.maxAttempts &&
+                     result.errorDetail != QLatin1String("deadline");
+        QString stopReason;
+        if (!isRetryable(policy, result.errorClass, result.errorDetail))
+            stopReason = QStringLiteral("not retried: %1 error").arg(step.errorClass);
+        else if (step.failures >= policy.maxAttempts)
+            stopReason = QStringLiteral("no attempts left (%1 of %2)")
+                             .arg(step.failures)
+                             .arg(policy.maxAttempts);
+        qint64 delay = result.retryAfterMs >= 0
+                           ? result.retryAfterMs
+                           : backoffDelayMs(policy, step.failures,
+                                            jitterUnit(idempotencyKey(*run, i), step.attempts));
+        const qint64 nextAt = now + delay;
+        const auto deadline = run->plan->deadline[i];
+        if (retry && deadline && nextAt >= step.startedAt + *deadline) {
+            retry = false;
+            stopReason =
+                QStringLiteral("the step deadline of %1 leaves no time for another attempt")
+                    .arg(formatDuration(*deadline));
+        }
+        if (retry) {
+            transition(*run, i, StepEvent::AttemptFailed);
+            step.notBefore = nextAt;
+            batch.steps.append(stepRow(*run, i));
+            batch.events.append(event(*run, i, QStringLiteral("step_retrying"),
+                                      {{QStringLiteral("attempt"), step.attempts},
+                                       {QStringLiteral("max_attempts"), policy.maxAttempts},
+                                       {QStringLiteral("error_class"), step.errorClass},
+                                       {QStringLiteral("error"), step.error},
+                                       {QStringLiteral("next_attempt_at"), nextAt},
+                                       {QStringLiteral("delay_ms"), delay}},
+                                      now));
+            pushTimer(*run, i);
+            markDirty(*run);
+            return;
+        }
+        if (!stopReason.isEmpty())
+            batch.events.append(event(*run, i, QStringLiteral("attempt_failed"),
+                                      {{QStringLiteral("attempt"), step.attempts},
+                                       {QStringLiteral("error_class"), step.errorClass},
+                                       {QStringLiteral("error"), step.error},
+                                       {QStringLiteral("reason"), stopReason}},
+                                      now));
+        failForGood(*run, i, now, batch, launches);
+    }
+
+    void failForGood(RunRt &run, int i, qint64 now, Batch &batch, std::vector<Launch> &launches) {
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        const Step &def = run.plan->flow->steps[i];
+        if (def.fallback.kind == Fallback::Kind::Value) {
+            transition(run, i, StepEvent::FallbackUsed);
+            step.output = def.fallback.value;
+            step.viaFallback = true;
+            step.endedAt = now;
+            batch.steps.append(stepRow(run, i));
+            batch.events.append(event(run, i, QStringLiteral("step_succeeded_via_fallback"),
+                                      {{QStringLiteral("fallback"), QStringLiteral("value")},
+                                       {QStringLiteral("error"), step.error}},
+                                      now));
+            finalized(run, i, now, batch, launches);
+            return;
+        }
+        const int f = run.plan->fallbackStep[i];
+        if (f >= 0 && run.steps[static_cast<size_t>(f)].state == StepState::Pending) {
+            if (step.state != StepState::Running)
+                transition(run, i, StepEvent::AttemptStarted); // it is "running" its fallback
+            step.fallbackActive = true;
+            batch.steps.append(stepRow(run, i));
+            batch.events.append(event(run, i, QStringLiteral("step_falling_back"),
+                                      {{QStringLiteral("fallback"), run.plan->flow->steps[f].id},
+                                       {QStringLiteral("error"), step.error}},
+                                      now));
+            makeReady(run, f, now, batch, launches);
+            markDirty(run);
+            return;
+        }
+        transition(run, i, StepEvent::FailedForGood);
+        step.endedAt = now;
+        batch.steps.append(stepRow(run, i));
+        batch.events.append(event(run, i, QStringLiteral("step_failed"),
+                                  {{QStringLiteral("attempts"), step.attempts},
+                                   {QStringLiteral("error_class"), step.errorClass},
+                                   {QStringLiteral("error"), step.error}},
+                                  now));
+        finalized(run, i, now, batch, launches);
+    }
+
+    /// Step i reached a final state: wake its downstream, settle fallback relations.
+    void finalized(RunRt &run, int i, qint64 now, Batch &batch, std::vector<Launch> &launches) {
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        for (int d : run.plan->downstream[i])
+            addCandidate(run, d);
+        const int f = run.plan->fallbackStep[i];
+        if (f >= 0 && run.steps[static_cast<size_t>(f)].state == StepState::Pending) {
+            transition(run, f, StepEvent::NotNeeded);
+            run.steps[static_cast<size_t>(f)].endedAt = now;
+            batch.steps.append(stepRow(run, f));
+            batch.events.append(event(
+                run, f, QStringLiteral("step_skipped"),
+                {{QStringLiteral("reason"),
+                  QStringLiteral("fallback of %1, not needed").arg(run.plan->flow->steps[i].id)}},
+                now));
+            finalized(run, f, now, batch, launches);
+        }
+        const int p = run.plan->primaryOf[i];
+        if (p >= 0 && run.steps[static_cast<size_t>(p)].fallbackActive) {
+            StepRt &primary = run.steps[static_cast<size_t>(p)];
+            primary.fallbackActive = false;
+            primary.endedAt = now;
+            if (step.state == StepState::Succeeded ||
+                step.state == StepState::SucceededViaFallback) {
+                transition(run, p, StepEvent::FallbackUsed);
+                primary.output = step.output;
+                primary.viaFallback = true;
+                batch.steps.append(stepRow(run, p));
+                batch.events.append(
+                    event(run, p, QStringLiteral("step_succeeded_via_fallback"),
+                          {{QStringLiteral("fallback"), run.plan->flow->steps[i].id},
+                           {QStringLiteral("error"), primary.error}},
+                          now));
+            } else {
+                transition(run, p, StepEvent::FailedForGood);
+                primary.error = QStringLiteral("%1; its fallback %2 did not succeed either: %3")
+                                    .arg(primary.error, run.plan->flow->steps[i].id, step.error);
+                batch.steps.append(stepRow(run, p));
+                batch.events.append(event(run, p, QStringLiteral("step_failed"),
+                                          {{QStringLiteral("attempts"), primary.attempts},
+                                           {QStringLiteral("error_class"), primary.errorClass},
+                                           {QStringLiteral("error"), primary.error}},
+                                          now));
+            }
+            finalized(run, p, now, batch, launches);
+        }
+        markDirty(run);
+    }
+
+    void updateRunState(RunRt &run, qint64 now, Batch &batch) {
+        if (isFinal(run.state))
+            return;
+        const RunState next = deriveRunState(run.counts);
+        if (next == run.state)
+            return;
+        run.state = next;
+        QJsonObject detail{{QStringLiteral("state"), stateName(next)}};
+        QString type = QStringLiteral("run_state_changed");
+        if (isFinal(next)) {
+            run.endedAt = now;
+            type = QStringLiteral("run_finished");
+            QJsonObject counts;
+            for (int s = 0; s < kStepStateCount; ++s) {
+                if (run.counts[s] > 0)
+                    counts.insert(stateName(static_cast<StepState>(s)), run.counts[s]);
+            }
+            detail.insert(QStringLiteral("steps"), counts);
+            batch.releasedLeases.append({run.id, options.workerId});
+        } else if (next == RunState::WaitingForOperator || next == RunState::Paused) {
+            type = QStringLiteral("run_waiting");
+            batch.releasedLeases.append({run.id, options.workerId});
+        }
+        batch.runs.append(runRow(run));
+        batch.events.append(event(run, -1, type, detail, now));
+    }
+
+    // ---- the loop ---------------------------------------------------------------------------
+
+    void fireDueCalls(qint64 now) {
+        while (!callHeap.empty() && callHeap.top().first <= now) {
+            const quint64 id = callHeap.top().second;
+            callHeap.pop();
+            const auto it = calls.find(id);
+            if (it == calls.end())
+                continue;
+            auto callback = std::move(it->second.second);
+            calls.erase(it);
+            callback();
+        }
+    }
+
+    void expireAttempts(qint64 now) {
+        while (!attemptTimeouts.empty() && attemptTimeouts.top().at <= now) {
+            const Due due = attemptTimeouts.top();
+            attemptTimeouts.pop();
+            RunRt *run = findRun(due.runId);
+            if (!run)
+                continue;
+            StepRt &step = run->steps[static_cast<size_t>(due.step)];
+            if (step.state != StepState::Running || step.fallbackActive ||
+                step.attempts != static_cast<int>(due.stamp) || step.attemptDeadline != due.at)
+                continue;
+            if (step.execution) {
+                step.execution->cancel(); // kills the process group, aborts the request
+                retired.push_back(std::move(step.execution));
+            }
+            step.inFlight = false;
+            const qint64 limit = due.at - step.attemptStartedAt;
+            AttemptResult result = AttemptResult::failure(
+                ErrorClass::Timeout,
+                step.attemptDeadlineIsStepDeadline
+                    ? QStringLiteral("the step deadline of %1 passed during attempt %2")
+                          .arg(formatDuration(*run->plan->deadline[due.step]))
+                          .arg(step.attempts)
+                    : QStringLiteral("attempt %1 timed out after %2")
+                          .arg(step.attempts)
+                          .arg(formatDuration(limit)));
+            if (step.attemptDeadlineIsStepDeadline)
+                result.errorDetail = QStringLiteral("deadline");
+            completions.push_back(
+                Completion{run->id, due.step, step.attempts, step.generation, result});
+        }
+    }
+
+    void popDueTimers(qint64 now) {
+        while (!stepTimers.empty() && stepTimers.top().at <= now) {
+            const Due due = stepTimers.top();
+            stepTimers.pop();
+            RunRt *run = findRun(due.runId);
+            if (!run || run->steps[static_cast<size_t>(due.step)].timerStamp != due.stamp)
+                continue;
+            addCandidate(*run, due.step);
+        }
+    }
+
+    Status commit(Batch &batch) {
+        if (batch.isEmpty())
+            return Status::ok();
+        auto lastId = store.commit(batch);
+        if (!lastId) {
+            stop(lastId.error());
+            return lastId.status();
+        }
+        if (!batch.events.isEmpty()) {
+            qint64 id = *lastId - batch.events.size() + 1;
+            for (EventRow &row : batch.events)
+                row.id = id++;
+            Q_EMIT q->eventsCommitted(batch.events);
+        }
+        return Status::ok();
+    }
+
+    void stop(const QString &message) {
+        if (stopped)
+            return;
+        stopped = true;
+        fatal = message;
+        for (auto &[id, run] : runs) {
+            for (StepRt &step : run->steps) {
+                if (step.execution) {
+                    step.execution->cancel();
+                    retired.push_back(std::move(step.execution));
+                }
+                step.inFlight = false;
+            }
+        }
+        if (driveTimer)
+            driveTimer->stop();
+        Q_EMIT q->fatalError(message);
+    }
+
+    Status pump() {
+        if (stopped)
+            return Status::error(fatal);
+        if (inPump)
+            return Status::ok();
+        inPump = true;
+        Status status;
+        while (true) {
+            const qint64 now = clockRef.nowMs();
+            retired.clear();
+            fireDueCalls(now);
+            expireAttempts(now);
+            popDueTimers(now);
+            if (completions.empty() && dirtyRuns.empty())
+                break;
+            Batch batch;
+            std::vector<Launch> launches;
+            std::vector<Completion> ready = std::move(completions);
+            completions.clear();
+            for (Completion &completion : ready)
+                applyCompletion(completion, now, batch, launches);
+            // advance() may dirty other runs only through completions, never through dirtyRuns.
+            std::vector<RunRt *> dirty = std::move(dirtyRuns);
+            dirtyRuns.clear();
+            std::vector<std::pair<QString, RunState>> settled;
+            for (RunRt *run : dirty) {
+                const RunState before = run->state;
+                advance(*run, now, batch, launches);
+                if (run->state != before && run->state != RunState::Running)
+                    settled.emplace_back(run->id, run->state);
+            }
+            status = commit(batch);
+            if (!status)
+                break;
+            for (Launch &item : launches)
+                launch(item);
+            for (const auto &[runId, state] : settled) {
+                if (isFinal(state) || state == RunState::WaitingForOperator ||
+                    state == RunState::Paused)
+                    unload(runId);
+                Q_EMIT q->runSettled(runId, state);
+            }
+        }
+        inPump = false;
+        rearm();
+        return status;
+    }
+
+    void unload(const QString &runId) {
+        const auto it = runs.find(runId);
+        if (it == runs.end())
+            return;
+        for (StepRt &step : it->second->steps) {
+            if (step.execution) {
+                step.execution->cancel();
+                retired.push_back(std::move(step.execution));
+            }
+        }
+        std::erase(dirtyRuns, it->second.get());
+        runs.erase(it);
+    }
+
+    std::optional<qint64> nextDueAt() const {
+        std::optional<qint64> next;
+        auto consider = [&next](qint64 at) {
+            if (!next || at < *next)
+                next = at;
+        };
+        if (!stepTimers.empty())
+            consider(stepTimers.top().at);
+        if (!attemptTimeouts.empty())
+            consider(attemptTimeouts.top().at);
+        if (!callHeap.empty())
+            consider(callHeap.top().first);
+        return next;
+    }
+
+    void rearm() {
+        if (!driveTimer || stopped)
+            return;
+        if (!completions.empty() || !dirtyRuns.empty()) {
+            driveTimer->start(0);
+            return;
+        }
+        qint64 wait = pollMs;
+        if (const auto next = nextDueAt())
+            wait = std::clamp<qint64>(*next - clockRef.nowMs(), 0, pollMs);
+        driveTimer->start(static_cast<int>(wait));
+    }
+
+    // ---- loading ----------------------------------------------------------------------------
+
+    Status load(const RunRow &row, qint64 now) {
+        auto plan = planFor(row.flowId);
+        if (!plan)
+            return plan.status();
+        auto stepRows = store.stepRuns(row.id);
+        if (!stepRows)
+            return stepRows.status();
+        auto attemptRows = store.attempts(row.id);
+        if (!attemptRows)
+            return attemptRows.status();
+
+        auto run = std::make_unique<RunRt>();
+        run->id = row.id;
+        run->flowName = row.flowName;
+        run->plan = *plan;
+        run->params = row.params;
+        run->state = runStateFromName(row.state).value_or(RunState::Running);
+        run->createdAt = row.createdAt;
+        run->endedAt = row.endedAt;
+        const Flow &flow = *run->plan->flow;
+        run->steps.resize(static_cast<size_t>(flow.steps.size()));
+        for (const StepRunRow &stepRow : *stepRows) {
+            const auto i = flow.indexOfStep(stepRow.stepId);
+            if (i < 0)
+                return Status::error(QStringLiteral("run %1: step %2 is not in its flow")
+                                         .arg(row.id, stepRow.stepId));
+            StepRt &step = run->steps[static_cast<size_t>(i)];
+            step.state = stepStateFromName(stepRow.state).value_or(StepState::Pending);
+            step.attempts = stepRow.attempts;
+            step.failures = stepRow.failures;
+            step.generation = stepRow.generation;
+            step.notBefore = stepRow.notBefore;
+            step.startedAt = stepRow.startedAt;
+            step.endedAt = stepRow.endedAt;
+            step.errorClass = stepRow.errorClass;
+            step.error = stepRow.error;
+            step.viaFallback = stepRow.viaFallback;
+            step.output = stepRow.output;
+        }
+        for (const StepRt &step : run->steps)
+            ++run->counts[static_cast<int>(step.state)];
+        for (qsizetype i = 0; i < flow.steps.size(); ++i) {
+            const int f = run->plan->fallbackStep[i];
+            StepRt &step = run->steps[static_cast<size_t>(i)];
+            if (f >= 0 && step.state == StepState::Running &&
+                run->steps[static_cast<size_t>(f)].state != StepState::Pending)
+                step.fallbackActive = true;
+        }
+
+        Batch batch;
+        std::vector<Launch> launches;
+        RunRt &r = *run;
+        runs[row.id] = std::move(run);
+        // Write-ahead says: an attempt with a start and no outcome was cut off by a crash.
+        for (const AttemptRow &attempt : *attemptRows) {
+            if (attempt.endedAt != 0)
+                continue;
+            const auto i = flow.indexOfStep(attempt.stepId);
+            if (i < 0)
+                continue;
+            StepRt &step = r.steps[static_cast<size_t>(i)];
+            AttemptRow ended = attempt;
+            ended.endedAt = now;
+            ended.outcome = outcomeName(AttemptOutcome::Crashed);
+            ended.errorClass = errorClassName(ErrorClass::Crashed);
+            ended.error =
+                QStringLiteral("the engine stopped while attempt %1 ran").arg(attempt.number);
+            batch.attempts.append(ended);
+            if (step.state != StepState::Running || attempt.number != step.attempts ||
+                attempt.generation != step.generation)
+                continue;
+            step.attemptStartedAt = attempt.startedAt;
+            if (flow.steps[i].effectiveIdempotency() == Idempotency::None) {
+                transition(r, static_cast<int>(i), StepEvent::OutcomeUnknown);
+                step.errorClass = errorClassName(ErrorClass::Uncertain);
+                step.error =
+                    QStringLiteral("attempt %1 was cut off by a crash; whether it took effect is "
+                                   "unknown (idempotency: none)")
+                        .arg(attempt.number);
+                batch.steps.append(stepRow(r, static_cast<int>(i)));
+                batch.events.append(event(
+                    r, static_cast<int>(i), QStringLiteral("step_uncertain"),
+                    withAttempt({{QStringLiteral("error"), step.error}}, attempt.number), now));
+            } else {
+                transition(r, static_cast<int>(i), StepEvent::AttemptFailed);
+                step.errorClass = errorClassName(ErrorClass::Crashed);
+                step.error = ended.error;
+                step.notBefore =
+                    now; // a crash is not the dependency's fault: no backoff, no budget
+                batch.steps.append(stepRow(r, static_cast<int>(i)));
+                batch.events.append(event(
+                    r, static_cast<int>(i), QStringLiteral("attempt_crashed"),
+                    withAttempt({{QStringLiteral("error"), step.error}}, attempt.number), now));
+            }
+        }
+        for (size_t i = 0; i < r.steps.size(); ++i) {
+            StepRt &step = r.steps[i];
+            if (step.state == StepState::Running && !step.fallbackActive) {
+                // Running without an open attempt is not something a commit leaves behind; treat
+                // it like a cut-off attempt rather than leave the step stuck.
+                transition(r, static_cast<int>(i), StepEvent::AttemptFailed);
+                step.notBefore = now;
+                batch.steps.append(stepRow(r, static_cast<int>(i)));
+            }
+            if (step.state == StepState::Pending || step.state == StepState::Scheduled ||
+                step.state == StepState::Retrying || step.state == StepState::Queued)
+                addCandidate(r, static_cast<int>(i));
+        }
+        // Look at the run afresh: advance() announces whatever state it is really in.
+        const RunState stored = r.state;
+        r.state = RunState::Running;
+        if (stored != RunState::Running && deriveRunState(r.counts) == RunState::Running)
+            batch.runs.append(runRow(r));
+        batch.events.append(event(r, -1, QStringLiteral("run_resumed"),
+                                  {{QStringLiteral("worker"), options.workerId}}, now));
+        markDirty(r);
+        return commit(batch);
+    }
+};
+
+Engine::Engine(Store &store, const Clock &clock, ActionRegistry actions, Options options,
+               QObject *parent)
+    : QObject(parent)
+    , d(std::make_unique<Impl>(this, store, clock, std::move(actions), std::move(options))) {
+    if (d->options.workerId.isEmpty())
+        d->options.workerId = makeWorkerId();
+    if (d->options.actor.isEmpty())
+        d->options.actor = QStringLiteral("engine");
+    if (!d->options.ownerIsDead)
+        d->options.ownerIsDead = isLocalOwnerDead;
+}
+
+Engine::~Engine() = default;
+
+Result<QString> Engine::createRun(const Flow &flow, const QString &sourcePath,
+                                  const QJsonObject &params, bool execute) {
+    if (d->stopped)
+        return Status::error(d->fatal);
+    QJsonObject resolved;
+    for (auto it = params.begin(); it != params.end(); ++it) {
+        if (!flow.param(it.key())) {
+            QStringList declared;
+            for (const ParamSpec &spec : flow.params)
+                declared << spec.name;
+            return Status::error(QStringLiteral("unknown parameter \"%1\" (flow %2 declares: %3)")
+                                     .arg(it.key(), flow.name,
+                                          declared.isEmpty()
+                                              ? QStringLiteral("none")
+                                              : declared.join(QStringLiteral(", "))));
+        }
+        resolved.insert(it.key(), it.value());
+    }
+    for (const ParamSpec &spec : flow.params) {
+        if (resolved.contains(spec.name))
+            continue;
+        if (spec.defaultValue.isUndefined())
+            return Status::error(
+                QStringLiteral("parameter \"%1\" is required (flow %2)").arg(spec.name, flow.name));
+        resolved.insert(spec.name, spec.defaultValue);
+    }
+    for (const Step &step : flow.steps) {
+        if (!d->actions.find(step.kind))
+            return Status::error(
+                QStringLiteral("step \"%1\": kind \"%2\" is not supported by this build yet "
+                               "(supported: %3)")
+                    .arg(step.id, step.kind, d->actions.kinds().join(QStringLiteral(", "))));
+    }
+    const QByteArray definition = serializeFlow(flow);
+    auto version = d->store.saveFlowVersion(flow.name, definition, sourcePath);
+    if (!version)
+        return version.status();
+    auto plan = d->planFor(version->id);
+    if (!plan)
+        return plan.status();
+
+    const qint64 now = d->clockRef.nowMs();
+    auto run = std::make_unique<RunRt>();
+    run->id = newRunId();
+    run->flowName = flow.name;
+    run->plan = *plan;
+    run->params = resolved;
+    run->createdAt = now;
+    run->steps.resize(static_cast<size_t>(flow.steps.size()));
+    run->counts[static_cast<int>(StepState::Pending)] = static_cast<int>(flow.steps.size());
+
+    Batch batch;
+    RunRow row = d->runRow(*run);
+    if (execute) {
+        row.owner = d->options.workerId;
+        row.leaseUntil = now + d->options.leaseMs;
+    }
+    batch.runs.append(row);
+    for (int i = 0; i < static_cast<int>(flow.steps.size()); ++i)
+        batch.steps.append(d->stepRow(*run, i));
+    batch.events.append(d->event(*run, -1, QStringLiteral("run_created"),
+                                 {{QStringLiteral("flow"), flow.name},
+                                  {QStringLiteral("version"), version->version},
+                                  {QStringLiteral("source"), sourcePath},
+                                  {QStringLiteral("params"), resolved},
+                                  {QStringLiteral("actor"), currentUserName()}},
+                                 now));
+    if (Status s = d->commit(batch); !s)
+        return s;
+    const QString id = run->id;
+    if (execute) {
+        RunRt &r = *run;
+        d->runs[id] = std::move(run);
+        for (int i = 0; i < static_cast<int>(r.steps.size()); ++i)
+            d->addCandidate(r, i);
+        d->schedulePump();
+    }
+    return id;
+}
+
+Result<bool> Engine::adopt(const QString &runId) {
+    if (d->stopped)
+        return Status::error(d->fatal);
+    if (d->findRun(runId))
+        return true;
+    const qint64 now = d->clockRef.nowMs();
+    auto claimed = d->store.claimRun(runId, d->options.workerId, now + d->options.leaseMs, now,
+                                     d->options.ownerIsDead);
+    if (!claimed)
+        return claimed.status();
+    if (!*claimed)
+        return false;
+    auto row = d->store.run(runId);
+    if (!row)
+        return row.status();
+    if (isFinal(runStateFromName(row->state).value_or(RunState::Running)))
+        return Status::error(QStringLiteral("run %1 already finished (%2)").arg(runId, row->state));
+    if (Status s = d->load(*row, now); !s)
+        return s;
+    d->schedulePump();
+    return true;
+}
+
+Result<int> Engine::adoptAvailable() {
+    if (d->stopped)
+        return Status::error(d->fatal);
+    auto rows = d->store.unfinishedRuns();
+    if (!rows)
+        return rows.status();
+    const qint64 now = d->clockRef.nowMs();
+    int adopted = 0;
+    for (const RunRow &row : *rows) {
+        // Runs that wait for an operator have nothing to execute until an action wakes them.
+        if (row.state != QLatin1String("running") || d->findRun(row.id))
+            continue;
+        const bool free = row.owner.isEmpty() || row.owner == d->options.workerId ||
+                          row.leaseUntil < now || d->options.ownerIsDead(row.owner);
+        if (!free)
+            continue;
+        auto taken = adopt(row.id);
+        if (!taken)
+            return taken.status();
+        adopted += *taken ? 1 : 0;
+    }
+    return adopted;
+}
+
+Status Engine::pump() {
+    return d->pump();
+}
+std::optional<qint64> Engine::nextDueAt() const {
+    return d->nextDueAt();
+}
+bool Engine::hasPendingCompletions() const {
+    return !d->completions.empty();
+}
+
+void Engine::startDriving(int pollMs) {
+    d->pollMs = pollMs;
+    if (!d->driveTimer) {
+        d->driveTimer = new QTimer(this);
+        d->driveTimer->setSingleShot(true);
+        connect(d->driveTimer, &QTimer::timeout, this, [this] { d->pump(); });
+        d->leaseTimer = new QTimer(this);
+        connect(d->leaseTimer, &QTimer::timeout, this, [this] {
+            if (d->stopped)
+                return;
+            if (Status s = d->store.renewLeases(d->options.workerId,
+                                                d->clockRef.nowMs() + d->options.leaseMs);
+                !s)
+                qCWarning(lcEngine) << s.message();
+        });
+        d->leaseTimer->start(static_cast<int>(d->options.leaseMs / 3));
+    }
+    d->driveTimer->start(0);
+}
+
+void Engine::drain() {
+    d->draining = true;
+}
+
+Status Engine::shutdown() {
+    d->draining = true;
+    for (auto &[id, run] : d->runs) {
+        for (StepRt &step : run->steps) {
+            if (step.execution) {
+                step.execution->cancel();
+                d->retired.push_back(std::move(step.execution));
+            }
+            step.inFlight = false;
+        }
+    }
+    if (d->driveTimer)
+        d->driveTimer->stop();
+    if (d->leaseTimer)
+        d->leaseTimer->stop();
+    if (d->stopped)
+        return Status::ok();
+    return d->store.releaseLeases(d->options.workerId);
+}
+
+bool Engine::stopped() const {
+    return d->stopped;
+}
+int Engine::runningAttemptCount() const {
+    int count = 0;
+    for (const auto &[id, run] : d->runs) {
+        for (const StepRt &step : run->steps)
+            count += step.inFlight ? 1 : 0;
+    }
+    return count;
+}
+
+int Engine::activeRunCount() const {
+    int count = 0;
+    for (const auto &[id, run] : d->runs)
+        count += run->state == RunState::Running ? 1 : 0;
+    return count;
+}
+
+std::optional<RunState> Engine::runState(const QString &runId) const {
+    const auto it = d->runs.find(runId);
+    if (it == d->runs.end())
+        return std::nullopt;
+    return it->second->state;
+}
+
+QStringList Engine::loadedRunIds() const {
+    QStringList ids;
+    for (const auto &[id, run] : d->runs)
+        ids << id;
+    return ids;
+}
+
+QString makeWorkerId() {
+    return QStringLiteral("%1:%2:%3")
+        .arg(QHostInfo::localHostName())
+        .arg(::getpid())
+        .arg(QUuid::createUuid().toString(QUuid::Id128).left(6));
+}
+
+bool isLocalOwnerDead(const QString &owner) {
+    const QStringList parts = owner.split(QLatin1Char(':'));
+    if (parts.size() != 3 || parts[0] != QHostInfo::localHostName())
+        return false; // another machine: only its lease expiry tells
+    bool ok = false;
+    const qint64 pid = parts[1].toLongLong(&ok);
+    if (!ok || pid <= 0)
+        return false;
+    return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+QString currentUserName() {
+    const QByteArray user = qgetenv("USER");
+    if (!user.isEmpty())
+        return QString::fromLocal8Bit(user);
+    return QStringLiteral("uid%1").arg(::getuid());
+}
+
+} // namespace keepflow

@@ -1,0 +1,102 @@
+#pragma once
+
+// The coordinator: owns the state of the runs it executes, decides what runs next, and persists
+// every transition before acting on it.
+//
+// Durability rules (ARCHITECTURE.md): every state change is committed with its event in one
+// transaction; an attempt's start (with its idempotency key) is committed before its action runs;
+// its outcome is committed together with the downstream steps it makes ready. Transitions that are
+// ready at the same moment share one transaction (group commit).
+//
+// Threading: one thread, the one that owns the Store. Signals are emitted only after the
+// transaction they announce has committed. If a commit fails the engine stops (stopped() is
+// true, fatalError is emitted) and executes nothing more: the database holds the last good state.
+
+#include "action.h"
+#include "clock.h"
+#include "flow.h"
+#include "rows.h"
+#include "states.h"
+#include "status.h"
+
+#include <QJsonObject>
+#include <QObject>
+#include <QString>
+
+#include <memory>
+#include <optional>
+
+class QTimer;
+
+namespace keepflow {
+
+class Store;
+
+class Engine : public QObject {
+    Q_OBJECT
+public:
+    struct Options {
+        QString workerId; ///< unique per process; owner of the leases this engine takes
+        QString actor;    ///< recorded on the events the engine writes (e.g. "engine")
+        qint64 leaseMs = 30'000;
+        /// Decides whether another worker holding a lease is gone (same host, dead pid).
+        std::function<bool(const QString &owner)> ownerIsDead;
+    };
+
+    Engine(Store &store, const Clock &clock, ActionRegistry actions, Options options,
+           QObject *parent = nullptr);
+    ~Engine() override;
+
+    /// Stores the flow version and creates a run with params (defaults applied). When execute is
+    /// true this engine claims and loads it; otherwise it waits for a worker.
+    Result<QString> createRun(const Flow &flow, const QString &sourcePath,
+                              const QJsonObject &params, bool execute);
+    /// Claims and loads an unfinished run. Attempts that started and never finished are recorded
+    /// as crashed: retried when the step is idempotent or keyed, uncertain otherwise.
+    /// Returns false when another live worker holds it.
+    Result<bool> adopt(const QString &runId);
+    /// adopt() for every unfinished run that no live worker holds. Returns how many were taken.
+    Result<int> adoptAvailable();
+
+    /// Does everything that is due now: completions, timeouts, timers, newly ready steps; one
+    /// commit per round. Returns an error (and stops) when the store fails.
+    Status pump();
+    /// The earliest time something is due (timer, timeout, action callback), if any.
+    std::optional<qint64> nextDueAt() const;
+    bool hasPendingCompletions() const;
+
+    /// Drive the engine from the Qt event loop with the real clock: pumps when work completes
+    /// and when timers fall due, renews leases. pollMs also bounds the sleep (worker polling).
+    void startDriving(int pollMs = 500);
+    /// Stop starting attempts (graceful shutdown); running ones finish and are recorded.
+    void drain();
+    /// Kills running attempts (they are recorded as crashed on the next start) and releases leases.
+    Status shutdown();
+
+    bool stopped() const;
+    int runningAttemptCount() const;
+    /// Runs loaded and not yet finished or waiting for an operator.
+    int activeRunCount() const;
+    std::optional<RunState> runState(const QString &runId) const;
+    QStringList loadedRunIds() const;
+
+Q_SIGNALS:
+    /// Events up to events.last().id are committed.
+    void eventsCommitted(const QList<keepflow::EventRow> &events);
+    /// The run reached a final state or waits for an operator (or is paused).
+    void runSettled(const QString &runId, keepflow::RunState state);
+    void fatalError(const QString &message);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+/// "host:pid:random", unique for this process.
+QString makeWorkerId();
+/// True when owner names a process on this host that no longer exists.
+bool isLocalOwnerDead(const QString &owner);
+/// The OS user, for events.
+QString currentUserName();
+
+} // namespace keepflow

@@ -1,0 +1,191 @@
+#include "reports.h"
+
+#include "flow.h"
+#include "store.h"
+
+#include <QDateTime>
+#include <QJsonDocument>
+
+namespace keepflow {
+
+QJsonValue isoTime(qint64 ms) {
+    if (ms == 0)
+        return QJsonValue::Null;
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
+}
+
+namespace {
+
+QJsonValue textOrNull(const QString &text) {
+    return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text);
+}
+
+QString compactJson(const QJsonValue &value) {
+    if (value.isObject())
+        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
+    if (value.isArray())
+        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
+    if (value.isString())
+        return value.toString();
+    return value.toVariant().toString();
+}
+
+QString localClock(qint64 ms) {
+    return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss.zzz"));
+}
+
+QString seconds(qint64 ms) {
+    if (ms < 1000)
+        return QStringLiteral("%1ms").arg(ms);
+    return QStringLiteral("%1s").arg(static_cast<double>(ms) / 1000.0, 0, 'f', 1);
+}
+
+} // namespace
+
+Result<QJsonObject> runStatusJson(Store &store, const QString &runId) {
+    auto run = store.run(runId);
+    if (!run)
+        return run.status();
+    auto steps = store.stepRuns(runId);
+    if (!steps)
+        return steps.status();
+    QJsonObject runJson{{QStringLiteral("id"), run->id},
+                        {QStringLiteral("flow"), run->flowName},
+                        {QStringLiteral("state"), run->state},
+                        {QStringLiteral("created_at"), isoTime(run->createdAt)},
+                        {QStringLiteral("ended_at"), isoTime(run->endedAt)},
+                        {QStringLiteral("params"), run->params}};
+    if (!run->owner.isEmpty())
+        runJson.insert(QStringLiteral("worker"), run->owner);
+    QJsonArray stepsJson;
+    for (const StepRunRow &step : *steps) {
+        QJsonObject stepJson{{QStringLiteral("id"), step.stepId},
+                             {QStringLiteral("state"), step.state},
+                             {QStringLiteral("attempts"), step.attempts},
+                             {QStringLiteral("error"), textOrNull(step.error)},
+                             {QStringLiteral("error_class"), textOrNull(step.errorClass)},
+                             {QStringLiteral("via_fallback"), step.viaFallback},
+                             {QStringLiteral("output"), step.output.isUndefined()
+                                                            ? QJsonValue(QJsonValue::Null)
+                                                            : step.output},
+                             {QStringLiteral("started_at"), isoTime(step.startedAt)},
+                             {QStringLiteral("ended_at"), isoTime(step.endedAt)}};
+        if (step.notBefore != 0)
+            stepJson.insert(QStringLiteral("next_attempt_at"), isoTime(step.notBefore));
+        stepsJson.append(stepJson);
+    }
+    return QJsonObject{{QStringLiteral("run"), runJson}, {QStringLiteral("steps"), stepsJson}};
+}
+
+QJsonArray runListJson(const QList<RunRow> &runs) {
+    QJsonArray list;
+    for (const RunRow &run : runs) {
+        list.append(QJsonObject{{QStringLiteral("id"), run.id},
+                                {QStringLiteral("flow"), run.flowName},
+                                {QStringLiteral("state"), run.state},
+                                {QStringLiteral("created_at"), isoTime(run.createdAt)},
+                                {QStringLiteral("ended_at"), isoTime(run.endedAt)}});
+    }
+    return list;
+}
+
+QJsonArray eventsJson(const QList<EventRow> &events) {
+    QJsonArray list;
+    for (const EventRow &event : events) {
+        list.append(QJsonObject{{QStringLiteral("id"), event.id},
+                                {QStringLiteral("at"), isoTime(event.at)},
+                                {QStringLiteral("step"), textOrNull(event.stepId)},
+                                {QStringLiteral("type"), event.type},
+                                {QStringLiteral("actor"), event.actor},
+                                {QStringLiteral("detail"), event.detail}});
+    }
+    return list;
+}
+
+QString describeEvent(const EventRow &event) {
+    const QJsonObject &d = event.detail;
+    auto text = [&d](const char *key) { return d.value(QLatin1String(key)).toString(); };
+    auto number = [&d](const char *key) { return d.value(QLatin1String(key)).toInteger(); };
+    QString what;
+    const QString &type = event.type;
+    if (type == QLatin1String("run_created")) {
+        what = QStringLiteral("run %1 of %2 v%3 created")
+                   .arg(event.runId, text("flow"))
+                   .arg(number("version"));
+    } else if (type == QLatin1String("run_resumed")) {
+        what = QStringLiteral("run %1 resumed by %2").arg(event.runId, text("worker"));
+    } else if (type == QLatin1String("run_finished")) {
+        what = QStringLiteral("run %1 finished: %2").arg(event.runId, text("state"));
+    } else if (type == QLatin1String("run_waiting") || type == QLatin1String("run_state_changed")) {
+        what = QStringLiteral("run %1 is now %2").arg(event.runId, text("state"));
+    } else if (type == QLatin1String("attempt_started")) {
+        what = QStringLiteral("attempt %1/%2 started")
+                   .arg(number("attempt"))
+                   .arg(number("max_attempts"));
+    } else if (type == QLatin1String("step_retrying")) {
+        what = QStringLiteral("attempt %1 failed (%2): %3; retry %4/%5 in %6")
+                   .arg(number("attempt"))
+                   .arg(text("error_class"), text("error"))
+                   .arg(number("attempt") + 1)
+                   .arg(number("max_attempts"))
+                   .arg(seconds(number("delay_ms")));
+    } else if (type == QLatin1String("attempt_failed")) {
+        what = QStringLiteral("attempt %1 failed (%2): %3; %4")
+                   .arg(number("attempt"))
+                   .arg(text("error_class"), text("error"), text("reason"));
+    } else if (type == QLatin1String("attempt_crashed")) {
+        what = QStringLiteral("attempt %1 crashed: %2; retrying")
+                   .arg(number("attempt"))
+                   .arg(text("error"));
+    } else if (type == QLatin1String("step_succeeded")) {
+        what = QStringLiteral("succeeded (attempt %1, %2)")
+                   .arg(number("attempt"))
+                   .arg(seconds(number("duration_ms")));
+    } else if (type == QLatin1String("step_succeeded_via_fallback")) {
+        what = QStringLiteral("succeeded via fallback (%1) after: %2")
+                   .arg(text("fallback"), text("error"));
+    } else if (type == QLatin1String("step_falling_back")) {
+        what = QStringLiteral("failed (%1); running fallback step %2")
+                   .arg(text("error"), text("fallback"));
+    } else if (type == QLatin1String("step_failed")) {
+        what = QStringLiteral("FAILED after %1 attempt(s): %2")
+                   .arg(number("attempts"))
+                   .arg(text("error"));
+    } else if (type == QLatin1String("step_blocked")) {
+        what = QStringLiteral("blocked: upstream %1 did not succeed").arg(text("upstream"));
+    } else if (type == QLatin1String("step_skipped")) {
+        what = QStringLiteral("skipped: %1").arg(text("reason"));
+    } else if (type == QLatin1String("step_scheduled")) {
+        what = QStringLiteral("scheduled until %1").arg(localClock(number("until")));
+    } else if (type == QLatin1String("step_uncertain")) {
+        what = QStringLiteral("UNCERTAIN, waits for an operator: %1").arg(text("error"));
+    } else {
+        what = type + QLatin1Char(' ') + compactJson(d);
+    }
+    const QString step = event.stepId.isEmpty() ? QString() : event.stepId;
+    return QStringLiteral("%1  %2 %3").arg(localClock(event.at), step.leftJustified(16), what);
+}
+
+QString runStatusText(const QJsonObject &status) {
+    const QJsonObject run = status.value(QLatin1String("run")).toObject();
+    QString out = QStringLiteral("run %1  flow %2  %3\n")
+                      .arg(run.value(QLatin1String("id")).toString(),
+                           run.value(QLatin1String("flow")).toString(),
+                           run.value(QLatin1String("state")).toString());
+    for (const QJsonValue &value : status.value(QLatin1String("steps")).toArray()) {
+        const QJsonObject step = value.toObject();
+        QString line = QStringLiteral("  %1 %2 attempts %3")
+                           .arg(step.value(QLatin1String("id")).toString().leftJustified(18),
+                                step.value(QLatin1String("state")).toString().leftJustified(24))
+                           .arg(step.value(QLatin1String("attempts")).toInt());
+        if (step.value(QLatin1String("via_fallback")).toBool())
+            line += QStringLiteral("  (fallback used)");
+        const QString error = step.value(QLatin1String("error")).toString();
+        if (!error.isEmpty())
+            line += QStringLiteral("  error: ") + error;
+        out += line + QLatin1Char('\n');
+    }
+    return out;
+}
+
+} // namespace keepflow

@@ -1,0 +1,32 @@
+#pragma once
+
+// The read side of keepflowctl: CONTRACT.md's JSON documents and the human-readable lines, built
+// from the store's rows. Pure formatting; the store is only read.
+
+#include "rows.h"
+#include "status.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QString>
+
+namespace keepflow {
+
+class Store;
+
+/// ISO 8601 UTC with milliseconds ("2026-11-26T23:41:02.120Z"); null for 0.
+QJsonValue isoTime(qint64 ms);
+
+/// `status --json`: { "run": {...}, "steps": [...] }.
+Result<QJsonObject> runStatusJson(Store &store, const QString &runId);
+/// `list --json`: [{ "id", "flow", "state", "created_at", "ended_at" }], newest first.
+QJsonArray runListJson(const QList<RunRow> &runs);
+/// `events --json`: [{ "id", "at", "step", "type", "actor", "detail" }], oldest first.
+QJsonArray eventsJson(const QList<EventRow> &events);
+
+/// One line for a person: what the event means ("fetch  attempt 1 failed (transient): ...").
+QString describeEvent(const EventRow &event);
+/// The `status` text: a header and one line per step.
+QString runStatusText(const QJsonObject &status);
+
+} // namespace keepflow

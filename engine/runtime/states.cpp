@@ -1,0 +1,203 @@
+#include "states.h"
+
+#include <QMetaEnum>
+
+namespace keepflow {
+
+std::optional<StepState> nextStepState(StepState state, StepEvent event) {
+    using S = StepState;
+    using E = StepEvent;
+    if (event == E::Cancel)
+        return isFinal(state) ? std::nullopt : std::optional(S::Cancelled);
+
+    switch (state) {
+    case S::Pending:
+        switch (event) {
+        case E::Delayed:
+            return S::Scheduled;
+        case E::Enqueued:
+            return S::Queued;
+        case E::AttemptStarted:
+            return S::Running;
+        case E::UpstreamFailed:
+            return S::Blocked;
+        case E::NotNeeded:
+            return S::Skipped;
+        default:
+            return std::nullopt;
+        }
+    case S::Queued:
+    case S::Scheduled:
+    case S::Retrying:
+        switch (event) {
+        case E::AttemptStarted:
+            return S::Running;
+        case E::Enqueued:
+            return S::Queued;
+        case E::Delayed:
+            return S::Scheduled;
+        case E::FailedForGood:
+            return S::Failed; // deadline or queue time passed while waiting
+        case E::FallbackUsed:
+            return S::SucceededViaFallback;
+        default:
+            return std::nullopt;
+        }
+    case S::Running:
+        switch (event) {
+        case E::AttemptSucceeded:
+            return S::Succeeded;
+        case E::AttemptFailed:
+            return S::Retrying;
+        case E::FailedForGood:
+            return S::Failed;
+        case E::FallbackUsed:
+            return S::SucceededViaFallback;
+        case E::OutcomeUnknown:
+            return S::Uncertain;
+        default:
+            return std::nullopt;
+        }
+    default:
+        return std::nullopt;
+    }
+}
+
+bool isFinal(StepState state) {
+    switch (state) {
+    case StepState::Succeeded:
+    case StepState::SucceededViaFallback:
+    case StepState::PartiallySucceeded:
+    case StepState::Failed:
+    case StepState::Skipped:
+    case StepState::Blocked:
+    case StepState::Cancelled:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool countsAsSuccess(StepState state) {
+    return state == StepState::Succeeded || state == StepState::SucceededViaFallback ||
+           state == StepState::PartiallySucceeded || state == StepState::Skipped;
+}
+
+RunState deriveRunState(const StepStateCounts &counts) {
+    auto count = [&counts](StepState s) { return counts[static_cast<int>(s)]; };
+    using S = StepState;
+    const int active = count(S::Pending) + count(S::Queued) + count(S::Scheduled) +
+                       count(S::Running) + count(S::Retrying);
+    const int waiting = count(S::Uncertain) + count(S::WaitingForOperator);
+    // A pending step behind one that waits for an operator cannot run by itself either, so the
+    // run waits when something waits and nothing else is in motion.
+    const int moving = active - count(S::Pending);
+    if (moving > 0)
+        return RunState::Running;
+    if (waiting > 0)
+        return RunState::WaitingForOperator;
+    if (count(S::Paused) > 0)
+        return RunState::Paused;
+    if (count(S::Pending) > 0)
+        return RunState::Running;
+    if (count(S::Cancelled) > 0)
+        return RunState::Cancelled;
+    const int failures = count(S::Failed) + count(S::PartiallySucceeded) + count(S::Blocked);
+    const int successes =
+        count(S::Succeeded) + count(S::SucceededViaFallback) + count(S::PartiallySucceeded);
+    if (failures == 0)
+        return RunState::Succeeded;
+    return successes > 0 ? RunState::CompletedWithFailures : RunState::Failed;
+}
+
+bool isFinal(RunState state) {
+    return state == RunState::Succeeded || state == RunState::CompletedWithFailures ||
+           state == RunState::Failed || state == RunState::Cancelled;
+}
+
+namespace {
+
+// "SucceededViaFallback" -> "succeeded_via_fallback"
+QString snakeCase(const char *pascal) {
+    QString out;
+    for (const char *c = pascal; *c; ++c) {
+        const QChar ch = QLatin1Char(*c);
+        if (ch.isUpper() && c != pascal)
+            out += QLatin1Char('_');
+        out += ch.toLower();
+    }
+    return out;
+}
+
+template <typename Enum> QString enumName(Enum value) {
+    const QMetaEnum meta = QMetaEnum::fromType<Enum>();
+    return snakeCase(meta.valueToKey(static_cast<int>(value)));
+}
+
+template <typename Enum> std::optional<Enum> enumFromName(const QString &name) {
+    const QMetaEnum meta = QMetaEnum::fromType<Enum>();
+    for (int i = 0; i < meta.keyCount(); ++i) {
+        if (snakeCase(meta.key(i)) == name)
+            return static_cast<Enum>(meta.value(i));
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+QString stateName(StepState state) {
+    return enumName(state);
+}
+QString stateName(RunState state) {
+    return enumName(state);
+}
+QString outcomeName(AttemptOutcome outcome) {
+    switch (outcome) {
+    case AttemptOutcome::FailedTransient:
+        return QStringLiteral("failed");
+    case AttemptOutcome::FailedPermanent:
+        return QStringLiteral("failed_permanent");
+    default:
+        return enumName(outcome);
+    }
+}
+QString errorClassName(ErrorClass errorClass) {
+    return enumName(errorClass);
+}
+std::optional<StepState> stepStateFromName(const QString &name) {
+    return enumFromName<StepState>(name);
+}
+std::optional<RunState> runStateFromName(const QString &name) {
+    return enumFromName<RunState>(name);
+}
+std::optional<AttemptOutcome> outcomeFromName(const QString &name) {
+    if (name == QLatin1String("failed"))
+        return AttemptOutcome::FailedTransient;
+    if (name == QLatin1String("failed_permanent"))
+        return AttemptOutcome::FailedPermanent;
+    return enumFromName<AttemptOutcome>(name);
+}
+std::optional<ErrorClass> errorClassFromName(const QString &name) {
+    return enumFromName<ErrorClass>(name);
+}
+
+int exitCodeFor(RunState state) {
+    switch (state) {
+    case RunState::Succeeded:
+        return 0;
+    case RunState::CompletedWithFailures:
+        return 2;
+    case RunState::Failed:
+        return 3;
+    case RunState::WaitingForOperator:
+    case RunState::Paused:
+        return 4;
+    case RunState::Cancelled:
+        return 5;
+    case RunState::Running:
+        return 1;
+    }
+    return 1;
+}
+
+} // namespace keepflow
