@@ -1,0 +1,490 @@
+// keepflowctl: the headless command line of CONTRACT.md. Argument parsing and wiring only; the
+// behaviour lives in the engine library.
+
+#include "engine.h"
+#include "flowfile.h"
+#include "reports.h"
+#include "store.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QSocketNotifier>
+#include <QStandardPaths>
+#include <QTimer>
+
+#include <csignal>
+#include <cstdio>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace keepflow;
+
+namespace {
+
+enum ExitCode { Ok = 0, UsageOrError = 1 };
+
+void printOut(const QString &text) {
+    const QByteArray bytes = text.toUtf8();
+    std::fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), stdout);
+    std::fflush(stdout);
+}
+
+void printErr(const QString &text) {
+    const QByteArray bytes = text.toUtf8();
+    std::fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), stderr);
+    std::fflush(stderr);
+}
+
+int fail(const QString &message) {
+    printErr(QStringLiteral("keepflowctl: %1\n").arg(message));
+    return UsageOrError;
+}
+
+void printJson(const QJsonValue &value) {
+    const QJsonDocument document =
+        value.isArray() ? QJsonDocument(value.toArray()) : QJsonDocument(value.toObject());
+    printOut(QString::fromUtf8(document.toJson(QJsonDocument::Indented)));
+}
+
+const char *const kUsage = R"(usage: keepflowctl COMMAND [ARGS] [--db PATH] [--json]
+
+commands:
+  validate FILE...                      check flow files; problems as FILE:LINE:COLUMN: error: MESSAGE
+  run FILE [--param NAME=VALUE]... [--detach]
+                                        start a run; in the foreground with live progress
+  resume [RUN]                          continue interrupted runs (or RUN) in the foreground
+  worker                                run everything in the database until SIGTERM
+  list [--state STATE]                  runs, newest first
+  status RUN                            a run and its steps
+  events RUN                            a run's events, oldest first
+
+--db PATH defaults to $KEEPFLOW_DB, else ~/.local/share/keepflow/keepflow.db.
+exit codes: 0 succeeded, 1 usage/invalid input/infrastructure error, 2 completed with failures,
+3 failed, 4 waiting for an operator or paused, 5 cancelled.
+)";
+
+QString defaultDatabasePath() {
+    const QByteArray fromEnv = qgetenv("KEEPFLOW_DB");
+    if (!fromEnv.isEmpty())
+        return QString::fromLocal8Bit(fromEnv);
+    return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) +
+           QStringLiteral("/keepflow/keepflow.db");
+}
+
+/// SIGTERM and SIGINT, delivered into the event loop through a socket pair.
+class SignalWatcher {
+public:
+    static int s_fds[2];
+    static void handler(int) {
+        const char byte = 1;
+        [[maybe_unused]] const ssize_t n = ::write(s_fds[0], &byte, 1);
+    }
+    explicit SignalWatcher(std::function<void()> onSignal) {
+        ::socketpair(AF_UNIX, SOCK_STREAM, 0, s_fds);
+        m_notifier = std::make_unique<QSocketNotifier>(s_fds[1], QSocketNotifier::Read);
+        QObject::connect(m_notifier.get(), &QSocketNotifier::activated, [onSignal] {
+            char byte = 0;
+            [[maybe_unused]] const ssize_t n = ::read(s_fds[1], &byte, 1);
+            onSignal();
+        });
+        struct sigaction action {};
+        action.sa_handler = handler;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESTART;
+        sigaction(SIGTERM, &action, nullptr);
+        sigaction(SIGINT, &action, nullptr);
+    }
+
+private:
+    std::unique_ptr<QSocketNotifier> m_notifier;
+};
+int SignalWatcher::s_fds[2] = {-1, -1};
+
+struct Context {
+    QCommandLineParser &parser;
+    QStringList args; ///< positional arguments after the command
+    bool json = false;
+    QString dbPath;
+};
+
+Result<std::unique_ptr<Store>> openStore(const Context &context) {
+    return Store::open(context.dbPath);
+}
+
+int commandValidate(const Context &context) {
+    if (context.args.isEmpty())
+        return fail(QStringLiteral("validate needs at least one FILE"));
+    bool anyError = false;
+    QJsonArray report;
+    for (const QString &file : context.args) {
+        const FlowLoad load = loadFlowFile(file);
+        QJsonArray problems;
+        for (const Diagnostic &diagnostic : load.diagnostics) {
+            if (!context.json)
+                printErr(diagnostic.toString() + QLatin1Char('\n'));
+            problems.append(QJsonObject{
+                {QStringLiteral("severity"), diagnostic.severity == Diagnostic::Severity::Error
+                                                 ? QStringLiteral("error")
+                                                 : QStringLiteral("warning")},
+                {QStringLiteral("line"), diagnostic.line},
+                {QStringLiteral("column"), diagnostic.column},
+                {QStringLiteral("path"), diagnostic.path},
+                {QStringLiteral("message"), diagnostic.message}});
+        }
+        anyError = anyError || !load.ok();
+        if (!context.json && load.ok())
+            printOut(QStringLiteral("%1: ok (%2 steps)\n").arg(file).arg(load.flow->steps.size()));
+        report.append(QJsonObject{{QStringLiteral("file"), file},
+                                  {QStringLiteral("ok"), load.ok()},
+                                  {QStringLiteral("problems"), problems}});
+    }
+    if (context.json)
+        printJson(report);
+    return anyError ? UsageOrError : Ok;
+}
+
+/// --param NAME=VALUE: JSON when the parameter's default is not a string and VALUE parses as
+/// JSON, text otherwise.
+Result<QJsonObject> parseParams(const Flow &flow, const QStringList &assignments) {
+    QJsonObject params;
+    for (const QString &assignment : assignments) {
+        const auto equals = assignment.indexOf(QLatin1Char('='));
+        if (equals <= 0)
+            return Status::error(
+                QStringLiteral("--param needs NAME=VALUE, got \"%1\"").arg(assignment));
+        const QString name = assignment.left(equals);
+        const QString text = assignment.mid(equals + 1);
+        QJsonValue value = text;
+        const ParamSpec *spec = flow.param(name);
+        if (spec && !spec->defaultValue.isString() && !spec->defaultValue.isUndefined()) {
+            const QJsonDocument document = QJsonDocument::fromJson("[" + text.toUtf8() + "]");
+            if (document.isArray() && document.array().size() == 1)
+                value = document.array().first();
+        }
+        params.insert(name, value);
+    }
+    return params;
+}
+
+/// Runs the event loop until every run in `waitFor` has settled; prints progress.
+int driveUntilSettled(Store &store, Engine &engine, QSet<QString> waitFor, bool json) {
+    int worstExit = Ok;
+    QString fatal;
+    QObject::connect(&engine, &Engine::eventsCommitted, [json](const QList<EventRow> &events) {
+        for (const EventRow &event : events) {
+            const QString line = describeEvent(event) + QLatin1Char('\n');
+            json ? printErr(line) : printOut(line);
+        }
+    });
+    QObject::connect(&engine, &Engine::runSettled, [&](const QString &runId, RunState state) {
+        if (!waitFor.remove(runId))
+            return;
+        worstExit = std::max(worstExit, exitCodeFor(state));
+        if (waitFor.isEmpty())
+            QCoreApplication::quit();
+    });
+    QObject::connect(&engine, &Engine::fatalError, [&fatal](const QString &message) {
+        fatal = message;
+        QCoreApplication::quit();
+    });
+    // Runs that settled while being adopted are already done.
+    for (const QString &id : QSet<QString>(waitFor)) {
+        const auto state = engine.runState(id);
+        if (state && *state != RunState::Running) {
+            waitFor.remove(id);
+            worstExit = std::max(worstExit, exitCodeFor(*state));
+        }
+    }
+    if (!waitFor.isEmpty()) {
+        SignalWatcher signals_([&engine] {
+            printErr(
+                QStringLiteral("keepflowctl: interrupted; the run continues on the next resume\n"));
+            engine.drain();
+            QCoreApplication::exit(130);
+        });
+        engine.startDriving();
+        const int loopExit = QCoreApplication::exec();
+        if (loopExit == 130) {
+            engine.shutdown();
+            return 130;
+        }
+    }
+    const Status released = engine.shutdown();
+    if (!fatal.isEmpty())
+        return fail(fatal);
+    if (!released)
+        printErr(QStringLiteral("keepflowctl: %1\n").arg(released.message()));
+    Q_UNUSED(store);
+    return worstExit;
+}
+
+int printRunOutcome(Store &store, const QString &runId, bool json, int exitCode) {
+    auto status = runStatusJson(store, runId);
+    if (!status)
+        return fail(status.error());
+    if (json)
+        printJson(*status);
+    else
+        printOut(runStatusText(*status));
+    return exitCode;
+}
+
+int commandRun(const Context &context) {
+    if (context.args.size() != 1)
+        return fail(QStringLiteral("run needs exactly one FILE"));
+    const QString file = context.args.first();
+    const FlowLoad load = loadFlowFile(file);
+    if (!load.ok()) {
+        for (const Diagnostic &diagnostic : load.diagnostics)
+            printErr(diagnostic.toString() + QLatin1Char('\n'));
+        return fail(QStringLiteral("%1 is not a valid flow; nothing was run").arg(file));
+    }
+    auto params = parseParams(*load.flow, context.parser.values(QStringLiteral("param")));
+    if (!params)
+        return fail(params.error());
+    auto store = openStore(context);
+    if (!store)
+        return fail(store.error());
+    SystemClock clock;
+    Engine engine(**store, clock, ActionRegistry::withBuiltins(), {});
+    const bool detach = context.parser.isSet(QStringLiteral("detach"));
+    auto runId = engine.createRun(*load.flow, QFileInfo(file).absoluteFilePath(), *params, !detach);
+    if (!runId)
+        return fail(runId.error());
+    if (detach) {
+        // A background keepflowctl executes it (or a worker, whichever claims it first).
+        QProcess background;
+        background.setProgram(QCoreApplication::applicationFilePath());
+        background.setArguments(
+            {QStringLiteral("resume"), *runId, QStringLiteral("--db"), context.dbPath});
+        background.setStandardOutputFile(QProcess::nullDevice());
+        background.setStandardErrorFile(QProcess::nullDevice());
+        background.setStandardInputFile(QProcess::nullDevice());
+        if (!background.startDetached())
+            printErr(QStringLiteral(
+                         "keepflowctl: run %1 created, but no background process could start; "
+                         "`keepflowctl resume %1` or a worker will run it\n")
+                         .arg(*runId));
+        if (context.json)
+            printJson(QJsonObject{{QStringLiteral("id"), *runId},
+                                  {QStringLiteral("state"), QStringLiteral("running")}});
+        else
+            printOut(*runId + QLatin1Char('\n'));
+        return Ok;
+    }
+    const int code = driveUntilSettled(**store, engine, {*runId}, context.json);
+    if (code == UsageOrError || code == 130)
+        return code;
+    return printRunOutcome(**store, *runId, context.json, code);
+}
+
+int commandResume(const Context &context) {
+    if (context.args.size() > 1)
+        return fail(QStringLiteral("resume takes at most one RUN"));
+    auto store = openStore(context);
+    if (!store)
+        return fail(store.error());
+    SystemClock clock;
+    Engine engine(**store, clock, ActionRegistry::withBuiltins(), {});
+    QSet<QString> adopted;
+    if (context.args.size() == 1) {
+        const QString runId = context.args.first();
+        auto row = (*store)->run(runId);
+        if (!row)
+            return fail(row.error());
+        if (isFinal(runStateFromName(row->state).value_or(RunState::Running)))
+            return printRunOutcome(
+                **store, runId, context.json,
+                exitCodeFor(runStateFromName(row->state).value_or(RunState::Running)));
+        auto taken = engine.adopt(runId);
+        if (!taken)
+            return fail(taken.error());
+        if (!*taken)
+            return fail(QStringLiteral("run %1 is being executed by %2 (lease until %3)")
+                            .arg(runId, row->owner, isoTime(row->leaseUntil).toString()));
+        adopted.insert(runId);
+    } else {
+        auto count = engine.adoptAvailable();
+        if (!count)
+            return fail(count.error());
+        for (const QString &id : engine.loadedRunIds())
+            adopted.insert(id);
+        if (adopted.isEmpty()) {
+            printErr(QStringLiteral("keepflowctl: no interrupted run to resume\n"));
+            return Ok;
+        }
+    }
+    const int code = driveUntilSettled(**store, engine, adopted, context.json);
+    if (context.args.size() == 1 && code != UsageOrError && code != 130)
+        return printRunOutcome(**store, context.args.first(), context.json, code);
+    return code;
+}
+
+int commandWorker(const Context &context) {
+    auto store = openStore(context);
+    if (!store)
+        return fail(store.error());
+    SystemClock clock;
+    Engine engine(**store, clock, ActionRegistry::withBuiltins(), {});
+    QString fatal;
+    QObject::connect(&engine, &Engine::eventsCommitted, [](const QList<EventRow> &events) {
+        for (const EventRow &event : events)
+            printOut(event.runId + QStringLiteral("  ") + describeEvent(event) + QLatin1Char('\n'));
+    });
+    QObject::connect(&engine, &Engine::fatalError, [&fatal](const QString &message) {
+        fatal = message;
+        QCoreApplication::quit();
+    });
+    QTimer poll;
+    auto adoptNewRuns = [&engine, &fatal] {
+        if (auto adopted = engine.adoptAvailable(); !adopted) {
+            fatal = adopted.error();
+            QCoreApplication::quit();
+        }
+    };
+    QObject::connect(&poll, &QTimer::timeout, adoptNewRuns);
+    bool stopping = false;
+    QTimer drainCheck;
+    SignalWatcher watcher([&] {
+        if (stopping) {
+            QCoreApplication::quit(); // a second signal: stop waiting for attempts
+            return;
+        }
+        stopping = true;
+        printErr(QStringLiteral("keepflowctl: stopping: no new attempts; waiting for %1 running\n")
+                     .arg(engine.runningAttemptCount()));
+        poll.stop();
+        engine.drain();
+        QObject::connect(&drainCheck, &QTimer::timeout, [&engine] {
+            if (engine.runningAttemptCount() == 0)
+                QCoreApplication::quit();
+        });
+        drainCheck.start(50);
+    });
+    poll.start(500);
+    QTimer::singleShot(0, &poll, adoptNewRuns);
+    engine.startDriving();
+    printErr(QStringLiteral("keepflowctl: worker on %1\n").arg(context.dbPath));
+    QCoreApplication::exec();
+    const Status released = engine.shutdown();
+    if (!fatal.isEmpty())
+        return fail(fatal);
+    if (!released)
+        return fail(released.message());
+    return Ok;
+}
+
+int commandList(const Context &context) {
+    const QString state = context.parser.value(QStringLiteral("state"));
+    if (!state.isEmpty() && !runStateFromName(state))
+        return fail(
+            QStringLiteral("unknown run state \"%1\" (running, paused, waiting_for_operator, "
+                           "succeeded, completed_with_failures, failed, cancelled)")
+                .arg(state));
+    auto store = openStore(context);
+    if (!store)
+        return fail(store.error());
+    auto runs = (*store)->runs(RunFilter{state, 0});
+    if (!runs)
+        return fail(runs.error());
+    if (context.json) {
+        printJson(runListJson(*runs));
+        return Ok;
+    }
+    printOut(QStringLiteral("%1 %2 %3 %4\n")
+                 .arg(QStringLiteral("ID").leftJustified(13),
+                      QStringLiteral("FLOW").leftJustified(24),
+                      QStringLiteral("STATE").leftJustified(24), QStringLiteral("CREATED")));
+    for (const RunRow &run : *runs)
+        printOut(QStringLiteral("%1 %2 %3 %4\n")
+                     .arg(run.id.leftJustified(13), run.flowName.leftJustified(24),
+                          run.state.leftJustified(24),
+                          QDateTime::fromMSecsSinceEpoch(run.createdAt)
+                              .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))));
+    return Ok;
+}
+
+int commandStatus(const Context &context) {
+    if (context.args.size() != 1)
+        return fail(QStringLiteral("status needs exactly one RUN"));
+    auto store = openStore(context);
+    if (!store)
+        return fail(store.error());
+    return printRunOutcome(**store, context.args.first(), context.json, Ok);
+}
+
+int commandEvents(const Context &context) {
+    if (context.args.size() != 1)
+        return fail(QStringLiteral("events needs exactly one RUN"));
+    auto store = openStore(context);
+    if (!store)
+        return fail(store.error());
+    if (auto run = (*store)->run(context.args.first()); !run)
+        return fail(run.error());
+    auto events = (*store)->events(context.args.first());
+    if (!events)
+        return fail(events.error());
+    if (context.json) {
+        printJson(eventsJson(*events));
+        return Ok;
+    }
+    for (const EventRow &event : *events)
+        printOut(QStringLiteral("%1 %2 %3\n")
+                     .arg(event.id, 6)
+                     .arg(event.actor.leftJustified(10), describeEvent(event)));
+    return Ok;
+}
+
+} // namespace
+
+int main(int argc, char *argv[]) {
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("keepflowctl"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(KEEPFLOW_VERSION));
+
+    QCommandLineParser parser;
+    parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsOptions);
+    parser.addOption(
+        {QStringLiteral("db"), QStringLiteral("Database file."), QStringLiteral("PATH")});
+    parser.addOption(
+        {QStringLiteral("json"), QStringLiteral("Machine-readable output on stdout.")});
+    parser.addOption(
+        {QStringLiteral("param"), QStringLiteral("Run parameter."), QStringLiteral("NAME=VALUE")});
+    parser.addOption(
+        {QStringLiteral("detach"), QStringLiteral("Start the run in the background.")});
+    parser.addOption({QStringLiteral("state"), QStringLiteral("Only runs in this state."),
+                      QStringLiteral("STATE")});
+    parser.addOption({{QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show help.")});
+    parser.addOption({QStringLiteral("version"), QStringLiteral("Show the version.")});
+    if (!parser.parse(QCoreApplication::arguments()))
+        return fail(parser.errorText() + QStringLiteral("\n") + QString::fromLatin1(kUsage));
+    if (parser.isSet(QStringLiteral("version"))) {
+        printOut(QStringLiteral("keepflowctl %1\n").arg(QStringLiteral(KEEPFLOW_VERSION)));
+        return Ok;
+    }
+    QStringList positional = parser.positionalArguments();
+    if (parser.isSet(QStringLiteral("help")) || positional.isEmpty()) {
+        (parser.isSet(QStringLiteral("help")) ? printOut : printErr)(QString::fromLatin1(kUsage));
+        return parser.isSet(QStringLiteral("help")) ? Ok : UsageOrError;
+    }
+    const QString command = positional.takeFirst();
+    Context context{parser, positional, parser.isSet(QStringLiteral("json")),
+                    parser.isSet(QStringLiteral("db")) ? parser.value(QStringLiteral("db"))
+                                                       : defaultDatabasePath()};
+
+    const QHash<QString, int (*)(const Context &)> commands = {
+        {QStringLiteral("validate"), commandValidate}, {QStringLiteral("run"), commandRun},
+        {QStringLiteral("resume"), commandResume},     {QStringLiteral("worker"), commandWorker},
+        {QStringLiteral("list"), commandList},         {QStringLiteral("status"), commandStatus},
+        {QStringLiteral("events"), commandEvents},
+    };
+    const auto handler = commands.value(command);
+    if (!handler)
+        return fail(
+            QStringLiteral("unknown command \"%1\"\n%2").arg(command, QString::fromLatin1(kUsage)));
+    return handler(context);
+}
