@@ -1,0 +1,195 @@
+// Durable step throughput and memory (issue 2). Prints figures; not a pass/fail test.
+//
+//   bench_engine [--quick]
+//
+// Baseline measured in the same run on the same disk with the same pragmas: single-row durable
+// commits per second through Qt SQL (the physical limit for one sequential chain).
+
+#include "engine.h"
+#include "flowfile.h"
+#include "store.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+
+#include <cstdio>
+
+using namespace keepflow;
+
+namespace {
+
+qint64 procStatusKb(const char *field) {
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith(field))
+            return line.mid(static_cast<qsizetype>(qstrlen(field)))
+                .trimmed()
+                .split(' ')
+                .first()
+                .toLongLong();
+    }
+    return -1;
+}
+
+double singleRowCommitRate(const QString &path, int rows) {
+    {
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("baseline"));
+        db.setDatabaseName(path);
+        db.open();
+        QSqlQuery query(db);
+        query.exec(QStringLiteral("PRAGMA journal_mode = WAL"));
+        query.exec(QStringLiteral("PRAGMA synchronous = FULL"));
+        query.exec(QStringLiteral("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"));
+        QSqlQuery insert(db);
+        insert.prepare(QStringLiteral("INSERT INTO t (v) VALUES (?)"));
+        QElapsedTimer timer;
+        timer.start();
+        for (int i = 0; i < rows; ++i) {
+            query.exec(QStringLiteral("BEGIN IMMEDIATE"));
+            insert.bindValue(0, QStringLiteral("row"));
+            insert.exec();
+            query.exec(QStringLiteral("COMMIT"));
+        }
+        const double seconds = static_cast<double>(timer.nsecsElapsed()) / 1e9;
+        insert.finish();
+        query.finish();
+        db.close();
+        QSqlDatabase::removeDatabase(QStringLiteral("baseline"));
+        return rows / seconds;
+    }
+}
+
+Flow chainFlow(const QString &name, int steps) {
+    Flow flow;
+    flow.name = name;
+    for (int i = 0; i < steps; ++i) {
+        Step step;
+        step.id = QStringLiteral("s%1").arg(i);
+        step.kind = QStringLiteral("noop");
+        if (i > 0)
+            step.after = {QStringLiteral("s%1").arg(i - 1)};
+        flow.steps.append(step);
+    }
+    return flow;
+}
+
+Flow delayFlow() {
+    Flow flow;
+    flow.name = QStringLiteral("waits");
+    Step wait;
+    wait.id = QStringLiteral("wait");
+    wait.kind = QStringLiteral("delay");
+    wait.with.insert(QStringLiteral("duration"), QStringLiteral("1h"));
+    flow.steps.append(wait);
+    Step after;
+    after.id = QStringLiteral("after");
+    after.kind = QStringLiteral("noop");
+    after.after = {QStringLiteral("wait")};
+    flow.steps.append(after);
+    return flow;
+}
+
+/// Creates the runs, then pumps until all settle; returns steps per second over the whole time.
+double runAll(Store &store, const Flow &flow, int runs) {
+    SystemClock clock;
+    Engine engine(store, clock, ActionRegistry::withBuiltins(), {});
+    int settled = 0;
+    QObject::connect(&engine, &Engine::runSettled,
+                     [&settled](const QString &, RunState) { ++settled; });
+    QElapsedTimer timer;
+    timer.start();
+    for (int r = 0; r < runs; ++r) {
+        auto id = engine.createRun(flow, {}, {}, true);
+        if (!id) {
+            std::fprintf(stderr, "createRun: %s\n", qPrintable(id.error()));
+            return 0;
+        }
+    }
+    while (settled < runs) {
+        if (Status s = engine.pump(); !s) {
+            std::fprintf(stderr, "pump: %s\n", qPrintable(s.message()));
+            return 0;
+        }
+    }
+    const double seconds = static_cast<double>(timer.nsecsElapsed()) / 1e9;
+    return static_cast<double>(runs) * static_cast<double>(flow.steps.size()) / seconds;
+}
+
+} // namespace
+
+int main(int argc, char *argv[]) {
+    QCoreApplication app(argc, argv);
+    const bool quick = app.arguments().contains(QStringLiteral("--quick"));
+    QTemporaryDir dir;
+    const int chainSteps = quick ? 1000 : 10000;
+    const int fanRuns = quick ? 20 : 100;
+    const int waitingRuns = quick ? 1000 : 10000;
+
+    const double commitRate =
+        singleRowCommitRate(dir.filePath(QStringLiteral("baseline.db")), quick ? 300 : 2000);
+    std::printf("baseline: single-row durable commits (WAL, synchronous=FULL): %.0f/s\n",
+                commitRate);
+
+    {
+        auto store = Store::open(dir.filePath(QStringLiteral("chain.db")));
+        const double rate = runAll(**store, chainFlow(QStringLiteral("chain"), chainSteps), 1);
+        std::printf(
+            "chain: %d noop steps in one run: %.0f steps/s = %.2f x commit rate (target >= 0.8)\n",
+            chainSteps, rate, rate / commitRate);
+    }
+    {
+        auto store = Store::open(dir.filePath(QStringLiteral("fan.db")));
+        const double rate = runAll(**store, chainFlow(QStringLiteral("hundred"), 100), fanRuns);
+        std::printf(
+            "runs: %d runs of 100 noop steps: %.0f steps/s = %.2f x commit rate (target >= 10)\n",
+            fanRuns, rate, rate / commitRate);
+    }
+    {
+        const QString path = dir.filePath(QStringLiteral("waiting.db"));
+        {
+            auto store = Store::open(path);
+            SystemClock clock;
+            Engine engine(**store, clock, ActionRegistry::withBuiltins(), {});
+            const Flow flow = delayFlow();
+            QElapsedTimer timer;
+            timer.start();
+            for (int r = 0; r < waitingRuns; ++r) {
+                if (!engine.createRun(flow, {}, {}, true)) {
+                    std::fprintf(stderr, "createRun failed\n");
+                    return 1;
+                }
+                if (r % 500 == 499)
+                    engine.pump();
+            }
+            engine.pump();
+            std::printf("waiting: %d runs waiting on a 1h timer created in %.2f s; RSS %lld KiB "
+                        "(peak %lld KiB; "
+                        "target < 150 MB)\n",
+                        waitingRuns, static_cast<double>(timer.elapsed()) / 1000.0,
+                        procStatusKb("VmRSS:"), procStatusKb("VmHWM:"));
+            // The process "dies" here: leases are left as they are, as after a crash.
+        }
+        auto store = Store::open(path);
+        SystemClock clock;
+        Engine::Options options;
+        options.ownerIsDead = [](const QString &) { return true; };
+        Engine engine(**store, clock, ActionRegistry::withBuiltins(), options);
+        QElapsedTimer timer;
+        timer.start();
+        auto adopted = engine.adoptAvailable();
+        engine.pump();
+        std::printf("restart: %d waiting runs resumed in %.3f s (target < 2 s); RSS %lld KiB\n",
+                    adopted ? *adopted : -1, static_cast<double>(timer.elapsed()) / 1000.0,
+                    procStatusKb("VmRSS:"));
+    }
+    std::printf("peak RSS of the whole benchmark: %lld KiB\n", procStatusKb("VmHWM:"));
+    return 0;
+}

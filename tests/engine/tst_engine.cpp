@@ -1,0 +1,638 @@
+// The coordinator against a real SQLite store, with a manual clock: retries, backoff, timeouts,
+// deadlines, joins, fallbacks, delays, write-ahead, recovery and group commit.
+
+#include "engine.h"
+#include "flowfile.h"
+#include "store.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+using namespace keepflow;
+
+namespace {
+
+/// One engine on one database with a manual clock; restart() simulates a crash and a new process.
+struct Harness {
+    QTemporaryDir dir;
+    ManualClock clock;
+    std::unique_ptr<Store> store;
+    std::unique_ptr<Engine> engine;
+    ActionRegistry actions = ActionRegistry::withBuiltins();
+
+    Harness() { open(); }
+    QString dbPath() const { return dir.filePath(QStringLiteral("engine.db")); }
+
+    void open() {
+        auto opened = Store::open(dbPath());
+        QVERIFY2(opened, qPrintable(opened.error()));
+        store = std::move(*opened);
+        Engine::Options options;
+        options.workerId = QStringLiteral("test-worker-%1").arg(++generation);
+        options.ownerIsDead = [](const QString &) { return true; };
+        engine = std::make_unique<Engine>(*store, clock, actions, options);
+    }
+
+    /// Drops the engine without a shutdown: as if the process died.
+    void crashAndRestart() {
+        engine.reset();
+        store.reset();
+        open();
+    }
+
+    QString start(const QByteArray &flowText, const QJsonObject &params = {}) {
+        FlowLoad load = parseFlow(flowText, QStringLiteral("test.flow.json"));
+        if (!load.ok()) {
+            qWarning().noquote() << load.errorText();
+            return {};
+        }
+        auto id = engine->createRun(*load.flow, {}, params, true);
+        if (!id) {
+            qWarning().noquote() << id.error();
+            return {};
+        }
+        pump();
+        return *id;
+    }
+
+    void pump() {
+        const Status status = engine->pump();
+        QVERIFY2(status, qPrintable(status.message()));
+    }
+
+    /// Pumps until no attempt is in flight (real processes finish on their own time).
+    bool settleProcesses(int timeoutMs = 10000) {
+        QElapsedTimer timer;
+        timer.start();
+        while (engine->runningAttemptCount() > 0 || engine->hasPendingCompletions()) {
+            if (timer.elapsed() > timeoutMs)
+                return false;
+            QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+            pump();
+        }
+        return true;
+    }
+
+    void advance(qint64 ms) {
+        clock.advance(ms);
+        pump();
+    }
+
+    StepRunRow step(const QString &run, const QString &id) {
+        const auto rows = store->stepRuns(run);
+        for (const StepRunRow &row : *rows) {
+            if (row.stepId == id)
+                return row;
+        }
+        return {};
+    }
+
+    QList<AttemptRow> attempts(const QString &run, const QString &id) {
+        QList<AttemptRow> rows;
+        const auto all = store->attempts(run);
+        for (const AttemptRow &row : *all) {
+            if (row.stepId == id)
+                rows.append(row);
+        }
+        std::sort(rows.begin(), rows.end(),
+                  [](const AttemptRow &a, const AttemptRow &b) { return a.number < b.number; });
+        return rows;
+    }
+
+    QString runState(const QString &run) { return store->run(run)->state; }
+
+    int generation = 0;
+};
+
+QByteArray flow(const QByteArray &steps, const QByteArray &extra = {}) {
+    return "{ \"keepflow\": 1, \"name\": \"t\", " + extra + " \"steps\": [" + steps + "] }";
+}
+
+/// An action that checks, as it starts, that its attempt is already committed (write-ahead).
+class WriteAheadProbe final : public Action {
+public:
+    explicit WriteAheadProbe(QString dbPath)
+        : m_dbPath(std::move(dbPath)) {}
+    std::unique_ptr<Execution> start(const AttemptRequest &request, ActionContext &,
+                                     CompletionCallback done) override {
+        auto reader = Store::open(m_dbPath); // a second connection sees only committed data
+        bool found = false;
+        if (reader) {
+            const auto rows = (*reader)->attempts(request.runId);
+            for (const AttemptRow &row : *rows) {
+                found = found || (row.stepId == request.stepId && row.number == request.attempt &&
+                                  row.endedAt == 0 && row.idempotencyKey == request.idempotencyKey);
+            }
+        }
+        seenCommitted.append(found);
+        done(AttemptResult::success(QJsonObject()));
+        return nullptr;
+    }
+    QList<bool> seenCommitted;
+
+private:
+    QString m_dbPath;
+};
+
+bool processGone(qint64 pid) {
+    if (::kill(static_cast<pid_t>(pid), 0) != 0)
+        return true;
+    // A killed process nobody reaped yet is a zombie: it runs nothing any more.
+    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return true;
+    const QList<QByteArray> fields = stat.readAll().split(' ');
+    return fields.size() > 2 && fields[2] == "Z";
+}
+
+} // namespace
+
+class TestEngine : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void chainRunsToSuccess();
+    void retryFollowsBackoffSchedule();
+    void retryKeepsIdempotencyKey();
+    void permanentErrorIsNotRetried();
+    void nonRetryableListStopsRetries();
+    void exhaustedRetriesBlockDownstreamOnly();
+    void joinRules_data();
+    void joinRules();
+    void fallbackValueIsUsedAndVisible();
+    void fallbackStepRunsOnlyWhenNeeded();
+    void timeoutEndsAttemptAndRetries();
+    void timeoutOfNonIdempotentStepIsUncertain();
+    void deadlineBoundsAllAttempts();
+    void delayIsDurableAcrossRestart();
+    void notBeforeHoldsStepWhileOthersProceed();
+    void writeAheadCommitsAttemptBeforeAction();
+    void crashedAttemptIsRetriedWithSameKey();
+    void crashedNonIdempotentAttemptBecomesUncertain();
+    void groupCommitSharesTransactions();
+    void templatesPassOutputsDownstream();
+    void shellSeesContractEnvironment();
+    void templateValueNeverBecomesShellCode();
+    void shellExitCodesMapToErrorClasses();
+    void shellJsonOutputThatIsGarbageFails();
+    void shellTimeoutKillsProcessGroup();
+    void missingRequiredParamIsRefused();
+};
+
+void TestEngine::chainRunsToSuccess() {
+    Harness h;
+    const QString run =
+        h.start(flow(R"({ "id": "a", "kind": "noop", "with": { "output": { "n": 1 } } },
+        { "id": "b", "kind": "noop", "after": ["a"] },
+        { "id": "c", "kind": "noop", "after": ["b"] })"));
+    QVERIFY(!run.isEmpty());
+    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("a")).output.toObject().value(QStringLiteral("n")).toInt(),
+             1);
+    QVERIFY(h.store->run(run)->endedAt > 0);
+    const auto events = *h.store->events(run);
+    QCOMPARE(events.first().type, QStringLiteral("run_created"));
+    QCOMPARE(events.last().type, QStringLiteral("run_finished"));
+}
+
+void TestEngine::retryFollowsBackoffSchedule() {
+    Harness h;
+    const QString run =
+        h.start(flow(R"({ "id": "flaky", "kind": "fault", "with": { "fail_first": 3 },
+        "retry": { "max_attempts": 5, "initial_interval": "1s", "backoff": 2.0, "jitter": 0 } })"));
+    const qint64 t0 = h.clock.nowMs();
+    StepRunRow step = h.step(run, QStringLiteral("flaky"));
+    QCOMPARE(step.state, QStringLiteral("retrying"));
+    QCOMPARE(step.attempts, 1);
+    QCOMPARE(step.notBefore, t0 + 1000);
+
+    h.advance(999);
+    QCOMPARE(h.step(run, QStringLiteral("flaky")).attempts, 1); // not a millisecond early
+    h.advance(1);
+    step = h.step(run, QStringLiteral("flaky"));
+    QCOMPARE(step.attempts, 2);
+    QCOMPARE(step.notBefore, t0 + 1000 + 2000);
+    h.advance(2000);
+    step = h.step(run, QStringLiteral("flaky"));
+    QCOMPARE(step.attempts, 3);
+    QCOMPARE(step.notBefore, t0 + 3000 + 4000);
+    h.advance(4000);
+    step = h.step(run, QStringLiteral("flaky"));
+    QCOMPARE(step.state, QStringLiteral("succeeded"));
+    QCOMPARE(step.attempts, 4);
+    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+}
+
+void TestEngine::retryKeepsIdempotencyKey() {
+    Harness h;
+    const QString run = h.start(flow(R"({ "id": "a", "kind": "fault", "with": { "fail_first": 2 },
+        "retry": { "initial_interval": "1s", "jitter": 0 } },
+        { "id": "b", "kind": "noop" })"));
+    h.advance(1000);
+    h.advance(2000);
+    const auto attempts = h.attempts(run, QStringLiteral("a"));
+    QCOMPARE(attempts.size(), 3);
+    QVERIFY(attempts[0].idempotencyKey.contains(run));
+    for (const AttemptRow &attempt : attempts)
+        QCOMPARE(attempt.idempotencyKey, attempts[0].idempotencyKey);
+    QVERIFY(h.attempts(run, QStringLiteral("b")).first().idempotencyKey !=
+            attempts[0].idempotencyKey);
+    QCOMPARE(attempts[0].outcome, QStringLiteral("failed"));
+    QCOMPARE(attempts[2].outcome, QStringLiteral("succeeded"));
+}
+
+void TestEngine::permanentErrorIsNotRetried() {
+    Harness h;
+    const QString run = h.start(flow(
+        R"({ "id": "a", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } })"));
+    const StepRunRow step = h.step(run, QStringLiteral("a"));
+    QCOMPARE(step.state, QStringLiteral("failed"));
+    QCOMPARE(step.attempts, 1);
+    QCOMPARE(step.errorClass, QStringLiteral("permanent"));
+    QCOMPARE(h.runState(run), QStringLiteral("failed"));
+}
+
+void TestEngine::nonRetryableListStopsRetries() {
+    Harness h;
+    const QString run = h.start(
+        flow(R"({ "id": "a", "kind": "fault", "with": { "fail_first": 9, "error": "garbage" },
+        "retry": { "non_retryable": ["garbage"] } })"));
+    const StepRunRow step = h.step(run, QStringLiteral("a"));
+    QCOMPARE(step.state, QStringLiteral("failed"));
+    QCOMPARE(step.attempts, 1);
+    QVERIFY2(step.error.contains(QStringLiteral("garbage")), qPrintable(step.error));
+}
+
+void TestEngine::exhaustedRetriesBlockDownstreamOnly() {
+    Harness h;
+    const QString run = h.start(flow(R"({ "id": "bad", "kind": "fault", "with": { "fail_first": 9 },
+          "retry": { "max_attempts": 2, "initial_interval": "1s", "jitter": 0 } },
+        { "id": "after_bad", "kind": "noop", "after": ["bad"] },
+        { "id": "after_that", "kind": "noop", "after": ["after_bad"] },
+        { "id": "good", "kind": "noop" })"));
+    QCOMPARE(h.step(run, QStringLiteral("good")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), QStringLiteral("running"));
+    h.advance(1000);
+    QCOMPARE(h.step(run, QStringLiteral("bad")).state, QStringLiteral("failed"));
+    QCOMPARE(h.step(run, QStringLiteral("bad")).attempts, 2);
+    QCOMPARE(h.step(run, QStringLiteral("after_bad")).state, QStringLiteral("blocked"));
+    QCOMPARE(h.step(run, QStringLiteral("after_that")).state, QStringLiteral("blocked"));
+    QCOMPARE(h.runState(run), QStringLiteral("completed_with_failures"));
+}
+
+void TestEngine::joinRules_data() {
+    QTest::addColumn<QString>("join");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("all_succeeded") << QStringLiteral("all_succeeded") << QStringLiteral("blocked");
+    QTest::newRow("all_done") << QStringLiteral("all_done") << QStringLiteral("succeeded");
+    QTest::newRow("any_succeeded")
+        << QStringLiteral("any_succeeded") << QStringLiteral("succeeded");
+    QTest::newRow("none_failed") << QStringLiteral("none_failed") << QStringLiteral("blocked");
+}
+
+void TestEngine::joinRules() {
+    QFETCH(QString, join);
+    QFETCH(QString, expected);
+    Harness h;
+    const QByteArray steps = R"({ "id": "ok", "kind": "noop" },
+        { "id": "broken", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } },
+        { "id": "joined", "kind": "noop", "after": ["ok", "broken"], "join": ")" +
+                             join.toUtf8() + R"(" })";
+    const QString run = h.start(flow(steps));
+    QCOMPARE(h.step(run, QStringLiteral("joined")).state, expected);
+}
+
+void TestEngine::fallbackValueIsUsedAndVisible() {
+    Harness h;
+    const QString run = h.start(
+        flow(R"({ "id": "fetch", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" },
+          "fallback": { "value": { "orders": [] } } },
+        { "id": "use", "kind": "noop", "after": ["fetch"], "with": { "output": "{{steps.fetch.output.orders}}" } })"));
+    const StepRunRow fetch = h.step(run, QStringLiteral("fetch"));
+    QCOMPARE(fetch.state, QStringLiteral("succeeded_via_fallback"));
+    QVERIFY(fetch.viaFallback);
+    QVERIFY2(fetch.error.contains(QStringLiteral("injected fault")),
+             qPrintable(fetch.error)); // kept
+    QCOMPARE(h.step(run, QStringLiteral("use")).output, QJsonValue(QJsonArray()));
+    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+}
+
+void TestEngine::fallbackStepRunsOnlyWhenNeeded() {
+    const QByteArray steps = R"({ "id": "primary", "kind": "fault",
+          "with": { "fail_first": %1, "error": "permanent", "output": { "from": "primary" } },
+          "fallback": { "step": "backup" } },
+        { "id": "backup", "kind": "noop", "with": { "output": { "from": "backup" } } },
+        { "id": "next", "kind": "noop", "after": ["primary"], "with": { "output": "{{steps.primary.output.from}}" } })";
+    {
+        Harness h;
+        const QString run = h.start(flow(QString::fromUtf8(steps).arg(1).toUtf8()));
+        QCOMPARE(h.step(run, QStringLiteral("primary")).state,
+                 QStringLiteral("succeeded_via_fallback"));
+        QCOMPARE(h.step(run, QStringLiteral("backup")).state, QStringLiteral("succeeded"));
+        QCOMPARE(h.step(run, QStringLiteral("next")).output.toString(), QStringLiteral("backup"));
+        QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    }
+    {
+        Harness h;
+        const QString run = h.start(flow(QString::fromUtf8(steps).arg(0).toUtf8()));
+        QCOMPARE(h.step(run, QStringLiteral("primary")).state, QStringLiteral("succeeded"));
+        QCOMPARE(h.step(run, QStringLiteral("backup")).state, QStringLiteral("skipped"));
+        QCOMPARE(h.attempts(run, QStringLiteral("backup")).size(), 0);
+        QCOMPARE(h.step(run, QStringLiteral("next")).output.toString(), QStringLiteral("primary"));
+        QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    }
+}
+
+void TestEngine::timeoutEndsAttemptAndRetries() {
+    Harness h;
+    const QString run = h.start(flow(R"({ "id": "hang", "kind": "fault", "idempotency": "keyed",
+        "with": { "fail_first": 1, "error": "timeout" }, "timeout": "5s",
+        "retry": { "initial_interval": "1s", "jitter": 0 } })"));
+    QCOMPARE(h.step(run, QStringLiteral("hang")).state, QStringLiteral("running"));
+    h.advance(4999);
+    QCOMPARE(h.step(run, QStringLiteral("hang")).state, QStringLiteral("running"));
+    h.advance(1);
+    const StepRunRow step = h.step(run, QStringLiteral("hang"));
+    QCOMPARE(step.state, QStringLiteral("retrying"));
+    QCOMPARE(step.errorClass, QStringLiteral("timeout"));
+    QVERIFY2(step.error.contains(QStringLiteral("timed out after 5s")), qPrintable(step.error));
+    QCOMPARE(h.attempts(run, QStringLiteral("hang")).first().outcome, QStringLiteral("timed_out"));
+    h.advance(1000);
+    QCOMPARE(h.step(run, QStringLiteral("hang")).state, QStringLiteral("succeeded"));
+}
+
+void TestEngine::timeoutOfNonIdempotentStepIsUncertain() {
+    Harness h;
+    const QString run = h.start(flow(R"({ "id": "charge", "kind": "fault", "idempotency": "none",
+        "with": { "fail_first": 1, "error": "timeout" }, "timeout": "5s" },
+        { "id": "receipt", "kind": "noop", "after": ["charge"] })"));
+    h.advance(5000);
+    QCOMPARE(h.step(run, QStringLiteral("charge")).state, QStringLiteral("uncertain"));
+    QCOMPARE(h.step(run, QStringLiteral("charge")).attempts, 1);
+    QCOMPARE(h.step(run, QStringLiteral("receipt")).state, QStringLiteral("pending"));
+    QCOMPARE(h.runState(run), QStringLiteral("waiting_for_operator"));
+    h.advance(60'000); // nothing retries it by itself
+    QCOMPARE(h.step(run, QStringLiteral("charge")).attempts, 1);
+}
+
+void TestEngine::deadlineBoundsAllAttempts() {
+    Harness h;
+    const QString run = h.start(
+        flow(R"({ "id": "slow", "kind": "fault", "with": { "fail_first": 99 }, "deadline": "25s",
+        "retry": { "max_attempts": 10, "initial_interval": "10s", "backoff": 1.0, "jitter": 0 } })"));
+    h.advance(10'000);
+    QCOMPARE(h.step(run, QStringLiteral("slow")).attempts, 2);
+    h.advance(10'000);
+    const StepRunRow step = h.step(run, QStringLiteral("slow"));
+    QCOMPARE(step.attempts, 3); // the fourth would start at 30s, after the 25s deadline
+    QCOMPARE(step.state, QStringLiteral("failed"));
+    const auto events = *h.store->events(run);
+    const bool explained = std::any_of(events.begin(), events.end(), [](const EventRow &e) {
+        return e.detail.value(QStringLiteral("reason"))
+            .toString()
+            .contains(QStringLiteral("deadline"));
+    });
+    QVERIFY(explained);
+}
+
+void TestEngine::delayIsDurableAcrossRestart() {
+    Harness h;
+    const QString run =
+        h.start(flow(R"({ "id": "wait", "kind": "delay", "with": { "duration": "1h" } },
+        { "id": "after", "kind": "noop", "after": ["wait"] },
+        { "id": "meanwhile", "kind": "noop" })"));
+    const qint64 t0 = h.clock.nowMs();
+    QCOMPARE(h.step(run, QStringLiteral("wait")).state, QStringLiteral("scheduled"));
+    QCOMPARE(h.step(run, QStringLiteral("wait")).notBefore, t0 + 3'600'000);
+    QCOMPARE(h.step(run, QStringLiteral("meanwhile")).state, QStringLiteral("succeeded"));
+
+    h.clock.advance(1'800'000);
+    h.crashAndRestart();
+    QVERIFY(*h.engine->adopt(run));
+    h.pump();
+    QCOMPARE(h.step(run, QStringLiteral("wait")).state, QStringLiteral("scheduled"));
+    QCOMPARE(h.step(run, QStringLiteral("wait")).notBefore, t0 + 3'600'000); // not restarted
+    h.advance(1'799'999);
+    QCOMPARE(h.step(run, QStringLiteral("wait")).state, QStringLiteral("scheduled"));
+    h.advance(1);
+    QCOMPARE(h.step(run, QStringLiteral("after")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+}
+
+void TestEngine::notBeforeHoldsStepWhileOthersProceed() {
+    Harness h;
+    const QString at =
+        QDateTime::fromMSecsSinceEpoch(h.clock.nowMs() + 60'000, Qt::UTC).toString(Qt::ISODate);
+    const QString run =
+        h.start(flow(QStringLiteral(R"({ "id": "later", "kind": "noop", "not_before": "%1" },
+        { "id": "now", "kind": "noop" })")
+                         .arg(at)
+                         .toUtf8()));
+    QCOMPARE(h.step(run, QStringLiteral("later")).state, QStringLiteral("scheduled"));
+    QCOMPARE(h.step(run, QStringLiteral("now")).state, QStringLiteral("succeeded"));
+    h.advance(60'000);
+    QCOMPARE(h.step(run, QStringLiteral("later")).state, QStringLiteral("succeeded"));
+}
+
+void TestEngine::writeAheadCommitsAttemptBeforeAction() {
+    Harness h;
+    auto probe = std::make_shared<WriteAheadProbe>(h.dbPath());
+    h.actions.add(QStringLiteral("noop"), probe);
+    h.crashAndRestart(); // a new engine with the probe registered
+    const QString run = h.start(
+        flow(R"({ "id": "a", "kind": "noop" }, { "id": "b", "kind": "noop", "after": ["a"] })"));
+    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(probe->seenCommitted, (QList<bool>{true, true}));
+}
+
+void TestEngine::crashedAttemptIsRetriedWithSameKey() {
+    Harness h;
+    // The first attempt hangs as if the machine died under it; later attempts finish at once.
+    const QString run = h.start(flow(R"({ "id": "work", "kind": "shell", "idempotency": "keyed",
+        "with": { "argv": ["sh", "-c", "if [ \"$KEEPFLOW_ATTEMPT\" = 1 ]; then sleep 30; fi; echo done"] } })"));
+    QCOMPARE(h.step(run, QStringLiteral("work")).state, QStringLiteral("running"));
+    QCOMPARE(h.attempts(run, QStringLiteral("work")).first().endedAt, 0);
+
+    h.crashAndRestart();
+    QVERIFY(*h.engine->adopt(run));
+    h.pump();
+    QVERIFY(h.settleProcesses());
+    const auto attempts = h.attempts(run, QStringLiteral("work"));
+    QCOMPARE(attempts.size(), 2);
+    QCOMPARE(attempts[0].outcome, QStringLiteral("crashed"));
+    QCOMPARE(attempts[1].outcome, QStringLiteral("succeeded"));
+    QCOMPARE(attempts[1].idempotencyKey, attempts[0].idempotencyKey);
+    const StepRunRow step = h.step(run, QStringLiteral("work"));
+    QCOMPARE(step.state, QStringLiteral("succeeded"));
+    QCOMPARE(step.failures, 0); // the crash was not the step's fault
+    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+}
+
+void TestEngine::crashedNonIdempotentAttemptBecomesUncertain() {
+    Harness h;
+    const QString run = h.start(flow(R"({ "id": "pay", "kind": "shell", "idempotency": "none",
+        "with": { "argv": ["sleep", "30"] } })"));
+    h.crashAndRestart();
+    QVERIFY(*h.engine->adopt(run));
+    h.pump();
+    QCOMPARE(h.step(run, QStringLiteral("pay")).state, QStringLiteral("uncertain"));
+    QCOMPARE(h.attempts(run, QStringLiteral("pay")).size(), 1);
+    QCOMPARE(h.runState(run), QStringLiteral("waiting_for_operator"));
+}
+
+void TestEngine::groupCommitSharesTransactions() {
+    Harness h;
+    const FlowLoad load = parseFlow(
+        flow(R"({ "id": "s1", "kind": "noop" }, { "id": "s2", "kind": "noop", "after": ["s1"] },
+        { "id": "s3", "kind": "noop", "after": ["s2"] }, { "id": "s4", "kind": "noop", "after": ["s3"] },
+        { "id": "s5", "kind": "noop", "after": ["s4"] })"),
+        QStringLiteral("chain"));
+    QVERIFY(load.ok());
+    QStringList runs;
+    for (int i = 0; i < 10; ++i)
+        runs << *h.engine->createRun(*load.flow, {}, {}, true);
+    QSignalSpy commits(h.engine.get(), &Engine::eventsCommitted);
+    h.pump();
+    for (const QString &run : runs)
+        QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    // 50 steps, 5 deep: one commit per level (the finish of one step and the start of the next
+    // share it), plus the one that finishes the runs; never one per step.
+    QVERIFY2(commits.count() <= 6, qPrintable(QString::number(commits.count())));
+}
+
+void TestEngine::templatesPassOutputsDownstream() {
+    Harness h;
+    const QString run = h.start(flow(
+        R"({ "id": "fetch", "kind": "noop", "with": { "output": { "orders": [ { "id": 7 } ] } } },
+        { "id": "use", "kind": "noop", "after": ["fetch"],
+          "with": { "output": { "first": "{{steps.fetch.output.orders.0.id}}", "text": "day {{params.date}} run {{run.id}}" } } })",
+        R"("params": { "date": { "default": "2026-11-26" } },)"));
+    const QJsonObject output = h.step(run, QStringLiteral("use")).output.toObject();
+    QCOMPARE(output.value(QStringLiteral("first")).toInt(), 7);
+    QCOMPARE(output.value(QStringLiteral("text")).toString(),
+             QStringLiteral("day 2026-11-26 run ") + run);
+}
+
+void TestEngine::shellSeesContractEnvironment() {
+    Harness h;
+    const QString run = h.start(flow(R"({ "id": "env", "kind": "shell",
+        "with": { "argv": ["sh", "-c", "printf '%s|%s|%s|%s' \"$KEEPFLOW_RUN_ID\" \"$KEEPFLOW_STEP_ID\" \"$KEEPFLOW_ATTEMPT\" \"$KEEPFLOW_IDEMPOTENCY_KEY\""] } })"));
+    QVERIFY(h.settleProcesses());
+    const StepRunRow step = h.step(run, QStringLiteral("env"));
+    QCOMPARE(step.state, QStringLiteral("succeeded"));
+    const QString key = h.attempts(run, QStringLiteral("env")).first().idempotencyKey;
+    QCOMPARE(step.output.toObject().value(QStringLiteral("stdout")).toString(),
+             QStringLiteral("%1|env|1|%2").arg(run, key));
+    QCOMPARE(step.output.toObject().value(QStringLiteral("exit_code")).toInt(), 0);
+}
+
+void TestEngine::templateValueNeverBecomesShellCode() {
+    Harness h;
+    const QString marker = h.dir.filePath(QStringLiteral("pwned"));
+    const QString hostile = QStringLiteral("x; touch %1; echo $(touch %1)").arg(marker);
+    const QString run = h.start(
+        flow(
+            R"({ "id": "echo", "kind": "shell", "with": { "argv": ["printf", "%s", "{{params.text}}"] } },
+        { "id": "script", "kind": "shell", "after": ["echo"],
+          "with": { "shell": true, "argv": ["printf '%s' \"$1\"", "{{params.text}}"] } })",
+            R"("params": { "text": { "default": "" } },)"),
+        {{QStringLiteral("text"), hostile}});
+    QVERIFY(h.settleProcesses());
+    QVERIFY(h.settleProcesses());
+    QCOMPARE(h.step(run, QStringLiteral("echo"))
+                 .output.toObject()
+                 .value(QStringLiteral("stdout"))
+                 .toString(),
+             hostile);
+    QCOMPARE(h.step(run, QStringLiteral("script"))
+                 .output.toObject()
+                 .value(QStringLiteral("stdout"))
+                 .toString(),
+             hostile);
+    QVERIFY(!QFile::exists(marker));
+}
+
+void TestEngine::shellExitCodesMapToErrorClasses() {
+    Harness h;
+    const QString run = h.start(flow(R"({ "id": "perm", "kind": "shell",
+          "with": { "argv": ["sh", "-c", "echo bad input >&2; exit 3"], "permanent_exit_codes": [3] } },
+        { "id": "trans", "kind": "shell", "with": { "argv": ["sh", "-c", "exit 1"] },
+          "retry": { "max_attempts": 2, "initial_interval": "1s", "jitter": 0 } },
+        { "id": "missing", "kind": "shell", "with": { "argv": ["/nonexistent/keepflow-tool"] } })"));
+    QVERIFY(h.settleProcesses());
+    const StepRunRow perm = h.step(run, QStringLiteral("perm"));
+    QCOMPARE(perm.state, QStringLiteral("failed"));
+    QCOMPARE(perm.attempts, 1);
+    QVERIFY2(perm.error.contains(QStringLiteral("code 3")) &&
+                 perm.error.contains(QStringLiteral("bad input")),
+             qPrintable(perm.error));
+    QCOMPARE(h.step(run, QStringLiteral("trans")).state, QStringLiteral("retrying"));
+    QCOMPARE(h.step(run, QStringLiteral("missing")).state, QStringLiteral("failed"));
+    QVERIFY(h.step(run, QStringLiteral("missing")).error.contains(QStringLiteral("cannot start")));
+    h.advance(1000);
+    QVERIFY(h.settleProcesses());
+    QCOMPARE(h.step(run, QStringLiteral("trans")).state, QStringLiteral("failed"));
+    QCOMPARE(h.step(run, QStringLiteral("trans")).attempts, 2);
+}
+
+void TestEngine::shellJsonOutputThatIsGarbageFails() {
+    Harness h;
+    const QString run = h.start(flow(R"({ "id": "parse", "kind": "shell",
+          "with": { "argv": ["printf", "<html>oops"], "output": "json" }, "retry": { "max_attempts": 1 } },
+        { "id": "good", "kind": "shell", "with": { "argv": ["printf", "{\"n\": 5}"], "output": "json" } })"));
+    QVERIFY(h.settleProcesses());
+    const StepRunRow bad = h.step(run, QStringLiteral("parse"));
+    QCOMPARE(bad.state, QStringLiteral("failed"));
+    QCOMPARE(bad.errorClass, QStringLiteral("garbage"));
+    QVERIFY2(bad.error.contains(QStringLiteral("oops")), qPrintable(bad.error));
+    QCOMPARE(
+        h.step(run, QStringLiteral("good")).output.toObject().value(QStringLiteral("n")).toInt(),
+        5);
+}
+
+void TestEngine::shellTimeoutKillsProcessGroup() {
+    Harness h;
+    const QString pidFile = h.dir.filePath(QStringLiteral("child.pid"));
+    const QString run =
+        h.start(flow(QStringLiteral(R"({ "id": "hang", "kind": "shell", "timeout": "2s",
+        "retry": { "max_attempts": 1 },
+        "with": { "argv": ["sh", "-c", "sleep 60 & echo $! > %1; wait"] } })")
+                         .arg(pidFile)
+                         .toUtf8()));
+    QTRY_VERIFY(QFile(pidFile).size() > 0);
+    QFile file(pidFile);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const qint64 grandchild = file.readAll().trimmed().toLongLong();
+    QVERIFY(grandchild > 0);
+    QVERIFY(!processGone(grandchild));
+    h.advance(2000);
+    const StepRunRow step = h.step(run, QStringLiteral("hang"));
+    QCOMPARE(step.state, QStringLiteral("failed"));
+    QCOMPARE(step.errorClass, QStringLiteral("timeout"));
+    QTRY_VERIFY(processGone(grandchild)); // the whole group, not only the direct child
+}
+
+void TestEngine::missingRequiredParamIsRefused() {
+    Harness h;
+    const FlowLoad load =
+        parseFlow(flow(R"({ "id": "a", "kind": "noop", "with": { "output": "{{params.day}}" } })",
+                       R"("params": { "day": { "description": "no default" } },)"),
+                  QStringLiteral("p.flow.json"));
+    QVERIFY2(load.ok(), qPrintable(load.errorText()));
+    const auto missing = h.engine->createRun(*load.flow, {}, {}, true);
+    QVERIFY(!missing);
+    QVERIFY2(missing.error().contains(QStringLiteral("\"day\" is required")),
+             qPrintable(missing.error()));
+    const auto unknown = h.engine->createRun(*load.flow, {}, {{QStringLiteral("days"), 1}}, true);
+    QVERIFY(!unknown);
+    QVERIFY2(unknown.error().contains(QStringLiteral("unknown parameter \"days\"")),
+             qPrintable(unknown.error()));
+    QCOMPARE(h.store->runs()->size(), 0); // nothing was created
+}
+
+QTEST_GUILESS_MAIN(TestEngine)
+#include "tst_engine.moc"

@@ -1,0 +1,270 @@
+// keepflowctl as users script it: commands, exit codes and JSON of CONTRACT.md.
+
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+namespace {
+
+struct Outcome {
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+    QJsonValue json() const {
+        const QJsonDocument document = QJsonDocument::fromJson(out);
+        return document.isArray() ? QJsonValue(document.array()) : QJsonValue(document.object());
+    }
+};
+
+} // namespace
+
+class TestKeepflowctl : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void validateAcceptsExamples();
+    void validateReportsFileLineColumn();
+    void runExitCodesFollowRunState_data();
+    void runExitCodesFollowRunState();
+    void statusListAndEventsJsonFollowContract();
+    void invalidFlowRunsNothing();
+    void unknownRunAndCommandExitOne();
+    void detachedRunIsExecutedInBackground();
+    void workerStopsGracefullyOnSigterm();
+
+private:
+    Outcome ctl(const QStringList &arguments, int timeoutMs = 60000);
+    QString writeFlow(const QString &name, const QByteArray &text);
+    QTemporaryDir m_dir;
+    QString db() const { return m_dir.filePath(QStringLiteral("ctl.db")); }
+};
+
+Outcome TestKeepflowctl::ctl(const QStringList &arguments, int timeoutMs) {
+    QProcess process;
+    process.start(QStringLiteral(KEEPFLOWCTL_PATH),
+                  arguments + QStringList{QStringLiteral("--db"), db()});
+    Outcome outcome;
+    if (!process.waitForFinished(timeoutMs)) {
+        process.kill();
+        process.waitForFinished();
+        return outcome;
+    }
+    outcome.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    outcome.out = process.readAllStandardOutput();
+    outcome.err = process.readAllStandardError();
+    return outcome;
+}
+
+QString TestKeepflowctl::writeFlow(const QString &name, const QByteArray &text) {
+    const QString path = m_dir.filePath(name);
+    QFile file(path);
+    if (file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        file.write(text);
+    return path;
+}
+
+void TestKeepflowctl::validateAcceptsExamples() {
+    const QDir examples(QStringLiteral(KEEPFLOW_EXAMPLES));
+    QStringList files;
+    for (const QString &name : examples.entryList({QStringLiteral("*.flow.json")}))
+        files << examples.filePath(name);
+    QVERIFY(files.size() >= 3);
+    const Outcome outcome = ctl(QStringList{QStringLiteral("validate")} + files);
+    QVERIFY2(outcome.exitCode == 0, outcome.err.constData());
+}
+
+void TestKeepflowctl::validateReportsFileLineColumn() {
+    const QString file =
+        writeFlow(QStringLiteral("bad.flow.json"),
+                  "{\n  \"keepflow\": 1,\n  \"name\": \"bad\",\n"
+                  "  \"steps\": [\n    { \"id\": \"a\", \"kind\": \"teleport\" }\n  ]\n}\n");
+    const Outcome outcome = ctl({QStringLiteral("validate"), file});
+    QCOMPARE(outcome.exitCode, 1);
+    const QString expectedPrefix = file + QStringLiteral(":5:");
+    QVERIFY2(QString::fromUtf8(outcome.err).startsWith(expectedPrefix), outcome.err.constData());
+    QVERIFY2(outcome.err.contains(": error: "), outcome.err.constData());
+    QVERIFY2(outcome.err.contains("teleport"), outcome.err.constData());
+}
+
+void TestKeepflowctl::runExitCodesFollowRunState_data() {
+    QTest::addColumn<QByteArray>("steps");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("state");
+    QTest::newRow("succeeded") << QByteArray(R"({ "id": "a", "kind": "noop" })") << 0
+                               << QStringLiteral("succeeded");
+    QTest::newRow("completed with failures")
+        << QByteArray(
+               R"({ "id": "a", "kind": "noop" }, { "id": "b", "kind": "fault", "with": { "fail_first": 5, "error": "permanent" } })")
+        << 2 << QStringLiteral("completed_with_failures");
+    QTest::newRow("failed")
+        << QByteArray(
+               R"({ "id": "b", "kind": "fault", "with": { "fail_first": 5, "error": "permanent" } })")
+        << 3 << QStringLiteral("failed");
+    QTest::newRow("waiting for an operator")
+        << QByteArray(
+               R"({ "id": "pay", "kind": "fault", "idempotency": "none", "timeout": "100ms", "with": { "fail_first": 1, "error": "timeout" } })")
+        << 4 << QStringLiteral("waiting_for_operator");
+}
+
+void TestKeepflowctl::runExitCodesFollowRunState() {
+    QFETCH(QByteArray, steps);
+    QFETCH(int, exitCode);
+    QFETCH(QString, state);
+    const QString file =
+        writeFlow(QStringLiteral("exit.flow.json"),
+                  R"({ "keepflow": 1, "name": "exit", "steps": [)" + steps + "] }");
+    const Outcome outcome = ctl({QStringLiteral("run"), file, QStringLiteral("--json")});
+    QVERIFY2(outcome.exitCode == exitCode, outcome.err.constData());
+    QCOMPARE(outcome.json()
+                 .toObject()
+                 .value(QStringLiteral("run"))
+                 .toObject()
+                 .value(QStringLiteral("state"))
+                 .toString(),
+             state);
+}
+
+void TestKeepflowctl::statusListAndEventsJsonFollowContract() {
+    const QString file =
+        writeFlow(QStringLiteral("contract.flow.json"), R"({ "keepflow": 1, "name": "contract",
+        "params": { "who": { "default": "world" } },
+        "steps": [ { "id": "hello", "kind": "shell", "with": { "argv": ["printf", "hi %s", "{{params.who}}"] } },
+                   { "id": "flaky", "kind": "fault", "with": { "fail_first": 1 }, "retry": { "initial_interval": "10ms" },
+                     "fallback": { "value": 42 } } ] })");
+    const Outcome run = ctl({QStringLiteral("run"), file, QStringLiteral("--param"),
+                             QStringLiteral("who=you"), QStringLiteral("--json")});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QVERIFY2(run.err.contains("attempt 1 failed"),
+             run.err.constData()); // progress goes to stderr with --json
+    const QJsonObject status = run.json().toObject();
+    const QString id =
+        status.value(QStringLiteral("run")).toObject().value(QStringLiteral("id")).toString();
+    QVERIFY(!id.isEmpty());
+
+    const QJsonObject again =
+        ctl({QStringLiteral("status"), id, QStringLiteral("--json")}).json().toObject();
+    const QJsonObject runJson = again.value(QStringLiteral("run")).toObject();
+    for (const char *key : {"id", "flow", "state", "created_at", "ended_at"})
+        QVERIFY2(runJson.contains(QLatin1String(key)), key);
+    QCOMPARE(runJson.value(QStringLiteral("flow")).toString(), QStringLiteral("contract"));
+    QVERIFY(runJson.value(QStringLiteral("created_at")).toString().endsWith(QLatin1Char('Z')));
+    const QJsonArray steps = again.value(QStringLiteral("steps")).toArray();
+    QCOMPARE(steps.size(), 2);
+    for (const QJsonValue &value : steps) {
+        for (const char *key : {"id", "state", "attempts", "error", "via_fallback", "output"})
+            QVERIFY2(value.toObject().contains(QLatin1String(key)), key);
+    }
+    QCOMPARE(steps[0]
+                 .toObject()
+                 .value(QStringLiteral("output"))
+                 .toObject()
+                 .value(QStringLiteral("stdout"))
+                 .toString(),
+             QStringLiteral("hi you"));
+    QCOMPARE(steps[1].toObject().value(QStringLiteral("attempts")).toInt(), 2);
+
+    const QJsonArray list =
+        ctl({QStringLiteral("list"), QStringLiteral("--json")}).json().toArray();
+    QVERIFY(!list.isEmpty());
+    QCOMPARE(list.first().toObject().value(QStringLiteral("id")).toString(), id); // newest first
+    for (const char *key : {"id", "flow", "state", "created_at", "ended_at"})
+        QVERIFY2(list.first().toObject().contains(QLatin1String(key)), key);
+    const QJsonArray filtered = ctl({QStringLiteral("list"), QStringLiteral("--state"),
+                                     QStringLiteral("failed"), QStringLiteral("--json")})
+                                    .json()
+                                    .toArray();
+    for (const QJsonValue &value : filtered)
+        QCOMPARE(value.toObject().value(QStringLiteral("state")).toString(),
+                 QStringLiteral("failed"));
+    QCOMPARE(
+        ctl({QStringLiteral("list"), QStringLiteral("--state"), QStringLiteral("done")}).exitCode,
+        1);
+
+    const QJsonArray events =
+        ctl({QStringLiteral("events"), id, QStringLiteral("--json")}).json().toArray();
+    QVERIFY(events.size() >= 6);
+    qint64 previous = 0;
+    for (const QJsonValue &value : events) {
+        const QJsonObject event = value.toObject();
+        for (const char *key : {"id", "at", "step", "type", "actor", "detail"})
+            QVERIFY2(event.contains(QLatin1String(key)), key);
+        QVERIFY(event.value(QStringLiteral("id")).toInteger() > previous); // oldest first
+        previous = event.value(QStringLiteral("id")).toInteger();
+    }
+    QCOMPARE(events.first().toObject().value(QStringLiteral("type")).toString(),
+             QStringLiteral("run_created"));
+}
+
+void TestKeepflowctl::invalidFlowRunsNothing() {
+    const int before =
+        ctl({QStringLiteral("list"), QStringLiteral("--json")}).json().toArray().size();
+    const QString file =
+        writeFlow(QStringLiteral("cycle.flow.json"), R"({ "keepflow": 1, "name": "cycle", "steps": [
+        { "id": "a", "kind": "noop", "after": ["b"] }, { "id": "b", "kind": "noop", "after": ["a"] } ] })");
+    const Outcome outcome = ctl({QStringLiteral("run"), file});
+    QCOMPARE(outcome.exitCode, 1);
+    QVERIFY2(outcome.err.contains("cycle"), outcome.err.constData());
+    QCOMPARE(ctl({QStringLiteral("list"), QStringLiteral("--json")}).json().toArray().size(),
+             before);
+}
+
+void TestKeepflowctl::unknownRunAndCommandExitOne() {
+    Outcome outcome = ctl({QStringLiteral("status"), QStringLiteral("nosuchrun")});
+    QCOMPARE(outcome.exitCode, 1);
+    QVERIFY2(outcome.err.contains("nosuchrun"), outcome.err.constData());
+    outcome = ctl({QStringLiteral("frobnicate")});
+    QCOMPARE(outcome.exitCode, 1);
+    QVERIFY(outcome.err.contains("unknown command"));
+    const QString corrupt = m_dir.filePath(QStringLiteral("corrupt.db"));
+    QFile garbage(corrupt);
+    QVERIFY(garbage.open(QIODevice::WriteOnly));
+    garbage.write(QByteArray(4096, 'x'));
+    garbage.close();
+    QProcess process;
+    process.start(QStringLiteral(KEEPFLOWCTL_PATH),
+                  {QStringLiteral("list"), QStringLiteral("--db"), corrupt});
+    QVERIFY(process.waitForFinished());
+    QCOMPARE(process.exitCode(), 1);
+    QVERIFY(process.readAllStandardError().contains(corrupt.toUtf8()));
+}
+
+void TestKeepflowctl::detachedRunIsExecutedInBackground() {
+    const QString file =
+        writeFlow(QStringLiteral("detach.flow.json"), R"({ "keepflow": 1, "name": "detached",
+        "steps": [ { "id": "a", "kind": "shell", "with": { "argv": ["true"] } } ] })");
+    const Outcome outcome =
+        ctl({QStringLiteral("run"), file, QStringLiteral("--detach"), QStringLiteral("--json")});
+    QCOMPARE(outcome.exitCode, 0);
+    const QString id = outcome.json().toObject().value(QStringLiteral("id")).toString();
+    QVERIFY(!id.isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(ctl({QStringLiteral("status"), id, QStringLiteral("--json")})
+                                  .json()
+                                  .toObject()
+                                  .value(QStringLiteral("run"))
+                                  .toObject()
+                                  .value(QStringLiteral("state"))
+                                  .toString(),
+                              QStringLiteral("succeeded"), 20000);
+}
+
+void TestKeepflowctl::workerStopsGracefullyOnSigterm() {
+    const QString workerDb = m_dir.filePath(QStringLiteral("worker.db"));
+    QProcess worker;
+    worker.start(QStringLiteral(KEEPFLOWCTL_PATH),
+                 {QStringLiteral("worker"), QStringLiteral("--db"), workerDb});
+    QVERIFY(worker.waitForStarted());
+    QByteArray said;
+    QTRY_VERIFY((said += worker.readAllStandardError()).contains("worker on"));
+    ::kill(static_cast<pid_t>(worker.processId()), SIGTERM);
+    QVERIFY(worker.waitForFinished(10000));
+    QCOMPARE(worker.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(worker.exitCode(), 0);
+}
+
+QTEST_GUILESS_MAIN(TestKeepflowctl)
+#include "tst_keepflowctl.moc"

@@ -1,0 +1,285 @@
+#include "store.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <sys/stat.h>
+
+using namespace keepflow;
+
+namespace {
+
+std::unique_ptr<Store> openOrFail(const QString &path, const StoreOptions &options = {}) {
+    auto store = Store::open(path, options);
+    if (!store)
+        qWarning() << store.error();
+    return store ? std::move(*store) : nullptr;
+}
+
+/// A run with one step, one attempt and one event, as the engine would write them.
+Batch sampleBatch(qint64 flowId, const QString &runId) {
+    Batch batch;
+    RunRow run;
+    run.id = runId;
+    run.flowId = flowId;
+    run.flowName = QStringLiteral("sample");
+    run.state = QStringLiteral("running");
+    run.params = {{QStringLiteral("date"), QStringLiteral("2026-11-26")}};
+    run.createdAt = 1000;
+    batch.runs.append(run);
+    StepRunRow step;
+    step.runId = runId;
+    step.stepId = QStringLiteral("fetch");
+    step.state = QStringLiteral("retrying");
+    step.attempts = 2;
+    step.failures = 1;
+    step.notBefore = 5000;
+    step.startedAt = 1100;
+    step.errorClass = QStringLiteral("transient");
+    step.error = QStringLiteral("HTTP 503");
+    step.output = QJsonArray{1, QStringLiteral("two"), QJsonValue::Null};
+    batch.steps.append(step);
+    AttemptRow attempt;
+    attempt.runId = runId;
+    attempt.stepId = QStringLiteral("fetch");
+    attempt.number = 1;
+    attempt.idempotencyKey = runId + QStringLiteral("/fetch/1");
+    attempt.startedAt = 1100;
+    batch.attempts.append(attempt);
+    EventRow event;
+    event.at = 1100;
+    event.runId = runId;
+    event.stepId = QStringLiteral("fetch");
+    event.type = QStringLiteral("attempt_started");
+    event.actor = QStringLiteral("engine");
+    event.detail = {{QStringLiteral("attempt"), 1}};
+    batch.events.append(event);
+    return batch;
+}
+
+} // namespace
+
+class TestStore : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void createsOwnerOnlyFiles();
+    void usesWriteAheadLog();
+    void migratesOnceAndReopens();
+    void refusesNewerSchema();
+    void refusesCorruptFile();
+    void refusesFolder();
+    void roundTripsRows();
+    void fullDatabaseKeepsLastGoodStateAndRefusesWrites();
+    void claimIsExclusive();
+    void flowVersionsAreReused();
+
+private:
+    QTemporaryDir m_dir;
+    QString path(const char *name) const { return m_dir.filePath(QString::fromLatin1(name)); }
+};
+
+void TestStore::createsOwnerOnlyFiles() {
+    const QString file = path("mode.db");
+    auto store = openOrFail(file);
+    QVERIFY(store);
+    QVERIFY(store->saveFlowVersion(QStringLiteral("f"), "{}", {}));
+    for (const QString &name :
+         {file, file + QStringLiteral("-wal"), file + QStringLiteral("-shm")}) {
+        struct stat info {};
+        QVERIFY2(::stat(QFile::encodeName(name).constData(), &info) == 0, qPrintable(name));
+        QCOMPARE(info.st_mode & 0777, 0600u);
+    }
+}
+
+void TestStore::usesWriteAheadLog() {
+    const QString file = path("wal.db");
+    auto store = openOrFail(file);
+    QVERIFY(store);
+    {
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("probe"));
+        db.setDatabaseName(file);
+        QVERIFY(db.open());
+        QSqlQuery query(db);
+        QVERIFY(query.exec(QStringLiteral("PRAGMA journal_mode")));
+        QVERIFY(query.next());
+        QCOMPARE(query.value(0).toString(), QStringLiteral("wal"));
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("probe"));
+}
+
+void TestStore::migratesOnceAndReopens() {
+    const QString file = path("migrate.db");
+    {
+        auto store = openOrFail(file);
+        QVERIFY(store);
+        QCOMPARE(store->schemaVersion(), Store::latestSchemaVersion());
+        QVERIFY(store->commit(sampleBatch(store->saveFlowVersion(QStringLiteral("f"), "{}", {})->id,
+                                          QStringLiteral("r1"))));
+    }
+    auto again = openOrFail(file);
+    QVERIFY(again);
+    QCOMPARE(again->schemaVersion(), Store::latestSchemaVersion());
+    QCOMPARE(again->runs()->size(), 1);
+}
+
+void TestStore::refusesNewerSchema() {
+    const QString file = path("newer.db");
+    openOrFail(file).reset();
+    {
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("bump"));
+        db.setDatabaseName(file);
+        QVERIFY(db.open());
+        QSqlQuery query(db);
+        QVERIFY(query.exec(
+            QStringLiteral("UPDATE meta SET value = '99' WHERE key = 'schema_version'")));
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("bump"));
+    auto store = Store::open(file);
+    QVERIFY(!store);
+    QVERIFY2(store.error().contains(file), qPrintable(store.error()));
+    QVERIFY2(store.error().contains(QStringLiteral("newer")), qPrintable(store.error()));
+}
+
+void TestStore::refusesCorruptFile() {
+    const QString file = path("corrupt.db");
+    QFile garbage(file);
+    QVERIFY(garbage.open(QIODevice::WriteOnly));
+    garbage.write(QByteArray(8192, '\x5a'));
+    garbage.close();
+    auto store = Store::open(file);
+    QVERIFY(!store);
+    QVERIFY2(store.error().contains(file), qPrintable(store.error()));
+    QVERIFY2(store.error().contains(QStringLiteral("corrupt")), qPrintable(store.error()));
+    QCOMPARE(QFile(file).size(), 8192); // nothing was written over it
+}
+
+void TestStore::refusesFolder() {
+    auto store = Store::open(m_dir.path());
+    QVERIFY(!store);
+    QVERIFY2(store.error().contains(QStringLiteral("folder")), qPrintable(store.error()));
+}
+
+void TestStore::roundTripsRows() {
+    auto store = openOrFail(path("rows.db"));
+    QVERIFY(store);
+    const qint64 flowId =
+        store->saveFlowVersion(QStringLiteral("sample"), "{\"keepflow\": 1}", QStringLiteral("/x"))
+            ->id;
+    const Batch batch = sampleBatch(flowId, QStringLiteral("r1"));
+    const auto lastId = store->commit(batch);
+    QVERIFY(lastId);
+    QVERIFY(*lastId > 0);
+
+    const auto run = store->run(QStringLiteral("r1"));
+    QVERIFY(run);
+    QCOMPARE(run->flowId, flowId);
+    QCOMPARE(run->params, batch.runs.first().params);
+    QCOMPARE(run->endedAt, 0);
+    const auto steps = store->stepRuns(QStringLiteral("r1"));
+    QCOMPARE(steps->size(), 1);
+    const StepRunRow &step = steps->first();
+    QCOMPARE(step.state, QStringLiteral("retrying"));
+    QCOMPARE(step.attempts, 2);
+    QCOMPARE(step.failures, 1);
+    QCOMPARE(step.notBefore, 5000);
+    QCOMPARE(step.error, QStringLiteral("HTTP 503"));
+    QCOMPARE(step.output, batch.steps.first().output);
+    const auto attempts = store->attempts(QStringLiteral("r1"));
+    QCOMPARE(attempts->size(), 1);
+    QCOMPARE(attempts->first().endedAt, 0); // written ahead: no outcome yet
+    QCOMPARE(attempts->first().idempotencyKey, QStringLiteral("r1/fetch/1"));
+    const auto events = store->events(QStringLiteral("r1"));
+    QCOMPARE(events->size(), 1);
+    QCOMPARE(events->first().id, *lastId);
+    QCOMPARE(events->first().detail.value(QStringLiteral("attempt")).toInt(), 1);
+
+    // Finishing the attempt updates the same row.
+    Batch finish;
+    AttemptRow ended = batch.attempts.first();
+    ended.endedAt = 1200;
+    ended.outcome = QStringLiteral("succeeded");
+    finish.attempts.append(ended);
+    QVERIFY(store->commit(finish));
+    QCOMPARE(store->attempts(QStringLiteral("r1"))->first().outcome, QStringLiteral("succeeded"));
+    QVERIFY(store->integrityCheck());
+}
+
+void TestStore::fullDatabaseKeepsLastGoodStateAndRefusesWrites() {
+    const QString file = path("full.db");
+    qint64 flowId = 0;
+    {
+        auto store = openOrFail(file);
+        flowId = store->saveFlowVersion(QStringLiteral("sample"), "{}", {})->id;
+        QVERIFY(store->commit(sampleBatch(flowId, QStringLiteral("kept"))));
+    }
+    StoreOptions tiny;
+    tiny.maxPageCount = 1; // smaller than what is already there: every new page is refused
+    auto store = openOrFail(file, tiny);
+    QVERIFY(store);
+    Batch big = sampleBatch(flowId, QStringLiteral("lost"));
+    for (int i = 0; i < 2000; ++i) {
+        EventRow event = big.events.first();
+        event.detail = {{QStringLiteral("padding"), QString(200, QLatin1Char('x'))}};
+        big.events.append(event);
+    }
+    const auto result = store->commit(big);
+    QVERIFY(!result);
+    QVERIFY2(result.error().contains(file), qPrintable(result.error()));
+    QVERIFY2(result.error().contains(QStringLiteral("full")), qPrintable(result.error()));
+    QVERIFY(store->isBroken());
+    QVERIFY(!store->commit(sampleBatch(flowId, QStringLiteral("later"))));
+    store.reset();
+
+    auto reopened = openOrFail(file);
+    QVERIFY(reopened);
+    QVERIFY(reopened->run(QStringLiteral("kept")));
+    QVERIFY(!reopened->run(QStringLiteral("lost"))); // all or nothing
+    QCOMPARE(reopened->events(QStringLiteral("lost"))->size(), 0);
+    QVERIFY(reopened->integrityCheck());
+}
+
+void TestStore::claimIsExclusive() {
+    const QString file = path("claim.db");
+    auto first = openOrFail(file);
+    auto second = openOrFail(file);
+    QVERIFY(first && second);
+    const qint64 flowId = first->saveFlowVersion(QStringLiteral("sample"), "{}", {})->id;
+    QVERIFY(first->commit(sampleBatch(flowId, QStringLiteral("r1"))));
+    auto alive = [](const QString &) { return false; };
+    auto dead = [](const QString &) { return true; };
+    QCOMPARE(*first->claimRun(QStringLiteral("r1"), QStringLiteral("w1"), 10'000, 1000, alive),
+             true);
+    QCOMPARE(*second->claimRun(QStringLiteral("r1"), QStringLiteral("w2"), 10'000, 1000, alive),
+             false);
+    QCOMPARE(*first->claimRun(QStringLiteral("r1"), QStringLiteral("w1"), 20'000, 2000, alive),
+             true);
+    // An expired lease is free.
+    QCOMPARE(*second->claimRun(QStringLiteral("r1"), QStringLiteral("w2"), 40'000, 30'000, alive),
+             true);
+    // A dead holder's lease is taken over before it expires.
+    QCOMPARE(*first->claimRun(QStringLiteral("r1"), QStringLiteral("w1"), 50'000, 31'000, dead),
+             true);
+    QCOMPARE(first->run(QStringLiteral("r1"))->owner, QStringLiteral("w1"));
+    QVERIFY(first->releaseLeases(QStringLiteral("w1")));
+    QCOMPARE(second->run(QStringLiteral("r1"))->owner, QString());
+}
+
+void TestStore::flowVersionsAreReused() {
+    auto store = openOrFail(path("versions.db"));
+    const auto v1 = store->saveFlowVersion(QStringLiteral("f"), "{\"a\":1}", {});
+    const auto same = store->saveFlowVersion(QStringLiteral("f"), "{\"a\":1}", {});
+    const auto v2 = store->saveFlowVersion(QStringLiteral("f"), "{\"a\":2}", {});
+    QCOMPARE(v1->id, same->id);
+    QCOMPARE(v1->version, 1);
+    QCOMPARE(v2->version, 2);
+    QCOMPARE(store->flowVersion(v2->id)->definition, QByteArray("{\"a\":2}"));
+}
+
+QTEST_GUILESS_MAIN(TestStore)
+#include "tst_store.moc"
