@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the example flows against a demo database and shows what happened.
+# Until the desktop app exists, the demo is keepflowctl printing live progress.
+set -uo pipefail
+build_dir=${1:-build/release}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ctl="$here/$build_dir/app/keepflowctl/keepflowctl"
+db=${KEEPFLOW_DEMO_DB:-${XDG_DATA_HOME:-$HOME/.local/share}/keepflow/demo.db}
+mkdir -p "$(dirname "$db")"
+echo "== Keepflow demo (database: $db)"
+for flow in nightly-pipeline incident-runbook; do
+  echo
+  echo "== keepflowctl run resources/examples/$flow.flow.json"
+  "$ctl" run "$here/resources/examples/$flow.flow.json" --db "$db"
+  echo "(exit code $?: 0 succeeded, 2 completed with failures, 3 failed, 4 waiting for an operator)"
+done
+echo
+echo "== keepflowctl list"
+"$ctl" list --db "$db"

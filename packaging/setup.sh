@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Keepflow set-up: installs what a fresh Debian 12 lacks (only what is missing), configures,
+# builds, then does one job:
+#   packaging/setup.sh demo   build and run the demo (failures, retries, fallbacks, partial success)
+#   packaging/setup.sh test   build and run the whole test suite
+#   packaging/setup.sh build  only build
+# Environment: KEEPFLOW_PRESET (default: release; CI uses ci), KEEPFLOW_DEMO_DB.
+set -euo pipefail
+
+job=${1:-build}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+preset=${KEEPFLOW_PRESET:-release}
+
+# Build tools and libraries, by Debian package name.
+packages=(
+  build-essential cmake ninja-build ccache git pkg-config ca-certificates
+  qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite libgl-dev
+  libqcustomplot-dev libgraphviz-dev
+  sqlite3 procps
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$package")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: run as root or install sudo" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  # A fresh machine may never have fetched the package lists.
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" -j "$(nproc)"
+build_dir="build/$preset"
+
+case "$job" in
+  build) ;;
+  test)
+    ctest --preset "$preset"
+    ;;
+  demo)
+    exec "$here/packaging/demo.sh" "$build_dir"
+    ;;
+  *)
+    echo "usage: packaging/setup.sh [build|test|demo]" >&2
+    exit 1
+    ;;
+esac
