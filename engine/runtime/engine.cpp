@@ -31,6 +31,8 @@ namespace {
 struct Plan {
     std::shared_ptr<const Flow> flow;
     qint64 flowId = 0;
+    int version = 0;
+    QString sourcePath;
     QList<QList<int>> upstream;
     QList<QList<int>> downstream;
     QList<int> fallbackStep; ///< step -> index of its fallback step, or -1
@@ -375,6 +377,8 @@ struct Engine::Impl final : ActionContext {
                                      .arg(version->version)
                                      .arg(load.errorText()));
         auto plan = makePlan(std::make_shared<const Flow>(std::move(*load.flow)), flowId);
+        plan->version = version->version;
+        plan->sourcePath = version->sourcePath;
         plans.insert(flowId, plan);
         return plan;
     }
@@ -1030,17 +1034,13 @@ struct Engine::Impl final : ActionContext {
 
     // ---- loading ----------------------------------------------------------------------------
 
-    Status load(const RunRow &row, qint64 now) {
+    /// Loads one run from its rows into memory and records, in batch, what recovery decides
+    /// about attempts that were cut off (openAttempts: attempts with no outcome).
+    Status load(const RunRow &row, const QList<StepRunRow> &stepRows,
+                const QList<AttemptRow> &openAttempts, qint64 now, Batch &batch) {
         auto plan = planFor(row.flowId);
         if (!plan)
             return plan.status();
-        auto stepRows = store.stepRuns(row.id);
-        if (!stepRows)
-            return stepRows.status();
-        auto attemptRows = store.attempts(row.id);
-        if (!attemptRows)
-            return attemptRows.status();
-
         auto run = std::make_unique<RunRt>();
         run->id = row.id;
         run->flowName = row.flowName;
@@ -1051,7 +1051,7 @@ struct Engine::Impl final : ActionContext {
         run->endedAt = row.endedAt;
         const Flow &flow = *run->plan->flow;
         run->steps.resize(static_cast<size_t>(flow.steps.size()));
-        for (const StepRunRow &stepRow : *stepRows) {
+        for (const StepRunRow &stepRow : stepRows) {
             const auto i = flow.indexOfStep(stepRow.stepId);
             if (i < 0)
                 return Status::error(QStringLiteral("run %1: step %2 is not in its flow")
@@ -1079,12 +1079,10 @@ struct Engine::Impl final : ActionContext {
                 step.fallbackActive = true;
         }
 
-        Batch batch;
-        std::vector<Launch> launches;
         RunRt &r = *run;
         runs[row.id] = std::move(run);
         // Write-ahead says: an attempt with a start and no outcome was cut off by a crash.
-        for (const AttemptRow &attempt : *attemptRows) {
+        for (const AttemptRow &attempt : openAttempts) {
             if (attempt.endedAt != 0)
                 continue;
             const auto i = flow.indexOfStep(attempt.stepId);
@@ -1146,7 +1144,7 @@ struct Engine::Impl final : ActionContext {
         batch.events.append(event(r, -1, QStringLiteral("run_resumed"),
                                   {{QStringLiteral("worker"), options.workerId}}, now));
         markDirty(r);
-        return commit(batch);
+        return Status::ok();
     }
 };
 
@@ -1166,8 +1164,35 @@ Engine::~Engine() = default;
 
 Result<QString> Engine::createRun(const Flow &flow, const QString &sourcePath,
                                   const QJsonObject &params, bool execute) {
+    auto version = registerFlow(flow, sourcePath);
+    if (!version)
+        return version.status();
+    return createRun(*version, params, execute);
+}
+
+Result<qint64> Engine::registerFlow(const Flow &flow, const QString &sourcePath) {
     if (d->stopped)
         return Status::error(d->fatal);
+    for (const Step &step : flow.steps) {
+        if (!d->actions.find(step.kind))
+            return Status::error(
+                QStringLiteral("step \"%1\": kind \"%2\" is not supported by this build yet "
+                               "(supported: %3)")
+                    .arg(step.id, step.kind, d->actions.kinds().join(QStringLiteral(", "))));
+    }
+    auto version = d->store.saveFlowVersion(flow.name, serializeFlow(flow), sourcePath);
+    if (!version)
+        return version.status();
+    return version->id;
+}
+
+Result<QString> Engine::createRun(qint64 flowVersionId, const QJsonObject &params, bool execute) {
+    if (d->stopped)
+        return Status::error(d->fatal);
+    auto plan = d->planFor(flowVersionId);
+    if (!plan)
+        return plan.status();
+    const Flow &flow = *(*plan)->flow;
     QJsonObject resolved;
     for (auto it = params.begin(); it != params.end(); ++it) {
         if (!flow.param(it.key())) {
@@ -1190,21 +1215,6 @@ Result<QString> Engine::createRun(const Flow &flow, const QString &sourcePath,
                 QStringLiteral("parameter \"%1\" is required (flow %2)").arg(spec.name, flow.name));
         resolved.insert(spec.name, spec.defaultValue);
     }
-    for (const Step &step : flow.steps) {
-        if (!d->actions.find(step.kind))
-            return Status::error(
-                QStringLiteral("step \"%1\": kind \"%2\" is not supported by this build yet "
-                               "(supported: %3)")
-                    .arg(step.id, step.kind, d->actions.kinds().join(QStringLiteral(", "))));
-    }
-    const QByteArray definition = serializeFlow(flow);
-    auto version = d->store.saveFlowVersion(flow.name, definition, sourcePath);
-    if (!version)
-        return version.status();
-    auto plan = d->planFor(version->id);
-    if (!plan)
-        return plan.status();
-
     const qint64 now = d->clockRef.nowMs();
     auto run = std::make_unique<RunRt>();
     run->id = newRunId();
@@ -1226,8 +1236,8 @@ Result<QString> Engine::createRun(const Flow &flow, const QString &sourcePath,
         batch.steps.append(d->stepRow(*run, i));
     batch.events.append(d->event(*run, -1, QStringLiteral("run_created"),
                                  {{QStringLiteral("flow"), flow.name},
-                                  {QStringLiteral("version"), version->version},
-                                  {QStringLiteral("source"), sourcePath},
+                                  {QStringLiteral("version"), run->plan->version},
+                                  {QStringLiteral("source"), run->plan->sourcePath},
                                   {QStringLiteral("params"), resolved},
                                   {QStringLiteral("actor"), currentUserName()}},
                                  now));
@@ -1261,7 +1271,16 @@ Result<bool> Engine::adopt(const QString &runId) {
         return row.status();
     if (isFinal(runStateFromName(row->state).value_or(RunState::Running)))
         return Status::error(QStringLiteral("run %1 already finished (%2)").arg(runId, row->state));
-    if (Status s = d->load(*row, now); !s)
+    auto steps = d->store.stepRuns(runId);
+    if (!steps)
+        return steps.status();
+    auto attempts = d->store.attempts(runId);
+    if (!attempts)
+        return attempts.status();
+    Batch batch;
+    if (Status s = d->load(*row, *steps, *attempts, now, batch); !s)
+        return s;
+    if (Status s = d->commit(batch); !s)
         return s;
     d->schedulePump();
     return true;
@@ -1270,25 +1289,34 @@ Result<bool> Engine::adopt(const QString &runId) {
 Result<int> Engine::adoptAvailable() {
     if (d->stopped)
         return Status::error(d->fatal);
-    auto rows = d->store.unfinishedRuns();
-    if (!rows)
-        return rows.status();
+    // Runs waiting for an operator are not taken: nothing runs until an action wakes them.
     const qint64 now = d->clockRef.nowMs();
-    int adopted = 0;
-    for (const RunRow &row : *rows) {
-        // Runs that wait for an operator have nothing to execute until an action wakes them.
-        if (row.state != QLatin1String("running") || d->findRun(row.id))
-            continue;
-        const bool free = row.owner.isEmpty() || row.owner == d->options.workerId ||
-                          row.leaseUntil < now || d->options.ownerIsDead(row.owner);
-        if (!free)
-            continue;
-        auto taken = adopt(row.id);
-        if (!taken)
-            return taken.status();
-        adopted += *taken ? 1 : 0;
+    auto claimed = d->store.claimRunnable(d->options.workerId, now + d->options.leaseMs, now,
+                                          d->options.ownerIsDead);
+    if (!claimed)
+        return claimed.status();
+    QList<RunRow> fresh;
+    for (const RunRow &row : *claimed) {
+        if (!d->findRun(row.id))
+            fresh.append(row);
     }
-    return adopted;
+    if (fresh.isEmpty())
+        return 0;
+    auto steps = d->store.stepRunsOwnedBy(d->options.workerId);
+    if (!steps)
+        return steps.status();
+    auto attempts = d->store.unfinishedAttemptsOwnedBy(d->options.workerId);
+    if (!attempts)
+        return attempts.status();
+    Batch batch; // all recoveries in one transaction
+    for (const RunRow &row : fresh) {
+        if (Status s = d->load(row, steps->value(row.id), attempts->value(row.id), now, batch); !s)
+            return s;
+    }
+    if (Status s = d->commit(batch); !s)
+        return s;
+    d->schedulePump();
+    return static_cast<int>(fresh.size());
 }
 
 Status Engine::pump() {

@@ -51,6 +51,10 @@ public:
     /// true this engine claims and loads it; otherwise it waits for a worker.
     Result<QString> createRun(const Flow &flow, const QString &sourcePath,
                               const QJsonObject &params, bool execute);
+    /// Stores the flow version (the same text reuses its version) and returns its id, for
+    /// starting many runs of one flow without storing it each time.
+    Result<qint64> registerFlow(const Flow &flow, const QString &sourcePath);
+    Result<QString> createRun(qint64 flowVersionId, const QJsonObject &params, bool execute);
     /// Claims and loads an unfinished run. Attempts that started and never finished are recorded
     /// as crashed: retried when the step is idempotent or keyed, uncertain otherwise.
     /// Returns false when another live worker holds it.

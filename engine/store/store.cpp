@@ -1,5 +1,7 @@
 #include "store.h"
 
+#include "sqlitewriter.h"
+
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
@@ -7,6 +9,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlDatabase>
+#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSqlRecord>
@@ -23,7 +26,7 @@ namespace keepflow {
 namespace {
 
 // Migration N takes the schema from version N-1 to N. Portable SQL: SQLite and PostgreSQL
-// differ only where %AUTO_ID% stands.
+// differ only where %AUTO_ID% and %WITHOUT_ROWID% stand.
 const QStringList &migrations() {
     static const QStringList steps = {
         // 1: the whole first schema.
@@ -67,7 +70,7 @@ CREATE TABLE step_runs (
     via_fallback INTEGER NOT NULL,
     output TEXT,
     input_override TEXT,
-    PRIMARY KEY (run_id, step_id));
+    PRIMARY KEY (run_id, step_id))%WITHOUT_ROWID%;
 CREATE TABLE attempts (
     run_id TEXT NOT NULL,
     step_id TEXT NOT NULL,
@@ -81,8 +84,7 @@ CREATE TABLE attempts (
     outcome TEXT,
     error_class TEXT,
     error TEXT,
-    PRIMARY KEY (run_id, step_id, item_key, generation, number));
-CREATE INDEX attempts_unfinished ON attempts (run_id) WHERE ended_at IS NULL;
+    PRIMARY KEY (run_id, step_id, item_key, generation, number))%WITHOUT_ROWID%;
 CREATE TABLE items (
     run_id TEXT NOT NULL,
     step_id TEXT NOT NULL,
@@ -96,7 +98,7 @@ CREATE TABLE items (
     error_class TEXT,
     error TEXT,
     output TEXT,
-    PRIMARY KEY (run_id, step_id, item_key));
+    PRIMARY KEY (run_id, step_id, item_key))%WITHOUT_ROWID%;
 CREATE TABLE resources (
     name TEXT PRIMARY KEY,
     paused INTEGER NOT NULL,
@@ -117,14 +119,6 @@ CREATE INDEX events_by_run ON events (run_id, id);
     return steps;
 }
 
-QString jsonText(const QJsonValue &value) {
-    if (value.isUndefined())
-        return {};
-    // QJsonDocument holds only objects and arrays: wrap, then drop the brackets.
-    const QByteArray wrapped = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
-    return QString::fromUtf8(wrapped.mid(1, wrapped.size() - 2));
-}
-
 QJsonValue jsonFromText(const QVariant &column) {
     if (column.isNull())
         return QJsonValue(QJsonValue::Undefined);
@@ -132,13 +126,6 @@ QJsonValue jsonFromText(const QVariant &column) {
     const QJsonDocument document = QJsonDocument::fromJson(text);
     return document.isArray() && !document.array().isEmpty() ? document.array().first()
                                                              : QJsonValue(QJsonValue::Undefined);
-}
-
-QVariant nullableTime(qint64 ms) {
-    return ms == 0 ? QVariant(QMetaType(QMetaType::LongLong)) : QVariant(ms);
-}
-QVariant nullableText(const QString &text) {
-    return text.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(text);
 }
 
 std::atomic<int> connectionCounter{0};
@@ -153,16 +140,10 @@ struct Store::Impl {
     bool broken = false;
     qint64 lastEventId = 0;
 
-    std::optional<QSqlQuery> upsertRun;
-    std::optional<QSqlQuery> upsertStep;
-    std::optional<QSqlQuery> upsertAttempt;
-    std::optional<QSqlQuery> insertEvent;
+    std::unique_ptr<SqliteBatchWriter> writer;
 
     ~Impl() {
-        upsertRun.reset();
-        upsertStep.reset();
-        upsertAttempt.reset();
-        insertEvent.reset();
+        writer.reset(); // its statements must go before the connection closes
         db.close();
         db = QSqlDatabase();
         QSqlDatabase::removeDatabase(connectionName);
@@ -190,7 +171,6 @@ struct Store::Impl {
     }
 
     Status migrate();
-    Status prepareWrites();
 };
 
 Status Store::Impl::migrate() {
@@ -215,8 +195,10 @@ Status Store::Impl::migrate() {
         if (Status s = exec(QStringLiteral("BEGIN IMMEDIATE")); !s)
             return s;
         QString script = migrations().at(schemaVersion);
+        // SQLite dialect; PostgreSQL will use BIGSERIAL PRIMARY KEY and plain tables.
         script.replace(QStringLiteral("%AUTO_ID%"),
                        QStringLiteral("INTEGER PRIMARY KEY AUTOINCREMENT"));
+        script.replace(QStringLiteral("%WITHOUT_ROWID%"), QStringLiteral(" WITHOUT ROWID"));
         const QStringList statements = script.split(QLatin1Char(';'), Qt::SkipEmptyParts);
         Status status;
         for (const QString &statement : statements) {
@@ -241,39 +223,6 @@ Status Store::Impl::migrate() {
         }
         ++schemaVersion;
     }
-    return Status::ok();
-}
-
-Status Store::Impl::prepareWrites() {
-    auto run = prepare(QStringLiteral(
-        "INSERT INTO runs (id, flow_id, flow_name, state, params, created_at, ended_at, owner, "
-        "lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-        "state = excluded.state, ended_at = excluded.ended_at"));
-    auto step = prepare(QStringLiteral(
-        "INSERT INTO step_runs (run_id, step_id, position, state, attempts, failures, generation, "
-        "not_before, started_at, ended_at, error_class, error, via_fallback, output) VALUES "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, step_id) DO UPDATE SET "
-        "state = excluded.state, attempts = excluded.attempts, failures = excluded.failures, "
-        "generation = excluded.generation, not_before = excluded.not_before, "
-        "started_at = excluded.started_at, ended_at = excluded.ended_at, "
-        "error_class = excluded.error_class, error = excluded.error, "
-        "via_fallback = excluded.via_fallback, output = excluded.output"));
-    auto attempt = prepare(QStringLiteral(
-        "INSERT INTO attempts (run_id, step_id, item_key, generation, number, idempotency_key, "
-        "worker, started_at, ended_at, outcome, error_class, error) VALUES "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, step_id, item_key, generation, "
-        "number) DO UPDATE SET ended_at = excluded.ended_at, outcome = excluded.outcome, "
-        "error_class = excluded.error_class, error = excluded.error"));
-    auto event = prepare(QStringLiteral(
-        "INSERT INTO events (at, run_id, step_id, type, actor, detail) VALUES (?, ?, ?, ?, ?, ?)"));
-    for (auto *r : {&run, &step, &attempt, &event}) {
-        if (!*r)
-            return r->status();
-    }
-    upsertRun = std::move(run.value());
-    upsertStep = std::move(step.value());
-    upsertAttempt = std::move(attempt.value());
-    insertEvent = std::move(event.value());
     return Status::ok();
 }
 
@@ -344,8 +293,14 @@ Result<std::unique_ptr<Store>> Store::open(const QString &path, const StoreOptio
             !s)
             return s;
     }
-    if (Status s = impl->prepareWrites(); !s)
-        return s;
+    const QVariant handle = impl->db.driver()->handle();
+    if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0)
+        return Status::error(
+            QStringLiteral("%1: the Qt SQLite driver gave no sqlite3 handle").arg(path));
+    impl->writer = std::make_unique<SqliteBatchWriter>(
+        *static_cast<sqlite3 *const *>(handle.constData()), path);
+    if (!impl->writer->preparation())
+        return impl->writer->preparation();
     auto last = std::unique_ptr<Store>(new Store(std::move(impl)));
     auto lastId = last->lastEventId();
     if (!lastId)
@@ -373,98 +328,14 @@ Result<qint64> Store::commit(const Batch &batch) {
                                  .arg(d->path));
     if (batch.isEmpty())
         return d->lastEventId;
-    if (Status s = d->exec(QStringLiteral("BEGIN IMMEDIATE")); !s)
-        return s; // nothing was written; the store stays usable (e.g. busy)
-
-    auto fail = [this](QSqlQuery &query, const QString &what) -> Status {
-        const Status status = Status::error(d->fail(what, query.lastError()));
-        query.finish();
-        QSqlQuery rollback(d->db);
-        rollback.exec(QStringLiteral("ROLLBACK"));
+    auto lastId = d->writer->write(batch, d->lastEventId);
+    if (!lastId) {
+        // Rolled back; refuse further writes so that nobody carries on from a state the disk
+        // does not have.
         d->broken = true;
-        return status;
-    };
-
-    QSqlQuery &runQuery = *d->upsertRun;
-    for (const RunRow &run : batch.runs) {
-        runQuery.bindValue(0, run.id);
-        runQuery.bindValue(1, run.flowId);
-        runQuery.bindValue(2, run.flowName);
-        runQuery.bindValue(3, run.state);
-        runQuery.bindValue(4, jsonText(run.params));
-        runQuery.bindValue(5, run.createdAt);
-        runQuery.bindValue(6, nullableTime(run.endedAt));
-        runQuery.bindValue(7, nullableText(run.owner));
-        runQuery.bindValue(8, nullableTime(run.leaseUntil));
-        if (!runQuery.exec())
-            return fail(runQuery, QStringLiteral("cannot write run %1").arg(run.id));
+        return lastId.status();
     }
-    QSqlQuery &stepQuery = *d->upsertStep;
-    for (const StepRunRow &step : batch.steps) {
-        stepQuery.bindValue(0, step.runId);
-        stepQuery.bindValue(1, step.stepId);
-        stepQuery.bindValue(2, step.position);
-        stepQuery.bindValue(3, step.state);
-        stepQuery.bindValue(4, step.attempts);
-        stepQuery.bindValue(5, step.failures);
-        stepQuery.bindValue(6, step.generation);
-        stepQuery.bindValue(7, nullableTime(step.notBefore));
-        stepQuery.bindValue(8, nullableTime(step.startedAt));
-        stepQuery.bindValue(9, nullableTime(step.endedAt));
-        stepQuery.bindValue(10, nullableText(step.errorClass));
-        stepQuery.bindValue(11, nullableText(step.error));
-        stepQuery.bindValue(12, step.viaFallback ? 1 : 0);
-        stepQuery.bindValue(13, nullableText(jsonText(step.output)));
-        if (!stepQuery.exec())
-            return fail(
-                stepQuery,
-                QStringLiteral("cannot write step %1 of run %2").arg(step.stepId, step.runId));
-    }
-    QSqlQuery &attemptQuery = *d->upsertAttempt;
-    for (const AttemptRow &attempt : batch.attempts) {
-        attemptQuery.bindValue(0, attempt.runId);
-        attemptQuery.bindValue(1, attempt.stepId);
-        attemptQuery.bindValue(2, attempt.itemKey.isNull() ? QStringLiteral("") : attempt.itemKey);
-        attemptQuery.bindValue(3, attempt.generation);
-        attemptQuery.bindValue(4, attempt.number);
-        attemptQuery.bindValue(5, attempt.idempotencyKey);
-        attemptQuery.bindValue(6, nullableText(attempt.worker));
-        attemptQuery.bindValue(7, attempt.startedAt);
-        attemptQuery.bindValue(8, nullableTime(attempt.endedAt));
-        attemptQuery.bindValue(9, nullableText(attempt.outcome));
-        attemptQuery.bindValue(10, nullableText(attempt.errorClass));
-        attemptQuery.bindValue(11, nullableText(attempt.error));
-        if (!attemptQuery.exec())
-            return fail(attemptQuery, QStringLiteral("cannot write attempt %1 of step %2")
-                                          .arg(attempt.number)
-                                          .arg(attempt.stepId));
-    }
-    QSqlQuery &eventQuery = *d->insertEvent;
-    qint64 lastId = d->lastEventId;
-    for (const EventRow &event : batch.events) {
-        eventQuery.bindValue(0, event.at);
-        eventQuery.bindValue(1, nullableText(event.runId));
-        eventQuery.bindValue(2, nullableText(event.stepId));
-        eventQuery.bindValue(3, event.type);
-        eventQuery.bindValue(4, event.actor);
-        eventQuery.bindValue(5, jsonText(event.detail));
-        if (!eventQuery.exec())
-            return fail(eventQuery, QStringLiteral("cannot append event %1").arg(event.type));
-        lastId = eventQuery.lastInsertId().toLongLong();
-    }
-    for (const auto &[runId, owner] : batch.releasedLeases) {
-        QSqlQuery release(d->db);
-        release.prepare(QStringLiteral(
-            "UPDATE runs SET owner = NULL, lease_until = NULL WHERE id = ? AND owner = ?"));
-        release.addBindValue(runId);
-        release.addBindValue(owner);
-        if (!release.exec())
-            return fail(release, QStringLiteral("cannot release run %1").arg(runId));
-    }
-    QSqlQuery commitQuery(d->db);
-    if (!commitQuery.exec(QStringLiteral("COMMIT")))
-        return fail(commitQuery, QStringLiteral("cannot commit"));
-    d->lastEventId = lastId;
+    d->lastEventId = *lastId;
     return lastId;
 }
 
@@ -603,64 +474,187 @@ Result<QList<RunRow>> Store::runs(const RunFilter &filter) {
     return rows;
 }
 
+namespace {
+
+const char *const kStepColumns =
+    "run_id, step_id, position, state, attempts, failures, generation, not_before, started_at, "
+    "ended_at, error_class, error, via_fallback, output";
+
+StepRunRow stepRunFromQuery(const QSqlQuery &query) {
+    StepRunRow row;
+    row.runId = query.value(0).toString();
+    row.stepId = query.value(1).toString();
+    row.position = query.value(2).toInt();
+    row.state = query.value(3).toString();
+    row.attempts = query.value(4).toInt();
+    row.failures = query.value(5).toInt();
+    row.generation = query.value(6).toInt();
+    row.notBefore = query.value(7).toLongLong();
+    row.startedAt = query.value(8).toLongLong();
+    row.endedAt = query.value(9).toLongLong();
+    row.errorClass = query.value(10).toString();
+    row.error = query.value(11).toString();
+    row.viaFallback = query.value(12).toInt() != 0;
+    row.output = jsonFromText(query.value(13));
+    return row;
+}
+
+const char *const kAttemptColumns =
+    "run_id, step_id, item_key, generation, number, idempotency_key, worker, started_at, "
+    "ended_at, outcome, error_class, error";
+
+AttemptRow attemptFromQuery(const QSqlQuery &query) {
+    AttemptRow row;
+    row.runId = query.value(0).toString();
+    row.stepId = query.value(1).toString();
+    row.itemKey = query.value(2).toString();
+    row.generation = query.value(3).toInt();
+    row.number = query.value(4).toInt();
+    row.idempotencyKey = query.value(5).toString();
+    row.worker = query.value(6).toString();
+    row.startedAt = query.value(7).toLongLong();
+    row.endedAt = query.value(8).toLongLong();
+    row.outcome = query.value(9).toString();
+    row.errorClass = query.value(10).toString();
+    row.error = query.value(11).toString();
+    return row;
+}
+
+} // namespace
+
 Result<QList<StepRunRow>> Store::stepRuns(const QString &runId) {
     QSqlQuery query(d->db);
     query.setForwardOnly(true);
-    query.prepare(QStringLiteral(
-        "SELECT step_id, position, state, attempts, failures, generation, not_before, started_at, "
-        "ended_at, error_class, error, via_fallback, output FROM step_runs WHERE run_id = ? "
-        "ORDER BY position"));
+    query.prepare(QStringLiteral("SELECT %1 FROM step_runs WHERE run_id = ? ORDER BY position")
+                      .arg(QLatin1String(kStepColumns)));
     query.addBindValue(runId);
     if (!query.exec())
         return Status::error(d->fail(QStringLiteral("cannot read step runs"), query.lastError()));
     QList<StepRunRow> rows;
-    while (query.next()) {
-        StepRunRow row;
-        row.runId = runId;
-        row.stepId = query.value(0).toString();
-        row.position = query.value(1).toInt();
-        row.state = query.value(2).toString();
-        row.attempts = query.value(3).toInt();
-        row.failures = query.value(4).toInt();
-        row.generation = query.value(5).toInt();
-        row.notBefore = query.value(6).toLongLong();
-        row.startedAt = query.value(7).toLongLong();
-        row.endedAt = query.value(8).toLongLong();
-        row.errorClass = query.value(9).toString();
-        row.error = query.value(10).toString();
-        row.viaFallback = query.value(11).toInt() != 0;
-        row.output = jsonFromText(query.value(12));
-        rows.append(row);
-    }
+    while (query.next())
+        rows.append(stepRunFromQuery(query));
     return rows;
 }
 
 Result<QList<AttemptRow>> Store::attempts(const QString &runId) {
     QSqlQuery query(d->db);
     query.setForwardOnly(true);
-    query.prepare(QStringLiteral(
-        "SELECT step_id, item_key, generation, number, idempotency_key, worker, started_at, "
-        "ended_at, outcome, error_class, error FROM attempts WHERE run_id = ? "
-        "ORDER BY started_at, step_id, item_key, generation, number"));
+    query.prepare(QStringLiteral("SELECT %1 FROM attempts WHERE run_id = ? "
+                                 "ORDER BY started_at, step_id, item_key, generation, number")
+                      .arg(QLatin1String(kAttemptColumns)));
     query.addBindValue(runId);
     if (!query.exec())
         return Status::error(d->fail(QStringLiteral("cannot read attempts"), query.lastError()));
     QList<AttemptRow> rows;
+    while (query.next())
+        rows.append(attemptFromQuery(query));
+    return rows;
+}
+
+Result<QHash<QString, QList<StepRunRow>>> Store::stepRunsOwnedBy(const QString &owner) {
+    QSqlQuery query(d->db);
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT %1 FROM step_runs WHERE run_id IN "
+                                 "(SELECT id FROM runs WHERE owner = ?) ORDER BY run_id, position")
+                      .arg(QLatin1String(kStepColumns)));
+    query.addBindValue(owner);
+    if (!query.exec())
+        return Status::error(d->fail(QStringLiteral("cannot read step runs"), query.lastError()));
+    QHash<QString, QList<StepRunRow>> rows;
     while (query.next()) {
-        AttemptRow row;
-        row.runId = runId;
-        row.stepId = query.value(0).toString();
-        row.itemKey = query.value(1).toString();
-        row.generation = query.value(2).toInt();
-        row.number = query.value(3).toInt();
-        row.idempotencyKey = query.value(4).toString();
-        row.worker = query.value(5).toString();
-        row.startedAt = query.value(6).toLongLong();
-        row.endedAt = query.value(7).toLongLong();
-        row.outcome = query.value(8).toString();
-        row.errorClass = query.value(9).toString();
-        row.error = query.value(10).toString();
-        rows.append(row);
+        StepRunRow row = stepRunFromQuery(query);
+        rows[row.runId].append(std::move(row));
+    }
+    return rows;
+}
+
+Result<QHash<QString, QList<AttemptRow>>> Store::unfinishedAttemptsOwnedBy(const QString &owner) {
+    QSqlQuery query(d->db);
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT %1 FROM attempts WHERE ended_at IS NULL AND run_id IN "
+                                 "(SELECT id FROM runs WHERE owner = ?)")
+                      .arg(QLatin1String(kAttemptColumns)));
+    query.addBindValue(owner);
+    if (!query.exec())
+        return Status::error(d->fail(QStringLiteral("cannot read attempts"), query.lastError()));
+    QHash<QString, QList<AttemptRow>> rows;
+    while (query.next()) {
+        AttemptRow row = attemptFromQuery(query);
+        rows[row.runId].append(std::move(row));
+    }
+    return rows;
+}
+
+Result<QList<RunRow>>
+Store::claimRunnable(const QString &owner, qint64 leaseUntil, qint64 now,
+                     const std::function<bool(const QString &)> &ownerIsDead) {
+    if (d->broken)
+        return Status::error(
+            QStringLiteral("%1: an earlier write failed; reopen the database").arg(d->path));
+    if (Status s = d->exec(QStringLiteral("BEGIN IMMEDIATE")); !s)
+        return s;
+    auto abort = [this](const QSqlQuery &query) -> Status {
+        const Status status =
+            Status::error(d->fail(QStringLiteral("cannot claim runs"), query.lastError()));
+        d->exec(QStringLiteral("ROLLBACK"));
+        return status;
+    };
+    QStringList deadOwners;
+    {
+        QSqlQuery holders(d->db);
+        holders.prepare(
+            QStringLiteral("SELECT DISTINCT owner FROM runs WHERE state = 'running' AND "
+                           "owner IS NOT NULL AND owner <> ? AND lease_until >= ?"));
+        holders.addBindValue(owner);
+        holders.addBindValue(now);
+        if (!holders.exec())
+            return abort(holders);
+        while (holders.next()) {
+            const QString holder = holders.value(0).toString();
+            if (ownerIsDead && ownerIsDead(holder))
+                deadOwners << holder;
+        }
+    }
+    {
+        QSqlQuery claim(d->db);
+        claim.prepare(
+            QStringLiteral("UPDATE runs SET owner = ?, lease_until = ? WHERE state = 'running' "
+                           "AND (owner IS NULL OR owner = ? OR lease_until < ?)"));
+        claim.addBindValue(owner);
+        claim.addBindValue(leaseUntil);
+        claim.addBindValue(owner);
+        claim.addBindValue(now);
+        if (!claim.exec())
+            return abort(claim);
+    }
+    for (const QString &dead : deadOwners) {
+        QSqlQuery takeOver(d->db);
+        takeOver.prepare(
+            QStringLiteral("UPDATE runs SET owner = ?, lease_until = ? WHERE state = 'running' "
+                           "AND owner = ?"));
+        takeOver.addBindValue(owner);
+        takeOver.addBindValue(leaseUntil);
+        takeOver.addBindValue(dead);
+        if (!takeOver.exec())
+            return abort(takeOver);
+    }
+    QList<RunRow> rows;
+    {
+        QSqlQuery held(d->db);
+        held.setForwardOnly(true);
+        held.prepare(
+            QStringLiteral(
+                "SELECT %1 FROM runs WHERE owner = ? AND state = 'running' ORDER BY created_at, id")
+                .arg(QLatin1String(kRunColumns)));
+        held.addBindValue(owner);
+        if (!held.exec())
+            return abort(held);
+        while (held.next())
+            rows.append(runFromQuery(held));
+    }
+    if (Status s = d->exec(QStringLiteral("COMMIT")); !s) {
+        d->exec(QStringLiteral("ROLLBACK"));
+        return s;
     }
     return rows;
 }

@@ -10,6 +10,7 @@
 #include "rows.h"
 #include "status.h"
 
+#include <QHash>
 #include <QString>
 
 #include <functional>
@@ -70,8 +71,15 @@ public:
     /// which ownerIsDead returns true. Returns whether this owner now holds it.
     Result<bool> claimRun(const QString &runId, const QString &owner, qint64 leaseUntil, qint64 now,
                           const std::function<bool(const QString &)> &ownerIsDead);
-    /// Ids of unfinished runs that are not leased (or whose lease expired) at now.
+    /// Unfinished runs (running, paused or waiting for an operator), oldest first.
     Result<QList<RunRow>> unfinishedRuns();
+    /// In one transaction, takes every running run that is unleased, leased by owner, expired at
+    /// now, or held by an owner for which ownerIsDead is true; returns the runs owner now holds.
+    Result<QList<RunRow>> claimRunnable(const QString &owner, qint64 leaseUntil, qint64 now,
+                                        const std::function<bool(const QString &)> &ownerIsDead);
+    /// Step runs and unfinished attempts of every run owner holds, keyed by run id (bulk load).
+    Result<QHash<QString, QList<StepRunRow>>> stepRunsOwnedBy(const QString &owner);
+    Result<QHash<QString, QList<AttemptRow>>> unfinishedAttemptsOwnedBy(const QString &owner);
     Status renewLeases(const QString &owner, qint64 leaseUntil);
     Status releaseLeases(const QString &owner);
 

@@ -106,8 +106,9 @@ double runAll(Store &store, const Flow &flow, int runs) {
                      [&settled](const QString &, RunState) { ++settled; });
     QElapsedTimer timer;
     timer.start();
+    const auto version = engine.registerFlow(flow, {});
     for (int r = 0; r < runs; ++r) {
-        auto id = engine.createRun(flow, {}, {}, true);
+        auto id = engine.createRun(*version, {}, true);
         if (!id) {
             std::fprintf(stderr, "createRun: %s\n", qPrintable(id.error()));
             return 0;
@@ -125,9 +126,25 @@ double runAll(Store &store, const Flow &flow, int runs) {
 
 } // namespace
 
+std::unique_ptr<Store> openStore(const QString &path) {
+    auto store = Store::open(path);
+    if (!store) {
+        std::fprintf(stderr, "%s\n", qPrintable(store.error()));
+        std::exit(1);
+    }
+    return std::move(*store);
+}
+
 int main(int argc, char *argv[]) {
     QCoreApplication app(argc, argv);
-    const bool quick = app.arguments().contains(QStringLiteral("--quick"));
+    const QStringList args = app.arguments();
+    const bool quick = args.contains(QStringLiteral("--quick"));
+    // --only chain|runs|waiting runs one part (for profiling).
+    const auto onlyAt = args.indexOf(QStringLiteral("--only"));
+    const QString only = onlyAt > 0 && onlyAt + 1 < args.size() ? args[onlyAt + 1] : QString();
+    auto wanted = [&only](const char *part) {
+        return only.isEmpty() || only == QLatin1String(part);
+    };
     QTemporaryDir dir;
     const int chainSteps = quick ? 1000 : 10000;
     const int fanRuns = quick ? 20 : 100;
@@ -138,31 +155,31 @@ int main(int argc, char *argv[]) {
     std::printf("baseline: single-row durable commits (WAL, synchronous=FULL): %.0f/s\n",
                 commitRate);
 
-    {
-        auto store = Store::open(dir.filePath(QStringLiteral("chain.db")));
-        const double rate = runAll(**store, chainFlow(QStringLiteral("chain"), chainSteps), 1);
+    if (wanted("chain")) {
+        auto store = openStore(dir.filePath(QStringLiteral("chain.db")));
+        const double rate = runAll(*store, chainFlow(QStringLiteral("chain"), chainSteps), 1);
         std::printf(
             "chain: %d noop steps in one run: %.0f steps/s = %.2f x commit rate (target >= 0.8)\n",
             chainSteps, rate, rate / commitRate);
     }
-    {
-        auto store = Store::open(dir.filePath(QStringLiteral("fan.db")));
-        const double rate = runAll(**store, chainFlow(QStringLiteral("hundred"), 100), fanRuns);
+    if (wanted("runs")) {
+        auto store = openStore(dir.filePath(QStringLiteral("fan.db")));
+        const double rate = runAll(*store, chainFlow(QStringLiteral("hundred"), 100), fanRuns);
         std::printf(
             "runs: %d runs of 100 noop steps: %.0f steps/s = %.2f x commit rate (target >= 10)\n",
             fanRuns, rate, rate / commitRate);
     }
-    {
+    if (wanted("waiting")) {
         const QString path = dir.filePath(QStringLiteral("waiting.db"));
         {
-            auto store = Store::open(path);
+            auto store = openStore(path);
             SystemClock clock;
-            Engine engine(**store, clock, ActionRegistry::withBuiltins(), {});
-            const Flow flow = delayFlow();
+            Engine engine(*store, clock, ActionRegistry::withBuiltins(), {});
+            const auto version = engine.registerFlow(delayFlow(), {});
             QElapsedTimer timer;
             timer.start();
             for (int r = 0; r < waitingRuns; ++r) {
-                if (!engine.createRun(flow, {}, {}, true)) {
+                if (!engine.createRun(*version, {}, true)) {
                     std::fprintf(stderr, "createRun failed\n");
                     return 1;
                 }
@@ -177,11 +194,11 @@ int main(int argc, char *argv[]) {
                         procStatusKb("VmRSS:"), procStatusKb("VmHWM:"));
             // The process "dies" here: leases are left as they are, as after a crash.
         }
-        auto store = Store::open(path);
+        auto store = openStore(path);
         SystemClock clock;
         Engine::Options options;
         options.ownerIsDead = [](const QString &) { return true; };
-        Engine engine(**store, clock, ActionRegistry::withBuiltins(), options);
+        Engine engine(*store, clock, ActionRegistry::withBuiltins(), options);
         QElapsedTimer timer;
         timer.start();
         auto adopted = engine.adoptAvailable();

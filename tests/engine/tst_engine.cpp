@@ -174,6 +174,7 @@ private Q_SLOTS:
     void crashedAttemptIsRetriedWithSameKey();
     void crashedNonIdempotentAttemptBecomesUncertain();
     void groupCommitSharesTransactions();
+    void adoptAvailableTakesOverEveryInterruptedRun();
     void templatesPassOutputsDownstream();
     void shellSeesContractEnvironment();
     void templateValueNeverBecomesShellCode();
@@ -502,6 +503,31 @@ void TestEngine::groupCommitSharesTransactions() {
     // 50 steps, 5 deep: one commit per level (the finish of one step and the start of the next
     // share it), plus the one that finishes the runs; never one per step.
     QVERIFY2(commits.count() <= 6, qPrintable(QString::number(commits.count())));
+}
+
+void TestEngine::adoptAvailableTakesOverEveryInterruptedRun() {
+    Harness h;
+    const QByteArray text =
+        flow(R"({ "id": "wait", "kind": "delay", "with": { "duration": "10s" } },
+        { "id": "flaky", "kind": "fault", "after": ["wait"], "with": { "fail_first": 1 },
+          "retry": { "initial_interval": "1s", "jitter": 0 } })");
+    QStringList runs;
+    for (int i = 0; i < 5; ++i)
+        runs << h.start(text);
+    h.advance(10'000); // every run is now retrying its flaky step
+    for (const QString &run : runs)
+        QCOMPARE(h.step(run, QStringLiteral("flaky")).state, QStringLiteral("retrying"));
+
+    h.crashAndRestart();
+    const auto adopted = h.engine->adoptAvailable();
+    QVERIFY(adopted);
+    QCOMPARE(*adopted, 5);
+    QCOMPARE(*h.engine->adoptAvailable(), 0); // nothing is taken twice
+    h.advance(1000);
+    for (const QString &run : runs) {
+        QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+        QCOMPARE(h.store->run(run)->owner, QString()); // a finished run holds no lease
+    }
 }
 
 void TestEngine::templatesPassOutputsDownstream() {

@@ -1,0 +1,266 @@
+#include "sqlitewriter.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <sqlite3.h>
+
+namespace keepflow {
+
+namespace {
+
+// Upserts: a row written twice in one statement (a step started and ended in the same batch)
+// ends as the later one, which SQLite applies in order.
+const char *const kRunHead = "INSERT INTO runs (id, flow_id, flow_name, state, params, created_at, "
+                             "ended_at, owner, lease_until) VALUES ";
+const char *const kRunTail = " ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
+                             "ended_at = excluded.ended_at";
+const char *const kStepHead =
+    "INSERT INTO step_runs (run_id, step_id, position, state, attempts, failures, generation, "
+    "not_before, started_at, ended_at, error_class, error, via_fallback, output) VALUES ";
+const char *const kStepTail =
+    " ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, "
+    "attempts = excluded.attempts, failures = excluded.failures, generation = excluded.generation, "
+    "not_before = excluded.not_before, started_at = excluded.started_at, "
+    "ended_at = excluded.ended_at, error_class = excluded.error_class, error = excluded.error, "
+    "via_fallback = excluded.via_fallback, output = excluded.output";
+const char *const kAttemptHead =
+    "INSERT INTO attempts (run_id, step_id, item_key, generation, number, idempotency_key, "
+    "worker, started_at, ended_at, outcome, error_class, error) VALUES ";
+const char *const kAttemptTail =
+    " ON CONFLICT (run_id, step_id, item_key, generation, number) DO UPDATE SET "
+    "ended_at = excluded.ended_at, outcome = excluded.outcome, "
+    "error_class = excluded.error_class, error = excluded.error";
+const char *const kEventHead =
+    "INSERT INTO events (at, run_id, step_id, type, actor, detail) VALUES ";
+const char *const kReleaseLease =
+    "UPDATE runs SET owner = NULL, lease_until = NULL WHERE id = ? AND owner = ?";
+
+/// Binds positionally from a given index on; empty text and zero times become NULL where asked.
+class Binder {
+public:
+    Binder(sqlite3_stmt *statement, int firstIndex)
+        : m_statement(statement)
+        , m_index(firstIndex) {}
+    Binder &text(const QString &value) { return bytes(value.toUtf8()); }
+    Binder &bytes(const QByteArray &value) {
+        sqlite3_bind_text(m_statement, m_index++, value.constData(), static_cast<int>(value.size()),
+                          SQLITE_TRANSIENT);
+        return *this;
+    }
+    Binder &textOrNull(const QString &value) { return value.isEmpty() ? null() : text(value); }
+    Binder &bytesOrNull(const QByteArray &value) { return value.isEmpty() ? null() : bytes(value); }
+    Binder &integer(qint64 value) {
+        sqlite3_bind_int64(m_statement, m_index++, value);
+        return *this;
+    }
+    Binder &timeOrNull(qint64 ms) { return ms == 0 ? null() : integer(ms); }
+    Binder &null() {
+        sqlite3_bind_null(m_statement, m_index++);
+        return *this;
+    }
+
+private:
+    sqlite3_stmt *m_statement;
+    int m_index;
+};
+
+} // namespace
+
+QByteArray jsonBytes(const QJsonValue &value) {
+    switch (value.type()) {
+    case QJsonValue::Undefined:
+        return {};
+    case QJsonValue::Null:
+        return QByteArrayLiteral("null");
+    case QJsonValue::Bool:
+        return value.toBool() ? QByteArrayLiteral("true") : QByteArrayLiteral("false");
+    case QJsonValue::Object:
+        if (value.toObject().isEmpty())
+            return QByteArrayLiteral("{}");
+        return QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact);
+    case QJsonValue::Array:
+        return QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact);
+    case QJsonValue::Double:
+    case QJsonValue::String:
+        break;
+    }
+    // QJsonDocument holds only objects and arrays: wrap, then drop the brackets.
+    const QByteArray wrapped = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
+    return wrapped.mid(1, wrapped.size() - 2);
+}
+
+SqliteBatchWriter::SqliteBatchWriter(sqlite3 *db, QString path)
+    : m_db(db)
+    , m_path(std::move(path)) {
+    for (Status s :
+         {prepare(m_runs, kRunHead, 9, kRunTail), prepare(m_steps, kStepHead, 14, kStepTail),
+          prepare(m_attempts, kAttemptHead, 12, kAttemptTail),
+          prepare(m_events, kEventHead, 6, "")}) {
+        if (!s) {
+            m_prepared = s;
+            return;
+        }
+    }
+    if (sqlite3_prepare_v2(m_db, kReleaseLease, -1, &m_release, nullptr) != SQLITE_OK)
+        m_prepared = failure(QStringLiteral("cannot prepare a statement"));
+}
+
+SqliteBatchWriter::~SqliteBatchWriter() {
+    for (Shape *shape : {&m_runs, &m_steps, &m_attempts, &m_events}) {
+        sqlite3_finalize(shape->single);
+        sqlite3_finalize(shape->multi);
+    }
+    sqlite3_finalize(m_release);
+}
+
+Status SqliteBatchWriter::prepare(Shape &shape, const char *head, int columns, const char *tail) {
+    shape.columns = columns;
+    QByteArray group = "(";
+    for (int c = 0; c < columns; ++c)
+        group += c == 0 ? "?" : ", ?";
+    group += ")";
+    for (const int rows : {1, kRowsPerStatement}) {
+        QByteArray sql = head;
+        for (int r = 0; r < rows; ++r)
+            sql += (r == 0 ? QByteArray() : QByteArrayLiteral(", ")) + group;
+        sql += tail;
+        sqlite3_stmt **target = rows == 1 ? &shape.single : &shape.multi;
+        if (sqlite3_prepare_v3(m_db, sql.constData(), static_cast<int>(sql.size()),
+                               SQLITE_PREPARE_PERSISTENT, target, nullptr) != SQLITE_OK)
+            return failure(QStringLiteral("cannot prepare a statement"));
+    }
+    return Status::ok();
+}
+
+Status SqliteBatchWriter::failure(const QString &what) {
+    return Status::error(
+        QStringLiteral("%1: %2: %3").arg(m_path, what, QString::fromUtf8(sqlite3_errmsg(m_db))));
+}
+
+Status SqliteBatchWriter::exec(const char *sql) {
+    if (sqlite3_exec(m_db, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
+        return failure(QStringLiteral("cannot execute %1").arg(QLatin1String(sql)));
+    return Status::ok();
+}
+
+Status
+SqliteBatchWriter::writeRows(Shape &shape, qsizetype count,
+                             const std::function<void(sqlite3_stmt *, int, qsizetype)> &bindRow,
+                             const QString &what) {
+    qsizetype row = 0;
+    while (row < count) {
+        const bool chunk = count - row >= kRowsPerStatement;
+        sqlite3_stmt *statement = chunk ? shape.multi : shape.single;
+        const int rows = chunk ? kRowsPerStatement : 1;
+        for (int r = 0; r < rows; ++r)
+            bindRow(statement, 1 + r * shape.columns, row + r);
+        const int rc = sqlite3_step(statement);
+        sqlite3_reset(statement); // every parameter is bound again next time: no clear needed
+        if (rc != SQLITE_DONE)
+            return failure(what);
+        row += rows;
+    }
+    return Status::ok();
+}
+
+Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) {
+    if (!m_prepared)
+        return m_prepared;
+    if (Status s = exec("BEGIN IMMEDIATE"); !s)
+        return s;
+    auto rollback = [this](const Status &status) -> Result<qint64> {
+        sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+        return status;
+    };
+
+    Status status = writeRows(
+        m_runs, batch.runs.size(),
+        [&batch](sqlite3_stmt *statement, int first, qsizetype i) {
+            const RunRow &run = batch.runs[i];
+            Binder(statement, first)
+                .text(run.id)
+                .integer(run.flowId)
+                .text(run.flowName)
+                .text(run.state)
+                .bytesOrNull(jsonBytes(run.params))
+                .integer(run.createdAt)
+                .timeOrNull(run.endedAt)
+                .textOrNull(run.owner)
+                .timeOrNull(run.leaseUntil);
+        },
+        QStringLiteral("cannot write runs"));
+    if (status)
+        status = writeRows(
+            m_steps, batch.steps.size(),
+            [&batch](sqlite3_stmt *statement, int first, qsizetype i) {
+                const StepRunRow &row = batch.steps[i];
+                Binder(statement, first)
+                    .text(row.runId)
+                    .text(row.stepId)
+                    .integer(row.position)
+                    .text(row.state)
+                    .integer(row.attempts)
+                    .integer(row.failures)
+                    .integer(row.generation)
+                    .timeOrNull(row.notBefore)
+                    .timeOrNull(row.startedAt)
+                    .timeOrNull(row.endedAt)
+                    .textOrNull(row.errorClass)
+                    .textOrNull(row.error)
+                    .integer(row.viaFallback ? 1 : 0)
+                    .bytesOrNull(jsonBytes(row.output));
+            },
+            QStringLiteral("cannot write step runs"));
+    if (status)
+        status = writeRows(
+            m_attempts, batch.attempts.size(),
+            [&batch](sqlite3_stmt *statement, int first, qsizetype i) {
+                const AttemptRow &row = batch.attempts[i];
+                Binder(statement, first)
+                    .text(row.runId)
+                    .text(row.stepId)
+                    .text(row.itemKey.isNull() ? QStringLiteral("") : row.itemKey)
+                    .integer(row.generation)
+                    .integer(row.number)
+                    .text(row.idempotencyKey)
+                    .textOrNull(row.worker)
+                    .integer(row.startedAt)
+                    .timeOrNull(row.endedAt)
+                    .textOrNull(row.outcome)
+                    .textOrNull(row.errorClass)
+                    .textOrNull(row.error);
+            },
+            QStringLiteral("cannot write attempts"));
+    if (status)
+        status = writeRows(
+            m_events, batch.events.size(),
+            [&batch](sqlite3_stmt *statement, int first, qsizetype i) {
+                const EventRow &event = batch.events[i];
+                Binder(statement, first)
+                    .integer(event.at)
+                    .textOrNull(event.runId)
+                    .textOrNull(event.stepId)
+                    .text(event.type)
+                    .text(event.actor)
+                    .bytesOrNull(jsonBytes(event.detail));
+            },
+            QStringLiteral("cannot append events"));
+    for (const auto &[runId, owner] : batch.releasedLeases) {
+        if (!status)
+            break;
+        Binder(m_release, 1).text(runId).text(owner);
+        const int rc = sqlite3_step(m_release);
+        sqlite3_reset(m_release);
+        if (rc != SQLITE_DONE)
+            status = failure(QStringLiteral("cannot release run %1").arg(runId));
+    }
+    if (status)
+        status = exec("COMMIT");
+    if (!status)
+        return rollback(status);
+    // Rows of one multi-row INSERT get consecutive ids; the last one is the batch's last event.
+    return batch.events.isEmpty() ? lastEventId : sqlite3_last_insert_rowid(m_db);
+}
+
+} // namespace keepflow

@@ -1,0 +1,65 @@
+#pragma once
+
+// The SQLite write path of Store::commit: the same portable statements, bound and stepped through
+// the sqlite3 handle that Qt SQL's connection owns (QSqlDriver::handle()). Qt SQL's own binding
+// costs a few thousand instructions per value, and every statement has a fixed cost, which
+// together would cap group commit far below the disk's limit; so this path binds directly and
+// writes up to kRowsPerStatement rows with one multi-row statement. PostgreSQL gets its own
+// writer behind the same seam (it refuses to upsert one row twice in a statement, see below).
+
+#include "rows.h"
+#include "status.h"
+
+#include <array>
+#include <functional>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace keepflow {
+
+class SqliteBatchWriter {
+public:
+    static constexpr int kRowsPerStatement = 32;
+
+    /// db must outlive the writer. On failure preparation() says why.
+    SqliteBatchWriter(sqlite3 *db, QString path);
+    ~SqliteBatchWriter();
+    SqliteBatchWriter(const SqliteBatchWriter &) = delete;
+    SqliteBatchWriter &operator=(const SqliteBatchWriter &) = delete;
+
+    const Status &preparation() const { return m_prepared; }
+
+    /// Writes batch in one IMMEDIATE transaction; on failure rolls back and says why. Returns the
+    /// id of the last event inserted, or lastEventId when there were none.
+    Result<qint64> write(const Batch &batch, qint64 lastEventId);
+
+private:
+    /// One statement shape, prepared for one row and for kRowsPerStatement rows.
+    struct Shape {
+        sqlite3_stmt *single = nullptr;
+        sqlite3_stmt *multi = nullptr;
+        int columns = 0;
+    };
+    Status prepare(Shape &shape, const char *head, int columns, const char *tail);
+    /// Binds rows [0, count) with bindRow(statement, firstIndex, row) in chunks and steps them.
+    Status writeRows(Shape &shape, qsizetype count,
+                     const std::function<void(sqlite3_stmt *, int, qsizetype)> &bindRow,
+                     const QString &what);
+    Status exec(const char *sql);
+    Status failure(const QString &what);
+
+    sqlite3 *m_db;
+    QString m_path;
+    Status m_prepared;
+    Shape m_runs;
+    Shape m_steps;
+    Shape m_attempts;
+    Shape m_events;
+    sqlite3_stmt *m_release = nullptr;
+};
+
+/// Compact JSON text of any value (objects, arrays and scalars); empty for undefined.
+QByteArray jsonBytes(const QJsonValue &value);
+
+} // namespace keepflow
