@@ -5,7 +5,8 @@ set -uo pipefail
 build_dir=${1:-build/release}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ctl="$here/$build_dir/app/keepflowctl/keepflowctl"
-db=${KEEPFLOW_DEMO_DB:-${XDG_DATA_HOME:-$HOME/.local/share}/keepflow/demo.db}
+home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+db=${KEEPFLOW_DEMO_DB:-${XDG_DATA_HOME:-$home/.local/share}/keepflow/demo.db}
 mkdir -p "$(dirname "$db")"
 echo "== Keepflow demo (database: $db)"
 for flow in nightly-pipeline incident-runbook; do

@@ -8,6 +8,9 @@
 set -euo pipefail
 
 job=${1:-build}
+case "$job" in
+  build | test | demo) ;;
+esac
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 preset=${KEEPFLOW_PRESET:-release}
@@ -16,8 +19,7 @@ preset=${KEEPFLOW_PRESET:-release}
 packages=(
   build-essential cmake ninja-build ccache git pkg-config ca-certificates
   qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite libgl-dev
-  libqcustomplot-dev libgraphviz-dev
-  sqlite3 procps
+  libsqlite3-dev sqlite3 procps
 )
 
 missing=()
@@ -50,9 +52,5 @@ case "$job" in
     ;;
   demo)
     exec "$here/packaging/demo.sh" "$build_dir"
-    ;;
-  *)
-    echo "usage: packaging/setup.sh [build|test|demo]" >&2
-    exit 1
     ;;
 esac
