@@ -63,6 +63,7 @@ commands:
   events RUN                            a run's events, oldest first
 
 --db PATH defaults to $KEEPFLOW_DB, else ~/.local/share/keepflow/keepflow.db.
+KEEPFLOW_SYNCHRONOUS=normal trades the last commits on power loss for speed (default: full).
 exit codes: 0 succeeded, 1 usage/invalid input/infrastructure error, 2 completed with failures,
 3 failed, 4 waiting for an operator or paused, 5 cancelled.
 )";
@@ -112,7 +113,17 @@ struct Context {
 };
 
 Result<std::unique_ptr<Store>> openStore(const Context &context) {
-    return Store::open(context.dbPath);
+    StoreOptions options;
+    // KEEPFLOW_SYNCHRONOUS=normal trades the last commits on power loss (never on a crash of
+    // the process) for speed; the default FULL loses nothing.
+    const QString sync = qEnvironmentVariable("KEEPFLOW_SYNCHRONOUS").toLower();
+    if (sync == QLatin1String("normal"))
+        options.sync = StoreOptions::Sync::Normal;
+    else if (!sync.isEmpty() && sync != QLatin1String("full"))
+        return Status::error(
+            QStringLiteral("KEEPFLOW_SYNCHRONOUS must be \"full\" or \"normal\", not \"%1\"")
+                .arg(sync));
+    return Store::open(context.dbPath, options);
 }
 
 int commandValidate(const Context &context) {
@@ -276,6 +287,11 @@ int commandRun(const Context &context) {
             printOut(*runId + QLatin1Char('\n'));
         return Ok;
     }
+    const QString header = QStringLiteral("run %1 of %2 started (%3 steps, database %4)\n")
+                               .arg(*runId, load.flow->name)
+                               .arg(load.flow->steps.size())
+                               .arg(context.dbPath);
+    context.json ? printErr(header) : printOut(header);
     const int code = driveUntilSettled(**store, engine, {*runId}, context.json);
     if (code == UsageOrError || code == 130)
         return code;

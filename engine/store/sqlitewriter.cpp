@@ -2,8 +2,13 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
+#include <QLocale>
 
 #include <sqlite3.h>
+
+#include <cmath>
+#include <cstdio>
 
 namespace keepflow {
 
@@ -39,17 +44,23 @@ const char *const kReleaseLease =
 /// Binds positionally from a given index on; empty text and zero times become NULL where asked.
 class Binder {
 public:
-    Binder(sqlite3_stmt *statement, int firstIndex)
+    /// keep holds the bound bytes until the statement has been stepped (SQLITE_STATIC: no copy).
+    Binder(sqlite3_stmt *statement, int firstIndex, std::vector<QByteArray> &keep)
         : m_statement(statement)
-        , m_index(firstIndex) {}
+        , m_index(firstIndex)
+        , m_keep(keep) {}
     Binder &text(const QString &value) { return bytes(value.toUtf8()); }
-    Binder &bytes(const QByteArray &value) {
-        sqlite3_bind_text(m_statement, m_index++, value.constData(), static_cast<int>(value.size()),
-                          SQLITE_TRANSIENT);
+    Binder &bytes(QByteArray value) {
+        m_keep.push_back(std::move(value));
+        const QByteArray &kept = m_keep.back();
+        sqlite3_bind_text(m_statement, m_index++, kept.constData(), static_cast<int>(kept.size()),
+                          SQLITE_STATIC);
         return *this;
     }
     Binder &textOrNull(const QString &value) { return value.isEmpty() ? null() : text(value); }
-    Binder &bytesOrNull(const QByteArray &value) { return value.isEmpty() ? null() : bytes(value); }
+    Binder &bytesOrNull(QByteArray value) {
+        return value.isEmpty() ? null() : bytes(std::move(value));
+    }
     Binder &integer(qint64 value) {
         sqlite3_bind_int64(m_statement, m_index++, value);
         return *this;
@@ -63,31 +74,104 @@ public:
 private:
     sqlite3_stmt *m_statement;
     int m_index;
+    std::vector<QByteArray> &m_keep;
 };
+
+void appendJsonString(QByteArray &out, const QString &text) {
+    out += '"';
+    const QByteArray utf8 = text.toUtf8();
+    for (const char c : utf8) {
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) {
+                char escaped[8];
+                std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+                out += escaped;
+            } else {
+                out += c;
+            }
+        }
+    }
+    out += '"';
+}
+
+/// Compact JSON, as QJsonDocument writes it, without building a document (hot path).
+void appendJson(QByteArray &out, const QJsonValue &value) {
+    switch (value.type()) {
+    case QJsonValue::Undefined:
+    case QJsonValue::Null:
+        out += "null";
+        return;
+    case QJsonValue::Bool:
+        out += value.toBool() ? "true" : "false";
+        return;
+    case QJsonValue::Double: {
+        const double number = value.toDouble();
+        if (!std::isfinite(number))
+            out += "null";
+        else if (number == std::trunc(number) && std::fabs(number) < 9007199254740992.0)
+            out += QByteArray::number(static_cast<qint64>(number));
+        else
+            out += QByteArray::number(number, 'g', QLocale::FloatingPointShortest);
+        return;
+    }
+    case QJsonValue::String:
+        appendJsonString(out, value.toString());
+        return;
+    case QJsonValue::Array: {
+        out += '[';
+        bool first = true;
+        for (const QJsonValue &element : value.toArray()) {
+            if (!first)
+                out += ',';
+            first = false;
+            appendJson(out, element);
+        }
+        out += ']';
+        return;
+    }
+    case QJsonValue::Object: {
+        out += '{';
+        const QJsonObject object = value.toObject();
+        bool first = true;
+        for (auto it = object.begin(); it != object.end(); ++it) {
+            if (!first)
+                out += ',';
+            first = false;
+            appendJsonString(out, it.key());
+            out += ':';
+            appendJson(out, it.value());
+        }
+        out += '}';
+        return;
+    }
+    }
+}
 
 } // namespace
 
 QByteArray jsonBytes(const QJsonValue &value) {
-    switch (value.type()) {
-    case QJsonValue::Undefined:
+    if (value.isUndefined())
         return {};
-    case QJsonValue::Null:
-        return QByteArrayLiteral("null");
-    case QJsonValue::Bool:
-        return value.toBool() ? QByteArrayLiteral("true") : QByteArrayLiteral("false");
-    case QJsonValue::Object:
-        if (value.toObject().isEmpty())
-            return QByteArrayLiteral("{}");
-        return QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact);
-    case QJsonValue::Array:
-        return QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact);
-    case QJsonValue::Double:
-    case QJsonValue::String:
-        break;
-    }
-    // QJsonDocument holds only objects and arrays: wrap, then drop the brackets.
-    const QByteArray wrapped = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
-    return wrapped.mid(1, wrapped.size() - 2);
+    QByteArray out;
+    out.reserve(64);
+    appendJson(out, value);
+    return out;
 }
 
 SqliteBatchWriter::SqliteBatchWriter(sqlite3 *db, QString path)
@@ -157,6 +241,7 @@ SqliteBatchWriter::writeRows(Shape &shape, qsizetype count,
             bindRow(statement, 1 + r * shape.columns, row + r);
         const int rc = sqlite3_step(statement);
         sqlite3_reset(statement); // every parameter is bound again next time: no clear needed
+        m_keep.clear();
         if (rc != SQLITE_DONE)
             return failure(what);
         row += rows;
@@ -176,9 +261,9 @@ Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) 
 
     Status status = writeRows(
         m_runs, batch.runs.size(),
-        [&batch](sqlite3_stmt *statement, int first, qsizetype i) {
+        [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
             const RunRow &run = batch.runs[i];
-            Binder(statement, first)
+            Binder(statement, first, m_keep)
                 .text(run.id)
                 .integer(run.flowId)
                 .text(run.flowName)
@@ -193,9 +278,9 @@ Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) 
     if (status)
         status = writeRows(
             m_steps, batch.steps.size(),
-            [&batch](sqlite3_stmt *statement, int first, qsizetype i) {
+            [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
                 const StepRunRow &row = batch.steps[i];
-                Binder(statement, first)
+                Binder(statement, first, m_keep)
                     .text(row.runId)
                     .text(row.stepId)
                     .integer(row.position)
@@ -215,9 +300,9 @@ Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) 
     if (status)
         status = writeRows(
             m_attempts, batch.attempts.size(),
-            [&batch](sqlite3_stmt *statement, int first, qsizetype i) {
+            [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
                 const AttemptRow &row = batch.attempts[i];
-                Binder(statement, first)
+                Binder(statement, first, m_keep)
                     .text(row.runId)
                     .text(row.stepId)
                     .text(row.itemKey.isNull() ? QStringLiteral("") : row.itemKey)
@@ -235,9 +320,9 @@ Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) 
     if (status)
         status = writeRows(
             m_events, batch.events.size(),
-            [&batch](sqlite3_stmt *statement, int first, qsizetype i) {
+            [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
                 const EventRow &event = batch.events[i];
-                Binder(statement, first)
+                Binder(statement, first, m_keep)
                     .integer(event.at)
                     .textOrNull(event.runId)
                     .textOrNull(event.stepId)
@@ -249,9 +334,10 @@ Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) 
     for (const auto &[runId, owner] : batch.releasedLeases) {
         if (!status)
             break;
-        Binder(m_release, 1).text(runId).text(owner);
+        Binder(m_release, 1, m_keep).text(runId).text(owner);
         const int rc = sqlite3_step(m_release);
         sqlite3_reset(m_release);
+        m_keep.clear();
         if (rc != SQLITE_DONE)
             status = failure(QStringLiteral("cannot release run %1").arg(runId));
     }

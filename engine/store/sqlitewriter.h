@@ -12,6 +12,7 @@
 
 #include <array>
 #include <functional>
+#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -57,6 +58,7 @@ private:
     Shape m_attempts;
     Shape m_events;
     sqlite3_stmt *m_release = nullptr;
+    std::vector<QByteArray> m_keep; ///< bytes bound with SQLITE_STATIC until the step
 };
 
 /// Compact JSON text of any value (objects, arrays and scalars); empty for undefined.

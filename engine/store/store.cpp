@@ -196,8 +196,9 @@ Status Store::Impl::migrate() {
             return s;
         QString script = migrations().at(schemaVersion);
         // SQLite dialect; PostgreSQL will use BIGSERIAL PRIMARY KEY and plain tables.
-        script.replace(QStringLiteral("%AUTO_ID%"),
-                       QStringLiteral("INTEGER PRIMARY KEY AUTOINCREMENT"));
+        // Events are never deleted, so a plain rowid key grows monotonically without
+        // AUTOINCREMENT's extra write to sqlite_sequence on every insert.
+        script.replace(QStringLiteral("%AUTO_ID%"), QStringLiteral("INTEGER PRIMARY KEY"));
         script.replace(QStringLiteral("%WITHOUT_ROWID%"), QStringLiteral(" WITHOUT ROWID"));
         const QStringList statements = script.split(QLatin1Char(';'), Qt::SkipEmptyParts);
         Status status;

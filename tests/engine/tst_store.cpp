@@ -76,6 +76,8 @@ private Q_SLOTS:
     void fullDatabaseKeepsLastGoodStateAndRefusesWrites();
     void claimIsExclusive();
     void flowVersionsAreReused();
+    void jsonColumnsRoundTrip_data();
+    void jsonColumnsRoundTrip();
 
 private:
     QTemporaryDir m_dir;
@@ -279,6 +281,32 @@ void TestStore::flowVersionsAreReused() {
     QCOMPARE(v1->version, 1);
     QCOMPARE(v2->version, 2);
     QCOMPARE(store->flowVersion(v2->id)->definition, QByteArray("{\"a\":2}"));
+}
+
+void TestStore::jsonColumnsRoundTrip_data() {
+    QTest::addColumn<QJsonValue>("value");
+    QTest::newRow("empty object") << QJsonValue(QJsonObject());
+    QTest::newRow("nested") << QJsonValue(QJsonObject{
+        {QStringLiteral("a"), QJsonArray{1, 2.5, -3, true, QJsonValue::Null}},
+        {QStringLiteral("b"), QJsonObject{{QStringLiteral("c"), QStringLiteral("d")}}}});
+    QTest::newRow("escapes") << QJsonValue(
+        QStringLiteral("quote \" backslash \\ newline \n tab \t bell \x07"));
+    QTest::newRow("unicode") << QJsonValue(QStringLiteral("caf\u00e9 \u2713 \U0001F600"));
+    QTest::newRow("big integer") << QJsonValue(9007199254740000.0);
+    QTest::newRow("fraction") << QJsonValue(0.1);
+    QTest::newRow("tiny") << QJsonValue(1e-300);
+    QTest::newRow("false") << QJsonValue(false);
+    QTest::newRow("null") << QJsonValue(QJsonValue::Null);
+}
+
+void TestStore::jsonColumnsRoundTrip() {
+    QFETCH(QJsonValue, value);
+    auto store = openOrFail(path("json.db"));
+    const qint64 flowId = store->saveFlowVersion(QStringLiteral("f"), "{}", {})->id;
+    Batch batch = sampleBatch(flowId, QStringLiteral("json-%1").arg(QTest::currentDataTag()));
+    batch.steps.first().output = value;
+    QVERIFY(store->commit(batch));
+    QCOMPARE(store->stepRuns(batch.runs.first().id)->first().output, value);
 }
 
 QTEST_GUILESS_MAIN(TestStore)
