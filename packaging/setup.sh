@@ -18,7 +18,7 @@ preset=${KEEPFLOW_PRESET:-release}
 # Build tools and libraries, by Debian package name.
 packages=(
   build-essential cmake ninja-build ccache git pkg-config ca-certificates
-  qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite libgl-dev
+  qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite
   libsqlite3-dev sqlite3 procps
 )
 

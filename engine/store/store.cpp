@@ -248,6 +248,11 @@ Result<std::unique_ptr<Store>> Store::open(const QString &path, const StoreOptio
             ::close(fd);
     } else if (info.isDir()) {
         return Status::error(QStringLiteral("%1: is a folder, not a database file").arg(path));
+    } else if (!info.isWritable()) {
+        return Status::error(
+            QStringLiteral("%1: the database is read-only (no permission to write "
+                           "it); Keepflow records every change, so it needs write access")
+                .arg(path));
     } else if (!info.isReadable()) {
         return Status::error(
             QStringLiteral("%1: cannot read the database (permission denied)").arg(path));
@@ -266,9 +271,16 @@ Result<std::unique_ptr<Store>> Store::open(const QString &path, const StoreOptio
 
     // The first real read tells a corrupt or foreign file apart from a database.
     QSqlQuery probe(impl->db);
-    if (!probe.exec(QStringLiteral("SELECT count(*) FROM sqlite_master")))
-        return Status::error(QStringLiteral("%1: not a Keepflow database, or it is corrupt: %2")
-                                 .arg(path, probe.lastError().text()));
+    if (!probe.exec(QStringLiteral("SELECT count(*) FROM sqlite_master"))) {
+        const QString why = probe.lastError().text();
+        if (why.contains(QLatin1String("readonly"), Qt::CaseInsensitive))
+            return Status::error(
+                QStringLiteral("%1: cannot be written (read-only file system, or no "
+                               "permission to create its -wal and -shm files in %2): %3")
+                    .arg(path, info.absolutePath(), why));
+        return Status::error(
+            QStringLiteral("%1: not a Keepflow database, or it is corrupt: %2").arg(path, why));
+    }
     probe.finish();
     QSqlQuery journal(impl->db);
     if (!journal.exec(QStringLiteral("PRAGMA journal_mode = WAL")) || !journal.next() ||
