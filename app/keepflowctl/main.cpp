@@ -61,6 +61,8 @@ commands:
   list [--state STATE]                  runs, newest first
   status RUN                            a run and its steps
   events RUN                            a run's events, oldest first
+  resources                             external dependencies: breaker, queue, in flight
+  resource (pause|unpause|reset) NAME   hold or release a resource's work; close its breaker
 
 --db PATH defaults to $KEEPFLOW_DB, else ~/.local/share/keepflow/keepflow.db.
 KEEPFLOW_SYNCHRONOUS=normal trades the last commits on power loss for speed (default: full).
@@ -455,6 +457,68 @@ int commandEvents(const Context &context) {
     return Ok;
 }
 
+int commandResources(const Context &context) {
+    if (!context.args.isEmpty())
+        return fail(QStringLiteral("resources takes no arguments"));
+    auto store = openStore(context);
+    if (!store)
+        return fail(store.error());
+    auto list = resourcesJson(**store);
+    if (!list)
+        return fail(list.error());
+    if (context.json) {
+        printJson(*list);
+        return Ok;
+    }
+    printOut(QStringLiteral("%1 %2 %3 %4 %5\n")
+                 .arg(QStringLiteral("RESOURCE").leftJustified(20),
+                      QStringLiteral("STATE").leftJustified(10),
+                      QStringLiteral("QUEUED").leftJustified(7),
+                      QStringLiteral("IN FLIGHT").leftJustified(10),
+                      QStringLiteral("FAILURE RATE")));
+    for (const QJsonValue &value : *list) {
+        const QJsonObject r = value.toObject();
+        printOut(
+            QStringLiteral("%1 %2 %3 %4 %5\n")
+                .arg(r.value(QLatin1String("name")).toString().leftJustified(20),
+                     r.value(QLatin1String("state")).toString().leftJustified(10),
+                     QString::number(r.value(QLatin1String("queued")).toInt()).leftJustified(7),
+                     QString::number(r.value(QLatin1String("in_flight")).toInt()).leftJustified(10),
+                     QString::number(r.value(QLatin1String("failure_rate")).toDouble(), 'f', 2)));
+    }
+    return Ok;
+}
+
+int commandResource(const Context &context) {
+    if (context.args.size() != 2)
+        return fail(QStringLiteral("usage: keepflowctl resource (pause|unpause|reset) NAME"));
+    const QString action = context.args[0];
+    const QString name = context.args[1];
+    std::optional<bool> paused;
+    bool reset = false;
+    if (action == QLatin1String("pause"))
+        paused = true;
+    else if (action == QLatin1String("unpause"))
+        paused = false;
+    else if (action == QLatin1String("reset"))
+        reset = true;
+    else
+        return fail(
+            QStringLiteral("unknown resource action \"%1\" (pause, unpause, reset)").arg(action));
+    auto store = openStore(context);
+    if (!store)
+        return fail(store.error());
+    if (Status s = (*store)->changeResource(name, paused, reset, currentUserName(),
+                                            QDateTime::currentMSecsSinceEpoch());
+        !s)
+        return fail(s.message());
+    printOut(QStringLiteral("%1: %2\n")
+                 .arg(name, reset     ? QStringLiteral("breaker reset to closed")
+                            : *paused ? QStringLiteral("paused; its work waits in its queue")
+                                      : QStringLiteral("unpaused")));
+    return Ok;
+}
+
 } // namespace
 
 int main(int argc, char *argv[]) {
@@ -493,10 +557,15 @@ int main(int argc, char *argv[]) {
                                                        : defaultDatabasePath()};
 
     const QHash<QString, int (*)(const Context &)> commands = {
-        {QStringLiteral("validate"), commandValidate}, {QStringLiteral("run"), commandRun},
-        {QStringLiteral("resume"), commandResume},     {QStringLiteral("worker"), commandWorker},
-        {QStringLiteral("list"), commandList},         {QStringLiteral("status"), commandStatus},
+        {QStringLiteral("validate"), commandValidate},
+        {QStringLiteral("run"), commandRun},
+        {QStringLiteral("resume"), commandResume},
+        {QStringLiteral("worker"), commandWorker},
+        {QStringLiteral("list"), commandList},
+        {QStringLiteral("status"), commandStatus},
         {QStringLiteral("events"), commandEvents},
+        {QStringLiteral("resources"), commandResources},
+        {QStringLiteral("resource"), commandResource},
     };
     const auto handler = commands.value(command);
     if (!handler)

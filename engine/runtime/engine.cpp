@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <deque>
 #include <exception>
 #include <map>
 #include <queue>
@@ -26,6 +27,43 @@ namespace keepflow {
 Q_LOGGING_CATEGORY(lcEngine, "keepflow.engine")
 
 namespace {
+
+/// A resource's limits as the flow declares them; zero means "no limit".
+struct ResourceConfig {
+    int concurrency = 0;
+    int rateLimit = 0;
+    qint64 ratePerMs = 0;
+    bool breaker = false;
+    double failureRate = 0.5;
+    int window = 20;
+    int minCalls = 10;
+    qint64 openForMs = 30'000;
+    int halfOpenCalls = 1;
+    qint64 maxQueueTimeMs = 0;
+};
+
+ResourceConfig parseResourceConfig(const QJsonObject &definition) {
+    ResourceConfig config;
+    config.concurrency = definition.value(QLatin1String("concurrency")).toInt(0);
+    const QJsonObject rate = definition.value(QLatin1String("rate")).toObject();
+    config.rateLimit = rate.value(QLatin1String("limit")).toInt(0);
+    config.ratePerMs = parseDurationMs(rate.value(QLatin1String("per")).toString()).value_or(1000);
+    const QJsonValue breaker = definition.value(QLatin1String("breaker"));
+    if (breaker.isObject()) {
+        const QJsonObject b = breaker.toObject();
+        config.breaker = true;
+        config.failureRate = b.value(QLatin1String("failure_rate")).toDouble(0.5);
+        config.window = std::max(1, b.value(QLatin1String("window")).toInt(20));
+        config.minCalls =
+            std::max(1, b.value(QLatin1String("min_calls")).toInt(std::min(10, config.window)));
+        config.openForMs =
+            parseDurationMs(b.value(QLatin1String("open_for")).toString()).value_or(30'000);
+        config.halfOpenCalls = std::max(1, b.value(QLatin1String("half_open_calls")).toInt(1));
+    }
+    config.maxQueueTimeMs =
+        parseDurationMs(definition.value(QLatin1String("max_queue_time")).toString()).value_or(0);
+    return config;
+}
 
 /// What the engine derives once per flow version: the graph and the resolved policies.
 struct Plan {
@@ -44,6 +82,7 @@ struct Plan {
     QList<qint64> notBeforeAt;          ///< absolute `not_before`, 0 when none
     QList<QStringList> referencedSteps; ///< steps whose outputs the step's templates read
     QList<bool> hasTemplates;
+    QHash<QString, ResourceConfig> resources;
 };
 
 bool valueHasTemplate(const QJsonValue &value) {
@@ -134,6 +173,8 @@ std::shared_ptr<Plan> makePlan(std::shared_ptr<const Flow> flow, qint64 flowId) 
         plan->referencedSteps.append(refs);
         plan->hasTemplates.append(valueHasTemplate(step.with));
     }
+    for (const ResourceSpec &resource : flow->resources)
+        plan->resources.insert(resource.name, parseResourceConfig(resource.definition));
     return plan;
 }
 
@@ -153,7 +194,11 @@ struct StepRt {
     bool viaFallback = false;
     bool candidate = false;
     bool fallbackActive = false;
-    bool inFlight = false; ///< its action was started and has not been recorded as ended
+    bool inFlight = false;  ///< its action was started and has not been recorded as ended
+    bool holdsSlot = false; ///< counted in its resource's in-flight calls
+    bool isProbe = false;   ///< a half-open breaker's trial call
+    bool inQueue = false;   ///< listed in its resource's queue
+    qint64 queuedAt = 0;
     quint32 timerStamp = 0;
     QJsonValue output{QJsonValue::Undefined};
     std::unique_ptr<Execution> execution;
@@ -198,6 +243,36 @@ struct Due {
 
 using DueHeap = std::priority_queue<Due, std::vector<Due>, std::greater<Due>>;
 
+enum class Breaker { Closed, Open, HalfOpen };
+
+QString breakerName(Breaker state) {
+    switch (state) {
+    case Breaker::Closed:
+        return QStringLiteral("closed");
+    case Breaker::Open:
+        return QStringLiteral("open");
+    case Breaker::HalfOpen:
+        return QStringLiteral("half_open");
+    }
+    return {};
+}
+
+/// A resource as the engine sees it: limits, the durable pause and breaker, the live counters.
+struct ResourceRt {
+    QString name;
+    ResourceConfig config;
+    bool paused = false;
+    Breaker breaker = Breaker::Closed;
+    qint64 openedAt = 0;
+    QString window; ///< latest call outcomes, oldest first: '1' failed
+    int inFlight = 0;
+    int probesInFlight = 0;
+    int probeSuccesses = 0;
+    double tokens = -1; ///< rate-limit tokens; -1 until first use (the bucket starts full)
+    qint64 refilledAt = 0;
+    std::deque<std::pair<QString, int>> queue; ///< (run id, step index), oldest first
+};
+
 QString newRunId() {
     return QUuid::createUuid().toString(QUuid::Id128).left(12);
 }
@@ -228,6 +303,8 @@ struct Engine::Impl final : ActionContext {
                         std::greater<>>
         callHeap;
     quint64 nextCallId = 1;
+    std::map<QString, ResourceRt> resourceStates;
+    bool resourcesLoaded = false;
 
     bool inPump = false;
     bool stopped = false;
@@ -299,6 +376,8 @@ struct Engine::Impl final : ActionContext {
         row.error = step.error;
         row.viaFallback = step.viaFallback;
         row.output = step.output;
+        row.resource = run.plan->flow->steps[i].resource;
+        row.queuedAt = step.queuedAt;
         return row;
     }
 
@@ -450,11 +529,14 @@ struct Engine::Impl final : ActionContext {
                 }
                 break;
             }
+            case StepState::Queued:
+                // Its timer is only a reminder; whenever it is woken, admission decides.
+                tryStart(run, i, now, batch, launches);
+                break;
             case StepState::Scheduled:
             case StepState::Retrying:
-            case StepState::Queued:
                 if (step.notBefore <= now)
-                    startAttempt(run, i, now, batch, launches);
+                    tryStart(run, i, now, batch, launches);
                 else
                     pushTimer(run, i);
                 break;
@@ -479,7 +561,277 @@ struct Engine::Impl final : ActionContext {
             pushTimer(run, i);
             return;
         }
+        tryStart(run, i, now, batch, launches);
+    }
+
+    // ---- resources ----------------------------------------------------------------------------
+
+    ResourceRt &resourceFor(const RunRt &run, int i) {
+        const QString &name = run.plan->flow->steps[i].resource;
+        ResourceRt &res = resourceStates[name];
+        res.name = name;
+        res.config = run.plan->resources.value(name);
+        return res;
+    }
+
+    ResourceRow resourceRow(const ResourceRt &res, qint64 now) const {
+        ResourceRow row;
+        row.name = res.name;
+        row.paused = res.paused;
+        row.breakerState = breakerName(res.breaker);
+        row.openedAt = res.openedAt;
+        row.window = res.window;
+        row.updatedAt = now;
+        return row;
+    }
+
+    EventRow resourceEvent(const ResourceRt &res, const QString &type, QJsonObject detail,
+                           qint64 now) const {
+        EventRow row;
+        row.at = now;
+        row.type = type;
+        row.actor = options.actor;
+        detail.insert(QStringLiteral("resource"), res.name);
+        row.detail = std::move(detail);
+        return row;
+    }
+
+    /// Whether a call to res may start now; if not, why and (when known) when to look again.
+    bool admit(ResourceRt &res, const QString &runId, int i, qint64 now, Batch &batch, QString &why,
+               qint64 &wakeAt) {
+        const ResourceConfig &config = res.config;
+        if (res.paused) {
+            why = QStringLiteral("resource %1 is paused").arg(res.name);
+            return false;
+        }
+        if (res.breaker == Breaker::Open) {
+            if (now < res.openedAt + config.openForMs) {
+                why = QStringLiteral("the circuit of %1 is open").arg(res.name);
+                wakeAt = res.openedAt + config.openForMs;
+                return false;
+            }
+            res.breaker = Breaker::HalfOpen; // time to probe
+            res.probesInFlight = 0;
+            res.probeSuccesses = 0;
+            batch.resources.append(resourceRow(res, now));
+            batch.events.append(resourceEvent(res, QStringLiteral("resource_half_open"), {}, now));
+        }
+        if (res.breaker == Breaker::HalfOpen && res.probesInFlight >= config.halfOpenCalls) {
+            why = QStringLiteral("the circuit of %1 is half-open and its probes are out")
+                      .arg(res.name);
+            return false;
+        }
+        if (config.concurrency > 0 && res.inFlight >= config.concurrency) {
+            why = QStringLiteral("%1 has %2 of %2 calls in flight")
+                      .arg(res.name)
+                      .arg(config.concurrency);
+            return false;
+        }
+        dropStaleQueueHeads(res);
+        if (!res.queue.empty() && res.queue.front() != std::make_pair(runId, i)) {
+            why = QStringLiteral("%1 calls wait before it for %2")
+                      .arg(res.queue.size())
+                      .arg(res.name);
+            return false;
+        }
+        if (config.rateLimit > 0) {
+            const double perMs = static_cast<double>(config.rateLimit) /
+                                 static_cast<double>(std::max<qint64>(1, config.ratePerMs));
+            if (res.tokens < 0) {
+                res.tokens = config.rateLimit;
+            } else {
+                res.tokens = std::min<double>(
+                    config.rateLimit,
+                    res.tokens + static_cast<double>(now - res.refilledAt) * perMs);
+            }
+            res.refilledAt = now;
+            if (res.tokens < 1.0) {
+                why = QStringLiteral("rate limit of %1: %2 per %3")
+                          .arg(res.name)
+                          .arg(config.rateLimit)
+                          .arg(formatDuration(config.ratePerMs));
+                wakeAt = now + static_cast<qint64>(std::ceil((1.0 - res.tokens) / perMs));
+                return false;
+            }
+            res.tokens -= 1.0;
+        }
+        return true;
+    }
+
+    void dropStaleQueueHeads(ResourceRt &res) {
+        while (!res.queue.empty()) {
+            const auto &[runId, i] = res.queue.front();
+            RunRt *run = findRun(runId);
+            if (run && run->steps[static_cast<size_t>(i)].state == StepState::Queued &&
+                run->steps[static_cast<size_t>(i)].inQueue)
+                return;
+            if (run)
+                run->steps[static_cast<size_t>(i)].inQueue = false;
+            res.queue.pop_front();
+        }
+    }
+
+    /// Lets the oldest waiting call of res try again.
+    void wakeQueue(ResourceRt &res) {
+        dropStaleQueueHeads(res);
+        if (res.queue.empty())
+            return;
+        if (RunRt *run = findRun(res.queue.front().first))
+            addCandidate(*run, res.queue.front().second);
+    }
+
+    /// Starts step i now if its resource lets it, otherwise queues it in order.
+    void tryStart(RunRt &run, int i, qint64 now, Batch &batch, std::vector<Launch> &launches) {
+        if (draining)
+            return; // left as it is; the next engine to adopt the run starts it
+        const Step &def = run.plan->flow->steps[i];
+        if (def.resource.isEmpty()) {
+            startAttempt(run, i, now, batch, launches);
+            return;
+        }
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        ResourceRt &res = resourceFor(run, i);
+        const qint64 maxQueue = res.config.maxQueueTimeMs;
+        if (step.state == StepState::Queued && maxQueue > 0 && now >= step.queuedAt + maxQueue) {
+            step.inQueue = false;
+            step.errorClass = errorClassName(ErrorClass::Timeout);
+            step.error =
+                QStringLiteral("waited %1 for resource %2, longer than its max_queue_time of %3%4")
+                    .arg(formatDuration(now - step.queuedAt), res.name, formatDuration(maxQueue),
+                         step.error.isEmpty()
+                             ? QString()
+                             : QStringLiteral(" (last error: %1)").arg(step.error));
+            failForGood(run, i, now, batch, launches);
+            wakeQueue(res);
+            return;
+        }
+        QString why;
+        qint64 wakeAt = 0;
+        if (!admit(res, run.id, i, now, batch, why, wakeAt)) {
+            const bool newlyQueued = step.state != StepState::Queued;
+            if (newlyQueued) {
+                transition(run, i, StepEvent::Enqueued);
+                step.queuedAt = now;
+                batch.events.append(
+                    event(run, i, QStringLiteral("step_queued"),
+                          {{QStringLiteral("resource"), res.name}, {QStringLiteral("reason"), why}},
+                          now));
+            }
+            if (!step.inQueue) {
+                step.inQueue = true;
+                res.queue.emplace_back(run.id, i);
+            }
+            qint64 timer = wakeAt;
+            if (maxQueue > 0 && (timer == 0 || step.queuedAt + maxQueue < timer))
+                timer = step.queuedAt + maxQueue;
+            const bool timerChanged = timer != step.notBefore;
+            step.notBefore = timer; // when it looks again (0: when a slot frees)
+            if (timer > 0 && timerChanged)
+                pushTimer(run, i);
+            if (newlyQueued || timerChanged)
+                batch.steps.append(stepRow(run, i));
+            return;
+        }
+        if (step.inQueue) {
+            step.inQueue = false;
+            res.queue.pop_front(); // admit() lets only the head through
+        }
+        ++res.inFlight;
+        step.holdsSlot = true;
+        step.isProbe = res.breaker == Breaker::HalfOpen;
+        if (step.isProbe)
+            ++res.probesInFlight;
         startAttempt(run, i, now, batch, launches);
+        if (!res.queue.empty())
+            wakeQueue(res); // capacity may remain for the next in line
+    }
+
+    /// Step i's call ended: give back its slot and teach the breaker what happened.
+    void releaseSlot(RunRt &run, int i, std::optional<AttemptResult> result, qint64 now,
+                     Batch &batch) {
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        if (!step.holdsSlot)
+            return;
+        step.holdsSlot = false;
+        ResourceRt &res = resourceFor(run, i);
+        res.inFlight = std::max(0, res.inFlight - 1);
+        const bool probe = step.isProbe;
+        step.isProbe = false;
+        if (probe)
+            res.probesInFlight = std::max(0, res.probesInFlight - 1);
+        if (result && res.config.breaker) {
+            // The dependency's health: an error it caused (not a permanent one of the caller's).
+            const bool failed = !result->succeeded && result->errorClass != ErrorClass::Permanent;
+            if (res.breaker == Breaker::HalfOpen && probe) {
+                if (failed) {
+                    res.breaker = Breaker::Open;
+                    res.openedAt = now;
+                    batch.events.append(resourceEvent(
+                        res, QStringLiteral("resource_opened"),
+                        {{QStringLiteral("reason"), QStringLiteral("a probe failed")}}, now));
+                } else if (++res.probeSuccesses >= res.config.halfOpenCalls) {
+                    res.breaker = Breaker::Closed;
+                    res.window.clear();
+                    batch.events.append(
+                        resourceEvent(res, QStringLiteral("resource_closed"), {}, now));
+                }
+            } else if (res.breaker == Breaker::Closed) {
+                res.window += failed ? QLatin1Char('1') : QLatin1Char('0');
+                if (res.window.size() > res.config.window)
+                    res.window.remove(0, res.window.size() - res.config.window);
+                const auto failures = res.window.count(QLatin1Char('1'));
+                const double rate =
+                    static_cast<double>(failures) / static_cast<double>(res.window.size());
+                // Only a failure can push the rate over the threshold.
+                if (failed && res.window.size() >= res.config.minCalls &&
+                    rate >= res.config.failureRate) {
+                    res.breaker = Breaker::Open;
+                    res.openedAt = now;
+                    batch.events.append(resourceEvent(
+                        res, QStringLiteral("resource_opened"),
+                        {{QStringLiteral("failure_rate"), rate},
+                         {QStringLiteral("calls"), static_cast<int>(res.window.size())}},
+                        now));
+                }
+            }
+            batch.resources.append(resourceRow(res, now));
+        }
+        wakeQueue(res);
+    }
+
+    Status ensureResourcesLoaded() { return resourcesLoaded ? Status::ok() : syncResources(); }
+
+    /// Takes in what an operator changed in the resources table (pause, unpause, reset).
+    Status syncResources() {
+        auto rows = store.resources();
+        if (!rows)
+            return rows.status();
+        resourcesLoaded = true;
+        for (const ResourceRow &row : *rows) {
+            ResourceRt &res = resourceStates[row.name];
+            res.name = row.name;
+            const Breaker breaker = row.breakerState == QLatin1String("open") ? Breaker::Open
+                                    : row.breakerState == QLatin1String("half_open")
+                                        ? Breaker::HalfOpen
+                                        : Breaker::Closed;
+            bool wake = false;
+            if (row.paused != res.paused) {
+                res.paused = row.paused;
+                wake = !res.paused;
+            }
+            if (breaker != res.breaker || row.window != res.window ||
+                row.openedAt != res.openedAt) {
+                res.breaker = breaker;
+                res.window = row.window;
+                res.openedAt = row.openedAt;
+                res.probesInFlight = 0;
+                res.probeSuccesses = 0;
+                wake = wake || breaker == Breaker::Closed;
+            }
+            if (wake)
+                wakeQueue(res);
+        }
+        return Status::ok();
     }
 
     void startAttempt(RunRt &run, int i, qint64 now, Batch &batch, std::vector<Launch> &launches) {
@@ -642,6 +994,7 @@ struct Engine::Impl final : ActionContext {
             retired.push_back(std::move(step.execution));
         step.inFlight = false;
         step.attemptDeadline = 0;
+        releaseSlot(*run, i, completion.result, now, batch);
         const AttemptResult &result = completion.result;
         if (result.succeeded) {
             finishAttemptRow(*run, i, result, AttemptOutcome::Succeeded, now, batch);
@@ -1183,12 +1536,19 @@ Result<qint64> Engine::registerFlow(const Flow &flow, const QString &sourcePath)
     auto version = d->store.saveFlowVersion(flow.name, serializeFlow(flow), sourcePath);
     if (!version)
         return version.status();
+    QStringList resources;
+    for (const ResourceSpec &resource : flow.resources)
+        resources << resource.name;
+    if (Status s = d->store.declareResources(resources, d->clockRef.nowMs()); !s)
+        return s;
     return version->id;
 }
 
 Result<QString> Engine::createRun(qint64 flowVersionId, const QJsonObject &params, bool execute) {
     if (d->stopped)
         return Status::error(d->fatal);
+    if (Status s = d->ensureResourcesLoaded(); !s)
+        return s;
     auto plan = d->planFor(flowVersionId);
     if (!plan)
         return plan.status();
@@ -1257,6 +1617,8 @@ Result<QString> Engine::createRun(qint64 flowVersionId, const QJsonObject &param
 Result<bool> Engine::adopt(const QString &runId) {
     if (d->stopped)
         return Status::error(d->fatal);
+    if (Status s = d->ensureResourcesLoaded(); !s)
+        return s;
     if (d->findRun(runId))
         return true;
     const qint64 now = d->clockRef.nowMs();
@@ -1289,6 +1651,8 @@ Result<bool> Engine::adopt(const QString &runId) {
 Result<int> Engine::adoptAvailable() {
     if (d->stopped)
         return Status::error(d->fatal);
+    if (Status s = d->ensureResourcesLoaded(); !s)
+        return s;
     // Runs waiting for an operator are not taken: nothing runs until an action wakes them.
     const qint64 now = d->clockRef.nowMs();
     auto claimed = d->store.claimRunnable(d->options.workerId, now + d->options.leaseMs, now,
@@ -1322,6 +1686,12 @@ Result<int> Engine::adoptAvailable() {
 Status Engine::pump() {
     return d->pump();
 }
+
+Status Engine::syncResources() {
+    if (d->stopped)
+        return Status::error(d->fatal);
+    return d->syncResources();
+}
 std::optional<qint64> Engine::nextDueAt() const {
     return d->nextDueAt();
 }
@@ -1345,6 +1715,16 @@ void Engine::startDriving(int pollMs) {
                 qCWarning(lcEngine) << s.message();
         });
         d->leaseTimer->start(static_cast<int>(d->options.leaseMs / 3));
+        // Operators pause, unpause and reset resources from other processes: look every poll.
+        auto *resourceTimer = new QTimer(this);
+        connect(resourceTimer, &QTimer::timeout, this, [this] {
+            if (d->stopped)
+                return;
+            if (Status s = d->syncResources(); !s)
+                qCWarning(lcEngine) << s.message();
+            d->schedulePump();
+        });
+        resourceTimer->start(pollMs);
     }
     d->driveTimer->start(0);
 }

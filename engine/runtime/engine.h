@@ -65,6 +65,9 @@ public:
     /// Does everything that is due now: completions, timeouts, timers, newly ready steps; one
     /// commit per round. Returns an error (and stops) when the store fails.
     Status pump();
+    /// Reads the resources table and takes in what operators changed (pause, unpause, breaker
+    /// reset). Driving does this every poll; tests call it directly.
+    Status syncResources();
     /// The earliest time something is due (timer, timeout, action callback), if any.
     std::optional<qint64> nextDueAt() const;
     bool hasPendingCompletions() const;

@@ -102,6 +102,33 @@ QJsonArray eventsJson(const QList<EventRow> &events) {
     return list;
 }
 
+Result<QJsonArray> resourcesJson(Store &store) {
+    auto rows = store.resources();
+    if (!rows)
+        return rows.status();
+    auto load = store.resourceLoad();
+    if (!load)
+        return load.status();
+    QJsonArray list;
+    for (const ResourceRow &row : *rows) {
+        const auto failures = row.window.count(QLatin1Char('1'));
+        const double rate = row.window.isEmpty() ? 0.0
+                                                 : static_cast<double>(failures) /
+                                                       static_cast<double>(row.window.size());
+        const QPair<int, int> counts = load->value(row.name);
+        list.append(QJsonObject{
+            {QStringLiteral("name"), row.name},
+            {QStringLiteral("state"), row.paused ? QStringLiteral("paused") : row.breakerState},
+            {QStringLiteral("breaker"), row.breakerState},
+            {QStringLiteral("queued"), counts.first},
+            {QStringLiteral("in_flight"), counts.second},
+            {QStringLiteral("failure_rate"), rate},
+            {QStringLiteral("calls_in_window"), static_cast<int>(row.window.size())},
+            {QStringLiteral("opened_at"), isoTime(row.openedAt)}});
+    }
+    return list;
+}
+
 QString describeEvent(const EventRow &event) {
     const QJsonObject &d = event.detail;
     auto text = [&d](const char *key) { return d.value(QLatin1String(key)).toString(); };
@@ -157,6 +184,24 @@ QString describeEvent(const EventRow &event) {
         what = QStringLiteral("skipped: %1").arg(text("reason"));
     } else if (type == QLatin1String("step_scheduled")) {
         what = QStringLiteral("scheduled until %1").arg(localClock(number("until")));
+    } else if (type == QLatin1String("step_queued")) {
+        what = QStringLiteral("queued: %1").arg(text("reason"));
+    } else if (type == QLatin1String("resource_opened")) {
+        what = QStringLiteral("circuit of %1 OPENED (%2)")
+                   .arg(text("resource"),
+                        d.contains(QLatin1String("reason"))
+                            ? text("reason")
+                            : QStringLiteral("failure rate %1 over %2 calls")
+                                  .arg(d.value(QLatin1String("failure_rate")).toDouble(), 0, 'f', 2)
+                                  .arg(number("calls")));
+    } else if (type == QLatin1String("resource_half_open")) {
+        what = QStringLiteral("circuit of %1 half-open: probing").arg(text("resource"));
+    } else if (type == QLatin1String("resource_closed")) {
+        what = QStringLiteral("circuit of %1 closed again").arg(text("resource"));
+    } else if (type == QLatin1String("resource_paused") ||
+               type == QLatin1String("resource_unpaused") ||
+               type == QLatin1String("resource_reset")) {
+        what = QStringLiteral("%1 %2 by %3").arg(text("resource"), type.mid(9), event.actor);
     } else if (type == QLatin1String("step_uncertain")) {
         what = QStringLiteral("UNCERTAIN, waits for an operator: %1").arg(text("error"));
     } else {

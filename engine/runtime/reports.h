@@ -24,6 +24,10 @@ QJsonArray runListJson(const QList<RunRow> &runs);
 /// `events --json`: [{ "id", "at", "step", "type", "actor", "detail" }], oldest first.
 QJsonArray eventsJson(const QList<EventRow> &events);
 
+/// `resources --json`: [{ "name", "state": "closed|open|half_open|paused", "queued", "in_flight",
+/// "failure_rate" }], by name.
+Result<QJsonArray> resourcesJson(Store &store);
+
 /// One line for a person: what the event means ("fetch  attempt 1 failed (transient): ...").
 QString describeEvent(const EventRow &event);
 /// The `status` text: a header and one line per step.

@@ -46,7 +46,9 @@ struct StepRunRow {
     QString errorClass;
     QString error;
     bool viaFallback = false;
-    QJsonValue output; ///< undefined until there is one
+    QJsonValue output;   ///< undefined until there is one
+    QString resource;    ///< the external dependency it calls, empty when none
+    qint64 queuedAt = 0; ///< since when it waits for its resource (queued)
 };
 
 struct AttemptRow {
@@ -62,6 +64,16 @@ struct AttemptRow {
     QString outcome;    ///< outcomeName(AttemptOutcome), empty while running
     QString errorClass;
     QString error;
+};
+
+/// The durable part of a resource's state: an operator's pause and its circuit breaker.
+struct ResourceRow {
+    QString name;
+    bool paused = false;
+    QString breakerState = QStringLiteral("closed"); ///< closed, open or half_open
+    qint64 openedAt = 0;
+    QString window; ///< outcomes of the latest calls, oldest first: '1' failed, '0' succeeded
+    qint64 updatedAt = 0;
 };
 
 struct EventRow {
@@ -80,12 +92,13 @@ struct Batch {
     QList<StepRunRow> steps;
     QList<AttemptRow> attempts;
     QList<EventRow> events;
+    QList<ResourceRow> resources;
     /// (run id, owner): leases this owner gives up in the same transaction.
     QList<QPair<QString, QString>> releasedLeases;
 
     bool isEmpty() const {
         return runs.isEmpty() && steps.isEmpty() && attempts.isEmpty() && events.isEmpty() &&
-               releasedLeases.isEmpty();
+               resources.isEmpty() && releasedLeases.isEmpty();
     }
 };
 

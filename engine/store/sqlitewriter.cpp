@@ -22,13 +22,15 @@ const char *const kRunTail = " ON CONFLICT (id) DO UPDATE SET state = excluded.s
                              "ended_at = excluded.ended_at";
 const char *const kStepHead =
     "INSERT INTO step_runs (run_id, step_id, position, state, attempts, failures, generation, "
-    "not_before, started_at, ended_at, error_class, error, via_fallback, output) VALUES ";
+    "not_before, started_at, ended_at, error_class, error, via_fallback, output, resource, "
+    "queued_at) VALUES ";
 const char *const kStepTail =
     " ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, "
     "attempts = excluded.attempts, failures = excluded.failures, generation = excluded.generation, "
     "not_before = excluded.not_before, started_at = excluded.started_at, "
     "ended_at = excluded.ended_at, error_class = excluded.error_class, error = excluded.error, "
-    "via_fallback = excluded.via_fallback, output = excluded.output";
+    "via_fallback = excluded.via_fallback, output = excluded.output, "
+    "queued_at = excluded.queued_at";
 const char *const kAttemptHead =
     "INSERT INTO attempts (run_id, step_id, item_key, generation, number, idempotency_key, "
     "worker, started_at, ended_at, outcome, error_class, error) VALUES ";
@@ -36,6 +38,12 @@ const char *const kAttemptTail =
     " ON CONFLICT (run_id, step_id, item_key, generation, number) DO UPDATE SET "
     "ended_at = excluded.ended_at, outcome = excluded.outcome, "
     "error_class = excluded.error_class, error = excluded.error";
+const char *const kResourceHead = "INSERT INTO resources (name, paused, breaker_state, opened_at, "
+                                  "call_window, updated_at) VALUES ";
+const char *const kResourceTail =
+    " ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, "
+    "breaker_state = excluded.breaker_state, opened_at = excluded.opened_at, "
+    "call_window = excluded.call_window, updated_at = excluded.updated_at";
 const char *const kEventHead =
     "INSERT INTO events (at, run_id, step_id, type, actor, detail) VALUES ";
 const char *const kReleaseLease =
@@ -178,9 +186,9 @@ SqliteBatchWriter::SqliteBatchWriter(sqlite3 *db, QString path)
     : m_db(db)
     , m_path(std::move(path)) {
     for (Status s :
-         {prepare(m_runs, kRunHead, 9, kRunTail), prepare(m_steps, kStepHead, 14, kStepTail),
-          prepare(m_attempts, kAttemptHead, 12, kAttemptTail),
-          prepare(m_events, kEventHead, 6, "")}) {
+         {prepare(m_runs, kRunHead, 9, kRunTail), prepare(m_steps, kStepHead, 16, kStepTail),
+          prepare(m_attempts, kAttemptHead, 12, kAttemptTail), prepare(m_events, kEventHead, 6, ""),
+          prepare(m_resources, kResourceHead, 6, kResourceTail)}) {
         if (!s) {
             m_prepared = s;
             return;
@@ -191,7 +199,7 @@ SqliteBatchWriter::SqliteBatchWriter(sqlite3 *db, QString path)
 }
 
 SqliteBatchWriter::~SqliteBatchWriter() {
-    for (Shape *shape : {&m_runs, &m_steps, &m_attempts, &m_events}) {
+    for (Shape *shape : {&m_runs, &m_steps, &m_attempts, &m_events, &m_resources}) {
         sqlite3_finalize(shape->single);
         sqlite3_finalize(shape->multi);
     }
@@ -294,7 +302,9 @@ Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) 
                     .textOrNull(row.errorClass)
                     .textOrNull(row.error)
                     .integer(row.viaFallback ? 1 : 0)
-                    .bytesOrNull(jsonBytes(row.output));
+                    .bytesOrNull(jsonBytes(row.output))
+                    .textOrNull(row.resource)
+                    .timeOrNull(row.queuedAt);
             },
             QStringLiteral("cannot write step runs"));
     if (status)
@@ -331,6 +341,20 @@ Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) 
                     .bytesOrNull(jsonBytes(event.detail));
             },
             QStringLiteral("cannot append events"));
+    if (status)
+        status = writeRows(
+            m_resources, batch.resources.size(),
+            [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
+                const ResourceRow &row = batch.resources[i];
+                Binder(statement, first, m_keep)
+                    .text(row.name)
+                    .integer(row.paused ? 1 : 0)
+                    .text(row.breakerState)
+                    .timeOrNull(row.openedAt)
+                    .text(row.window.isNull() ? QStringLiteral("") : row.window)
+                    .integer(row.updatedAt);
+            },
+            QStringLiteral("cannot write resources"));
     for (const auto &[runId, owner] : batch.releasedLeases) {
         if (!status)
             break;

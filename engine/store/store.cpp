@@ -15,6 +15,7 @@
 #include <QSqlRecord>
 #include <QVariant>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -70,6 +71,8 @@ CREATE TABLE step_runs (
     via_fallback INTEGER NOT NULL,
     output TEXT,
     input_override TEXT,
+    resource TEXT,
+    queued_at BIGINT,
     PRIMARY KEY (run_id, step_id))%WITHOUT_ROWID%;
 CREATE TABLE attempts (
     run_id TEXT NOT NULL,
@@ -104,6 +107,7 @@ CREATE TABLE resources (
     paused INTEGER NOT NULL,
     breaker_state TEXT NOT NULL,
     opened_at BIGINT,
+    call_window TEXT NOT NULL,
     updated_at BIGINT NOT NULL);
 CREATE TABLE events (
     id %AUTO_ID%,
@@ -491,7 +495,7 @@ namespace {
 
 const char *const kStepColumns =
     "run_id, step_id, position, state, attempts, failures, generation, not_before, started_at, "
-    "ended_at, error_class, error, via_fallback, output";
+    "ended_at, error_class, error, via_fallback, output, resource, queued_at";
 
 StepRunRow stepRunFromQuery(const QSqlQuery &query) {
     StepRunRow row;
@@ -509,6 +513,8 @@ StepRunRow stepRunFromQuery(const QSqlQuery &query) {
     row.error = query.value(11).toString();
     row.viaFallback = query.value(12).toInt() != 0;
     row.output = jsonFromText(query.value(13));
+    row.resource = query.value(14).toString();
+    row.queuedAt = query.value(15).toLongLong();
     return row;
 }
 
@@ -772,6 +778,103 @@ Status Store::releaseLeases(const QString &owner) {
     if (!query.exec())
         return Status::error(d->fail(QStringLiteral("cannot release leases"), query.lastError()));
     return Status::ok();
+}
+
+Result<QList<ResourceRow>> Store::resources() {
+    QSqlQuery query(d->db);
+    query.setForwardOnly(true);
+    if (!query.exec(QStringLiteral("SELECT name, paused, breaker_state, opened_at, call_window, "
+                                   "updated_at FROM resources ORDER BY name")))
+        return Status::error(d->fail(QStringLiteral("cannot read resources"), query.lastError()));
+    QList<ResourceRow> rows;
+    while (query.next()) {
+        ResourceRow row;
+        row.name = query.value(0).toString();
+        row.paused = query.value(1).toInt() != 0;
+        row.breakerState = query.value(2).toString();
+        row.openedAt = query.value(3).toLongLong();
+        row.window = query.value(4).toString();
+        row.updatedAt = query.value(5).toLongLong();
+        rows.append(row);
+    }
+    return rows;
+}
+
+Status Store::declareResources(const QStringList &names, qint64 now) {
+    if (names.isEmpty())
+        return Status::ok();
+    if (d->broken)
+        return Status::error(
+            QStringLiteral("%1: an earlier write failed; reopen the database").arg(d->path));
+    for (const QString &name : names) {
+        QSqlQuery insert(d->db);
+        insert.prepare(
+            QStringLiteral("INSERT INTO resources (name, paused, breaker_state, opened_at, "
+                           "call_window, updated_at) "
+                           "VALUES (?, 0, 'closed', NULL, '', ?) ON CONFLICT (name) DO NOTHING"));
+        insert.addBindValue(name);
+        insert.addBindValue(now);
+        if (!insert.exec())
+            return Status::error(d->fail(QStringLiteral("cannot declare resource %1").arg(name),
+                                         insert.lastError()));
+    }
+    return Status::ok();
+}
+
+Result<QHash<QString, QPair<int, int>>> Store::resourceLoad() {
+    QSqlQuery query(d->db);
+    query.setForwardOnly(true);
+    if (!query.exec(QStringLiteral(
+            "SELECT resource, state, COUNT(*) FROM step_runs WHERE resource "
+            "IS NOT NULL AND state IN ('queued', 'running') GROUP BY resource, state")))
+        return Status::error(d->fail(QStringLiteral("cannot read step runs"), query.lastError()));
+    QHash<QString, QPair<int, int>> load;
+    while (query.next()) {
+        auto &entry = load[query.value(0).toString()];
+        (query.value(1).toString() == QLatin1String("queued") ? entry.first : entry.second) +=
+            query.value(2).toInt();
+    }
+    return load;
+}
+
+Status Store::changeResource(const QString &name, std::optional<bool> paused, bool resetBreaker,
+                             const QString &actor, qint64 now) {
+    auto all = resources();
+    if (!all)
+        return all.status();
+    const auto it = std::find_if(all->begin(), all->end(),
+                                 [&name](const ResourceRow &row) { return row.name == name; });
+    if (it == all->end()) {
+        QStringList known;
+        for (const ResourceRow &row : *all)
+            known << row.name;
+        return Status::error(QStringLiteral("unknown resource \"%1\" (known: %2)")
+                                 .arg(name, known.isEmpty() ? QStringLiteral("none")
+                                                            : known.join(QStringLiteral(", "))));
+    }
+    ResourceRow row = *it;
+    QString type;
+    if (paused) {
+        row.paused = *paused;
+        type = *paused ? QStringLiteral("resource_paused") : QStringLiteral("resource_unpaused");
+    }
+    if (resetBreaker) {
+        row.breakerState = QStringLiteral("closed");
+        row.openedAt = 0;
+        row.window.clear();
+        type = QStringLiteral("resource_reset");
+    }
+    row.updatedAt = now;
+    Batch batch;
+    batch.resources.append(row);
+    EventRow event;
+    event.at = now;
+    event.type = type;
+    event.actor = actor;
+    event.detail = {{QStringLiteral("resource"), name}};
+    batch.events.append(event);
+    auto committed = commit(batch);
+    return committed ? Status::ok() : committed.status();
 }
 
 Status Store::integrityCheck() {

@@ -83,6 +83,18 @@ public:
     Status renewLeases(const QString &owner, qint64 leaseUntil);
     Status releaseLeases(const QString &owner);
 
+    /// Every resource with its durable state, by name.
+    Result<QList<ResourceRow>> resources();
+    /// Creates rows for resources not known yet (closed, not paused); leaves known ones alone.
+    Status declareResources(const QStringList &names, qint64 now);
+    /// Steps waiting for (queued) and calling (running) each resource, from the step runs.
+    Result<QHash<QString, QPair<int, int>>> resourceLoad();
+    /// An operator's change to a resource, with its event, in one transaction: pause or unpause
+    /// (paused is set), or reset the breaker to closed with an empty window (paused unset).
+    /// An unknown resource is an error naming it; nothing is changed then.
+    Status changeResource(const QString &name, std::optional<bool> paused, bool resetBreaker,
+                          const QString &actor, qint64 now);
+
     /// Runs PRAGMA integrity_check; ok when the database is intact.
     Status integrityCheck();
 

@@ -36,6 +36,7 @@ private Q_SLOTS:
     void unknownRunAndCommandExitOne();
     void detachedRunIsExecutedInBackground();
     void workerStopsGracefullyOnSigterm();
+    void resourcesCanBeListedPausedAndReset();
 
 private:
     Outcome ctl(const QStringList &arguments, int timeoutMs = 60000);
@@ -264,6 +265,51 @@ void TestKeepflowctl::workerStopsGracefullyOnSigterm() {
     QVERIFY(worker.waitForFinished(10000));
     QCOMPARE(worker.exitStatus(), QProcess::NormalExit);
     QCOMPARE(worker.exitCode(), 0);
+}
+
+void TestKeepflowctl::resourcesCanBeListedPausedAndReset() {
+    const QString file =
+        writeFlow(QStringLiteral("resource.flow.json"), R"({ "keepflow": 1, "name": "uses-crm",
+        "resources": { "crm": { "concurrency": 2, "breaker": { "failure_rate": 0.5, "window": 2, "min_calls": 2 } } },
+        "steps": [ { "id": "a", "kind": "fault", "resource": "crm", "with": { "fail_first": 1 },
+                     "retry": { "initial_interval": "10ms", "jitter": 0 } } ] })");
+    QCOMPARE(ctl({QStringLiteral("run"), file}).exitCode, 0);
+    auto crm = [this]() {
+        const QJsonArray list =
+            ctl({QStringLiteral("resources"), QStringLiteral("--json")}).json().toArray();
+        for (const QJsonValue &value : list) {
+            if (value.toObject().value(QStringLiteral("name")).toString() == QLatin1String("crm"))
+                return value.toObject();
+        }
+        return QJsonObject();
+    };
+    QJsonObject resource = crm();
+    for (const char *key : {"name", "state", "queued", "in_flight", "failure_rate"})
+        QVERIFY2(resource.contains(QLatin1String(key)), key);
+    QCOMPARE(resource.value(QStringLiteral("state")).toString(), QStringLiteral("closed"));
+    QCOMPARE(resource.value(QStringLiteral("failure_rate")).toDouble(),
+             0.5); // one failed, one succeeded
+
+    QCOMPARE(
+        ctl({QStringLiteral("resource"), QStringLiteral("pause"), QStringLiteral("crm")}).exitCode,
+        0);
+    QCOMPARE(crm().value(QStringLiteral("state")).toString(), QStringLiteral("paused"));
+    QCOMPARE(ctl({QStringLiteral("resource"), QStringLiteral("unpause"), QStringLiteral("crm")})
+                 .exitCode,
+             0);
+    QCOMPARE(
+        ctl({QStringLiteral("resource"), QStringLiteral("reset"), QStringLiteral("crm")}).exitCode,
+        0);
+    resource = crm();
+    QCOMPARE(resource.value(QStringLiteral("state")).toString(), QStringLiteral("closed"));
+    QCOMPARE(resource.value(QStringLiteral("failure_rate")).toDouble(), 0.0);
+    const Outcome unknown =
+        ctl({QStringLiteral("resource"), QStringLiteral("pause"), QStringLiteral("nope")});
+    QCOMPARE(unknown.exitCode, 1);
+    QVERIFY2(unknown.err.contains("unknown resource"), unknown.err.constData());
+    QCOMPARE(ctl({QStringLiteral("resource"), QStringLiteral("explode"), QStringLiteral("crm")})
+                 .exitCode,
+             1);
 }
 
 QTEST_GUILESS_MAIN(TestKeepflowctl)
