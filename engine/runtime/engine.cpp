@@ -2,6 +2,7 @@
 
 #include "flowfile.h"
 #include "retrypolicy.h"
+#include "sqlitewriter.h"
 #include "store.h"
 #include "template.h"
 
@@ -11,6 +12,7 @@
 #include <QJsonArray>
 #include <QLoggingCategory>
 #include <QPointer>
+#include <QSet>
 #include <QTimer>
 #include <QUuid>
 
@@ -178,6 +180,38 @@ std::shared_ptr<Plan> makePlan(std::shared_ptr<const Flow> flow, qint64 flowId) 
     return plan;
 }
 
+/// A started, not yet final item of a foreach step.
+struct ItemRt {
+    StepState state = StepState::Pending;
+    int attempts = 0;
+    int failures = 0;
+    qint64 notBefore = 0;
+    qint64 attemptStartedAt = 0;
+    qint64 attemptDeadline = 0;
+    quint32 timerStamp = 0;
+    QString errorClass;
+    QString error;
+    bool inFlight = false;
+    std::unique_ptr<Execution> execution;
+};
+
+/// A running foreach step: the list, what is left to start, and the live items. Items that
+/// finished keep only their state and output (or error); the rest stays in the items table.
+struct ForeachRt {
+    QJsonArray items;
+    QStringList keys;
+    std::vector<StepState> states;
+    std::vector<QJsonValue> outputs;
+    std::vector<QString> errors;
+    std::deque<int> pending;      ///< positions not started yet, in order
+    std::map<int, ItemRt> active; ///< running or waiting to retry
+    int running = 0;
+    int succeeded = 0;
+    int failed = 0;
+    int uncertain = 0;
+    int concurrency = 4;
+};
+
 struct StepRt {
     StepState state = StepState::Pending;
     int attempts = 0;
@@ -202,6 +236,7 @@ struct StepRt {
     quint32 timerStamp = 0;
     QJsonValue output{QJsonValue::Undefined};
     std::unique_ptr<Execution> execution;
+    std::unique_ptr<ForeachRt> foreach;
 };
 
 struct RunRt {
@@ -224,12 +259,14 @@ struct Completion {
     int attempt = 0;
     int generation = 0;
     AttemptResult result;
+    int item = -1; ///< foreach item position, -1 for the step itself
 };
 
 struct Launch {
     QString runId;
     int step = 0;
     AttemptRequest request;
+    int item = -1;
 };
 
 /// A due time in a min-heap, with what it refers to.
@@ -238,6 +275,7 @@ struct Due {
     QString runId;
     int step = 0;
     quint32 stamp = 0;
+    int item = -1; ///< foreach item position, -1 for the step itself
     bool operator>(const Due &other) const { return at > other.at; }
 };
 
@@ -323,10 +361,27 @@ struct Engine::Impl final : ActionContext {
 
     ~Impl() override {
         for (auto &[id, run] : runs) {
-            for (StepRt &step : run->steps) {
-                if (step.execution)
-                    step.execution->cancel();
+            for (StepRt &step : run->steps)
+                cancelExecutions(step);
+        }
+        retired.clear();
+    }
+
+    /// Stops the step's running work (and its items'); their completions never arrive.
+    void cancelExecutions(StepRt &step) {
+        if (step.execution) {
+            step.execution->cancel();
+            retired.push_back(std::move(step.execution));
+        }
+        step.inFlight = false;
+        if (!step.foreach)
+            return;
+        for (auto &[pos, item] : step.foreach->active) {
+            if (item.execution) {
+                item.execution->cancel();
+                retired.push_back(std::move(item.execution));
             }
+            item.inFlight = false;
         }
     }
 
@@ -533,6 +588,10 @@ struct Engine::Impl final : ActionContext {
                 // Its timer is only a reminder; whenever it is woken, admission decides.
                 tryStart(run, i, now, batch, launches);
                 break;
+            case StepState::Running:
+                if (step.foreach)
+                    scheduleItems(run, i, now, batch, launches);
+                break;
             case StepState::Scheduled:
             case StepState::Retrying:
                 if (step.notBefore <= now)
@@ -685,7 +744,8 @@ struct Engine::Impl final : ActionContext {
         if (draining)
             return; // left as it is; the next engine to adopt the run starts it
         const Step &def = run.plan->flow->steps[i];
-        if (def.resource.isEmpty()) {
+        // A foreach step is not one call: its items are (the step only expands the list).
+        if (def.resource.isEmpty() || !def.foreach.isUndefined()) {
             startAttempt(run, i, now, batch, launches);
             return;
         }
@@ -849,6 +909,10 @@ struct Engine::Impl final : ActionContext {
             failForGood(run, i, now, batch, launches);
             return;
         }
+        if (!def.foreach.isUndefined()) {
+            expandForeach(run, i, now, batch, launches);
+            return;
+        }
         if (!transition(run, i, StepEvent::AttemptStarted))
             return;
         ++step.attempts;
@@ -919,6 +983,393 @@ struct Engine::Impl final : ActionContext {
         launches.push_back(std::move(launch));
     }
 
+    // ---- foreach ------------------------------------------------------------------------------
+
+    TemplateScope scopeFor(const RunRt &run, int i, const QString &key) const {
+        TemplateScope scope;
+        scope.params = run.params;
+        scope.runId = run.id;
+        scope.idempotencyKey = key;
+        for (const QString &ref : run.plan->referencedSteps[i]) {
+            const auto u = run.plan->flow->indexOfStep(ref);
+            if (u >= 0 && !run.steps[static_cast<size_t>(u)].output.isUndefined())
+                scope.stepOutputs.insert(ref, run.steps[static_cast<size_t>(u)].output);
+        }
+        return scope;
+    }
+
+    /// The list a foreach step runs over, and each item's key, from its templates.
+    Result<std::pair<QJsonArray, QStringList>> foreachList(const RunRt &run, int i) const {
+        const Step &def = run.plan->flow->steps[i];
+        TemplateScope scope = scopeFor(run, i, idempotencyKey(run, i));
+        // foreach may name steps that `with` does not: give it every finished upstream output.
+        for (qsizetype u = 0; u < run.plan->flow->steps.size(); ++u) {
+            if (!run.steps[static_cast<size_t>(u)].output.isUndefined())
+                scope.stepOutputs.insert(run.plan->flow->steps[u].id,
+                                         run.steps[static_cast<size_t>(u)].output);
+        }
+        const auto list = renderTemplates(def.foreach, scope);
+        if (!list)
+            return Status::error(QStringLiteral("foreach: ") + list.error());
+        if (!list->isArray())
+            return Status::error(QStringLiteral("foreach: expected a list, got %1")
+                                     .arg(QString::fromUtf8(jsonBytes(*list).left(80))));
+        const QJsonArray items = list->toArray();
+        QStringList keys;
+        QSet<QString> seen;
+        for (qsizetype p = 0; p < items.size(); ++p) {
+            QString key = QString::number(p);
+            if (!def.itemKey.isEmpty()) {
+                scope.item = items[p];
+                const auto rendered = renderTemplates(QJsonValue(def.itemKey), scope);
+                if (!rendered)
+                    return Status::error(
+                        QStringLiteral("item_key of item %1: %2").arg(p).arg(rendered.error()));
+                key = rendered->isString() ? rendered->toString()
+                                           : QString::fromUtf8(jsonBytes(*rendered));
+            }
+            if (seen.contains(key))
+                return Status::error(
+                    QStringLiteral("item_key \"%1\" is given to two items (%2 and an earlier one)")
+                        .arg(key)
+                        .arg(p));
+            seen.insert(key);
+            keys << key;
+        }
+        return std::make_pair(items, keys);
+    }
+
+    ItemRow itemRow(const RunRt &run, int i, int pos) const {
+        const StepRt &step = run.steps[static_cast<size_t>(i)];
+        const ForeachRt &fe = *step.foreach;
+        ItemRow row;
+        row.runId = run.id;
+        row.stepId = run.plan->flow->steps[i].id;
+        row.itemKey = fe.keys[pos];
+        row.position = pos;
+        row.state = stateName(fe.states[static_cast<size_t>(pos)]);
+        row.generation = step.generation;
+        if (const auto it = fe.active.find(pos); it != fe.active.end()) {
+            row.attempts = it->second.attempts;
+            row.failures = it->second.failures;
+            row.notBefore = it->second.notBefore;
+            row.errorClass = it->second.errorClass;
+            row.error = it->second.error;
+        }
+        if (fe.states[static_cast<size_t>(pos)] == StepState::Succeeded)
+            row.output = fe.outputs[static_cast<size_t>(pos)];
+        if (fe.states[static_cast<size_t>(pos)] == StepState::Failed ||
+            fe.states[static_cast<size_t>(pos)] == StepState::Uncertain)
+            row.error = fe.errors[static_cast<size_t>(pos)];
+        return row;
+    }
+
+    void expandForeach(RunRt &run, int i, qint64 now, Batch &batch, std::vector<Launch> &launches) {
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        const Step &def = run.plan->flow->steps[i];
+        transition(run, i, StepEvent::AttemptStarted);
+        if (step.startedAt == 0)
+            step.startedAt = now;
+        step.notBefore = 0;
+        auto list = foreachList(run, i);
+        if (!list) {
+            step.errorClass = errorClassName(ErrorClass::Permanent);
+            step.error = list.error();
+            failForGood(run, i, now, batch, launches);
+            return;
+        }
+        auto fe = std::make_unique<ForeachRt>();
+        fe->items = list->first;
+        fe->keys = list->second;
+        const auto count = static_cast<size_t>(fe->items.size());
+        fe->states.assign(count, StepState::Pending);
+        fe->outputs.resize(count);
+        fe->errors.resize(count);
+        for (size_t p = 0; p < count; ++p)
+            fe->pending.push_back(static_cast<int>(p));
+        fe->concurrency = std::max(1, def.concurrency.value_or(4));
+        step.foreach = std::move(fe);
+        for (int p = 0; p < static_cast<int>(count); ++p)
+            batch.items.append(itemRow(run, i, p));
+        batch.steps.append(stepRow(run, i));
+        batch.events.append(event(run, i, QStringLiteral("step_expanded"),
+                                  {{QStringLiteral("items"), static_cast<int>(count)},
+                                   {QStringLiteral("concurrency"), step.foreach->concurrency}},
+                                  now));
+        scheduleItems(run, i, now, batch, launches);
+    }
+
+    /// Starts what may start (due retries first, then new items, up to the concurrency) and
+    /// finishes the step once every item is final.
+    void scheduleItems(RunRt &run, int i, qint64 now, Batch &batch, std::vector<Launch> &launches) {
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        ForeachRt &fe = *step.foreach;
+        if (draining)
+            return;
+        for (auto &[pos, item] : fe.active) {
+            if (fe.running >= fe.concurrency)
+                break;
+            if (item.state == StepState::Retrying && item.notBefore <= now)
+                startItemAttempt(run, i, pos, now, batch, launches);
+        }
+        while (fe.running < fe.concurrency && !fe.pending.empty()) {
+            const int pos = fe.pending.front();
+            fe.pending.pop_front();
+            fe.active.emplace(pos, ItemRt{});
+            startItemAttempt(run, i, pos, now, batch, launches);
+        }
+        if (fe.active.empty() && fe.pending.empty())
+            finishForeach(run, i, now, batch, launches);
+    }
+
+    QString itemKey(const RunRt &run, int i, int pos) const {
+        return idempotencyKey(run, i) + QLatin1Char('/') +
+               run.steps[static_cast<size_t>(i)].foreach->keys[pos];
+    }
+
+    void startItemAttempt(RunRt &run, int i, int pos, qint64 now, Batch &batch,
+                          std::vector<Launch> &launches) {
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        ForeachRt &fe = *step.foreach;
+        ItemRt &item = fe.active.at(pos);
+        const auto next = nextStepState(item.state, StepEvent::AttemptStarted);
+        if (!next)
+            return;
+        item.state = *next;
+        fe.states[static_cast<size_t>(pos)] = item.state;
+        ++item.attempts;
+        ++step.attempts;
+        ++fe.running;
+        item.notBefore = 0;
+        item.attemptStartedAt = now;
+        const Step &def = run.plan->flow->steps[i];
+        const auto timeout = run.plan->timeout[i];
+        item.attemptDeadline = timeout ? now + *timeout : 0;
+        const QString key = itemKey(run, i, pos);
+
+        AttemptRow attempt;
+        attempt.runId = run.id;
+        attempt.stepId = def.id;
+        attempt.itemKey = fe.keys[pos];
+        attempt.number = item.attempts;
+        attempt.generation = step.generation;
+        attempt.idempotencyKey = key;
+        attempt.worker = options.workerId;
+        attempt.startedAt = now;
+        batch.attempts.append(attempt);
+        batch.items.append(itemRow(run, i, pos));
+        batch.events.append(event(run, i, QStringLiteral("attempt_started"),
+                                  {{QStringLiteral("item"), fe.keys[pos]},
+                                   {QStringLiteral("attempt"), item.attempts},
+                                   {QStringLiteral("max_attempts"), run.plan->retry[i].maxAttempts},
+                                   {QStringLiteral("key"), key}},
+                                  now));
+        Launch launch;
+        launch.runId = run.id;
+        launch.step = i;
+        launch.item = pos;
+        launch.request.runId = run.id;
+        launch.request.stepId = def.id;
+        launch.request.itemKey = fe.keys[pos];
+        launch.request.attempt = item.attempts;
+        launch.request.idempotencyKey = key;
+        launch.request.step = &def;
+        launch.request.timeoutMs = timeout;
+        TemplateScope scope = scopeFor(run, i, key);
+        scope.item = fe.items[pos];
+        const auto rendered = renderTemplates(def.with, scope);
+        if (!rendered) {
+            completions.push_back(
+                Completion{run.id, i, item.attempts, step.generation,
+                           AttemptResult::failure(ErrorClass::Permanent,
+                                                  QStringLiteral("input: ") + rendered.error()),
+                           pos});
+            return;
+        }
+        launch.request.input = rendered->toObject();
+        if (item.attemptDeadline != 0)
+            attemptTimeouts.push(
+                Due{item.attemptDeadline, run.id, i, static_cast<quint32>(item.attempts), pos});
+        launches.push_back(std::move(launch));
+    }
+
+    void applyItemCompletion(RunRt &run, Completion &completion, qint64 now, Batch &batch) {
+        const int i = completion.step;
+        const int pos = completion.item;
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        if (step.state != StepState::Running || !step.foreach ||
+            step.generation != completion.generation)
+            return;
+        ForeachRt &fe = *step.foreach;
+        const auto it = fe.active.find(pos);
+        if (it == fe.active.end() || it->second.state != StepState::Running ||
+            it->second.attempts != completion.attempt)
+            return; // stale
+        ItemRt &item = it->second;
+        if (item.execution)
+            retired.push_back(std::move(item.execution));
+        item.inFlight = false;
+        item.attemptDeadline = 0;
+        --fe.running;
+        const AttemptResult &result = completion.result;
+        const Step &def = run.plan->flow->steps[i];
+
+        AttemptRow attempt;
+        attempt.runId = run.id;
+        attempt.stepId = def.id;
+        attempt.itemKey = fe.keys[pos];
+        attempt.number = item.attempts;
+        attempt.generation = step.generation;
+        attempt.idempotencyKey = itemKey(run, i, pos);
+        attempt.worker = options.workerId;
+        attempt.startedAt = item.attemptStartedAt;
+        attempt.endedAt = now;
+        const AttemptOutcome outcome =
+            result.succeeded                             ? AttemptOutcome::Succeeded
+            : result.errorClass == ErrorClass::Timeout   ? AttemptOutcome::TimedOut
+            : result.errorClass == ErrorClass::Permanent ? AttemptOutcome::FailedPermanent
+                                                         : AttemptOutcome::FailedTransient;
+        attempt.outcome = outcomeName(outcome);
+        if (!result.succeeded) {
+            attempt.errorClass = errorClassName(result.errorClass);
+            attempt.error = result.error;
+        }
+        batch.attempts.append(attempt);
+
+        const QString &key = fe.keys[pos];
+        auto settle = [&](StepState state, const QString &type, QJsonObject detail) {
+            item.state = state;
+            fe.states[static_cast<size_t>(pos)] = state;
+            detail.insert(QStringLiteral("item"), key);
+            detail.insert(QStringLiteral("attempt"), item.attempts);
+            batch.items.append(itemRow(run, i, pos));
+            batch.events.append(event(run, i, type, detail, now));
+        };
+        if (result.succeeded) {
+            fe.outputs[static_cast<size_t>(pos)] = result.output;
+            ++fe.succeeded;
+            settle(StepState::Succeeded, QStringLiteral("item_succeeded"), {});
+            fe.active.erase(it);
+        } else {
+            item.error = result.error;
+            item.errorClass = errorClassName(result.errorClass);
+            const RetryPolicy &policy = run.plan->retry[i];
+            if (result.errorClass == ErrorClass::Timeout &&
+                def.effectiveIdempotency() == Idempotency::None) {
+                fe.errors[static_cast<size_t>(pos)] = result.error;
+                ++fe.uncertain;
+                settle(StepState::Uncertain, QStringLiteral("item_uncertain"),
+                       {{QStringLiteral("error"), result.error}});
+                fe.active.erase(it);
+            } else if (++item.failures < policy.maxAttempts &&
+                       isRetryable(policy, result.errorClass, result.errorDetail)) {
+                const qint64 delay =
+                    result.retryAfterMs >= 0
+                        ? result.retryAfterMs
+                        : backoffDelayMs(policy, item.failures,
+                                         jitterUnit(itemKey(run, i, pos), item.attempts));
+                item.notBefore = now + delay;
+                settle(StepState::Retrying, QStringLiteral("item_retrying"),
+                       {{QStringLiteral("error"), result.error},
+                        {QStringLiteral("error_class"), item.errorClass},
+                        {QStringLiteral("max_attempts"), policy.maxAttempts},
+                        {QStringLiteral("next_attempt_at"), item.notBefore},
+                        {QStringLiteral("delay_ms"), delay}});
+                ++item.timerStamp;
+                stepTimers.push(Due{item.notBefore, run.id, i, item.timerStamp, pos});
+            } else {
+                fe.errors[static_cast<size_t>(pos)] = result.error;
+                ++fe.failed;
+                settle(StepState::Failed, QStringLiteral("item_failed"),
+                       {{QStringLiteral("error"), result.error},
+                        {QStringLiteral("error_class"), item.errorClass}});
+                fe.active.erase(it);
+            }
+        }
+        batch.steps.append(stepRow(run, i)); // its attempt count moved
+        addCandidate(run, i);
+    }
+
+    void finishForeach(RunRt &run, int i, qint64 now, Batch &batch, std::vector<Launch> &launches) {
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        ForeachRt &fe = *step.foreach;
+        const Step &def = run.plan->flow->steps[i];
+        const int total = static_cast<int>(fe.states.size());
+        QJsonArray succeeded;
+        QJsonArray failed;
+        QString firstError;
+        for (size_t p = 0; p < fe.states.size(); ++p) {
+            if (fe.states[p] == StepState::Succeeded) {
+                succeeded.append(fe.outputs[p]);
+            } else if (fe.states[p] == StepState::Failed || fe.states[p] == StepState::Uncertain) {
+                failed.append(
+                    QJsonObject{{QStringLiteral("key"), fe.keys[static_cast<qsizetype>(p)]},
+                                {QStringLiteral("error"), fe.errors[p]}});
+                if (firstError.isEmpty())
+                    firstError = QStringLiteral("%1: %2").arg(fe.keys[static_cast<qsizetype>(p)],
+                                                              fe.errors[p]);
+            }
+        }
+        step.output = QJsonObject{{QStringLiteral("succeeded"), succeeded},
+                                  {QStringLiteral("failed"), failed}};
+        const QJsonObject counts{{QStringLiteral("total"), total},
+                                 {QStringLiteral("succeeded"), fe.succeeded},
+                                 {QStringLiteral("failed"), fe.failed + fe.uncertain}};
+        if (fe.uncertain > 0) {
+            transition(run, i, StepEvent::OutcomeUnknown);
+            step.errorClass = errorClassName(ErrorClass::Uncertain);
+            step.error = QStringLiteral("%1 of %2 items have an uncertain outcome; first: %3")
+                             .arg(fe.uncertain)
+                             .arg(total)
+                             .arg(firstError);
+            batch.steps.append(stepRow(run, i));
+            batch.events.append(event(
+                run, i, QStringLiteral("step_uncertain"),
+                {{QStringLiteral("error"), step.error}, {QStringLiteral("items"), counts}}, now));
+            step.foreach.reset();
+            markDirty(run);
+            return;
+        }
+        if (fe.failed == 0) {
+            transition(run, i, StepEvent::AttemptSucceeded);
+            step.endedAt = now;
+            step.error.clear();
+            step.errorClass.clear();
+            batch.steps.append(stepRow(run, i));
+            batch.events.append(event(run, i, QStringLiteral("step_succeeded"),
+                                      {{QStringLiteral("items"), counts}}, now));
+            step.foreach.reset();
+            finalized(run, i, now, batch, launches);
+            return;
+        }
+        bool tolerated = false;
+        if (def.tolerate) {
+            if (def.tolerate->maxFailed)
+                tolerated = fe.failed <= *def.tolerate->maxFailed;
+            if (def.tolerate->maxFailedRatio)
+                tolerated = total > 0 &&
+                            static_cast<double>(fe.failed) / total <= *def.tolerate->maxFailedRatio;
+        }
+        step.error = QStringLiteral("%1 of %2 items failed; first: %3")
+                         .arg(fe.failed)
+                         .arg(total)
+                         .arg(firstError);
+        step.errorClass = errorClassName(ErrorClass::Transient);
+        step.foreach.reset();
+        if (tolerated) {
+            transition(run, i, StepEvent::ItemsPartlyFailed);
+            step.endedAt = now;
+            batch.steps.append(stepRow(run, i));
+            batch.events.append(event(
+                run, i, QStringLiteral("step_partially_succeeded"),
+                {{QStringLiteral("items"), counts}, {QStringLiteral("error"), step.error}}, now));
+            finalized(run, i, now, batch, launches);
+            return;
+        }
+        step.error += QStringLiteral(" (more than `tolerate` allows)");
+        failForGood(run, i, now, batch, launches);
+    }
+
     void launch(Launch &item) {
         RunRt *run = findRun(item.runId);
         if (!run)
@@ -929,34 +1380,46 @@ struct Engine::Impl final : ActionContext {
         const int generation = step.generation;
         const QString runId = item.runId;
         const int stepIndex = item.step;
+        const int itemPos = item.item;
+        ItemRt *itemRt = nullptr;
+        if (itemPos >= 0) {
+            if (!step.foreach || !step.foreach->active.count(itemPos))
+                return;
+            itemRt = &step.foreach->active.at(itemPos);
+        }
         if (!action) {
             completions.push_back(
                 Completion{runId, stepIndex, attemptNumber, generation,
                            AttemptResult::failure(
                                ErrorClass::Permanent,
                                QStringLiteral("step kind \"%1\" is not supported by this build")
-                                   .arg(item.request.step->kind))});
+                                   .arg(item.request.step->kind)),
+                           itemPos});
             return;
         }
-        step.inFlight = true;
-        auto done = [this, runId, stepIndex, attemptNumber, generation](AttemptResult result) {
-            completions.push_back(
-                Completion{runId, stepIndex, attemptNumber, generation, std::move(result)});
+        (itemRt ? itemRt->inFlight : step.inFlight) = true;
+        auto done = [this, runId, stepIndex, attemptNumber, generation,
+                     itemPos](AttemptResult result) {
+            completions.push_back(Completion{runId, stepIndex, attemptNumber, generation,
+                                             std::move(result), itemPos});
             schedulePump();
         };
         try {
-            step.execution = action->start(item.request, *this, done);
+            (itemRt ? itemRt->execution : step.execution) =
+                action->start(item.request, *this, done);
         } catch (const std::exception &error) {
             completions.push_back(Completion{
                 runId, stepIndex, attemptNumber, generation,
                 AttemptResult::failure(
                     ErrorClass::Transient,
-                    QStringLiteral("the action threw: %1").arg(QString::fromUtf8(error.what())))});
+                    QStringLiteral("the action threw: %1").arg(QString::fromUtf8(error.what()))),
+                itemPos});
         } catch (...) {
             completions.push_back(Completion{
                 runId, stepIndex, attemptNumber, generation,
                 AttemptResult::failure(ErrorClass::Transient,
-                                       QStringLiteral("the action threw an unknown exception"))});
+                                       QStringLiteral("the action threw an unknown exception")),
+                itemPos});
         }
     }
 
@@ -985,6 +1448,10 @@ struct Engine::Impl final : ActionContext {
         RunRt *run = findRun(completion.runId);
         if (!run)
             return;
+        if (completion.item >= 0) {
+            applyItemCompletion(*run, completion, now, batch);
+            return;
+        }
         const int i = completion.step;
         StepRt &step = run->steps[static_cast<size_t>(i)];
         if (step.state != StepState::Running || step.attempts != completion.attempt ||
@@ -1223,6 +1690,10 @@ struct Engine::Impl final : ActionContext {
             if (!run)
                 continue;
             StepRt &step = run->steps[static_cast<size_t>(due.step)];
+            if (due.item >= 0) {
+                expireItem(*run, due);
+                continue;
+            }
             if (step.state != StepState::Running || step.fallbackActive ||
                 step.attempts != static_cast<int>(due.stamp) || step.attemptDeadline != due.at)
                 continue;
@@ -1248,12 +1719,48 @@ struct Engine::Impl final : ActionContext {
         }
     }
 
+    void expireItem(RunRt &run, const Due &due) {
+        StepRt &step = run.steps[static_cast<size_t>(due.step)];
+        if (step.state != StepState::Running || !step.foreach)
+            return;
+        const auto it = step.foreach->active.find(due.item);
+        if (it == step.foreach->active.end())
+            return;
+        ItemRt &item = it->second;
+        if (item.state != StepState::Running || item.attempts != static_cast<int>(due.stamp) ||
+            item.attemptDeadline != due.at)
+            return;
+        if (item.execution) {
+            item.execution->cancel();
+            retired.push_back(std::move(item.execution));
+        }
+        item.inFlight = false;
+        completions.push_back(Completion{
+            run.id, due.step, item.attempts, step.generation,
+            AttemptResult::failure(ErrorClass::Timeout,
+                                   QStringLiteral("attempt %1 of item %2 timed out after %3")
+                                       .arg(item.attempts)
+                                       .arg(step.foreach->keys[due.item])
+                                       .arg(formatDuration(due.at - item.attemptStartedAt))),
+            due.item});
+    }
+
     void popDueTimers(qint64 now) {
         while (!stepTimers.empty() && stepTimers.top().at <= now) {
             const Due due = stepTimers.top();
             stepTimers.pop();
             RunRt *run = findRun(due.runId);
-            if (!run || run->steps[static_cast<size_t>(due.step)].timerStamp != due.stamp)
+            if (!run)
+                continue;
+            StepRt &step = run->steps[static_cast<size_t>(due.step)];
+            if (due.item >= 0) {
+                // An item's retry is due: the step looks at its items again.
+                if (step.foreach && step.foreach->active.count(due.item) &&
+                    step.foreach->active.at(due.item).timerStamp == due.stamp)
+                    addCandidate(*run, due.step);
+                continue;
+            }
+            if (step.timerStamp != due.stamp)
                 continue;
             addCandidate(*run, due.step);
         }
@@ -1282,13 +1789,8 @@ struct Engine::Impl final : ActionContext {
         stopped = true;
         fatal = message;
         for (auto &[id, run] : runs) {
-            for (StepRt &step : run->steps) {
-                if (step.execution) {
-                    step.execution->cancel();
-                    retired.push_back(std::move(step.execution));
-                }
-                step.inFlight = false;
-            }
+            for (StepRt &step : run->steps)
+                cancelExecutions(step);
         }
         if (driveTimer)
             driveTimer->stop();
@@ -1347,12 +1849,8 @@ struct Engine::Impl final : ActionContext {
         const auto it = runs.find(runId);
         if (it == runs.end())
             return;
-        for (StepRt &step : it->second->steps) {
-            if (step.execution) {
-                step.execution->cancel();
-                retired.push_back(std::move(step.execution));
-            }
-        }
+        for (StepRt &step : it->second->steps)
+            cancelExecutions(step);
         std::erase(dirtyRuns, it->second.get());
         runs.erase(it);
     }
@@ -1387,10 +1885,130 @@ struct Engine::Impl final : ActionContext {
 
     // ---- loading ----------------------------------------------------------------------------
 
+    /// Rebuilds the live state of every running foreach step from its item rows.
+    void rebuildForeach(RunRt &run, const QList<ItemRow> &itemRows,
+                        QHash<int, QHash<QString, int>> &positions) {
+        const Flow &flow = *run.plan->flow;
+        QHash<int, QList<const ItemRow *>> byStep;
+        for (const ItemRow &row : itemRows) {
+            const auto i = flow.indexOfStep(row.stepId);
+            if (i >= 0)
+                byStep[static_cast<int>(i)].append(&row);
+        }
+        for (auto it = byStep.begin(); it != byStep.end(); ++it) {
+            const int i = it.key();
+            StepRt &step = run.steps[static_cast<size_t>(i)];
+            if (step.state != StepState::Running)
+                continue;
+            auto fe = std::make_unique<ForeachRt>();
+            const QList<const ItemRow *> &rows = it.value();
+            const auto list = foreachList(run, i); // the same inputs give the same list
+            fe->items = list && list->first.size() == rows.size() ? list->first : QJsonArray();
+            const auto count = static_cast<size_t>(rows.size());
+            fe->states.assign(count, StepState::Pending);
+            fe->outputs.resize(count);
+            fe->errors.resize(count);
+            fe->concurrency = std::max(1, flow.steps[i].concurrency.value_or(4));
+            for (const ItemRow *row : rows) {
+                const int pos = row->position;
+                if (pos < 0 || static_cast<size_t>(pos) >= count)
+                    continue;
+                while (fe->keys.size() <= pos)
+                    fe->keys.append(QString());
+                fe->keys[pos] = row->itemKey;
+                positions[i].insert(row->itemKey, pos);
+                const StepState state = stepStateFromName(row->state).value_or(StepState::Pending);
+                fe->states[static_cast<size_t>(pos)] = state;
+                switch (state) {
+                case StepState::Succeeded:
+                    fe->outputs[static_cast<size_t>(pos)] = row->output;
+                    ++fe->succeeded;
+                    break;
+                case StepState::Failed:
+                    fe->errors[static_cast<size_t>(pos)] = row->error;
+                    ++fe->failed;
+                    break;
+                case StepState::Uncertain:
+                    fe->errors[static_cast<size_t>(pos)] = row->error;
+                    ++fe->uncertain;
+                    break;
+                case StepState::Pending:
+                    fe->pending.push_back(pos);
+                    break;
+                default: { // running or retrying: live again
+                    ItemRt item;
+                    item.state = state;
+                    item.attempts = row->attempts;
+                    item.failures = row->failures;
+                    item.notBefore = row->notBefore;
+                    item.errorClass = row->errorClass;
+                    item.error = row->error;
+                    fe->active.emplace(pos, std::move(item));
+                }
+                }
+            }
+            std::sort(fe->pending.begin(), fe->pending.end());
+            if (fe->items.isEmpty() && count > 0) {
+                for (size_t p = 0; p < count; ++p)
+                    fe->items.append(
+                        QJsonValue::Null); // the list no longer renders; keys still identify
+            }
+            step.foreach = std::move(fe);
+        }
+    }
+
+    /// An item's attempt was cut off by a crash: retry it (same key), or uncertain for `none`.
+    void recoverItemAttempt(RunRt &run, int i, const AttemptRow &attempt, int pos, qint64 now,
+                            Batch &batch) {
+        AttemptRow ended = attempt;
+        ended.endedAt = now;
+        ended.outcome = outcomeName(AttemptOutcome::Crashed);
+        ended.errorClass = errorClassName(ErrorClass::Crashed);
+        ended.error = QStringLiteral("the engine stopped while attempt %1 of item %2 ran")
+                          .arg(attempt.number)
+                          .arg(attempt.itemKey);
+        batch.attempts.append(ended);
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        if (!step.foreach || pos < 0 || !step.foreach->active.count(pos))
+            return;
+        ForeachRt &fe = *step.foreach;
+        ItemRt &item = fe.active.at(pos);
+        if (item.state != StepState::Running || item.attempts != attempt.number)
+            return;
+        item.error = ended.error;
+        if (run.plan->flow->steps[i].effectiveIdempotency() == Idempotency::None) {
+            item.state = StepState::Uncertain;
+            fe.errors[static_cast<size_t>(pos)] =
+                QStringLiteral("attempt %1 was cut off by a crash; whether it took effect is "
+                               "unknown (idempotency: none)")
+                    .arg(attempt.number);
+            ++fe.uncertain;
+            fe.states[static_cast<size_t>(pos)] = item.state;
+            batch.items.append(itemRow(run, i, pos));
+            fe.active.erase(pos);
+            batch.events.append(event(
+                run, i, QStringLiteral("item_uncertain"),
+                {{QStringLiteral("item"), attempt.itemKey}, {QStringLiteral("error"), ended.error}},
+                now));
+            return;
+        }
+        item.state = StepState::Retrying;
+        item.errorClass = errorClassName(ErrorClass::Crashed);
+        item.notBefore = now;
+        fe.states[static_cast<size_t>(pos)] = item.state;
+        batch.items.append(itemRow(run, i, pos));
+        batch.events.append(event(run, i, QStringLiteral("attempt_crashed"),
+                                  {{QStringLiteral("item"), attempt.itemKey},
+                                   {QStringLiteral("attempt"), attempt.number},
+                                   {QStringLiteral("error"), ended.error}},
+                                  now));
+    }
+
     /// Loads one run from its rows into memory and records, in batch, what recovery decides
     /// about attempts that were cut off (openAttempts: attempts with no outcome).
     Status load(const RunRow &row, const QList<StepRunRow> &stepRows,
-                const QList<AttemptRow> &openAttempts, qint64 now, Batch &batch) {
+                const QList<AttemptRow> &openAttempts, const QList<ItemRow> &itemRows, qint64 now,
+                Batch &batch) {
         auto plan = planFor(row.flowId);
         if (!plan)
             return plan.status();
@@ -1434,6 +2052,8 @@ struct Engine::Impl final : ActionContext {
 
         RunRt &r = *run;
         runs[row.id] = std::move(run);
+        QHash<int, QHash<QString, int>> itemPositions; // step -> item key -> position
+        rebuildForeach(r, itemRows, itemPositions);
         // Write-ahead says: an attempt with a start and no outcome was cut off by a crash.
         for (const AttemptRow &attempt : openAttempts) {
             if (attempt.endedAt != 0)
@@ -1442,6 +2062,13 @@ struct Engine::Impl final : ActionContext {
             if (i < 0)
                 continue;
             StepRt &step = r.steps[static_cast<size_t>(i)];
+            if (!attempt.itemKey.isEmpty()) {
+                recoverItemAttempt(
+                    r, static_cast<int>(i), attempt,
+                    itemPositions.value(static_cast<int>(i)).value(attempt.itemKey, -1), now,
+                    batch);
+                continue;
+            }
             AttemptRow ended = attempt;
             ended.endedAt = now;
             ended.outcome = outcomeName(AttemptOutcome::Crashed);
@@ -1478,6 +2105,10 @@ struct Engine::Impl final : ActionContext {
         }
         for (size_t i = 0; i < r.steps.size(); ++i) {
             StepRt &step = r.steps[i];
+            if (step.state == StepState::Running && step.foreach) {
+                addCandidate(r, static_cast<int>(i)); // its items go on
+                continue;
+            }
             if (step.state == StepState::Running && !step.fallbackActive) {
                 // Running without an open attempt is not something a commit leaves behind; treat
                 // it like a cut-off attempt rather than leave the step stuck.
@@ -1640,7 +2271,10 @@ Result<bool> Engine::adopt(const QString &runId) {
     if (!attempts)
         return attempts.status();
     Batch batch;
-    if (Status s = d->load(*row, *steps, *attempts, now, batch); !s)
+    auto items = d->store.items(runId);
+    if (!items)
+        return items.status();
+    if (Status s = d->load(*row, *steps, *attempts, *items, now, batch); !s)
         return s;
     if (Status s = d->commit(batch); !s)
         return s;
@@ -1672,9 +2306,14 @@ Result<int> Engine::adoptAvailable() {
     auto attempts = d->store.unfinishedAttemptsOwnedBy(d->options.workerId);
     if (!attempts)
         return attempts.status();
+    auto items = d->store.itemsOwnedBy(d->options.workerId);
+    if (!items)
+        return items.status();
     Batch batch; // all recoveries in one transaction
     for (const RunRow &row : fresh) {
-        if (Status s = d->load(row, steps->value(row.id), attempts->value(row.id), now, batch); !s)
+        if (Status s = d->load(row, steps->value(row.id), attempts->value(row.id),
+                               items->value(row.id), now, batch);
+            !s)
             return s;
     }
     if (Status s = d->commit(batch); !s)
@@ -1736,13 +2375,8 @@ void Engine::drain() {
 Status Engine::shutdown() {
     d->draining = true;
     for (auto &[id, run] : d->runs) {
-        for (StepRt &step : run->steps) {
-            if (step.execution) {
-                step.execution->cancel();
-                d->retired.push_back(std::move(step.execution));
-            }
-            step.inFlight = false;
-        }
+        for (StepRt &step : run->steps)
+            d->cancelExecutions(step);
     }
     if (d->driveTimer)
         d->driveTimer->stop();
@@ -1759,8 +2393,13 @@ bool Engine::stopped() const {
 int Engine::runningAttemptCount() const {
     int count = 0;
     for (const auto &[id, run] : d->runs) {
-        for (const StepRt &step : run->steps)
+        for (const StepRt &step : run->steps) {
             count += step.inFlight ? 1 : 0;
+            if (step.foreach) {
+                for (const auto &[pos, item] : step.foreach->active)
+                    count += item.inFlight ? 1 : 0;
+            }
+        }
     }
     return count;
 }

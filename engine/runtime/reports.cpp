@@ -57,6 +57,23 @@ Result<QJsonObject> runStatusJson(Store &store, const QString &runId) {
                         {QStringLiteral("params"), run->params}};
     if (!run->owner.isEmpty())
         runJson.insert(QStringLiteral("worker"), run->owner);
+    auto items = store.items(runId);
+    if (!items)
+        return items.status();
+    QHash<QString, QJsonObject> itemCounts;
+    for (const ItemRow &item : *items) {
+        QJsonObject &counts = itemCounts[item.stepId];
+        auto bump = [&counts](const char *key) {
+            counts.insert(QLatin1String(key), counts.value(QLatin1String(key)).toInt() + 1);
+        };
+        bump("total");
+        if (item.state == QLatin1String("succeeded"))
+            bump("succeeded");
+        else if (item.state == QLatin1String("failed") || item.state == QLatin1String("uncertain"))
+            bump("failed");
+        else
+            bump("remaining");
+    }
     QJsonArray stepsJson;
     for (const StepRunRow &step : *steps) {
         QJsonObject stepJson{{QStringLiteral("id"), step.stepId},
@@ -72,6 +89,14 @@ Result<QJsonObject> runStatusJson(Store &store, const QString &runId) {
                              {QStringLiteral("ended_at"), isoTime(step.endedAt)}};
         if (step.notBefore != 0)
             stepJson.insert(QStringLiteral("next_attempt_at"), isoTime(step.notBefore));
+        if (itemCounts.contains(step.stepId)) {
+            QJsonObject counts = itemCounts.value(step.stepId);
+            for (const char *key : {"total", "succeeded", "failed", "remaining"}) {
+                if (!counts.contains(QLatin1String(key)))
+                    counts.insert(QLatin1String(key), 0);
+            }
+            stepJson.insert(QStringLiteral("items"), counts);
+        }
         stepsJson.append(stepJson);
     }
     return QJsonObject{{QStringLiteral("run"), runJson}, {QStringLiteral("steps"), stepsJson}};
@@ -149,6 +174,8 @@ QString describeEvent(const EventRow &event) {
         what = QStringLiteral("attempt %1/%2 started")
                    .arg(number("attempt"))
                    .arg(number("max_attempts"));
+        if (d.contains(QLatin1String("item")))
+            what = QStringLiteral("item %1 ").arg(text("item")) + what;
     } else if (type == QLatin1String("step_retrying")) {
         what = QStringLiteral("attempt %1 failed (%2): %3; retry %4/%5 in %6")
                    .arg(number("attempt"))
@@ -184,6 +211,33 @@ QString describeEvent(const EventRow &event) {
         what = QStringLiteral("skipped: %1").arg(text("reason"));
     } else if (type == QLatin1String("step_scheduled")) {
         what = QStringLiteral("scheduled until %1").arg(localClock(number("until")));
+    } else if (type == QLatin1String("step_expanded")) {
+        what = QStringLiteral("foreach over %1 items, %2 at a time")
+                   .arg(number("items"))
+                   .arg(number("concurrency"));
+    } else if (type == QLatin1String("item_succeeded")) {
+        what = QStringLiteral("item %1 succeeded (attempt %2)")
+                   .arg(text("item"))
+                   .arg(number("attempt"));
+    } else if (type == QLatin1String("item_retrying")) {
+        what = QStringLiteral("item %1 attempt %2 failed (%3): %4; retry in %5")
+                   .arg(text("item"))
+                   .arg(number("attempt"))
+                   .arg(text("error_class"), text("error"), seconds(number("delay_ms")));
+    } else if (type == QLatin1String("item_failed")) {
+        what = QStringLiteral("item %1 FAILED after %2 attempt(s): %3")
+                   .arg(text("item"))
+                   .arg(number("attempt"))
+                   .arg(text("error"));
+    } else if (type == QLatin1String("item_uncertain")) {
+        what = QStringLiteral("item %1 UNCERTAIN: %2").arg(text("item"), text("error"));
+    } else if (type == QLatin1String("step_partially_succeeded")) {
+        const QJsonObject items = d.value(QLatin1String("items")).toObject();
+        what =
+            QStringLiteral("PARTIALLY SUCCEEDED: %1 of %2 items ok, %3 failed (within tolerance)")
+                .arg(items.value(QLatin1String("succeeded")).toInt())
+                .arg(items.value(QLatin1String("total")).toInt())
+                .arg(items.value(QLatin1String("failed")).toInt());
     } else if (type == QLatin1String("step_queued")) {
         what = QStringLiteral("queued: %1").arg(text("reason"));
     } else if (type == QLatin1String("resource_opened")) {
@@ -223,6 +277,12 @@ QString runStatusText(const QJsonObject &status) {
                            .arg(step.value(QLatin1String("id")).toString().leftJustified(18),
                                 step.value(QLatin1String("state")).toString().leftJustified(24))
                            .arg(step.value(QLatin1String("attempts")).toInt());
+        const QJsonObject items = step.value(QLatin1String("items")).toObject();
+        if (!items.isEmpty())
+            line += QStringLiteral("  items %1/%2 ok, %3 failed")
+                        .arg(items.value(QLatin1String("succeeded")).toInt())
+                        .arg(items.value(QLatin1String("total")).toInt())
+                        .arg(items.value(QLatin1String("failed")).toInt());
         if (step.value(QLatin1String("via_fallback")).toBool())
             line += QStringLiteral("  (fallback used)");
         const QString error = step.value(QLatin1String("error")).toString();

@@ -53,6 +53,8 @@ std::optional<StepState> nextStepState(StepState state, StepEvent event) {
             return S::Failed;
         case E::FallbackUsed:
             return S::SucceededViaFallback;
+        case E::ItemsPartlyFailed:
+            return S::PartiallySucceeded;
         case E::OutcomeUnknown:
             return S::Uncertain;
         default:

@@ -60,17 +60,18 @@ Q_ENUM_NS(ErrorClass)
 
 /// What happened to a step; the input of the transition function.
 enum class StepEvent {
-    Delayed,          ///< upstreams allow it, but it waits for a not-before time
-    Enqueued,         ///< waits for a resource slot
-    AttemptStarted,   ///< an attempt's intent was written
-    AttemptSucceeded, ///< the attempt succeeded
-    AttemptFailed,    ///< the attempt failed and another will follow after a backoff
-    FailedForGood,    ///< failed with no retry left (and no fallback)
-    FallbackUsed,     ///< failed for good and its fallback supplied an output
-    OutcomeUnknown,   ///< crashed or timed out on a non-idempotent step
-    UpstreamFailed,   ///< the join rule can no longer be met
-    NotNeeded,        ///< a fallback step whose primary succeeded
-    Cancel,           ///< the run was cancelled
+    Delayed,           ///< upstreams allow it, but it waits for a not-before time
+    Enqueued,          ///< waits for a resource slot
+    AttemptStarted,    ///< an attempt's intent was written
+    AttemptSucceeded,  ///< the attempt succeeded
+    AttemptFailed,     ///< the attempt failed and another will follow after a backoff
+    FailedForGood,     ///< failed with no retry left (and no fallback)
+    FallbackUsed,      ///< failed for good and its fallback supplied an output
+    ItemsPartlyFailed, ///< foreach: every item is done, some failed within tolerance
+    OutcomeUnknown,    ///< crashed or timed out on a non-idempotent step
+    UpstreamFailed,    ///< the join rule can no longer be met
+    NotNeeded,         ///< a fallback step whose primary succeeded
+    Cancel,            ///< the run was cancelled
 };
 Q_ENUM_NS(StepEvent)
 

@@ -66,6 +66,22 @@ struct AttemptRow {
     QString error;
 };
 
+/// One item of a foreach step: its own state, attempts, output and error, stored like a step's.
+struct ItemRow {
+    QString runId;
+    QString stepId;
+    QString itemKey;
+    int position = 0;
+    QString state;
+    int attempts = 0;
+    int failures = 0;
+    int generation = 1;
+    qint64 notBefore = 0;
+    QString errorClass;
+    QString error;
+    QJsonValue output; ///< undefined until it succeeded
+};
+
 /// The durable part of a resource's state: an operator's pause and its circuit breaker.
 struct ResourceRow {
     QString name;
@@ -93,12 +109,13 @@ struct Batch {
     QList<AttemptRow> attempts;
     QList<EventRow> events;
     QList<ResourceRow> resources;
+    QList<ItemRow> items;
     /// (run id, owner): leases this owner gives up in the same transaction.
     QList<QPair<QString, QString>> releasedLeases;
 
     bool isEmpty() const {
         return runs.isEmpty() && steps.isEmpty() && attempts.isEmpty() && events.isEmpty() &&
-               resources.isEmpty() && releasedLeases.isEmpty();
+               resources.isEmpty() && items.isEmpty() && releasedLeases.isEmpty();
     }
 };
 

@@ -44,6 +44,14 @@ const char *const kResourceTail =
     " ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, "
     "breaker_state = excluded.breaker_state, opened_at = excluded.opened_at, "
     "call_window = excluded.call_window, updated_at = excluded.updated_at";
+const char *const kItemHead = "INSERT INTO items (run_id, step_id, item_key, position, state, "
+                              "attempts, failures, generation, "
+                              "not_before, error_class, error, output) VALUES ";
+const char *const kItemTail =
+    " ON CONFLICT (run_id, step_id, item_key) DO UPDATE SET position = excluded.position, "
+    "state = excluded.state, attempts = excluded.attempts, failures = excluded.failures, "
+    "generation = excluded.generation, not_before = excluded.not_before, "
+    "error_class = excluded.error_class, error = excluded.error, output = excluded.output";
 const char *const kEventHead =
     "INSERT INTO events (at, run_id, step_id, type, actor, detail) VALUES ";
 const char *const kReleaseLease =
@@ -188,7 +196,8 @@ SqliteBatchWriter::SqliteBatchWriter(sqlite3 *db, QString path)
     for (Status s :
          {prepare(m_runs, kRunHead, 9, kRunTail), prepare(m_steps, kStepHead, 16, kStepTail),
           prepare(m_attempts, kAttemptHead, 12, kAttemptTail), prepare(m_events, kEventHead, 6, ""),
-          prepare(m_resources, kResourceHead, 6, kResourceTail)}) {
+          prepare(m_resources, kResourceHead, 6, kResourceTail),
+          prepare(m_items, kItemHead, 12, kItemTail)}) {
         if (!s) {
             m_prepared = s;
             return;
@@ -199,7 +208,7 @@ SqliteBatchWriter::SqliteBatchWriter(sqlite3 *db, QString path)
 }
 
 SqliteBatchWriter::~SqliteBatchWriter() {
-    for (Shape *shape : {&m_runs, &m_steps, &m_attempts, &m_events, &m_resources}) {
+    for (Shape *shape : {&m_runs, &m_steps, &m_attempts, &m_events, &m_resources, &m_items}) {
         sqlite3_finalize(shape->single);
         sqlite3_finalize(shape->multi);
     }
@@ -355,6 +364,26 @@ Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) 
                     .integer(row.updatedAt);
             },
             QStringLiteral("cannot write resources"));
+    if (status)
+        status = writeRows(
+            m_items, batch.items.size(),
+            [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
+                const ItemRow &row = batch.items[i];
+                Binder(statement, first, m_keep)
+                    .text(row.runId)
+                    .text(row.stepId)
+                    .text(row.itemKey)
+                    .integer(row.position)
+                    .text(row.state)
+                    .integer(row.attempts)
+                    .integer(row.failures)
+                    .integer(row.generation)
+                    .timeOrNull(row.notBefore)
+                    .textOrNull(row.errorClass)
+                    .textOrNull(row.error)
+                    .bytesOrNull(jsonBytes(row.output));
+            },
+            QStringLiteral("cannot write items"));
     for (const auto &[runId, owner] : batch.releasedLeases) {
         if (!status)
             break;

@@ -58,6 +58,7 @@ private:
     Shape m_attempts;
     Shape m_events;
     Shape m_resources;
+    Shape m_items;
     sqlite3_stmt *m_release = nullptr;
     std::vector<QByteArray> m_keep; ///< bytes bound with SQLITE_STATIC until the step
 };

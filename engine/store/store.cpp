@@ -780,6 +780,61 @@ Status Store::releaseLeases(const QString &owner) {
     return Status::ok();
 }
 
+namespace {
+
+const char *const kItemColumns = "run_id, step_id, item_key, position, state, attempts, failures, "
+                                 "generation, not_before, error_class, error, output";
+
+ItemRow itemFromQuery(const QSqlQuery &query) {
+    ItemRow row;
+    row.runId = query.value(0).toString();
+    row.stepId = query.value(1).toString();
+    row.itemKey = query.value(2).toString();
+    row.position = query.value(3).toInt();
+    row.state = query.value(4).toString();
+    row.attempts = query.value(5).toInt();
+    row.failures = query.value(6).toInt();
+    row.generation = query.value(7).toInt();
+    row.notBefore = query.value(8).toLongLong();
+    row.errorClass = query.value(9).toString();
+    row.error = query.value(10).toString();
+    row.output = jsonFromText(query.value(11));
+    return row;
+}
+
+} // namespace
+
+Result<QList<ItemRow>> Store::items(const QString &runId) {
+    QSqlQuery query(d->db);
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT %1 FROM items WHERE run_id = ? ORDER BY step_id, position")
+                      .arg(QLatin1String(kItemColumns)));
+    query.addBindValue(runId);
+    if (!query.exec())
+        return Status::error(d->fail(QStringLiteral("cannot read items"), query.lastError()));
+    QList<ItemRow> rows;
+    while (query.next())
+        rows.append(itemFromQuery(query));
+    return rows;
+}
+
+Result<QHash<QString, QList<ItemRow>>> Store::itemsOwnedBy(const QString &owner) {
+    QSqlQuery query(d->db);
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT %1 FROM items WHERE run_id IN (SELECT id FROM runs WHERE "
+                                 "owner = ?) ORDER BY run_id, step_id, position")
+                      .arg(QLatin1String(kItemColumns)));
+    query.addBindValue(owner);
+    if (!query.exec())
+        return Status::error(d->fail(QStringLiteral("cannot read items"), query.lastError()));
+    QHash<QString, QList<ItemRow>> rows;
+    while (query.next()) {
+        ItemRow row = itemFromQuery(query);
+        rows[row.runId].append(std::move(row));
+    }
+    return rows;
+}
+
 Result<QList<ResourceRow>> Store::resources() {
     QSqlQuery query(d->db);
     query.setForwardOnly(true);

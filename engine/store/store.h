@@ -83,6 +83,11 @@ public:
     Status renewLeases(const QString &owner, qint64 leaseUntil);
     Status releaseLeases(const QString &owner);
 
+    /// Items of every foreach step of the run, by step and position.
+    Result<QList<ItemRow>> items(const QString &runId);
+    /// Items of every run owner holds, keyed by run id (bulk load).
+    Result<QHash<QString, QList<ItemRow>>> itemsOwnedBy(const QString &owner);
+
     /// Every resource with its durable state, by name.
     Result<QList<ResourceRow>> resources();
     /// Creates rows for resources not known yet (closed, not paused); leaves known ones alone.

@@ -41,6 +41,9 @@ void TestStates::transitions_data() {
     QTest::newRow("running fails") << S::Running << E::FailedForGood << std::optional(S::Failed);
     QTest::newRow("running falls back")
         << S::Running << E::FallbackUsed << std::optional(S::SucceededViaFallback);
+    QTest::newRow("foreach partly failed")
+        << S::Running << E::ItemsPartlyFailed << std::optional(S::PartiallySucceeded);
+    QTest::newRow("pending cannot be partial") << S::Pending << E::ItemsPartlyFailed << refused;
     QTest::newRow("running uncertain")
         << S::Running << E::OutcomeUnknown << std::optional(S::Uncertain);
     QTest::newRow("running cannot be blocked") << S::Running << E::UpstreamFailed << refused;
