@@ -192,6 +192,10 @@ struct ItemRt {
     QString errorClass;
     QString error;
     bool inFlight = false;
+    bool holdsSlot = false;
+    bool isProbe = false;
+    bool inQueue = false;
+    qint64 queuedAt = 0;
     std::unique_ptr<Execution> execution;
 };
 
@@ -283,6 +287,14 @@ using DueHeap = std::priority_queue<Due, std::vector<Due>, std::greater<Due>>;
 
 enum class Breaker { Closed, Open, HalfOpen };
 
+/// A call waiting for a resource: a step, or one item of a foreach step.
+struct QueueEntry {
+    QString runId;
+    int step = 0;
+    int item = -1;
+    bool operator==(const QueueEntry &) const = default;
+};
+
 QString breakerName(Breaker state) {
     switch (state) {
     case Breaker::Closed:
@@ -308,7 +320,7 @@ struct ResourceRt {
     int probeSuccesses = 0;
     double tokens = -1; ///< rate-limit tokens; -1 until first use (the bucket starts full)
     qint64 refilledAt = 0;
-    std::deque<std::pair<QString, int>> queue; ///< (run id, step index), oldest first
+    std::deque<QueueEntry> queue; ///< calls waiting for it, oldest first
 };
 
 QString newRunId() {
@@ -656,7 +668,7 @@ struct Engine::Impl final : ActionContext {
     }
 
     /// Whether a call to res may start now; if not, why and (when known) when to look again.
-    bool admit(ResourceRt &res, const QString &runId, int i, qint64 now, Batch &batch, QString &why,
+    bool admit(ResourceRt &res, const QueueEntry &entry, qint64 now, Batch &batch, QString &why,
                qint64 &wakeAt) {
         const ResourceConfig &config = res.config;
         if (res.paused) {
@@ -687,7 +699,7 @@ struct Engine::Impl final : ActionContext {
             return false;
         }
         dropStaleQueueHeads(res);
-        if (!res.queue.empty() && res.queue.front() != std::make_pair(runId, i)) {
+        if (!res.queue.empty() && !(res.queue.front() == entry)) {
             why = QStringLiteral("%1 calls wait before it for %2")
                       .arg(res.queue.size())
                       .arg(res.name);
@@ -717,17 +729,30 @@ struct Engine::Impl final : ActionContext {
         return true;
     }
 
-    void dropStaleQueueHeads(ResourceRt &res) {
-        while (!res.queue.empty()) {
-            const auto &[runId, i] = res.queue.front();
-            RunRt *run = findRun(runId);
-            if (run && run->steps[static_cast<size_t>(i)].state == StepState::Queued &&
-                run->steps[static_cast<size_t>(i)].inQueue)
-                return;
-            if (run)
-                run->steps[static_cast<size_t>(i)].inQueue = false;
-            res.queue.pop_front();
+    /// The queued item of entry, or nullptr when the entry is a step or no longer waits.
+    ItemRt *queuedItem(RunRt &run, const QueueEntry &entry) {
+        StepRt &step = run.steps[static_cast<size_t>(entry.step)];
+        if (entry.item < 0 || !step.foreach)
+            return nullptr;
+        const auto it = step.foreach->active.find(entry.item);
+        return it == step.foreach->active.end() ? nullptr : &it->second;
+    }
+
+    bool stillWaiting(const QueueEntry &entry) {
+        RunRt *run = findRun(entry.runId);
+        if (!run)
+            return false;
+        if (entry.item < 0) {
+            const StepRt &step = run->steps[static_cast<size_t>(entry.step)];
+            return step.state == StepState::Queued && step.inQueue;
         }
+        const ItemRt *item = queuedItem(*run, entry);
+        return item && item->state == StepState::Queued && item->inQueue;
+    }
+
+    void dropStaleQueueHeads(ResourceRt &res) {
+        while (!res.queue.empty() && !stillWaiting(res.queue.front()))
+            res.queue.pop_front();
     }
 
     /// Lets the oldest waiting call of res try again.
@@ -735,8 +760,8 @@ struct Engine::Impl final : ActionContext {
         dropStaleQueueHeads(res);
         if (res.queue.empty())
             return;
-        if (RunRt *run = findRun(res.queue.front().first))
-            addCandidate(*run, res.queue.front().second);
+        if (RunRt *run = findRun(res.queue.front().runId))
+            addCandidate(*run, res.queue.front().step);
     }
 
     /// Starts step i now if its resource lets it, otherwise queues it in order.
@@ -767,7 +792,7 @@ struct Engine::Impl final : ActionContext {
         }
         QString why;
         qint64 wakeAt = 0;
-        if (!admit(res, run.id, i, now, batch, why, wakeAt)) {
+        if (!admit(res, QueueEntry{run.id, i, -1}, now, batch, why, wakeAt)) {
             const bool newlyQueued = step.state != StepState::Queued;
             if (newlyQueued) {
                 transition(run, i, StepEvent::Enqueued);
@@ -779,7 +804,7 @@ struct Engine::Impl final : ActionContext {
             }
             if (!step.inQueue) {
                 step.inQueue = true;
-                res.queue.emplace_back(run.id, i);
+                res.queue.push_back(QueueEntry{run.id, i, -1});
             }
             qint64 timer = wakeAt;
             if (maxQueue > 0 && (timer == 0 || step.queuedAt + maxQueue < timer))
@@ -813,10 +838,14 @@ struct Engine::Impl final : ActionContext {
         if (!step.holdsSlot)
             return;
         step.holdsSlot = false;
-        ResourceRt &res = resourceFor(run, i);
+        const bool probe = std::exchange(step.isProbe, false);
+        releaseCall(resourceFor(run, i), probe, result, now, batch);
+    }
+
+    /// A call to res ended: one slot is free again, and the breaker learns how it went.
+    void releaseCall(ResourceRt &res, bool probe, const std::optional<AttemptResult> &result,
+                     qint64 now, Batch &batch) {
         res.inFlight = std::max(0, res.inFlight - 1);
-        const bool probe = step.isProbe;
-        step.isProbe = false;
         if (probe)
             res.probesInFlight = std::max(0, res.probesInFlight - 1);
         if (result && res.config.breaker) {
@@ -1106,20 +1135,110 @@ struct Engine::Impl final : ActionContext {
         ForeachRt &fe = *step.foreach;
         if (draining)
             return;
+        // Waiting items first, in order: queued for the resource, then retries that are due.
+        std::vector<int> waiting;
         for (auto &[pos, item] : fe.active) {
+            if (item.state == StepState::Queued ||
+                (item.state == StepState::Retrying && item.notBefore <= now))
+                waiting.push_back(pos);
+        }
+        for (const int pos : waiting) {
             if (fe.running >= fe.concurrency)
                 break;
-            if (item.state == StepState::Retrying && item.notBefore <= now)
-                startItemAttempt(run, i, pos, now, batch, launches);
+            // Every waiting item gets its turn: the resource's queue, not position, orders them.
+            tryStartItem(run, i, pos, now, batch, launches);
         }
-        while (fe.running < fe.concurrency && !fe.pending.empty()) {
+        while (step.foreach && fe.running < fe.concurrency && !fe.pending.empty()) {
             const int pos = fe.pending.front();
             fe.pending.pop_front();
             fe.active.emplace(pos, ItemRt{});
-            startItemAttempt(run, i, pos, now, batch, launches);
+            if (!tryStartItem(run, i, pos, now, batch, launches))
+                break; // the resource takes no call now: the rest would only queue behind it
         }
-        if (fe.active.empty() && fe.pending.empty())
+        if (step.foreach && fe.active.empty() && fe.pending.empty())
             finishForeach(run, i, now, batch, launches);
+    }
+
+    /// Starts item pos if the step's resource admits a call now; otherwise queues it.
+    bool tryStartItem(RunRt &run, int i, int pos, qint64 now, Batch &batch,
+                      std::vector<Launch> &launches) {
+        const Step &def = run.plan->flow->steps[i];
+        if (def.resource.isEmpty()) {
+            startItemAttempt(run, i, pos, now, batch, launches);
+            return true;
+        }
+        ForeachRt &fe = *run.steps[static_cast<size_t>(i)].foreach;
+        ItemRt &item = fe.active.at(pos);
+        ResourceRt &res = resourceFor(run, i);
+        const QueueEntry entry{run.id, i, pos};
+        const qint64 maxQueue = res.config.maxQueueTimeMs;
+        if (item.state == StepState::Queued && maxQueue > 0 && now >= item.queuedAt + maxQueue) {
+            item.inQueue = false;
+            completions.push_back(Completion{
+                run.id, i, item.attempts + 1, run.steps[static_cast<size_t>(i)].generation,
+                AttemptResult::failure(
+                    ErrorClass::Timeout,
+                    QStringLiteral(
+                        "waited %1 for resource %2, longer than its max_queue_time of %3")
+                        .arg(formatDuration(now - item.queuedAt), res.name,
+                             formatDuration(maxQueue))),
+                pos});
+            // Recorded as a failed attempt that never reached the dependency.
+            item.state = StepState::Running;
+            ++item.attempts;
+            ++fe.running;
+            item.attemptStartedAt = now;
+            AttemptRow attempt;
+            attempt.runId = run.id;
+            attempt.stepId = def.id;
+            attempt.itemKey = fe.keys[pos];
+            attempt.number = item.attempts;
+            attempt.generation = run.steps[static_cast<size_t>(i)].generation;
+            attempt.idempotencyKey = itemKey(run, i, pos);
+            attempt.worker = options.workerId;
+            attempt.startedAt = now;
+            batch.attempts.append(attempt);
+            wakeQueue(res);
+            return true;
+        }
+        QString why;
+        qint64 wakeAt = 0;
+        if (!admit(res, entry, now, batch, why, wakeAt)) {
+            const bool newlyQueued = item.state != StepState::Queued;
+            if (newlyQueued) {
+                item.state =
+                    nextStepState(item.state, StepEvent::Enqueued).value_or(StepState::Queued);
+                fe.states[static_cast<size_t>(pos)] = item.state;
+                item.queuedAt = now;
+            }
+            if (!item.inQueue) {
+                item.inQueue = true;
+                res.queue.push_back(entry);
+            }
+            qint64 timer = wakeAt;
+            if (maxQueue > 0 && (timer == 0 || item.queuedAt + maxQueue < timer))
+                timer = item.queuedAt + maxQueue;
+            const bool timerChanged = timer != item.notBefore;
+            item.notBefore = timer;
+            if (timer > 0 && timerChanged) {
+                ++item.timerStamp;
+                stepTimers.push(Due{timer, run.id, i, item.timerStamp, pos});
+            }
+            if (newlyQueued || timerChanged)
+                batch.items.append(itemRow(run, i, pos));
+            return false;
+        }
+        if (item.inQueue) {
+            item.inQueue = false;
+            res.queue.pop_front(); // admit() lets only the head through
+        }
+        ++res.inFlight;
+        item.holdsSlot = true;
+        item.isProbe = res.breaker == Breaker::HalfOpen;
+        if (item.isProbe)
+            ++res.probesInFlight;
+        startItemAttempt(run, i, pos, now, batch, launches);
+        return true;
     }
 
     QString itemKey(const RunRt &run, int i, int pos) const {
@@ -1211,6 +1330,11 @@ struct Engine::Impl final : ActionContext {
         item.inFlight = false;
         item.attemptDeadline = 0;
         --fe.running;
+        if (item.holdsSlot) {
+            item.holdsSlot = false;
+            releaseCall(resourceFor(run, i), std::exchange(item.isProbe, false), completion.result,
+                        now, batch);
+        }
         const AttemptResult &result = completion.result;
         const Step &def = run.plan->flow->steps[i];
 

@@ -47,6 +47,8 @@ private Q_SLOTS:
     void hungDependencyDoesNotHoldBackOthers();
     void pauseAndBreakerSurviveRestart();
     void unknownResourceActionIsRefused();
+    void foreachItemsShareTheResourceLimits();
+    void foreachItemsWaitForAnOpenCircuit();
 };
 
 void TestResources::concurrencyLimitQueuesInOrder() {
@@ -256,6 +258,54 @@ void TestResources::unknownResourceActionIsRefused() {
     QVERIFY(!status);
     QVERIFY2(status.message().contains(QStringLiteral("unknown resource \"nope\"")),
              qPrintable(status.message()));
+}
+
+void TestResources::foreachItemsShareTheResourceLimits() {
+    Harness h;
+    // The step would run 5 items at once; the resource takes 2 calls, shared with another step.
+    const QString run = h.start(
+        flow(R"({ "id": "notify", "kind": "fault", "resource": "crm", "foreach": [1, 2, 3, 4, 5],
+          "concurrency": 5, "with": { "latency": "1s" } },
+        { "id": "other", "kind": "fault", "resource": "crm", "with": { "latency": "1s" } })",
+             R"("resources": { "crm": { "concurrency": 2 } },)"));
+    auto itemStates = [&h, &run]() {
+        QStringList states;
+        const auto items = h.store->items(run);
+        for (const ItemRow &item : *items)
+            states << item.state;
+        return states;
+    };
+    const QStringList first = itemStates();
+    const int runningItems = static_cast<int>(first.count(QStringLiteral("running")));
+    const bool otherRunning =
+        h.step(run, QStringLiteral("other")).state == QLatin1String("running");
+    QCOMPARE(runningItems + (otherRunning ? 1 : 0), 2);
+    for (int round = 0; round < 4; ++round) {
+        h.advance(1000);
+        const int running =
+            static_cast<int>(itemStates().count(QStringLiteral("running"))) +
+            (h.step(run, QStringLiteral("other")).state == QLatin1String("running") ? 1 : 0);
+        QVERIFY2(running <= 2, qPrintable(QString::number(running)));
+    }
+    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+}
+
+void TestResources::foreachItemsWaitForAnOpenCircuit() {
+    Harness h;
+    const QString run = h.start(flow(
+        R"({ "id": "notify", "kind": "fault", "resource": "crm", "foreach": [1, 0, 0, 0],
+          "concurrency": 1, "with": { "fail_first": "{{item}}" }, "retry": { "initial_interval": "1s", "jitter": 0 } })",
+        R"("resources": { "crm": { "breaker": { "failure_rate": 1.0, "window": 1, "min_calls": 1, "open_for": "10s" } } },)"));
+    // The first item fails once, which opens the circuit: nothing is called while it is open.
+    QCOMPARE(h.store->resources()->first().breakerState, QStringLiteral("open"));
+    h.advance(5000);
+    QCOMPARE(h.attempts(run, QStringLiteral("notify")).size(), 1);
+    h.advance(5000); // half-open: the retry of item 0 probes and succeeds; the others follow
+    h.advance(1000);
+    h.advance(1000);
+    h.advance(1000);
+    QCOMPARE(h.step(run, QStringLiteral("notify")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.store->resources()->first().breakerState, QStringLiteral("closed"));
 }
 
 QTEST_GUILESS_MAIN(TestResources)
