@@ -16,12 +16,15 @@ using namespace keepflow;
 
 namespace {
 
-/// A diamond-shaped flow: a chain, a fan-out of parallel branches and a join.
+constexpr int kFanoutItems = 6;
+
+/// A diamond-shaped flow: a chain, a fan-out of parallel branches, a foreach, and a join. Every
+/// step (and item) appends "step[/item] key" to the log.
 QByteArray crashFlow(const QString &logPath, int branches) {
-    const QString append =
-        QStringLiteral(
-            "printf '%s %s\\n' \\\"$KEEPFLOW_STEP_ID\\\" \\\"$KEEPFLOW_IDEMPOTENCY_KEY\\\" >> '%1'")
-            .arg(logPath);
+    const QString append = QStringLiteral("printf '%s%s %s\\n' \\\"$KEEPFLOW_STEP_ID\\\" "
+                                          "\\\"${KEEPFLOW_ITEM_KEY:+/$KEEPFLOW_ITEM_KEY}\\\" "
+                                          "\\\"$KEEPFLOW_IDEMPOTENCY_KEY\\\" >> '%1'")
+                               .arg(logPath);
     auto step = [&append](const QString &id, const QStringList &after) {
         QString afterJson;
         for (const QString &a : after)
@@ -40,6 +43,18 @@ QByteArray crashFlow(const QString &logPath, int branches) {
         steps << step(first, {QStringLiteral("prepare")}) << step(second, {first});
         joins << second;
     }
+    QString fanout = step(QStringLiteral("fanout"), {QStringLiteral("prepare")});
+    QString items;
+    for (int item = 0; item < kFanoutItems; ++item)
+        items +=
+            (item ? QStringLiteral(", ") : QString()) + QStringLiteral("\"item-%1\"").arg(item);
+    fanout.replace(
+        QStringLiteral(R"("kind": "shell",)"),
+        QStringLiteral(
+            R"("kind": "shell", "foreach": [%1], "item_key": "{{item}}", "concurrency": 3,)")
+            .arg(items));
+    steps << fanout;
+    joins << QStringLiteral("fanout");
     steps << step(QStringLiteral("finish"), joins);
     return QStringLiteral(R"({ "keepflow": 1, "name": "crash-drill", "steps": [%1] })")
         .arg(steps.join(QStringLiteral(",\n")))
@@ -59,7 +74,8 @@ void TestCrash::sigkillAtRandomMomentsLosesNothing() {
                          ? qEnvironmentVariableIntValue("KEEPFLOW_CRASH_RUNS")
                          : 40;
     const int branches = 4;
-    const int stepCount = 2 + 2 * branches + 1;
+    const int stepCount = 2 + 2 * branches + 1 + 1;
+    const int effectCount = stepCount - 1 + kFanoutItems; // the foreach step acts once per item
     const quint32 seed = QRandomGenerator::global()->generate();
     qInfo("seed %u (set KEEPFLOW_CRASH_SEED to replay)", seed);
     QRandomGenerator random(
@@ -159,7 +175,7 @@ void TestCrash::sigkillAtRandomMomentsLosesNothing() {
             QCOMPARE(parts.size(), 2);
             keysByStep[QString::fromUtf8(parts[0])].insert(QString::fromUtf8(parts[1]));
         }
-        QCOMPARE(keysByStep.size(), stepCount); // every step's effect happened
+        QCOMPARE(keysByStep.size(), effectCount); // every step's and item's effect happened
         for (auto it = keysByStep.begin(); it != keysByStep.end(); ++it)
             QVERIFY2(it.value().size() == 1,
                      qPrintable(it.key() + QStringLiteral(" saw two keys")));
