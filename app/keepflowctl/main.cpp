@@ -61,6 +61,15 @@ commands:
   list [--state STATE]                  runs, newest first
   status RUN                            a run and its steps
   events RUN                            a run's events, oldest first
+  retry RUN STEP [--failed-items]       run a failed step again (or only its failed items)
+  skip RUN STEP [--output JSON]         skip a step; downstream goes on with the output
+  mark-succeeded RUN STEP --output JSON
+  resolve RUN STEP (--happened [--output JSON] | --not-happened)
+  approve RUN STEP [--comment TEXT] | reject RUN STEP [--comment TEXT]
+  set-input RUN STEP JSON               replace the step's input, then retry it
+  rerun-from RUN STEP                   the step and everything downstream, with new keys
+  pause RUN [STEP] | unpause RUN [STEP] | cancel RUN
+                                        every action takes --reason TEXT and --actor NAME
   resources                             external dependencies: breaker, queue, in flight
   resource (pause|unpause|reset) NAME   hold or release a resource's work; close its breaker
 
@@ -457,6 +466,109 @@ int commandEvents(const Context &context) {
     return Ok;
 }
 
+Result<QJsonValue> jsonOption(const Context &context, const QString &name) {
+    if (!context.parser.isSet(name))
+        return QJsonValue(QJsonValue::Undefined);
+    const QByteArray text = context.parser.value(name).toUtf8();
+    QJsonParseError error{};
+    const QJsonDocument document = QJsonDocument::fromJson("[" + text + "]", &error);
+    if (error.error != QJsonParseError::NoError || document.array().size() != 1)
+        return Status::error(
+            QStringLiteral("--%1 is not valid JSON: %2").arg(name, error.errorString()));
+    return document.array().first();
+}
+
+/// retry, skip, mark-succeeded, resolve, approve, reject, set-input, rerun-from, pause, unpause,
+/// cancel: one transaction plus an event with who and why, or a refusal that changes nothing.
+int commandAction(const QString &command, const Context &context) {
+    using K = OperatorAction::Kind;
+    OperatorAction action;
+    const QStringList &args = context.args;
+    const bool runLevel =
+        command == QLatin1String("cancel") ||
+        ((command == QLatin1String("pause") || command == QLatin1String("unpause")) &&
+         args.size() == 1);
+    const qsizetype expected = runLevel ? 1 : command == QLatin1String("set-input") ? 3 : 2;
+    if (args.size() != expected)
+        return fail(QStringLiteral("%1 needs %2")
+                        .arg(command, runLevel        ? QStringLiteral("RUN")
+                                      : expected == 3 ? QStringLiteral("RUN STEP JSON")
+                                                      : QStringLiteral("RUN STEP")));
+    action.runId = args[0];
+    if (!runLevel)
+        action.stepId = args[1];
+    action.reason = context.parser.value(QStringLiteral("reason"));
+    if (context.parser.isSet(QStringLiteral("comment")))
+        action.reason = context.parser.value(QStringLiteral("comment"));
+    action.actor = context.parser.value(QStringLiteral("actor"));
+    auto output = jsonOption(context, QStringLiteral("output"));
+    if (!output)
+        return fail(output.error());
+    action.output = *output;
+    if (command == QLatin1String("retry")) {
+        action.kind =
+            context.parser.isSet(QStringLiteral("failed-items")) ? K::RetryFailedItems : K::Retry;
+    } else if (command == QLatin1String("skip")) {
+        action.kind = K::Skip;
+    } else if (command == QLatin1String("mark-succeeded")) {
+        if (action.output.isUndefined())
+            return fail(QStringLiteral(
+                "mark-succeeded needs --output JSON (the output downstream receives)"));
+        action.kind = K::MarkSucceeded;
+    } else if (command == QLatin1String("resolve")) {
+        const bool happened = context.parser.isSet(QStringLiteral("happened"));
+        const bool notHappened = context.parser.isSet(QStringLiteral("not-happened"));
+        if (happened == notHappened)
+            return fail(
+                QStringLiteral("resolve needs exactly one of --happened and --not-happened"));
+        action.kind = happened ? K::ResolveHappened : K::ResolveNotHappened;
+    } else if (command == QLatin1String("approve")) {
+        action.kind = K::Approve;
+    } else if (command == QLatin1String("reject")) {
+        action.kind = K::Reject;
+    } else if (command == QLatin1String("set-input")) {
+        const QJsonDocument input = QJsonDocument::fromJson(args[2].toUtf8());
+        if (!input.isObject())
+            return fail(QStringLiteral("set-input needs the step's new `with` as a JSON object"));
+        action.kind = K::SetInput;
+        action.input = input.object();
+    } else if (command == QLatin1String("rerun-from")) {
+        action.kind = K::RerunFrom;
+    } else if (command == QLatin1String("pause")) {
+        action.kind = runLevel ? K::PauseRun : K::PauseStep;
+    } else if (command == QLatin1String("unpause")) {
+        action.kind = runLevel ? K::UnpauseRun : K::UnpauseStep;
+    } else {
+        action.kind = K::CancelRun;
+    }
+    auto store = openStore(context);
+    if (!store)
+        return fail(store.error());
+    SystemClock clock;
+    Engine engine(**store, clock, ActionRegistry::withBuiltins(), {});
+    auto done = engine.act(action);
+    const Status released = engine.shutdown();
+    if (!done)
+        return fail(done.error());
+    if (!released)
+        printErr(QStringLiteral("keepflowctl: %1\n").arg(released.message()));
+    auto run = (*store)->run(action.runId);
+    const QString state = run ? run->state : QString();
+    if (context.json) {
+        printJson(QJsonObject{{QStringLiteral("run"), action.runId},
+                              {QStringLiteral("result"), *done},
+                              {QStringLiteral("state"), state}});
+    } else {
+        printOut(*done + QLatin1Char('\n'));
+        if (state == QLatin1String("running"))
+            printOut(QStringLiteral(
+                         "run %1 is running again: `keepflowctl resume %1` continues it here, or a "
+                         "worker takes it\n")
+                         .arg(action.runId));
+    }
+    return Ok;
+}
+
 int commandResources(const Context &context) {
     if (!context.args.isEmpty())
         return fail(QStringLiteral("resources takes no arguments"));
@@ -538,6 +650,18 @@ int main(int argc, char *argv[]) {
         {QStringLiteral("detach"), QStringLiteral("Start the run in the background.")});
     parser.addOption({QStringLiteral("state"), QStringLiteral("Only runs in this state."),
                       QStringLiteral("STATE")});
+    parser.addOption(
+        {QStringLiteral("failed-items"), QStringLiteral("retry: only the failed items.")});
+    parser.addOption(
+        {QStringLiteral("output"), QStringLiteral("The step's output."), QStringLiteral("JSON")});
+    parser.addOption({QStringLiteral("reason"), QStringLiteral("Why, for the event log."),
+                      QStringLiteral("TEXT")});
+    parser.addOption({QStringLiteral("comment"), QStringLiteral("approve/reject comment."),
+                      QStringLiteral("TEXT")});
+    parser.addOption({QStringLiteral("actor"), QStringLiteral("Who acts (default: the OS user)."),
+                      QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("happened"), QStringLiteral("resolve: it took effect.")});
+    parser.addOption({QStringLiteral("not-happened"), QStringLiteral("resolve: it did not.")});
     parser.addOption({{QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show help.")});
     parser.addOption({QStringLiteral("version"), QStringLiteral("Show the version.")});
     if (!parser.parse(QCoreApplication::arguments()))
@@ -567,6 +691,13 @@ int main(int argc, char *argv[]) {
         {QStringLiteral("resources"), commandResources},
         {QStringLiteral("resource"), commandResource},
     };
+    static const QStringList actions = {
+        QStringLiteral("retry"),     QStringLiteral("skip"),       QStringLiteral("mark-succeeded"),
+        QStringLiteral("resolve"),   QStringLiteral("approve"),    QStringLiteral("reject"),
+        QStringLiteral("set-input"), QStringLiteral("rerun-from"), QStringLiteral("pause"),
+        QStringLiteral("unpause"),   QStringLiteral("cancel")};
+    if (actions.contains(command))
+        return commandAction(command, context);
     const auto handler = commands.value(command);
     if (!handler)
         return fail(

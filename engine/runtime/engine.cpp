@@ -21,6 +21,7 @@
 #include <deque>
 #include <exception>
 #include <map>
+#include <pwd.h>
 #include <queue>
 #include <unistd.h>
 
@@ -241,6 +242,7 @@ struct StepRt {
     QJsonValue output{QJsonValue::Undefined};
     std::unique_ptr<Execution> execution;
     std::unique_ptr<ForeachRt> foreach;
+    QJsonValue inputOverride{QJsonValue::Undefined}; ///< set-input: replaces `with`
 };
 
 struct RunRt {
@@ -255,6 +257,7 @@ struct RunRt {
     StepStateCounts counts{};
     std::vector<int> candidates;
     bool dirty = false;
+    bool paused = false; ///< held by an operator: nothing new starts
 };
 
 struct Completion {
@@ -445,6 +448,7 @@ struct Engine::Impl final : ActionContext {
         row.output = step.output;
         row.resource = run.plan->flow->steps[i].resource;
         row.queuedAt = step.queuedAt;
+        row.inputOverride = step.inputOverride;
         return row;
     }
 
@@ -457,6 +461,7 @@ struct Engine::Impl final : ActionContext {
         row.params = run.params;
         row.createdAt = run.createdAt;
         row.endedAt = run.endedAt;
+        row.paused = run.paused;
         return row;
     }
 
@@ -766,8 +771,8 @@ struct Engine::Impl final : ActionContext {
 
     /// Starts step i now if its resource lets it, otherwise queues it in order.
     void tryStart(RunRt &run, int i, qint64 now, Batch &batch, std::vector<Launch> &launches) {
-        if (draining)
-            return; // left as it is; the next engine to adopt the run starts it
+        if (draining || run.paused)
+            return; // left as it is: the next engine to adopt the run, or unpause, starts it
         const Step &def = run.plan->flow->steps[i];
         // A foreach step is not one call: its items are (the step only expands the list).
         if (def.resource.isEmpty() || !def.foreach.isUndefined()) {
@@ -890,6 +895,9 @@ struct Engine::Impl final : ActionContext {
 
     Status ensureResourcesLoaded() { return resourcesLoaded ? Status::ok() : syncResources(); }
 
+    /// Claims and loads a run (finished ones too when allowFinal, for operator actions).
+    Result<bool> adopt(const QString &runId, bool allowFinal);
+
     /// Takes in what an operator changed in the resources table (pause, unpause, reset).
     Status syncResources() {
         auto rows = store.resources();
@@ -942,6 +950,10 @@ struct Engine::Impl final : ActionContext {
             expandForeach(run, i, now, batch, launches);
             return;
         }
+        if (def.kind == QLatin1String("approval")) {
+            awaitApproval(run, i, now, batch);
+            return;
+        }
         if (!transition(run, i, StepEvent::AttemptStarted))
             return;
         ++step.attempts;
@@ -984,8 +996,9 @@ struct Engine::Impl final : ActionContext {
         launch.request.idempotencyKey = key;
         launch.request.step = &def;
         launch.request.timeoutMs = timeout;
-        launch.request.input = def.with;
-        if (run.plan->hasTemplates[i]) {
+        const QJsonObject with = withOf(run, i);
+        launch.request.input = with;
+        if (run.plan->hasTemplates[i] || !step.inputOverride.isUndefined()) {
             TemplateScope scope;
             scope.params = run.params;
             scope.runId = run.id;
@@ -995,7 +1008,7 @@ struct Engine::Impl final : ActionContext {
                 if (u >= 0 && !run.steps[static_cast<size_t>(u)].output.isUndefined())
                     scope.stepOutputs.insert(ref, run.steps[static_cast<size_t>(u)].output);
             }
-            const auto rendered = renderTemplates(def.with, scope);
+            const auto rendered = renderTemplates(with, scope);
             if (!rendered) {
                 // The input cannot be built: nothing runs, and retrying would not help.
                 completions.push_back(Completion{
@@ -1010,6 +1023,488 @@ struct Engine::Impl final : ActionContext {
             attemptTimeouts.push(
                 Due{step.attemptDeadline, run.id, i, static_cast<quint32>(step.attempts)});
         launches.push_back(std::move(launch));
+    }
+
+    /// The step's input as the operator last set it, else as the flow says.
+    QJsonObject withOf(const RunRt &run, int i) const {
+        const StepRt &step = run.steps[static_cast<size_t>(i)];
+        return step.inputOverride.isObject() ? step.inputOverride.toObject()
+                                             : run.plan->flow->steps[i].with;
+    }
+
+    // ---- approvals and operator actions --------------------------------------------------------
+
+    void awaitApproval(RunRt &run, int i, qint64 now, Batch &batch) {
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        if (!transition(run, i, StepEvent::AwaitOperator))
+            return;
+        if (step.startedAt == 0)
+            step.startedAt = now;
+        step.notBefore = 0;
+        TemplateScope scope = scopeFor(run, i, idempotencyKey(run, i));
+        const QJsonValue prompt = withOf(run, i).value(QLatin1String("prompt"));
+        const auto rendered =
+            renderTemplates(prompt.isUndefined() ? QJsonValue(QString()) : prompt, scope);
+        const QString text = rendered ? rendered->toString() : prompt.toString();
+        batch.steps.append(stepRow(run, i));
+        batch.events.append(event(run, i, QStringLiteral("step_waiting_for_approval"),
+                                  {{QStringLiteral("prompt"), text}}, now));
+        markDirty(run);
+    }
+
+    /// Steps that are blocked only because of step i may run after all: back to pending.
+    void unblockDownstream(RunRt &run, int i, Batch &batch) {
+        std::vector<int> stack(run.plan->downstream[i].begin(), run.plan->downstream[i].end());
+        while (!stack.empty()) {
+            const int d = stack.back();
+            stack.pop_back();
+            StepRt &step = run.steps[static_cast<size_t>(d)];
+            if (step.state != StepState::Blocked || !transition(run, d, StepEvent::Reset))
+                continue;
+            step.endedAt = 0;
+            step.error.clear();
+            batch.steps.append(stepRow(run, d));
+            addCandidate(run, d);
+            stack.insert(stack.end(), run.plan->downstream[d].begin(),
+                         run.plan->downstream[d].end());
+        }
+    }
+
+    /// Every step reachable from i through `after`, i first.
+    std::vector<int> stepAndDownstream(const RunRt &run, int i) const {
+        std::vector<int> order{i};
+        std::vector<bool> seen(run.steps.size(), false);
+        seen[static_cast<size_t>(i)] = true;
+        for (size_t k = 0; k < order.size(); ++k) {
+            for (int d : run.plan->downstream[order[k]]) {
+                if (!seen[static_cast<size_t>(d)]) {
+                    seen[static_cast<size_t>(d)] = true;
+                    order.push_back(d);
+                }
+            }
+        }
+        return order;
+    }
+
+    /// Puts a finished step back to pending so that it runs again (same generation: same key).
+    void resetStep(RunRt &run, int i, Batch &batch, bool freshBudget) {
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        if (!transition(run, i, StepEvent::Reset))
+            return;
+        if (freshBudget)
+            step.failures = 0;
+        step.endedAt = 0;
+        step.notBefore = 0;
+        step.viaFallback = false;
+        step.fallbackActive = false;
+        step.output = QJsonValue(QJsonValue::Undefined);
+        batch.steps.append(stepRow(run, i));
+        addCandidate(run, i);
+        unblockDownstream(run, i, batch);
+    }
+
+    /// A foreach step goes on with the items that did not succeed (fresh budget); succeeded items
+    /// keep their output and are never sent again. uncertainTo decides uncertain items: pending
+    /// (did not happen), succeeded (happened, with output) or left alone (nullopt).
+    Result<int> reopenItems(RunRt &run, int i, bool failedToo, std::optional<StepState> uncertainTo,
+                            const QJsonValue &output, Batch &batch) {
+        auto rows = store.items(run.id);
+        if (!rows)
+            return rows.status();
+        QList<ItemRow> mine;
+        for (const ItemRow &row : *rows) {
+            if (row.stepId == run.plan->flow->steps[i].id)
+                mine.append(row);
+        }
+        int reopened = 0;
+        for (ItemRow &row : mine) {
+            const bool failed = row.state == QLatin1String("failed");
+            const bool uncertain = row.state == QLatin1String("uncertain");
+            if ((failed && failedToo) || (uncertain && uncertainTo == StepState::Pending)) {
+                // A retry that is due now: its attempt numbers go on, its key stays.
+                row.state = stateName(StepState::Retrying);
+                row.notBefore = 0;
+                row.failures = 0;
+                row.error.clear();
+                row.errorClass.clear();
+                ++reopened;
+            } else if (uncertain && uncertainTo == StepState::Succeeded) {
+                row.state = stateName(StepState::Succeeded);
+                row.output = output.isUndefined() ? QJsonValue(QJsonObject()) : output;
+                ++reopened;
+            } else {
+                continue;
+            }
+            batch.items.append(row);
+        }
+        if (reopened == 0)
+            return 0;
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        QHash<int, QHash<QString, int>> positions;
+        transition(run, i, StepEvent::Reset);
+        transition(run, i, StepEvent::AttemptStarted); // it goes on with its items
+        step.endedAt = 0;
+        step.error.clear();
+        step.output = QJsonValue(QJsonValue::Undefined);
+        rebuildForeach(run, mine, positions);
+        batch.steps.append(stepRow(run, i));
+        addCandidate(run, i);
+        unblockDownstream(run, i, batch);
+        return reopened;
+    }
+
+    Status refuse(const QString &why) const { return Status::error(why); }
+
+    /// Applies action to the loaded run; on refusal nothing has been changed.
+    Result<QString> applyAction(RunRt &run, const OperatorAction &action, qint64 now,
+                                Batch &batch) {
+        using K = OperatorAction::Kind;
+        const Flow &flow = *run.plan->flow;
+        const bool stepLevel = action.kind != K::PauseRun && action.kind != K::UnpauseRun &&
+                               action.kind != K::CancelRun;
+        int i = -1;
+        if (stepLevel) {
+            i = static_cast<int>(flow.indexOfStep(action.stepId));
+            if (i < 0)
+                return refuse(
+                    QStringLiteral("run %1 has no step \"%2\"").arg(run.id, action.stepId));
+        }
+        StepRt *step = i >= 0 ? &run.steps[static_cast<size_t>(i)] : nullptr;
+        const QString name = i >= 0 ? flow.steps[i].id : QString();
+        const QString state = step ? stateName(step->state) : QString();
+        const bool isForeach = i >= 0 && !flow.steps[i].foreach.isUndefined();
+
+        switch (action.kind) {
+        case K::Retry:
+        case K::RetryFailedItems: {
+            if (action.kind == K::RetryFailedItems && !isForeach)
+                return refuse(QStringLiteral("step %1 has no foreach: there are no items to retry")
+                                  .arg(name));
+            if (step->state == StepState::Retrying && action.kind == K::Retry) {
+                step->notBefore = now; // retry now instead of after the backoff
+                batch.steps.append(stepRow(run, i));
+                addCandidate(run, i);
+                return QStringLiteral("step %1 retries now").arg(name);
+            }
+            if (step->state == StepState::Uncertain)
+                return refuse(QStringLiteral(
+                                  "step %1 has an uncertain outcome: resolve it with --happened or "
+                                  "--not-happened")
+                                  .arg(name));
+            if (step->state == StepState::WaitingForOperator)
+                return refuse(
+                    QStringLiteral("step %1 waits for approval: approve or reject it").arg(name));
+            const bool failedState =
+                step->state == StepState::Failed || step->state == StepState::Blocked ||
+                step->state == StepState::Cancelled || step->state == StepState::PartiallySucceeded;
+            if (!failedState)
+                return refuse(QStringLiteral("step %1 is %2: there is nothing to retry%3")
+                                  .arg(name, state,
+                                       step->state == StepState::Succeeded ||
+                                               step->state == StepState::Skipped ||
+                                               step->state == StepState::SucceededViaFallback
+                                           ? QStringLiteral(" (rerun-from runs it again)")
+                                           : QString()));
+            if (isForeach && (step->state == StepState::PartiallySucceeded ||
+                              step->state == StepState::Failed)) {
+                auto reopened = reopenItems(run, i, true, std::nullopt, {}, batch);
+                if (!reopened)
+                    return reopened.status();
+                if (*reopened > 0)
+                    return QStringLiteral(
+                               "step %1: %2 failed item(s) run again; succeeded items are kept")
+                        .arg(name)
+                        .arg(*reopened);
+                if (action.kind == K::RetryFailedItems)
+                    return refuse(QStringLiteral("step %1 has no failed items").arg(name));
+            }
+            resetStep(run, i, batch, true);
+            return QStringLiteral("step %1 runs again with a fresh budget of %2 attempts")
+                .arg(name)
+                .arg(run.plan->retry[i].maxAttempts);
+        }
+        case K::Skip:
+        case K::MarkSucceeded:
+        case K::ResolveHappened:
+        case K::Approve: {
+            if (action.kind == K::ResolveHappened && step->state != StepState::Uncertain)
+                return refuse(
+                    QStringLiteral("step %1 is %2, not uncertain: there is nothing to resolve")
+                        .arg(name, state));
+            if (action.kind == K::Approve && (step->state != StepState::WaitingForOperator ||
+                                              flow.steps[i].kind != QLatin1String("approval")))
+                return refuse(QStringLiteral("step %1 is %2%3: there is nothing to approve")
+                                  .arg(name, state,
+                                       flow.steps[i].kind != QLatin1String("approval")
+                                           ? QStringLiteral(", not an approval")
+                                           : QString()));
+            if (action.kind == K::ResolveHappened && isForeach) {
+                auto reopened =
+                    reopenItems(run, i, false, StepState::Succeeded, action.output, batch);
+                if (!reopened)
+                    return reopened.status();
+                return QStringLiteral("step %1: %2 uncertain item(s) recorded as done")
+                    .arg(name)
+                    .arg(*reopened);
+            }
+            const StepEvent stepEvent =
+                action.kind == K::Skip ? StepEvent::OperatorSkipped : StepEvent::OperatorSucceeded;
+            if (!nextStepState(step->state, stepEvent))
+                return refuse(QStringLiteral("step %1 is %2: it cannot be %3")
+                                  .arg(name, state,
+                                       action.kind == K::Skip
+                                           ? QStringLiteral("skipped")
+                                           : QStringLiteral("marked succeeded")));
+            transition(run, i, stepEvent);
+            QJsonValue output = action.output;
+            if (action.kind == K::Approve)
+                output = QJsonObject{{QStringLiteral("approved_by"), action.actor},
+                                     {QStringLiteral("comment"), action.reason}};
+            step->output = output.isUndefined() ? QJsonValue(QJsonObject()) : output;
+            step->endedAt = now;
+            step->viaFallback = false;
+            step->foreach.reset();
+            batch.steps.append(stepRow(run, i));
+            std::vector<Launch> none;
+            finalized(run, i, now, batch, none);
+            unblockDownstream(run, i, batch);
+            return QStringLiteral("step %1 is %2").arg(name, stateName(step->state));
+        }
+        case K::Reject: {
+            if (step->state != StepState::WaitingForOperator ||
+                flow.steps[i].kind != QLatin1String("approval"))
+                return refuse(
+                    QStringLiteral("step %1 is %2: there is nothing to reject").arg(name, state));
+            transition(run, i, StepEvent::FailedForGood);
+            step->endedAt = now;
+            step->errorClass = errorClassName(ErrorClass::Permanent);
+            step->error = QStringLiteral("rejected by %1%2")
+                              .arg(action.actor, action.reason.isEmpty()
+                                                     ? QString()
+                                                     : QStringLiteral(": ") + action.reason);
+            batch.steps.append(stepRow(run, i));
+            std::vector<Launch> none;
+            finalized(run, i, now, batch, none);
+            return QStringLiteral("step %1 is rejected").arg(name);
+        }
+        case K::ResolveNotHappened: {
+            if (step->state != StepState::Uncertain)
+                return refuse(
+                    QStringLiteral("step %1 is %2, not uncertain: there is nothing to resolve")
+                        .arg(name, state));
+            if (isForeach) {
+                auto reopened = reopenItems(run, i, false, StepState::Pending, {}, batch);
+                if (!reopened)
+                    return reopened.status();
+                return QStringLiteral("step %1: %2 uncertain item(s) run again with the same keys")
+                    .arg(name)
+                    .arg(*reopened);
+            }
+            resetStep(run, i, batch, false);
+            return QStringLiteral("step %1 runs again with the same idempotency key").arg(name);
+        }
+        case K::SetInput: {
+            if (step->state == StepState::Running)
+                return refuse(
+                    QStringLiteral("step %1 is running: its input can change once the attempt ends")
+                        .arg(name));
+            if (step->state == StepState::Succeeded ||
+                step->state == StepState::SucceededViaFallback || step->state == StepState::Skipped)
+                return refuse(QStringLiteral("step %1 is %2: use rerun-from to run it again")
+                                  .arg(name, state));
+            step->inputOverride = action.input;
+            if (step->state == StepState::Pending || step->state == StepState::Queued ||
+                step->state == StepState::Scheduled || step->state == StepState::Paused) {
+                batch.steps.append(stepRow(run, i));
+                return QStringLiteral("step %1 will use the new input").arg(name);
+            }
+            if (step->state == StepState::Retrying) {
+                step->notBefore = now;
+                batch.steps.append(stepRow(run, i));
+                addCandidate(run, i);
+                return QStringLiteral("step %1 retries now with the new input").arg(name);
+            }
+            resetStep(run, i, batch, true);
+            return QStringLiteral("step %1 runs again with the new input").arg(name);
+        }
+        case K::RerunFrom: {
+            const std::vector<int> steps = stepAndDownstream(run, i);
+            for (int s : steps) {
+                const StepState st = run.steps[static_cast<size_t>(s)].state;
+                if (st == StepState::Running)
+                    return refuse(
+                        QStringLiteral(
+                            "step %1 is running: rerun-from waits until nothing in it runs")
+                            .arg(flow.steps[s].id));
+            }
+            QStringList names;
+            for (int s : steps) {
+                StepRt &target = run.steps[static_cast<size_t>(s)];
+                // The operator asks for the effects again: a new generation, so new keys.
+                ++target.generation;
+                target.attempts = 0;
+                target.failures = 0;
+                target.startedAt = 0;
+                target.error.clear();
+                target.errorClass.clear();
+                target.foreach.reset();
+                if (target.state != StepState::Pending)
+                    transition(run, s, StepEvent::Reset);
+                target.endedAt = 0;
+                target.notBefore = 0;
+                target.viaFallback = false;
+                target.fallbackActive = false;
+                target.output = QJsonValue(QJsonValue::Undefined);
+                batch.steps.append(stepRow(run, s));
+                batch.clearedItems.append({run.id, flow.steps[s].id});
+                addCandidate(run, s);
+                names << flow.steps[s].id;
+                const int f = run.plan->fallbackStep[s];
+                if (f >= 0 && run.steps[static_cast<size_t>(f)].state != StepState::Pending &&
+                    run.steps[static_cast<size_t>(f)].state != StepState::Running) {
+                    transition(run, f, StepEvent::Reset);
+                    ++run.steps[static_cast<size_t>(f)].generation;
+                    run.steps[static_cast<size_t>(f)].output = QJsonValue(QJsonValue::Undefined);
+                    batch.steps.append(stepRow(run, f));
+                }
+            }
+            return QStringLiteral("rerun from %1: %2 run again with new idempotency keys")
+                .arg(name, names.join(QStringLiteral(", ")));
+        }
+        case K::PauseStep: {
+            if (!nextStepState(step->state, StepEvent::Held))
+                return refuse(
+                    QStringLiteral(
+                        "step %1 is %2: only a step that has not started (or waits to retry) "
+                        "can be held")
+                        .arg(name, state));
+            transition(run, i, StepEvent::Held);
+            step->inQueue = false;
+            ++step->timerStamp; // its timer no longer applies
+            batch.steps.append(stepRow(run, i));
+            return QStringLiteral("step %1 is held: it does not start until unpaused").arg(name);
+        }
+        case K::UnpauseStep: {
+            if (step->state != StepState::Paused)
+                return refuse(QStringLiteral("step %1 is %2, not paused").arg(name, state));
+            transition(run, i, StepEvent::Reset);
+            step->notBefore = 0;
+            batch.steps.append(stepRow(run, i));
+            addCandidate(run, i);
+            return QStringLiteral("step %1 is released").arg(name);
+        }
+        case K::PauseRun: {
+            if (isFinal(run.state))
+                return refuse(QStringLiteral("run %1 is %2: there is nothing to pause")
+                                  .arg(run.id, stateName(run.state)));
+            if (run.paused)
+                return refuse(QStringLiteral("run %1 is already paused").arg(run.id));
+            run.paused = true;
+            return QStringLiteral("run %1 is paused: running attempts finish, nothing new starts")
+                .arg(run.id);
+        }
+        case K::UnpauseRun: {
+            if (!run.paused)
+                return refuse(QStringLiteral("run %1 is not paused").arg(run.id));
+            run.paused = false;
+            for (int s = 0; s < static_cast<int>(run.steps.size()); ++s)
+                addCandidate(run, s);
+            return QStringLiteral("run %1 goes on").arg(run.id);
+        }
+        case K::CancelRun: {
+            if (isFinal(run.state))
+                return refuse(
+                    QStringLiteral("run %1 is already %2").arg(run.id, stateName(run.state)));
+            for (int s = 0; s < static_cast<int>(run.steps.size()); ++s) {
+                StepRt &target = run.steps[static_cast<size_t>(s)];
+                if (isFinal(target.state))
+                    continue;
+                const bool wasRunning = target.state == StepState::Running;
+                cancelExecutions(target);
+                releaseSlot(run, s, std::nullopt, now, batch);
+                target.foreach.reset();
+                transition(run, s, StepEvent::Cancel);
+                target.endedAt = now;
+                batch.steps.append(stepRow(run, s));
+                if (wasRunning && target.attempts > 0) {
+                    AttemptRow attempt;
+                    attempt.runId = run.id;
+                    attempt.stepId = flow.steps[s].id;
+                    attempt.number = target.attempts;
+                    attempt.generation = target.generation;
+                    attempt.idempotencyKey = idempotencyKey(run, s);
+                    attempt.startedAt = target.attemptStartedAt > 0 ? target.attemptStartedAt : now;
+                    attempt.endedAt = now;
+                    attempt.outcome = outcomeName(AttemptOutcome::FailedPermanent);
+                    attempt.errorClass = errorClassName(ErrorClass::Permanent);
+                    attempt.error = QStringLiteral("cancelled by %1").arg(action.actor);
+                    batch.attempts.append(attempt);
+                }
+            }
+            return QStringLiteral("run %1 is cancelled").arg(run.id);
+        }
+        }
+        return refuse(QStringLiteral("unknown action"));
+    }
+
+    Result<QString> act(const OperatorAction &request, bool executing) {
+        OperatorAction action = request;
+        if (action.actor.isEmpty())
+            action.actor = currentUserName();
+        RunRt *run = findRun(action.runId);
+        const qint64 now = clockRef.nowMs();
+        if (!run)
+            return Status::error(QStringLiteral("run %1 is not loaded").arg(action.runId));
+        Batch batch;
+        const RunState before = run->state;
+        auto done = applyAction(*run, action, now, batch);
+        if (!done) {
+            // Nothing was written; throw away whatever the refused attempt touched in memory.
+            return done.status();
+        }
+        QJsonObject detail{{QStringLiteral("action"), actionName(action.kind)},
+                           {QStringLiteral("result"), *done}};
+        if (!action.reason.isEmpty())
+            detail.insert(QStringLiteral("reason"), action.reason);
+        if (!action.output.isUndefined())
+            detail.insert(QStringLiteral("output"), action.output);
+        if (action.kind == OperatorAction::Kind::SetInput)
+            detail.insert(QStringLiteral("input"), action.input);
+        EventRow record = event(
+            *run,
+            action.stepId.isEmpty() ? -1
+                                    : static_cast<int>(run->plan->flow->indexOfStep(action.stepId)),
+            QStringLiteral("operator_") +
+                actionName(action.kind).replace(QLatin1Char('-'), QLatin1Char('_')),
+            detail, now);
+        record.actor = action.actor;
+        batch.events.append(record);
+        // An action on a finished run makes it run again.
+        if (isFinal(run->state) && action.kind != OperatorAction::Kind::CancelRun) {
+            run->state = RunState::Running;
+            run->endedAt = 0;
+        }
+        RunState next = deriveRunState(run->counts);
+        if (run->paused && next == RunState::Running)
+            next = run->counts[static_cast<int>(StepState::Running)] > 0 ? RunState::Running
+                                                                         : RunState::Paused;
+        if (next != run->state || before != next || action.kind == OperatorAction::Kind::PauseRun ||
+            action.kind == OperatorAction::Kind::UnpauseRun) {
+            run->state = next;
+            run->endedAt = isFinal(next) ? now : 0;
+            batch.events.append(event(*run, -1,
+                                      isFinal(next) ? QStringLiteral("run_finished")
+                                                    : QStringLiteral("run_state_changed"),
+                                      {{QStringLiteral("state"), stateName(next)}}, now));
+        }
+        batch.runs.append(runRow(*run));
+        if (Status s = commit(batch); !s)
+            return s;
+        if (executing) {
+            markDirty(*run);
+            schedulePump();
+        }
+        return *done;
     }
 
     // ---- foreach ------------------------------------------------------------------------------
@@ -1133,7 +1628,7 @@ struct Engine::Impl final : ActionContext {
     void scheduleItems(RunRt &run, int i, qint64 now, Batch &batch, std::vector<Launch> &launches) {
         StepRt &step = run.steps[static_cast<size_t>(i)];
         ForeachRt &fe = *step.foreach;
-        if (draining)
+        if (draining || run.paused)
             return;
         // Waiting items first, in order: queued for the resource, then retries that are due.
         std::vector<int> waiting;
@@ -1296,7 +1791,7 @@ struct Engine::Impl final : ActionContext {
         launch.request.timeoutMs = timeout;
         TemplateScope scope = scopeFor(run, i, key);
         scope.item = fe.items[pos];
-        const auto rendered = renderTemplates(def.with, scope);
+        const auto rendered = renderTemplates(withOf(run, i), scope);
         if (!rendered) {
             completions.push_back(
                 Completion{run.id, i, item.attempts, step.generation,
@@ -1767,7 +2262,10 @@ struct Engine::Impl final : ActionContext {
     void updateRunState(RunRt &run, qint64 now, Batch &batch) {
         if (isFinal(run.state))
             return;
-        const RunState next = deriveRunState(run.counts);
+        RunState next = deriveRunState(run.counts);
+        if (run.paused && next == RunState::Running)
+            next = run.counts[static_cast<int>(StepState::Running)] > 0 ? RunState::Running
+                                                                        : RunState::Paused;
         if (next == run.state)
             return;
         run.state = next;
@@ -2144,6 +2642,7 @@ struct Engine::Impl final : ActionContext {
         run->state = runStateFromName(row.state).value_or(RunState::Running);
         run->createdAt = row.createdAt;
         run->endedAt = row.endedAt;
+        run->paused = row.paused;
         const Flow &flow = *run->plan->flow;
         run->steps.resize(static_cast<size_t>(flow.steps.size()));
         for (const StepRunRow &stepRow : stepRows) {
@@ -2163,6 +2662,7 @@ struct Engine::Impl final : ActionContext {
             step.error = stepRow.error;
             step.viaFallback = stepRow.viaFallback;
             step.output = stepRow.output;
+            step.inputOverride = stepRow.inputOverride;
         }
         for (const StepRt &step : run->steps)
             ++run->counts[static_cast<int>(step.state)];
@@ -2244,6 +2744,8 @@ struct Engine::Impl final : ActionContext {
                 step.state == StepState::Retrying || step.state == StepState::Queued)
                 addCandidate(r, static_cast<int>(i));
         }
+        if (isFinal(r.state))
+            return Status::ok(); // loaded for an operator action, which decides what follows
         // Look at the run afresh: advance() announces whatever state it is really in.
         const RunState stored = r.state;
         r.state = RunState::Running;
@@ -2282,7 +2784,7 @@ Result<qint64> Engine::registerFlow(const Flow &flow, const QString &sourcePath)
     if (d->stopped)
         return Status::error(d->fatal);
     for (const Step &step : flow.steps) {
-        if (!d->actions.find(step.kind))
+        if (!d->actions.find(step.kind) && step.kind != QLatin1String("approval"))
             return Status::error(
                 QStringLiteral("step \"%1\": kind \"%2\" is not supported by this build yet "
                                "(supported: %3)")
@@ -2372,6 +2874,72 @@ Result<QString> Engine::createRun(qint64 flowVersionId, const QJsonObject &param
 Result<bool> Engine::adopt(const QString &runId) {
     if (d->stopped)
         return Status::error(d->fatal);
+    return d->adopt(runId, false);
+}
+
+Result<QString> Engine::act(const OperatorAction &action) {
+    if (d->stopped)
+        return Status::error(d->fatal);
+    if (!d->findRun(action.runId)) {
+        auto row = d->store.run(action.runId);
+        if (!row)
+            return row.status();
+        auto taken = d->adopt(action.runId, true);
+        if (!taken)
+            return taken.status();
+        if (!*taken) {
+            auto holder = d->store.run(action.runId);
+            return Status::error(
+                QStringLiteral("run %1 is being executed by %2 (lease until %3); "
+                               "act on it once that worker stops, or stop it first")
+                    .arg(action.runId, holder ? holder->owner : QStringLiteral("another worker"),
+                         holder ? QDateTime::fromMSecsSinceEpoch(holder->leaseUntil)
+                                      .toString(Qt::ISODate)
+                                : QString()));
+        }
+    }
+    return d->act(action, d->driveTimer != nullptr);
+}
+
+QString actionName(OperatorAction::Kind kind) {
+    using K = OperatorAction::Kind;
+    switch (kind) {
+    case K::Retry:
+        return QStringLiteral("retry");
+    case K::RetryFailedItems:
+        return QStringLiteral("retry-failed-items");
+    case K::Skip:
+        return QStringLiteral("skip");
+    case K::MarkSucceeded:
+        return QStringLiteral("mark-succeeded");
+    case K::ResolveHappened:
+        return QStringLiteral("resolve-happened");
+    case K::ResolveNotHappened:
+        return QStringLiteral("resolve-not-happened");
+    case K::Approve:
+        return QStringLiteral("approve");
+    case K::Reject:
+        return QStringLiteral("reject");
+    case K::SetInput:
+        return QStringLiteral("set-input");
+    case K::RerunFrom:
+        return QStringLiteral("rerun-from");
+    case K::PauseRun:
+        return QStringLiteral("pause");
+    case K::UnpauseRun:
+        return QStringLiteral("unpause");
+    case K::PauseStep:
+        return QStringLiteral("pause-step");
+    case K::UnpauseStep:
+        return QStringLiteral("unpause-step");
+    case K::CancelRun:
+        return QStringLiteral("cancel");
+    }
+    return {};
+}
+
+Result<bool> Engine::Impl::adopt(const QString &runId, bool allowFinal) {
+    Impl *d = this;
     if (Status s = d->ensureResourcesLoaded(); !s)
         return s;
     if (d->findRun(runId))
@@ -2386,7 +2954,7 @@ Result<bool> Engine::adopt(const QString &runId) {
     auto row = d->store.run(runId);
     if (!row)
         return row.status();
-    if (isFinal(runStateFromName(row->state).value_or(RunState::Running)))
+    if (!allowFinal && isFinal(runStateFromName(row->state).value_or(RunState::Running)))
         return Status::error(QStringLiteral("run %1 already finished (%2)").arg(runId, row->state));
     auto steps = d->store.stepRuns(runId);
     if (!steps)
@@ -2568,10 +3136,10 @@ bool isLocalOwnerDead(const QString &owner) {
 }
 
 QString currentUserName() {
+    if (const passwd *entry = ::getpwuid(::getuid()); entry && entry->pw_name)
+        return QString::fromLocal8Bit(entry->pw_name);
     const QByteArray user = qgetenv("USER");
-    if (!user.isEmpty())
-        return QString::fromLocal8Bit(user);
-    return QStringLiteral("uid%1").arg(::getuid());
+    return user.isEmpty() ? QStringLiteral("uid%1").arg(::getuid()) : QString::fromLocal8Bit(user);
 }
 
 } // namespace keepflow

@@ -32,6 +32,37 @@ namespace keepflow {
 
 class Store;
 
+/// An operator's request (PRODUCT.md, "Operator actions"); recorded with actor and reason.
+struct OperatorAction {
+    enum class Kind {
+        Retry,              ///< a failed step again with a fresh budget, or a waiting retry now
+        RetryFailedItems,   ///< only the failed items of a foreach step
+        Skip,               ///< downstream goes on; output optional
+        MarkSucceeded,      ///< with the given output
+        ResolveHappened,    ///< an uncertain attempt took effect (output optional)
+        ResolveNotHappened, ///< it did not: retry it, same idempotency key
+        Approve,
+        Reject,
+        SetInput,  ///< replace the step's `with`, then retry it
+        RerunFrom, ///< the step and everything downstream, with new idempotency keys
+        PauseRun,
+        UnpauseRun,
+        PauseStep, ///< a held step does not start until unpaused
+        UnpauseStep,
+        CancelRun,
+    };
+    Kind kind = Kind::Retry;
+    QString runId;
+    QString stepId;
+    QJsonValue output{QJsonValue::Undefined}; ///< skip, mark-succeeded, resolve --happened
+    QJsonObject input;                        ///< set-input
+    QString reason;                           ///< why (or the approval comment)
+    QString actor;                            ///< who; the OS user when empty
+};
+
+/// The name of the action as keepflowctl spells it ("retry", "mark-succeeded", ...).
+QString actionName(OperatorAction::Kind kind);
+
 class Engine : public QObject {
     Q_OBJECT
 public:
@@ -65,6 +96,11 @@ public:
     /// Does everything that is due now: completions, timeouts, timers, newly ready steps; one
     /// commit per round. Returns an error (and stops) when the store fails.
     Status pump();
+    /// Applies an operator action to its run in one transaction with its event, or refuses it
+    /// with a message saying why, changing nothing. A finished run that gets an action runs
+    /// again (its next engine continues it). Returns what was done, for the operator.
+    Result<QString> act(const OperatorAction &action);
+
     /// Reads the resources table and takes in what operators changed (pause, unpause, breaker
     /// reset). Driving does this every poll; tests call it directly.
     Status syncResources();

@@ -256,6 +256,13 @@ QString describeEvent(const EventRow &event) {
                type == QLatin1String("resource_unpaused") ||
                type == QLatin1String("resource_reset")) {
         what = QStringLiteral("%1 %2 by %3").arg(text("resource"), type.mid(9), event.actor);
+    } else if (type.startsWith(QLatin1String("operator_"))) {
+        what = QStringLiteral("%1 (%2 by %3%4)")
+                   .arg(text("result"), text("action"), event.actor,
+                        d.contains(QLatin1String("reason")) ? QStringLiteral(": ") + text("reason")
+                                                            : QString());
+    } else if (type == QLatin1String("step_waiting_for_approval")) {
+        what = QStringLiteral("WAITS FOR APPROVAL: %1").arg(text("prompt"));
     } else if (type == QLatin1String("step_uncertain")) {
         what = QStringLiteral("UNCERTAIN, waits for an operator: %1").arg(text("error"));
     } else {

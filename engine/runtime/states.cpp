@@ -10,6 +10,32 @@ std::optional<StepState> nextStepState(StepState state, StepEvent event) {
     if (event == E::Cancel)
         return isFinal(state) ? std::nullopt : std::optional(S::Cancelled);
 
+    // Operator actions apply to a step that is not running (and, for a reset, not in motion).
+    const bool waiting = state == S::Pending || state == S::Queued || state == S::Scheduled ||
+                         state == S::Retrying || state == S::Paused;
+    const bool stuck = state == S::Failed || state == S::Blocked || state == S::Uncertain ||
+                       state == S::WaitingForOperator || state == S::Cancelled;
+    switch (event) {
+    case E::OperatorSkipped:
+    case E::OperatorSucceeded:
+        return waiting || stuck
+                   ? std::optional(event == E::OperatorSkipped ? S::Skipped : S::Succeeded)
+                   : std::nullopt;
+    case E::Held:
+        return state == S::Pending || state == S::Queued || state == S::Scheduled ||
+                       state == S::Retrying
+                   ? std::optional(S::Paused)
+                   : std::nullopt;
+    case E::Reset:
+        return state == S::Running || state == S::Pending ? std::nullopt
+                                                          : std::optional(S::Pending);
+    case E::AwaitOperator:
+        return state == S::Pending || state == S::Scheduled ? std::optional(S::WaitingForOperator)
+                                                            : std::nullopt;
+    default:
+        break;
+    }
+
     switch (state) {
     case S::Pending:
         switch (event) {
@@ -60,6 +86,8 @@ std::optional<StepState> nextStepState(StepState state, StepEvent event) {
         default:
             return std::nullopt;
         }
+    case S::WaitingForOperator:
+        return event == E::FailedForGood ? std::optional(S::Failed) : std::nullopt; // rejected
     default:
         return std::nullopt;
     }

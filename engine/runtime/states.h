@@ -72,6 +72,12 @@ enum class StepEvent {
     UpstreamFailed,    ///< the join rule can no longer be met
     NotNeeded,         ///< a fallback step whose primary succeeded
     Cancel,            ///< the run was cancelled
+    // Operator actions.
+    Reset,             ///< run it again: retry, rerun, unpause, resolve "did not happen", unblock
+    OperatorSkipped,   ///< skipped by an operator (optionally with an output)
+    OperatorSucceeded, ///< marked succeeded, resolved "happened", or approved
+    Held,              ///< paused by an operator: it does not start until unpaused
+    AwaitOperator,     ///< an approval step waits for approve or reject
 };
 Q_ENUM_NS(StepEvent)
 

@@ -30,6 +30,7 @@ struct RunRow {
     qint64 endedAt = 0;
     QString owner; ///< worker executing the run, empty when none
     qint64 leaseUntil = 0;
+    bool paused = false; ///< held by an operator: no new attempts start
 };
 
 struct StepRunRow {
@@ -46,9 +47,10 @@ struct StepRunRow {
     QString errorClass;
     QString error;
     bool viaFallback = false;
-    QJsonValue output;   ///< undefined until there is one
-    QString resource;    ///< the external dependency it calls, empty when none
-    qint64 queuedAt = 0; ///< since when it waits for its resource (queued)
+    QJsonValue output;        ///< undefined until there is one
+    QString resource;         ///< the external dependency it calls, empty when none
+    qint64 queuedAt = 0;      ///< since when it waits for its resource (queued)
+    QJsonValue inputOverride; ///< an operator's edited `with`, undefined when none
 };
 
 struct AttemptRow {
@@ -110,12 +112,15 @@ struct Batch {
     QList<EventRow> events;
     QList<ResourceRow> resources;
     QList<ItemRow> items;
+    /// (run id, step id): foreach steps whose item rows are dropped (rerun: a new list follows).
+    QList<QPair<QString, QString>> clearedItems;
     /// (run id, owner): leases this owner gives up in the same transaction.
     QList<QPair<QString, QString>> releasedLeases;
 
     bool isEmpty() const {
         return runs.isEmpty() && steps.isEmpty() && attempts.isEmpty() && events.isEmpty() &&
-               resources.isEmpty() && items.isEmpty() && releasedLeases.isEmpty();
+               resources.isEmpty() && items.isEmpty() && clearedItems.isEmpty() &&
+               releasedLeases.isEmpty();
     }
 };
 

@@ -17,20 +17,20 @@ namespace {
 // Upserts: a row written twice in one statement (a step started and ended in the same batch)
 // ends as the later one, which SQLite applies in order.
 const char *const kRunHead = "INSERT INTO runs (id, flow_id, flow_name, state, params, created_at, "
-                             "ended_at, owner, lease_until) VALUES ";
+                             "ended_at, owner, lease_until, paused) VALUES ";
 const char *const kRunTail = " ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
-                             "ended_at = excluded.ended_at";
+                             "ended_at = excluded.ended_at, paused = excluded.paused";
 const char *const kStepHead =
     "INSERT INTO step_runs (run_id, step_id, position, state, attempts, failures, generation, "
     "not_before, started_at, ended_at, error_class, error, via_fallback, output, resource, "
-    "queued_at) VALUES ";
+    "queued_at, input_override) VALUES ";
 const char *const kStepTail =
     " ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, "
     "attempts = excluded.attempts, failures = excluded.failures, generation = excluded.generation, "
     "not_before = excluded.not_before, started_at = excluded.started_at, "
     "ended_at = excluded.ended_at, error_class = excluded.error_class, error = excluded.error, "
     "via_fallback = excluded.via_fallback, output = excluded.output, "
-    "queued_at = excluded.queued_at";
+    "queued_at = excluded.queued_at, input_override = excluded.input_override";
 const char *const kAttemptHead =
     "INSERT INTO attempts (run_id, step_id, item_key, generation, number, idempotency_key, "
     "worker, started_at, ended_at, outcome, error_class, error) VALUES ";
@@ -194,7 +194,7 @@ SqliteBatchWriter::SqliteBatchWriter(sqlite3 *db, QString path)
     : m_db(db)
     , m_path(std::move(path)) {
     for (Status s :
-         {prepare(m_runs, kRunHead, 9, kRunTail), prepare(m_steps, kStepHead, 16, kStepTail),
+         {prepare(m_runs, kRunHead, 10, kRunTail), prepare(m_steps, kStepHead, 17, kStepTail),
           prepare(m_attempts, kAttemptHead, 12, kAttemptTail), prepare(m_events, kEventHead, 6, ""),
           prepare(m_resources, kResourceHead, 6, kResourceTail),
           prepare(m_items, kItemHead, 12, kItemTail)}) {
@@ -203,7 +203,9 @@ SqliteBatchWriter::SqliteBatchWriter(sqlite3 *db, QString path)
             return;
         }
     }
-    if (sqlite3_prepare_v2(m_db, kReleaseLease, -1, &m_release, nullptr) != SQLITE_OK)
+    if (sqlite3_prepare_v2(m_db, kReleaseLease, -1, &m_release, nullptr) != SQLITE_OK ||
+        sqlite3_prepare_v2(m_db, "DELETE FROM items WHERE run_id = ? AND step_id = ?", -1,
+                           &m_clearItems, nullptr) != SQLITE_OK)
         m_prepared = failure(QStringLiteral("cannot prepare a statement"));
 }
 
@@ -213,6 +215,7 @@ SqliteBatchWriter::~SqliteBatchWriter() {
         sqlite3_finalize(shape->multi);
     }
     sqlite3_finalize(m_release);
+    sqlite3_finalize(m_clearItems);
 }
 
 Status SqliteBatchWriter::prepare(Shape &shape, const char *head, int columns, const char *tail) {
@@ -289,7 +292,8 @@ Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) 
                 .integer(run.createdAt)
                 .timeOrNull(run.endedAt)
                 .textOrNull(run.owner)
-                .timeOrNull(run.leaseUntil);
+                .timeOrNull(run.leaseUntil)
+                .integer(run.paused ? 1 : 0);
         },
         QStringLiteral("cannot write runs"));
     if (status)
@@ -313,7 +317,8 @@ Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) 
                     .integer(row.viaFallback ? 1 : 0)
                     .bytesOrNull(jsonBytes(row.output))
                     .textOrNull(row.resource)
-                    .timeOrNull(row.queuedAt);
+                    .timeOrNull(row.queuedAt)
+                    .bytesOrNull(jsonBytes(row.inputOverride));
             },
             QStringLiteral("cannot write step runs"));
     if (status)
@@ -364,6 +369,16 @@ Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) 
                     .integer(row.updatedAt);
             },
             QStringLiteral("cannot write resources"));
+    for (const auto &[runId, stepId] : batch.clearedItems) {
+        if (!status)
+            break;
+        Binder(m_clearItems, 1, m_keep).text(runId).text(stepId);
+        const int rc = sqlite3_step(m_clearItems);
+        sqlite3_reset(m_clearItems);
+        m_keep.clear();
+        if (rc != SQLITE_DONE)
+            status = failure(QStringLiteral("cannot clear the items of step %1").arg(stepId));
+    }
     if (status)
         status = writeRows(
             m_items, batch.items.size(),

@@ -51,6 +51,7 @@ CREATE TABLE runs (
     ended_at BIGINT,
     owner TEXT,
     lease_until BIGINT,
+    paused INTEGER NOT NULL DEFAULT 0,
     parent_run TEXT,
     parent_step TEXT);
 CREATE INDEX runs_by_created ON runs (created_at);
@@ -441,7 +442,7 @@ Result<FlowVersionRow> Store::flowVersion(qint64 id) {
 namespace {
 
 const char *const kRunColumns =
-    "id, flow_id, flow_name, state, params, created_at, ended_at, owner, lease_until";
+    "id, flow_id, flow_name, state, params, created_at, ended_at, owner, lease_until, paused";
 
 RunRow runFromQuery(const QSqlQuery &query) {
     RunRow row;
@@ -454,6 +455,7 @@ RunRow runFromQuery(const QSqlQuery &query) {
     row.endedAt = query.value(6).toLongLong();
     row.owner = query.value(7).toString();
     row.leaseUntil = query.value(8).toLongLong();
+    row.paused = query.value(9).toInt() != 0;
     return row;
 }
 
@@ -495,7 +497,7 @@ namespace {
 
 const char *const kStepColumns =
     "run_id, step_id, position, state, attempts, failures, generation, not_before, started_at, "
-    "ended_at, error_class, error, via_fallback, output, resource, queued_at";
+    "ended_at, error_class, error, via_fallback, output, resource, queued_at, input_override";
 
 StepRunRow stepRunFromQuery(const QSqlQuery &query) {
     StepRunRow row;
@@ -515,6 +517,7 @@ StepRunRow stepRunFromQuery(const QSqlQuery &query) {
     row.output = jsonFromText(query.value(13));
     row.resource = query.value(14).toString();
     row.queuedAt = query.value(15).toLongLong();
+    row.inputOverride = jsonFromText(query.value(16));
     return row;
 }
 

@@ -62,6 +62,27 @@ void TestStates::transitions_data() {
         << S::Running << E::Cancel << std::optional(S::Cancelled);
     QTest::newRow("cancel a pending step")
         << S::Pending << E::Cancel << std::optional(S::Cancelled);
+    QTest::newRow("retry a failed step") << S::Failed << E::Reset << std::optional(S::Pending);
+    QTest::newRow("rerun a succeeded step")
+        << S::Succeeded << E::Reset << std::optional(S::Pending);
+    QTest::newRow("no reset while running") << S::Running << E::Reset << refused;
+    QTest::newRow("skip a failed step")
+        << S::Failed << E::OperatorSkipped << std::optional(S::Skipped);
+    QTest::newRow("skip a waiting step")
+        << S::Retrying << E::OperatorSkipped << std::optional(S::Skipped);
+    QTest::newRow("cannot skip a running step") << S::Running << E::OperatorSkipped << refused;
+    QTest::newRow("cannot skip a succeeded step") << S::Succeeded << E::OperatorSkipped << refused;
+    QTest::newRow("resolve: it happened")
+        << S::Uncertain << E::OperatorSucceeded << std::optional(S::Succeeded);
+    QTest::newRow("approve") << S::WaitingForOperator << E::OperatorSucceeded
+                             << std::optional(S::Succeeded);
+    QTest::newRow("reject") << S::WaitingForOperator << E::FailedForGood
+                            << std::optional(S::Failed);
+    QTest::newRow("hold a pending step") << S::Pending << E::Held << std::optional(S::Paused);
+    QTest::newRow("cannot hold a running step") << S::Running << E::Held << refused;
+    QTest::newRow("unpause") << S::Paused << E::Reset << std::optional(S::Pending);
+    QTest::newRow("approval waits")
+        << S::Pending << E::AwaitOperator << std::optional(S::WaitingForOperator);
     QTest::newRow("cancel leaves success alone") << S::Succeeded << E::Cancel << refused;
 }
 

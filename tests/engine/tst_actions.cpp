@@ -1,0 +1,334 @@
+// Operator actions: each one changes the run in one transaction with an event naming who and
+// why, or is refused with a reason and changes nothing.
+
+#include "harness.h"
+
+#include <QJsonArray>
+#include <QTest>
+
+using namespace keepflow;
+
+namespace {
+
+using K = OperatorAction::Kind;
+
+OperatorAction act(K kind, const QString &run, const QString &step = {},
+                   QJsonValue output = QJsonValue::Undefined) {
+    OperatorAction action;
+    action.kind = kind;
+    action.runId = run;
+    action.stepId = step;
+    action.output = output;
+    action.actor = QStringLiteral("alice");
+    action.reason = QStringLiteral("ticket OPS-42");
+    return action;
+}
+
+/// Applies action and pumps; fails the test when refused.
+QString apply(Harness &h, const OperatorAction &action) {
+    const auto done = h.engine->act(action);
+    if (!done) {
+        qWarning().noquote() << done.error();
+        return {};
+    }
+    h.pump();
+    return *done;
+}
+
+int eventCount(Harness &h, const QString &run) {
+    return static_cast<int>(h.store->events(run)->size());
+}
+
+} // namespace
+
+class TestActions : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void skipUnblocksDownstreamWithItsOutput();
+    void retryGivesAFreshBudgetAndKeepsTheKey();
+    void retryNowSkipsTheBackoff();
+    void markSucceededProvidesTheOutput();
+    void resolveHappenedAndNotHappened();
+    void approvalWaitsForApproveOrReject();
+    void setInputThenRetry();
+    void rerunFromRunsDownstreamWithNewKeys();
+    void pausedStepIsHeldUntilUnpaused();
+    void pausedRunStartsNothing();
+    void cancelStopsEverything();
+    void retryFailedItemsOnly();
+    void refusals_data();
+    void refusals();
+    void actionsAreRecordedWithActorAndReason();
+};
+
+void TestActions::skipUnblocksDownstreamWithItsOutput() {
+    Harness h;
+    const QString run = h.start(flow(
+        R"({ "id": "fetch", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } },
+        { "id": "use", "kind": "noop", "after": ["fetch"], "with": { "output": "{{steps.fetch.output.orders}}" } })"));
+    QCOMPARE(h.step(run, QStringLiteral("use")).state, QStringLiteral("blocked"));
+    QCOMPARE(h.runState(run), QStringLiteral("failed"));
+    QVERIFY(!apply(h, act(K::Skip, run, QStringLiteral("fetch"),
+                          QJsonObject{{QStringLiteral("orders"), QJsonArray{1, 2}}}))
+                 .isEmpty());
+    QCOMPARE(h.step(run, QStringLiteral("fetch")).state, QStringLiteral("skipped"));
+    QCOMPARE(h.step(run, QStringLiteral("use")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("use")).output, QJsonValue(QJsonArray{1, 2}));
+    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+}
+
+void TestActions::retryGivesAFreshBudgetAndKeepsTheKey() {
+    Harness h;
+    const QString run =
+        h.start(flow(R"({ "id": "flaky", "kind": "fault", "with": { "fail_first": 2 },
+        "retry": { "max_attempts": 2, "initial_interval": "1s", "jitter": 0 } })"));
+    h.advance(1000);
+    QCOMPARE(h.step(run, QStringLiteral("flaky")).state, QStringLiteral("failed"));
+    QVERIFY(!apply(h, act(K::Retry, run, QStringLiteral("flaky"))).isEmpty());
+    const StepRunRow step = h.step(run, QStringLiteral("flaky"));
+    QCOMPARE(step.state, QStringLiteral("succeeded"));
+    QCOMPARE(step.attempts, 3);
+    const auto attempts = h.attempts(run, QStringLiteral("flaky"));
+    QCOMPARE(attempts.size(), 3);
+    QCOMPARE(attempts[2].idempotencyKey, attempts[0].idempotencyKey); // the same logical effect
+    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+}
+
+void TestActions::retryNowSkipsTheBackoff() {
+    Harness h;
+    const QString run =
+        h.start(flow(R"({ "id": "flaky", "kind": "fault", "with": { "fail_first": 1 },
+        "retry": { "initial_interval": "1h", "jitter": 0 } })"));
+    QCOMPARE(h.step(run, QStringLiteral("flaky")).state, QStringLiteral("retrying"));
+    QVERIFY(!apply(h, act(K::Retry, run, QStringLiteral("flaky"))).isEmpty());
+    QCOMPARE(h.step(run, QStringLiteral("flaky")).state, QStringLiteral("succeeded"));
+}
+
+void TestActions::markSucceededProvidesTheOutput() {
+    Harness h;
+    const QString run = h.start(
+        flow(R"({ "id": "a", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } },
+        { "id": "b", "kind": "noop", "after": ["a"], "with": { "output": "{{steps.a.output.n}}" } })"));
+    QVERIFY(!apply(h, act(K::MarkSucceeded, run, QStringLiteral("a"),
+                          QJsonObject{{QStringLiteral("n"), 5}}))
+                 .isEmpty());
+    QCOMPARE(h.step(run, QStringLiteral("a")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("b")).output.toInt(), 5);
+}
+
+void TestActions::resolveHappenedAndNotHappened() {
+    const QByteArray text =
+        flow(R"({ "id": "pay", "kind": "fault", "idempotency": "none", "timeout": "5s",
+        "with": { "fail_first": 1, "error": "timeout", "output": { "paid": true } } },
+        { "id": "receipt", "kind": "noop", "after": ["pay"] })");
+    {
+        Harness h;
+        const QString run = h.start(text);
+        h.advance(5000);
+        QCOMPARE(h.step(run, QStringLiteral("pay")).state, QStringLiteral("uncertain"));
+        QVERIFY(!apply(h, act(K::ResolveHappened, run, QStringLiteral("pay"),
+                              QJsonObject{{QStringLiteral("paid"), true}}))
+                     .isEmpty());
+        QCOMPARE(h.step(run, QStringLiteral("pay")).state, QStringLiteral("succeeded"));
+        QCOMPARE(h.attempts(run, QStringLiteral("pay")).size(), 1); // never sent again
+        QCOMPARE(h.step(run, QStringLiteral("receipt")).state, QStringLiteral("succeeded"));
+    }
+    {
+        Harness h;
+        const QString run = h.start(text);
+        h.advance(5000);
+        QVERIFY(!apply(h, act(K::ResolveNotHappened, run, QStringLiteral("pay"))).isEmpty());
+        const auto attempts = h.attempts(run, QStringLiteral("pay"));
+        QCOMPARE(attempts.size(), 2);
+        QCOMPARE(attempts[1].idempotencyKey, attempts[0].idempotencyKey);
+        QCOMPARE(h.step(run, QStringLiteral("pay")).state, QStringLiteral("succeeded"));
+    }
+}
+
+void TestActions::approvalWaitsForApproveOrReject() {
+    const QByteArray text = flow(
+        R"({ "id": "ok", "kind": "approval", "with": { "prompt": "Deploy {{params.version}}?" } },
+        { "id": "deploy", "kind": "noop", "after": ["ok"], "with": { "output": "{{steps.ok.output.approved_by}}" } })",
+        R"("params": { "version": { "default": "1.2" } },)");
+    {
+        Harness h;
+        const QString run = h.start(text);
+        QCOMPARE(h.step(run, QStringLiteral("ok")).state, QStringLiteral("waiting_for_operator"));
+        QCOMPARE(h.runState(run), QStringLiteral("waiting_for_operator"));
+        const auto events = *h.store->events(run);
+        QVERIFY(std::any_of(events.begin(), events.end(), [](const EventRow &e) {
+            return e.detail.value(QStringLiteral("prompt")).toString() ==
+                   QLatin1String("Deploy 1.2?");
+        }));
+        QVERIFY(!apply(h, act(K::Approve, run, QStringLiteral("ok"))).isEmpty());
+        QCOMPARE(h.step(run, QStringLiteral("deploy")).output.toString(), QStringLiteral("alice"));
+        QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    }
+    {
+        Harness h;
+        const QString run = h.start(text);
+        QVERIFY(!apply(h, act(K::Reject, run, QStringLiteral("ok"))).isEmpty());
+        QCOMPARE(h.step(run, QStringLiteral("ok")).state, QStringLiteral("failed"));
+        QVERIFY(
+            h.step(run, QStringLiteral("ok")).error.contains(QStringLiteral("rejected by alice")));
+        QCOMPARE(h.step(run, QStringLiteral("deploy")).state, QStringLiteral("blocked"));
+    }
+}
+
+void TestActions::setInputThenRetry() {
+    Harness h;
+    const QString run = h.start(flow(
+        R"({ "id": "call", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } })"));
+    QCOMPARE(h.step(run, QStringLiteral("call")).state, QStringLiteral("failed"));
+    OperatorAction action = act(K::SetInput, run, QStringLiteral("call"));
+    action.input = QJsonObject{{QStringLiteral("output"), QStringLiteral("fixed")}};
+    QVERIFY(!apply(h, action).isEmpty());
+    QCOMPARE(h.step(run, QStringLiteral("call")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("call")).output.toString(), QStringLiteral("fixed"));
+}
+
+void TestActions::rerunFromRunsDownstreamWithNewKeys() {
+    Harness h;
+    const QString run = h.start(
+        flow(R"({ "id": "a", "kind": "noop" }, { "id": "b", "kind": "noop", "after": ["a"] },
+        { "id": "c", "kind": "noop", "after": ["b"] }, { "id": "other", "kind": "noop" })"));
+    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    const QString firstKey = h.attempts(run, QStringLiteral("b")).first().idempotencyKey;
+    QVERIFY(!apply(h, act(K::RerunFrom, run, QStringLiteral("b"))).isEmpty());
+    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.attempts(run, QStringLiteral("a")).size(), 1);
+    QCOMPARE(h.attempts(run, QStringLiteral("other")).size(), 1);
+    const auto b = h.attempts(run, QStringLiteral("b"));
+    QCOMPARE(b.size(), 2);
+    QVERIFY(b[1].idempotencyKey != firstKey); // the operator asked for the effect again
+    QCOMPARE(h.attempts(run, QStringLiteral("c")).size(), 2);
+}
+
+void TestActions::pausedStepIsHeldUntilUnpaused() {
+    Harness h;
+    const QString run =
+        h.start(flow(R"({ "id": "wait", "kind": "delay", "with": { "duration": "10s" } },
+        { "id": "later", "kind": "noop", "after": ["wait"] })"));
+    QVERIFY(!apply(h, act(K::PauseStep, run, QStringLiteral("later"))).isEmpty());
+    h.advance(10'000);
+    QCOMPARE(h.step(run, QStringLiteral("wait")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("later")).state, QStringLiteral("paused"));
+    QCOMPARE(h.runState(run), QStringLiteral("paused"));
+    QVERIFY(!apply(h, act(K::UnpauseStep, run, QStringLiteral("later"))).isEmpty());
+    QCOMPARE(h.step(run, QStringLiteral("later")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+}
+
+void TestActions::pausedRunStartsNothing() {
+    Harness h;
+    const QString run =
+        h.start(flow(R"({ "id": "wait", "kind": "delay", "with": { "duration": "10s" } },
+        { "id": "later", "kind": "noop", "after": ["wait"] })"));
+    QVERIFY(!apply(h, act(K::PauseRun, run)).isEmpty());
+    QCOMPARE(h.runState(run), QStringLiteral("paused"));
+    h.advance(20'000);
+    QCOMPARE(h.step(run, QStringLiteral("wait")).state, QStringLiteral("scheduled"));
+    QVERIFY(!apply(h, act(K::UnpauseRun, run)).isEmpty());
+    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+}
+
+void TestActions::cancelStopsEverything() {
+    Harness h;
+    const QString run =
+        h.start(flow(R"({ "id": "slow", "kind": "fault", "with": { "latency": "1h" } },
+        { "id": "after", "kind": "noop", "after": ["slow"] })"));
+    QVERIFY(!apply(h, act(K::CancelRun, run)).isEmpty());
+    QCOMPARE(h.runState(run), QStringLiteral("cancelled"));
+    QCOMPARE(h.step(run, QStringLiteral("slow")).state, QStringLiteral("cancelled"));
+    QCOMPARE(h.step(run, QStringLiteral("after")).state, QStringLiteral("cancelled"));
+    QVERIFY(h.attempts(run, QStringLiteral("slow"))
+                .first()
+                .error.contains(QStringLiteral("cancelled by alice")));
+    h.advance(3'600'000);
+    QCOMPARE(h.step(run, QStringLiteral("slow")).state,
+             QStringLiteral("cancelled")); // its latency never lands
+}
+
+void TestActions::retryFailedItemsOnly() {
+    Harness h;
+    const QString run = h.start(
+        flow(R"({ "id": "notify", "kind": "fault", "foreach": [0, 1, 0, 1], "concurrency": 4,
+        "tolerate": { "max_failed": 2 }, "with": { "fail_first": "{{item}}", "output": "sent" },
+        "retry": { "max_attempts": 1 } })"));
+    QCOMPARE(h.step(run, QStringLiteral("notify")).state, QStringLiteral("partially_succeeded"));
+    QVERIFY(!apply(h, act(K::RetryFailedItems, run, QStringLiteral("notify"))).isEmpty());
+    QCOMPARE(h.step(run, QStringLiteral("notify")).state, QStringLiteral("succeeded"));
+    QHash<QString, int> attemptsByItem;
+    for (const AttemptRow &attempt : h.attempts(run, QStringLiteral("notify")))
+        ++attemptsByItem[attempt.itemKey];
+    QCOMPARE(attemptsByItem.value(QStringLiteral("0")), 1); // succeeded items are never sent again
+    QCOMPARE(attemptsByItem.value(QStringLiteral("1")), 2);
+    QCOMPARE(attemptsByItem.value(QStringLiteral("2")), 1);
+    QCOMPARE(attemptsByItem.value(QStringLiteral("3")), 2);
+    QCOMPARE(h.step(run, QStringLiteral("notify"))
+                 .output.toObject()
+                 .value(QStringLiteral("succeeded"))
+                 .toArray()
+                 .size(),
+             4);
+}
+
+void TestActions::refusals_data() {
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<QString>("step");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("skip a succeeded step")
+        << int(K::Skip) << QStringLiteral("done") << QStringLiteral("cannot be skipped");
+    QTest::newRow("retry a succeeded step")
+        << int(K::Retry) << QStringLiteral("done") << QStringLiteral("rerun-from");
+    QTest::newRow("retry a running step")
+        << int(K::Retry) << QStringLiteral("busy") << QStringLiteral("nothing to retry");
+    QTest::newRow("approve a non-approval")
+        << int(K::Approve) << QStringLiteral("busy") << QStringLiteral("not an approval");
+    QTest::newRow("resolve a certain step")
+        << int(K::ResolveHappened) << QStringLiteral("done") << QStringLiteral("not uncertain");
+    QTest::newRow("failed items of a plain step")
+        << int(K::RetryFailedItems) << QStringLiteral("done") << QStringLiteral("no foreach");
+    QTest::newRow("hold a running step")
+        << int(K::PauseStep) << QStringLiteral("busy") << QStringLiteral("can be held");
+    QTest::newRow("unknown step") << int(K::Skip) << QStringLiteral("nope")
+                                  << QStringLiteral("has no step \"nope\"");
+}
+
+void TestActions::refusals() {
+    QFETCH(int, kind);
+    QFETCH(QString, step);
+    QFETCH(QString, message);
+    Harness h;
+    const QString run = h.start(flow(
+        R"({ "id": "done", "kind": "noop" }, { "id": "busy", "kind": "fault", "with": { "latency": "1h" } })"));
+    const int before = eventCount(h, run);
+    const auto rowsBefore = *h.store->stepRuns(run);
+    const auto refused = h.engine->act(act(static_cast<K>(kind), run, step));
+    QVERIFY(!refused);
+    QVERIFY2(refused.error().contains(message), qPrintable(refused.error()));
+    QCOMPARE(eventCount(h, run), before); // nothing recorded
+    const auto rowsAfter = *h.store->stepRuns(run);
+    for (int i = 0; i < rowsBefore.size(); ++i)
+        QCOMPARE(rowsAfter[i].state, rowsBefore[i].state); // nothing changed
+    QVERIFY(!h.engine->act(act(K::Skip, QStringLiteral("no-such-run"), QStringLiteral("done"))));
+}
+
+void TestActions::actionsAreRecordedWithActorAndReason() {
+    Harness h;
+    const QString run = h.start(flow(
+        R"({ "id": "a", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } })"));
+    QVERIFY(!apply(h, act(K::Skip, run, QStringLiteral("a"))).isEmpty());
+    const auto events = *h.store->events(run);
+    const auto it = std::find_if(events.begin(), events.end(), [](const EventRow &e) {
+        return e.type == QLatin1String("operator_skip");
+    });
+    QVERIFY(it != events.end());
+    QCOMPARE(it->actor, QStringLiteral("alice"));
+    QCOMPARE(it->stepId, QStringLiteral("a"));
+    QCOMPARE(it->detail.value(QStringLiteral("reason")).toString(),
+             QStringLiteral("ticket OPS-42"));
+}
+
+QTEST_GUILESS_MAIN(TestActions)
+#include "tst_actions.moc"
