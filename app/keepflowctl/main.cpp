@@ -9,11 +9,13 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QProcess>
 #include <QSocketNotifier>
 #include <QStandardPaths>
+#include <QThread>
 #include <QTimer>
 
 #include <csignal>
@@ -546,21 +548,45 @@ int commandAction(const QString &command, const Context &context) {
         return fail(store.error());
     SystemClock clock;
     Engine engine(**store, clock, ActionRegistry::withBuiltins(), {});
-    auto done = engine.act(action);
+    auto outcome = engine.act(action);
     const Status released = engine.shutdown();
-    if (!done)
-        return fail(done.error());
+    if (!outcome)
+        return fail(outcome.error());
     if (!released)
         printErr(QStringLiteral("keepflowctl: %1\n").arg(released.message()));
+    QString done = outcome->message;
+    if (outcome->requestId != 0) {
+        // The worker that executes the run applies it; wait for its answer.
+        QElapsedTimer waited;
+        waited.start();
+        while (true) {
+            auto answer = (*store)->request(outcome->requestId);
+            if (!answer)
+                return fail(answer.error());
+            if (answer->state == QLatin1String("refused"))
+                return fail(answer->result);
+            if (answer->state == QLatin1String("done")) {
+                done = answer->result + QStringLiteral(" (applied by %1)").arg(outcome->worker);
+                break;
+            }
+            if (waited.elapsed() > 10'000)
+                return fail(QStringLiteral(
+                                "worker %1 executes run %2 and has not answered request %3 within "
+                                "10 s; it applies it when it does")
+                                .arg(outcome->worker, action.runId)
+                                .arg(outcome->requestId));
+            QThread::msleep(50); // polling another process's answer, not waiting for time to pass
+        }
+    }
     auto run = (*store)->run(action.runId);
     const QString state = run ? run->state : QString();
     if (context.json) {
         printJson(QJsonObject{{QStringLiteral("run"), action.runId},
-                              {QStringLiteral("result"), *done},
+                              {QStringLiteral("result"), done},
                               {QStringLiteral("state"), state}});
     } else {
-        printOut(*done + QLatin1Char('\n'));
-        if (state == QLatin1String("running"))
+        printOut(done + QLatin1Char('\n'));
+        if (state == QLatin1String("running") && outcome->requestId == 0)
             printOut(QStringLiteral(
                          "run %1 is running again: `keepflowctl resume %1` continues it here, or a "
                          "worker takes it\n")

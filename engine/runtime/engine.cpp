@@ -1447,7 +1447,7 @@ struct Engine::Impl final : ActionContext {
         return refuse(QStringLiteral("unknown action"));
     }
 
-    Result<QString> act(const OperatorAction &request, bool executing) {
+    Result<QString> act(const OperatorAction &request, bool executing, qint64 requestId) {
         OperatorAction action = request;
         if (action.actor.isEmpty())
             action.actor = currentUserName();
@@ -1498,6 +1498,14 @@ struct Engine::Impl final : ActionContext {
                                       {{QStringLiteral("state"), stateName(next)}}, now));
         }
         batch.runs.append(runRow(*run));
+        if (requestId != 0) {
+            RequestRow answer;
+            answer.id = requestId;
+            answer.state = QStringLiteral("done");
+            answer.result = *done;
+            answer.answeredAt = now;
+            batch.answers.append(answer);
+        }
         if (Status s = commit(batch); !s)
             return s;
         if (executing) {
@@ -2877,9 +2885,12 @@ Result<bool> Engine::adopt(const QString &runId) {
     return d->adopt(runId, false);
 }
 
-Result<QString> Engine::act(const OperatorAction &action) {
+Result<ActionOutcome> Engine::act(const OperatorAction &request) {
     if (d->stopped)
         return Status::error(d->fatal);
+    OperatorAction action = request;
+    if (action.actor.isEmpty())
+        action.actor = currentUserName();
     if (!d->findRun(action.runId)) {
         auto row = d->store.run(action.runId);
         if (!row)
@@ -2888,17 +2899,92 @@ Result<QString> Engine::act(const OperatorAction &action) {
         if (!taken)
             return taken.status();
         if (!*taken) {
+            // A live worker executes it: leave the action for that worker (single writer per run).
             auto holder = d->store.run(action.runId);
-            return Status::error(
-                QStringLiteral("run %1 is being executed by %2 (lease until %3); "
-                               "act on it once that worker stops, or stop it first")
-                    .arg(action.runId, holder ? holder->owner : QStringLiteral("another worker"),
-                         holder ? QDateTime::fromMSecsSinceEpoch(holder->leaseUntil)
-                                      .toString(Qt::ISODate)
-                                : QString()));
+            auto id = d->store.submitRequest(action.runId, actionToJson(action), action.actor,
+                                             d->clockRef.nowMs());
+            if (!id)
+                return id.status();
+            ActionOutcome outcome;
+            outcome.requestId = *id;
+            outcome.worker = holder ? holder->owner : QString();
+            return outcome;
         }
     }
-    return d->act(action, d->driveTimer != nullptr);
+    auto done = d->act(action, d->driveTimer != nullptr, 0);
+    if (!done)
+        return done.status();
+    ActionOutcome outcome;
+    outcome.message = *done;
+    return outcome;
+}
+
+Status Engine::answerRequests() {
+    if (d->stopped)
+        return Status::error(d->fatal);
+    auto pending = d->store.pendingRequests(d->options.workerId);
+    if (!pending)
+        return pending.status();
+    for (const RequestRow &request : *pending) {
+        auto action = actionFromJson(request.action);
+        Result<QString> done =
+            action ? Result<QString>(QString()) : Result<QString>(action.status());
+        if (action) {
+            if (!d->findRun(request.runId)) {
+                auto taken = d->adopt(request.runId, true);
+                if (!taken)
+                    return taken.status();
+            }
+            done = d->act(*action, true, request.id);
+        }
+        if (!done && !d->stopped) {
+            Batch batch; // refused: only the answer is written
+            RequestRow answer = request;
+            answer.state = QStringLiteral("refused");
+            answer.result = done.error();
+            answer.answeredAt = d->clockRef.nowMs();
+            batch.answers.append(answer);
+            if (Status s = d->commit(batch); !s)
+                return s;
+        }
+    }
+    return Status::ok();
+}
+
+QJsonObject actionToJson(const OperatorAction &action) {
+    QJsonObject json{{QStringLiteral("action"), actionName(action.kind)},
+                     {QStringLiteral("run"), action.runId},
+                     {QStringLiteral("actor"), action.actor}};
+    if (!action.stepId.isEmpty())
+        json.insert(QStringLiteral("step"), action.stepId);
+    if (!action.output.isUndefined())
+        json.insert(QStringLiteral("output"), action.output);
+    if (!action.input.isEmpty())
+        json.insert(QStringLiteral("input"), action.input);
+    if (!action.reason.isEmpty())
+        json.insert(QStringLiteral("reason"), action.reason);
+    return json;
+}
+
+Result<OperatorAction> actionFromJson(const QJsonObject &json) {
+    OperatorAction action;
+    const QString name = json.value(QLatin1String("action")).toString();
+    bool known = false;
+    for (int k = 0; k <= static_cast<int>(OperatorAction::Kind::CancelRun); ++k) {
+        if (actionName(static_cast<OperatorAction::Kind>(k)) == name) {
+            action.kind = static_cast<OperatorAction::Kind>(k);
+            known = true;
+        }
+    }
+    if (!known)
+        return Status::error(QStringLiteral("unknown action \"%1\"").arg(name));
+    action.runId = json.value(QLatin1String("run")).toString();
+    action.stepId = json.value(QLatin1String("step")).toString();
+    action.output = json.value(QLatin1String("output"));
+    action.input = json.value(QLatin1String("input")).toObject();
+    action.reason = json.value(QLatin1String("reason")).toString();
+    action.actor = json.value(QLatin1String("actor")).toString();
+    return action;
 }
 
 QString actionName(OperatorAction::Kind kind) {
@@ -3052,6 +3138,8 @@ void Engine::startDriving(int pollMs) {
             if (d->stopped)
                 return;
             if (Status s = d->syncResources(); !s)
+                qCWarning(lcEngine) << s.message();
+            if (Status s = answerRequests(); !s)
                 qCWarning(lcEngine) << s.message();
             d->schedulePump();
         });

@@ -62,6 +62,16 @@ struct OperatorAction {
 
 /// The name of the action as keepflowctl spells it ("retry", "mark-succeeded", ...).
 QString actionName(OperatorAction::Kind kind);
+QJsonObject actionToJson(const OperatorAction &action);
+Result<OperatorAction> actionFromJson(const QJsonObject &json);
+
+/// What act() did: applied it (message), or left it for the live worker that executes the run
+/// (requestId; its answer comes through Store::request()).
+struct ActionOutcome {
+    QString message;
+    qint64 requestId = 0;
+    QString worker;
+};
 
 class Engine : public QObject {
     Q_OBJECT
@@ -99,7 +109,10 @@ public:
     /// Applies an operator action to its run in one transaction with its event, or refuses it
     /// with a message saying why, changing nothing. A finished run that gets an action runs
     /// again (its next engine continues it). Returns what was done, for the operator.
-    Result<QString> act(const OperatorAction &action);
+    Result<ActionOutcome> act(const OperatorAction &action);
+    /// Applies the actions operators left for runs this engine executes (driving does this every
+    /// poll). Each answer is committed with the change it made.
+    Status answerRequests();
 
     /// Reads the resources table and takes in what operators changed (pause, unpause, breaker
     /// reset). Driving does this every poll; tests call it directly.

@@ -104,6 +104,18 @@ struct EventRow {
     QJsonObject detail;
 };
 
+/// An operator action left for the worker that executes the run, and its answer.
+struct RequestRow {
+    qint64 id = 0;
+    QString runId;
+    qint64 createdAt = 0;
+    QString actor;
+    QJsonObject action;
+    QString state; ///< pending, done or refused
+    QString result;
+    qint64 answeredAt = 0;
+};
+
 /// Everything one transaction writes. Rows are upserted by their natural keys.
 struct Batch {
     QList<RunRow> runs;
@@ -112,6 +124,8 @@ struct Batch {
     QList<EventRow> events;
     QList<ResourceRow> resources;
     QList<ItemRow> items;
+    QList<RequestRow>
+        answers; ///< requests answered (state, result, answered_at) in this transaction
     /// (run id, step id): foreach steps whose item rows are dropped (rerun: a new list follows).
     QList<QPair<QString, QString>> clearedItems;
     /// (run id, owner): leases this owner gives up in the same transaction.
@@ -120,7 +134,7 @@ struct Batch {
     bool isEmpty() const {
         return runs.isEmpty() && steps.isEmpty() && attempts.isEmpty() && events.isEmpty() &&
                resources.isEmpty() && items.isEmpty() && clearedItems.isEmpty() &&
-               releasedLeases.isEmpty();
+               answers.isEmpty() && releasedLeases.isEmpty();
     }
 };
 

@@ -205,7 +205,10 @@ SqliteBatchWriter::SqliteBatchWriter(sqlite3 *db, QString path)
     }
     if (sqlite3_prepare_v2(m_db, kReleaseLease, -1, &m_release, nullptr) != SQLITE_OK ||
         sqlite3_prepare_v2(m_db, "DELETE FROM items WHERE run_id = ? AND step_id = ?", -1,
-                           &m_clearItems, nullptr) != SQLITE_OK)
+                           &m_clearItems, nullptr) != SQLITE_OK ||
+        sqlite3_prepare_v2(
+            m_db, "UPDATE requests SET state = ?, result = ?, answered_at = ? WHERE id = ?", -1,
+            &m_answer, nullptr) != SQLITE_OK)
         m_prepared = failure(QStringLiteral("cannot prepare a statement"));
 }
 
@@ -216,6 +219,7 @@ SqliteBatchWriter::~SqliteBatchWriter() {
     }
     sqlite3_finalize(m_release);
     sqlite3_finalize(m_clearItems);
+    sqlite3_finalize(m_answer);
 }
 
 Status SqliteBatchWriter::prepare(Shape &shape, const char *head, int columns, const char *tail) {
@@ -399,6 +403,20 @@ Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) 
                     .bytesOrNull(jsonBytes(row.output));
             },
             QStringLiteral("cannot write items"));
+    for (const RequestRow &answer : batch.answers) {
+        if (!status)
+            break;
+        Binder(m_answer, 1, m_keep)
+            .text(answer.state)
+            .text(answer.result)
+            .integer(answer.answeredAt)
+            .integer(answer.id);
+        const int rc = sqlite3_step(m_answer);
+        sqlite3_reset(m_answer);
+        m_keep.clear();
+        if (rc != SQLITE_DONE)
+            status = failure(QStringLiteral("cannot answer request %1").arg(answer.id));
+    }
     for (const auto &[runId, owner] : batch.releasedLeases) {
         if (!status)
             break;

@@ -61,6 +61,7 @@ private:
     Shape m_items;
     sqlite3_stmt *m_release = nullptr;
     sqlite3_stmt *m_clearItems = nullptr;
+    sqlite3_stmt *m_answer = nullptr;
     std::vector<QByteArray> m_keep; ///< bytes bound with SQLITE_STATIC until the step
 };
 

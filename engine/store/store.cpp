@@ -119,6 +119,16 @@ CREATE TABLE events (
     actor TEXT NOT NULL,
     detail TEXT NOT NULL);
 CREATE INDEX events_by_run ON events (run_id, id);
+CREATE TABLE requests (
+    id %AUTO_ID%,
+    run_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    state TEXT NOT NULL,
+    result TEXT,
+    answered_at BIGINT);
+CREATE INDEX requests_pending ON requests (state, run_id);
 )"),
     };
     return steps;
@@ -183,22 +193,34 @@ Status Store::Impl::migrate() {
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"));
         !s)
         return s;
-    QSqlQuery query(db);
-    if (!query.exec(QStringLiteral("SELECT value FROM meta WHERE key = 'schema_version'")))
-        return Status::error(
-            fail(QStringLiteral("cannot read the schema version"), query.lastError()));
-    schemaVersion = query.next() ? query.value(0).toInt() : 0;
-    query.finish();
+    auto readVersion = [this]() -> Result<int> {
+        QSqlQuery query(db);
+        if (!query.exec(QStringLiteral("SELECT value FROM meta WHERE key = 'schema_version'")))
+            return Status::error(
+                fail(QStringLiteral("cannot read the schema version"), query.lastError()));
+        return query.next() ? query.value(0).toInt() : 0;
+    };
     const int latest = static_cast<int>(migrations().size());
-    if (schemaVersion > latest)
-        return Status::error(QStringLiteral("%1: schema version %2 is newer than this Keepflow "
-                                            "understands (%3); use a newer Keepflow")
-                                 .arg(path)
-                                 .arg(schemaVersion)
-                                 .arg(latest));
-    while (schemaVersion < latest) {
+    while (true) {
+        // Under the write lock: another process may have migrated while this one waited.
         if (Status s = exec(QStringLiteral("BEGIN IMMEDIATE")); !s)
             return s;
+        auto version = readVersion();
+        if (!version) {
+            exec(QStringLiteral("ROLLBACK"));
+            return version.status();
+        }
+        schemaVersion = *version;
+        if (schemaVersion > latest) {
+            exec(QStringLiteral("ROLLBACK"));
+            return Status::error(QStringLiteral("%1: schema version %2 is newer than this Keepflow "
+                                                "understands (%3); use a newer Keepflow")
+                                     .arg(path)
+                                     .arg(schemaVersion)
+                                     .arg(latest));
+        }
+        if (schemaVersion == latest)
+            return exec(QStringLiteral("COMMIT"));
         QString script = migrations().at(schemaVersion);
         // SQLite dialect; PostgreSQL will use BIGSERIAL PRIMARY KEY and plain tables.
         // Events are never deleted, so a plain rowid key grows monotonically without
@@ -227,9 +249,7 @@ Status Store::Impl::migrate() {
                                      .arg(schemaVersion + 1)
                                      .arg(status.message()));
         }
-        ++schemaVersion;
     }
-    return Status::ok();
 }
 
 Store::Store(std::unique_ptr<Impl> impl)
@@ -933,6 +953,71 @@ Status Store::changeResource(const QString &name, std::optional<bool> paused, bo
     batch.events.append(event);
     auto committed = commit(batch);
     return committed ? Status::ok() : committed.status();
+}
+
+Result<qint64> Store::submitRequest(const QString &runId, const QJsonObject &action,
+                                    const QString &actor, qint64 now) {
+    if (d->broken)
+        return Status::error(
+            QStringLiteral("%1: an earlier write failed; reopen the database").arg(d->path));
+    QSqlQuery insert(d->db);
+    insert.prepare(QStringLiteral("INSERT INTO requests (run_id, created_at, actor, action, state) "
+                                  "VALUES (?, ?, ?, ?, 'pending')"));
+    insert.addBindValue(runId);
+    insert.addBindValue(now);
+    insert.addBindValue(actor);
+    insert.addBindValue(QString::fromUtf8(jsonBytes(action)));
+    if (!insert.exec())
+        return Status::error(
+            d->fail(QStringLiteral("cannot submit a request"), insert.lastError()));
+    return insert.lastInsertId().toLongLong();
+}
+
+namespace {
+
+RequestRow requestFromQuery(const QSqlQuery &query) {
+    RequestRow row;
+    row.id = query.value(0).toLongLong();
+    row.runId = query.value(1).toString();
+    row.createdAt = query.value(2).toLongLong();
+    row.actor = query.value(3).toString();
+    row.action = jsonFromText(query.value(4)).toObject();
+    row.state = query.value(5).toString();
+    row.result = query.value(6).toString();
+    row.answeredAt = query.value(7).toLongLong();
+    return row;
+}
+
+const char *const kRequestColumns =
+    "id, run_id, created_at, actor, action, state, result, answered_at";
+
+} // namespace
+
+Result<RequestRow> Store::request(qint64 id) {
+    QSqlQuery query(d->db);
+    query.prepare(
+        QStringLiteral("SELECT %1 FROM requests WHERE id = ?").arg(QLatin1String(kRequestColumns)));
+    query.addBindValue(id);
+    if (!query.exec())
+        return Status::error(d->fail(QStringLiteral("cannot read requests"), query.lastError()));
+    if (!query.next())
+        return Status::error(QStringLiteral("%1: no request %2").arg(d->path).arg(id));
+    return requestFromQuery(query);
+}
+
+Result<QList<RequestRow>> Store::pendingRequests(const QString &owner) {
+    QSqlQuery query(d->db);
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT %1 FROM requests WHERE state = 'pending' AND run_id IN "
+                                 "(SELECT id FROM runs WHERE owner = ?) ORDER BY id")
+                      .arg(QLatin1String(kRequestColumns)));
+    query.addBindValue(owner);
+    if (!query.exec())
+        return Status::error(d->fail(QStringLiteral("cannot read requests"), query.lastError()));
+    QList<RequestRow> rows;
+    while (query.next())
+        rows.append(requestFromQuery(query));
+    return rows;
 }
 
 Status Store::integrityCheck() {

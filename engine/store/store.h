@@ -100,6 +100,13 @@ public:
     Status changeResource(const QString &name, std::optional<bool> paused, bool resetBreaker,
                           const QString &actor, qint64 now);
 
+    /// Leaves an operator action for the worker that executes run_id; returns the request id.
+    Result<qint64> submitRequest(const QString &runId, const QJsonObject &action,
+                                 const QString &actor, qint64 now);
+    Result<RequestRow> request(qint64 id);
+    /// Unanswered requests for runs owner executes, oldest first.
+    Result<QList<RequestRow>> pendingRequests(const QString &owner);
+
     /// Runs PRAGMA integrity_check; ok when the database is intact.
     Status integrityCheck();
 

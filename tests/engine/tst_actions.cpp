@@ -32,7 +32,7 @@ QString apply(Harness &h, const OperatorAction &action) {
         return {};
     }
     h.pump();
-    return *done;
+    return done->message;
 }
 
 int eventCount(Harness &h, const QString &run) {

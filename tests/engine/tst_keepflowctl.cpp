@@ -37,6 +37,8 @@ private Q_SLOTS:
     void detachedRunIsExecutedInBackground();
     void workerStopsGracefullyOnSigterm();
     void resourcesCanBeListedPausedAndReset();
+    void actionsChangeFinishedRunsOrRefuse();
+    void actionReachesTheWorkerThatRunsIt();
 
 private:
     Outcome ctl(const QStringList &arguments, int timeoutMs = 60000);
@@ -310,6 +312,105 @@ void TestKeepflowctl::resourcesCanBeListedPausedAndReset() {
     QCOMPARE(ctl({QStringLiteral("resource"), QStringLiteral("explode"), QStringLiteral("crm")})
                  .exitCode,
              1);
+}
+
+void TestKeepflowctl::actionsChangeFinishedRunsOrRefuse() {
+    const QString file =
+        writeFlow(QStringLiteral("act.flow.json"), R"({ "keepflow": 1, "name": "act",
+        "steps": [ { "id": "a", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } },
+                   { "id": "b", "kind": "noop", "after": ["a"], "with": { "output": "{{steps.a.output.v}}" } } ] })");
+    const Outcome run = ctl({QStringLiteral("run"), file, QStringLiteral("--json")});
+    QCOMPARE(run.exitCode, 3);
+    const QString id = run.json()
+                           .toObject()
+                           .value(QStringLiteral("run"))
+                           .toObject()
+                           .value(QStringLiteral("id"))
+                           .toString();
+    const Outcome refused = ctl({QStringLiteral("approve"), id, QStringLiteral("a")});
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.err.contains("not an approval"), refused.err.constData());
+    QCOMPARE(ctl({QStringLiteral("mark-succeeded"), id, QStringLiteral("a")}).exitCode,
+             1); // --output is required
+    const Outcome marked = ctl({QStringLiteral("mark-succeeded"), id, QStringLiteral("a"),
+                                QStringLiteral("--output"), QStringLiteral("{\"v\": 7}"),
+                                QStringLiteral("--reason"), QStringLiteral("fixed by hand")});
+    QVERIFY2(marked.exitCode == 0, marked.err.constData());
+    QVERIFY(marked.out.contains("running again"));
+    const Outcome resumed = ctl({QStringLiteral("resume"), id, QStringLiteral("--json")});
+    QCOMPARE(resumed.exitCode, 0);
+    const QJsonArray steps = resumed.json().toObject().value(QStringLiteral("steps")).toArray();
+    QCOMPARE(steps[1].toObject().value(QStringLiteral("output")).toInt(), 7);
+    const QJsonArray events =
+        ctl({QStringLiteral("events"), id, QStringLiteral("--json")}).json().toArray();
+    bool recorded = false;
+    for (const QJsonValue &value : events) {
+        const QJsonObject event = value.toObject();
+        recorded = recorded || (event.value(QStringLiteral("type")).toString() ==
+                                    QLatin1String("operator_mark_succeeded") &&
+                                event.value(QStringLiteral("detail"))
+                                        .toObject()
+                                        .value(QStringLiteral("reason"))
+                                        .toString() == QLatin1String("fixed by hand") &&
+                                !event.value(QStringLiteral("actor")).toString().isEmpty());
+    }
+    QVERIFY(recorded);
+}
+
+void TestKeepflowctl::actionReachesTheWorkerThatRunsIt() {
+    const QString workerDb = m_dir.filePath(QStringLiteral("live.db"));
+    QProcess worker;
+    worker.start(QStringLiteral(KEEPFLOWCTL_PATH),
+                 {QStringLiteral("worker"), QStringLiteral("--db"), workerDb});
+    QVERIFY(worker.waitForStarted());
+    auto live = [&workerDb](const QStringList &arguments) {
+        QProcess process;
+        process.start(QStringLiteral(KEEPFLOWCTL_PATH),
+                      arguments + QStringList{QStringLiteral("--db"), workerDb});
+        process.waitForFinished(30000);
+        Outcome outcome;
+        outcome.exitCode = process.exitCode();
+        outcome.out = process.readAllStandardOutput();
+        outcome.err = process.readAllStandardError();
+        return outcome;
+    };
+    const QString file =
+        writeFlow(QStringLiteral("live.flow.json"), R"({ "keepflow": 1, "name": "live",
+        "steps": [ { "id": "wait", "kind": "delay", "with": { "duration": "1h" } },
+                   { "id": "broken", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } },
+                   { "id": "after", "kind": "noop", "after": ["broken"] } ] })");
+    const Outcome started =
+        live({QStringLiteral("run"), file, QStringLiteral("--detach"), QStringLiteral("--json")});
+    const QString id = started.json().toObject().value(QStringLiteral("id")).toString();
+    QVERIFY2(!id.isEmpty(), started.err.constData());
+    auto stepState = [&live, &id](int index) {
+        return live({QStringLiteral("status"), id, QStringLiteral("--json")})
+            .json()
+            .toObject()
+            .value(QStringLiteral("steps"))
+            .toArray()[index]
+            .toObject()
+            .value(QStringLiteral("state"))
+            .toString();
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(stepState(1), QStringLiteral("failed"), 20000);
+    // A live process executes the run: the action is left for it and applied within a second.
+    const Outcome skipped = live({QStringLiteral("skip"), id, QStringLiteral("broken")});
+    QVERIFY2(skipped.exitCode == 0, skipped.err.constData());
+    QVERIFY2(skipped.out.contains("applied by"), skipped.out.constData());
+    QTRY_COMPARE_WITH_TIMEOUT(stepState(2), QStringLiteral("succeeded"), 20000);
+    const Outcome cancelled = live({QStringLiteral("cancel"), id});
+    QVERIFY2(cancelled.exitCode == 0, cancelled.err.constData());
+    QTRY_COMPARE_WITH_TIMEOUT(live({QStringLiteral("status"), id, QStringLiteral("--json")})
+                                  .json()
+                                  .toObject()
+                                  .value(QStringLiteral("run"))
+                                  .toObject()
+                                  .value(QStringLiteral("state"))
+                                  .toString(),
+                              QStringLiteral("cancelled"), 20000);
+    ::kill(static_cast<pid_t>(worker.processId()), SIGTERM);
+    QVERIFY(worker.waitForFinished(10000));
 }
 
 QTEST_GUILESS_MAIN(TestKeepflowctl)

@@ -9,6 +9,9 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
+#include <thread>
+
 using namespace keepflow;
 
 namespace {
@@ -76,6 +79,7 @@ private Q_SLOTS:
     void fullDatabaseKeepsLastGoodStateAndRefusesWrites();
     void claimIsExclusive();
     void flowVersionsAreReused();
+    void concurrentFirstOpensMigrateOnce();
     void jsonColumnsRoundTrip_data();
     void jsonColumnsRoundTrip();
 
@@ -281,6 +285,23 @@ void TestStore::flowVersionsAreReused() {
     QCOMPARE(v1->version, 1);
     QCOMPARE(v2->version, 2);
     QCOMPARE(store->flowVersion(v2->id)->definition, QByteArray("{\"a\":2}"));
+}
+
+void TestStore::concurrentFirstOpensMigrateOnce() {
+    // Several processes may open a new database at once; each must see one migrated schema.
+    const QString file = path("race.db");
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&file, &failures] {
+            auto store = Store::open(file);
+            if (!store || (*store)->schemaVersion() != Store::latestSchemaVersion())
+                ++failures;
+        });
+    }
+    for (std::thread &thread : threads)
+        thread.join();
+    QCOMPARE(failures.load(), 0);
 }
 
 void TestStore::jsonColumnsRoundTrip_data() {
