@@ -816,8 +816,8 @@ struct Engine::Impl final : ActionContext {
                 timer = step.queuedAt + maxQueue;
             const bool timerChanged = timer != step.notBefore;
             step.notBefore = timer; // when it looks again (0: when a slot frees)
-            if (timer > 0 && timerChanged)
-                pushTimer(run, i);
+            if (timer > 0)
+                pushTimer(run, i); // also after a restart, when the heap starts empty
             if (newlyQueued || timerChanged)
                 batch.steps.append(stepRow(run, i));
             return;
@@ -831,7 +831,13 @@ struct Engine::Impl final : ActionContext {
         step.isProbe = res.breaker == Breaker::HalfOpen;
         if (step.isProbe)
             ++res.probesInFlight;
+        const int attemptsBefore = step.attempts;
         startAttempt(run, i, now, batch, launches);
+        if (step.attempts == attemptsBefore && step.holdsSlot) {
+            // No call went out after all (deadline passed, an approval, draining): give it back.
+            step.holdsSlot = false;
+            releaseCall(res, std::exchange(step.isProbe, false), std::nullopt, now, batch);
+        }
         if (!res.queue.empty())
             wakeQueue(res); // capacity may remain for the next in line
     }
@@ -1457,13 +1463,22 @@ struct Engine::Impl final : ActionContext {
             return Status::error(QStringLiteral("run %1 is not loaded").arg(action.runId));
         Batch batch;
         const RunState before = run->state;
+        std::vector<StepState> statesBefore;
+        for (const StepRt &step : run->steps)
+            statesBefore.push_back(step.state);
         auto done = applyAction(*run, action, now, batch);
-        if (!done) {
-            // Nothing was written; throw away whatever the refused attempt touched in memory.
-            return done.status();
+        if (!done)
+            return done.status(); // refused before anything was changed
+        // The event says which steps it moved, so that the history replays to the same states.
+        QJsonObject moved;
+        for (size_t s = 0; s < run->steps.size(); ++s) {
+            if (run->steps[s].state != statesBefore[s])
+                moved.insert(run->plan->flow->steps[static_cast<qsizetype>(s)].id,
+                             stateName(run->steps[s].state));
         }
         QJsonObject detail{{QStringLiteral("action"), actionName(action.kind)},
-                           {QStringLiteral("result"), *done}};
+                           {QStringLiteral("result"), *done},
+                           {QStringLiteral("steps"), moved}};
         if (!action.reason.isEmpty())
             detail.insert(QStringLiteral("reason"), action.reason);
         if (!action.output.isUndefined())
@@ -1723,7 +1738,7 @@ struct Engine::Impl final : ActionContext {
                 timer = item.queuedAt + maxQueue;
             const bool timerChanged = timer != item.notBefore;
             item.notBefore = timer;
-            if (timer > 0 && timerChanged) {
+            if (timer > 0) {
                 ++item.timerStamp;
                 stepTimers.push(Due{timer, run.id, i, item.timerStamp, pos});
             }
@@ -1741,6 +1756,8 @@ struct Engine::Impl final : ActionContext {
         if (item.isProbe)
             ++res.probesInFlight;
         startItemAttempt(run, i, pos, now, batch, launches);
+        if (!res.queue.empty())
+            wakeQueue(res); // capacity may remain for the next in line
         return true;
     }
 
@@ -2573,6 +2590,11 @@ struct Engine::Impl final : ActionContext {
                     item.notBefore = row->notBefore;
                     item.errorClass = row->errorClass;
                     item.error = row->error;
+                    if (item.notBefore > 0) {
+                        // The timer heap of a new engine starts empty: arm the retry again.
+                        item.timerStamp = 1;
+                        stepTimers.push(Due{item.notBefore, run.id, i, item.timerStamp, pos});
+                    }
                     fe->active.emplace(pos, std::move(item));
                 }
                 }
@@ -2747,6 +2769,11 @@ struct Engine::Impl final : ActionContext {
                 transition(r, static_cast<int>(i), StepEvent::AttemptFailed);
                 step.notBefore = now;
                 batch.steps.append(stepRow(r, static_cast<int>(i)));
+                batch.events.append(
+                    event(r, static_cast<int>(i), QStringLiteral("attempt_crashed"),
+                          {{QStringLiteral("attempt"), step.attempts},
+                           {QStringLiteral("error"), QStringLiteral("no open attempt")}},
+                          now));
             }
             if (step.state == StepState::Pending || step.state == StepState::Scheduled ||
                 step.state == StepState::Retrying || step.state == StepState::Queued)

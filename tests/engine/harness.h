@@ -110,7 +110,7 @@ struct Harness {
     int generation = 0;
 };
 
-QByteArray flow(const QByteArray &steps, const QByteArray &extra = {}) {
+[[maybe_unused]] QByteArray flow(const QByteArray &steps, const QByteArray &extra = {}) {
     return "{ \"keepflow\": 1, \"name\": \"t\", " + extra + " \"steps\": [" + steps + "] }";
 }
 

@@ -1,0 +1,244 @@
+// Random flows, random failures, random operator actions and random crashes, with invariants
+// checked after every round:
+//  - no step or item succeeds twice in one generation (retries never duplicate an effect);
+//  - replaying a run's events gives the step states the tables hold;
+//  - in the end every run is finished or waits for an operator.
+// KEEPFLOW_RANDOM_SEEDS scales it; KEEPFLOW_RANDOM_SEED replays one seed.
+
+#include "../engine/harness.h"
+#include "replay.h"
+
+#include <QJsonDocument>
+#include <QRandomGenerator>
+#include <QTest>
+
+using namespace keepflow;
+
+namespace {
+
+QByteArray randomFlow(QRandomGenerator &random) {
+    const int count = 4 + static_cast<int>(random.bounded(7));
+    auto chance = [&random](double p) { return random.generateDouble() < p; };
+    QStringList steps;
+    for (int i = 0; i < count; ++i) {
+        QStringList fields{QStringLiteral("\"id\": \"s%1\"").arg(i)};
+        QStringList after;
+        for (int u = 0; u < i; ++u) {
+            if (chance(0.3))
+                after << QStringLiteral("\"s%1\"").arg(u);
+        }
+        if (!after.isEmpty())
+            fields << QStringLiteral("\"after\": [%1]").arg(after.join(QStringLiteral(", ")));
+        if (chance(0.2)) {
+            static const char *joins[] = {"all_done", "any_succeeded", "none_failed"};
+            fields
+                << QStringLiteral("\"join\": \"%1\"").arg(QLatin1String(joins[random.bounded(3)]));
+        }
+        const double kind = random.generateDouble();
+        if (kind < 0.06) {
+            fields << QStringLiteral("\"kind\": \"approval\", \"with\": { \"prompt\": \"go?\" }");
+            steps << QStringLiteral("{ %1 }").arg(fields.join(QStringLiteral(", ")));
+            continue;
+        }
+        if (kind < 0.25) {
+            fields << QStringLiteral("\"kind\": \"noop\"");
+            steps << QStringLiteral("{ %1 }").arg(fields.join(QStringLiteral(", ")));
+            continue;
+        }
+        static const char *errors[] = {"transient", "transient", "transient",
+                                       "permanent", "timeout",   "garbage"};
+        static const char *idempotency[] = {"keyed", "keyed", "idempotent", "none"};
+        static const char *latencies[] = {"0ms", "100ms", "1s"};
+        fields << QStringLiteral("\"kind\": \"fault\"")
+               << QStringLiteral("\"idempotency\": \"%1\"")
+                      .arg(QLatin1String(idempotency[random.bounded(4)]))
+               << QStringLiteral("\"timeout\": \"2s\"")
+               << QStringLiteral(
+                      "\"retry\": { \"max_attempts\": %1, \"initial_interval\": \"%2ms\" }")
+                      .arg(1 + random.bounded(4))
+                      .arg(100 + random.bounded(900));
+        const QString failFirst = QString::number(random.bounded(4));
+        if (chance(0.2)) {
+            QStringList items;
+            const int itemCount = 1 + static_cast<int>(random.bounded(5));
+            for (int k = 0; k < itemCount; ++k)
+                items << QString::number(random.bounded(3));
+            fields << QStringLiteral("\"foreach\": [%1], \"concurrency\": 2")
+                          .arg(items.join(QStringLiteral(", ")));
+            if (chance(0.5))
+                fields << QStringLiteral("\"tolerate\": { \"max_failed\": 1 }");
+        }
+        const bool isForeach = fields.last().startsWith(QLatin1String("\"foreach\"")) ||
+                               fields.last().startsWith(QLatin1String("\"tolerate\""));
+        fields << QStringLiteral(
+                      "\"with\": { \"fail_first\": %1, \"error\": \"%2\", \"latency\": \"%3\", "
+                      "\"fail_rate\": %4, \"seed\": %5 }")
+                      .arg(isForeach ? QStringLiteral("\"{{item}}\"") : failFirst,
+                           QLatin1String(errors[random.bounded(6)]),
+                           QLatin1String(latencies[random.bounded(3)]))
+                      .arg(chance(0.2) ? 0.3 : 0.0)
+                      .arg(random.bounded(1000));
+        if (chance(0.3))
+            fields << QStringLiteral("\"resource\": \"dep\"");
+        if (chance(0.2))
+            fields << QStringLiteral("\"fallback\": { \"value\": { \"fallback\": true } }");
+        steps << QStringLiteral("{ %1 }").arg(fields.join(QStringLiteral(", ")));
+    }
+    return QStringLiteral(
+               R"({ "keepflow": 1, "name": "random", "resources": { "dep": { "concurrency": 2,
+        "breaker": { "failure_rate": 0.75, "window": 4, "min_calls": 4, "open_for": "2s" } } },
+        "steps": [%1] })")
+        .arg(steps.join(QStringLiteral(",\n")))
+        .toUtf8();
+}
+
+/// No step or item succeeded twice in one generation; replaying events gives the table states.
+QString brokenInvariant(Harness &h, const QString &run) {
+    const auto attempts = h.store->attempts(run);
+    QSet<QString> succeeded;
+    for (const AttemptRow &attempt : *attempts) {
+        if (attempt.outcome != QLatin1String("succeeded"))
+            continue;
+        const QString key =
+            QStringLiteral("%1/%2/%3").arg(attempt.stepId, attempt.itemKey).arg(attempt.generation);
+        if (succeeded.contains(key))
+            return QStringLiteral("%1 succeeded twice in one generation").arg(key);
+        succeeded.insert(key);
+    }
+    const auto steps = h.store->stepRuns(run);
+    QStringList ids;
+    for (const StepRunRow &step : *steps)
+        ids << step.stepId;
+    const auto events = h.store->events(run);
+    const QHash<QString, QString> replayed = replayStepStates(ids, *events);
+    for (const StepRunRow &step : *steps) {
+        if (replayed.value(step.stepId) != step.state)
+            return QStringLiteral("step %1 is %2 in the table but %3 by its events")
+                .arg(step.stepId, step.state, replayed.value(step.stepId));
+    }
+    return {};
+}
+
+} // namespace
+
+class TestRandomized : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void randomRunsKeepTheirInvariants();
+};
+
+void TestRandomized::randomRunsKeepTheirInvariants() {
+    const int seeds = qEnvironmentVariableIntValue("KEEPFLOW_RANDOM_SEEDS") > 0
+                          ? qEnvironmentVariableIntValue("KEEPFLOW_RANDOM_SEEDS")
+                          : 30;
+    const quint32 base =
+        qEnvironmentVariableIsSet("KEEPFLOW_RANDOM_SEED")
+            ? static_cast<quint32>(qEnvironmentVariableIntValue("KEEPFLOW_RANDOM_SEED"))
+            : QRandomGenerator::global()->generate();
+    qInfo("base seed %u (KEEPFLOW_RANDOM_SEED replays it)", base);
+    int crashes = 0;
+    int actions = 0;
+    int refused = 0;
+    for (int n = 0; n < seeds; ++n) {
+        const quint32 seed = base + static_cast<quint32>(n);
+        QRandomGenerator random(seed);
+        Harness h;
+        QStringList runs;
+        for (int r = 0; r < 2; ++r) {
+            const QByteArray text = randomFlow(random);
+            const QString run = h.start(text);
+            QVERIFY2(!run.isEmpty(), text.constData());
+            runs << run;
+        }
+        using K = OperatorAction::Kind;
+        static const K kinds[] = {K::Retry,         K::RetryFailedItems, K::Skip,
+                                  K::MarkSucceeded, K::ResolveHappened,  K::ResolveNotHappened,
+                                  K::Approve,       K::Reject,           K::RerunFrom,
+                                  K::PauseStep,     K::UnpauseStep};
+        for (int round = 0; round < 40; ++round) {
+            const double roll = random.generateDouble();
+            if (roll < 0.6) {
+                h.advance(50 + random.bounded(3000));
+            } else if (roll < 0.72) {
+                h.crashAndRestart(); // the engine dies mid-flight: attempts in flight are cut off
+                QVERIFY(h.engine->adoptAvailable());
+                h.pump();
+                ++crashes;
+            } else {
+                OperatorAction action;
+                action.kind = kinds[random.bounded(static_cast<int>(std::size(kinds)))];
+                action.runId = runs[static_cast<int>(random.bounded(2))];
+                const auto steps = h.store->stepRuns(action.runId);
+                action.stepId =
+                    (*steps)[static_cast<int>(random.bounded(static_cast<int>(steps->size())))]
+                        .stepId;
+                action.output = QJsonObject{{QStringLiteral("by"), QStringLiteral("operator")}};
+                action.actor = QStringLiteral("chaos");
+                const auto done = h.engine->act(action);
+                ++actions;
+                refused += done ? 0 : 1;
+                h.pump();
+            }
+            for (const QString &run : runs) {
+                const QString broken = brokenInvariant(h, run);
+                QVERIFY2(broken.isEmpty(), qPrintable(QStringLiteral("seed %1 round %2 run %3: %4")
+                                                          .arg(seed)
+                                                          .arg(round)
+                                                          .arg(run, broken)));
+            }
+        }
+        // Settle: an operator answers what waits for one; time passes.
+        for (int round = 0; round < 60; ++round) {
+            for (const QString &run : runs) {
+                const auto steps = h.store->stepRuns(run);
+                for (const StepRunRow &step : *steps) {
+                    OperatorAction action;
+                    action.runId = run;
+                    action.stepId = step.stepId;
+                    action.actor = QStringLiteral("closer");
+                    if (step.state == QLatin1String("paused"))
+                        action.kind = K::UnpauseStep;
+                    else if (step.state == QLatin1String("uncertain"))
+                        action.kind = K::ResolveHappened;
+                    else if (step.state == QLatin1String("waiting_for_operator"))
+                        action.kind = K::Approve;
+                    else
+                        continue;
+                    QVERIFY2(h.engine->act(action), qPrintable(step.stepId));
+                }
+            }
+            h.advance(5000);
+        }
+        for (const QString &run : runs) {
+            const QString state = h.runState(run);
+            QString detail;
+            const auto rows = h.store->stepRuns(run);
+            for (const StepRunRow &step : *rows)
+                detail += QStringLiteral(" %1=%2").arg(step.stepId, step.state);
+            if (qEnvironmentVariableIsSet("KEEPFLOW_RANDOM_DEBUG") &&
+                state == QLatin1String("running")) {
+                const auto events = *h.store->events(run);
+                for (const EventRow &e : events)
+                    qDebug().noquote() << e.at << e.stepId << e.type
+                                       << QJsonDocument(e.detail).toJson(QJsonDocument::Compact);
+                const auto resources = *h.store->resources();
+                for (const ResourceRow &r : resources)
+                    qDebug() << r.name << r.breakerState << r.openedAt << r.window << r.paused;
+            }
+            QVERIFY2(state == QLatin1String("succeeded") ||
+                         state == QLatin1String("completed_with_failures") ||
+                         state == QLatin1String("failed") || state == QLatin1String("cancelled"),
+                     qPrintable(QStringLiteral("seed %1: run %2 ended %3:%4")
+                                    .arg(seed)
+                                    .arg(run, state, detail)));
+            const QString broken = brokenInvariant(h, run);
+            QVERIFY2(broken.isEmpty(),
+                     qPrintable(QStringLiteral("seed %1 run %2: %3").arg(seed).arg(run, broken)));
+        }
+    }
+    qInfo("%d seeds, %d crashes, %d operator actions (%d refused with a reason)", seeds, crashes,
+          actions, refused);
+}
+
+QTEST_GUILESS_MAIN(TestRandomized)
+#include "tst_randomized.moc"
