@@ -86,7 +86,7 @@ public:
 
 class ActionRegistry {
 public:
-    /// noop, delay, shell and fault.
+    /// noop, delay, shell, fault, http and sql (approval is the engine's own).
     static ActionRegistry withBuiltins();
 
     void add(const QString &kind, std::shared_ptr<Action> action);

@@ -1,7 +1,9 @@
 #include "action.h"
 #include "faultaction.h"
+#include "httpaction.h"
 #include "noopaction.h"
 #include "shellaction.h"
+#include "sqlaction.h"
 
 namespace keepflow {
 
@@ -12,6 +14,8 @@ ActionRegistry ActionRegistry::withBuiltins() {
     registry.add(QStringLiteral("delay"), noop); // the wait itself is the engine's durable timer
     registry.add(QStringLiteral("shell"), std::make_shared<ShellAction>());
     registry.add(QStringLiteral("fault"), std::make_shared<FaultAction>());
+    registry.add(QStringLiteral("http"), std::make_shared<HttpAction>());
+    registry.add(QStringLiteral("sql"), std::make_shared<SqlAction>());
     return registry;
 }
 

@@ -1,0 +1,5 @@
+# Step kinds that talk to the outside world: http against a loopback server, sql against SQLite.
+keepflow_add_test(tst_httpaction SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_httpaction.cpp
+                  LIBS Keepflow::Engine keepflow_test_support)
+keepflow_add_test(tst_sqlaction SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_sqlaction.cpp
+                  LIBS Keepflow::Engine keepflow_test_support)
