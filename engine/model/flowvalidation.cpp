@@ -86,7 +86,8 @@ const QList<WithKeys> &withKeysByKind() {
           QStringLiteral("output")}},
         {QStringLiteral("http"),
          {QStringLiteral("method"), QStringLiteral("url"), QStringLiteral("headers"),
-          QStringLiteral("body"), QStringLiteral("expect"), QStringLiteral("idempotency_header")}},
+          QStringLiteral("body"), QStringLiteral("expect"), QStringLiteral("idempotency_header"),
+          QStringLiteral("max_response_bytes")}},
         {QStringLiteral("sql"),
          {QStringLiteral("connection"), QStringLiteral("statement"), QStringLiteral("bind")}},
         {QStringLiteral("approval"), {QStringLiteral("prompt")}},
@@ -760,7 +761,17 @@ private:
         } else if (s.kind == QLatin1String("shell")) {
             checkShell(with, path, prefix);
         } else if (s.kind == QLatin1String("http")) {
-            requiredString("method");
+            optionalString("method"); // GET when absent
+            const QJsonValue method = value("method");
+            static const QStringList methods = {QStringLiteral("GET"),    QStringLiteral("POST"),
+                                                QStringLiteral("PUT"),    QStringLiteral("PATCH"),
+                                                QStringLiteral("DELETE"), QStringLiteral("HEAD"),
+                                                QStringLiteral("OPTIONS")};
+            if (method.isString() && !hasTemplate(method.toString()) &&
+                !methods.contains(method.toString().toUpper()))
+                error(at("method"), QStringLiteral("%1 must be one of %2, not \"%3\"")
+                                        .arg(what("method"), methods.join(QStringLiteral(", ")),
+                                             method.toString()));
             requiredString("url");
             const QJsonValue url = value("url");
             if (url.isString() && !hasTemplate(url.toString()) &&

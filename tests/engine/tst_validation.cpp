@@ -463,10 +463,10 @@ void TestValidation::errorIsReportedAtItsPosition_data() {
         << 4 << 65
         << QStringLiteral("must not contain templates: pass values as further argv elements and "
                           "refer to them as \"$1\"");
-    QTest::newRow("http method missing") << QByteArray(R"json({"keepflow": 1, "name": "t",
+    QTest::newRow("http method unknown") << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
-  {"id": "a", "kind": "http", "with": {"url": "http://x"}}
-]})json") << 3 << 39 << QStringLiteral("step \"a\": \"with.method\" is required");
+  {"id": "a", "kind": "http", "with": {"method": "FETCH", "url": "http://x"}}
+]})json") << 3 << 50 << QStringLiteral("must be one of GET, POST");
     QTest::newRow("http url missing") << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "http", "with": {"method": "GET"}}
