@@ -3,3 +3,5 @@ keepflow_add_test(tst_httpaction SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_httpactio
                   LIBS Keepflow::Engine keepflow_test_support)
 keepflow_add_test(tst_sqlaction SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_sqlaction.cpp
                   LIBS Keepflow::Engine keepflow_test_support)
+keepflow_add_test(tst_resources_http SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_resources_http.cpp
+                  ${CMAKE_CURRENT_LIST_DIR}/harness.h LIBS Keepflow::Engine keepflow_test_support)

@@ -1,0 +1,154 @@
+// Resources against a real HTTP dependency on loopback: the breaker opens, stops calls, probes
+// and closes again; a hung dependency's steps time out while another resource's steps finish;
+// a paused resource holds its work and releases it on unpause. Effects are counted per
+// idempotency key by the server, so retries are seen to apply each logical effect once.
+
+#include "harness.h"
+#include "httptestserver.h"
+
+#include <QTest>
+
+using namespace keepflow;
+using keepflow::test::HttpTestServer;
+
+namespace {
+
+/// Pumps while the network talks, until done() or a timeout (no clock time passes meanwhile).
+bool pumpUntil(Harness &h, const std::function<bool()> &done, int timeoutMs = 10000) {
+    QElapsedTimer timer;
+    timer.start();
+    while (!done()) {
+        if (timer.elapsed() > timeoutMs)
+            return false;
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 10);
+        h.pump();
+    }
+    return true;
+}
+
+QString breakerOf(Harness &h, const QString &name) {
+    const auto rows = h.store->resources();
+    for (const ResourceRow &row : *rows) {
+        if (row.name == name)
+            return row.breakerState;
+    }
+    return {};
+}
+
+} // namespace
+
+class TestResourcesHttp : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { QVERIFY(m_server.listen()); }
+    void init() { m_server.reset(); }
+    void breakerOpensStopsCallsProbesAndCloses();
+    void hungDependencyTimesOutWhileOthersFinish();
+    void pausedResourceHoldsItsWork();
+
+private:
+    HttpTestServer m_server;
+};
+
+void TestResourcesHttp::breakerOpensStopsCallsProbesAndCloses() {
+    HttpTestServer::Route failing;
+    failing.failFirst = 4; // the dependency is down for four calls, then healthy
+    m_server.setRoute(QStringLiteral("/crm"), failing);
+    Harness h;
+    const QString run =
+        h.start(flow(QStringLiteral(R"({ "id": "notify", "kind": "http", "resource": "crm",
+          "foreach": [1, 2, 3, 4, 5, 6], "concurrency": 1, "timeout": "5s",
+          "retry": { "max_attempts": 5, "initial_interval": "1s", "jitter": 0 },
+          "with": { "method": "POST", "url": "%1", "body": { "n": "{{item}}" } } })")
+                         .arg(m_server.url(QStringLiteral("/crm")))
+                         .toUtf8(),
+                     R"("resources": { "crm": { "breaker": { "failure_rate": 1.0, "window": 2,
+                                         "min_calls": 2, "open_for": "10s", "half_open_calls": 1 } } },)"));
+    QVERIFY(!run.isEmpty());
+    // The first two items' calls fail: the circuit opens.
+    QVERIFY(
+        pumpUntil(h, [&] { return breakerOf(h, QStringLiteral("crm")) == QLatin1String("open"); }));
+    QVERIFY(pumpUntil(h, [&] { return h.engine->runningAttemptCount() == 0; }));
+    QCOMPARE(m_server.calls(QStringLiteral("/crm")), 2);
+    // While it is open nothing calls the dependency: every item waits, none is in flight.
+    h.advance(5000);
+    QCOMPARE(h.engine->runningAttemptCount(), 0);
+    QCOMPARE(m_server.calls(QStringLiteral("/crm")), 2);
+    // After open_for one probe goes; it fails (third failure): open again, still one call only.
+    h.advance(5000);
+    QVERIFY(pumpUntil(h, [&] {
+        return m_server.calls(QStringLiteral("/crm")) == 3 && h.engine->runningAttemptCount() == 0;
+    }));
+    QCOMPARE(breakerOf(h, QStringLiteral("crm")), QStringLiteral("open"));
+    h.advance(10'000); // the next probe fails too (fourth)
+    QVERIFY(pumpUntil(h, [&] {
+        return m_server.calls(QStringLiteral("/crm")) == 4 && h.engine->runningAttemptCount() == 0;
+    }));
+    h.advance(10'000); // this probe succeeds: closed, and the queue drains
+    QVERIFY(pumpUntil(
+        h, [&] { return breakerOf(h, QStringLiteral("crm")) == QLatin1String("closed"); }));
+    for (int round = 0;
+         round < 10 && h.step(run, QStringLiteral("notify")).state != QLatin1String("succeeded");
+         ++round) {
+        h.advance(1000);
+        pumpUntil(h, [&] { return h.engine->runningAttemptCount() == 0; });
+    }
+    QCOMPARE(h.step(run, QStringLiteral("notify")).state, QStringLiteral("succeeded"));
+    QCOMPARE(m_server.effects(QStringLiteral("/crm")), 6); // each item's effect once
+}
+
+void TestResourcesHttp::hungDependencyTimesOutWhileOthersFinish() {
+    HttpTestServer::Route hung;
+    hung.fault = HttpTestServer::Fault::Hang;
+    m_server.setRoute(QStringLiteral("/slow"), hung);
+    m_server.setRoute(QStringLiteral("/fast"), HttpTestServer::Route{});
+    Harness h;
+    const QString run = h.start(
+        flow(QStringLiteral(R"({ "id": "hung", "kind": "http", "resource": "slow", "timeout": "5s",
+          "retry": { "max_attempts": 1 }, "with": { "method": "POST", "url": "%1" } },
+        { "id": "fast", "kind": "http", "resource": "fast", "foreach": [1, 2, 3, 4, 5], "concurrency": 2,
+          "with": { "method": "POST", "url": "%2" } })")
+                 .arg(m_server.url(QStringLiteral("/slow")), m_server.url(QStringLiteral("/fast")))
+                 .toUtf8(),
+             R"("resources": { "slow": { "concurrency": 1 }, "fast": { "concurrency": 2 } },)"));
+    QVERIFY(pumpUntil(h, [&] {
+        return h.step(run, QStringLiteral("fast")).state == QLatin1String("succeeded");
+    }));
+    QCOMPARE(h.step(run, QStringLiteral("hung")).state, QStringLiteral("running")); // still hanging
+    h.advance(5000);
+    QVERIFY(pumpUntil(
+        h, [&] { return h.step(run, QStringLiteral("hung")).state == QLatin1String("failed"); }));
+    QCOMPARE(h.step(run, QStringLiteral("hung")).errorClass, QStringLiteral("timeout"));
+    QCOMPARE(h.runState(run), QStringLiteral("completed_with_failures"));
+    m_server.releaseHung();
+}
+
+void TestResourcesHttp::pausedResourceHoldsItsWork() {
+    m_server.setRoute(QStringLiteral("/crm"), HttpTestServer::Route{});
+    Harness h;
+    const QByteArray text =
+        flow(QStringLiteral(R"({ "id": "call", "kind": "http", "resource": "crm",
+        "with": { "method": "POST", "url": "%1" } })")
+                 .arg(m_server.url(QStringLiteral("/crm")))
+                 .toUtf8(),
+             R"("resources": { "crm": {} },)");
+    FlowLoad load = parseFlow(text, QStringLiteral("p.flow.json"));
+    QVERIFY(h.engine->registerFlow(*load.flow, {}));
+    QVERIFY(h.store->changeResource(QStringLiteral("crm"), true, false, QStringLiteral("ops"),
+                                    h.clock.nowMs()));
+    QVERIFY(h.engine->syncResources());
+    const QString run = h.start(text);
+    h.advance(60'000);
+    QCOMPARE(h.step(run, QStringLiteral("call")).state, QStringLiteral("queued"));
+    QCOMPARE(m_server.calls(QStringLiteral("/crm")), 0);
+    QVERIFY(h.store->changeResource(QStringLiteral("crm"), false, false, QStringLiteral("ops"),
+                                    h.clock.nowMs()));
+    QVERIFY(h.engine->syncResources());
+    QVERIFY(pumpUntil(h, [&] {
+        return h.step(run, QStringLiteral("call")).state == QLatin1String("succeeded");
+    }));
+    QCOMPARE(m_server.calls(QStringLiteral("/crm")), 1);
+}
+
+QTEST_GUILESS_MAIN(TestResourcesHttp)
+#include "tst_resources_http.moc"
