@@ -7,6 +7,8 @@
 #include "template.h"
 
 #include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
 #include <QHash>
 #include <QHostInfo>
 #include <QJsonArray>
@@ -258,6 +260,8 @@ struct RunRt {
     std::vector<int> candidates;
     bool dirty = false;
     bool paused = false; ///< held by an operator: nothing new starts
+    QString parentRun;   ///< a sub-run: the run and step that started it
+    QString parentStep;
 };
 
 struct Completion {
@@ -357,6 +361,7 @@ struct Engine::Impl final : ActionContext {
         callHeap;
     quint64 nextCallId = 1;
     std::map<QString, ResourceRt> resourceStates;
+    std::vector<std::pair<QString, int>> subflowChecks; ///< (run, step) to look at after a load
     bool resourcesLoaded = false;
 
     bool inPump = false;
@@ -462,6 +467,8 @@ struct Engine::Impl final : ActionContext {
         row.createdAt = run.createdAt;
         row.endedAt = run.endedAt;
         row.paused = run.paused;
+        row.parentRun = run.parentRun;
+        row.parentStep = run.parentStep;
         return row;
     }
 
@@ -901,6 +908,200 @@ struct Engine::Impl final : ActionContext {
 
     Status ensureResourcesLoaded() { return resourcesLoaded ? Status::ok() : syncResources(); }
 
+    /// A new run of plan with params checked against the flow and defaults applied; its rows and
+    /// its run_created event go into batch. parent links a sub-run to the step that started it.
+    Result<std::unique_ptr<RunRt>> newRun(const std::shared_ptr<Plan> &plan,
+                                          const QJsonObject &params, const QString &id,
+                                          const std::pair<QString, QString> &parent, bool execute,
+                                          Batch &batch) {
+        const Flow &flow = *plan->flow;
+        QJsonObject resolved;
+        for (auto it = params.begin(); it != params.end(); ++it) {
+            if (!flow.param(it.key())) {
+                QStringList declared;
+                for (const ParamSpec &spec : flow.params)
+                    declared << spec.name;
+                return Status::error(
+                    QStringLiteral("unknown parameter \"%1\" (flow %2 declares: %3)")
+                        .arg(it.key(), flow.name,
+                             declared.isEmpty() ? QStringLiteral("none")
+                                                : declared.join(QStringLiteral(", "))));
+            }
+            resolved.insert(it.key(), it.value());
+        }
+        for (const ParamSpec &spec : flow.params) {
+            if (resolved.contains(spec.name))
+                continue;
+            if (spec.defaultValue.isUndefined())
+                return Status::error(QStringLiteral("parameter \"%1\" is required (flow %2)")
+                                         .arg(spec.name, flow.name));
+            resolved.insert(spec.name, spec.defaultValue);
+        }
+        const qint64 now = clockRef.nowMs();
+        auto run = std::make_unique<RunRt>();
+        run->id = id;
+        run->flowName = flow.name;
+        run->plan = plan;
+        run->params = resolved;
+        run->createdAt = now;
+        run->parentRun = parent.first;
+        run->parentStep = parent.second;
+        run->steps.resize(static_cast<size_t>(flow.steps.size()));
+        run->counts[static_cast<int>(StepState::Pending)] = static_cast<int>(flow.steps.size());
+        RunRow row = runRow(*run);
+        if (execute) {
+            row.owner = options.workerId;
+            row.leaseUntil = now + options.leaseMs;
+        }
+        batch.runs.append(row);
+        for (int i = 0; i < static_cast<int>(flow.steps.size()); ++i)
+            batch.steps.append(stepRow(*run, i));
+        QJsonObject detail{{QStringLiteral("flow"), flow.name},
+                           {QStringLiteral("version"), plan->version},
+                           {QStringLiteral("source"), plan->sourcePath},
+                           {QStringLiteral("params"), resolved},
+                           {QStringLiteral("actor"), currentUserName()}};
+        if (!parent.first.isEmpty())
+            detail.insert(QStringLiteral("parent"),
+                          QStringLiteral("%1/%2").arg(parent.first, parent.second));
+        batch.events.append(event(*run, -1, QStringLiteral("run_created"), detail, now));
+        return run;
+    }
+
+    // ---- subflows ------------------------------------------------------------------------------
+
+    QString childRunId(const RunRt &run, int i) const {
+        const StepRt &step = run.steps[static_cast<size_t>(i)];
+        return QStringLiteral("%1.%2.%3.%4")
+            .arg(run.id, run.plan->flow->steps[i].id)
+            .arg(step.generation)
+            .arg(step.attempts);
+    }
+
+    /// Starts the child run of a subflow step in the transaction that records the attempt, so the
+    /// link is never lost or made twice. The step's attempt ends when the child run finishes.
+    void startSubflow(RunRt &run, int i, const QJsonObject &input, qint64 now, Batch &batch) {
+        StepRt &step = run.steps[static_cast<size_t>(i)];
+        auto fail = [&](const QString &why) {
+            completions.push_back(Completion{
+                run.id, i, step.attempts, step.generation,
+                AttemptResult::failure(ErrorClass::Permanent, QStringLiteral("subflow: ") + why)});
+        };
+        QString path = input.value(QLatin1String("flow")).toString();
+        if (QFileInfo(path).isRelative() && !run.plan->sourcePath.isEmpty())
+            path = QFileInfo(run.plan->sourcePath).absoluteDir().filePath(path);
+        const FlowLoad load = loadFlowFile(path);
+        if (!load.ok()) {
+            fail(load.errorText());
+            return;
+        }
+        auto version = store.saveFlowVersion(load.flow->name, serializeFlow(*load.flow),
+                                             QFileInfo(path).absoluteFilePath());
+        if (!version) {
+            fail(version.error());
+            return;
+        }
+        auto plan = planFor(version->id);
+        if (!plan) {
+            fail(plan.error());
+            return;
+        }
+        const QString childId = childRunId(run, i);
+        auto child = newRun(*plan, input.value(QLatin1String("params")).toObject(), childId,
+                            {run.id, run.plan->flow->steps[i].id}, true, batch);
+        if (!child) {
+            fail(child.error());
+            return;
+        }
+        RunRt &r = **child;
+        runs[childId] = std::move(*child);
+        for (int s = 0; s < static_cast<int>(r.steps.size()); ++s)
+            addCandidate(r, s);
+        batch.events.append(event(
+            run, i, QStringLiteral("subflow_started"),
+            {{QStringLiteral("run"), childId}, {QStringLiteral("flow"), load.flow->name}}, now));
+        Q_UNUSED(now);
+    }
+
+    /// What a finished child run tells its parent step.
+    AttemptResult subflowResult(const QString &childId, RunState state,
+                                const QJsonObject &outputs) const {
+        if (state == RunState::Succeeded)
+            return AttemptResult::success(QJsonObject{{QStringLiteral("run"), childId},
+                                                      {QStringLiteral("state"), stateName(state)},
+                                                      {QStringLiteral("outputs"), outputs}});
+        AttemptResult result = AttemptResult::failure(
+            ErrorClass::Permanent,
+            QStringLiteral("sub-run %1 ended %2").arg(childId, stateName(state)));
+        result.errorDetail = stateName(state);
+        return result;
+    }
+
+    /// A child run finished: its parent step's attempt ends with it.
+    void notifyParent(const RunRt &child, RunState state) {
+        RunRt *parent = findRun(child.parentRun);
+        if (!parent)
+            return; // the parent's next engine asks at load (checkSubflows)
+        const auto i = parent->plan->flow->indexOfStep(child.parentStep);
+        if (i < 0)
+            return;
+        const StepRt &step = parent->steps[static_cast<size_t>(i)];
+        if (step.state != StepState::Running ||
+            childRunId(*parent, static_cast<int>(i)) != child.id)
+            return;
+        QJsonObject outputs;
+        for (size_t s = 0; s < child.steps.size(); ++s) {
+            if (!child.steps[s].output.isUndefined())
+                outputs.insert(child.plan->flow->steps[static_cast<qsizetype>(s)].id,
+                               child.steps[s].output);
+        }
+        completions.push_back(Completion{parent->id, static_cast<int>(i), step.attempts,
+                                         step.generation, subflowResult(child.id, state, outputs)});
+    }
+
+    /// After a restart: subflow steps still running learn whether their child finished meanwhile,
+    /// and the child is taken up again when it did not.
+    void checkSubflows() {
+        auto pending = std::move(subflowChecks);
+        subflowChecks.clear();
+        for (const auto &[runId, i] : pending) {
+            RunRt *run = findRun(runId);
+            if (!run || run->steps[static_cast<size_t>(i)].state != StepState::Running)
+                continue;
+            const QString childId = childRunId(*run, i);
+            if (RunRt *child = findRun(childId)) {
+                if (isFinal(child->state))
+                    notifyParent(*child, child->state);
+                continue;
+            }
+            auto row = store.run(childId);
+            if (!row) {
+                completions.push_back(Completion{
+                    run->id, i, run->steps[static_cast<size_t>(i)].attempts,
+                    run->steps[static_cast<size_t>(i)].generation,
+                    AttemptResult::failure(ErrorClass::Crashed,
+                                           QStringLiteral("sub-run %1 is missing").arg(childId))});
+                continue;
+            }
+            const RunState state = runStateFromName(row->state).value_or(RunState::Running);
+            if (isFinal(state)) {
+                QJsonObject outputs;
+                if (auto rows = store.stepRuns(childId)) {
+                    for (const StepRunRow &stepRow : *rows) {
+                        if (!stepRow.output.isUndefined())
+                            outputs.insert(stepRow.stepId, stepRow.output);
+                    }
+                }
+                completions.push_back(Completion{run->id, i,
+                                                 run->steps[static_cast<size_t>(i)].attempts,
+                                                 run->steps[static_cast<size_t>(i)].generation,
+                                                 subflowResult(childId, state, outputs)});
+            } else {
+                adopt(childId, false);
+            }
+        }
+    }
+
     /// Claims and loads a run (finished ones too when allowFinal, for operator actions).
     Result<bool> adopt(const QString &runId, bool allowFinal);
 
@@ -1024,6 +1225,10 @@ struct Engine::Impl final : ActionContext {
                 return;
             }
             launch.request.input = rendered->toObject();
+        }
+        if (def.kind == QLatin1String("subflow")) {
+            startSubflow(run, i, launch.request.input, now, batch);
+            return;
         }
         if (step.attemptDeadline != 0)
             attemptTimeouts.push(
@@ -1523,6 +1728,8 @@ struct Engine::Impl final : ActionContext {
         }
         if (Status s = commit(batch); !s)
             return s;
+        if (isFinal(run->state) && !run->parentRun.isEmpty())
+            notifyParent(*run, run->state);
         if (executing) {
             markDirty(*run);
             schedulePump();
@@ -2454,6 +2661,8 @@ struct Engine::Impl final : ActionContext {
         while (true) {
             const qint64 now = clockRef.nowMs();
             retired.clear();
+            if (!subflowChecks.empty())
+                checkSubflows();
             fireDueCalls(now);
             expireAttempts(now);
             popDueTimers(now);
@@ -2481,6 +2690,9 @@ struct Engine::Impl final : ActionContext {
             for (Launch &item : launches)
                 launch(item);
             for (const auto &[runId, state] : settled) {
+                if (RunRt *settledRun = findRun(runId);
+                    settledRun && isFinal(state) && !settledRun->parentRun.isEmpty())
+                    notifyParent(*settledRun, state);
                 if (isFinal(state) || state == RunState::WaitingForOperator ||
                     state == RunState::Paused)
                     unload(runId);
@@ -2673,6 +2885,8 @@ struct Engine::Impl final : ActionContext {
         run->createdAt = row.createdAt;
         run->endedAt = row.endedAt;
         run->paused = row.paused;
+        run->parentRun = row.parentRun;
+        run->parentStep = row.parentStep;
         const Flow &flow = *run->plan->flow;
         run->steps.resize(static_cast<size_t>(flow.steps.size()));
         for (const StepRunRow &stepRow : stepRows) {
@@ -2716,6 +2930,13 @@ struct Engine::Impl final : ActionContext {
             if (i < 0)
                 continue;
             StepRt &step = r.steps[static_cast<size_t>(i)];
+            if (flow.steps[i].kind == QLatin1String("subflow") &&
+                step.state == StepState::Running && attempt.number == step.attempts) {
+                // Its attempt is the child run, which survives a crash: look at it, do not redo it.
+                subflowChecks.emplace_back(r.id, static_cast<int>(i));
+                step.attemptStartedAt = attempt.startedAt;
+                continue;
+            }
             if (!attempt.itemKey.isEmpty()) {
                 recoverItemAttempt(
                     r, static_cast<int>(i), attempt,
@@ -2762,6 +2983,10 @@ struct Engine::Impl final : ActionContext {
             if (step.state == StepState::Running && step.foreach) {
                 addCandidate(r, static_cast<int>(i)); // its items go on
                 continue;
+            }
+            if (step.state == StepState::Running &&
+                flow.steps[static_cast<qsizetype>(i)].kind == QLatin1String("subflow")) {
+                continue; // waits for its child run (checkSubflows)
             }
             if (step.state == StepState::Running && !step.fallbackActive) {
                 // Running without an open attempt is not something a commit leaves behind; treat
@@ -2819,7 +3044,8 @@ Result<qint64> Engine::registerFlow(const Flow &flow, const QString &sourcePath)
     if (d->stopped)
         return Status::error(d->fatal);
     for (const Step &step : flow.steps) {
-        if (!d->actions.find(step.kind) && step.kind != QLatin1String("approval"))
+        if (!d->actions.find(step.kind) && step.kind != QLatin1String("approval") &&
+            step.kind != QLatin1String("subflow"))
             return Status::error(
                 QStringLiteral("step \"%1\": kind \"%2\" is not supported by this build yet "
                                "(supported: %3)")
@@ -2844,61 +3070,16 @@ Result<QString> Engine::createRun(qint64 flowVersionId, const QJsonObject &param
     auto plan = d->planFor(flowVersionId);
     if (!plan)
         return plan.status();
-    const Flow &flow = *(*plan)->flow;
-    QJsonObject resolved;
-    for (auto it = params.begin(); it != params.end(); ++it) {
-        if (!flow.param(it.key())) {
-            QStringList declared;
-            for (const ParamSpec &spec : flow.params)
-                declared << spec.name;
-            return Status::error(QStringLiteral("unknown parameter \"%1\" (flow %2 declares: %3)")
-                                     .arg(it.key(), flow.name,
-                                          declared.isEmpty()
-                                              ? QStringLiteral("none")
-                                              : declared.join(QStringLiteral(", "))));
-        }
-        resolved.insert(it.key(), it.value());
-    }
-    for (const ParamSpec &spec : flow.params) {
-        if (resolved.contains(spec.name))
-            continue;
-        if (spec.defaultValue.isUndefined())
-            return Status::error(
-                QStringLiteral("parameter \"%1\" is required (flow %2)").arg(spec.name, flow.name));
-        resolved.insert(spec.name, spec.defaultValue);
-    }
-    const qint64 now = d->clockRef.nowMs();
-    auto run = std::make_unique<RunRt>();
-    run->id = newRunId();
-    run->flowName = flow.name;
-    run->plan = *plan;
-    run->params = resolved;
-    run->createdAt = now;
-    run->steps.resize(static_cast<size_t>(flow.steps.size()));
-    run->counts[static_cast<int>(StepState::Pending)] = static_cast<int>(flow.steps.size());
-
     Batch batch;
-    RunRow row = d->runRow(*run);
-    if (execute) {
-        row.owner = d->options.workerId;
-        row.leaseUntil = now + d->options.leaseMs;
-    }
-    batch.runs.append(row);
-    for (int i = 0; i < static_cast<int>(flow.steps.size()); ++i)
-        batch.steps.append(d->stepRow(*run, i));
-    batch.events.append(d->event(*run, -1, QStringLiteral("run_created"),
-                                 {{QStringLiteral("flow"), flow.name},
-                                  {QStringLiteral("version"), run->plan->version},
-                                  {QStringLiteral("source"), run->plan->sourcePath},
-                                  {QStringLiteral("params"), resolved},
-                                  {QStringLiteral("actor"), currentUserName()}},
-                                 now));
+    auto run = d->newRun(*plan, params, newRunId(), {}, execute, batch);
+    if (!run)
+        return run.status();
+    const QString id = (*run)->id;
     if (Status s = d->commit(batch); !s)
         return s;
-    const QString id = run->id;
     if (execute) {
-        RunRt &r = *run;
-        d->runs[id] = std::move(run);
+        RunRt &r = **run;
+        d->runs[id] = std::move(*run);
         for (int i = 0; i < static_cast<int>(r.steps.size()); ++i)
             d->addCandidate(r, i);
         d->schedulePump();

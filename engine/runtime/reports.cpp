@@ -57,6 +57,12 @@ Result<QJsonObject> runStatusJson(Store &store, const QString &runId) {
                         {QStringLiteral("params"), run->params}};
     if (!run->owner.isEmpty())
         runJson.insert(QStringLiteral("worker"), run->owner);
+    if (!run->parentRun.isEmpty())
+        runJson.insert(QStringLiteral("parent"),
+                       QJsonObject{{QStringLiteral("run"), run->parentRun},
+                                   {QStringLiteral("step"), run->parentStep}});
+    if (run->paused)
+        runJson.insert(QStringLiteral("paused"), true);
     auto items = store.items(runId);
     if (!items)
         return items.status();
@@ -211,6 +217,8 @@ QString describeEvent(const EventRow &event) {
         what = QStringLiteral("skipped: %1").arg(text("reason"));
     } else if (type == QLatin1String("step_scheduled")) {
         what = QStringLiteral("scheduled until %1").arg(localClock(number("until")));
+    } else if (type == QLatin1String("subflow_started")) {
+        what = QStringLiteral("started sub-run %1 of %2").arg(text("run"), text("flow"));
     } else if (type == QLatin1String("step_expanded")) {
         what = QStringLiteral("foreach over %1 items, %2 at a time")
                    .arg(number("items"))

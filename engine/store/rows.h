@@ -31,6 +31,8 @@ struct RunRow {
     QString owner; ///< worker executing the run, empty when none
     qint64 leaseUntil = 0;
     bool paused = false; ///< held by an operator: no new attempts start
+    QString parentRun;   ///< a sub-run: the run whose subflow step started it
+    QString parentStep;
 };
 
 struct StepRunRow {

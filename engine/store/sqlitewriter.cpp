@@ -16,8 +16,9 @@ namespace {
 
 // Upserts: a row written twice in one statement (a step started and ended in the same batch)
 // ends as the later one, which SQLite applies in order.
-const char *const kRunHead = "INSERT INTO runs (id, flow_id, flow_name, state, params, created_at, "
-                             "ended_at, owner, lease_until, paused) VALUES ";
+const char *const kRunHead =
+    "INSERT INTO runs (id, flow_id, flow_name, state, params, created_at, "
+    "ended_at, owner, lease_until, paused, parent_run, parent_step) VALUES ";
 const char *const kRunTail = " ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
                              "ended_at = excluded.ended_at, paused = excluded.paused";
 const char *const kStepHead =
@@ -194,7 +195,7 @@ SqliteBatchWriter::SqliteBatchWriter(sqlite3 *db, QString path)
     : m_db(db)
     , m_path(std::move(path)) {
     for (Status s :
-         {prepare(m_runs, kRunHead, 10, kRunTail), prepare(m_steps, kStepHead, 17, kStepTail),
+         {prepare(m_runs, kRunHead, 12, kRunTail), prepare(m_steps, kStepHead, 17, kStepTail),
           prepare(m_attempts, kAttemptHead, 12, kAttemptTail), prepare(m_events, kEventHead, 6, ""),
           prepare(m_resources, kResourceHead, 6, kResourceTail),
           prepare(m_items, kItemHead, 12, kItemTail)}) {
@@ -297,7 +298,9 @@ Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) 
                 .timeOrNull(run.endedAt)
                 .textOrNull(run.owner)
                 .timeOrNull(run.leaseUntil)
-                .integer(run.paused ? 1 : 0);
+                .integer(run.paused ? 1 : 0)
+                .textOrNull(run.parentRun)
+                .textOrNull(run.parentStep);
         },
         QStringLiteral("cannot write runs"));
     if (status)

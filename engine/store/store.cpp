@@ -462,7 +462,8 @@ Result<FlowVersionRow> Store::flowVersion(qint64 id) {
 namespace {
 
 const char *const kRunColumns =
-    "id, flow_id, flow_name, state, params, created_at, ended_at, owner, lease_until, paused";
+    "id, flow_id, flow_name, state, params, created_at, ended_at, owner, lease_until, paused, "
+    "parent_run, parent_step";
 
 RunRow runFromQuery(const QSqlQuery &query) {
     RunRow row;
@@ -476,6 +477,8 @@ RunRow runFromQuery(const QSqlQuery &query) {
     row.owner = query.value(7).toString();
     row.leaseUntil = query.value(8).toLongLong();
     row.paused = query.value(9).toInt() != 0;
+    row.parentRun = query.value(10).toString();
+    row.parentStep = query.value(11).toString();
     return row;
 }
 
