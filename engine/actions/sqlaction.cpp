@@ -3,10 +3,12 @@
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QPointer>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSqlRecord>
+#include <QThreadPool>
 #include <QUrl>
 #include <QUrlQuery>
 
@@ -425,22 +427,79 @@ QString sqlConnectionVariable(const QString &name) {
     return QStringLiteral("KEEPFLOW_SQL_") + suffix;
 }
 
+namespace {
+
+/// The attempt runs on a pool thread with its own connection; the engine's thread only learns the
+/// result. Cancelling drops the result (the statement itself ends on its own, bounded by the busy
+/// timeout), so a slow database never holds back the coordinator or other resources.
+class SqlExecution final : public Execution {
+public:
+    struct Shared {
+        std::atomic<bool> cancelled{false};
+        CompletionCallback done;
+    };
+
+    SqlExecution(const AttemptRequest &request, CompletionCallback done)
+        : m_shared(std::make_shared<Shared>())
+        , m_home(new QObject) {
+        m_shared->done = std::move(done);
+        AttemptRequest copy = request;
+        copy.step = nullptr; // the flow may be gone when the thread runs; the input is all it needs
+        QPointer<QObject> home = m_home;
+        std::shared_ptr<Shared> shared = m_shared;
+        pool().start([copy, shared, home] {
+            AttemptResult result;
+            try {
+                result = SqlAttempt(copy, copy.input.value(QLatin1String("connection")).toString())
+                             .run();
+            } catch (const std::exception &error) {
+                result = AttemptResult::failure(
+                    ErrorClass::Transient,
+                    QStringLiteral("sql: internal error: %1").arg(QString::fromUtf8(error.what())));
+            } catch (...) {
+                result = AttemptResult::failure(ErrorClass::Transient,
+                                                QStringLiteral("sql: internal error"));
+            }
+            if (shared->cancelled || !home)
+                return;
+            QMetaObject::invokeMethod(
+                home.data(),
+                [shared, result] {
+                    if (shared->cancelled)
+                        return;
+                    if (auto callback = std::exchange(shared->done, nullptr))
+                        callback(result);
+                },
+                Qt::QueuedConnection);
+        });
+    }
+
+    ~SqlExecution() override {
+        cancel();
+        m_home->deleteLater(); // queued results addressed to it are dropped with it
+    }
+
+    void cancel() override {
+        m_shared->cancelled = true;
+        m_shared->done = nullptr;
+    }
+
+private:
+    static QThreadPool &pool() {
+        static QThreadPool threads;
+        threads.setMaxThreadCount(8);
+        return threads;
+    }
+
+    std::shared_ptr<Shared> m_shared;
+    QObject *m_home;
+};
+
+} // namespace
+
 std::unique_ptr<Execution> SqlAction::start(const AttemptRequest &request, ActionContext &,
                                             CompletionCallback done) {
-    AttemptResult result;
-    try {
-        result =
-            SqlAttempt(request, request.input.value(QLatin1String("connection")).toString()).run();
-    } catch (const std::exception &error) {
-        result = AttemptResult::failure(
-            ErrorClass::Transient,
-            QStringLiteral("sql: internal error: %1").arg(QString::fromUtf8(error.what())));
-    } catch (...) {
-        result =
-            AttemptResult::failure(ErrorClass::Transient, QStringLiteral("sql: internal error"));
-    }
-    done(std::move(result));
-    return nullptr;
+    return std::make_unique<SqlExecution>(request, std::move(done));
 }
 
 } // namespace keepflow

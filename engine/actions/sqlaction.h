@@ -19,9 +19,11 @@ namespace keepflow {
 /// Errors: an unknown connection, a missing driver, syntax errors and constraint violations are
 /// permanent; busy or locked databases and connection failures are transient.
 ///
-/// Threading: runs synchronously on the calling thread with its own uniquely named QSqlDatabase
-/// connection, opened and closed within the attempt. A busy SQLite database is waited for at most
-/// the attempt's timeout (5 s at most), since the engine cannot interrupt synchronous work.
+/// Threading: each attempt runs on a pool thread (at most 8 at once) with its own uniquely named
+/// QSqlDatabase connection, opened and closed within the attempt; the result is delivered on the
+/// engine's thread, so a slow database never blocks the coordinator. A timeout or cancel drops the
+/// result; the statement itself ends on its own (a busy SQLite database is waited for at most the
+/// attempt's timeout, 5 s at most).
 class SqlAction final : public Action {
 public:
     static constexpr int kMaxRows = 10'000;

@@ -7,6 +7,7 @@
 #include "sqlaction.h"
 #include "store.h"
 
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlDatabase>
@@ -62,9 +63,16 @@ struct Harness {
             qWarning().noquote() << id.error();
             return {};
         }
-        const Status status = engine->pump(); // sql attempts complete synchronously
-        if (!status)
-            qWarning().noquote() << status.message();
+        // sql attempts complete on a pool thread: pump until none is in flight.
+        QElapsedTimer waited;
+        waited.start();
+        do {
+            QCoreApplication::processEvents(QEventLoop::AllEvents, 10);
+            const Status status = engine->pump();
+            if (!status)
+                qWarning().noquote() << status.message();
+        } while ((engine->runningAttemptCount() > 0 || engine->hasPendingCompletions()) &&
+                 waited.elapsed() < 10000);
         return *id;
     }
 
@@ -104,6 +112,7 @@ private Q_SLOTS:
 
     void engineRunsStatementsInOrder();
     void engineDoesNotRetryConstraintViolation();
+    void slowDatabaseDoesNotHoldBackOtherSteps();
 
 private:
     AttemptResult sql(const QByteArray &json, std::optional<qint64> timeoutMs = std::nullopt);
@@ -143,6 +152,9 @@ AttemptResult TestSqlAction::sql(const QByteArray &json, std::optional<qint64> t
     std::optional<AttemptResult> result;
     auto execution =
         m_action.start(request, context, [&result](AttemptResult r) { result = std::move(r); });
+    // The statement runs on a pool thread; its result arrives through the event loop.
+    if (!QTest::qWaitFor([&result] { return result.has_value(); }, 10000))
+        return AttemptResult::failure(ErrorClass::Permanent, QStringLiteral("no result in 10 s"));
     if (!result)
         return AttemptResult::failure(ErrorClass::Permanent, QStringLiteral("no result"));
     return *result;
@@ -397,6 +409,39 @@ void TestSqlAction::engineDoesNotRetryConstraintViolation() {
     QCOMPARE(step.attempts, 1);
     QCOMPARE(step.errorClass, QStringLiteral("permanent"));
     QCOMPARE(count(), 0);
+}
+
+void TestSqlAction::slowDatabaseDoesNotHoldBackOtherSteps() {
+    // Another connection holds the write lock: the insert waits for it on a pool thread while the
+    // engine goes on with everything else.
+    {
+        QSqlDatabase locker =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("locker"));
+        locker.setDatabaseName(m_path);
+        QVERIFY(locker.open());
+        QSqlQuery lock(locker);
+        QVERIFY(lock.exec(QStringLiteral("BEGIN EXCLUSIVE")));
+        Harness h;
+        FlowLoad load = parseFlow(R"J({ "keepflow": 1, "name": "t", "steps": [
+            { "id": "add", "kind": "sql", "timeout": "10s", "with": { "connection": "test",
+              "statement": "INSERT INTO orders (customer) VALUES ('late')" } },
+            { "id": "other", "kind": "noop" } ] })J",
+                                  QStringLiteral("t.flow.json"));
+        QVERIFY(load.ok());
+        const QString run = *h.engine->createRun(*load.flow, {}, {}, true);
+        QVERIFY(h.engine->pump());
+        QCOMPARE(h.step(run, QStringLiteral("other")).state, QStringLiteral("succeeded"));
+        QCOMPARE(h.step(run, QStringLiteral("add")).state, QStringLiteral("running"));
+        QCOMPARE(h.engine->runningAttemptCount(), 1);
+        QVERIFY(lock.exec(QStringLiteral("COMMIT"))); // the database is free again
+        QTRY_VERIFY_WITH_TIMEOUT((h.engine->pump(), h.step(run, QStringLiteral("add")).state ==
+                                                        QLatin1String("succeeded")),
+                                 10000);
+        lock.finish();
+        locker.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("locker"));
+    QCOMPARE(count(QStringLiteral("WHERE customer = 'late'")), 1);
 }
 
 QTEST_GUILESS_MAIN(TestSqlAction)
