@@ -39,6 +39,7 @@ private Q_SLOTS:
     void resourcesCanBeListedPausedAndReset();
     void actionsChangeFinishedRunsOrRefuse();
     void actionReachesTheWorkerThatRunsIt();
+    void sigkilledNonIdempotentStepWaitsForResolve();
 
 private:
     Outcome ctl(const QStringList &arguments, int timeoutMs = 60000);
@@ -411,6 +412,45 @@ void TestKeepflowctl::actionReachesTheWorkerThatRunsIt() {
                               QStringLiteral("cancelled"), 20000);
     ::kill(static_cast<pid_t>(worker.processId()), SIGTERM);
     QVERIFY(worker.waitForFinished(10000));
+}
+
+void TestKeepflowctl::sigkilledNonIdempotentStepWaitsForResolve() {
+    const QString file =
+        writeFlow(QStringLiteral("pay.flow.json"), R"({ "keepflow": 1, "name": "pay",
+        "steps": [ { "id": "charge", "kind": "shell", "idempotency": "none", "with": { "argv": ["sleep", "3"] } },
+                   { "id": "receipt", "kind": "noop", "after": ["charge"] } ] })");
+    QProcess running;
+    running.start(QStringLiteral(KEEPFLOWCTL_PATH),
+                  {QStringLiteral("run"), file, QStringLiteral("--db"), db()});
+    QVERIFY(running.waitForStarted());
+    QByteArray said;
+    QTRY_VERIFY((said += running.readAllStandardOutput()).contains("attempt 1/3 started"));
+    const QString id = QString::fromUtf8(said.mid(4, said.indexOf(' ', 4) - 4));
+    running.kill(); // SIGKILL while the charge may or may not have happened
+    QVERIFY(running.waitForFinished());
+
+    const Outcome resumed = ctl({QStringLiteral("resume"), id, QStringLiteral("--json")});
+    QCOMPARE(resumed.exitCode, 4); // waits for an operator: nothing retries it by itself
+    QCOMPARE(resumed.json()
+                 .toObject()
+                 .value(QStringLiteral("steps"))
+                 .toArray()[0]
+                 .toObject()
+                 .value(QStringLiteral("state"))
+                 .toString(),
+             QStringLiteral("uncertain"));
+    QCOMPARE(ctl({QStringLiteral("retry"), id, QStringLiteral("charge")}).exitCode,
+             1); // must be resolved
+    const Outcome resolved =
+        ctl({QStringLiteral("resolve"), id, QStringLiteral("charge"), QStringLiteral("--happened"),
+             QStringLiteral("--output"), QStringLiteral("{\"charged\": true}")});
+    QVERIFY2(resolved.exitCode == 0, resolved.err.constData());
+    const Outcome finished = ctl({QStringLiteral("resume"), id, QStringLiteral("--json")});
+    QCOMPARE(finished.exitCode, 0);
+    const QJsonArray steps = finished.json().toObject().value(QStringLiteral("steps")).toArray();
+    QCOMPARE(steps[0].toObject().value(QStringLiteral("attempts")).toInt(), 1); // never run twice
+    QCOMPARE(steps[1].toObject().value(QStringLiteral("state")).toString(),
+             QStringLiteral("succeeded"));
 }
 
 QTEST_GUILESS_MAIN(TestKeepflowctl)

@@ -45,6 +45,7 @@ private Q_SLOTS:
     void breakerOpensStopsCallsProbesAndCloses();
     void hungDependencyTimesOutWhileOthersFinish();
     void pausedResourceHoldsItsWork();
+    void retryOfFailedItemsAppliesEachEffectOnce();
 
 private:
     HttpTestServer m_server;
@@ -148,6 +149,36 @@ void TestResourcesHttp::pausedResourceHoldsItsWork() {
         return h.step(run, QStringLiteral("call")).state == QLatin1String("succeeded");
     }));
     QCOMPARE(m_server.calls(QStringLiteral("/crm")), 1);
+}
+
+void TestResourcesHttp::retryOfFailedItemsAppliesEachEffectOnce() {
+    HttpTestServer::Route flaky;
+    flaky.failFirst = 2; // the first two calls fail: items 0 and 1
+    m_server.setRoute(QStringLiteral("/notify"), flaky);
+    Harness h;
+    const QString run =
+        h.start(flow(QStringLiteral(R"({ "id": "notify", "kind": "http", "foreach": [0, 1, 2, 3, 4],
+          "concurrency": 1, "tolerate": { "max_failed": 2 }, "retry": { "max_attempts": 1 },
+          "with": { "method": "POST", "url": "%1", "body": { "item": "{{item}}" } } })")
+                         .arg(m_server.url(QStringLiteral("/notify")))
+                         .toUtf8()));
+    QVERIFY(pumpUntil(h, [&] {
+        return h.step(run, QStringLiteral("notify")).state == QLatin1String("partially_succeeded");
+    }));
+    QCOMPARE(m_server.calls(QStringLiteral("/notify")), 5);
+    QCOMPARE(m_server.effects(QStringLiteral("/notify")), 3);
+    OperatorAction retry;
+    retry.kind = OperatorAction::Kind::RetryFailedItems;
+    retry.runId = run;
+    retry.stepId = QStringLiteral("notify");
+    QVERIFY(h.engine->act(retry));
+    QVERIFY(pumpUntil(h, [&] {
+        return h.step(run, QStringLiteral("notify")).state == QLatin1String("succeeded");
+    }));
+    QCOMPARE(m_server.calls(QStringLiteral("/notify")), 7); // only the two failed items again
+    QCOMPARE(m_server.effects(QStringLiteral("/notify")), 5);
+    for (const QByteArray &key : m_server.keys(QStringLiteral("/notify")))
+        QCOMPARE(m_server.effectsForKey(key), 1); // no item applied twice
 }
 
 QTEST_GUILESS_MAIN(TestResourcesHttp)
