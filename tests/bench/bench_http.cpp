@@ -13,6 +13,8 @@
 #include "httptestserver.h"
 #include "store.h"
 
+#include <QJsonArray>
+
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -170,6 +172,45 @@ int main(int argc, char *argv[]) {
                 requests, raw);
     if (latencyMs > 0)
         std::printf("server latency: %d ms per request\n", latencyMs);
+
+    // Like for like: the steps call a resource that allows 8 calls in flight, as the raw client.
+    Flow bounded = httpFlow(QStringLiteral("bounded"), url, requests);
+    bounded.resources.append(
+        ResourceSpec{QStringLiteral("api"), QJsonObject{{QStringLiteral("concurrency"), 8}}});
+    for (Step &step : bounded.steps)
+        step.resource = QStringLiteral("api");
+    const Throughput eight = runAll(dir.filePath(QStringLiteral("eight.db")), bounded, 1, managers);
+    std::printf(
+        "keepflow, 1 run of %d keyed POSTs through a resource with concurrency 8 (peak %d in "
+        "flight): %.0f steps/s\n",
+        requests, eight.peakInFlight, eight.stepsPerSecond);
+    std::printf("keepflow, concurrency 8: ratio to raw %.2f (target >= 0.5); failed runs %d\n",
+                eight.stepsPerSecond / raw, eight.failedRuns);
+
+    // The same as one foreach step: 1,000 items, 8 at a time, each with its own key.
+    Flow fanout;
+    fanout.name = QStringLiteral("foreach");
+    Step each;
+    each.id = QStringLiteral("notify");
+    each.kind = QStringLiteral("http");
+    each.idempotency = Idempotency::Keyed;
+    QJsonArray items;
+    for (int i = 0; i < requests; ++i)
+        items.append(i);
+    each.foreach = items;
+    each.concurrency = 8;
+    each.with = QJsonObject{
+        {QStringLiteral("method"), QStringLiteral("POST")},
+        {QStringLiteral("url"), url},
+        {QStringLiteral("body"), QJsonObject{{QStringLiteral("n"), QStringLiteral("{{item}}")}}}};
+    fanout.steps.append(each);
+    const Throughput foreachRate =
+        runAll(dir.filePath(QStringLiteral("foreach.db")), fanout, 1, managers);
+    std::printf("keepflow, 1 foreach step of %d keyed POSTs, concurrency 8: %.0f items/s; ratio to "
+                "raw %.2f "
+                "(target >= 0.5); failed runs %d\n",
+                requests, foreachRate.stepsPerSecond * requests,
+                foreachRate.stepsPerSecond * requests / raw, foreachRate.failedRuns);
 
     const Throughput one = runAll(dir.filePath(QStringLiteral("one.db")),
                                   httpFlow(QStringLiteral("fan"), url, requests), 1, managers);
