@@ -84,6 +84,15 @@ struct Harness {
         pump();
     }
 
+    /// Pumps until no attempt is in flight (network and processes finish on their own time).
+    bool settle(int timeoutMs = 5000) { return settleProcesses(timeoutMs); }
+
+    /// Moves the manual clock, starts what fell due, and lets it finish.
+    bool advanceAndSettle(qint64 ms) {
+        advance(ms);
+        return settle();
+    }
+
     StepRunRow step(const QString &run, const QString &id) {
         const auto rows = store->stepRuns(run);
         for (const StepRunRow &row : *rows) {

@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "engine.h"
 #include "flowfile.h"
+#include "harness.h"
 #include "httpaction.h"
 #include "httptestserver.h"
 #include "store.h"
@@ -68,95 +69,12 @@ QJsonObject object(const QByteArray &json) {
     return QJsonDocument::fromJson(json).object();
 }
 
-/// An engine on a temporary database with a manual clock (the pattern of tst_engine's Harness).
-struct Harness {
-    QTemporaryDir dir;
-    ManualClock clock;
-    std::unique_ptr<Store> store;
-    std::unique_ptr<Engine> engine;
-
-    Harness() {
-        auto opened = Store::open(dir.filePath(QStringLiteral("engine.db")));
-        QVERIFY2(opened, qPrintable(opened.error()));
-        store = std::move(*opened);
-        Engine::Options options;
-        options.workerId = QStringLiteral("test-worker");
-        options.ownerIsDead = [](const QString &) { return true; };
-        engine = std::make_unique<Engine>(*store, clock, ActionRegistry::withBuiltins(), options);
-    }
-
-    QString start(const QByteArray &steps) {
-        const QByteArray text = "{ \"keepflow\": 1, \"name\": \"t\", \"steps\": [" + steps + "] }";
-        FlowLoad load = parseFlow(text, QStringLiteral("test.flow.json"));
-        if (!load.ok()) {
-            qWarning().noquote() << load.errorText();
-            return {};
-        }
-        auto id = engine->createRun(*load.flow, {}, {}, true);
-        if (!id) {
-            qWarning().noquote() << id.error();
-            return {};
-        }
-        pump();
-        return *id;
-    }
-
-    bool pump() {
-        const Status status = engine->pump();
-        if (!status)
-            qWarning().noquote() << status.message();
-        return status.isOk();
-    }
-
-    /// Pumps until no attempt is in flight: the network finishes on its own time.
-    bool settle() {
-        return QTest::qWaitFor(
-            [this] {
-                return pump() && engine->runningAttemptCount() == 0 &&
-                       !engine->hasPendingCompletions();
-            },
-            5000);
-    }
-
-    /// Moves the manual clock, starts what fell due, and lets it finish.
-    bool advance(qint64 ms) {
-        clock.advance(ms);
-        return pump() && settle();
-    }
-
-    /// Moves the manual clock and does what fell due, without waiting for the network.
-    bool advanceOnly(qint64 ms) {
-        clock.advance(ms);
-        return pump();
-    }
-
-    StepRunRow step(const QString &run, const QString &id) {
-        const auto rows = store->stepRuns(run); // keep the result alive while iterating
-        for (const StepRunRow &row : *rows) {
-            if (row.stepId == id)
-                return row;
-        }
-        return {};
-    }
-
-    QList<AttemptRow> attempts(const QString &run, const QString &id) {
-        QList<AttemptRow> rows;
-        const auto all = store->attempts(run);
-        for (const AttemptRow &row : *all) {
-            if (row.stepId == id)
-                rows.append(row);
-        }
-        std::sort(rows.begin(), rows.end(),
-                  [](const AttemptRow &a, const AttemptRow &b) { return a.number < b.number; });
-        return rows;
-    }
-};
-
+/// A flow with one keyed POST step "notify" to path; extra goes into the step.
 QByteArray postStep(const HttpTestServer &server, const QString &path, const QByteArray &extra) {
-    return QStringLiteral(R"({ "id": "notify", "kind": "http", "idempotency": "keyed",
+    return flow(QStringLiteral(R"({ "id": "notify", "kind": "http", "idempotency": "keyed",
         "with": { "method": "POST", "url": "%1", "body": { "order": 7 } }%2 })")
-        .arg(server.url(path), QString::fromUtf8(extra))
-        .toUtf8();
+                    .arg(server.url(path), QString::fromUtf8(extra))
+                    .toUtf8());
 }
 
 } // namespace
@@ -561,9 +479,9 @@ void TestHttpAction::engineRetriesWithSameKeyAndAppliesOnce() {
     QCOMPARE(h.step(run, QStringLiteral("notify")).state, QStringLiteral("retrying"));
     QVERIFY2(h.step(run, QStringLiteral("notify")).error.contains(QStringLiteral("HTTP 503")),
              qPrintable(h.step(run, QStringLiteral("notify")).error));
-    QVERIFY(h.advance(1000));
+    QVERIFY(h.advanceAndSettle(1000));
     QCOMPARE(h.step(run, QStringLiteral("notify")).attempts, 2);
-    QVERIFY(h.advance(2000));
+    QVERIFY(h.advanceAndSettle(2000));
     const StepRunRow step = h.step(run, QStringLiteral("notify"));
     QCOMPARE(step.state, QStringLiteral("succeeded"));
     QCOMPARE(step.attempts, 3);
@@ -598,7 +516,7 @@ void TestHttpAction::engineRetriesResetConnectionAndAppliesOnce() {
     QCOMPARE(server.effects(QStringLiteral("/charge")), 1);
 
     server.setRoute(QStringLiteral("/charge"), {}); // the network recovers
-    QVERIFY(h.advance(1000));
+    QVERIFY(h.advanceAndSettle(1000));
     step = h.step(run, QStringLiteral("notify"));
     QCOMPARE(step.state, QStringLiteral("succeeded"));
     QCOMPARE(step.attempts, 2);
@@ -626,9 +544,9 @@ void TestHttpAction::engineHonoursRetryAfter() {
     StepRunRow step = h.step(run, QStringLiteral("notify"));
     QCOMPARE(step.state, QStringLiteral("retrying"));
     QCOMPARE(step.notBefore, t0 + 7000); // not the 1 s backoff
-    QVERIFY(h.advance(6999));
+    QVERIFY(h.advanceAndSettle(6999));
     QCOMPARE(h.step(run, QStringLiteral("notify")).attempts, 1);
-    QVERIFY(h.advance(1));
+    QVERIFY(h.advanceAndSettle(1));
     step = h.step(run, QStringLiteral("notify"));
     QCOMPARE(step.state, QStringLiteral("succeeded"));
     QCOMPARE(step.attempts, 2);
@@ -678,9 +596,9 @@ void TestHttpAction::engineTimesOutHungRequest() {
                                          R"(, "timeout": "2s", "retry": { "max_attempts": 1 })"));
     QTRY_COMPARE(server.hungCalls(), 1);
     QCOMPARE(h.step(run, QStringLiteral("notify")).state, QStringLiteral("running"));
-    QVERIFY(h.advanceOnly(1999));
+    h.advance(1999);
     QCOMPARE(h.step(run, QStringLiteral("notify")).state, QStringLiteral("running"));
-    QVERIFY(h.advanceOnly(1));
+    h.advance(1);
     const StepRunRow step = h.step(run, QStringLiteral("notify"));
     QCOMPARE(step.state, QStringLiteral("failed"));
     QCOMPARE(step.errorClass, QStringLiteral("timeout"));

@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "engine.h"
 #include "flowfile.h"
+#include "harness.h"
 #include "sqlaction.h"
 #include "store.h"
 
@@ -33,58 +34,6 @@ public:
 QJsonObject object(const QByteArray &json) {
     return QJsonDocument::fromJson(json).object();
 }
-
-/// An engine on a temporary database with a manual clock (the pattern of tst_engine's Harness).
-struct Harness {
-    QTemporaryDir dir;
-    ManualClock clock;
-    std::unique_ptr<Store> store;
-    std::unique_ptr<Engine> engine;
-
-    Harness() {
-        auto opened = Store::open(dir.filePath(QStringLiteral("engine.db")));
-        QVERIFY2(opened, qPrintable(opened.error()));
-        store = std::move(*opened);
-        Engine::Options options;
-        options.workerId = QStringLiteral("test-worker");
-        options.ownerIsDead = [](const QString &) { return true; };
-        engine = std::make_unique<Engine>(*store, clock, ActionRegistry::withBuiltins(), options);
-    }
-
-    QString start(const QByteArray &steps) {
-        const QByteArray text = "{ \"keepflow\": 1, \"name\": \"t\", \"steps\": [" + steps + "] }";
-        FlowLoad load = parseFlow(text, QStringLiteral("test.flow.json"));
-        if (!load.ok()) {
-            qWarning().noquote() << load.errorText();
-            return {};
-        }
-        auto id = engine->createRun(*load.flow, {}, {}, true);
-        if (!id) {
-            qWarning().noquote() << id.error();
-            return {};
-        }
-        // sql attempts complete on a pool thread: pump until none is in flight.
-        QElapsedTimer waited;
-        waited.start();
-        do {
-            QCoreApplication::processEvents(QEventLoop::AllEvents, 10);
-            const Status status = engine->pump();
-            if (!status)
-                qWarning().noquote() << status.message();
-        } while ((engine->runningAttemptCount() > 0 || engine->hasPendingCompletions()) &&
-                 waited.elapsed() < 10000);
-        return *id;
-    }
-
-    StepRunRow step(const QString &run, const QString &id) {
-        const auto rows = store->stepRuns(run); // keep the result alive while iterating
-        for (const StepRunRow &row : *rows) {
-            if (row.stepId == id)
-                return row;
-        }
-        return {};
-    }
-};
 
 } // namespace
 
@@ -379,13 +328,14 @@ void TestSqlAction::connectionsAreClosedAfterEachAttempt() {
 
 void TestSqlAction::engineRunsStatementsInOrder() {
     Harness h;
-    const QString run = h.start(R"J(
+    const QString run = h.start(flow(R"J(
         { "id": "add", "kind": "sql", "with": { "connection": "test",
           "statement": "INSERT INTO orders (customer, total) VALUES (:customer, :total)",
           "bind": { "customer": "{{run.id}}", "total": 40 } } },
         { "id": "read", "kind": "sql", "after": ["add"], "with": { "connection": "test",
           "statement": "SELECT customer, total FROM orders WHERE customer = ?",
-          "bind": ["{{run.id}}"] } })J");
+          "bind": ["{{run.id}}"] } })J"));
+    QVERIFY(h.settle());
     QVERIFY(!run.isEmpty());
     QCOMPARE(h.store->run(run)->state, QStringLiteral("succeeded"));
     const QJsonObject added = h.step(run, QStringLiteral("add")).output.toObject();
@@ -401,9 +351,10 @@ void TestSqlAction::engineRunsStatementsInOrder() {
 
 void TestSqlAction::engineDoesNotRetryConstraintViolation() {
     Harness h;
-    const QString run = h.start(R"J(
+    const QString run = h.start(flow(R"J(
         { "id": "add", "kind": "sql", "with": { "connection": "test",
-          "statement": "INSERT INTO orders (id, customer) VALUES (1, 'a'), (1, 'b')" } })J");
+          "statement": "INSERT INTO orders (id, customer) VALUES (1, 'a'), (1, 'b')" } })J"));
+    QVERIFY(h.settle());
     const StepRunRow step = h.step(run, QStringLiteral("add"));
     QCOMPARE(step.state, QStringLiteral("failed"));
     QCOMPARE(step.attempts, 1);
