@@ -198,9 +198,12 @@ QString describeEvent(const EventRow &event) {
                    .arg(number("attempt"))
                    .arg(text("error"));
     } else if (type == QLatin1String("step_succeeded")) {
-        what = QStringLiteral("succeeded (attempt %1, %2)")
-                   .arg(number("attempt"))
-                   .arg(seconds(number("duration_ms")));
+        const QJsonObject items = d.value(QLatin1String("items")).toObject();
+        what = items.isEmpty() ? QStringLiteral("succeeded (attempt %1, %2)")
+                                     .arg(number("attempt"))
+                                     .arg(seconds(number("duration_ms")))
+                               : QStringLiteral("succeeded: all %1 items")
+                                     .arg(items.value(QLatin1String("total")).toInt());
     } else if (type == QLatin1String("step_succeeded_via_fallback")) {
         what = QStringLiteral("succeeded via fallback (%1) after: %2")
                    .arg(text("fallback"), text("error"));
