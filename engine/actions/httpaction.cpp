@@ -43,7 +43,10 @@ struct HttpAction::Manager {
     }
 };
 
-/// Managers used round-robin, created on first use in the thread of the first attempt.
+/// Managers filled in order: Qt opens 6 connections per host and manager, and a manager takes up
+/// to twice that (the rest wait briefly inside Qt for a free connection) before another manager,
+/// with its own network thread, is made. Few calls in flight stay on one thread (thread hops cost
+/// more than they give on a small machine); many spread over up to `size` managers.
 struct HttpAction::Pool {
     explicit Pool(int size)
         : managers(static_cast<size_t>(std::max(1, size))) {}
@@ -53,8 +56,26 @@ struct HttpAction::Pool {
             thread = QThread::currentThread();
         if (thread != QThread::currentThread())
             return nullptr;
-        std::shared_ptr<Manager> &slot = managers[next];
-        next = (next + 1) % managers.size();
+        constexpr long kAttemptsPerManager = 2 * 6;
+        std::shared_ptr<Manager> *chosen = nullptr;
+        std::shared_ptr<Manager> *empty = nullptr;
+        std::shared_ptr<Manager> *leastBusy = nullptr;
+        for (std::shared_ptr<Manager> &candidate : managers) {
+            if (!candidate || !candidate->manager) {
+                empty = empty ? empty : &candidate;
+                continue;
+            }
+            const long busy = candidate.use_count() - 1; // the attempts that hold it
+            if (busy < kAttemptsPerManager) {
+                chosen = &candidate;
+                break;
+            }
+            if (!leastBusy || busy < leastBusy->use_count() - 1)
+                leastBusy = &candidate;
+        }
+        if (!chosen)
+            chosen = empty ? empty : leastBusy;
+        std::shared_ptr<Manager> &slot = *chosen;
         if (!slot || !slot->manager) {
             slot = std::make_shared<Manager>();
             slot->manager = new QNetworkAccessManager;
@@ -74,7 +95,6 @@ struct HttpAction::Pool {
 
     std::vector<std::shared_ptr<Manager>> managers;
     QThread *thread = nullptr;
-    size_t next = 0;
 };
 
 namespace {

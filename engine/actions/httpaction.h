@@ -20,9 +20,9 @@ namespace keepflow {
 ///
 /// Threading: the network managers are created on the first attempt, in the calling thread, and
 /// every attempt must start in that thread (the engine's). Qt opens at most 6 HTTP/1.1 connections
-/// per host and manager (each manager also runs one network thread), so attempts are spread
-/// round-robin over several managers: the default 4 allow 24 parallel requests per host
-/// (bench_http --latency 20 --managers N: about 270 steps/s per manager).
+/// per host and manager (each manager also runs one network thread), so attempts fill one manager
+/// (up to 12 in flight) before the next is made: the default of at most 4 allows 24 parallel
+/// requests per host (bench_http --latency 20 --managers N: about 270 steps/s per manager).
 ///
 /// Cancelling aborts the request. Qt 6.4 keeps the connection of a request aborted before its
 /// response arrived open and counts it busy, so six abandoned requests would block a host for good:

@@ -86,6 +86,7 @@ struct Throughput {
     double stepsPerSecond = 0;
     int failedRuns = 0;
     int peakInFlight = 0;
+    int commits = 0; ///< transactions the engine committed while running them
 };
 
 /// Creates `runs` runs of flow (timed apart), then drives the engine from the event loop with the
@@ -132,6 +133,7 @@ Throughput runAll(const QString &dbPath, const Flow &flow, int runs, int manager
     // Sampled on every engine event: how many requests the engine had outstanding at most.
     QObject::connect(&engine, &Engine::eventsCommitted, &loop, [&](const QList<EventRow> &) {
         result.peakInFlight = std::max(result.peakInFlight, engine.runningAttemptCount());
+        ++result.commits;
     });
     engine.startDriving();
     loop.exec();
@@ -184,8 +186,9 @@ int main(int argc, char *argv[]) {
         "keepflow, 1 run of %d keyed POSTs through a resource with concurrency 8 (peak %d in "
         "flight): %.0f steps/s\n",
         requests, eight.peakInFlight, eight.stepsPerSecond);
-    std::printf("keepflow, concurrency 8: ratio to raw %.2f (target >= 0.5); failed runs %d\n",
-                eight.stepsPerSecond / raw, eight.failedRuns);
+    std::printf(
+        "keepflow, concurrency 8: ratio to raw %.2f (target >= 0.5); failed runs %d; %d commits\n",
+        eight.stepsPerSecond / raw, eight.failedRuns, eight.commits);
 
     // The same as one foreach step: 1,000 items, 8 at a time, each with its own key.
     Flow fanout;
