@@ -195,7 +195,7 @@ Result<QJsonObject> parseParams(const Flow &flow, const QStringList &assignments
 }
 
 /// Runs the event loop until every run in `waitFor` has settled; prints progress.
-int driveUntilSettled(Store &store, Engine &engine, QSet<QString> waitFor, bool json) {
+int driveUntilSettled(Engine &engine, QSet<QString> waitFor, bool json) {
     int worstExit = Ok;
     QString fatal;
     QObject::connect(&engine, &Engine::eventsCommitted, [json](const QList<EventRow> &events) {
@@ -242,7 +242,6 @@ int driveUntilSettled(Store &store, Engine &engine, QSet<QString> waitFor, bool 
         return fail(fatal);
     if (!released)
         printErr(QStringLiteral("keepflowctl: %1\n").arg(released.message()));
-    Q_UNUSED(store);
     return worstExit;
 }
 
@@ -305,7 +304,7 @@ int commandRun(const Context &context) {
                                .arg(load.flow->steps.size())
                                .arg(context.dbPath);
     context.json ? printErr(header) : printOut(header);
-    const int code = driveUntilSettled(**store, engine, {*runId}, context.json);
+    const int code = driveUntilSettled(engine, {*runId}, context.json);
     if (code == UsageOrError || code == 130)
         return code;
     return printRunOutcome(**store, *runId, context.json, code);
@@ -347,7 +346,7 @@ int commandResume(const Context &context) {
             return Ok;
         }
     }
-    const int code = driveUntilSettled(**store, engine, adopted, context.json);
+    const int code = driveUntilSettled(engine, adopted, context.json);
     if (context.args.size() == 1 && code != UsageOrError && code != 130)
         return printRunOutcome(**store, context.args.first(), context.json, code);
     return code;

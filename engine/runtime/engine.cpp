@@ -1020,7 +1020,6 @@ struct Engine::Impl final : ActionContext {
         batch.events.append(event(
             run, i, QStringLiteral("subflow_started"),
             {{QStringLiteral("run"), childId}, {QStringLiteral("flow"), load.flow->name}}, now));
-        Q_UNUSED(now);
     }
 
     /// What a finished child run tells its parent step.
