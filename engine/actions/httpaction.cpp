@@ -267,6 +267,8 @@ public:
 
     ~HttpExecution() override { cancel(); }
 
+    void setUncertainOnLostResponse(bool uncertain) { m_uncertainOnLostResponse = uncertain; }
+
     void cancel() override {
         m_done = nullptr;
         dropReply();
@@ -339,6 +341,14 @@ private:
             QString why = networkFailureText(error, reply->errorString());
             if (status > 0)
                 why += QStringLiteral(" (HTTP %1 after %2 bytes)").arg(status).arg(m_body.size());
+            const bool lostAfterSending = error == QNetworkReply::RemoteHostClosedError ||
+                                          error == QNetworkReply::TimeoutError ||
+                                          error == QNetworkReply::UnknownNetworkError;
+            if (m_uncertainOnLostResponse && lostAfterSending) {
+                fail(ErrorClass::Uncertain,
+                     QStringLiteral("%1: %2; the request may have taken effect").arg(m_what, why));
+                return;
+            }
             fail(networkFailureClass(error), QStringLiteral("%1: %2").arg(m_what, why));
             return;
         }
@@ -455,6 +465,7 @@ private:
     qint64 m_maxBytes;
     QPointer<QNetworkReply> m_reply;
     QByteArray m_body;
+    bool m_uncertainOnLostResponse = false;
 };
 
 } // namespace
@@ -604,6 +615,12 @@ std::unique_ptr<Execution> HttpAction::startRequest(const AttemptRequest &reques
     QNetworkAccessManager *manager = pooled->manager;
     auto execution = std::make_unique<HttpExecution>(m_pool, pooled, context.clock(),
                                                      std::move(done), what, expect, maxBytes);
+    // A request that may change something, for a step that cannot be repeated safely: when the
+    // connection dies after it was sent, nobody knows whether it took effect.
+    const bool safeMethod = method == QLatin1String("GET") || method == QLatin1String("HEAD") ||
+                            method == QLatin1String("OPTIONS");
+    execution->setUncertainOnLostResponse(
+        !safeMethod && request.step && request.step->effectiveIdempotency() == Idempotency::None);
     QNetworkReply *reply = nullptr;
     if (method == QLatin1String("GET") && !hasPayload)
         reply = manager->get(networkRequest);

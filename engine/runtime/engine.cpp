@@ -2104,7 +2104,8 @@ struct Engine::Impl final : ActionContext {
             item.error = result.error;
             item.errorClass = errorClassName(result.errorClass);
             const RetryPolicy &policy = run.plan->retry[i];
-            if (result.errorClass == ErrorClass::Timeout &&
+            if ((result.errorClass == ErrorClass::Timeout ||
+                 result.errorClass == ErrorClass::Uncertain) &&
                 def.effectiveIdempotency() == Idempotency::None) {
                 fe.errors[static_cast<size_t>(pos)] = result.error;
                 ++fe.uncertain;
@@ -2333,12 +2334,14 @@ struct Engine::Impl final : ActionContext {
         const AttemptOutcome outcome =
             result.errorClass == ErrorClass::Timeout     ? AttemptOutcome::TimedOut
             : result.errorClass == ErrorClass::Permanent ? AttemptOutcome::FailedPermanent
+            : result.errorClass == ErrorClass::Uncertain ? AttemptOutcome::Uncertain
                                                          : AttemptOutcome::FailedTransient;
         finishAttemptRow(*run, i, result, outcome, now, batch);
         step.error = result.error;
         step.errorClass = errorClassName(result.errorClass);
         const Step &def = run->plan->flow->steps[i];
-        if (result.errorClass == ErrorClass::Timeout &&
+        if ((result.errorClass == ErrorClass::Timeout ||
+             result.errorClass == ErrorClass::Uncertain) &&
             def.effectiveIdempotency() == Idempotency::None) {
             // It may have happened: a non-idempotent step is never repeated without a decision.
             transition(*run, i, StepEvent::OutcomeUnknown);

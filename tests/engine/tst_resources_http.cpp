@@ -46,6 +46,7 @@ private Q_SLOTS:
     void hungDependencyTimesOutWhileOthersFinish();
     void pausedResourceHoldsItsWork();
     void retryOfFailedItemsAppliesEachEffectOnce();
+    void lostResponseIsUncertainOnlyForNonIdempotentSteps();
 
 private:
     HttpTestServer m_server;
@@ -179,6 +180,45 @@ void TestResourcesHttp::retryOfFailedItemsAppliesEachEffectOnce() {
     QCOMPARE(m_server.effects(QStringLiteral("/notify")), 5);
     for (const QByteArray &key : m_server.keys(QStringLiteral("/notify")))
         QCOMPARE(m_server.effectsForKey(key), 1); // no item applied twice
+}
+
+void TestResourcesHttp::lostResponseIsUncertainOnlyForNonIdempotentSteps() {
+    HttpTestServer::Route reset;
+    reset.fault = HttpTestServer::Fault::ResetAfterEffect; // applied, then the connection dies
+    m_server.setRoute(QStringLiteral("/pay"), reset);
+    {
+        Harness h;
+        const QString run =
+            h.start(flow(QStringLiteral(R"({ "id": "pay", "kind": "http", "idempotency": "none",
+            "with": { "method": "POST", "url": "%1" } })")
+                             .arg(m_server.url(QStringLiteral("/pay")))
+                             .toUtf8()));
+        QVERIFY(pumpUntil(h, [&] {
+            return h.step(run, QStringLiteral("pay")).state == QLatin1String("uncertain");
+        }));
+        QCOMPARE(h.runState(run), QStringLiteral("waiting_for_operator")); // an operator decides
+        QCOMPARE(h.attempts(run, QStringLiteral("pay")).size(), 1);
+        QCOMPARE(h.attempts(run, QStringLiteral("pay")).first().outcome,
+                 QStringLiteral("uncertain"));
+    }
+    m_server.reset();
+    reset.faultCalls = 1; // only the first call dies after applying
+    m_server.setRoute(QStringLiteral("/pay"), reset);
+    {
+        Harness h;
+        const QString run =
+            h.start(flow(QStringLiteral(R"({ "id": "pay", "kind": "http", "idempotency": "keyed",
+            "retry": { "initial_interval": "1s", "jitter": 0 }, "with": { "method": "POST", "url": "%1" } })")
+                             .arg(m_server.url(QStringLiteral("/pay")))
+                             .toUtf8()));
+        QVERIFY(pumpUntil(h, [&] { return h.engine->runningAttemptCount() == 0; }));
+        if (h.step(run, QStringLiteral("pay")).state == QLatin1String("retrying"))
+            h.advance(1000);
+        QVERIFY(pumpUntil(h, [&] {
+            return h.step(run, QStringLiteral("pay")).state == QLatin1String("succeeded");
+        }));
+        QCOMPARE(m_server.effects(QStringLiteral("/pay")), 1); // the retry carried the same key
+    }
 }
 
 QTEST_GUILESS_MAIN(TestResourcesHttp)
