@@ -554,11 +554,12 @@ int commandAction(const QString &command, const Context &context) {
     if (!released)
         printErr(QStringLiteral("keepflowctl: %1\n").arg(released.message()));
     QString done = outcome->message;
-    if (outcome->requestId != 0) {
+    for (int handover = 0; outcome->requestId != 0 && handover < 3; ++handover) {
         // The worker that executes the run applies it; wait for its answer.
         QElapsedTimer waited;
         waited.start();
-        while (true) {
+        bool answered = false;
+        while (!answered) {
             auto answer = (*store)->request(outcome->requestId);
             if (!answer)
                 return fail(answer.error());
@@ -566,7 +567,28 @@ int commandAction(const QString &command, const Context &context) {
                 return fail(answer->result);
             if (answer->state == QLatin1String("done")) {
                 done = answer->result + QStringLiteral(" (applied by %1)").arg(outcome->worker);
+                answered = true;
                 break;
+            }
+            // The worker may let go of the run (it finished or waits) before it answers: then
+            // nobody will, so take the request back and act directly.
+            auto holder = (*store)->run(action.runId);
+            if (holder && holder->owner != outcome->worker) {
+                auto withdrawn = (*store)->withdrawRequest(outcome->requestId,
+                                                           QDateTime::currentMSecsSinceEpoch());
+                if (!withdrawn)
+                    return fail(withdrawn.error());
+                if (*withdrawn) {
+                    outcome = engine.act(action);
+                    const Status again = engine.shutdown();
+                    if (!outcome)
+                        return fail(outcome.error());
+                    if (!again)
+                        printErr(QStringLiteral("keepflowctl: %1\n").arg(again.message()));
+                    done = outcome->message;
+                    break;
+                }
+                continue; // answered meanwhile
             }
             if (waited.elapsed() > 10'000)
                 return fail(QStringLiteral(
@@ -576,6 +598,8 @@ int commandAction(const QString &command, const Context &context) {
                                 .arg(outcome->requestId));
             QThread::msleep(50); // polling another process's answer, not waiting for time to pass
         }
+        if (answered)
+            break;
     }
     auto run = (*store)->run(action.runId);
     const QString state = run ? run->state : QString();

@@ -1008,6 +1008,19 @@ Result<RequestRow> Store::request(qint64 id) {
     return requestFromQuery(query);
 }
 
+Result<bool> Store::withdrawRequest(qint64 id, qint64 now) {
+    QSqlQuery query(d->db);
+    query.prepare(
+        QStringLiteral("UPDATE requests SET state = 'withdrawn', answered_at = ? WHERE id = ? "
+                       "AND state = 'pending'"));
+    query.addBindValue(now);
+    query.addBindValue(id);
+    if (!query.exec())
+        return Status::error(
+            d->fail(QStringLiteral("cannot withdraw request %1").arg(id), query.lastError()));
+    return query.numRowsAffected() == 1;
+}
+
 Result<QList<RequestRow>> Store::pendingRequests(const QString &owner) {
     QSqlQuery query(d->db);
     query.setForwardOnly(true);

@@ -104,6 +104,8 @@ public:
     Result<qint64> submitRequest(const QString &runId, const QJsonObject &action,
                                  const QString &actor, qint64 now);
     Result<RequestRow> request(qint64 id);
+    /// Takes back an unanswered request (the worker let go of the run); false when it was answered.
+    Result<bool> withdrawRequest(qint64 id, qint64 now);
     /// Unanswered requests for runs owner executes, oldest first.
     Result<QList<RequestRow>> pendingRequests(const QString &owner);
 

@@ -80,6 +80,7 @@ private Q_SLOTS:
     void claimIsExclusive();
     void flowVersionsAreReused();
     void concurrentFirstOpensMigrateOnce();
+    void requestsAreAnsweredOrWithdrawnOnce();
     void jsonColumnsRoundTrip_data();
     void jsonColumnsRoundTrip();
 
@@ -302,6 +303,33 @@ void TestStore::concurrentFirstOpensMigrateOnce() {
     for (std::thread &thread : threads)
         thread.join();
     QCOMPARE(failures.load(), 0);
+}
+
+void TestStore::requestsAreAnsweredOrWithdrawnOnce() {
+    auto store = openOrFail(path("requests.db"));
+    const qint64 flowId = store->saveFlowVersion(QStringLiteral("f"), "{}", {})->id;
+    QVERIFY(store->commit(sampleBatch(flowId, QStringLiteral("r1"))));
+    QVERIFY(store->claimRun(QStringLiteral("r1"), QStringLiteral("w1"), 10'000, 1000, {}));
+    const qint64 first = *store->submitRequest(QStringLiteral("r1"),
+                                               {{QStringLiteral("action"), QStringLiteral("skip")}},
+                                               QStringLiteral("ann"), 1000);
+    const qint64 second = *store->submitRequest(
+        QStringLiteral("r1"), {{QStringLiteral("action"), QStringLiteral("retry")}},
+        QStringLiteral("ann"), 1001);
+    QCOMPARE(store->pendingRequests(QStringLiteral("w1"))->size(), 2);
+    QCOMPARE(store->pendingRequests(QStringLiteral("w2"))->size(), 0); // only for the run's worker
+    Batch answer;
+    RequestRow done = *store->request(first);
+    done.state = QStringLiteral("done");
+    done.result = QStringLiteral("ok");
+    done.answeredAt = 2000;
+    answer.answers.append(done);
+    QVERIFY(store->commit(answer));
+    QCOMPARE(*store->withdrawRequest(first, 3000), false); // answered already
+    QCOMPARE(*store->withdrawRequest(second, 3000), true);
+    QCOMPARE(*store->withdrawRequest(second, 3001), false); // once
+    QCOMPARE(store->request(first)->result, QStringLiteral("ok"));
+    QCOMPARE(store->pendingRequests(QStringLiteral("w1"))->size(), 0);
 }
 
 void TestStore::jsonColumnsRoundTrip_data() {
