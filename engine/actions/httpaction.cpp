@@ -1,5 +1,7 @@
 #include "httpaction.h"
 
+#include "template.h"
+
 #include "clock.h"
 
 #include <QDateTime>
@@ -126,29 +128,6 @@ QString quotedBytes(const QByteArray &bytes, qsizetype limit) {
     if (bytes.size() > limit)
         text += QStringLiteral("… (%1 bytes)").arg(bytes.size());
     return text;
-}
-
-QString scalarText(const QJsonValue &value) {
-    switch (value.type()) {
-    case QJsonValue::String:
-        return value.toString();
-    case QJsonValue::Double: {
-        const double number = value.toDouble();
-        return number == static_cast<double>(static_cast<qint64>(number))
-                   ? QString::number(static_cast<qint64>(number))
-                   : QString::number(number, 'g', 17);
-    }
-    case QJsonValue::Bool:
-        return value.toBool() ? QStringLiteral("true") : QStringLiteral("false");
-    case QJsonValue::Null:
-    case QJsonValue::Undefined:
-        return {};
-    case QJsonValue::Array:
-        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
-    case QJsonValue::Object:
-        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
-    }
-    return {};
 }
 
 /// Any JSON value (not only objects and arrays), or nullopt with the parser's complaint.
@@ -548,7 +527,7 @@ std::unique_ptr<Execution> HttpAction::startRequest(const AttemptRequest &reques
             const int code = status.toInt(-1);
             if (code < 100 || code > 599)
                 return refuse(QStringLiteral("with.expect holds %1, not an HTTP status")
-                                  .arg(scalarText(status)));
+                                  .arg(templateText(status)));
             expect.append(code);
         }
     }
@@ -567,7 +546,7 @@ std::unique_ptr<Execution> HttpAction::startRequest(const AttemptRequest &reques
     const QJsonObject headers = in.value(QLatin1String("headers")).toObject();
     for (auto it = headers.begin(); it != headers.end(); ++it) {
         const QByteArray name = it.key().toLatin1();
-        const QByteArray value = scalarText(it.value()).toUtf8();
+        const QByteArray value = templateText(it.value()).toUtf8();
         if (!isToken(name))
             return refuse(QStringLiteral("header name \"%1\" is not valid").arg(it.key()));
         // A value rendered from a template must not smuggle in further headers.

@@ -1,5 +1,7 @@
 #include "shellaction.h"
 
+#include "template.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QPointer>
@@ -14,29 +16,6 @@ namespace {
 
 constexpr qsizetype kMaxCapturedBytes = 1024 * 1024;
 
-QString argumentText(const QJsonValue &value) {
-    switch (value.type()) {
-    case QJsonValue::String:
-        return value.toString();
-    case QJsonValue::Double: {
-        const double number = value.toDouble();
-        return number == static_cast<double>(static_cast<qint64>(number))
-                   ? QString::number(static_cast<qint64>(number))
-                   : QString::number(number, 'g', 17);
-    }
-    case QJsonValue::Bool:
-        return value.toBool() ? QStringLiteral("true") : QStringLiteral("false");
-    case QJsonValue::Null:
-    case QJsonValue::Undefined:
-        return {};
-    case QJsonValue::Array:
-        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
-    case QJsonValue::Object:
-        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
-    }
-    return {};
-}
-
 class ShellExecution final : public Execution {
 public:
     ShellExecution(const AttemptRequest &request, CompletionCallback done)
@@ -50,7 +29,7 @@ public:
 
         QStringList arguments;
         for (const QJsonValue &argument : argv)
-            arguments << argumentText(argument);
+            arguments << templateText(argument);
         if (arguments.isEmpty()) {
             finish(AttemptResult::failure(ErrorClass::Permanent, QStringLiteral("argv is empty")));
             return;
@@ -68,7 +47,7 @@ public:
         QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
         const QJsonObject env = in.value(QLatin1String("env")).toObject();
         for (auto it = env.begin(); it != env.end(); ++it)
-            environment.insert(it.key(), argumentText(it.value()));
+            environment.insert(it.key(), templateText(it.value()));
         environment.insert(QStringLiteral("KEEPFLOW_RUN_ID"), request.runId);
         environment.insert(QStringLiteral("KEEPFLOW_STEP_ID"), request.stepId);
         environment.insert(QStringLiteral("KEEPFLOW_ATTEMPT"), QString::number(request.attempt));

@@ -69,7 +69,7 @@ QString numberText(double d) {
     return QString::fromLatin1(buf, r.ptr - buf);
 }
 
-QString valueText(const QJsonValue &v) {
+QString valueText(const QJsonValue &v) { // see templateText()
     switch (v.type()) {
     case QJsonValue::String:
         return v.toString();
@@ -287,6 +287,10 @@ Result<QList<TemplateRef>> parseTemplates(const QString &text) {
 
 Result<QJsonValue> renderTemplates(const QJsonValue &value, const TemplateScope &scope) {
     return renderValue(value, scope);
+}
+
+QString templateText(const QJsonValue &value) {
+    return valueText(value);
 }
 
 } // namespace keepflow

@@ -41,6 +41,11 @@ struct TemplateScope {
     QString idempotencyKey;
 };
 
+/// A value written as text, as inside a longer template string: strings as they are, integers
+/// without a fraction, booleans, objects and arrays as compact JSON, null as nothing. Also how
+/// argv elements, environment and header values are written.
+QString templateText(const QJsonValue &value);
+
 /// Renders every string inside value (objects and arrays recursively; keys are not rendered).
 /// A reference to something missing is an error naming the template and the missing part.
 Result<QJsonValue> renderTemplates(const QJsonValue &value, const TemplateScope &scope);

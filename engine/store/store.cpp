@@ -567,67 +567,73 @@ AttemptRow attemptFromQuery(const QSqlQuery &query) {
 
 } // namespace
 
-Result<QList<StepRunRow>> Store::stepRuns(const QString &runId) {
-    QSqlQuery query(d->db);
+namespace {
+
+/// Runs a SELECT with positional binds and turns each row into a Row.
+template <typename Row>
+Result<QList<Row>> selectRows(const QSqlDatabase &db, const QString &path, const QString &sql,
+                              const QVariantList &binds, const QString &what,
+                              Row (*make)(const QSqlQuery &)) {
+    QSqlQuery query(db);
     query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT %1 FROM step_runs WHERE run_id = ? ORDER BY position")
-                      .arg(QLatin1String(kStepColumns)));
-    query.addBindValue(runId);
+    query.prepare(sql);
+    for (const QVariant &bind : binds)
+        query.addBindValue(bind);
     if (!query.exec())
-        return Status::error(d->fail(QStringLiteral("cannot read step runs"), query.lastError()));
-    QList<StepRunRow> rows;
+        return Status::error(
+            QStringLiteral("%1: cannot read %2: %3").arg(path, what, query.lastError().text()));
+    QList<Row> rows;
     while (query.next())
-        rows.append(stepRunFromQuery(query));
+        rows.append(make(query));
     return rows;
+}
+
+/// The rows of several runs, by run id (bulk loads).
+template <typename Row> Result<QHash<QString, QList<Row>>> byRun(Result<QList<Row>> rows) {
+    if (!rows)
+        return rows.status();
+    QHash<QString, QList<Row>> grouped;
+    for (Row &row : *rows)
+        grouped[row.runId].append(std::move(row));
+    return grouped;
+}
+
+} // namespace
+
+Result<QList<StepRunRow>> Store::stepRuns(const QString &runId) {
+    return selectRows<StepRunRow>(
+        d->db, d->path,
+        QStringLiteral("SELECT %1 FROM step_runs WHERE run_id = ? ORDER BY position")
+            .arg(QLatin1String(kStepColumns)),
+        {runId}, QStringLiteral("step runs"), stepRunFromQuery);
 }
 
 Result<QList<AttemptRow>> Store::attempts(const QString &runId) {
-    QSqlQuery query(d->db);
-    query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT %1 FROM attempts WHERE run_id = ? "
-                                 "ORDER BY started_at, step_id, item_key, generation, number")
-                      .arg(QLatin1String(kAttemptColumns)));
-    query.addBindValue(runId);
-    if (!query.exec())
-        return Status::error(d->fail(QStringLiteral("cannot read attempts"), query.lastError()));
-    QList<AttemptRow> rows;
-    while (query.next())
-        rows.append(attemptFromQuery(query));
-    return rows;
+    return selectRows<AttemptRow>(
+        d->db, d->path,
+        QStringLiteral("SELECT %1 FROM attempts WHERE run_id = ? "
+                       "ORDER BY started_at, step_id, item_key, generation, number")
+            .arg(QLatin1String(kAttemptColumns)),
+        {runId}, QStringLiteral("attempts"), attemptFromQuery);
 }
 
 Result<QHash<QString, QList<StepRunRow>>> Store::stepRunsOwnedBy(const QString &owner) {
-    QSqlQuery query(d->db);
-    query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT %1 FROM step_runs WHERE run_id IN "
-                                 "(SELECT id FROM runs WHERE owner = ?) ORDER BY run_id, position")
-                      .arg(QLatin1String(kStepColumns)));
-    query.addBindValue(owner);
-    if (!query.exec())
-        return Status::error(d->fail(QStringLiteral("cannot read step runs"), query.lastError()));
-    QHash<QString, QList<StepRunRow>> rows;
-    while (query.next()) {
-        StepRunRow row = stepRunFromQuery(query);
-        rows[row.runId].append(std::move(row));
-    }
-    return rows;
+    return byRun(selectRows<StepRunRow>(
+        d->db, d->path,
+        QStringLiteral(
+            "SELECT %1 FROM step_runs WHERE run_id IN (SELECT id FROM runs WHERE owner = ?) "
+            "ORDER BY run_id, position")
+            .arg(QLatin1String(kStepColumns)),
+        {owner}, QStringLiteral("step runs"), stepRunFromQuery));
 }
 
 Result<QHash<QString, QList<AttemptRow>>> Store::unfinishedAttemptsOwnedBy(const QString &owner) {
-    QSqlQuery query(d->db);
-    query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT %1 FROM attempts WHERE ended_at IS NULL AND run_id IN "
-                                 "(SELECT id FROM runs WHERE owner = ?)")
-                      .arg(QLatin1String(kAttemptColumns)));
-    query.addBindValue(owner);
-    if (!query.exec())
-        return Status::error(d->fail(QStringLiteral("cannot read attempts"), query.lastError()));
-    QHash<QString, QList<AttemptRow>> rows;
-    while (query.next()) {
-        AttemptRow row = attemptFromQuery(query);
-        rows[row.runId].append(std::move(row));
-    }
-    return rows;
+    return byRun(selectRows<AttemptRow>(
+        d->db, d->path,
+        QStringLiteral("SELECT %1 FROM attempts WHERE ended_at IS NULL AND run_id IN "
+                       "(SELECT id FROM runs WHERE owner = ?)")
+            .arg(QLatin1String(kAttemptColumns)),
+        {owner}, QStringLiteral("attempts"), attemptFromQuery));
 }
 
 Result<QList<RunRow>>
@@ -831,34 +837,20 @@ ItemRow itemFromQuery(const QSqlQuery &query) {
 } // namespace
 
 Result<QList<ItemRow>> Store::items(const QString &runId) {
-    QSqlQuery query(d->db);
-    query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT %1 FROM items WHERE run_id = ? ORDER BY step_id, position")
-                      .arg(QLatin1String(kItemColumns)));
-    query.addBindValue(runId);
-    if (!query.exec())
-        return Status::error(d->fail(QStringLiteral("cannot read items"), query.lastError()));
-    QList<ItemRow> rows;
-    while (query.next())
-        rows.append(itemFromQuery(query));
-    return rows;
+    return selectRows<ItemRow>(
+        d->db, d->path,
+        QStringLiteral("SELECT %1 FROM items WHERE run_id = ? ORDER BY step_id, position")
+            .arg(QLatin1String(kItemColumns)),
+        {runId}, QStringLiteral("items"), itemFromQuery);
 }
 
 Result<QHash<QString, QList<ItemRow>>> Store::itemsOwnedBy(const QString &owner) {
-    QSqlQuery query(d->db);
-    query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT %1 FROM items WHERE run_id IN (SELECT id FROM runs WHERE "
-                                 "owner = ?) ORDER BY run_id, step_id, position")
-                      .arg(QLatin1String(kItemColumns)));
-    query.addBindValue(owner);
-    if (!query.exec())
-        return Status::error(d->fail(QStringLiteral("cannot read items"), query.lastError()));
-    QHash<QString, QList<ItemRow>> rows;
-    while (query.next()) {
-        ItemRow row = itemFromQuery(query);
-        rows[row.runId].append(std::move(row));
-    }
-    return rows;
+    return byRun(selectRows<ItemRow>(
+        d->db, d->path,
+        QStringLiteral("SELECT %1 FROM items WHERE run_id IN (SELECT id FROM runs WHERE owner = ?) "
+                       "ORDER BY run_id, step_id, position")
+            .arg(QLatin1String(kItemColumns)),
+        {owner}, QStringLiteral("items"), itemFromQuery));
 }
 
 Result<QList<ResourceRow>> Store::resources() {
@@ -1022,18 +1014,12 @@ Result<bool> Store::withdrawRequest(qint64 id, qint64 now) {
 }
 
 Result<QList<RequestRow>> Store::pendingRequests(const QString &owner) {
-    QSqlQuery query(d->db);
-    query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT %1 FROM requests WHERE state = 'pending' AND run_id IN "
-                                 "(SELECT id FROM runs WHERE owner = ?) ORDER BY id")
-                      .arg(QLatin1String(kRequestColumns)));
-    query.addBindValue(owner);
-    if (!query.exec())
-        return Status::error(d->fail(QStringLiteral("cannot read requests"), query.lastError()));
-    QList<RequestRow> rows;
-    while (query.next())
-        rows.append(requestFromQuery(query));
-    return rows;
+    return selectRows<RequestRow>(
+        d->db, d->path,
+        QStringLiteral("SELECT %1 FROM requests WHERE state = 'pending' AND run_id IN "
+                       "(SELECT id FROM runs WHERE owner = ?) ORDER BY id")
+            .arg(QLatin1String(kRequestColumns)),
+        {owner}, QStringLiteral("requests"), requestFromQuery);
 }
 
 Status Store::integrityCheck() {
