@@ -710,28 +710,36 @@ Store::claimRunnable(const QString &owner, qint64 leaseUntil, qint64 now,
     return rows;
 }
 
+namespace {
+
+EventRow eventFromQuery(const QSqlQuery &query) {
+    EventRow row;
+    row.id = query.value(0).toLongLong();
+    row.at = query.value(1).toLongLong();
+    row.runId = query.value(2).toString();
+    row.stepId = query.value(3).toString();
+    row.type = query.value(4).toString();
+    row.actor = query.value(5).toString();
+    row.detail = jsonFromText(query.value(6)).toObject();
+    return row;
+}
+
+} // namespace
+
 Result<QList<EventRow>> Store::events(const QString &runId, qint64 afterId) {
-    QSqlQuery query(d->db);
-    query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT id, at, run_id, step_id, type, actor, detail FROM events "
-                                 "WHERE run_id = ? AND id > ? ORDER BY id"));
-    query.addBindValue(runId);
-    query.addBindValue(afterId);
-    if (!query.exec())
-        return Status::error(d->fail(QStringLiteral("cannot read events"), query.lastError()));
-    QList<EventRow> rows;
-    while (query.next()) {
-        EventRow row;
-        row.id = query.value(0).toLongLong();
-        row.at = query.value(1).toLongLong();
-        row.runId = query.value(2).toString();
-        row.stepId = query.value(3).toString();
-        row.type = query.value(4).toString();
-        row.actor = query.value(5).toString();
-        row.detail = jsonFromText(query.value(6)).toObject();
-        rows.append(row);
-    }
-    return rows;
+    return selectRows<EventRow>(
+        d->db, d->path,
+        QStringLiteral("SELECT id, at, run_id, step_id, type, actor, detail FROM events "
+                       "WHERE run_id = ? AND id > ? ORDER BY id"),
+        {runId, afterId}, QStringLiteral("events"), eventFromQuery);
+}
+
+Result<QList<EventRow>> Store::eventsAfter(qint64 afterId, int limit) {
+    return selectRows<EventRow>(
+        d->db, d->path,
+        QStringLiteral("SELECT id, at, run_id, step_id, type, actor, detail FROM events "
+                       "WHERE id > ? ORDER BY id LIMIT ?"),
+        {afterId, limit}, QStringLiteral("events"), eventFromQuery);
 }
 
 Result<qint64> Store::lastEventId() {

@@ -65,6 +65,8 @@ public:
     Result<QList<StepRunRow>> stepRuns(const QString &runId);
     Result<QList<AttemptRow>> attempts(const QString &runId);
     Result<QList<EventRow>> events(const QString &runId, qint64 afterId = 0);
+    /// The change feed: events of every run after afterId, oldest first, at most limit of them.
+    Result<QList<EventRow>> eventsAfter(qint64 afterId, int limit);
     Result<qint64> lastEventId();
 
     /// Takes the run for owner until leaseUntil if it is free, expired, or held by a worker for

@@ -1,0 +1,63 @@
+#include "changefeed.h"
+
+#include "store.h"
+
+#include <QTimer>
+
+namespace keepflow {
+
+ChangeFeed::ChangeFeed(Store &store, int pageSize, QObject *parent)
+    : QObject(parent)
+    , m_store(store)
+    , m_pageSize(std::max(1, pageSize)) {}
+
+Status ChangeFeed::startFromNow() {
+    auto last = m_store.lastEventId();
+    if (!last)
+        return last.status();
+    m_lastId = *last;
+    return Status::ok();
+}
+
+Result<int> ChangeFeed::poll() {
+    QStringList runs;
+    QStringList resources;
+    int read = 0;
+    while (true) {
+        auto page = m_store.eventsAfter(m_lastId, m_pageSize);
+        if (!page)
+            return page.status();
+        if (page->isEmpty())
+            break;
+        for (const EventRow &event : *page) {
+            if (!event.runId.isEmpty() && !runs.contains(event.runId))
+                runs << event.runId;
+            const QString resource = event.detail.value(QLatin1String("resource")).toString();
+            if (event.type.startsWith(QLatin1String("resource_")) && !resources.contains(resource))
+                resources << resource;
+        }
+        m_lastId = page->last().id;
+        read += static_cast<int>(page->size());
+        Q_EMIT eventsArrived(*page);
+        if (page->size() < m_pageSize)
+            break;
+    }
+    if (!runs.isEmpty())
+        Q_EMIT runsChanged(runs);
+    if (!resources.isEmpty())
+        Q_EMIT resourcesChanged(resources);
+    return read;
+}
+
+void ChangeFeed::follow(int intervalMs) {
+    if (!m_timer) {
+        m_timer = new QTimer(this);
+        connect(m_timer, &QTimer::timeout, this, [this] {
+            if (auto read = poll(); !read)
+                Q_EMIT failed(read.error());
+        });
+    }
+    m_timer->start(intervalMs);
+}
+
+} // namespace keepflow

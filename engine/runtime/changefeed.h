@@ -1,0 +1,51 @@
+#pragma once
+
+// The change feed (ARCHITECTURE.md): the events table read in id order, so that a monitor sees
+// what any process committed to a database (its own engine, keepflowctl actions, a worker
+// elsewhere) the same way. The desktop UI is built on it.
+//
+// Threading: the thread that owns the store. Failure: a read that fails changes nothing and
+// is reported; the next poll starts from the same place.
+
+#include "rows.h"
+#include "status.h"
+
+#include <QObject>
+#include <QStringList>
+
+class QTimer;
+
+namespace keepflow {
+
+class Store;
+
+class ChangeFeed : public QObject {
+    Q_OBJECT
+public:
+    explicit ChangeFeed(Store &store, int pageSize = 500, QObject *parent = nullptr);
+
+    /// Skips the history: only what is committed from now on is announced.
+    Status startFromNow();
+    /// Announces everything committed since the last poll: eventsArrived per page of events,
+    /// then once runsChanged and resourcesChanged with each id once (coalesced). Returns how many
+    /// events it read.
+    Result<int> poll();
+    /// Polls every intervalMs from the event loop; failures are reported through failed().
+    void follow(int intervalMs = 250);
+
+    qint64 lastSeenId() const { return m_lastId; }
+
+Q_SIGNALS:
+    void eventsArrived(const QList<keepflow::EventRow> &events);
+    void runsChanged(const QStringList &runIds);
+    void resourcesChanged(const QStringList &names);
+    void failed(const QString &message);
+
+private:
+    Store &m_store;
+    int m_pageSize;
+    qint64 m_lastId = 0;
+    QTimer *m_timer = nullptr;
+};
+
+} // namespace keepflow
