@@ -1717,6 +1717,8 @@ struct Engine::Impl final : ActionContext {
                                       {{QStringLiteral("state"), stateName(next)}}, now));
         }
         batch.runs.append(runRow(*run));
+        if (run->state != RunState::Running)
+            batch.releasedLeases.append({run->id, options.workerId}); // nothing to execute now
         if (requestId != 0) {
             RequestRow answer;
             answer.id = requestId;
@@ -1730,8 +1732,19 @@ struct Engine::Impl final : ActionContext {
         if (isFinal(run->state) && !run->parentRun.isEmpty())
             notifyParent(*run, run->state);
         if (executing) {
-            markDirty(*run);
-            schedulePump();
+            const RunState state = run->state;
+            const QString runId = run->id;
+            if (state != RunState::Running && state != before) {
+                // The action itself settled the run (cancel, pause, ...): announce it the way
+                // pump() does, so that whoever waits for the run learns it.
+                if (isFinal(state) || state == RunState::WaitingForOperator ||
+                    state == RunState::Paused)
+                    unload(runId);
+                Q_EMIT q->runSettled(runId, state);
+            } else {
+                markDirty(*run);
+                schedulePump();
+            }
         }
         return *done;
     }
