@@ -5,6 +5,7 @@
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -13,6 +14,7 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSqlRecord>
+#include <QThread>
 #include <QVariant>
 
 #include <algorithm>
@@ -307,15 +309,24 @@ Result<std::unique_ptr<Store>> Store::open(const QString &path, const StoreOptio
             QStringLiteral("%1: not a Keepflow database, or it is corrupt: %2").arg(path, why));
     }
     probe.finish();
-    QSqlQuery journal(impl->db);
-    if (!journal.exec(QStringLiteral("PRAGMA journal_mode = WAL")) || !journal.next() ||
-        journal.value(0).toString().compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0) {
+    // Switching a new file to WAL needs the file to itself; SQLite does not wait for that lock,
+    // so when another process is creating the same database, ask again for the busy timeout.
+    QElapsedTimer waited;
+    waited.start();
+    while (true) {
+        QSqlQuery journal(impl->db);
+        if (journal.exec(QStringLiteral("PRAGMA journal_mode = WAL")) && journal.next() &&
+            journal.value(0).toString().compare(QLatin1String("wal"), Qt::CaseInsensitive) == 0)
+            break;
         const QString why = journal.lastError().isValid() ? journal.lastError().text()
                                                           : QStringLiteral("WAL mode refused");
-        return Status::error(
-            QStringLiteral("%1: cannot open the database for writing: %2").arg(path, why));
+        const bool locked = why.contains(QLatin1String("locked"), Qt::CaseInsensitive) ||
+                            why.contains(QLatin1String("busy"), Qt::CaseInsensitive);
+        if (!locked || waited.elapsed() > options.busyTimeoutMs)
+            return Status::error(
+                QStringLiteral("%1: cannot open the database for writing: %2").arg(path, why));
+        QThread::msleep(20);
     }
-    journal.finish();
     const QString sync = options.sync == StoreOptions::Sync::Full ? QStringLiteral("FULL")
                                                                   : QStringLiteral("NORMAL");
     for (const QString &pragma : {QStringLiteral("PRAGMA synchronous = ") + sync,
