@@ -3407,13 +3407,6 @@ int Engine::runningAttemptCount() const {
     return count;
 }
 
-int Engine::activeRunCount() const {
-    int count = 0;
-    for (const auto &[id, run] : d->runs)
-        count += run->state == RunState::Running ? 1 : 0;
-    return count;
-}
-
 std::optional<RunState> Engine::runState(const QString &runId) const {
     const auto it = d->runs.find(runId);
     if (it == d->runs.end())

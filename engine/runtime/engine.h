@@ -131,8 +131,6 @@ public:
 
     bool stopped() const;
     int runningAttemptCount() const;
-    /// Runs loaded and not yet finished or waiting for an operator.
-    int activeRunCount() const;
     std::optional<RunState> runState(const QString &runId) const;
     QStringList loadedRunIds() const;
 

@@ -798,19 +798,6 @@ Result<bool> Store::claimRun(const QString &runId, const QString &owner, qint64 
     return takeOver.numRowsAffected() == 1;
 }
 
-Result<QList<RunRow>> Store::unfinishedRuns() {
-    QSqlQuery query(d->db);
-    query.setForwardOnly(true);
-    if (!query.exec(QStringLiteral("SELECT %1 FROM runs WHERE state IN ('running', 'paused', "
-                                   "'waiting_for_operator') ORDER BY created_at, id")
-                        .arg(QLatin1String(kRunColumns))))
-        return Status::error(d->fail(QStringLiteral("cannot read runs"), query.lastError()));
-    QList<RunRow> rows;
-    while (query.next())
-        rows.append(runFromQuery(query));
-    return rows;
-}
-
 Status Store::renewLeases(const QString &owner, qint64 leaseUntil) {
     QSqlQuery query(d->db);
     query.prepare(QStringLiteral("UPDATE runs SET lease_until = ? WHERE owner = ?"));

@@ -73,8 +73,6 @@ public:
     /// which ownerIsDead returns true. Returns whether this owner now holds it.
     Result<bool> claimRun(const QString &runId, const QString &owner, qint64 leaseUntil, qint64 now,
                           const std::function<bool(const QString &)> &ownerIsDead);
-    /// Unfinished runs (running, paused or waiting for an operator), oldest first.
-    Result<QList<RunRow>> unfinishedRuns();
     /// In one transaction, takes every running run that is unleased, leased by owner, expired at
     /// now, or held by an owner for which ownerIsDead is true; returns the runs owner now holds.
     Result<QList<RunRow>> claimRunnable(const QString &owner, qint64 leaseUntil, qint64 now,

@@ -42,18 +42,30 @@ private Q_SLOTS:
     void sigkilledNonIdempotentStepWaitsForResolve();
 
 private:
-    Outcome ctl(const QStringList &arguments, int timeoutMs = 60000);
+    /// keepflowctl with arguments on the test database (or on database when given).
+    Outcome ctl(const QStringList &arguments, const QString &database = {});
+    static QString runStateOf(const Outcome &status);
     QString writeFlow(const QString &name, const QByteArray &text);
     QTemporaryDir m_dir;
     QString db() const { return m_dir.filePath(QStringLiteral("ctl.db")); }
 };
 
-Outcome TestKeepflowctl::ctl(const QStringList &arguments, int timeoutMs) {
+QString TestKeepflowctl::runStateOf(const Outcome &status) {
+    return status.json()
+        .toObject()
+        .value(QStringLiteral("run"))
+        .toObject()
+        .value(QStringLiteral("state"))
+        .toString();
+}
+
+Outcome TestKeepflowctl::ctl(const QStringList &arguments, const QString &database) {
     QProcess process;
     process.start(QStringLiteral(KEEPFLOWCTL_PATH),
-                  arguments + QStringList{QStringLiteral("--db"), db()});
+                  arguments +
+                      QStringList{QStringLiteral("--db"), database.isEmpty() ? db() : database});
     Outcome outcome;
-    if (!process.waitForFinished(timeoutMs)) {
+    if (!process.waitForFinished(60000)) {
         process.kill();
         process.waitForFinished();
         return outcome;
@@ -124,13 +136,7 @@ void TestKeepflowctl::runExitCodesFollowRunState() {
                   R"({ "keepflow": 1, "name": "exit", "steps": [)" + steps + "] }");
     const Outcome outcome = ctl({QStringLiteral("run"), file, QStringLiteral("--json")});
     QVERIFY2(outcome.exitCode == exitCode, outcome.err.constData());
-    QCOMPARE(outcome.json()
-                 .toObject()
-                 .value(QStringLiteral("run"))
-                 .toObject()
-                 .value(QStringLiteral("state"))
-                 .toString(),
-             state);
+    QCOMPARE(runStateOf(outcome), state);
 }
 
 void TestKeepflowctl::statusListAndEventsJsonFollowContract() {
@@ -246,14 +252,9 @@ void TestKeepflowctl::detachedRunIsExecutedInBackground() {
     QCOMPARE(outcome.exitCode, 0);
     const QString id = outcome.json().toObject().value(QStringLiteral("id")).toString();
     QVERIFY(!id.isEmpty());
-    QTRY_COMPARE_WITH_TIMEOUT(ctl({QStringLiteral("status"), id, QStringLiteral("--json")})
-                                  .json()
-                                  .toObject()
-                                  .value(QStringLiteral("run"))
-                                  .toObject()
-                                  .value(QStringLiteral("state"))
-                                  .toString(),
-                              QStringLiteral("succeeded"), 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        runStateOf(ctl({QStringLiteral("status"), id, QStringLiteral("--json")})),
+        QStringLiteral("succeeded"), 20000);
 }
 
 void TestKeepflowctl::workerStopsGracefullyOnSigterm() {
@@ -364,16 +365,8 @@ void TestKeepflowctl::actionReachesTheWorkerThatRunsIt() {
     worker.start(QStringLiteral(KEEPFLOWCTL_PATH),
                  {QStringLiteral("worker"), QStringLiteral("--db"), workerDb});
     QVERIFY(worker.waitForStarted());
-    auto live = [&workerDb](const QStringList &arguments) {
-        QProcess process;
-        process.start(QStringLiteral(KEEPFLOWCTL_PATH),
-                      arguments + QStringList{QStringLiteral("--db"), workerDb});
-        process.waitForFinished(30000);
-        Outcome outcome;
-        outcome.exitCode = process.exitCode();
-        outcome.out = process.readAllStandardOutput();
-        outcome.err = process.readAllStandardError();
-        return outcome;
+    auto live = [this, &workerDb](const QStringList &arguments) {
+        return ctl(arguments, workerDb);
     };
     const QString file =
         writeFlow(QStringLiteral("live.flow.json"), R"({ "keepflow": 1, "name": "live",
@@ -402,14 +395,9 @@ void TestKeepflowctl::actionReachesTheWorkerThatRunsIt() {
     QTRY_COMPARE_WITH_TIMEOUT(stepState(2), QStringLiteral("succeeded"), 20000);
     const Outcome cancelled = live({QStringLiteral("cancel"), id});
     QVERIFY2(cancelled.exitCode == 0, cancelled.err.constData());
-    QTRY_COMPARE_WITH_TIMEOUT(live({QStringLiteral("status"), id, QStringLiteral("--json")})
-                                  .json()
-                                  .toObject()
-                                  .value(QStringLiteral("run"))
-                                  .toObject()
-                                  .value(QStringLiteral("state"))
-                                  .toString(),
-                              QStringLiteral("cancelled"), 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        runStateOf(live({QStringLiteral("status"), id, QStringLiteral("--json")})),
+        QStringLiteral("cancelled"), 20000);
     ::kill(static_cast<pid_t>(worker.processId()), SIGTERM);
     QVERIFY(worker.waitForFinished(10000));
 }
