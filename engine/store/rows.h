@@ -35,6 +35,18 @@ struct RunRow {
     QString parentStep;
 };
 
+/// One line of the runs list: a run and how far its steps got.
+struct RunSummary {
+    QString id;
+    QString flowName;
+    QString state; ///< stateName(RunState)
+    qint64 createdAt = 0;
+    qint64 endedAt = 0;
+    int stepsTotal = 0;
+    int stepsDone = 0; ///< steps in a final state
+    QString parentRun;
+};
+
 struct StepRunRow {
     QString runId;
     QString stepId;

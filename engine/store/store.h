@@ -12,6 +12,7 @@
 
 #include <QHash>
 #include <QString>
+#include <QStringList>
 
 #include <functional>
 #include <memory>
@@ -32,6 +33,15 @@ struct StoreOptions {
 
 struct RunFilter {
     QString state; ///< empty: every state
+    int limit = 0; ///< 0: no limit
+};
+
+/// A page of the runs list: filters combine with AND; newest first.
+struct RunQuery {
+    QStringList states; ///< run state names; empty: every state
+    QString flowName;   ///< exact flow name; empty: every flow
+    QString search;     ///< case-insensitive substring of the run id or the flow name
+    int offset = 0;
     int limit = 0; ///< 0: no limit
 };
 
@@ -62,6 +72,11 @@ public:
     Result<RunRow> run(const QString &id);
     /// Newest first.
     Result<QList<RunRow>> runs(const RunFilter &filter = {});
+    /// The runs list, one page at a time (lazy models). Cheap for 100,000 runs.
+    Result<QList<RunSummary>> runSummaries(const RunQuery &query);
+    Result<int> countRuns(const RunQuery &query);
+    /// Names of every flow that has a stored version, sorted.
+    Result<QStringList> flowNames();
     Result<QList<StepRunRow>> stepRuns(const QString &runId);
     Result<QList<AttemptRow>> attempts(const QString &runId);
     Result<QList<EventRow>> events(const QString &runId, qint64 afterId = 0);

@@ -1,0 +1,33 @@
+#pragma once
+
+// What the run views show of one step run: its state and the badges of PRODUCT.md ("attempt
+// 2/5", "next retry in 12 s", "37/40 items", "fallback used", "uncertain", "breaker open").
+// Built from the engine's rows by the main window; graph, table and inspector only read it.
+
+#include "states.h"
+
+#include <QString>
+
+namespace keepflow::ui {
+
+struct StepView {
+    QString stepId;
+    QString kind;
+    StepState state = StepState::Pending;
+    int attempts = 0;         ///< attempts started
+    int maxAttempts = 0;      ///< from the retry policy
+    qint64 nextAttemptAt = 0; ///< retrying or scheduled: when the next attempt may start; 0 none
+    int itemsTotal = -1;      ///< -1: not a foreach step
+    int itemsSucceeded = 0;
+    int itemsFailed = 0;
+    bool viaFallback = false;
+    bool uncertain = false;
+    bool breakerOpen = false; ///< the step's resource has its circuit breaker open
+    bool resourcePaused = false;
+    QString resource;
+    qint64 startedAt = 0;
+    qint64 endedAt = 0;
+    QString lastError;
+};
+
+} // namespace keepflow::ui
