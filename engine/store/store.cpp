@@ -647,6 +647,123 @@ Result<QHash<QString, QList<AttemptRow>>> Store::unfinishedAttemptsOwnedBy(const
         {owner}, QStringLiteral("attempts"), attemptFromQuery));
 }
 
+namespace {
+
+// Step states that count as done in the runs list: the final ones of isFinal(StepState) in
+// engine/runtime. Spelled out here because the store sits below the runtime; tst_runqueries pins
+// that the two agree. Uncertain is not final: an operator still has to decide.
+const QStringList &finalStepStateNames() {
+    static const QStringList names = {QStringLiteral("succeeded"),
+                                      QStringLiteral("succeeded_via_fallback"),
+                                      QStringLiteral("partially_succeeded"),
+                                      QStringLiteral("failed"),
+                                      QStringLiteral("skipped"),
+                                      QStringLiteral("blocked"),
+                                      QStringLiteral("cancelled")};
+    return names;
+}
+
+QString placeholders(qsizetype count) {
+    QStringList marks;
+    marks.fill(QStringLiteral("?"), count);
+    return marks.join(QStringLiteral(", "));
+}
+
+/// The WHERE clause of a runs-list query over runs (aliased r), with its binds in order. User
+/// text only ever travels as a bind.
+QString runQueryWhere(const RunQuery &query, QVariantList &binds) {
+    QStringList conditions;
+    if (!query.states.isEmpty()) {
+        conditions << QStringLiteral("r.state IN (%1)").arg(placeholders(query.states.size()));
+        for (const QString &state : query.states)
+            binds << state;
+    }
+    if (!query.flowName.isEmpty()) {
+        conditions << QStringLiteral("r.flow_name = ?");
+        binds << query.flowName;
+    }
+    if (!query.search.isEmpty()) {
+        // LIKE is case-insensitive for ASCII in SQLite (PostgreSQL will need ILIKE); escape its
+        // wildcards so that "50%" or "a_b" match literally.
+        QString escaped = query.search;
+        escaped.replace(QLatin1Char('\\'), QStringLiteral("\\\\"))
+            .replace(QLatin1Char('%'), QStringLiteral("\\%"))
+            .replace(QLatin1Char('_'), QStringLiteral("\\_"));
+        const QString pattern = QLatin1Char('%') + escaped + QLatin1Char('%');
+        conditions << QStringLiteral("(r.id LIKE ? ESCAPE '\\' OR r.flow_name LIKE ? ESCAPE '\\')");
+        binds << pattern << pattern;
+    }
+    return conditions.isEmpty()
+               ? QString()
+               : QStringLiteral(" WHERE ") + conditions.join(QStringLiteral(" AND "));
+}
+
+RunSummary runSummaryFromQuery(const QSqlQuery &query) {
+    RunSummary row;
+    row.id = query.value(0).toString();
+    row.flowName = query.value(1).toString();
+    row.state = query.value(2).toString();
+    row.createdAt = query.value(3).toLongLong();
+    row.endedAt = query.value(4).toLongLong();
+    row.parentRun = query.value(5).toString();
+    row.stepsTotal = query.value(6).toInt();
+    row.stepsDone = query.value(7).toInt();
+    return row;
+}
+
+} // namespace
+
+Result<QList<RunSummary>> Store::runSummaries(const RunQuery &query) {
+    QVariantList binds;
+    const QString where = runQueryWhere(query, binds);
+    // The page is chosen first in a derived table (a LIMIT keeps it from being flattened), so
+    // the step counts are computed for the page's runs only, never for the rows skipped by the
+    // offset. Each count is a prefix scan of step_runs' primary key (run_id, step_id).
+    const QString finals = placeholders(finalStepStateNames().size());
+    const QString sql =
+        QStringLiteral(
+            "SELECT p.id, p.flow_name, p.state, p.created_at, p.ended_at, p.parent_run, "
+            "(SELECT COUNT(*) FROM step_runs s WHERE s.run_id = p.id), "
+            "(SELECT COUNT(*) FROM step_runs s WHERE s.run_id = p.id AND s.state IN (%1)) "
+            "FROM (SELECT r.id, r.flow_name, r.state, r.created_at, r.ended_at, r.parent_run "
+            "FROM runs r%2 ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?) p "
+            "ORDER BY p.created_at DESC, p.id DESC")
+            .arg(finals, where);
+    QVariantList all;
+    for (const QString &name : finalStepStateNames())
+        all << name;
+    all << binds;
+    // LIMIT -1 is SQLite's "no limit" (PostgreSQL: LIMIT ALL).
+    all << (query.limit > 0 ? query.limit : -1) << std::max(query.offset, 0);
+    return selectRows<RunSummary>(d->db, d->path, sql, all, QStringLiteral("runs"),
+                                  runSummaryFromQuery);
+}
+
+Result<int> Store::countRuns(const RunQuery &query) {
+    QVariantList binds;
+    const QString where = runQueryWhere(query, binds);
+    QSqlQuery count(d->db);
+    count.setForwardOnly(true);
+    count.prepare(QStringLiteral("SELECT COUNT(*) FROM runs r%1").arg(where));
+    for (const QVariant &bind : binds)
+        count.addBindValue(bind);
+    if (!count.exec() || !count.next())
+        return Status::error(d->fail(QStringLiteral("cannot count runs"), count.lastError()));
+    return count.value(0).toInt();
+}
+
+Result<QStringList> Store::flowNames() {
+    QSqlQuery query(d->db);
+    query.setForwardOnly(true);
+    // DISTINCT over the (name, version) unique index: no sort, one step per version.
+    if (!query.exec(QStringLiteral("SELECT DISTINCT name FROM flows ORDER BY name")))
+        return Status::error(d->fail(QStringLiteral("cannot read flows"), query.lastError()));
+    QStringList names;
+    while (query.next())
+        names << query.value(0).toString();
+    return names;
+}
+
 Result<QList<RunRow>>
 Store::claimRunnable(const QString &owner, qint64 leaseUntil, qint64 now,
                      const std::function<bool(const QString &)> &ownerIsDead) {
