@@ -1,0 +1,239 @@
+#include "monitor.h"
+
+#include "changefeed.h"
+#include "flowfile.h"
+#include "preview.h"
+#include "states.h"
+
+#include <QTimer>
+
+namespace keepflow {
+
+Result<std::unique_ptr<Monitor>> Monitor::open(const QString &path, const Options &options) {
+    auto store = Store::open(path, options.store);
+    if (!store)
+        return store.status();
+    std::unique_ptr<Monitor> monitor(new Monitor(std::move(*store), options));
+    // Only what happens from now on is news; the views read the current state on their own.
+    if (Status s = monitor->m_feed->startFromNow(); !s)
+        return s;
+    return monitor;
+}
+
+Monitor::Monitor(std::unique_ptr<Store> store, const Options &options)
+    : m_store(std::move(store))
+    , m_options(options) {
+    if (options.clock) {
+        m_clock = options.clock;
+    } else {
+        m_ownClock = std::make_unique<SystemClock>();
+        m_clock = m_ownClock.get();
+    }
+    m_feed = new ChangeFeed(*m_store, 500, this);
+    connect(m_feed, &ChangeFeed::eventsArrived, this, &Monitor::onEvents);
+    connect(m_feed, &ChangeFeed::runsChanged, this, &Monitor::runsChanged);
+    connect(m_feed, &ChangeFeed::resourcesChanged, this, &Monitor::resourcesChanged);
+    connect(m_feed, &ChangeFeed::failed, this, &Monitor::failed);
+    if (options.execute) {
+        Engine::Options engineOptions;
+        engineOptions.workerId = makeWorkerId();
+        engineOptions.actor = QStringLiteral("engine");
+        engineOptions.ownerIsDead = isLocalOwnerDead;
+        m_engine = std::make_unique<Engine>(*m_store, *m_clock, ActionRegistry::withBuiltins(),
+                                            engineOptions);
+        connect(m_engine.get(), &Engine::fatalError, this, &Monitor::failed);
+    }
+}
+
+Monitor::~Monitor() {
+    if (m_engine)
+        (void)m_engine->shutdown();
+}
+
+void Monitor::start() {
+    m_feed->follow(m_options.feedIntervalMs);
+    m_requestTimer = new QTimer(this);
+    connect(m_requestTimer, &QTimer::timeout, this, &Monitor::checkRequests);
+    m_requestTimer->start(m_options.feedIntervalMs);
+    if (!m_engine)
+        return;
+    m_adoptTimer = new QTimer(this);
+    connect(m_adoptTimer, &QTimer::timeout, this, &Monitor::adoptAvailable);
+    m_adoptTimer->start(m_options.adoptIntervalMs);
+    QTimer::singleShot(0, this, &Monitor::adoptAvailable);
+    m_engine->startDriving();
+}
+
+Result<int> Monitor::pollNow() {
+    if (m_engine) {
+        if (auto adopted = m_engine->adoptAvailable(); !adopted)
+            return adopted.status();
+        if (Status s = m_engine->syncResources(); !s)
+            return s;
+        if (Status s = m_engine->answerRequests(); !s)
+            return s;
+        if (Status s = m_engine->pump(); !s)
+            return s;
+    }
+    checkRequests();
+    return m_feed->poll();
+}
+
+Status Monitor::shutdown() {
+    if (!m_engine)
+        return Status::ok();
+    return m_engine->shutdown();
+}
+
+const QString &Monitor::databasePath() const {
+    return m_store->path();
+}
+
+qint64 Monitor::now() const {
+    return m_clock->nowMs();
+}
+
+bool Monitor::executing() const {
+    return m_engine && !m_engine->stopped();
+}
+
+void Monitor::adoptAvailable() {
+    if (!m_engine || m_engine->stopped())
+        return;
+    if (auto adopted = m_engine->adoptAvailable(); !adopted)
+        Q_EMIT failed(adopted.error());
+}
+
+void Monitor::onEvents(const QList<EventRow> &events) {
+    Q_EMIT eventsArrived(events);
+    for (const EventRow &event : events) {
+        if (event.type != QLatin1String("run_waiting") ||
+            event.detail.value(QLatin1String("state")).toString() !=
+                stateName(RunState::WaitingForOperator))
+            continue;
+        auto row = m_store->run(event.runId);
+        if (!row)
+            continue;
+        // Name what the operator is asked for: the steps that wait.
+        QStringList waiting;
+        if (auto steps = m_store->stepRuns(event.runId)) {
+            for (const StepRunRow &step : *steps) {
+                if (step.state == stateName(StepState::WaitingForOperator))
+                    waiting << step.stepId + QStringLiteral(" waits for approval");
+                else if (step.state == stateName(StepState::Uncertain))
+                    waiting << step.stepId + QStringLiteral(" has an uncertain outcome");
+            }
+        }
+        Q_EMIT runNeedsOperator(event.runId, row->flowName, waiting.join(QStringLiteral("; ")));
+    }
+}
+
+void Monitor::checkRequests() {
+    for (auto it = m_requests.begin(); it != m_requests.end();) {
+        auto answer = m_store->request(it.key());
+        if (!answer || answer->state == QLatin1String("pending")) {
+            ++it;
+            continue;
+        }
+        Q_EMIT actionAnswered(it.key(), answer->state == QLatin1String("done"), answer->result);
+        it = m_requests.erase(it);
+    }
+}
+
+Result<QList<RunSummary>> Monitor::runSummaries(const RunQuery &query) {
+    return m_store->runSummaries(query);
+}
+
+Result<int> Monitor::countRuns(const RunQuery &query) {
+    return m_store->countRuns(query);
+}
+
+Result<QStringList> Monitor::flowNames() {
+    return m_store->flowNames();
+}
+
+Result<RunRow> Monitor::run(const QString &runId) {
+    return m_store->run(runId);
+}
+
+Result<Flow> Monitor::flowOfRun(const QString &runId) {
+    auto row = m_store->run(runId);
+    if (!row)
+        return row.status();
+    if (auto cached = m_flows.constFind(row->flowId); cached != m_flows.constEnd())
+        return *cached;
+    auto version = m_store->flowVersion(row->flowId);
+    if (!version)
+        return version.status();
+    FlowLoad load = parseFlow(version->definition, version->sourcePath);
+    if (!load.ok())
+        return Status::error(QStringLiteral("the stored flow %1 of run %2 does not parse: %3")
+                                 .arg(version->name, runId, load.errorText()));
+    m_flows.insert(row->flowId, *load.flow);
+    return *load.flow;
+}
+
+Result<QList<StepRunRow>> Monitor::stepRuns(const QString &runId) {
+    return m_store->stepRuns(runId);
+}
+
+Result<QList<AttemptRow>> Monitor::attempts(const QString &runId) {
+    return m_store->attempts(runId);
+}
+
+Result<QList<ItemRow>> Monitor::items(const QString &runId) {
+    return m_store->items(runId);
+}
+
+Result<QList<EventRow>> Monitor::events(const QString &runId, qint64 afterId) {
+    return m_store->events(runId, afterId);
+}
+
+Result<QList<ResourceRow>> Monitor::resources() {
+    return m_store->resources();
+}
+
+Result<QHash<QString, QPair<int, int>>> Monitor::resourceLoad() {
+    return m_store->resourceLoad();
+}
+
+Result<QString> Monitor::startRun(const Flow &flow, const QString &sourcePath,
+                                  const QJsonObject &params) {
+    if (!m_engine)
+        return Status::error(
+            QStringLiteral("this monitor does not execute runs: start it with a worker"));
+    return m_engine->createRun(flow, sourcePath, params, true);
+}
+
+Result<QStringList> Monitor::stepsRunAgainBy(const OperatorAction &action) {
+    auto flow = flowOfRun(action.runId);
+    if (!flow)
+        return flow.status();
+    auto steps = m_store->stepRuns(action.runId);
+    if (!steps)
+        return steps.status();
+    return keepflow::stepsRunAgainBy(action, *flow, *steps);
+}
+
+Result<ActionOutcome> Monitor::act(const OperatorAction &action) {
+    // Without an engine of our own a short-lived one applies it, as keepflowctl does.
+    std::unique_ptr<Engine> oneShot;
+    Engine *engine = m_engine.get();
+    if (!engine) {
+        oneShot = std::make_unique<Engine>(*m_store, *m_clock, ActionRegistry::withBuiltins(),
+                                           Engine::Options{});
+        engine = oneShot.get();
+    }
+    auto outcome = engine->act(action);
+    if (oneShot)
+        (void)oneShot->shutdown();
+    if (outcome && outcome->requestId != 0)
+        m_requests.insert(outcome->requestId, action.runId);
+    return outcome;
+}
+
+Status Monitor::changeResource(const QString &name, std::optional<bool> paused, bool resetBreaker) {
+    return m_store->changeResource(name, paused, resetBreaker, currentUserName(), now());
+}
+
+} // namespace keepflow

@@ -1,0 +1,119 @@
+#pragma once
+
+// The engine's face for a desktop monitor (STYLE.md, "UI"): one database, an in-process engine
+// that executes every run no live worker holds (runs started elsewhere too), the change feed that
+// announces what any process committed, id-keyed queries, and the operator actions. The UI is
+// built on this class and never touches the store or SQL itself.
+//
+// Threading: the GUI thread (the thread that opened it). Signals are past-tense and follow the
+// commit they announce. Failure: queries return errors as values; a failed engine commit stops
+// execution (failed() is emitted) while the queries keep working on the last good state.
+
+#include "clock.h"
+#include "engine.h"
+#include "flow.h"
+#include "rows.h"
+#include "status.h"
+#include "store.h"
+
+#include <QHash>
+#include <QObject>
+#include <QPair>
+#include <QStringList>
+
+#include <memory>
+#include <optional>
+
+class QTimer;
+
+namespace keepflow {
+
+class ChangeFeed;
+
+class Monitor : public QObject {
+    Q_OBJECT
+public:
+    struct Options {
+        bool execute = true;          ///< run an engine in-process as a worker for the database
+        const Clock *clock = nullptr; ///< the system clock when null (tests pass a ManualClock)
+        int feedIntervalMs = 250;     ///< change feed polling: other processes' commits
+        int adoptIntervalMs = 500;    ///< looking for runs no live worker holds
+        StoreOptions store;
+    };
+
+    /// Opens (creating when missing) the database at path. Nothing runs until start().
+    static Result<std::unique_ptr<Monitor>> open(const QString &path, const Options &options);
+    static Result<std::unique_ptr<Monitor>> open(const QString &path) { return open(path, {}); }
+    ~Monitor() override;
+
+    /// Starts following the change feed and, with execute, executing runs.
+    void start();
+    /// One round now (tests, no timers): adopt available runs, pump the engine, answer requests,
+    /// then poll the change feed. Returns how many events the feed announced.
+    Result<int> pollNow();
+    /// Stops the engine: running attempts are recorded as crashed on the next start.
+    Status shutdown();
+
+    const QString &databasePath() const;
+    qint64 now() const;
+    bool executing() const;
+
+    // Queries (id-keyed).
+    Result<QList<RunSummary>> runSummaries(const RunQuery &query);
+    Result<int> countRuns(const RunQuery &query);
+    Result<QStringList> flowNames();
+    Result<RunRow> run(const QString &runId);
+    /// The flow version the run executes (parsed once per version).
+    Result<Flow> flowOfRun(const QString &runId);
+    Result<QList<StepRunRow>> stepRuns(const QString &runId);
+    Result<QList<AttemptRow>> attempts(const QString &runId);
+    Result<QList<ItemRow>> items(const QString &runId);
+    Result<QList<EventRow>> events(const QString &runId, qint64 afterId = 0);
+    Result<QList<ResourceRow>> resources();
+    /// (queued, in flight) per resource name.
+    Result<QHash<QString, QPair<int, int>>> resourceLoad();
+
+    // Operator requests.
+    /// Stores the flow and starts a run of it with params (defaults applied).
+    Result<QString> startRun(const Flow &flow, const QString &sourcePath,
+                             const QJsonObject &params);
+    /// The steps the action would run again (a preview; nothing changes).
+    Result<QStringList> stepsRunAgainBy(const OperatorAction &action);
+    /// Applies the action (one transaction with its event, actor = the OS user unless set) or
+    /// refuses it with the reason. When another live worker executes the run the action is left
+    /// for it (requestId set) and actionAnswered() reports its answer later.
+    Result<ActionOutcome> act(const OperatorAction &action);
+    /// Pause or unpause (paused set), or reset the breaker, of a resource; with its event.
+    Status changeResource(const QString &name, std::optional<bool> paused, bool resetBreaker);
+
+Q_SIGNALS:
+    /// New events, oldest first, from any process.
+    void eventsArrived(const QList<keepflow::EventRow> &events);
+    /// Runs whose state, steps or items changed (each id once per poll).
+    void runsChanged(const QStringList &runIds);
+    void resourcesChanged(const QStringList &names);
+    /// A run started waiting for an operator (approval, uncertain outcome).
+    void runNeedsOperator(const QString &runId, const QString &flowName, const QString &why);
+    /// The worker that executes the run answered a request left by act().
+    void actionAnswered(qint64 requestId, bool applied, const QString &message);
+    void failed(const QString &message);
+
+private:
+    Monitor(std::unique_ptr<Store> store, const Options &options);
+    void onEvents(const QList<EventRow> &events);
+    void adoptAvailable();
+    void checkRequests();
+
+    std::unique_ptr<Store> m_store;
+    std::unique_ptr<SystemClock> m_ownClock;
+    const Clock *m_clock = nullptr;
+    std::unique_ptr<Engine> m_engine;
+    ChangeFeed *m_feed = nullptr;
+    QTimer *m_adoptTimer = nullptr;
+    QTimer *m_requestTimer = nullptr;
+    Options m_options;
+    QHash<qint64, Flow> m_flows;       ///< by flow version id
+    QHash<qint64, QString> m_requests; ///< requests left for other workers: id -> run
+};
+
+} // namespace keepflow
