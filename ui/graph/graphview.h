@@ -1,0 +1,91 @@
+#pragma once
+
+// The run graph's view: zoom (Ctrl+wheel, + and -, 0 for 100 %), pan (drag the background,
+// arrow keys), F to fit everything, a minimap in the bottom-right corner, and keyboard access to
+// the steps: Tab / Shift+Tab walk them in flow order, Ctrl+arrows move to the nearest step in
+// that direction, Enter activates, the Menu key (or Shift+F10) asks for the context menu, Escape
+// clears the selection. The selected step's summary is the view's accessible description.
+//
+// Threading: GUI thread.
+
+#include <QGraphicsView>
+#include <QPointer>
+
+class QAction;
+
+namespace keepflow::ui {
+
+class GraphScene;
+class MinimapView;
+
+class GraphView : public QGraphicsView {
+    Q_OBJECT
+public:
+    static constexpr qreal kMaxZoom = 4.0;
+    /// Zooming out stops here, or at the fit-all scale when that is smaller.
+    static constexpr qreal kMinZoom = 0.05;
+
+    explicit GraphView(QWidget *parent = nullptr);
+    explicit GraphView(GraphScene *scene, QWidget *parent = nullptr);
+    ~GraphView() override;
+
+    /// Shows scene (not owned) and fits it in the view once it is shown.
+    void setGraphScene(GraphScene *scene);
+    GraphScene *graphScene() const;
+
+    /// Scale of the view: 1 is 100 %.
+    qreal zoom() const;
+    /// Sets the scale, clamped to [min(kMinZoom, fit-all scale), kMaxZoom], about the view center.
+    void setZoom(qreal zoom);
+
+    MinimapView *minimap() const { return m_minimap; }
+    void setMinimapVisible(bool visible);
+    bool isMinimapVisible() const;
+
+    /// "Fit", "Zoom in", "Zoom out", "Minimap" (checkable), for toolbars and menus.
+    QAction *fitAction() const { return m_fitAction; }
+    QAction *zoomInAction() const { return m_zoomInAction; }
+    QAction *zoomOutAction() const { return m_zoomOutAction; }
+    QAction *minimapAction() const { return m_minimapAction; }
+
+public Q_SLOTS:
+    /// Shows the whole scene, never magnified beyond 100 %.
+    void fitAll();
+    void zoomIn();
+    void zoomOut();
+    void resetZoom();
+    /// Scrolls so that the step's box is in the middle of the view.
+    void centerOnStep(const QString &id);
+
+Q_SIGNALS:
+    void zoomChanged(qreal zoom);
+
+protected:
+    void wheelEvent(QWheelEvent *event) override;
+    void keyPressEvent(QKeyEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
+    void showEvent(QShowEvent *event) override;
+    void scrollContentsBy(int dx, int dy) override;
+    bool focusNextPrevChild(bool next) override;
+
+private:
+    void init();
+    qreal fitZoom() const;
+    void applyZoom(qreal zoom);
+    bool selectInOrder(bool next);
+    void selectTowards(int key);
+    void revealStep(const QString &id);
+    void updateAccessibleDescription();
+    void placeMinimap();
+    void viewChanged();
+
+    QPointer<GraphScene> m_scene;
+    MinimapView *m_minimap = nullptr;
+    QAction *m_fitAction = nullptr;
+    QAction *m_zoomInAction = nullptr;
+    QAction *m_zoomOutAction = nullptr;
+    QAction *m_minimapAction = nullptr;
+    bool m_fitPending = true;
+};
+
+} // namespace keepflow::ui

@@ -1,0 +1,206 @@
+#include "stepnodeitem.h"
+
+#include "graphlayout.h"
+#include "graphscene.h"
+#include "statestyle.h"
+#include "stepview.h"
+
+#include <QFontMetricsF>
+#include <QPainter>
+#include <QStyleOptionGraphicsItem>
+
+namespace keepflow::ui {
+
+namespace {
+
+constexpr qreal kRingGap = 5.0;   // selection ring distance from the box
+constexpr qreal kRingWidth = 3.0; // thick enough to read without color
+constexpr qreal kRadius = 8.0;
+constexpr int kGlyphSize = 20;
+// Below this scale a box is a few pixels: a plain fill is all that can be seen.
+constexpr qreal kBoxOnlyLod = 0.25;
+// The smallest text is 10 px: below 0.55 it would be under 6 px on screen, unreadable.
+constexpr qreal kTextLod = 0.55;
+
+QString countdown(qint64 ms) {
+    const qint64 seconds = (ms + 999) / 1000; // "retry in 1 s" until it is due
+    if (seconds < 120)
+        return QStringLiteral("%1 s").arg(seconds);
+    if (seconds < 2 * 3600)
+        return QStringLiteral("%1 min").arg((seconds + 59) / 60);
+    return QStringLiteral("%1 h").arg((seconds + 3599) / 3600);
+}
+
+const QFont &titleFont() {
+    static const QFont font = [] {
+        QFont f;
+        f.setPixelSize(13);
+        f.setBold(true);
+        return f;
+    }();
+    return font;
+}
+
+const QFont &smallFont() {
+    static const QFont font = [] {
+        QFont f;
+        f.setPixelSize(11);
+        return f;
+    }();
+    return font;
+}
+
+} // namespace
+
+StepNodeItem::StepNodeItem(const QString &stepId)
+    : m_stepId(stepId) {
+    setFlags(ItemIsSelectable | ItemIsFocusable);
+}
+
+QRectF StepNodeItem::boxRect() {
+    return QRectF(-kNodeWidth / 2, -kNodeHeight / 2, kNodeWidth, kNodeHeight);
+}
+
+GraphScene *StepNodeItem::graphScene() const {
+    return qobject_cast<GraphScene *>(scene());
+}
+
+const StepView *StepNodeItem::view() const {
+    const GraphScene *owner = graphScene();
+    return owner ? owner->stepView(m_stepId) : nullptr;
+}
+
+QStringList StepNodeItem::badges() const {
+    const StepView *step = view();
+    if (!step)
+        return {};
+    QStringList out;
+    const bool attempting = step->state == StepState::Running || step->state == StepState::Retrying;
+    if (step->attempts > 1 || (attempting && step->attempts > 0)) {
+        out << (step->maxAttempts > 0
+                    ? QStringLiteral("attempt %1/%2").arg(step->attempts).arg(step->maxAttempts)
+                    : QStringLiteral("attempt %1").arg(step->attempts));
+    }
+    if (step->nextAttemptAt > 0 &&
+        (step->state == StepState::Retrying || step->state == StepState::Scheduled)) {
+        const QString what =
+            step->state == StepState::Retrying ? QStringLiteral("retry") : QStringLiteral("starts");
+        const qint64 left = step->nextAttemptAt - graphScene()->now();
+        out << (left > 0 ? QStringLiteral("%1 in %2").arg(what, countdown(left))
+                         : QStringLiteral("%1 due").arg(what));
+    }
+    if (step->itemsTotal >= 0) {
+        out << QStringLiteral("%1/%2 items").arg(step->itemsSucceeded).arg(step->itemsTotal);
+        if (step->itemsFailed > 0)
+            out << QStringLiteral("%1 failed").arg(step->itemsFailed);
+    }
+    if (step->viaFallback)
+        out << QStringLiteral("fallback");
+    if (step->uncertain)
+        out << QStringLiteral("uncertain");
+    if (step->breakerOpen)
+        out << QStringLiteral("breaker open");
+    if (step->resourcePaused)
+        out << QStringLiteral("paused resource");
+    return out;
+}
+
+QString StepNodeItem::badgeText() const {
+    return badges().join(QStringLiteral(", "));
+}
+
+QString StepNodeItem::summaryText() const {
+    const StepView *step = view();
+    if (!step)
+        return m_stepId;
+    QString text =
+        step->kind.isEmpty() ? m_stepId : QStringLiteral("%1 (%2)").arg(m_stepId, step->kind);
+    text += QStringLiteral(": ") + stateLabel(step->state);
+    const QString badgeLine = badgeText();
+    if (!badgeLine.isEmpty())
+        text += QStringLiteral(", ") + badgeLine;
+    return text;
+}
+
+QRectF StepNodeItem::boundingRect() const {
+    const qreal margin = kRingGap + kRingWidth;
+    return boxRect().adjusted(-margin, -margin, margin, margin);
+}
+
+QPainterPath StepNodeItem::shape() const {
+    QPainterPath path;
+    path.addRect(boxRect());
+    return path;
+}
+
+void StepNodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *option, QWidget *) {
+    const StepView *step = view();
+    const StepState state = step ? step->state : StepState::Pending;
+    const QColor fill = stateColor(state);
+    const QRectF box = boxRect();
+    const bool selected = option->state & QStyle::State_Selected;
+    const QColor ring = scene() ? scene()->palette().color(QPalette::Highlight) : QColor(Qt::blue);
+    const qreal lod = option->levelOfDetailFromTransform(painter->worldTransform());
+
+    // The view does not save painter state per item (DontSavePainterState): set what we use.
+    if (lod < kBoxOnlyLod) {
+        painter->fillRect(box, fill);
+        if (selected) {
+            QPen pen(ring, 3);
+            pen.setCosmetic(true);
+            painter->setPen(pen);
+            painter->setBrush(Qt::NoBrush);
+            painter->drawRect(box.adjusted(-kRingGap, -kRingGap, kRingGap, kRingGap));
+        }
+        return;
+    }
+
+    painter->setPen(QPen(fill.darker(140), 1));
+    painter->setBrush(fill);
+    painter->drawRoundedRect(box, kRadius, kRadius);
+    if (selected) {
+        painter->setPen(QPen(ring, kRingWidth));
+        painter->setBrush(Qt::NoBrush);
+        const qreal gap = kRingGap;
+        painter->drawRoundedRect(box.adjusted(-gap, -gap, gap, gap), kRadius + gap, kRadius + gap);
+    }
+
+    if (lod < kTextLod) {
+        // Mid zoom: the glyph alone, large, so the state reads without color.
+        const int size = int(box.height() * 0.6);
+        const QPixmap &glyph = stateGlyph(state, size);
+        painter->drawPixmap(QPointF(-size / 2.0, -size / 2.0), glyph);
+        return;
+    }
+
+    const qreal pad = 10.0;
+    painter->drawPixmap(QPointF(box.left() + pad, box.top() + pad - 2),
+                        stateGlyph(state, kGlyphSize));
+    painter->setPen(Qt::white);
+    const qreal textLeft = box.left() + pad + kGlyphSize + 6;
+    const qreal textWidth = box.right() - pad - textLeft;
+
+    painter->setFont(titleFont());
+    const QFontMetricsF titleMetrics(titleFont());
+    const QRectF titleRect(textLeft, box.top() + pad - 3, textWidth, titleMetrics.height());
+    painter->drawText(titleRect, Qt::AlignLeft | Qt::AlignVCenter,
+                      titleMetrics.elidedText(m_stepId, Qt::ElideMiddle, textWidth));
+
+    painter->setFont(smallFont());
+    const QFontMetricsF smallMetrics(smallFont());
+    const QString kindLine = step ? step->kind : QString();
+    const QRectF kindRect(textLeft, titleRect.bottom(), textWidth, smallMetrics.height());
+    painter->drawText(kindRect, Qt::AlignLeft | Qt::AlignVCenter,
+                      smallMetrics.elidedText(kindLine, Qt::ElideRight, textWidth));
+
+    const QString badgeLine = badges().join(QStringLiteral(" · "));
+    if (!badgeLine.isEmpty()) {
+        const qreal width = box.width() - 2 * pad;
+        const QRectF badgeRect(box.left() + pad, box.bottom() - pad - smallMetrics.height(), width,
+                               smallMetrics.height());
+        painter->drawText(badgeRect, Qt::AlignLeft | Qt::AlignVCenter,
+                          smallMetrics.elidedText(badgeLine, Qt::ElideRight, width));
+    }
+}
+
+} // namespace keepflow::ui
