@@ -1,0 +1,150 @@
+#include "runsview.h"
+
+#include "runsmodel.h"
+#include "statestyle.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLineEdit>
+#include <QTableView>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+namespace keepflow::ui {
+
+namespace {
+
+// Every query scans the runs; typing a word should cost one query, not one per key.
+constexpr int kSearchDelayMs = 200;
+
+} // namespace
+
+RunsView::RunsView(QWidget *parent)
+    : QWidget(parent)
+    , m_model(new RunsModel(this))
+    , m_search(new QLineEdit(this))
+    , m_stateCombo(new QComboBox(this))
+    , m_flowCombo(new QComboBox(this))
+    , m_table(new QTableView(this))
+    , m_searchDelay(new QTimer(this)) {
+    m_search->setPlaceholderText(tr("Search runs"));
+    m_search->setAccessibleName(tr("Search runs"));
+    m_search->setClearButtonEnabled(true);
+
+    m_stateCombo->setAccessibleName(tr("State filter"));
+    m_stateCombo->addItem(tr("All states"), QString());
+    for (RunState state :
+         {RunState::Running, RunState::Paused, RunState::WaitingForOperator, RunState::Succeeded,
+          RunState::CompletedWithFailures, RunState::Failed, RunState::Cancelled})
+        m_stateCombo->addItem(stateIcon(state), stateLabel(state), stateName(state));
+
+    m_flowCombo->setAccessibleName(tr("Flow filter"));
+    m_flowCombo->addItem(tr("All flows"), QString());
+
+    m_table->setAccessibleName(tr("Runs"));
+    m_table->setModel(m_model);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_table->setSortingEnabled(false);
+    m_table->setWordWrap(false);
+    m_table->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_table->verticalHeader()->hide();
+    // Fixed row heights: the view never asks 100,000 rows for their size hints.
+    m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->setColumnWidth(RunsModel::StateColumn, 190);
+    m_table->setColumnWidth(RunsModel::FlowColumn, 160);
+    m_table->setColumnWidth(RunsModel::RunColumn, 200);
+    m_table->setColumnWidth(RunsModel::StartedColumn, 150);
+
+    auto *filters = new QHBoxLayout;
+    filters->addWidget(m_search, 1);
+    filters->addWidget(m_stateCombo);
+    filters->addWidget(m_flowCombo);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(filters);
+    layout->addWidget(m_table, 1);
+
+    m_searchDelay->setSingleShot(true);
+    m_searchDelay->setInterval(kSearchDelayMs);
+    connect(m_search, &QLineEdit::textChanged, m_searchDelay, qOverload<>(&QTimer::start));
+    connect(m_searchDelay, &QTimer::timeout, this,
+            [this] { m_model->setSearch(m_search->text().trimmed()); });
+    connect(m_stateCombo, &QComboBox::currentIndexChanged, this, [this] {
+        const QString state = m_stateCombo->currentData().toString();
+        m_model->setStateFilter(state.isEmpty() ? QStringList() : QStringList{state});
+    });
+    connect(m_flowCombo, &QComboBox::currentIndexChanged, this,
+            [this] { m_model->setFlowFilter(m_flowCombo->currentData().toString()); });
+    connect(m_table, &QWidget::customContextMenuRequested, this, &RunsView::showContextMenu);
+    // A filter change resets the model; the selection is gone with the rows it named.
+    connect(m_model, &QAbstractItemModel::modelReset, this,
+            [this] { Q_EMIT selectionChanged(selectedRunIds()); });
+    connectSelection();
+}
+
+void RunsView::connectSelection() {
+    QItemSelectionModel *selection = m_table->selectionModel();
+    connect(selection, &QItemSelectionModel::selectionChanged, this,
+            [this] { Q_EMIT selectionChanged(selectedRunIds()); });
+    connect(selection, &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex &current) {
+                Q_EMIT runSelected(current.isValid() ? m_model->runIdAt(current.row()) : QString());
+            });
+}
+
+void RunsView::setFlowNames(const QStringList &names) {
+    const QString chosen = m_flowCombo->currentData().toString();
+    {
+        // Refilling is not a choice of the user's: no query until the chosen flow is restored.
+        const QSignalBlocker blocker(m_flowCombo);
+        m_flowCombo->clear();
+        m_flowCombo->addItem(tr("All flows"), QString());
+        for (const QString &name : names)
+            m_flowCombo->addItem(name, name);
+        m_flowCombo->setCurrentIndex(std::max(0, m_flowCombo->findData(chosen)));
+    }
+    // The chosen flow is gone: show every flow again.
+    m_model->setFlowFilter(m_flowCombo->currentData().toString());
+}
+
+QStringList RunsView::selectedRunIds() const {
+    QModelIndexList rows = m_table->selectionModel()->selectedRows();
+    std::sort(rows.begin(), rows.end(),
+              [](const QModelIndex &a, const QModelIndex &b) { return a.row() < b.row(); });
+    QStringList ids;
+    for (const QModelIndex &row : std::as_const(rows))
+        ids << m_model->runIdAt(row.row());
+    return ids;
+}
+
+void RunsView::selectRun(const QString &runId) {
+    const int row = m_model->rowOfRun(runId);
+    if (row < 0)
+        return;
+    const QModelIndex index = m_model->index(row, 0);
+    m_table->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect |
+                                                          QItemSelectionModel::Rows);
+    m_table->scrollTo(index);
+}
+
+void RunsView::showContextMenu(const QPoint &pos) {
+    const QModelIndex index = m_table->indexAt(pos);
+    if (!index.isValid())
+        return;
+    // Acting on the run under the pointer: make it part of the selection first, as file
+    // managers do, so the menu's actions and the highlighted rows agree.
+    if (!m_table->selectionModel()->isRowSelected(index.row(), {}))
+        m_table->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect |
+                                                              QItemSelectionModel::Rows);
+    Q_EMIT runContextMenuRequested(selectedRunIds(), m_table->viewport()->mapToGlobal(pos));
+}
+
+} // namespace keepflow::ui

@@ -1,0 +1,57 @@
+#pragma once
+
+// The runs list: search, state and flow filters over a table of runs (RunsModel). Selection is by
+// rows and extended, so operator actions can apply to several runs at once.
+//
+// Threading: GUI thread.
+
+#include <QPoint>
+#include <QStringList>
+#include <QWidget>
+
+class QComboBox;
+class QLineEdit;
+class QTableView;
+class QTimer;
+
+namespace keepflow::ui {
+
+class RunsModel;
+
+class RunsView : public QWidget {
+    Q_OBJECT
+public:
+    explicit RunsView(QWidget *parent = nullptr);
+
+    RunsModel *model() const { return m_model; }
+    QTableView *table() const { return m_table; }
+    QLineEdit *searchField() const { return m_search; }
+    QComboBox *stateCombo() const { return m_stateCombo; }
+    QComboBox *flowCombo() const { return m_flowCombo; }
+
+    /// Fills the flow filter ("All flows" first); keeps the chosen flow when it is still there.
+    void setFlowNames(const QStringList &names);
+    /// Ids of the selected runs, top to bottom.
+    QStringList selectedRunIds() const;
+    /// Selects the run's row and scrolls to it, when the run is loaded in the list.
+    void selectRun(const QString &runId);
+
+Q_SIGNALS:
+    /// The current run changed (click, keyboard); empty when there is none.
+    void runSelected(const QString &runId);
+    void selectionChanged(const QStringList &runIds);
+    void runContextMenuRequested(const QStringList &runIds, const QPoint &globalPos);
+
+private:
+    void connectSelection();
+    void showContextMenu(const QPoint &pos);
+
+    RunsModel *m_model = nullptr;
+    QLineEdit *m_search = nullptr;
+    QComboBox *m_stateCombo = nullptr;
+    QComboBox *m_flowCombo = nullptr;
+    QTableView *m_table = nullptr;
+    QTimer *m_searchDelay = nullptr;
+};
+
+} // namespace keepflow::ui
