@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the example flows against a demo database and shows what happened.
-# Until the desktop app exists, the demo is keepflowctl printing live progress.
+# The headless demo: keepflowctl printing live progress (the desktop demo is `keepflow --demo`).
 set -uo pipefail
 build_dir=${1:-build/release}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Keepflow set-up: installs what a fresh Debian 12 lacks (only what is missing), configures,
 # builds, then does one job:
-#   packaging/setup.sh demo   build and run the demo (failures, retries, fallbacks, partial success)
+#   packaging/setup.sh demo   build and start the desktop app on a demo database (failures,
+#                             retries, fallbacks, partial success, an approval, an uncertain step)
 #   packaging/setup.sh test   build and run the whole test suite
 #   packaging/setup.sh build  only build
 # Environment: KEEPFLOW_PRESET (default: release; CI uses ci), KEEPFLOW_DEMO_DB.
@@ -20,6 +21,8 @@ packages=(
   build-essential cmake ninja-build ccache git pkg-config ca-certificates
   qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite
   libsqlite3-dev sqlite3 procps
+  # The desktop app: SVG state glyphs, charts, graph layout, an X11 platform plugin and a font.
+  qt6-svg-dev libqcustomplot-dev libgraphviz-dev qt6-qpa-plugins fonts-dejavu-core
 )
 
 missing=()
@@ -51,6 +54,12 @@ case "$job" in
     ctest --preset "$preset"
     ;;
   demo)
-    exec "$here/packaging/demo.sh" "$build_dir"
+    app="$here/$build_dir/app/keepflow/keepflow"
+    if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [ "${QT_QPA_PLATFORM:-}" = "" ]; then
+      echo "setup: no display (DISPLAY and WAYLAND_DISPLAY are unset): the desktop demo needs one." >&2
+      echo "setup: on a server, try: xvfb-run -a $app --demo, or the headless demo: packaging/demo.sh $build_dir" >&2
+      exit 1
+    fi
+    exec "$app" --demo
     ;;
 esac

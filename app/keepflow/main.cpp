@@ -1,0 +1,113 @@
+// keepflow: the desktop monitor. Argument parsing and wiring only; the behaviour lives in the
+// engine (Monitor) and ui (MainWindow) libraries.
+
+#include "demo.h"
+#include "flowfile.h"
+#include "mainwindow.h"
+#include "monitor.h"
+#include "screenshots.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QFileInfo>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QStyleFactory>
+#include <QTimer>
+
+using namespace keepflow;
+
+namespace {
+
+/// --db, else $KEEPFLOW_DB, else the database used last time, else keepflowctl's default.
+QString databasePath(const QCommandLineParser &parser) {
+    if (parser.isSet(QStringLiteral("db")))
+        return parser.value(QStringLiteral("db"));
+    const QByteArray fromEnv = qgetenv("KEEPFLOW_DB");
+    if (!fromEnv.isEmpty())
+        return QString::fromLocal8Bit(fromEnv);
+    const QString last = QSettings().value(QStringLiteral("lastDatabase")).toString();
+    if (!last.isEmpty() && QFileInfo::exists(last))
+        return last;
+    return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) +
+           QStringLiteral("/keepflow/keepflow.db");
+}
+
+int fail(const QString &message) {
+    QMessageBox::critical(nullptr, QStringLiteral("Keepflow"), message);
+    return 1;
+}
+
+} // namespace
+
+int main(int argc, char *argv[]) {
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("keepflow"));
+    QApplication::setOrganizationName(QStringLiteral("keepflow"));
+    QApplication::setApplicationDisplayName(QStringLiteral("Keepflow"));
+    // Fusion draws the desktop's palette (light or dark) consistently on every platform theme.
+    QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Keepflow desktop monitor: runs, live graphs and recovery actions."));
+    parser.addHelpOption();
+    parser.addOption(
+        {QStringLiteral("db"), QStringLiteral("Database to open."), QStringLiteral("PATH")});
+    parser.addOption({QStringLiteral("demo"),
+                      QStringLiteral("Open a fresh demo database with runs that fail, retry, fall "
+                                     "back, partially succeed and wait for an operator.")});
+    parser.addOption({QStringLiteral("param"),
+                      QStringLiteral("A parameter of the run of FLOW (repeatable)."),
+                      QStringLiteral("NAME=VALUE")});
+    parser.addOption({QStringLiteral("screenshots"),
+                      QStringLiteral("With --demo: grab the main screens into DIR, then quit."),
+                      QStringLiteral("DIR")});
+    parser.addPositionalArgument(QStringLiteral("FLOW"),
+                                 QStringLiteral("A flow file to start a run of."),
+                                 QStringLiteral("[FLOW.json]"));
+    parser.process(app);
+
+    const bool demo = parser.isSet(QStringLiteral("demo"));
+    const QString path = demo ? ui::demoDatabasePath() : databasePath(parser);
+    if (demo) {
+        if (Status s = ui::resetDemoDatabase(path); !s)
+            return fail(s.message());
+    }
+    auto monitor = Monitor::open(path);
+    if (!monitor)
+        return fail(monitor.error());
+    if (!demo)
+        QSettings().setValue(QStringLiteral("lastDatabase"), path);
+
+    ui::MainWindow window(**monitor);
+    window.show();
+    (*monitor)->start();
+
+    if (demo) {
+        auto runs = ui::startDemoRuns(**monitor);
+        if (!runs)
+            return fail(runs.error());
+        window.flushNow();
+        window.selectRun(runs->first());
+        if (parser.isSet(QStringLiteral("screenshots"))) {
+            ui::takeDemoScreenshots(window, *runs, parser.value(QStringLiteral("screenshots")),
+                                    [](const Status &status) {
+                                        if (!status)
+                                            qCritical("keepflow: %s", qPrintable(status.message()));
+                                        QApplication::exit(status ? 0 : 1);
+                                    });
+        }
+    }
+    const QStringList flows = parser.positionalArguments();
+    if (!flows.isEmpty()) {
+        const QString flowPath = flows.first();
+        QStringList params = parser.values(QStringLiteral("param"));
+        QTimer::singleShot(
+            0, &window, [&window, flowPath, params] { window.startRunFromFile(flowPath, params); });
+    }
+    const int code = QApplication::exec();
+    (void)(*monitor)->shutdown();
+    return code;
+}

@@ -1,0 +1,2 @@
+# The desktop monitor's main window driven as an operator would (offscreen).
+keepflow_add_test(tst_mainwindow SOURCES tst_mainwindow.cpp LIBS Keepflow::Ui)

@@ -1,0 +1,388 @@
+// The monitor as an operator uses it: a database with runs, the step table, the inspector's
+// buttons, the action dialog with its preview, and the views following state changes. The
+// engine runs in-process on a manual clock; nothing sleeps.
+
+#include "actionavailability.h"
+#include "actiondialog.h"
+#include "eventlogmodel.h"
+#include "flowfile.h"
+#include "graphscene.h"
+#include "inspectorwidget.h"
+#include "mainwindow.h"
+#include "monitor.h"
+#include "runsmodel.h"
+#include "runsview.h"
+#include "steptablemodel.h"
+#include "timelineplot.h"
+
+#include <QComboBox>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace keepflow;
+using namespace keepflow::ui;
+using K = OperatorAction::Kind;
+
+namespace {
+
+QByteArray flowText(const QByteArray &name, const QByteArray &steps) {
+    return "{ \"keepflow\": 1, \"name\": \"" + name + "\", \"steps\": [" + steps + "] }";
+}
+
+// Four items; items 1 and 3 fail their only attempt, within tolerance: partially succeeded.
+// Retried, their second attempt succeeds (fail_first is the item's value).
+const QByteArray kPartial = flowText("mailing", R"(
+    { "id": "fetch", "kind": "noop" },
+    { "id": "notify", "kind": "fault", "after": ["fetch"], "foreach": [0, 1, 0, 1],
+      "tolerate": { "max_failed": 2 }, "retry": { "max_attempts": 1 },
+      "with": { "fail_first": "{{item}}", "output": "sent" } },
+    { "id": "report", "kind": "noop", "after": ["notify"] })");
+
+const QByteArray kBroken = flowText("orders", R"(
+    { "id": "fetch", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } },
+    { "id": "use", "kind": "noop", "after": ["fetch"],
+      "with": { "output": "{{steps.fetch.output.orders}}" } },
+    { "id": "archive", "kind": "noop", "after": ["use"] },
+    { "id": "audit", "kind": "noop" })");
+
+const QByteArray kApproval = flowText("release", R"(
+    { "id": "build", "kind": "noop" },
+    { "id": "go_live", "kind": "approval", "after": ["build"], "with": { "prompt": "ship?" } })");
+
+struct Fixture {
+    QTemporaryDir dir;
+    ManualClock clock;
+    std::unique_ptr<Monitor> monitor;
+    std::unique_ptr<MainWindow> window;
+
+    Fixture() {
+        Monitor::Options options;
+        options.clock = &clock;
+        auto opened = Monitor::open(dir.filePath(QStringLiteral("ui.db")), options);
+        if (!opened)
+            qFatal("%s", qPrintable(opened.error()));
+        monitor = std::move(*opened);
+        window = std::make_unique<MainWindow>(*monitor);
+        window->resize(1400, 900);
+        window->show();
+    }
+
+    QString start(const QByteArray &text) {
+        FlowLoad load = parseFlow(text, QStringLiteral("test.flow.json"));
+        if (!load.ok())
+            qFatal("%s", qPrintable(load.errorText()));
+        auto run = monitor->startRun(*load.flow, {}, {});
+        if (!run)
+            qFatal("%s", qPrintable(run.error()));
+        settle();
+        return *run;
+    }
+
+    /// Lets the engine finish what it can without moving the clock, then refreshes the window.
+    void settle() {
+        for (int round = 0; round < 40; ++round) {
+            QCoreApplication::processEvents();
+            auto polled = monitor->pollNow();
+            QVERIFY2(polled, qPrintable(polled.error()));
+        }
+        window->flushNow();
+    }
+
+    QString stepState(const QString &runId, const QString &stepId) {
+        const auto steps = monitor->stepRuns(runId);
+        for (const StepRunRow &row : *steps) {
+            if (row.stepId == stepId)
+                return row.state;
+        }
+        return {};
+    }
+
+    /// Clicks the step's row in the step table, as a person would.
+    void clickStepRow(const QString &stepId) {
+        QTableView *table = window->stepTable();
+        const int row = window->stepModel()->rowOfStep(stepId);
+        QVERIFY(row >= 0);
+        const QRect rect = table->visualRect(window->stepModel()->index(row, 1));
+        QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, rect.center());
+        QCOMPARE(window->currentStep(), stepId);
+    }
+
+    /// The inspector button whose accessible name is label.
+    QPushButton *button(const QString &label) {
+        const auto buttons = window->inspector()->findChildren<QPushButton *>();
+        for (QPushButton *candidate : buttons) {
+            if (candidate->accessibleName() == label)
+                return candidate;
+        }
+        return nullptr;
+    }
+
+    /// Presses the button, fills the dialog and confirms it.
+    void press(const QString &label, const QString &reason, const QString &json = {}) {
+        QPushButton *b = button(label);
+        QVERIFY2(b, qPrintable(label));
+        QVERIFY2(b->isEnabled(), qPrintable(label + QStringLiteral(" is disabled")));
+        QTest::mouseClick(b, Qt::LeftButton);
+        ActionDialog *dialog = window->actionDialog();
+        QVERIFY(dialog);
+        QTest::keyClicks(dialog->reasonEdit(), reason);
+        if (!json.isEmpty())
+            dialog->jsonEdit()->setPlainText(json);
+        dialog->confirm();
+        settle();
+    }
+};
+
+} // namespace
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void retryFailedItemsFromTheStepTable();
+    void skipWithAnOutputUnblocksDownstream();
+    void approveFinishesTheRun();
+    void previewListsTheStepsThatRunAgain();
+    void buttonsAreEnabledOnlyWhereTheyApply_data();
+    void buttonsAreEnabledOnlyWhereTheyApply();
+    void graphAndTimelineFollowStateChanges();
+    void runsListFilters();
+    void everyButtonIsNamedAsItReads();
+};
+
+void TestMainWindow::retryFailedItemsFromTheStepTable() {
+    Fixture f;
+    const QString run = f.start(kPartial);
+    QCOMPARE(f.stepState(run, QStringLiteral("notify")), QStringLiteral("partially_succeeded"));
+    f.window->selectRun(run);
+    f.clickStepRow(QStringLiteral("notify"));
+    QVERIFY(f.window->inspector()->explanation().contains(QLatin1String("2 of 4 items")));
+
+    f.press(QStringLiteral("Retry failed items"), QStringLiteral("mail server fixed"));
+    QCOMPARE(f.stepState(run, QStringLiteral("notify")), QStringLiteral("succeeded"));
+    QCOMPARE(f.monitor->run(run)->state, QStringLiteral("succeeded"));
+    // The window shows it: table row, graph node and the action in the event log.
+    const int row = f.window->stepModel()->rowOfStep(QStringLiteral("notify"));
+    QCOMPARE(f.window->stepModel()->stepAt(row)->state, StepState::Succeeded);
+    QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("notify"))->state,
+             StepState::Succeeded);
+    QVERIFY(f.window->lastMessage().contains(QLatin1String("2 failed item(s) run again")));
+}
+
+void TestMainWindow::skipWithAnOutputUnblocksDownstream() {
+    Fixture f;
+    const QString run = f.start(kBroken);
+    QCOMPARE(f.stepState(run, QStringLiteral("use")), QStringLiteral("blocked"));
+    f.window->selectRun(run);
+    f.clickStepRow(QStringLiteral("fetch"));
+    f.press(QStringLiteral("Skip"), QStringLiteral("orders API down; none today"),
+            QStringLiteral(R"({ "orders": [7, 8] })"));
+    QCOMPARE(f.stepState(run, QStringLiteral("fetch")), QStringLiteral("skipped"));
+    QCOMPARE(f.stepState(run, QStringLiteral("use")), QStringLiteral("succeeded"));
+    const auto steps = f.monitor->stepRuns(run);
+    for (const StepRunRow &step : *steps) {
+        if (step.stepId == QLatin1String("use"))
+            QCOMPARE(step.output, QJsonValue(QJsonArray{7, 8}));
+    }
+    // Recorded with the OS user and the reason.
+    const auto events = f.monitor->events(run);
+    bool recorded = false;
+    for (const EventRow &event : *events) {
+        recorded = recorded ||
+                   (event.stepId == QLatin1String("fetch") && event.actor == currentUserName() &&
+                    event.detail.value(QLatin1String("reason")).toString() ==
+                        QLatin1String("orders API down; none today"));
+    }
+    QVERIFY(recorded);
+}
+
+void TestMainWindow::approveFinishesTheRun() {
+    Fixture f;
+    const QString run = f.start(kApproval);
+    QCOMPARE(f.monitor->run(run)->state, QStringLiteral("waiting_for_operator"));
+    f.window->selectRun(run);
+    f.clickStepRow(QStringLiteral("go_live"));
+    QVERIFY(!f.button(QStringLiteral("Retry"))->isEnabled());
+    f.press(QStringLiteral("Approve"), QStringLiteral("looks good"));
+    QCOMPARE(f.stepState(run, QStringLiteral("go_live")), QStringLiteral("succeeded"));
+    QCOMPARE(f.monitor->run(run)->state, QStringLiteral("succeeded"));
+}
+
+void TestMainWindow::previewListsTheStepsThatRunAgain() {
+    Fixture f;
+    const QString run = f.start(kBroken);
+    f.window->selectRun(run);
+    f.clickStepRow(QStringLiteral("fetch"));
+    QTest::mouseClick(f.button(QStringLiteral("Retry")), Qt::LeftButton);
+    ActionDialog *dialog = f.window->actionDialog();
+    QVERIFY(dialog);
+    QCOMPARE(dialog->previewedSteps(), (QStringList{"fetch", "use", "archive"}));
+    dialog->reject();
+
+    f.clickStepRow(QStringLiteral("audit"));
+    QTest::mouseClick(f.button(QStringLiteral("Rerun from here")), Qt::LeftButton);
+    QVERIFY(f.window->actionDialog());
+    QCOMPARE(f.window->actionDialog()->previewedSteps(), QStringList{"audit"});
+}
+
+void TestMainWindow::buttonsAreEnabledOnlyWhereTheyApply_data() {
+    QTest::addColumn<int>("state");
+    QTest::addColumn<bool>("approval");
+    QTest::addColumn<bool>("foreach");
+    QTest::addColumn<QStringList>("enabled");
+    const QStringList none;
+    auto row = [](StepState state, bool approval, bool foreach, const QStringList &enabled) {
+        QTest::newRow(qPrintable(stateName(state) + (approval  ? QStringLiteral(" approval")
+                                                     : foreach ? QStringLiteral(" foreach")
+                                                               : QString())))
+            << int(state) << approval << foreach << enabled;
+    };
+    using S = StepState;
+    row(S::Pending, false, false, {"Skip", "Mark succeeded", "Set input", "Hold step"});
+    row(S::Queued, false, false,
+        {"Skip", "Mark succeeded", "Set input", "Rerun from here", "Hold step"});
+    row(S::Scheduled, false, false,
+        {"Skip", "Mark succeeded", "Set input", "Rerun from here", "Hold step"});
+    row(S::Running, false, false, none);
+    row(S::Retrying, false, false,
+        {"Retry now", "Skip", "Mark succeeded", "Set input", "Rerun from here", "Hold step"});
+    row(S::Succeeded, false, false, {"Rerun from here"});
+    row(S::SucceededViaFallback, false, false, {"Rerun from here"});
+    row(S::PartiallySucceeded, false, true,
+        {"Retry", "Retry failed items", "Set input", "Rerun from here"});
+    row(S::Failed, false, false,
+        {"Retry", "Skip", "Mark succeeded", "Set input", "Rerun from here"});
+    row(S::Uncertain, false, false,
+        {"Skip", "Resolve: happened", "Resolve: did not happen", "Set input", "Rerun from here"});
+    row(S::WaitingForOperator, true, false,
+        {"Skip", "Approve", "Reject", "Set input", "Rerun from here"});
+    row(S::Paused, false, false,
+        {"Skip", "Mark succeeded", "Set input", "Rerun from here", "Release step"});
+    row(S::Skipped, false, false, {"Rerun from here"});
+    row(S::Blocked, false, false,
+        {"Retry", "Skip", "Mark succeeded", "Set input", "Rerun from here"});
+    row(S::Cancelled, false, false,
+        {"Retry", "Skip", "Mark succeeded", "Set input", "Rerun from here"});
+}
+
+void TestMainWindow::buttonsAreEnabledOnlyWhereTheyApply() {
+    QFETCH(int, state);
+    QFETCH(bool, approval);
+    QFETCH(bool, foreach);
+    QFETCH(QStringList, enabled);
+    InspectorWidget inspector;
+    InspectorData data;
+    data.runId = QStringLiteral("r");
+    data.view.stepId = QStringLiteral("s");
+    data.view.state = static_cast<StepState>(state);
+    data.view.attempts = 1;
+    data.view.maxAttempts = 3;
+    if (foreach) {
+        data.view.itemsTotal = 4;
+        data.view.itemsSucceeded = 3;
+        data.view.itemsFailed = 1;
+    }
+    data.step.id = QStringLiteral("s");
+    data.step.kind = approval ? QStringLiteral("approval") : QStringLiteral("noop");
+    inspector.showStep(data);
+    QStringList actual;
+    const auto buttons = inspector.findChildren<QPushButton *>();
+    for (QPushButton *button : buttons) {
+        if (button->isEnabled())
+            actual << button->accessibleName();
+    }
+    actual.sort();
+    enabled.sort();
+    QCOMPARE(actual, enabled);
+}
+
+void TestMainWindow::graphAndTimelineFollowStateChanges() {
+    Fixture f;
+    const QString run = f.start(kBroken);
+    f.window->selectRun(run);
+    QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("fetch"))->state, StepState::Failed);
+    QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("use"))->state, StepState::Blocked);
+    const int barsBefore = f.window->timeline()->barCount();
+    QCOMPARE(barsBefore, 2); // fetch's attempt and audit's
+
+    // Another process acts (keepflowctl): the window follows through the change feed.
+    OperatorAction skip;
+    skip.kind = K::Skip;
+    skip.runId = run;
+    skip.stepId = QStringLiteral("fetch");
+    skip.output = QJsonObject{{QStringLiteral("orders"), QJsonArray{}}};
+    auto other = Store::open(f.monitor->databasePath());
+    QVERIFY(other);
+    Engine engine(**other, f.clock, ActionRegistry::withBuiltins(), {});
+    QVERIFY(engine.act(skip));
+    (void)engine.shutdown();
+    f.settle();
+    QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("fetch"))->state, StepState::Skipped);
+    QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("archive"))->state,
+             StepState::Succeeded);
+    QCOMPARE(f.window->timeline()->barCount(), barsBefore + 2); // use and archive ran
+    const int logRows = f.window->eventLog()->rowCount();
+    QVERIFY(logRows > 0);
+}
+
+void TestMainWindow::runsListFilters() {
+    Fixture f;
+    const QString failed = f.start(kBroken);
+    f.clock.advance(1000);
+    const QString waiting = f.start(kApproval);
+    f.clock.advance(1000);
+    const QString partial = f.start(kPartial);
+    f.window->flushNow();
+    RunsView *runs = f.window->runsView();
+    QCOMPARE(runs->model()->rowCount(), 3);
+    QCOMPARE(runs->model()->runIdAt(0), partial); // newest first
+
+    const int waitingIndex = runs->stateCombo()->findText(QStringLiteral("Waiting for operator"));
+    QVERIFY(waitingIndex > 0);
+    runs->stateCombo()->setCurrentIndex(waitingIndex);
+    QCOMPARE(runs->model()->rowCount(), 1);
+    QCOMPARE(runs->model()->runIdAt(0), waiting);
+    runs->stateCombo()->setCurrentIndex(0);
+
+    const int flowIndex = runs->flowCombo()->findText(QStringLiteral("orders"));
+    QVERIFY(flowIndex > 0);
+    runs->flowCombo()->setCurrentIndex(flowIndex);
+    QCOMPARE(runs->model()->rowCount(), 1);
+    QCOMPARE(runs->model()->runIdAt(0), failed);
+    runs->flowCombo()->setCurrentIndex(0);
+
+    runs->searchField()->setText(partial.left(6));
+    QTRY_COMPARE(runs->model()->rowCount(), 1); // the search applies after typing pauses
+    QCOMPARE(runs->model()->runIdAt(0), partial);
+}
+
+void TestMainWindow::everyButtonIsNamedAsItReads() {
+    Fixture f;
+    const QString run = f.start(kBroken);
+    f.window->selectRun(run);
+    f.clickStepRow(QStringLiteral("fetch"));
+    const auto buttons = f.window->findChildren<QAbstractButton *>();
+    int checked = 0;
+    for (QAbstractButton *button : buttons) {
+        if (button->text().isEmpty())
+            continue;
+        QString visible = button->text();
+        visible.remove(QLatin1Char('&'));
+        QCOMPARE(button->accessibleName(), visible);
+        ++checked;
+    }
+    QVERIFY(checked >= 12);
+    const auto tables = f.window->findChildren<QAbstractItemView *>();
+    for (QAbstractItemView *view : tables) {
+        if (view->isVisibleTo(f.window.get()) && !qobject_cast<QHeaderView *>(view))
+            QVERIFY2(!view->accessibleName().isEmpty(), view->metaObject()->className());
+    }
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"

@@ -1,0 +1,743 @@
+#include "mainwindow.h"
+
+#include "actionavailability.h"
+#include "actiondialog.h"
+#include "eventlogmodel.h"
+#include "flowfile.h"
+#include "graphscene.h"
+#include "graphview.h"
+#include "inspectorwidget.h"
+#include "latencytracker.h"
+#include "legendwidget.h"
+#include "monitor.h"
+#include "resourcesample.h"
+#include "resourcesview.h"
+#include "runsmodel.h"
+#include "runsview.h"
+#include "statestyle.h"
+#include "steptablemodel.h"
+#include "stepviews.h"
+#include "timelineplot.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QCoreApplication>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHeaderView>
+#include <QInputDialog>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProcess>
+#include <QPushButton>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QSystemTrayIcon>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+#include <QVBoxLayout>
+
+namespace keepflow::ui {
+
+using K = OperatorAction::Kind;
+
+namespace {
+
+// 33 Hz: coalesces bursts of events into one refresh while staying above 30 frames/s.
+constexpr int kFlushIntervalMs = 30;
+constexpr int kTickIntervalMs = 1000;
+
+QTableView *makeTable(QAbstractItemModel *model, const QString &name) {
+    auto *table = new QTableView;
+    table->setModel(model);
+    table->setAccessibleName(name);
+    table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table->setSelectionMode(QAbstractItemView::SingleSelection);
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table->verticalHeader()->hide();
+    table->horizontalHeader()->setStretchLastSection(true);
+    table->setWordWrap(false);
+    return table;
+}
+
+bool isAttemptEnd(const QString &type) {
+    static const QSet<QString> ends{
+        QStringLiteral("step_succeeded"), QStringLiteral("step_retrying"),
+        QStringLiteral("attempt_failed"), QStringLiteral("attempt_crashed"),
+        QStringLiteral("item_succeeded"), QStringLiteral("item_retrying"),
+        QStringLiteral("item_failed"),    QStringLiteral("item_uncertain")};
+    return ends.contains(type);
+}
+
+} // namespace
+
+MainWindow::MainWindow(Monitor &monitor, QWidget *parent)
+    : QMainWindow(parent)
+    , m_monitor(monitor)
+    , m_latency(std::make_unique<LatencyTracker>()) {
+    setWindowTitle(QStringLiteral("Keepflow — %1").arg(monitor.databasePath()));
+    buildViews();
+    buildMenus();
+    connectMonitor();
+    m_flushTimer = new QTimer(this);
+    connect(m_flushTimer, &QTimer::timeout, this, &MainWindow::flush);
+    m_flushTimer->start(kFlushIntervalMs);
+    m_tickTimer = new QTimer(this);
+    connect(m_tickTimer, &QTimer::timeout, this, &MainWindow::tick);
+    m_tickTimer->start(kTickIntervalMs);
+    reloadFlowNames();
+    restoreLayout();
+    sampleResources();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildViews() {
+    m_runs = new RunsView;
+    RunsSource source;
+    source.page = [this](const RunQuery &query) { return m_monitor.runSummaries(query); };
+    source.count = [this](const RunQuery &query) { return m_monitor.countRuns(query); };
+    m_runs->model()->setSource(source);
+    connect(m_runs, &RunsView::runSelected, this, &MainWindow::selectRun);
+    connect(m_runs, &RunsView::runContextMenuRequested, this, &MainWindow::showRunsMenu);
+
+    m_runHeader = new QLabel(QStringLiteral("Select a run"));
+    m_runHeader->setTextFormat(Qt::PlainText);
+    m_runHeader->setAccessibleName(QStringLiteral("Run"));
+
+    m_scene = new GraphScene(this);
+    m_graph = new GraphView(m_scene);
+    connect(m_scene, &GraphScene::stepSelected, this, &MainWindow::selectStep);
+    connect(m_scene, &GraphScene::stepContextMenuRequested, this, &MainWindow::showStepMenu);
+
+    m_stepModel = new StepTableModel(this);
+    m_stepTable = makeTable(m_stepModel, QStringLiteral("Steps"));
+    m_stepTable->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_stepTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex &current) {
+                if (const StepView *step = m_stepModel->stepAt(current.row()))
+                    selectStep(step->stepId);
+            });
+    connect(m_stepTable, &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
+        if (const StepView *step = m_stepModel->stepAt(m_stepTable->indexAt(pos).row()))
+            showStepMenu(step->stepId, m_stepTable->viewport()->mapToGlobal(pos));
+    });
+
+    m_inspector = new InspectorWidget;
+    connect(m_inspector, &InspectorWidget::actionRequested, this, &MainWindow::requestAction);
+
+    m_eventModel = new EventLogModel(this);
+    m_eventView = makeTable(m_eventModel, QStringLiteral("Event log"));
+    m_timeline = new TimelinePlot;
+    connect(m_timeline, &TimelinePlot::stepClicked, this, &MainWindow::selectStep);
+    m_resources = new ResourcesView;
+    auto resourceChange = [this](const QString &name, std::optional<bool> paused, bool reset) {
+        if (Status s = m_monitor.changeResource(name, paused, reset); !s)
+            showMessage(s.message(), true);
+        else
+            showMessage(QStringLiteral("resource %1: %2")
+                            .arg(name, reset     ? QStringLiteral("breaker reset")
+                                       : *paused ? QStringLiteral("paused")
+                                                 : QStringLiteral("unpaused")));
+        m_resourcesDirty = true;
+    };
+    connect(m_resources, &ResourcesView::pauseRequested, this,
+            [resourceChange](const QString &name) { resourceChange(name, true, false); });
+    connect(m_resources, &ResourcesView::unpauseRequested, this,
+            [resourceChange](const QString &name) { resourceChange(name, false, false); });
+    connect(m_resources, &ResourcesView::resetRequested, this,
+            [resourceChange](const QString &name) { resourceChange(name, std::nullopt, true); });
+
+    m_bottomTabs = new QTabWidget;
+    m_bottomTabs->setAccessibleName(QStringLiteral("Details"));
+    m_bottomTabs->addTab(m_eventView, QStringLiteral("Event log"));
+    m_bottomTabs->addTab(m_timeline, QStringLiteral("Timeline"));
+    m_bottomTabs->addTab(m_resources, QStringLiteral("Resources"));
+
+    auto *graphPane = new QWidget;
+    auto *graphLayout = new QVBoxLayout(graphPane);
+    graphLayout->setContentsMargins(0, 0, 0, 0);
+    graphLayout->addWidget(m_runHeader);
+    graphLayout->addWidget(m_graph, 1);
+
+    auto *center = new QSplitter(Qt::Vertical);
+    center->setObjectName(QStringLiteral("centerSplitter"));
+    center->addWidget(graphPane);
+    center->addWidget(m_stepTable);
+    center->addWidget(m_bottomTabs);
+    center->setStretchFactor(0, 3);
+    center->setStretchFactor(1, 2);
+    center->setStretchFactor(2, 2);
+
+    auto *main = new QSplitter(Qt::Horizontal);
+    main->setObjectName(QStringLiteral("mainSplitter"));
+    main->addWidget(m_runs);
+    main->addWidget(center);
+    main->addWidget(m_inspector);
+    main->setStretchFactor(0, 2);
+    main->setStretchFactor(1, 5);
+    main->setStretchFactor(2, 3);
+    setCentralWidget(main);
+
+    m_legend = new LegendWidget;
+    auto *legendDock = new QDockWidget(QStringLiteral("Legend"), this);
+    legendDock->setObjectName(QStringLiteral("legendDock"));
+    legendDock->setWidget(m_legend);
+    addDockWidget(Qt::RightDockWidgetArea, legendDock);
+    legendDock->hide();
+
+    if (QSystemTrayIcon::isSystemTrayAvailable()) {
+        m_tray = new QSystemTrayIcon(stateIcon(StepState::WaitingForOperator), this);
+        m_tray->setToolTip(QStringLiteral("Keepflow"));
+        m_tray->show();
+        connect(m_tray, &QSystemTrayIcon::activated, this, [this] {
+            showNormal();
+            raise();
+            activateWindow();
+        });
+    }
+    statusBar()->setAccessibleName(QStringLiteral("Status"));
+}
+
+void MainWindow::buildMenus() {
+    QMenu *file = menuBar()->addMenu(QStringLiteral("&File"));
+    QAction *start = file->addAction(QStringLiteral("&Start run from flow file…"), this,
+                                     &MainWindow::startRunDialog);
+    start->setShortcut(QKeySequence::New);
+    QAction *open =
+        file->addAction(QStringLiteral("&Open database…"), this, &MainWindow::openDatabase);
+    open->setShortcut(QKeySequence::Open);
+    file->addSeparator();
+    QAction *quit = file->addAction(QStringLiteral("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu *run = menuBar()->addMenu(QStringLiteral("&Run"));
+    QAction *retryAll =
+        run->addAction(QStringLiteral("Retry all failed steps of the selected runs"), this, [this] {
+            bool ok = false;
+            const QString reason =
+                QInputDialog::getText(this, QStringLiteral("Retry failed steps"),
+                                      QStringLiteral("Reason"), QLineEdit::Normal, QString(), &ok);
+            if (ok)
+                retryFailedInSelectedRuns(reason);
+        });
+    retryAll->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+A")));
+    for (K kind : {K::PauseRun, K::UnpauseRun, K::CancelRun}) {
+        QAction *action = run->addAction(actionLabel(kind), this, [this, kind] {
+            for (const QString &id : m_runs->selectedRunIds())
+                actOnRun(kind, id);
+        });
+        if (!actionShortcut(kind).isEmpty())
+            action->setShortcut(QKeySequence(actionShortcut(kind)));
+    }
+
+    QMenu *view = menuBar()->addMenu(QStringLiteral("&View"));
+    QAction *fit = view->addAction(QStringLiteral("&Fit graph"), m_graph, &GraphView::fitAll);
+    fit->setShortcut(QKeySequence(QStringLiteral("Ctrl+0")));
+    QAction *legend = findChild<QDockWidget *>(QStringLiteral("legendDock"))->toggleViewAction();
+    legend->setShortcut(QKeySequence(QStringLiteral("Ctrl+L")));
+    view->addAction(legend);
+    const QStringList tabs{QStringLiteral("Event log"), QStringLiteral("Timeline"),
+                           QStringLiteral("Resources")};
+    for (int i = 0; i < tabs.size(); ++i) {
+        QAction *tab =
+            view->addAction(tabs[i], this, [this, i] { m_bottomTabs->setCurrentIndex(i); });
+        tab->setShortcut(QKeySequence(QStringLiteral("Alt+%1").arg(i + 1)));
+    }
+    QAction *findRuns = view->addAction(QStringLiteral("Search runs"), this, [this] {
+        if (auto *search = m_runs->findChild<QLineEdit *>())
+            search->setFocus();
+    });
+    findRuns->setShortcut(QKeySequence::Find);
+}
+
+void MainWindow::connectMonitor() {
+    connect(&m_monitor, &Monitor::eventsArrived, this, &MainWindow::onEvents);
+    connect(&m_monitor, &Monitor::runsChanged, this, &MainWindow::onRunsChanged);
+    connect(&m_monitor, &Monitor::resourcesChanged, this, [this] { m_resourcesDirty = true; });
+    connect(&m_monitor, &Monitor::runNeedsOperator, this,
+            [this](const QString &runId, const QString &flowName, const QString &why) {
+                const QString text =
+                    QStringLiteral("Run %1 of %2 needs an operator: %3").arg(runId, flowName, why);
+                showMessage(text);
+                if (m_tray)
+                    m_tray->showMessage(QStringLiteral("Keepflow: %1 waits").arg(flowName), text,
+                                        stateIcon(StepState::WaitingForOperator));
+            });
+    connect(&m_monitor, &Monitor::actionAnswered, this,
+            [this](qint64, bool applied, const QString &message) {
+                showMessage(message, !applied);
+                Q_EMIT actionFinished(applied, message);
+            });
+    connect(&m_monitor, &Monitor::failed, this,
+            [this](const QString &message) { showMessage(message, true); });
+}
+
+void MainWindow::onEvents(const QList<EventRow> &events) {
+    m_eventModel->appendEvents(events);
+    QHash<QString, QString> resourceOfStep;
+    for (const EventRow &event : events) {
+        if (event.runId == m_runId)
+            m_runDirty = true;
+        if (event.type.startsWith(QLatin1String("resource_")) ||
+            event.type.startsWith(QLatin1String("breaker_")))
+            m_resourcesDirty = true;
+        if (!isAttemptEnd(event.type))
+            continue;
+        // Latency per resource: the attempt's duration is in the attempt rows of its run.
+        auto flow = m_monitor.flowOfRun(event.runId);
+        if (!flow)
+            continue;
+        const Step *step = flow->step(event.stepId);
+        if (!step || step->resource.isEmpty())
+            continue;
+        const qint64 duration = event.detail.value(QLatin1String("duration_ms")).toInteger(-1);
+        if (duration >= 0)
+            m_latency->addFinished(step->resource, duration);
+        m_resourcesDirty = true;
+    }
+}
+
+void MainWindow::onRunsChanged(const QStringList &runIds) {
+    for (const QString &id : runIds)
+        m_dirtyRuns.insert(id);
+    if (runIds.contains(m_runId))
+        m_runDirty = true;
+}
+
+void MainWindow::flushNow() {
+    flush();
+}
+
+void MainWindow::flush() {
+    if (!m_dirtyRuns.isEmpty()) {
+        const QStringList ids(m_dirtyRuns.begin(), m_dirtyRuns.end());
+        m_dirtyRuns.clear();
+        m_runs->model()->refreshRuns(ids);
+        reloadFlowNames();
+    }
+    if (m_runDirty)
+        reloadRun();
+}
+
+void MainWindow::tick() {
+    const qint64 now = m_monitor.now();
+    m_scene->setNow(now);
+    m_stepModel->setNow(now);
+    m_inspector->setNow(now);
+    m_runs->model()->setNow(now);
+    bool running = false;
+    for (const AttemptRow &attempt : std::as_const(m_attempts))
+        running = running || attempt.endedAt == 0;
+    if (running)
+        m_timeline->setAttempts(m_attempts, now); // running bars grow
+    sampleResources();
+}
+
+void MainWindow::sampleResources() {
+    auto rows = m_monitor.resources();
+    auto load = m_monitor.resourceLoad();
+    if (!rows || !load)
+        return;
+    const qint64 now = m_monitor.now();
+    QList<ResourceSample> samples;
+    for (const ResourceRow &row : *rows) {
+        const QPair<int, int> counts = load->value(row.name);
+        samples.append(ResourceSample::fromRow(row, now, counts.first, counts.second,
+                                               m_latency->takeAverage(row.name)));
+    }
+    m_resources->addSamples(samples);
+    m_resourcesDirty = false;
+}
+
+void MainWindow::reloadFlowNames() {
+    if (auto names = m_monitor.flowNames())
+        m_runs->setFlowNames(*names);
+}
+
+void MainWindow::selectRun(const QString &runId) {
+    if (runId == m_runId && m_flow)
+        return;
+    auto flow = m_monitor.flowOfRun(runId);
+    if (!flow) {
+        showMessage(flow.error(), true);
+        return;
+    }
+    m_runId = runId;
+    m_stepId.clear();
+    m_flow = std::make_unique<Flow>(*flow);
+    m_scene->setFlow(*m_flow);
+    QStringList ids;
+    for (const Step &step : m_flow->steps)
+        ids << step.id;
+    m_timeline->setSteps(ids);
+    auto events = m_monitor.events(runId);
+    m_eventModel->setEvents(runId, events ? *events : QList<EventRow>{});
+    m_eventView->scrollToBottom();
+    m_inspector->clear();
+    reloadRun();
+    m_graph->fitAll();
+    m_selecting = true;
+    m_runs->selectRun(runId);
+    m_selecting = false;
+}
+
+void MainWindow::reloadRun() {
+    m_runDirty = false;
+    if (m_runId.isEmpty() || !m_flow)
+        return;
+    auto steps = m_monitor.stepRuns(m_runId);
+    auto items = m_monitor.items(m_runId);
+    auto attempts = m_monitor.attempts(m_runId);
+    auto resources = m_monitor.resources();
+    auto run = m_monitor.run(m_runId);
+    if (!steps || !items || !attempts || !resources || !run) {
+        showMessage(QStringLiteral("cannot read run %1: %2")
+                        .arg(m_runId, !steps       ? steps.error()
+                                      : !items     ? items.error()
+                                      : !attempts  ? attempts.error()
+                                      : !resources ? resources.error()
+                                                   : run.error()),
+                    true);
+        return;
+    }
+    m_stepRows = *steps;
+    m_items = *items;
+    m_attempts = *attempts;
+    const qint64 now = m_monitor.now();
+    m_stepViews = buildStepViews(*m_flow, m_stepRows, m_items, *resources);
+    m_scene->setNow(now);
+    m_scene->updateSteps(m_stepViews);
+    m_stepModel->setSteps(m_stepViews, now);
+    m_timeline->setAttempts(m_attempts, now);
+    const auto state = runStateFromName(run->state);
+    m_runHeader->setText(QStringLiteral("Run %1 · %2 · %3")
+                             .arg(m_runId, run->flowName, state ? stateLabel(*state) : run->state));
+    if (!m_stepId.isEmpty())
+        showInspector();
+}
+
+void MainWindow::selectStep(const QString &stepId) {
+    if (!m_flow || !m_flow->step(stepId))
+        return;
+    const bool changed = stepId != m_stepId;
+    m_stepId = stepId;
+    if (changed) {
+        m_scene->selectStep(stepId);
+        const int row = m_stepModel->rowOfStep(stepId);
+        if (row >= 0 && m_stepTable->currentIndex().row() != row)
+            m_stepTable->setCurrentIndex(m_stepModel->index(row, StepTableModel::StepColumn));
+        m_timeline->highlightStep(stepId);
+    }
+    showInspector();
+}
+
+void MainWindow::showInspector() {
+    const Step *step = m_flow ? m_flow->step(m_stepId) : nullptr;
+    if (!step) {
+        m_inspector->clear();
+        return;
+    }
+    InspectorData shown;
+    shown.runId = m_runId;
+    shown.step = *step;
+    shown.retry = m_flow->effectiveRetry(*step);
+    shown.timeoutMs = m_flow->effectiveTimeoutMs(*step);
+    shown.now = m_monitor.now();
+    for (const StepView &view : std::as_const(m_stepViews)) {
+        if (view.stepId == m_stepId)
+            shown.view = view;
+    }
+    QHash<QString, StepState> stateOf;
+    for (const StepView &view : std::as_const(m_stepViews))
+        stateOf.insert(view.stepId, view.state);
+    for (const QString &up : step->after)
+        shown.upstreamStates.insert(up, stateOf.value(up));
+    for (const StepRunRow &row : std::as_const(m_stepRows)) {
+        if (row.stepId == m_stepId)
+            shown.row = row;
+    }
+    for (const AttemptRow &attempt : std::as_const(m_attempts)) {
+        if (attempt.stepId == m_stepId)
+            shown.attempts.append(attempt);
+    }
+    for (const ItemRow &item : std::as_const(m_items)) {
+        if (item.stepId == m_stepId)
+            shown.items.append(item);
+    }
+    m_inspector->showStep(shown);
+}
+
+void MainWindow::requestAction(K kind, const QString &stepId) {
+    if (m_runId.isEmpty())
+        return;
+    OperatorAction action;
+    action.kind = kind;
+    action.runId = m_runId;
+    action.stepId = stepId;
+    QStringList preview;
+    const bool previewed = actionRunsStepsAgain(kind);
+    if (previewed) {
+        auto steps = m_monitor.stepsRunAgainBy(action);
+        if (!steps) {
+            showMessage(steps.error(), true);
+            return;
+        }
+        preview = *steps;
+    }
+    QString initial;
+    if (kind == K::SetInput && m_flow) {
+        QJsonValue input = QJsonObject(m_flow->step(stepId)->with);
+        for (const StepRunRow &row : std::as_const(m_stepRows)) {
+            if (row.stepId == stepId && !row.inputOverride.isUndefined())
+                input = row.inputOverride;
+        }
+        initial =
+            QString::fromUtf8(QJsonDocument(input.toObject()).toJson(QJsonDocument::Indented));
+    }
+    if (m_dialog)
+        m_dialog->deleteLater();
+    m_dialog = new ActionDialog(kind, QStringLiteral("step %1 of run %2").arg(stepId, m_runId),
+                                previewed ? &preview : nullptr, initial, this);
+    m_dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(m_dialog, &QDialog::accepted, this, [this, action]() mutable {
+        action.reason = m_dialog->reason();
+        const QJsonValue json = m_dialog->json();
+        if (action.kind == K::SetInput)
+            action.input = json.toObject();
+        else
+            action.output = json;
+        runAction(action);
+    });
+    m_dialog->open();
+}
+
+void MainWindow::runAction(const OperatorAction &action) {
+    auto outcome = m_monitor.act(action);
+    if (!outcome) {
+        showMessage(outcome.error(), true);
+        Q_EMIT actionFinished(false, outcome.error());
+        return;
+    }
+    if (outcome->requestId != 0) {
+        showMessage(QStringLiteral("worker %1 executes run %2: it applies the action within a "
+                                   "second")
+                        .arg(outcome->worker, action.runId));
+        return;
+    }
+    showMessage(outcome->message);
+    m_dirtyRuns.insert(action.runId);
+    if (action.runId == m_runId)
+        m_runDirty = true;
+    Q_EMIT actionFinished(true, outcome->message);
+}
+
+void MainWindow::actOnRun(K kind, const QString &runId) {
+    OperatorAction action;
+    action.kind = kind;
+    action.runId = runId;
+    runAction(action);
+}
+
+void MainWindow::retryFailedInSelectedRuns(const QString &reason) {
+    int retried = 0;
+    QStringList refused;
+    for (const QString &runId : m_runs->selectedRunIds()) {
+        auto steps = m_monitor.stepRuns(runId);
+        if (!steps)
+            continue;
+        for (const StepRunRow &step : *steps) {
+            if (step.state != stateName(StepState::Failed) &&
+                step.state != stateName(StepState::PartiallySucceeded))
+                continue;
+            OperatorAction action;
+            action.kind = K::Retry;
+            action.runId = runId;
+            action.stepId = step.stepId;
+            action.reason = reason;
+            auto outcome = m_monitor.act(action);
+            if (outcome)
+                ++retried;
+            else
+                refused << QStringLiteral("%1/%2: %3").arg(runId, step.stepId, outcome.error());
+            m_dirtyRuns.insert(runId);
+        }
+    }
+    m_runDirty = true;
+    QString message = QStringLiteral("retried %1 failed step(s)").arg(retried);
+    if (!refused.isEmpty())
+        message += QStringLiteral("; refused: ") + refused.join(QStringLiteral("; "));
+    showMessage(message, !refused.isEmpty());
+    Q_EMIT actionFinished(refused.isEmpty(), message);
+}
+
+void MainWindow::showStepMenu(const QString &stepId, const QPoint &globalPos) {
+    selectStep(stepId);
+    QMenu menu(this);
+    menu.setAccessibleName(QStringLiteral("Step actions"));
+    const bool approval =
+        m_flow && m_flow->step(stepId) && m_flow->step(stepId)->kind == QLatin1String("approval");
+    StepView view;
+    for (const StepView &candidate : std::as_const(m_stepViews)) {
+        if (candidate.stepId == stepId)
+            view = candidate;
+    }
+    for (K kind : stepActionKinds()) {
+        QString label = actionLabel(kind);
+        if (kind == K::Retry && view.state == StepState::Retrying)
+            label = QStringLiteral("Retry now");
+        QAction *action =
+            menu.addAction(label, this, [this, kind, stepId] { requestAction(kind, stepId); });
+        action->setEnabled(actionApplies(kind, view, approval));
+        if (!actionShortcut(kind).isEmpty())
+            action->setShortcut(QKeySequence(actionShortcut(kind)));
+        action->setShortcutVisibleInContextMenu(true);
+    }
+    menu.exec(globalPos);
+}
+
+void MainWindow::showRunsMenu(const QStringList &runIds, const QPoint &globalPos) {
+    if (runIds.isEmpty())
+        return;
+    QMenu menu(this);
+    menu.addAction(QStringLiteral("Retry all failed steps"), this,
+                   [this] { retryFailedInSelectedRuns(QString()); });
+    for (K kind : {K::PauseRun, K::UnpauseRun, K::CancelRun}) {
+        menu.addAction(actionLabel(kind), this, [this, kind, runIds] {
+            for (const QString &id : runIds)
+                actOnRun(kind, id);
+        });
+    }
+    menu.exec(globalPos);
+}
+
+void MainWindow::startRunFromFile(const QString &path, const QStringList &given) {
+    FlowLoad load = loadFlowFile(path);
+    if (!load.ok()) {
+        QMessageBox::warning(this, QStringLiteral("Cannot start %1").arg(path), load.errorText());
+        return;
+    }
+    QDialog dialog(this);
+    dialog.setWindowTitle(QStringLiteral("Start %1").arg(load.flow->name));
+    auto *form = new QFormLayout(&dialog);
+    QHash<QString, QLineEdit *> edits;
+    for (const ParamSpec &param : load.flow->params) {
+        auto *edit = new QLineEdit;
+        edit->setAccessibleName(param.name);
+        edit->setToolTip(param.description);
+        if (!param.defaultValue.isUndefined()) {
+            const QJsonValue v = param.defaultValue;
+            edit->setText(
+                v.isString()
+                    ? v.toString()
+                    : QString::fromUtf8(QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact))
+                          .mid(1)
+                          .chopped(1));
+        }
+        form->addRow(param.name, edit);
+        edits.insert(param.name, edit);
+    }
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    buttons->button(QDialogButtonBox::Ok)->setText(QStringLiteral("Start"));
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    form->addRow(buttons);
+    for (const QString &assignment : given) {
+        const qsizetype eq = assignment.indexOf(QLatin1Char('='));
+        QLineEdit *edit = edits.value(assignment.left(eq));
+        if (eq <= 0 || !edit) {
+            showMessage(QStringLiteral("%1: no parameter \"%2\" (use NAME=VALUE)")
+                            .arg(path, assignment.left(eq)),
+                        true);
+            return;
+        }
+        edit->setText(assignment.mid(eq + 1));
+    }
+    if (given.isEmpty() && !load.flow->params.isEmpty() && dialog.exec() != QDialog::Accepted)
+        return;
+    QJsonObject params;
+    for (auto it = edits.cbegin(); it != edits.cend(); ++it) {
+        const QString text = it.value()->text();
+        // JSON when it parses as JSON (numbers, lists), a string otherwise, as keepflowctl does.
+        const QJsonDocument doc = QJsonDocument::fromJson("[" + text.toUtf8() + "]");
+        params.insert(it.key(), doc.isArray() && doc.array().size() == 1 ? doc.array().first()
+                                                                         : QJsonValue(text));
+    }
+    auto runId = m_monitor.startRun(*load.flow, path, params);
+    if (!runId) {
+        showMessage(runId.error(), true);
+        return;
+    }
+    showMessage(QStringLiteral("started run %1 of %2").arg(*runId, load.flow->name));
+    m_dirtyRuns.insert(*runId);
+    flush();
+    selectRun(*runId);
+}
+
+void MainWindow::startRunDialog() {
+    const QString path =
+        QFileDialog::getOpenFileName(this, QStringLiteral("Start run from flow file"), QString(),
+                                     QStringLiteral("Flow files (*.flow.json *.json)"));
+    if (!path.isEmpty())
+        startRunFromFile(path);
+}
+
+void MainWindow::openDatabase() {
+    const QString path =
+        QFileDialog::getOpenFileName(this, QStringLiteral("Open database"), QString(),
+                                     QStringLiteral("Keepflow databases (*.db)"));
+    if (path.isEmpty())
+        return;
+    // One window per database: the engine of this one keeps executing its runs.
+    QProcess::startDetached(QCoreApplication::applicationFilePath(),
+                            {QStringLiteral("--db"), path});
+}
+
+void MainWindow::showMessage(const QString &message, bool error) {
+    m_message = message;
+    statusBar()->showMessage(error ? QStringLiteral("⚠ ") + message : message, 15000);
+}
+
+ActionDialog *MainWindow::actionDialog() const {
+    return m_dialog;
+}
+
+QString MainWindow::lastMessage() const {
+    return m_message;
+}
+
+void MainWindow::restoreLayout() {
+    QSettings settings;
+    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
+        resize(1500, 920);
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    const auto splitters = findChildren<QSplitter *>();
+    for (QSplitter *splitter : splitters) {
+        splitter->restoreState(
+            settings.value(QStringLiteral("window/") + splitter->objectName()).toByteArray());
+    }
+}
+
+void MainWindow::closeEvent(QCloseEvent *event) {
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    const auto splitters = findChildren<QSplitter *>();
+    for (QSplitter *splitter : splitters)
+        settings.setValue(QStringLiteral("window/") + splitter->objectName(),
+                          splitter->saveState());
+    QMainWindow::closeEvent(event);
+}
+
+} // namespace keepflow::ui

@@ -1,0 +1,146 @@
+#pragma once
+
+// The monitor's main window: runs list, the selected run's graph with its step table, the
+// inspector with the action buttons, and the event log, timeline and resources below. It is an
+// adapter between the engine's Monitor facade and the views: changes from the feed mark runs
+// dirty and one timer (25 Hz) refreshes what is shown, so a burst of events costs one repaint.
+
+#include "engine.h"
+#include "rows.h"
+#include "stepview.h"
+
+#include <QHash>
+#include <QMainWindow>
+#include <QPointer>
+#include <QSet>
+
+#include <functional>
+#include <memory>
+
+class QLabel;
+class QSystemTrayIcon;
+class QTableView;
+class QTabWidget;
+class QTimer;
+
+namespace keepflow {
+class Monitor;
+struct Flow;
+} // namespace keepflow
+
+namespace keepflow::ui {
+
+class ActionDialog;
+class EventLogModel;
+class GraphScene;
+class GraphView;
+class InspectorWidget;
+class LatencyTracker;
+class LegendWidget;
+class ResourcesView;
+class RunsView;
+class StepTableModel;
+class TimelinePlot;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(Monitor &monitor, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    /// Shows run (graph, steps, events, timeline) and selects it in the runs list.
+    void selectRun(const QString &runId);
+    /// Selects the step in the graph and the table and shows it in the inspector.
+    void selectStep(const QString &stepId);
+    const QString &currentRun() const { return m_runId; }
+    const QString &currentStep() const { return m_stepId; }
+
+    /// Asks for what the action needs (reason, output, preview) in a dialog; confirming it acts.
+    void requestAction(OperatorAction::Kind kind, const QString &stepId);
+    /// The open action dialog, if any (tests fill and confirm it as a person would).
+    ActionDialog *actionDialog() const;
+    /// Retries every failed step of the selected runs (one action per step, same reason).
+    void retryFailedInSelectedRuns(const QString &reason);
+    /// Starts a run of the flow file. Without params ("NAME=VALUE") a flow that has parameters
+    /// asks for them in a dialog (defaults filled in).
+    void startRunFromFile(const QString &path, const QStringList &params = {});
+
+    /// Refreshes everything that is dirty now instead of on the next tick (tests).
+    void flushNow();
+
+    RunsView *runsView() const { return m_runs; }
+    GraphScene *graphScene() const { return m_scene; }
+    GraphView *graphView() const { return m_graph; }
+    QTableView *stepTable() const { return m_stepTable; }
+    StepTableModel *stepModel() const { return m_stepModel; }
+    InspectorWidget *inspector() const { return m_inspector; }
+    EventLogModel *eventLog() const { return m_eventModel; }
+    TimelinePlot *timeline() const { return m_timeline; }
+    ResourcesView *resourcesView() const { return m_resources; }
+    /// The last message shown in the status bar (action results and refusals).
+    QString lastMessage() const;
+
+Q_SIGNALS:
+    /// An action was applied (applied) or refused; message says what happened or why not.
+    void actionFinished(bool applied, const QString &message);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void buildViews();
+    void buildMenus();
+    void connectMonitor();
+    void onEvents(const QList<keepflow::EventRow> &events);
+    void onRunsChanged(const QStringList &runIds);
+    void flush();
+    void tick();
+    void sampleResources();
+    void reloadRun();
+    void reloadFlowNames();
+    void showInspector();
+    void runAction(const OperatorAction &action);
+    void showMessage(const QString &message, bool error = false);
+    void showStepMenu(const QString &stepId, const QPoint &globalPos);
+    void showRunsMenu(const QStringList &runIds, const QPoint &globalPos);
+    void actOnRun(OperatorAction::Kind kind, const QString &runId);
+    void openDatabase();
+    void startRunDialog();
+    void restoreLayout();
+
+    Monitor &m_monitor;
+    RunsView *m_runs = nullptr;
+    GraphScene *m_scene = nullptr;
+    GraphView *m_graph = nullptr;
+    LegendWidget *m_legend = nullptr;
+    QTableView *m_stepTable = nullptr;
+    StepTableModel *m_stepModel = nullptr;
+    InspectorWidget *m_inspector = nullptr;
+    QTabWidget *m_bottomTabs = nullptr;
+    QTableView *m_eventView = nullptr;
+    EventLogModel *m_eventModel = nullptr;
+    TimelinePlot *m_timeline = nullptr;
+    ResourcesView *m_resources = nullptr;
+    QLabel *m_runHeader = nullptr;
+    QSystemTrayIcon *m_tray = nullptr;
+    QPointer<ActionDialog> m_dialog;
+    std::unique_ptr<LatencyTracker> m_latency;
+    QTimer *m_flushTimer = nullptr;
+    QTimer *m_tickTimer = nullptr;
+
+    QString m_runId;
+    QString m_stepId;
+    std::unique_ptr<Flow> m_flow;
+    QList<StepView> m_stepViews;
+    QList<StepRunRow> m_stepRows;
+    QList<AttemptRow> m_attempts;
+    QList<ItemRow> m_items;
+    bool m_runDirty = false;
+    QSet<QString> m_dirtyRuns;
+    bool m_resourcesDirty = true;
+    qint64 m_lastLatencySample = 0;
+    QString m_message;
+    bool m_selecting = false;
+};
+
+} // namespace keepflow::ui

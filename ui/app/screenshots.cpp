@@ -1,0 +1,117 @@
+#include "screenshots.h"
+
+#include "actiondialog.h"
+#include "mainwindow.h"
+
+#include <QDir>
+#include <QDockWidget>
+#include <QPixmap>
+#include <QPointer>
+#include <QPushButton>
+#include <QScreen>
+#include <QTabWidget>
+#include <QTimer>
+
+#include <memory>
+
+namespace keepflow::ui {
+
+namespace {
+
+struct Shot {
+    int atMs; ///< since the demo started
+    QString file;
+    std::function<QWidget *(MainWindow &)> prepare; ///< returns the widget to grab
+};
+
+QPushButton *inspectorButton(MainWindow &window, const QString &label) {
+    const auto buttons = window.findChildren<QPushButton *>();
+    for (QPushButton *button : buttons) {
+        if (button->accessibleName() == label)
+            return button;
+    }
+    return nullptr;
+}
+
+QTabWidget *detailsTabs(MainWindow &window) {
+    const auto tabs = window.findChildren<QTabWidget *>();
+    for (QTabWidget *candidate : tabs) {
+        if (candidate->accessibleName() == QLatin1String("Details"))
+            return candidate;
+    }
+    return nullptr;
+}
+
+} // namespace
+
+void takeDemoScreenshots(MainWindow &window, const QStringList &runs, const QString &dir,
+                         std::function<void(const Status &)> done) {
+    if (runs.size() < 3 || !QDir().mkpath(dir)) {
+        done(Status::error(QStringLiteral("cannot write screenshots to %1").arg(dir)));
+        return;
+    }
+    const QString release = runs[0];
+    const QString incident = runs[1];
+    auto shots = std::make_shared<QList<Shot>>(QList<Shot>{
+        {7000, QStringLiteral("retrying.png"),
+         [release](MainWindow &w) -> QWidget * {
+             w.selectRun(release);
+             w.selectStep(QStringLiteral("test"));
+             return &w;
+         }},
+        {22000, QStringLiteral("partial-success.png"),
+         [release](MainWindow &w) -> QWidget * {
+             w.selectRun(release);
+             w.selectStep(QStringLiteral("notify"));
+             return &w;
+         }},
+        {22500, QStringLiteral("timeline.png"),
+         [](MainWindow &w) -> QWidget * {
+             if (QTabWidget *tabs = detailsTabs(w))
+                 tabs->setCurrentIndex(1);
+             return &w;
+         }},
+        {23000, QStringLiteral("resources.png"),
+         [](MainWindow &w) -> QWidget * {
+             if (QTabWidget *tabs = detailsTabs(w))
+                 tabs->setCurrentIndex(2);
+             return &w;
+         }},
+        {23500, QStringLiteral("retry-preview.png"),
+         [](MainWindow &w) -> QWidget * {
+             if (QTabWidget *tabs = detailsTabs(w))
+                 tabs->setCurrentIndex(0);
+             if (QPushButton *retry = inspectorButton(w, QStringLiteral("Retry")))
+                 retry->click();
+             return w.actionDialog();
+         }},
+        {24500, QStringLiteral("fallback-and-legend.png"),
+         [incident](MainWindow &w) -> QWidget * {
+             if (w.actionDialog())
+                 w.actionDialog()->reject();
+             w.selectRun(incident);
+             w.selectStep(QStringLiteral("restart"));
+             if (auto *legend = w.findChild<QDockWidget *>(QStringLiteral("legendDock")))
+                 legend->show();
+             return &w;
+         }},
+    });
+    for (const Shot &shot : *shots) {
+        // Prepare, let the refresh timer paint, then grab what was prepared.
+        auto target = std::make_shared<QPointer<QWidget>>();
+        QTimer::singleShot(shot.atMs, &window,
+                           [&window, shot, target] { *target = shot.prepare(window); });
+        QTimer::singleShot(shot.atMs + 400, &window, [shot, target, dir, done] {
+            if (!*target) {
+                done(Status::error(QStringLiteral("nothing to grab for %1").arg(shot.file)));
+                return;
+            }
+            const QString path = QDir(dir).filePath(shot.file);
+            if (!(*target)->grab().save(path))
+                done(Status::error(QStringLiteral("cannot write %1").arg(path)));
+        });
+    }
+    QTimer::singleShot(shots->last().atMs + 1000, &window, [done] { done(Status::ok()); });
+}
+
+} // namespace keepflow::ui

@@ -1,0 +1,21 @@
+#pragma once
+
+// The README's screenshots: `keepflow --demo --screenshots DIR` (packaging/screenshots.sh runs it
+// under Xvfb) lets the demo runs reach their instructive states and grabs the main screens.
+
+#include "status.h"
+
+#include <QStringList>
+
+#include <functional>
+
+namespace keepflow::ui {
+
+class MainWindow;
+
+/// Grabs the screens of the demo runs into dir as PNG files over about 25 s of real time, then
+/// calls done with the outcome. runs: the ids startDemoRuns() returned, in its order.
+void takeDemoScreenshots(MainWindow &window, const QStringList &runs, const QString &dir,
+                         std::function<void(const Status &)> done);
+
+} // namespace keepflow::ui

@@ -1,0 +1,116 @@
+#include "actiondialog.h"
+
+#include "actionavailability.h"
+
+#include <QDialogButtonBox>
+#include <QFormLayout>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonParseError>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+namespace keepflow::ui {
+
+using K = OperatorAction::Kind;
+
+ActionDialog::ActionDialog(K kind, const QString &target, const QStringList *runAgain,
+                           const QString &initialJson, QWidget *parent)
+    : QDialog(parent)
+    , m_kind(kind) {
+    setWindowTitle(QStringLiteral("%1 — %2").arg(actionLabel(kind), target));
+    setAccessibleName(windowTitle());
+    auto *layout = new QVBoxLayout(this);
+    if (runAgain) {
+        auto *label =
+            new QLabel(runAgain->isEmpty() ? QStringLiteral("No step will run again.")
+                                           : QStringLiteral("These steps will run again:"));
+        layout->addWidget(label);
+        m_preview = new QListWidget;
+        m_preview->setAccessibleName(QStringLiteral("Steps that will run again"));
+        m_preview->addItems(*runAgain);
+        m_preview->setMaximumHeight(140);
+        m_preview->setVisible(!runAgain->isEmpty());
+        layout->addWidget(m_preview);
+    }
+    auto *form = new QFormLayout;
+    m_reason = new QLineEdit;
+    m_reason->setAccessibleName(QStringLiteral("Reason"));
+    m_reason->setPlaceholderText(QStringLiteral("Why (recorded with the action)"));
+    form->addRow(QStringLiteral("Reason"), m_reason);
+    if (actionTakesOutput(kind)) {
+        const QString label = kind == K::SetInput ? QStringLiteral("New input (JSON object)")
+                                                  : QStringLiteral("Output (JSON, optional)");
+        m_json = new QPlainTextEdit;
+        m_json->setAccessibleName(label);
+        m_json->setFont(QFont(QStringLiteral("monospace")));
+        m_json->setPlainText(initialJson);
+        m_jsonError = new QLabel;
+        m_jsonError->setWordWrap(true);
+        form->addRow(label, m_json);
+        form->addRow(QString(), m_jsonError);
+        connect(m_json, &QPlainTextEdit::textChanged, this, &ActionDialog::validate);
+    }
+    layout->addLayout(form);
+    m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    QPushButton *ok = m_buttons->button(QDialogButtonBox::Ok);
+    ok->setText(actionLabel(kind));
+    ok->setAccessibleName(actionLabel(kind));
+    m_buttons->button(QDialogButtonBox::Cancel)->setAccessibleName(QStringLiteral("Cancel"));
+    connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    layout->addWidget(m_buttons);
+    validate();
+    m_reason->setFocus();
+}
+
+QString ActionDialog::reason() const {
+    return m_reason->text().trimmed();
+}
+
+QJsonValue ActionDialog::json() const {
+    if (!m_json || m_json->toPlainText().trimmed().isEmpty())
+        return QJsonValue(QJsonValue::Undefined);
+    // Wrapped so that scalars ("42", "\"ok\"") are accepted as outputs too.
+    const QByteArray text = "[" + m_json->toPlainText().toUtf8() + "]";
+    const QJsonDocument doc = QJsonDocument::fromJson(text);
+    return doc.isArray() && doc.array().size() == 1 ? doc.array().first()
+                                                    : QJsonValue(QJsonValue::Undefined);
+}
+
+QStringList ActionDialog::previewedSteps() const {
+    QStringList steps;
+    for (int i = 0; m_preview && i < m_preview->count(); ++i)
+        steps << m_preview->item(i)->text();
+    return steps;
+}
+
+void ActionDialog::confirm() {
+    if (m_buttons->button(QDialogButtonBox::Ok)->isEnabled())
+        accept();
+}
+
+void ActionDialog::validate() {
+    QString problem;
+    if (m_json) {
+        const QString text = m_json->toPlainText().trimmed();
+        if (!text.isEmpty()) {
+            QJsonParseError error;
+            QJsonDocument::fromJson("[" + text.toUtf8() + "]", &error);
+            if (error.error != QJsonParseError::NoError)
+                problem = QStringLiteral("Not valid JSON at character %1: %2")
+                              .arg(error.offset - 1) // not counting the added "["
+                              .arg(error.errorString());
+        }
+        if (problem.isEmpty() && m_kind == K::SetInput && !json().isObject())
+            problem = QStringLiteral("The input must be a JSON object (the step's `with`).");
+        m_jsonError->setText(problem);
+    }
+    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(problem.isEmpty());
+}
+
+} // namespace keepflow::ui

@@ -1,0 +1,49 @@
+#pragma once
+
+// Asks for what an operator action needs before it is taken: a reason (recorded with the
+// action), an output or input as JSON where the action takes one, and for actions that run steps
+// again the exact list of those steps. Accepting it never acts by itself: the caller does.
+
+#include "engine.h"
+
+#include <QDialog>
+
+class QDialogButtonBox;
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QPlainTextEdit;
+
+namespace keepflow::ui {
+
+class ActionDialog : public QDialog {
+    Q_OBJECT
+public:
+    /// runAgain: the preview (null: the action runs nothing again, no list is shown).
+    ActionDialog(OperatorAction::Kind kind, const QString &target, const QStringList *runAgain,
+                 const QString &initialJson, QWidget *parent = nullptr);
+
+    OperatorAction::Kind kind() const { return m_kind; }
+    QString reason() const;
+    /// The output (or input) entered; undefined when the field was left empty.
+    QJsonValue json() const;
+    QStringList previewedSteps() const;
+
+    QLineEdit *reasonEdit() const { return m_reason; }
+    QPlainTextEdit *jsonEdit() const { return m_json; }
+    QListWidget *previewList() const { return m_preview; }
+    /// Presses the confirm button (what a person does with Enter).
+    void confirm();
+
+private:
+    void validate();
+
+    OperatorAction::Kind m_kind;
+    QLineEdit *m_reason = nullptr;
+    QPlainTextEdit *m_json = nullptr;
+    QLabel *m_jsonError = nullptr;
+    QListWidget *m_preview = nullptr;
+    QDialogButtonBox *m_buttons = nullptr;
+};
+
+} // namespace keepflow::ui

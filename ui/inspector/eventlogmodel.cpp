@@ -1,0 +1,78 @@
+#include "eventlogmodel.h"
+
+#include "reports.h"
+
+#include <QDateTime>
+
+namespace keepflow::ui {
+
+EventLogModel::EventLogModel(QObject *parent)
+    : QAbstractTableModel(parent) {}
+
+void EventLogModel::setEvents(const QString &runId, const QList<EventRow> &events) {
+    beginResetModel();
+    m_runId = runId;
+    m_events = events;
+    m_lastId = events.isEmpty() ? 0 : events.last().id;
+    endResetModel();
+}
+
+void EventLogModel::appendEvents(const QList<EventRow> &events) {
+    QList<EventRow> mine;
+    for (const EventRow &event : events) {
+        if (event.runId == m_runId && event.id > m_lastId)
+            mine.append(event);
+    }
+    if (mine.isEmpty())
+        return;
+    const int first = static_cast<int>(m_events.size());
+    beginInsertRows({}, first, first + static_cast<int>(mine.size()) - 1);
+    m_events += mine;
+    m_lastId = mine.last().id;
+    endInsertRows();
+}
+
+const EventRow *EventLogModel::eventAt(int row) const {
+    return row >= 0 && row < m_events.size() ? &m_events[row] : nullptr;
+}
+
+int EventLogModel::rowCount(const QModelIndex &parent) const {
+    return parent.isValid() ? 0 : static_cast<int>(m_events.size());
+}
+
+int EventLogModel::columnCount(const QModelIndex &parent) const {
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant EventLogModel::data(const QModelIndex &index, int role) const {
+    const EventRow *event = eventAt(index.row());
+    if (!event ||
+        (role != Qt::DisplayRole && role != Qt::ToolTipRole && role != Qt::AccessibleTextRole))
+        return {};
+    switch (index.column()) {
+    case TimeColumn:
+        return QDateTime::fromMSecsSinceEpoch(event->at).toString(
+            role == Qt::ToolTipRole ? Qt::ISODateWithMs : Qt::ISODate);
+    case StepColumn:
+        return event->stepId;
+    case EventColumn: {
+        QString text = describeEvent(*event);
+        const QString reason = event->detail.value(QLatin1String("reason")).toString();
+        if (!reason.isEmpty() && !text.contains(reason))
+            text += QStringLiteral(" — reason: ") + reason;
+        return text;
+    }
+    case ActorColumn:
+        return event->actor;
+    }
+    return {};
+}
+
+QVariant EventLogModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    static const char *const names[] = {"Time", "Step", "Event", "Who"};
+    return section >= 0 && section < ColumnCount ? QString::fromLatin1(names[section]) : QVariant();
+}
+
+} // namespace keepflow::ui

@@ -1,0 +1,38 @@
+#pragma once
+
+// The event log of one run: every state change and operator action (who, why), oldest first.
+// New events are appended in batches from the change feed.
+
+#include "rows.h"
+
+#include <QAbstractTableModel>
+
+namespace keepflow::ui {
+
+class EventLogModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column { TimeColumn, StepColumn, EventColumn, ActorColumn, ColumnCount };
+
+    explicit EventLogModel(QObject *parent = nullptr);
+
+    /// Shows the events of runId (replacing what was shown).
+    void setEvents(const QString &runId, const QList<EventRow> &events);
+    /// Appends the events of the shown run from a feed page (others are ignored).
+    void appendEvents(const QList<EventRow> &events);
+    const QString &runId() const { return m_runId; }
+    const EventRow *eventAt(int row) const;
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation,
+                        int role = Qt::DisplayRole) const override;
+
+private:
+    QString m_runId;
+    QList<EventRow> m_events;
+    qint64 m_lastId = 0;
+};
+
+} // namespace keepflow::ui

@@ -1,0 +1,337 @@
+#include "inspectorwidget.h"
+
+#include "actionavailability.h"
+#include "statestyle.h"
+#include "stepviews.h"
+
+#include <QDateTime>
+#include <QGridLayout>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QStandardItemModel>
+#include <QTabWidget>
+#include <QTableView>
+#include <QVBoxLayout>
+
+namespace keepflow::ui {
+
+namespace {
+
+QString jsonText(const QJsonValue &value) {
+    if (value.isUndefined() || value.isNull())
+        return QStringLiteral("(none)");
+    if (value.isObject())
+        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Indented));
+    if (value.isArray())
+        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Indented));
+    // A scalar: wrap it so QJsonDocument formats it, then unwrap.
+    const QByteArray wrapped = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
+    return QString::fromUtf8(wrapped.mid(1, wrapped.size() - 2));
+}
+
+QString clockTime(qint64 ms) {
+    return ms == 0 ? QString()
+                   : QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss"));
+}
+
+QTableView *makeTable(QStandardItemModel *model, const QString &name) {
+    auto *table = new QTableView;
+    table->setModel(model);
+    table->setAccessibleName(name);
+    table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table->verticalHeader()->hide();
+    table->horizontalHeader()->setStretchLastSection(true);
+    return table;
+}
+
+} // namespace
+
+InspectorWidget::InspectorWidget(QWidget *parent)
+    : QWidget(parent) {
+    setAccessibleName(QStringLiteral("Inspector"));
+    auto *layout = new QVBoxLayout(this);
+    m_title = new QLabel;
+    m_title->setTextFormat(Qt::PlainText);
+    QFont titleFont = m_title->font();
+    titleFont.setBold(true);
+    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.2);
+    m_title->setFont(titleFont);
+    m_state = new QLabel;
+    m_why = new QLabel;
+    m_why->setWordWrap(true);
+    m_why->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
+    m_why->setAccessibleName(QStringLiteral("Why"));
+    layout->addWidget(m_title);
+    layout->addWidget(m_state);
+    layout->addWidget(m_why);
+
+    auto *buttons = new QGridLayout;
+    int position = 0;
+    for (OperatorAction::Kind kind : stepActionKinds()) {
+        auto *button = new QPushButton(actionLabel(kind));
+        button->setAccessibleName(actionLabel(kind));
+        const QString shortcut = actionShortcut(kind);
+        if (!shortcut.isEmpty()) {
+            button->setShortcut(QKeySequence(shortcut));
+            button->setToolTip(QStringLiteral("%1 (%2)").arg(actionLabel(kind), shortcut));
+        }
+        connect(button, &QPushButton::clicked, this, [this, kind] {
+            if (m_hasStep)
+                Q_EMIT actionRequested(kind, m_data.view.stepId);
+        });
+        buttons->addWidget(button, position / 3, position % 3);
+        m_buttons.insert(static_cast<int>(kind), button);
+        ++position;
+    }
+    layout->addLayout(buttons);
+
+    m_tabs = new QTabWidget;
+    m_attemptsModel = new QStandardItemModel(this);
+    m_attempts = makeTable(m_attemptsModel, QStringLiteral("Attempts"));
+    m_tabs->addTab(m_attempts, QStringLiteral("Attempts"));
+    m_input = new QPlainTextEdit;
+    m_input->setReadOnly(true);
+    m_input->setAccessibleName(QStringLiteral("Input"));
+    m_input->setFont(QFont(QStringLiteral("monospace")));
+    m_tabs->addTab(m_input, QStringLiteral("Input"));
+    m_output = new QPlainTextEdit;
+    m_output->setReadOnly(true);
+    m_output->setAccessibleName(QStringLiteral("Output"));
+    m_output->setFont(QFont(QStringLiteral("monospace")));
+    m_tabs->addTab(m_output, QStringLiteral("Output"));
+    m_itemsModel = new QStandardItemModel(this);
+    m_items = makeTable(m_itemsModel, QStringLiteral("Items"));
+    m_items->setContextMenuPolicy(Qt::ActionsContextMenu);
+    auto *retryItems = new QAction(actionLabel(OperatorAction::Kind::RetryFailedItems), m_items);
+    connect(retryItems, &QAction::triggered, this, [this] {
+        if (m_hasStep)
+            Q_EMIT actionRequested(OperatorAction::Kind::RetryFailedItems, m_data.view.stepId);
+    });
+    m_items->addAction(retryItems);
+    m_itemsTab = m_tabs->addTab(m_items, QStringLiteral("Items"));
+    layout->addWidget(m_tabs, 1);
+    clear();
+}
+
+void InspectorWidget::clear() {
+    m_hasStep = false;
+    m_data = {};
+    m_title->setText(QStringLiteral("No step selected"));
+    m_state->clear();
+    m_why->setText(QStringLiteral("Select a step in the graph or the step table."));
+    m_attemptsModel->clear();
+    m_itemsModel->clear();
+    m_input->clear();
+    m_output->clear();
+    updateButtons();
+}
+
+void InspectorWidget::showStep(const InspectorData &shown) {
+    const bool sameStep =
+        m_hasStep && shown.view.stepId == m_data.view.stepId && shown.runId == m_data.runId;
+    m_data = shown;
+    m_hasStep = true;
+    m_title->setText(QStringLiteral("%1  (%2)").arg(shown.view.stepId, shown.step.kind));
+    const QIcon icon = stateIcon(shown.view.state);
+    m_state->setText(stateLabel(shown.view.state));
+    m_state->setAccessibleName(QStringLiteral("State: ") + stateLabel(shown.view.state));
+    m_state->setPixmap({});
+    m_state->setText(stateLabel(shown.view.state));
+    m_why->setText(why());
+
+    m_attemptsModel->clear();
+    m_attemptsModel->setHorizontalHeaderLabels(
+        {QStringLiteral("#"), QStringLiteral("Item"), QStringLiteral("Started"),
+         QStringLiteral("Duration"), QStringLiteral("Outcome"), QStringLiteral("Error"),
+         QStringLiteral("Idempotency key")});
+    for (const AttemptRow &attempt : shown.attempts) {
+        const auto outcome = outcomeFromName(attempt.outcome);
+        auto *outcomeItem =
+            new QStandardItem(outcome ? outcomeLabel(*outcome) : QStringLiteral("Running"));
+        outcomeItem->setIcon(
+            stateIcon(!outcome                                      ? StepState::Running
+                      : *outcome == AttemptOutcome::Succeeded       ? StepState::Succeeded
+                      : *outcome == AttemptOutcome::Uncertain       ? StepState::Uncertain
+                      : *outcome == AttemptOutcome::FailedTransient ? StepState::Retrying
+                                                                    : StepState::Failed));
+        const qint64 end = attempt.endedAt > 0 ? attempt.endedAt : shown.now;
+        m_attemptsModel->appendRow(
+            {new QStandardItem(QString::number(attempt.number)), new QStandardItem(attempt.itemKey),
+             new QStandardItem(clockTime(attempt.startedAt)),
+             new QStandardItem(formatSpan(end - attempt.startedAt)), outcomeItem,
+             new QStandardItem(attempt.errorClass.isEmpty()
+                                   ? attempt.error
+                                   : attempt.errorClass + QStringLiteral(": ") + attempt.error),
+             new QStandardItem(attempt.idempotencyKey)});
+    }
+
+    const QJsonValue input = shown.row.inputOverride.isUndefined() ? QJsonValue(shown.step.with)
+                                                                   : shown.row.inputOverride;
+    QString inputText = jsonText(input);
+    if (!shown.row.inputOverride.isUndefined())
+        inputText = QStringLiteral("// set by an operator\n") + inputText;
+    m_input->setPlainText(inputText);
+    m_output->setPlainText(jsonText(shown.row.output));
+
+    const bool isForeach = shown.view.itemsTotal >= 0;
+    m_tabs->setTabVisible(m_itemsTab, isForeach);
+    m_itemsModel->clear();
+    if (isForeach) {
+        m_itemsModel->setHorizontalHeaderLabels(
+            {QStringLiteral("Item"), QStringLiteral("State"), QStringLiteral("Attempts"),
+             QStringLiteral("Error"), QStringLiteral("Output")});
+        for (const ItemRow &item : shown.items) {
+            const StepState state = stepStateFromName(item.state).value_or(StepState::Pending);
+            auto *stateItem = new QStandardItem(stateIcon(state), stateLabel(state));
+            m_itemsModel->appendRow(
+                {new QStandardItem(item.itemKey), stateItem,
+                 new QStandardItem(QString::number(item.attempts)), new QStandardItem(item.error),
+                 new QStandardItem(
+                     item.output.isUndefined() ? QString() : jsonText(item.output).simplified())});
+        }
+    }
+    if (!sameStep && shown.view.state == StepState::Failed && !shown.attempts.isEmpty())
+        m_tabs->setCurrentWidget(m_attempts);
+    updateButtons();
+}
+
+void InspectorWidget::setNow(qint64 now) {
+    if (!m_hasStep)
+        return;
+    m_data.now = now;
+    m_why->setText(why());
+}
+
+QString InspectorWidget::explanation() const {
+    return m_why->text();
+}
+
+QPushButton *InspectorWidget::button(OperatorAction::Kind kind) const {
+    return m_buttons.value(static_cast<int>(kind));
+}
+
+void InspectorWidget::updateButtons() {
+    const bool approval = m_data.step.kind == QLatin1String("approval");
+    for (auto it = m_buttons.cbegin(); it != m_buttons.cend(); ++it) {
+        const auto kind = static_cast<OperatorAction::Kind>(it.key());
+        QPushButton *button = it.value();
+        button->setEnabled(m_hasStep && actionApplies(kind, m_data.view, approval));
+        if (kind == OperatorAction::Kind::Retry) {
+            // A step waiting for its backoff can be retried at once.
+            const QString label = m_hasStep && m_data.view.state == StepState::Retrying
+                                      ? QStringLiteral("Retry now")
+                                      : actionLabel(kind);
+            button->setText(label);
+            button->setAccessibleName(label);
+        }
+    }
+}
+
+QString InspectorWidget::why() const {
+    const StepView &v = m_data.view;
+    const StepRunRow &row = m_data.row;
+    const int left = std::max(0, m_data.retry.maxAttempts - row.failures);
+    const QString error =
+        row.errorClass.isEmpty() ? row.error : row.errorClass + QStringLiteral(": ") + row.error;
+    auto nextAttempt = [&] {
+        if (v.nextAttemptAt <= 0)
+            return QString();
+        return QStringLiteral("next attempt at %1 (in %2)")
+            .arg(clockTime(v.nextAttemptAt), formatSpan(v.nextAttemptAt - m_data.now));
+    };
+    auto timeoutText = [&] {
+        return m_data.timeoutMs ? QStringLiteral("its %1 attempt timeout fired")
+                                      .arg(formatSpan(*m_data.timeoutMs))
+                                : QStringLiteral("its deadline passed");
+    };
+    switch (v.state) {
+    case StepState::Pending: {
+        QStringList waiting;
+        for (auto it = m_data.upstreamStates.cbegin(); it != m_data.upstreamStates.cend(); ++it) {
+            if (!isFinal(it.value()))
+                waiting << QStringLiteral("%1 (%2)").arg(it.key(), stateLabel(it.value()));
+        }
+        return waiting.isEmpty()
+                   ? QStringLiteral("Ready to start.")
+                   : QStringLiteral("Waits for %1.").arg(waiting.join(QStringLiteral(", ")));
+    }
+    case StepState::Queued: {
+        QString text = QStringLiteral("Waits for a slot of resource %1").arg(v.resource);
+        if (row.queuedAt > 0)
+            text += QStringLiteral(" since %1").arg(clockTime(row.queuedAt));
+        if (v.resourcePaused)
+            text += QStringLiteral("; the resource is paused");
+        if (v.breakerOpen)
+            text += QStringLiteral("; its circuit breaker is open");
+        return text + QLatin1Char('.');
+    }
+    case StepState::Scheduled:
+        return QStringLiteral("Delayed start: %1.").arg(nextAttempt());
+    case StepState::Running:
+        return QStringLiteral("Attempt %1 of %2 is running.")
+            .arg(v.attempts)
+            .arg(m_data.retry.maxAttempts);
+    case StepState::Retrying:
+        return QStringLiteral("Attempt %1 failed (%2)%3; %4 attempt(s) left, %5.")
+            .arg(v.attempts)
+            .arg(error)
+            .arg(row.errorClass == QLatin1String("timeout") ? QStringLiteral(": ") + timeoutText()
+                                                            : QString())
+            .arg(left)
+            .arg(nextAttempt());
+    case StepState::Succeeded:
+        return QStringLiteral("Succeeded after %1 attempt(s).").arg(v.attempts);
+    case StepState::SucceededViaFallback:
+        return QStringLiteral("Failed for good (%1); its fallback supplied the output.").arg(error);
+    case StepState::PartiallySucceeded:
+        return QStringLiteral("%1 of %2 items succeeded, %3 failed (within tolerance); downstream "
+                              "received the successful items.")
+            .arg(v.itemsSucceeded)
+            .arg(v.itemsTotal)
+            .arg(v.itemsFailed);
+    case StepState::Failed:
+        if (row.errorClass == QLatin1String("timeout"))
+            return QStringLiteral("Failed: %1 after %2 attempt(s): %3.")
+                .arg(timeoutText())
+                .arg(v.attempts)
+                .arg(row.error);
+        if (row.errorClass == QLatin1String("permanent") && v.attempts < m_data.retry.maxAttempts)
+            return QStringLiteral("Failed with a permanent error, which is never retried: %1.")
+                .arg(row.error);
+        return QStringLiteral("Failed after %1 of %2 attempts: %3.")
+            .arg(v.attempts)
+            .arg(m_data.retry.maxAttempts)
+            .arg(error);
+    case StepState::Uncertain:
+        return QStringLiteral("The outcome of attempt %1 is unknown (%2); the step is not "
+                              "idempotent, so an operator decides whether it happened.")
+            .arg(v.attempts)
+            .arg(error.isEmpty() ? QStringLiteral("the engine stopped during it") : error);
+    case StepState::WaitingForOperator:
+        return QStringLiteral("Waits for approval: %1")
+            .arg(m_data.step.with.value(QLatin1String("prompt")).toString());
+    case StepState::Paused:
+        return QStringLiteral("Held by an operator: it does not start until released.");
+    case StepState::Skipped:
+        return QStringLiteral("Skipped.");
+    case StepState::Blocked: {
+        QStringList failed;
+        for (auto it = m_data.upstreamStates.cbegin(); it != m_data.upstreamStates.cend(); ++it) {
+            if (isFinal(it.value()) && !countsAsSuccess(it.value()))
+                failed << QStringLiteral("%1 (%2)").arg(it.key(), stateLabel(it.value()));
+        }
+        return QStringLiteral("Cannot run: upstream %1 did not succeed.")
+            .arg(failed.join(QStringLiteral(", ")));
+    }
+    case StepState::Cancelled:
+        return QStringLiteral("The run was cancelled before this step finished.");
+    }
+    return {};
+}
+
+} // namespace keepflow::ui

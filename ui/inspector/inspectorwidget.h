@@ -1,0 +1,78 @@
+#pragma once
+
+// The inspector for the selected step: its state and why, the action buttons (enabled only where
+// they apply), its attempts with keys, input and output as formatted JSON, and for foreach steps
+// the items table. It shows data and reports requests; the main window acts on them.
+
+#include "engine.h"
+#include "flow.h"
+#include "rows.h"
+#include "stepview.h"
+
+#include <QHash>
+#include <QWidget>
+
+class QLabel;
+class QPlainTextEdit;
+class QPushButton;
+class QStandardItemModel;
+class QTabWidget;
+class QTableView;
+
+namespace keepflow::ui {
+
+/// Everything the inspector shows of one step.
+struct InspectorData {
+    QString runId;
+    StepView view;
+    Step step;         ///< the step as the flow defines it
+    RetryPolicy retry; ///< effective policy
+    std::optional<qint64> timeoutMs;
+    StepRunRow row;
+    QList<AttemptRow> attempts; ///< of this step (items too), oldest first
+    QList<ItemRow> items;       ///< foreach only
+    QHash<QString, StepState> upstreamStates;
+    qint64 now = 0;
+};
+
+class InspectorWidget : public QWidget {
+    Q_OBJECT
+public:
+    explicit InspectorWidget(QWidget *parent = nullptr);
+
+    void showStep(const InspectorData &shown);
+    void clear();
+    /// Moves countdowns ("next attempt in 12 s") without new data.
+    void setNow(qint64 now);
+
+    const QString &stepId() const { return m_data.view.stepId; }
+    /// The "why" line shown under the state (for tests and screen readers).
+    QString explanation() const;
+    QPushButton *button(OperatorAction::Kind kind) const;
+    QTableView *itemsTable() const { return m_items; }
+    QTableView *attemptsTable() const { return m_attempts; }
+
+Q_SIGNALS:
+    void actionRequested(keepflow::OperatorAction::Kind kind, const QString &stepId);
+
+private:
+    void updateButtons();
+    QString why() const;
+
+    InspectorData m_data;
+    bool m_hasStep = false;
+    QLabel *m_title = nullptr;
+    QLabel *m_state = nullptr;
+    QLabel *m_why = nullptr;
+    QHash<int, QPushButton *> m_buttons;
+    QTabWidget *m_tabs = nullptr;
+    QTableView *m_attempts = nullptr;
+    QStandardItemModel *m_attemptsModel = nullptr;
+    QPlainTextEdit *m_input = nullptr;
+    QPlainTextEdit *m_output = nullptr;
+    QTableView *m_items = nullptr;
+    QStandardItemModel *m_itemsModel = nullptr;
+    int m_itemsTab = -1;
+};
+
+} // namespace keepflow::ui

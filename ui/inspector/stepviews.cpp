@@ -1,0 +1,88 @@
+#include "stepviews.h"
+
+#include <QHash>
+
+namespace keepflow::ui {
+
+QList<StepView> buildStepViews(const Flow &flow, const QList<StepRunRow> &steps,
+                               const QList<ItemRow> &items, const QList<ResourceRow> &resources) {
+    QHash<QString, const StepRunRow *> rowOf;
+    for (const StepRunRow &row : steps)
+        rowOf.insert(row.stepId, &row);
+    QHash<QString, const ResourceRow *> resourceOf;
+    for (const ResourceRow &row : resources)
+        resourceOf.insert(row.name, &row);
+    struct ItemCounts {
+        int total = 0;
+        int succeeded = 0;
+        int failed = 0;
+        bool uncertain = false;
+    };
+    QHash<QString, ItemCounts> itemCounts;
+    for (const ItemRow &item : items) {
+        ItemCounts &counts = itemCounts[item.stepId];
+        ++counts.total;
+        const auto state = stepStateFromName(item.state);
+        if (state && countsAsSuccess(*state))
+            ++counts.succeeded;
+        else if (state == StepState::Failed)
+            ++counts.failed;
+        else if (state == StepState::Uncertain)
+            counts.uncertain = true;
+    }
+
+    QList<StepView> views;
+    views.reserve(flow.steps.size());
+    for (const Step &step : flow.steps) {
+        StepView view;
+        view.stepId = step.id;
+        view.kind = step.kind;
+        view.maxAttempts = flow.effectiveRetry(step).maxAttempts;
+        view.resource = step.resource;
+        if (const StepRunRow *row = rowOf.value(step.id)) {
+            view.state = stepStateFromName(row->state).value_or(StepState::Pending);
+            view.attempts = row->attempts;
+            if (view.state == StepState::Retrying || view.state == StepState::Scheduled)
+                view.nextAttemptAt = row->notBefore;
+            view.viaFallback = row->viaFallback;
+            view.startedAt = row->startedAt;
+            view.endedAt = row->endedAt;
+            view.lastError = row->error;
+            if (!row->resource.isEmpty())
+                view.resource = row->resource;
+        }
+        view.uncertain = view.state == StepState::Uncertain;
+        if (!step.foreach.isUndefined()) {
+            const ItemCounts counts = itemCounts.value(step.id);
+            view.itemsTotal = counts.total;
+            view.itemsSucceeded = counts.succeeded;
+            view.itemsFailed = counts.failed;
+            view.uncertain = view.uncertain || counts.uncertain;
+        }
+        if (const ResourceRow *resource = resourceOf.value(view.resource)) {
+            view.breakerOpen = resource->breakerState == QLatin1String("open");
+            view.resourcePaused = resource->paused;
+        }
+        views.append(view);
+    }
+    return views;
+}
+
+QString formatSpan(qint64 ms) {
+    if (ms < 0)
+        ms = 0;
+    if (ms < 1000)
+        return QStringLiteral("%1 ms").arg(ms);
+    const qint64 seconds = ms / 1000;
+    if (seconds < 60)
+        return QStringLiteral("%1 s").arg(seconds);
+    const qint64 minutes = seconds / 60;
+    if (minutes < 60)
+        return QStringLiteral("%1 min %2 s").arg(minutes).arg(seconds % 60);
+    const qint64 hours = minutes / 60;
+    if (hours < 48)
+        return QStringLiteral("%1 h %2 min").arg(hours).arg(minutes % 60);
+    return QStringLiteral("%1 d %2 h").arg(hours / 24).arg(hours % 24);
+}
+
+} // namespace keepflow::ui

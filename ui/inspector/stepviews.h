@@ -1,0 +1,19 @@
+#pragma once
+
+// Builds what the run views show of each step (StepView) from the engine's rows: the step row,
+// the flow's policies (attempt budget), the foreach items and the resources' breakers.
+
+#include "flow.h"
+#include "rows.h"
+#include "stepview.h"
+
+namespace keepflow::ui {
+
+/// One StepView per step of flow, in flow order.
+QList<StepView> buildStepViews(const Flow &flow, const QList<StepRunRow> &steps,
+                               const QList<ItemRow> &items, const QList<ResourceRow> &resources);
+
+/// "2 s", "1 min 5 s", "3 h 2 min": a duration for people.
+QString formatSpan(qint64 ms);
+
+} // namespace keepflow::ui
