@@ -160,7 +160,7 @@ Result<QJsonArray> resourcesJson(Store &store) {
     return list;
 }
 
-QString describeEvent(const EventRow &event) {
+QString eventSummary(const EventRow &event) {
     const QJsonObject &d = event.detail;
     auto text = [&d](const char *key) { return d.value(QLatin1String(key)).toString(); };
     auto number = [&d](const char *key) { return d.value(QLatin1String(key)).toInteger(); };
@@ -279,8 +279,12 @@ QString describeEvent(const EventRow &event) {
     } else {
         what = type + QLatin1Char(' ') + compactJson(d);
     }
-    const QString step = event.stepId.isEmpty() ? QString() : event.stepId;
-    return QStringLiteral("%1  %2 %3").arg(localClock(event.at), step.leftJustified(16), what);
+    return what;
+}
+
+QString describeEvent(const EventRow &event) {
+    return QStringLiteral("%1  %2 %3")
+        .arg(localClock(event.at), event.stepId.leftJustified(16), eventSummary(event));
 }
 
 QString runStatusText(const QJsonObject &status) {

@@ -28,6 +28,8 @@ QJsonArray eventsJson(const QList<EventRow> &events);
 /// "failure_rate" }], by name.
 Result<QJsonArray> resourcesJson(Store &store);
 
+/// What the event means, without time or step ("attempt 1 failed (transient): ...").
+QString eventSummary(const EventRow &event);
 /// One line for a person: what the event means ("fetch  attempt 1 failed (transient): ...").
 QString describeEvent(const EventRow &event);
 /// The `status` text: a header and one line per step.

@@ -26,6 +26,7 @@
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDockWidget>
+#include <QElapsedTimer>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHeaderView>
@@ -39,6 +40,7 @@
 #include <QMessageBox>
 #include <QProcess>
 #include <QPushButton>
+#include <QScopeGuard>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
@@ -91,7 +93,8 @@ MainWindow::MainWindow(Monitor &monitor, QWidget *parent)
     buildMenus();
     connectMonitor();
     m_flushTimer = new QTimer(this);
-    connect(m_flushTimer, &QTimer::timeout, this, &MainWindow::flush);
+    connect(m_flushTimer, &QTimer::timeout, this, [this] { flush(false); });
+    m_sinceReload.start();
     m_flushTimer->start(kFlushIntervalMs);
     m_tickTimer = new QTimer(this);
     connect(m_tickTimer, &QTimer::timeout, this, &MainWindow::tick);
@@ -124,6 +127,9 @@ void MainWindow::buildViews() {
     m_stepModel = new StepTableModel(this);
     m_stepTable = makeTable(m_stepModel, QStringLiteral("Steps"));
     m_stepTable->setContextMenuPolicy(Qt::CustomContextMenu);
+    const int widths[] = {190, 130, 80, 150, 80};
+    for (int column = 0; column < StepTableModel::ErrorColumn; ++column)
+        m_stepTable->setColumnWidth(column, widths[column]);
     connect(m_stepTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) {
                 if (const StepView *step = m_stepModel->stepAt(current.row()))
@@ -139,6 +145,11 @@ void MainWindow::buildViews() {
 
     m_eventModel = new EventLogModel(this);
     m_eventView = makeTable(m_eventModel, QStringLiteral("Event log"));
+    m_eventView->horizontalHeader()->setStretchLastSection(false);
+    m_eventView->horizontalHeader()->setSectionResizeMode(EventLogModel::EventColumn,
+                                                          QHeaderView::Stretch);
+    m_eventView->setColumnWidth(EventLogModel::TimeColumn, 100);
+    m_eventView->setColumnWidth(EventLogModel::StepColumn, 120);
     m_timeline = new TimelinePlot;
     connect(m_timeline, &TimelinePlot::stepClicked, this, &MainWindow::selectStep);
     m_resources = new ResourcesView;
@@ -179,6 +190,7 @@ void MainWindow::buildViews() {
     center->setStretchFactor(0, 3);
     center->setStretchFactor(1, 2);
     center->setStretchFactor(2, 2);
+    center->setSizes({460, 210, 280}); // the graph gets the most room
 
     auto *main = new QSplitter(Qt::Horizontal);
     main->setObjectName(QStringLiteral("mainSplitter"));
@@ -188,6 +200,7 @@ void MainWindow::buildViews() {
     main->setStretchFactor(0, 2);
     main->setStretchFactor(1, 5);
     main->setStretchFactor(2, 3);
+    main->setSizes({330, 780, 390});
     setCentralWidget(main);
 
     m_legend = new LegendWidget;
@@ -317,17 +330,20 @@ void MainWindow::onRunsChanged(const QStringList &runIds) {
 }
 
 void MainWindow::flushNow() {
-    flush();
+    flush(true);
 }
 
-void MainWindow::flush() {
+void MainWindow::flush(bool force) {
     if (!m_dirtyRuns.isEmpty()) {
         const QStringList ids(m_dirtyRuns.begin(), m_dirtyRuns.end());
         m_dirtyRuns.clear();
         m_runs->model()->refreshRuns(ids);
         reloadFlowNames();
     }
-    if (m_runDirty)
+    // A huge run (thousands of items) costs more to read: refresh it less often, so that the
+    // window stays responsive; a small run refreshes on every tick.
+    if (m_runDirty &&
+        (force || m_sinceReload.elapsed() >= std::min<qint64>(1000, 4 * m_reloadCostMs)))
         reloadRun();
 }
 
@@ -394,6 +410,12 @@ void MainWindow::selectRun(const QString &runId) {
 }
 
 void MainWindow::reloadRun() {
+    QElapsedTimer cost;
+    cost.start();
+    const auto measure = qScopeGuard([this, &cost] {
+        m_reloadCostMs = cost.elapsed();
+        m_sinceReload.restart();
+    });
     m_runDirty = false;
     if (m_runId.isEmpty() || !m_flow)
         return;
@@ -681,7 +703,7 @@ void MainWindow::startRunFromFile(const QString &path, const QStringList &given)
     }
     showMessage(QStringLiteral("started run %1 of %2").arg(*runId, load.flow->name));
     m_dirtyRuns.insert(*runId);
-    flush();
+    flush(true);
     selectRun(*runId);
 }
 

@@ -9,6 +9,7 @@
 #include "rows.h"
 #include "stepview.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QMainWindow>
 #include <QPointer>
@@ -93,7 +94,7 @@ private:
     void connectMonitor();
     void onEvents(const QList<keepflow::EventRow> &events);
     void onRunsChanged(const QStringList &runIds);
-    void flush();
+    void flush(bool force);
     void tick();
     void sampleResources();
     void reloadRun();
@@ -136,6 +137,8 @@ private:
     QList<AttemptRow> m_attempts;
     QList<ItemRow> m_items;
     bool m_runDirty = false;
+    QElapsedTimer m_sinceReload;
+    qint64 m_reloadCostMs = 0;
     QSet<QString> m_dirtyRuns;
     bool m_resourcesDirty = true;
     qint64 m_lastLatencySample = 0;

@@ -51,12 +51,14 @@ QVariant EventLogModel::data(const QModelIndex &index, int role) const {
         return {};
     switch (index.column()) {
     case TimeColumn:
-        return QDateTime::fromMSecsSinceEpoch(event->at).toString(
-            role == Qt::ToolTipRole ? Qt::ISODateWithMs : Qt::ISODate);
+        return role == Qt::ToolTipRole
+                   ? QDateTime::fromMSecsSinceEpoch(event->at).toString(Qt::ISODateWithMs)
+                   : QDateTime::fromMSecsSinceEpoch(event->at).toString(
+                         QStringLiteral("HH:mm:ss.zzz"));
     case StepColumn:
         return event->stepId;
     case EventColumn: {
-        QString text = describeEvent(*event);
+        QString text = eventSummary(*event);
         const QString reason = event->detail.value(QLatin1String("reason")).toString();
         if (!reason.isEmpty() && !text.contains(reason))
             text += QStringLiteral(" — reason: ") + reason;

@@ -195,6 +195,10 @@ void InspectorWidget::showStep(const InspectorData &shown) {
                      item.output.isUndefined() ? QString() : jsonText(item.output).simplified())});
         }
     }
+    if (!sameStep) {
+        m_attempts->resizeColumnsToContents();
+        m_items->resizeColumnsToContents();
+    }
     if (!sameStep && shown.view.state == StepState::Failed && !shown.attempts.isEmpty())
         m_tabs->setCurrentWidget(m_attempts);
     updateButtons();
@@ -273,6 +277,12 @@ QString InspectorWidget::why() const {
     case StepState::Scheduled:
         return QStringLiteral("Delayed start: %1.").arg(nextAttempt());
     case StepState::Running:
+        if (v.itemsTotal >= 0)
+            return QStringLiteral(
+                       "Working through its items: %1 of %2 succeeded, %3 failed so far.")
+                .arg(v.itemsSucceeded)
+                .arg(v.itemsTotal)
+                .arg(v.itemsFailed);
         return QStringLiteral("Attempt %1 of %2 is running.")
             .arg(v.attempts)
             .arg(m_data.retry.maxAttempts);

@@ -61,15 +61,18 @@ QString StepTableModel::text(const StepView &step, int column) const {
         return step.stepId;
     case KindColumn:
         return step.kind;
-    case AttemptsColumn: {
-        QString attempts = step.attempts == 0
-                               ? QStringLiteral("–")
-                               : QStringLiteral("%1/%2").arg(step.attempts).arg(step.maxAttempts);
-        if (step.itemsTotal >= 0)
-            attempts +=
-                QStringLiteral(" · %1/%2 items").arg(step.itemsSucceeded).arg(step.itemsTotal);
-        return attempts;
-    }
+    case AttemptsColumn:
+        if (step.itemsTotal > 0) // a foreach step: its items tell more than attempt counts
+            return step.itemsFailed > 0 ? QStringLiteral("%1/%2 items, %3 failed")
+                                              .arg(step.itemsSucceeded)
+                                              .arg(step.itemsTotal)
+                                              .arg(step.itemsFailed)
+                                        : QStringLiteral("%1/%2 items")
+                                              .arg(step.itemsSucceeded)
+                                              .arg(step.itemsTotal);
+        return step.attempts == 0
+                   ? QStringLiteral("–")
+                   : QStringLiteral("%1/%2").arg(step.attempts).arg(step.maxAttempts);
     case DurationColumn:
         if (step.startedAt == 0)
             return {};

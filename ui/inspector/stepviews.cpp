@@ -54,6 +54,7 @@ QList<StepView> buildStepViews(const Flow &flow, const QList<StepRunRow> &steps,
         view.uncertain = view.state == StepState::Uncertain;
         if (!step.foreach.isUndefined()) {
             const ItemCounts counts = itemCounts.value(step.id);
+            view.attempts = 0; // its attempts are per item: the item counts tell the story
             view.itemsTotal = counts.total;
             view.itemsSucceeded = counts.succeeded;
             view.itemsFailed = counts.failed;

@@ -58,17 +58,18 @@ RunsView::RunsView(QWidget *parent)
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     m_table->horizontalHeader()->setStretchLastSection(true);
-    m_table->setColumnWidth(RunsModel::StateColumn, 190);
-    m_table->setColumnWidth(RunsModel::FlowColumn, 160);
-    m_table->setColumnWidth(RunsModel::RunColumn, 200);
-    m_table->setColumnWidth(RunsModel::StartedColumn, 150);
+    m_table->setColumnWidth(RunsModel::StateColumn, 170);
+    m_table->setColumnWidth(RunsModel::FlowColumn, 130);
+    m_table->setColumnWidth(RunsModel::RunColumn, 110);
+    m_table->setColumnWidth(RunsModel::StartedColumn, 140);
 
+    // The search gets a line of its own: the runs pane is narrow beside the graph.
     auto *filters = new QHBoxLayout;
-    filters->addWidget(m_search, 1);
-    filters->addWidget(m_stateCombo);
-    filters->addWidget(m_flowCombo);
+    filters->addWidget(m_stateCombo, 1);
+    filters->addWidget(m_flowCombo, 1);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_search);
     layout->addLayout(filters);
     layout->addWidget(m_table, 1);
 
