@@ -6,6 +6,7 @@
 #include "mainwindow.h"
 #include "monitor.h"
 #include "screenshots.h"
+#include "theme.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -48,6 +49,7 @@ int main(int argc, char *argv[]) {
     QApplication::setApplicationDisplayName(QStringLiteral("Keepflow"));
     // Fusion draws the desktop's palette (light or dark) consistently on every platform theme.
     QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+    ui::applyDesktopTheme(app);
 
     QCommandLineParser parser;
     parser.setApplicationDescription(

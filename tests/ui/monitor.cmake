@@ -1,2 +1,3 @@
 # The desktop monitor's main window driven as an operator would (offscreen).
 keepflow_add_test(tst_mainwindow SOURCES tst_mainwindow.cpp LIBS Keepflow::Ui)
+keepflow_add_test(tst_theme SOURCES tst_theme.cpp LIBS Keepflow::Ui)

@@ -89,10 +89,10 @@ void takeDemoScreenshots(MainWindow &window, const QStringList &runs, const QStr
          [incident](MainWindow &w) -> QWidget * {
              if (w.actionDialog())
                  w.actionDialog()->reject();
-             w.selectRun(incident);
-             w.selectStep(QStringLiteral("restart"));
              if (auto *legend = w.findChild<QDockWidget *>(QStringLiteral("legendDock")))
                  legend->show();
+             w.selectRun(incident);
+             w.selectStep(QStringLiteral("probe-health"));
              return &w;
          }},
     });

@@ -295,6 +295,8 @@ QString InspectorWidget::why() const {
             .arg(left)
             .arg(nextAttempt());
     case StepState::Succeeded:
+        if (v.itemsTotal >= 0)
+            return QStringLiteral("All %1 items succeeded.").arg(v.itemsTotal);
         return QStringLiteral("Succeeded after %1 attempt(s).").arg(v.attempts);
     case StepState::SucceededViaFallback:
         return QStringLiteral("Failed for good (%1); its fallback supplied the output.").arg(error);
