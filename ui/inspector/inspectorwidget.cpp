@@ -66,6 +66,9 @@ InspectorWidget::InspectorWidget(QWidget *parent)
     m_why->setWordWrap(true);
     m_why->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
     m_why->setAccessibleName(QStringLiteral("Why"));
+    // Room for three lines: a wrapped label in a splitter does not always get its height.
+    m_why->setMinimumHeight(m_why->fontMetrics().lineSpacing() * 3 + 4);
+    m_why->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     layout->addWidget(m_title);
     layout->addWidget(m_state);
     layout->addWidget(m_why);
