@@ -11,6 +11,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QFileInfo>
+#include <QIcon>
 #include <QMessageBox>
 #include <QSettings>
 #include <QStandardPaths>
@@ -47,6 +48,8 @@ int main(int argc, char *argv[]) {
     QApplication::setApplicationName(QStringLiteral("keepflow"));
     QApplication::setOrganizationName(QStringLiteral("keepflow"));
     QApplication::setApplicationDisplayName(QStringLiteral("Keepflow"));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/io.keepflow.Keepflow.svg")));
+    QGuiApplication::setDesktopFileName(QStringLiteral("io.keepflow.Keepflow"));
     // Fusion draws the desktop's palette (light or dark) consistently on every platform theme.
     QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
     ui::applyDesktopTheme(app);
