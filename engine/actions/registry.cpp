@@ -1,4 +1,5 @@
 #include "action.h"
+#include "drillaction.h"
 #include "faultaction.h"
 #include "httpaction.h"
 #include "noopaction.h"
@@ -16,7 +17,11 @@ ActionRegistry ActionRegistry::withBuiltins() {
     registry.add(QStringLiteral("fault"), std::make_shared<FaultAction>());
     registry.add(QStringLiteral("http"), std::make_shared<HttpAction>());
     registry.add(QStringLiteral("sql"), std::make_shared<SqlAction>());
-    return registry;
+    // Every kind honours a step's `drill` (faults injected for a drill run).
+    ActionRegistry drilled;
+    for (const auto &[kind, action] : registry.m_actions)
+        drilled.add(kind, std::make_shared<DrillAction>(action));
+    return drilled;
 }
 
 void ActionRegistry::add(const QString &kind, std::shared_ptr<Action> action) {

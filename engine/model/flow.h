@@ -76,6 +76,10 @@ struct Step {
     QString itemKey;
     std::optional<int> concurrency;
     std::optional<Tolerate> tolerate;
+    /// Faults injected into this step's attempts for a drill run (the editor's "run as a drill"):
+    /// { "error": "transient|permanent|timeout|garbage", "fail_first": N, "fail_rate": 0..1,
+    ///   "latency": "2s" }. Attempts that are not failed run the real action (after latency).
+    std::optional<QJsonObject> drill;
     std::optional<QJsonObject> ui; ///< editor data (positions), kept as written
     QJsonObject extra;             ///< keys Keepflow does not know, kept as written
 

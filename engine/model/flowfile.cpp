@@ -272,6 +272,8 @@ private:
                 s.notBefore = readString(v, p, what(key));
             } else if (key == QLatin1String("fallback")) {
                 readFallback(s, v, p, prefix);
+            } else if (key == QLatin1String("drill")) {
+                s.drill = readObject(v, p, what(key));
             } else if (key == QLatin1String("ui")) {
                 s.ui = readObject(v, p, what(key));
             } else {

@@ -616,6 +616,8 @@ private:
         }
 
         checkFallback(s, i, path, prefix);
+        if (s.drill)
+            checkDrill(*s.drill, child(path, QStringLiteral("drill")), prefix);
         checkForeach(s, i, path, prefix);
 
         TemplateContext ctx;
@@ -643,6 +645,33 @@ private:
             else if (seen.contains(id))
                 error(p, prefix + QStringLiteral("\"after\" lists %1 twice").arg(quoted(id)));
             seen.insert(id);
+        }
+    }
+
+    void checkDrill(const QJsonObject &drill, const QString &path, const QString &prefix) {
+        static const QStringList errors{QStringLiteral("transient"), QStringLiteral("permanent"),
+                                        QStringLiteral("timeout"), QStringLiteral("garbage")};
+        for (auto it = drill.begin(); it != drill.end(); ++it) {
+            const QString p = child(path, it.key());
+            const QString what = prefix + QStringLiteral("\"drill.%1\"").arg(it.key());
+            if (it.key() == QLatin1String("error")) {
+                if (!errors.contains(it.value().toString()))
+                    error(p, what + QStringLiteral(" must be one of ") +
+                                 errors.join(QStringLiteral(", ")));
+            } else if (it.key() == QLatin1String("fail_first")) {
+                checkInteger(it.value(), p, what, 0);
+            } else if (it.key() == QLatin1String("fail_rate")) {
+                checkNumber(it.value(), p, what, 0, 1);
+            } else if (it.key() == QLatin1String("latency")) {
+                if (!it.value().isString() || !parseDurationMs(it.value().toString()))
+                    error(p, what + QStringLiteral(" must be a duration such as \"2s\""));
+            } else {
+                error(p,
+                      prefix + QStringLiteral("unknown key %1 in \"drill\" (error, fail_first, "
+                                              "fail_rate, latency)")
+                                   .arg(quoted(it.key())),
+                      true);
+            }
         }
     }
 
@@ -1077,7 +1106,7 @@ const QStringList &knownStepKeys() {
         QStringLiteral("concurrency"), QStringLiteral("tolerate"),   QStringLiteral("with"),
         QStringLiteral("retry"),       QStringLiteral("timeout"),    QStringLiteral("deadline"),
         QStringLiteral("delay"),       QStringLiteral("not_before"), QStringLiteral("fallback"),
-        QStringLiteral("ui")};
+        QStringLiteral("drill"),       QStringLiteral("ui")};
     return keys;
 }
 

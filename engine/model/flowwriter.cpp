@@ -296,6 +296,8 @@ Node stepNode(const Step &s) {
         n.add(QStringLiteral("fallback"), QJsonObject{{QStringLiteral("value"), s.fallback.value}});
     else if (s.fallback.kind == Fallback::Kind::Step)
         n.add(QStringLiteral("fallback"), QJsonObject{{QStringLiteral("step"), s.fallback.step}});
+    if (s.drill)
+        n.add(QStringLiteral("drill"), *s.drill);
     if (s.ui)
         n.add(QStringLiteral("ui"), *s.ui);
     addExtra(n, s.extra, knownStepKeys());
