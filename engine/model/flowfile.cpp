@@ -411,6 +411,10 @@ FlowLoad parseFlow(const QByteArray &text, const QString &fileName) {
     FlowReader reader;
     Flow flow = reader.read(json.json.value);
     QList<FlowProblem> problems = reader.problems;
+    const bool wellTyped =
+        std::none_of(reader.problems.cbegin(), reader.problems.cend(), [](const FlowProblem &p) {
+            return p.severity == Diagnostic::Severity::Error;
+        });
     for (const FlowProblem &p : collectFlowProblems(flow)) {
         if (!isSuppressed(p.path, reader.suppressed))
             problems.append(p);
@@ -437,6 +441,8 @@ FlowLoad parseFlow(const QByteArray &text, const QString &fileName) {
                      [](const Diagnostic &a, const Diagnostic &b) {
                          return std::pair(a.line, a.column) < std::pair(b.line, b.column);
                      });
+    if (wellTyped)
+        load.draft = flow;
     if (!hasError)
         load.flow = std::move(flow);
     return load;

@@ -157,6 +157,7 @@ class TestFlowFile : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    void invalidButWellTypedFlowIsKeptAsADraft();
     // The positioned JSON reader.
     void jsonSyntaxErrorsHaveRealPositions_data();
     void jsonSyntaxErrorsHaveRealPositions();
@@ -645,6 +646,36 @@ void TestFlowFile::lookupsFindById() {
     QVERIFY(!flow.resource(QStringLiteral("db")));
     QCOMPARE(flow.param(QStringLiteral("date"))->description, QStringLiteral("business day"));
     QVERIFY(!flow.param(QStringLiteral("nope")));
+}
+
+void TestFlowFile::invalidButWellTypedFlowIsKeptAsADraft() {
+    // Semantic errors (an unknown upstream, no steps yet): not runnable, but an editor opens it.
+    const QByteArray unknownUpstream = R"({
+  "keepflow": 1,
+  "name": "draft",
+  "steps": [
+    {
+      "id": "a",
+      "kind": "noop",
+      "after": ["missing"]
+    }
+  ]
+}
+)";
+    FlowLoad load = parseFlow(unknownUpstream, QStringLiteral("draft.flow.json"));
+    QVERIFY(!load.ok());
+    QVERIFY(load.draft.has_value());
+    QCOMPARE(serializeFlow(*load.draft), unknownUpstream);
+    FlowLoad empty =
+        parseFlow(R"({ "keepflow": 1, "name": "e", "steps": [] })", QStringLiteral("e"));
+    QVERIFY(!empty.ok());
+    QVERIFY(empty.draft.has_value());
+    // A value of the wrong type would be lost on saving: no draft then.
+    FlowLoad wrongType = parseFlow(R"({ "keepflow": 1, "name": "w", "steps": [
+        { "id": "a", "kind": "noop", "timeout": 5 } ] })",
+                                   QStringLiteral("w"));
+    QVERIFY(!wrongType.ok());
+    QVERIFY(!wrongType.draft.has_value());
 }
 
 QTEST_GUILESS_MAIN(TestFlowFile)

@@ -52,7 +52,8 @@ QList<StepView> buildStepViews(const Flow &flow, const QList<StepRunRow> &steps,
                 view.resource = row->resource;
         }
         view.uncertain = view.state == StepState::Uncertain;
-        if (!step.foreach.isUndefined()) {
+        if (!step.foreach.isUndefined() && itemCounts.contains(step.id)) {
+            // Before its items exist (not started yet) a foreach step shows like any other.
             const ItemCounts counts = itemCounts.value(step.id);
             view.attempts = 0; // its attempts are per item: the item counts tell the story
             view.itemsTotal = counts.total;
