@@ -7,6 +7,7 @@
 #include <QAccessible>
 #include <QAction>
 #include <QKeyEvent>
+#include <QMouseEvent>
 #include <QScrollBar>
 #include <QWheelEvent>
 
@@ -71,12 +72,19 @@ void GraphView::setGraphScene(GraphScene *scene) {
     m_scene = scene;
     setScene(scene);
     m_minimap->setScene(scene);
+    const bool editable = scene && scene->isEditable();
+    setAccessibleName(editable ? tr("Flow canvas") : tr("Run graph"));
+    // The editor selects with a rubber band; the monitor pans by dragging the background.
+    setDragMode(editable ? RubberBandDrag : ScrollHandDrag);
     if (scene) {
         connect(scene, &QGraphicsScene::sceneRectChanged, this, [this] {
             m_minimap->refit();
             placeMinimap();
-            fitAll();
+            // The editor's rect grows while steps are dragged: refitting would pull the view away.
+            if (!m_scene->isEditable() || m_fitPending)
+                fitAll();
         });
+        connect(scene, &GraphScene::fitRequested, this, &GraphView::fitAll);
         connect(scene, &GraphScene::stepSelected, this, [this](const QString &id) {
             if (!id.isEmpty())
                 revealStep(id);
@@ -102,7 +110,7 @@ qreal GraphView::zoom() const {
 }
 
 qreal GraphView::fitZoom() const {
-    const QRectF rect = sceneRect();
+    const QRectF rect = m_scene ? m_scene->contentRect() : sceneRect();
     const QSize area = viewport()->size();
     if (rect.isEmpty() || area.isEmpty())
         return 1.0;
@@ -130,7 +138,7 @@ void GraphView::fitAll() {
     m_fitPending = false;
     if (!scene())
         return;
-    const QRectF rect = sceneRect();
+    const QRectF rect = m_scene ? m_scene->contentRect() : sceneRect();
     // Not magnified beyond 100 %: a three-step flow would otherwise fill the screen.
     applyZoom(std::min(1.0, fitZoom()));
     centerOn(rect.center());
@@ -182,7 +190,60 @@ void GraphView::wheelEvent(QWheelEvent *event) {
     event->accept();
 }
 
+bool GraphView::event(QEvent *event) {
+    // Delete, arrows and the clipboard keys edit the flow while the canvas has the focus, even
+    // when the window has shortcuts on the same keys.
+    if (event->type() == QEvent::ShortcutOverride && m_scene && m_scene->isEditable() &&
+        m_scene->isEditKey(static_cast<QKeyEvent *>(event))) {
+        event->accept();
+        return true;
+    }
+    return QGraphicsView::event(event);
+}
+
+void GraphView::keyReleaseEvent(QKeyEvent *event) {
+    if (m_scene && m_scene->isEditable())
+        m_scene->editKeyRelease(event);
+    QGraphicsView::keyReleaseEvent(event);
+}
+
+void GraphView::mousePressEvent(QMouseEvent *event) {
+    if (event->button() == Qt::MiddleButton && m_scene && m_scene->isEditable()) {
+        m_panning = true;
+        m_panFrom = event->position().toPoint();
+        viewport()->setCursor(Qt::ClosedHandCursor);
+        event->accept();
+        return;
+    }
+    QGraphicsView::mousePressEvent(event);
+}
+
+void GraphView::mouseMoveEvent(QMouseEvent *event) {
+    if (m_panning) {
+        const QPoint pos = event->position().toPoint();
+        const QPoint delta = pos - m_panFrom;
+        m_panFrom = pos;
+        horizontalScrollBar()->setValue(horizontalScrollBar()->value() - delta.x());
+        verticalScrollBar()->setValue(verticalScrollBar()->value() - delta.y());
+        event->accept();
+        return;
+    }
+    QGraphicsView::mouseMoveEvent(event);
+}
+
+void GraphView::mouseReleaseEvent(QMouseEvent *event) {
+    if (m_panning && event->button() == Qt::MiddleButton) {
+        m_panning = false;
+        viewport()->unsetCursor();
+        event->accept();
+        return;
+    }
+    QGraphicsView::mouseReleaseEvent(event);
+}
+
 void GraphView::keyPressEvent(QKeyEvent *event) {
+    if (m_scene && m_scene->isEditable() && m_scene->editKeyPress(event))
+        return;
     const Qt::KeyboardModifiers mods = event->modifiers() & ~Qt::KeypadModifier;
     const QString selected = m_scene ? m_scene->selectedStep() : QString();
     switch (event->key()) {

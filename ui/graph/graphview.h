@@ -6,6 +6,11 @@
 // that direction, Enter activates, the Menu key (or Shift+F10) asks for the context menu, Escape
 // clears the selection. The selected step's summary is the view's accessible description.
 //
+// On an editable scene (EditorScene) it is the editor's canvas, "Flow canvas": dragging the
+// background draws a rubber band instead of panning (the middle button pans), editing keys go to
+// the scene first, and the view fits the steps rather than the scene rect, which grows as steps
+// are dragged out.
+//
 // Threading: GUI thread.
 
 #include <QGraphicsView>
@@ -62,7 +67,12 @@ Q_SIGNALS:
 
 protected:
     void wheelEvent(QWheelEvent *event) override;
+    bool event(QEvent *event) override;
     void keyPressEvent(QKeyEvent *event) override;
+    void keyReleaseEvent(QKeyEvent *event) override;
+    void mousePressEvent(QMouseEvent *event) override;
+    void mouseMoveEvent(QMouseEvent *event) override;
+    void mouseReleaseEvent(QMouseEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;
     void showEvent(QShowEvent *event) override;
     void scrollContentsBy(int dx, int dy) override;
@@ -86,6 +96,8 @@ private:
     QAction *m_zoomOutAction = nullptr;
     QAction *m_minimapAction = nullptr;
     bool m_fitPending = true;
+    bool m_panning = false; ///< middle-button pan on the editable canvas
+    QPoint m_panFrom;
 };
 
 } // namespace keepflow::ui

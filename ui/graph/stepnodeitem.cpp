@@ -9,6 +9,8 @@
 #include <QPainter>
 #include <QStyleOptionGraphicsItem>
 
+#include <algorithm>
+
 namespace keepflow::ui {
 
 namespace {
@@ -16,6 +18,8 @@ namespace {
 constexpr qreal kRingGap = 5.0;   // selection ring distance from the box
 constexpr qreal kRingWidth = 3.0; // thick enough to read without color
 constexpr qreal kRadius = 8.0;
+constexpr qreal kProblemGap = 2.0;   // dashed problem outline, inside the selection ring
+constexpr qreal kProblemBadge = 9.0; // radius of the "!" badge on the top-right corner
 constexpr int kGlyphSize = 20;
 // Below this scale a box is a few pixels: a plain fill is all that can be seen.
 constexpr qreal kBoxOnlyLod = 0.25;
@@ -119,11 +123,18 @@ QString StepNodeItem::summaryText() const {
     const QString badgeLine = badgeText();
     if (!badgeLine.isEmpty())
         text += QStringLiteral(", ") + badgeLine;
+    if (hasProblem())
+        text += QStringLiteral(", has problems");
     return text;
 }
 
+bool StepNodeItem::hasProblem() const {
+    const GraphScene *owner = graphScene();
+    return owner && owner->hasProblem(m_stepId);
+}
+
 QRectF StepNodeItem::boundingRect() const {
-    const qreal margin = kRingGap + kRingWidth;
+    const qreal margin = std::max(kRingGap + kRingWidth, kProblemBadge + 1);
     return boxRect().adjusted(-margin, -margin, margin, margin);
 }
 
@@ -142,6 +153,8 @@ void StepNodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *opti
     const QColor ring = scene() ? scene()->palette().color(QPalette::Highlight) : QColor(Qt::blue);
     const qreal lod = option->levelOfDetailFromTransform(painter->worldTransform());
 
+    const bool problem = hasProblem();
+
     // The view does not save painter state per item (DontSavePainterState): set what we use.
     if (lod < kBoxOnlyLod) {
         painter->fillRect(box, fill);
@@ -152,6 +165,8 @@ void StepNodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *opti
             painter->setBrush(Qt::NoBrush);
             painter->drawRect(box.adjusted(-kRingGap, -kRingGap, kRingGap, kRingGap));
         }
+        if (problem)
+            paintProblemMarker(painter, box, true);
         return;
     }
 
@@ -164,6 +179,9 @@ void StepNodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *opti
         const qreal gap = kRingGap;
         painter->drawRoundedRect(box.adjusted(-gap, -gap, gap, gap), kRadius + gap, kRadius + gap);
     }
+
+    if (problem)
+        paintProblemMarker(painter, box, false);
 
     if (lod < kTextLod) {
         // Mid zoom: the glyph alone, large, so the state reads without color.
@@ -201,6 +219,37 @@ void StepNodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *opti
         painter->drawText(badgeRect, Qt::AlignLeft | Qt::AlignVCenter,
                           smallMetrics.elidedText(badgeLine, Qt::ElideRight, width));
     }
+}
+
+void StepNodeItem::paintProblemMarker(QPainter *painter, const QRectF &box, bool coarse) const {
+    // A dashed outline and a "!" badge: the problem shows by shape, not by red alone.
+    const QColor red = problemColor();
+    QPen pen(red, coarse ? 2 : 2.5, Qt::DashLine);
+    pen.setCosmetic(coarse);
+    painter->setPen(pen);
+    painter->setBrush(Qt::NoBrush);
+    const QRectF outline = box.adjusted(-kProblemGap, -kProblemGap, kProblemGap, kProblemGap);
+    if (coarse) {
+        painter->drawRect(outline);
+        painter->fillRect(
+            QRectF(box.right() - box.height() / 2, box.top(), box.height() / 2, box.height() / 2),
+            red);
+        return;
+    }
+    painter->drawRoundedRect(outline, kRadius + kProblemGap, kRadius + kProblemGap);
+    const QPointF center(box.right(), box.top());
+    painter->setPen(QPen(Qt::white, 1.5));
+    painter->setBrush(red);
+    painter->drawEllipse(center, kProblemBadge, kProblemBadge);
+    painter->setPen(Qt::white);
+    painter->setFont(titleFont());
+    painter->drawText(QRectF(center.x() - kProblemBadge, center.y() - kProblemBadge,
+                             2 * kProblemBadge, 2 * kProblemBadge),
+                      Qt::AlignCenter, QStringLiteral("!"));
+}
+
+QColor StepNodeItem::problemColor() {
+    return QColor(0xc6, 0x28, 0x28);
 }
 
 } // namespace keepflow::ui
