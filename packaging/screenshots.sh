@@ -21,4 +21,9 @@ shoot light "$out"
 # The dark palette once, on the screen with the most states.
 shoot dark "$scratch/dark"
 cp "$scratch/dark/partial-success.png" "$out/dark.png"
+# The editor on a copy of the demo flow.
+cp "$here/resources/demo/release-train.flow.json" "$scratch/release-train.flow.json"
+HOME="$scratch" XDG_DATA_HOME="$scratch/data" XDG_CONFIG_HOME="$scratch/config" KEEPFLOW_THEME=light \
+  xvfb-run -a -s "-screen 0 1600x1000x24" "$app" --edit "$scratch/release-train.flow.json" \
+  --db "$scratch/editor.db" --screenshots "$out"
 ls -1 "$out"

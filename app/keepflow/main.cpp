@@ -2,6 +2,7 @@
 // engine (Monitor) and ui (MainWindow) libraries.
 
 #include "demo.h"
+#include "editorwindow.h"
 #include "flowfile.h"
 #include "mainwindow.h"
 #include "monitor.h"
@@ -66,9 +67,14 @@ int main(int argc, char *argv[]) {
     parser.addOption({QStringLiteral("param"),
                       QStringLiteral("A parameter of the run of FLOW (repeatable)."),
                       QStringLiteral("NAME=VALUE")});
-    parser.addOption({QStringLiteral("screenshots"),
-                      QStringLiteral("With --demo: grab the main screens into DIR, then quit."),
-                      QStringLiteral("DIR")});
+    parser.addOption({QStringLiteral("edit"),
+                      QStringLiteral("Open FILE in the flow editor (a new flow when it does not "
+                                     "exist yet)."),
+                      QStringLiteral("FILE")});
+    parser.addOption(
+        {QStringLiteral("screenshots"),
+         QStringLiteral("With --demo or --edit: grab the main screens into DIR, then quit."),
+         QStringLiteral("DIR")});
     parser.addPositionalArgument(QStringLiteral("FLOW"),
                                  QStringLiteral("A flow file to start a run of."),
                                  QStringLiteral("[FLOW.json]"));
@@ -85,6 +91,26 @@ int main(int argc, char *argv[]) {
         return fail(monitor.error());
     if (!demo)
         QSettings().setValue(QStringLiteral("lastDatabase"), path);
+
+    if (parser.isSet(QStringLiteral("edit"))) {
+        ui::EditorWindow editor(**monitor);
+        const QString file = parser.value(QStringLiteral("edit"));
+        if (Status s = editor.openFile(file); !s)
+            return fail(s.message());
+        editor.show();
+        (*monitor)->start();
+        if (parser.isSet(QStringLiteral("screenshots"))) {
+            ui::takeEditorScreenshot(
+                editor, parser.value(QStringLiteral("screenshots")), [](const Status &status) {
+                    if (!status)
+                        qCritical("keepflow: %s", qPrintable(status.message()));
+                    QApplication::exit(status ? 0 : 1);
+                });
+        }
+        const int code = QApplication::exec();
+        (void)(*monitor)->shutdown();
+        return code;
+    }
 
     ui::MainWindow window(**monitor);
     window.show();

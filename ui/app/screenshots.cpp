@@ -1,6 +1,9 @@
 #include "screenshots.h"
 
 #include "actiondialog.h"
+#include "editorscene.h"
+#include "editorwindow.h"
+#include "flowdocument.h"
 #include "mainwindow.h"
 
 #include <QDir>
@@ -112,6 +115,28 @@ void takeDemoScreenshots(MainWindow &window, const QStringList &runs, const QStr
         });
     }
     QTimer::singleShot(shots->last().atMs + 1000, &window, [done] { done(Status::ok()); });
+}
+
+void takeEditorScreenshot(EditorWindow &editor, const QString &dir,
+                          std::function<void(const Status &)> done) {
+    if (!QDir().mkpath(dir)) {
+        done(Status::error(QStringLiteral("cannot write screenshots to %1").arg(dir)));
+        return;
+    }
+    QTimer::singleShot(1000, &editor, [&editor] {
+        const Flow &flow = editor.document()->flow();
+        QString pick = flow.steps.isEmpty() ? QString() : flow.steps.first().id;
+        for (const Step &step : flow.steps) {
+            if (!step.foreach.isUndefined())
+                pick = step.id;
+        }
+        editor.scene()->selectStep(pick);
+    });
+    QTimer::singleShot(1800, &editor, [&editor, dir, done] {
+        const QString path = QDir(dir).filePath(QStringLiteral("editor.png"));
+        done(editor.grab().save(path) ? Status::ok()
+                                      : Status::error(QStringLiteral("cannot write %1").arg(path)));
+    });
 }
 
 } // namespace keepflow::ui

@@ -18,4 +18,10 @@ class MainWindow;
 void takeDemoScreenshots(MainWindow &window, const QStringList &runs, const QString &dir,
                          std::function<void(const Status &)> done);
 
+class EditorWindow;
+
+/// Grabs the editor with a step selected (the foreach one when there is one) into dir/editor.png.
+void takeEditorScreenshot(EditorWindow &editor, const QString &dir,
+                          std::function<void(const Status &)> done);
+
 } // namespace keepflow::ui

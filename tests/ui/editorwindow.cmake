@@ -1,0 +1,3 @@
+# The editor window driven as a flow author would (offscreen).
+keepflow_add_test(tst_editorwindow SOURCES tst_editorwindow.cpp LIBS Keepflow::Ui)
+target_compile_definitions(tst_editorwindow PRIVATE KEEPFLOW_RESOURCES="${CMAKE_SOURCE_DIR}/resources")

@@ -1,0 +1,212 @@
+// The editor window as a flow author uses it: `--edit FILE` on a missing file, saving with
+// Ctrl+S, clicking a problem, running and drilling a flow on the same canvas, and the question
+// before unsaved changes are lost. The engine runs in-process on a manual clock.
+
+#include "editorscene.h"
+#include "editorwindow.h"
+#include "flowdocument.h"
+#include "graphscene.h"
+#include "monitor.h"
+#include "propertyeditor.h"
+#include "validationpanel.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QFile>
+#include <QMessageBox>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeWidget>
+
+using namespace keepflow;
+using namespace keepflow::ui;
+
+namespace {
+
+QByteArray readAll(const QString &path) {
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+struct Fixture {
+    QTemporaryDir dir;
+    ManualClock clock;
+    std::unique_ptr<Monitor> monitor;
+    std::unique_ptr<EditorWindow> window;
+
+    Fixture() {
+        Monitor::Options options;
+        options.clock = &clock;
+        auto opened = Monitor::open(dir.filePath(QStringLiteral("editor.db")), options);
+        if (!opened)
+            qFatal("%s", qPrintable(opened.error()));
+        monitor = std::move(*opened);
+        window = std::make_unique<EditorWindow>(*monitor);
+        window->show();
+    }
+
+    QString write(const QString &name, const QByteArray &text) {
+        const QString path = dir.filePath(name);
+        QFile file(path);
+        file.open(QIODevice::WriteOnly);
+        file.write(text);
+        return path;
+    }
+
+    void settle() {
+        for (int round = 0; round < 30; ++round) {
+            QCoreApplication::processEvents();
+            QVERIFY((*monitor).pollNow());
+        }
+        window->refreshRunNow();
+        window->scene()->flushUpdates();
+    }
+
+    StepState state(const QString &step) {
+        const StepView *view = window->scene()->stepView(step);
+        return view ? view->state : StepState::Pending;
+    }
+};
+
+const QByteArray kTwoSteps = R"({
+  "keepflow": 1,
+  "name": "pair",
+  "steps": [
+    { "id": "a", "kind": "noop", "ui": { "x": 0, "y": 0 } },
+    { "id": "b", "kind": "noop", "after": ["a"], "ui": { "x": 240, "y": 0 } }
+  ]
+}
+)";
+
+} // namespace
+
+class TestEditorWindow : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void editingAMissingFileCreatesAnEmptyFlowThere();
+    void ctrlSSavesWhatWasEdited();
+    void clickingAProblemSelectsItsStep();
+    void runFromTheEditorShowsStatesOnTheCanvas();
+    void drillRunInjectsFaultsWithoutChangingTheFile();
+    void unsavedChangesAskBeforeClosing();
+    void openSaveOpenIsUnchangedForEveryExample();
+};
+
+void TestEditorWindow::editingAMissingFileCreatesAnEmptyFlowThere() {
+    Fixture f;
+    const QString path = f.dir.filePath(QStringLiteral("orders.flow.json"));
+    QVERIFY(!QFile::exists(path));
+    QVERIFY(f.window->openFile(path));
+    QVERIFY(QFile::exists(path));
+    // A flow without steps is not valid yet, but it is a flow file the editor opens again.
+    const QJsonObject saved = QJsonDocument::fromJson(readAll(path)).object();
+    QCOMPARE(saved.value(QLatin1String("name")).toString(), QStringLiteral("orders"));
+    QVERIFY(saved.value(QLatin1String("steps")).toArray().isEmpty());
+    QVERIFY(!f.window->isWindowModified());
+    Fixture again;
+    QVERIFY(again.window->openFile(path));
+    QCOMPARE(again.window->document()->flow().name, QStringLiteral("orders"));
+}
+
+void TestEditorWindow::ctrlSSavesWhatWasEdited() {
+    Fixture f;
+    const QString path = f.write(QStringLiteral("pair.flow.json"), kTwoSteps);
+    QVERIFY(f.window->openFile(path));
+    auto added = f.window->scene()->addStep(QStringLiteral("shell"), QPointF(480, 0));
+    QVERIFY2(added, qPrintable(added.error()));
+    QVERIFY(f.window->document()->isModified());
+    QVERIFY(f.window->isWindowModified());
+    QApplication::setActiveWindow(f.window.get());
+    QVERIFY(QTest::qWaitForWindowActive(f.window.get()));
+    QTest::keyClick(f.window.get(), Qt::Key_S, Qt::ControlModifier);
+    QVERIFY(!f.window->document()->isModified());
+    FlowLoad saved = loadFlowFile(path);
+    QVERIFY2(saved.ok(), qPrintable(saved.errorText()));
+    QVERIFY(saved.flow->step(*added));
+    QCOMPARE(saved.flow->step(*added)->kind, QStringLiteral("shell"));
+}
+
+void TestEditorWindow::clickingAProblemSelectsItsStep() {
+    Fixture f;
+    QVERIFY(f.window->openFile(f.write(QStringLiteral("pair.flow.json"), kTwoSteps)));
+    Step b = *f.window->document()->flow().step(QStringLiteral("b"));
+    b.resource = QStringLiteral("nowhere"); // an unknown resource: a validation error
+    QVERIFY(f.window->document()->requestStepReplace(QStringLiteral("b"), b));
+    f.window->problems()->refreshNow();
+    QTreeWidget *list = f.window->problems()->problemList();
+    QVERIFY(list->topLevelItemCount() >= 1);
+    QVERIFY(f.window->scene()->hasProblem(QStringLiteral("b")));
+    QTreeWidgetItem *problem = list->topLevelItem(0);
+    QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(problem).center());
+    QCOMPARE(f.window->scene()->selectedStep(), QStringLiteral("b"));
+}
+
+void TestEditorWindow::runFromTheEditorShowsStatesOnTheCanvas() {
+    Fixture f;
+    QVERIFY(f.window->openFile(f.write(QStringLiteral("pair.flow.json"), kTwoSteps)));
+    auto run = f.window->startRun({}, {});
+    QVERIFY2(run, qPrintable(run.error()));
+    f.settle();
+    QCOMPARE(f.state(QStringLiteral("a")), StepState::Succeeded);
+    QCOMPARE(f.state(QStringLiteral("b")), StepState::Succeeded);
+    QCOMPARE(f.monitor->run(*run)->state, QStringLiteral("succeeded"));
+}
+
+void TestEditorWindow::drillRunInjectsFaultsWithoutChangingTheFile() {
+    Fixture f;
+    const QString path = f.write(QStringLiteral("pair.flow.json"), kTwoSteps);
+    QVERIFY(f.window->openFile(path));
+    const QByteArray before = readAll(path);
+    QHash<QString, QJsonObject> drill;
+    drill.insert(QStringLiteral("a"),
+                 QJsonObject{{QStringLiteral("error"), QStringLiteral("permanent")},
+                             {QStringLiteral("fail_first"), 1}});
+    auto run = f.window->startRun({}, drill);
+    QVERIFY2(run, qPrintable(run.error()));
+    f.settle();
+    QCOMPARE(f.state(QStringLiteral("a")), StepState::Failed);
+    QCOMPARE(f.state(QStringLiteral("b")), StepState::Blocked);
+    QVERIFY(!f.window->document()->isModified());
+    QCOMPARE(readAll(path), before);
+    QVERIFY(!f.window->document()->serialized().contains("drill"));
+}
+
+void TestEditorWindow::unsavedChangesAskBeforeClosing() {
+    Fixture f;
+    QVERIFY(f.window->openFile(f.write(QStringLiteral("pair.flow.json"), kTwoSteps)));
+    QVERIFY(f.window->document()->requestStepsMove({QStringLiteral("a")}, QPointF(20, 0)));
+    int asked = 0;
+    f.window->setUnsavedChangesQuestion([&asked] {
+        ++asked;
+        return int(QMessageBox::Cancel);
+    });
+    QVERIFY(!f.window->close());
+    QCOMPARE(asked, 1);
+    QVERIFY(f.window->isVisible());
+    f.window->setUnsavedChangesQuestion([] { return int(QMessageBox::Discard); });
+    QVERIFY(f.window->close());
+}
+
+void TestEditorWindow::openSaveOpenIsUnchangedForEveryExample() {
+    const QStringList folders{QStringLiteral(KEEPFLOW_RESOURCES "/examples"),
+                              QStringLiteral(KEEPFLOW_RESOURCES "/demo")};
+    int checked = 0;
+    for (const QString &folder : folders) {
+        const QStringList files = QDir(folder).entryList({QStringLiteral("*.flow.json")});
+        for (const QString &name : files) {
+            Fixture f;
+            const QString original = QDir(folder).filePath(name);
+            const QString copy = f.write(name, readAll(original));
+            QVERIFY2(f.window->openFile(copy), qPrintable(name));
+            QVERIFY(f.window->saveAs(copy));
+            QCOMPARE(readAll(copy), readAll(original));
+            ++checked;
+        }
+    }
+    QVERIFY(checked >= 4);
+}
+
+QTEST_MAIN(TestEditorWindow)
+#include "tst_editorwindow.moc"
