@@ -99,6 +99,18 @@ const QList<WithKeys> &withKeysByKind() {
     return table;
 }
 
+} // namespace
+
+QStringList withKeysOf(const QString &kind) {
+    for (const WithKeys &w : withKeysByKind()) {
+        if (w.kind == kind)
+            return w.keys;
+    }
+    return {};
+}
+
+namespace {
+
 const QStringList &retryKeys() {
     static const QStringList keys{
         QStringLiteral("max_attempts"), QStringLiteral("initial_interval"),

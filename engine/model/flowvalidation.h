@@ -28,6 +28,9 @@ QString didYouMean(const QString &key, const QStringList &candidates);
 /// "step \"fetch\"" or, for a step without a usable id, "steps[3]".
 QString stepLabel(const QString &id, qsizetype index);
 
+/// The `with` keys a step kind takes (CONTRACT.md); empty for an unknown kind.
+QStringList withKeysOf(const QString &kind);
+
 /// Ids made of letters, digits, "-" and "_" (CONTRACT.md).
 bool isValidStepId(const QString &id);
 

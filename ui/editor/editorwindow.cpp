@@ -175,7 +175,11 @@ void EditorWindow::buildMenus() {
           m_scene->duplicateAction(), m_scene->deleteAction(), m_scene->selectAllAction()})
         edit->addAction(action);
     edit->addSeparator();
-    edit->addAction(m_scene->autoLayoutAction());
+    edit->addAction(QStringLiteral("&Auto-layout"), QKeySequence(QStringLiteral("Ctrl+Shift+L")),
+                    this, [this] {
+                        if (Status s = m_scene->autoLayout(); !s)
+                            showMessage(s.message(), true);
+                    });
 
     QMenu *view = menuBar()->addMenu(QStringLiteral("&View"));
     view->addAction(m_canvas->fitAction());

@@ -2,6 +2,7 @@
 
 #include "fieldparsing.h"
 #include "flowdocument.h"
+#include "formrow.h"
 
 #include <QFormLayout>
 #include <QGroupBox>
@@ -139,26 +140,10 @@ FlowSettingsEditor::Field &FlowSettingsEditor::addField(QFormLayout *form, const
     field->label = label;
     field->widget = widget;
     field->form = form;
-    widget->setAccessibleName(label);
-    widget->setObjectName(key);
-    // The field and its problem line share one cell, so the problem shows right under it.
-    // (Rows are hidden by hiding their widgets: QFormLayout::setRowVisible corrupts memory in
-    // Qt 6.4.2 when a row's visibility changes during a layout.)
-    field->error = new QLabel;
-    field->error->setWordWrap(true);
-    field->error->setTextFormat(Qt::PlainText);
-    field->error->setObjectName(key + QLatin1String("/error"));
-    field->error->setStyleSheet(QStringLiteral("color: #c62828;"));
-    field->error->hide();
-    field->cell = new QWidget;
-    auto *cellLayout = new QVBoxLayout(field->cell);
-    cellLayout->setContentsMargins(0, 0, 0, 0);
-    cellLayout->setSpacing(2);
-    cellLayout->addWidget(widget);
-    cellLayout->addWidget(field->error);
-    field->labelWidget = new QLabel(label);
-    field->labelWidget->setBuddy(widget);
-    form->addRow(field->labelWidget, field->cell);
+    const FormRow row = addFormRow(form, key, label, widget);
+    field->error = row.error;
+    field->cell = row.cell;
+    field->labelWidget = row.label;
     m_fields.push_back(std::move(field));
     return *m_fields.back();
 }

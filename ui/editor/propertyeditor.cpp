@@ -3,6 +3,8 @@
 #include "argvlistedit.h"
 #include "fieldparsing.h"
 #include "flowdocument.h"
+#include "flowvalidation.h"
+#include "formrow.h"
 #include "jsonfieldedit.h"
 #include "keyvaluetableedit.h"
 
@@ -44,30 +46,6 @@ struct PropertyEditor::Field {
 namespace {
 
 constexpr int kIntMax = std::numeric_limits<int>::max();
-
-// The `with` keys each kind takes (CONTRACT.md); a kind change keeps only the new kind's keys.
-QStringList withKeys(const QString &kind) {
-    static const QHash<QString, QStringList> keys{
-        {QStringLiteral("noop"), {QStringLiteral("output")}},
-        {QStringLiteral("delay"), {QStringLiteral("duration")}},
-        {QStringLiteral("shell"),
-         {QStringLiteral("argv"), QStringLiteral("cwd"), QStringLiteral("env"),
-          QStringLiteral("shell"), QStringLiteral("permanent_exit_codes"),
-          QStringLiteral("output")}},
-        {QStringLiteral("http"),
-         {QStringLiteral("method"), QStringLiteral("url"), QStringLiteral("headers"),
-          QStringLiteral("body"), QStringLiteral("expect"), QStringLiteral("idempotency_header"),
-          QStringLiteral("max_response_bytes")}},
-        {QStringLiteral("sql"),
-         {QStringLiteral("connection"), QStringLiteral("statement"), QStringLiteral("bind")}},
-        {QStringLiteral("approval"), {QStringLiteral("prompt")}},
-        {QStringLiteral("subflow"), {QStringLiteral("flow"), QStringLiteral("params")}},
-        {QStringLiteral("fault"),
-         {QStringLiteral("fail_first"), QStringLiteral("fail_rate"), QStringLiteral("error"),
-          QStringLiteral("latency"), QStringLiteral("seed"), QStringLiteral("output")}},
-    };
-    return keys.value(kind);
-}
 
 // A shell step's "output" is a format name; noop and fault take any JSON there.
 bool outputMeansFormat(const QString &kind) {
@@ -216,26 +194,10 @@ PropertyEditor::Field &PropertyEditor::addField(QFormLayout *form, const QString
     field->kind = kind;
     field->widget = widget;
     field->form = form;
-    widget->setAccessibleName(label);
-    widget->setObjectName(key);
-    // The field and its problem line share one cell, so the problem shows right under it.
-    // (Rows are hidden by hiding their widgets: QFormLayout::setRowVisible corrupts memory in
-    // Qt 6.4.2 when a row's visibility changes during a layout.)
-    field->error = new QLabel;
-    field->error->setWordWrap(true);
-    field->error->setTextFormat(Qt::PlainText);
-    field->error->setObjectName(key + QLatin1String("/error"));
-    field->error->setStyleSheet(QStringLiteral("color: #c62828;"));
-    field->error->hide();
-    field->cell = new QWidget;
-    auto *cellLayout = new QVBoxLayout(field->cell);
-    cellLayout->setContentsMargins(0, 0, 0, 0);
-    cellLayout->setSpacing(2);
-    cellLayout->addWidget(widget);
-    cellLayout->addWidget(field->error);
-    field->labelWidget = new QLabel(label);
-    field->labelWidget->setBuddy(widget);
-    form->addRow(field->labelWidget, field->cell);
+    const FormRow row = addFormRow(form, key, label, widget);
+    field->error = row.error;
+    field->cell = row.cell;
+    field->labelWidget = row.label;
     m_fields.push_back(std::move(field));
     return *m_fields.back();
 }
@@ -296,7 +258,7 @@ void PropertyEditor::buildStepGroup(QVBoxLayout *layout) {
         if (next == s.kind)
             return Status::ok();
         // Keep the `with` keys the new kind understands (same meaning), drop the rest.
-        const QStringList keys = withKeys(next);
+        const QStringList keys = withKeysOf(next); // a kind change keeps the new kind's keys
         QJsonObject with;
         for (auto it = s.with.begin(); it != s.with.end(); ++it) {
             if (!keys.contains(it.key()))
