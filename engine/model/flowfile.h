@@ -29,7 +29,7 @@ struct Diagnostic {
 };
 
 struct FlowLoad {
-    std::optional<Flow> flow;      ///< set only when there is no error (warnings allowed)
+    std::optional<Flow> flow; ///< set only when there is no error (warnings allowed)
     /// The flow as read when the file is well-formed and every value has its type, even when
     /// validation found errors (an unknown step in `after`, no steps yet): what an editor opens
     /// to fix. Saving it writes back what was read.

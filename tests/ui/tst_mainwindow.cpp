@@ -15,6 +15,7 @@
 #include "steptablemodel.h"
 #include "timelineplot.h"
 
+#include <QAccessible>
 #include <QComboBox>
 #include <QHeaderView>
 #include <QJsonArray>
@@ -153,6 +154,7 @@ private Q_SLOTS:
     void graphAndTimelineFollowStateChanges();
     void runsListFilters();
     void everyButtonIsNamedAsItReads();
+    void accessibilityClientSelectsARowAndPressesRetry();
 };
 
 void TestMainWindow::retryFailedItemsFromTheStepTable() {
@@ -382,6 +384,62 @@ void TestMainWindow::everyButtonIsNamedAsItReads() {
         if (view->isVisibleTo(f.window.get()) && !qobject_cast<QHeaderView *>(view))
             QVERIFY2(!view->accessibleName().isEmpty(), view->metaObject()->className());
     }
+}
+
+namespace {
+
+/// The first accessible object under root with this role and name (what AT-SPI clients search).
+QAccessibleInterface *findAccessible(QAccessibleInterface *root, QAccessible::Role role,
+                                     const QString &name) {
+    if (!root)
+        return nullptr;
+    if (root->role() == role && root->text(QAccessible::Name) == name)
+        return root;
+    for (int i = 0; i < root->childCount(); ++i) {
+        if (QAccessibleInterface *found = findAccessible(root->child(i), role, name))
+            return found;
+    }
+    return nullptr;
+}
+
+} // namespace
+
+void TestMainWindow::accessibilityClientSelectsARowAndPressesRetry() {
+    Fixture f;
+    const QString run = f.start(kBroken);
+    f.window->selectRun(run);
+    QAccessibleInterface *window = QAccessible::queryAccessibleInterface(f.window.get());
+    QAccessibleInterface *table =
+        findAccessible(window, QAccessible::Table, QStringLiteral("Steps"));
+    QVERIFY(table && table->tableInterface());
+    int row = -1;
+    for (int r = 0; r < table->tableInterface()->rowCount(); ++r) {
+        QAccessibleInterface *cell = table->tableInterface()->cellAt(r, StepTableModel::StepColumn);
+        if (cell && cell->text(QAccessible::Name) == QLatin1String("fetch"))
+            row = r;
+    }
+    QVERIFY(row >= 0);
+    QVERIFY(table->tableInterface()->selectRow(row));
+    QCOMPARE(f.window->currentStep(), QStringLiteral("fetch"));
+
+    QAccessibleInterface *retry =
+        findAccessible(window, QAccessible::Button, QStringLiteral("Retry"));
+    QVERIFY(retry && retry->actionInterface());
+    // A button pressed through accessibility clicks the way a person does (an animated click).
+    retry->actionInterface()->doAction(QAccessibleActionInterface::pressAction());
+    QTRY_VERIFY(f.window->actionDialog());
+    ActionDialog *dialog = f.window->actionDialog();
+    QAccessibleInterface *confirm = findAccessible(QAccessible::queryAccessibleInterface(dialog),
+                                                   QAccessible::Button, QStringLiteral("Retry"));
+    QVERIFY(confirm && confirm->actionInterface());
+    confirm->actionInterface()->doAction(QAccessibleActionInterface::pressAction());
+    QTRY_VERIFY(!f.window->actionDialog() || !f.window->actionDialog()->isVisible());
+    f.settle();
+    const auto attempts = f.monitor->attempts(run);
+    int fetchAttempts = 0;
+    for (const AttemptRow &attempt : *attempts)
+        fetchAttempts += attempt.stepId == QLatin1String("fetch") ? 1 : 0;
+    QCOMPARE(fetchAttempts, 2); // the retry ran (and failed again: the fault fails 9 times)
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -135,6 +135,14 @@ void MainWindow::buildViews() {
                 if (const StepView *step = m_stepModel->stepAt(current.row()))
                     selectStep(step->stepId);
             });
+    // Accessibility clients (AT-SPI) select rows without moving the current index.
+    connect(m_stepTable->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            [this](const QItemSelection &selected) {
+                if (selected.isEmpty())
+                    return;
+                if (const StepView *step = m_stepModel->stepAt(selected.indexes().first().row()))
+                    selectStep(step->stepId);
+            });
     connect(m_stepTable, &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
         if (const StepView *step = m_stepModel->stepAt(m_stepTable->indexAt(pos).row()))
             showStepMenu(step->stepId, m_stepTable->viewport()->mapToGlobal(pos));
