@@ -202,6 +202,12 @@ void EditorScene::refuse(const QString &reason, std::optional<QPointF> pos) {
     Q_EMIT editRefused(reason);
 }
 
+void EditorScene::setNoticeDuration(int ms) {
+    m_noticeTimer.setInterval(ms);
+    if (m_noticeTimer.isActive())
+        m_noticeTimer.start();
+}
+
 void EditorScene::clearNotice() {
     m_noticeTimer.stop();
     if (!m_notice)

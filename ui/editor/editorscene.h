@@ -86,6 +86,10 @@ public:
     NoticeItem *noticeItem() const { return m_notice; }
     /// The reason of the last refused edit.
     const QString &lastRefusal() const { return m_lastRefusal; }
+    /// How long a refusal stays (kNoticeMs unless set); a shown notice restarts with it, so that
+    /// tests see it go without waiting for the real time to pass.
+    void setNoticeDuration(int ms);
+    int noticeDuration() const { return m_noticeTimer.interval(); }
 
     /// "Delete", "Cut", "Copy", "Paste", "Duplicate", "Select all", "Auto-layout", for menus
     /// and toolbars. Their shortcuts are shown but act only while the canvas has the focus.

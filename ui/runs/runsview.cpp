@@ -78,6 +78,11 @@ RunsView::RunsView(QWidget *parent)
     connect(m_search, &QLineEdit::textChanged, m_searchDelay, qOverload<>(&QTimer::start));
     connect(m_searchDelay, &QTimer::timeout, this,
             [this] { m_model->setSearch(m_search->text().trimmed()); });
+    // Enter searches at once instead of waiting for typing to pause.
+    connect(m_search, &QLineEdit::returnPressed, this, [this] {
+        m_searchDelay->stop();
+        m_model->setSearch(m_search->text().trimmed());
+    });
     connect(m_stateCombo, &QComboBox::currentIndexChanged, this, [this] {
         const QString state = m_stateCombo->currentData().toString();
         m_model->setStateFilter(state.isEmpty() ? QStringList() : QStringList{state});
