@@ -157,19 +157,25 @@ Result<RunRow> Monitor::run(const QString &runId) {
 }
 
 Result<Flow> Monitor::flowOfRun(const QString &runId) {
-    auto row = m_store->run(runId);
-    if (!row)
-        return row.status();
-    if (auto cached = m_flows.constFind(row->flowId); cached != m_flows.constEnd())
+    // A run's flow version never changes: after the first lookup no query is needed.
+    qint64 flowId = m_flowIdOfRun.value(runId);
+    if (flowId == 0) {
+        auto row = m_store->run(runId);
+        if (!row)
+            return row.status();
+        flowId = row->flowId;
+        m_flowIdOfRun.insert(runId, flowId);
+    }
+    if (auto cached = m_flows.constFind(flowId); cached != m_flows.constEnd())
         return *cached;
-    auto version = m_store->flowVersion(row->flowId);
+    auto version = m_store->flowVersion(flowId);
     if (!version)
         return version.status();
     FlowLoad load = parseFlow(version->definition, version->sourcePath);
     if (!load.ok())
         return Status::error(QStringLiteral("the stored flow %1 of run %2 does not parse: %3")
                                  .arg(version->name, runId, load.errorText()));
-    m_flows.insert(row->flowId, *load.flow);
+    m_flows.insert(flowId, *load.flow);
     return *load.flow;
 }
 

@@ -112,8 +112,9 @@ private:
     QTimer *m_adoptTimer = nullptr;
     QTimer *m_requestTimer = nullptr;
     Options m_options;
-    QHash<qint64, Flow> m_flows;       ///< by flow version id
-    QHash<qint64, QString> m_requests; ///< requests left for other workers: id -> run
+    QHash<qint64, Flow> m_flows;          ///< by flow version id
+    QHash<QString, qint64> m_flowIdOfRun; ///< run id -> its flow version id
+    QHash<qint64, QString> m_requests;    ///< requests left for other workers: id -> run
 };
 
 } // namespace keepflow

@@ -73,15 +73,6 @@ QTableView *makeTable(QAbstractItemModel *model, const QString &name) {
     return table;
 }
 
-bool isAttemptEnd(const QString &type) {
-    static const QSet<QString> ends{
-        QStringLiteral("step_succeeded"), QStringLiteral("step_retrying"),
-        QStringLiteral("attempt_failed"), QStringLiteral("attempt_crashed"),
-        QStringLiteral("item_succeeded"), QStringLiteral("item_retrying"),
-        QStringLiteral("item_failed"),    QStringLiteral("item_uncertain")};
-    return ends.contains(type);
-}
-
 } // namespace
 
 MainWindow::MainWindow(Monitor &monitor, QWidget *parent)
@@ -169,7 +160,7 @@ void MainWindow::buildViews() {
                             .arg(name, reset     ? QStringLiteral("breaker reset")
                                        : *paused ? QStringLiteral("paused")
                                                  : QStringLiteral("unpaused")));
-        m_resourcesDirty = true;
+        sampleResources(); // show the change now, not at the next tick
     };
     connect(m_resources, &ResourcesView::pauseRequested, this,
             [resourceChange](const QString &name) { resourceChange(name, true, false); });
@@ -286,7 +277,6 @@ void MainWindow::buildMenus() {
 void MainWindow::connectMonitor() {
     connect(&m_monitor, &Monitor::eventsArrived, this, &MainWindow::onEvents);
     connect(&m_monitor, &Monitor::runsChanged, this, &MainWindow::onRunsChanged);
-    connect(&m_monitor, &Monitor::resourcesChanged, this, [this] { m_resourcesDirty = true; });
     connect(&m_monitor, &Monitor::runNeedsOperator, this,
             [this](const QString &runId, const QString &flowName, const QString &why) {
                 const QString text =
@@ -307,27 +297,30 @@ void MainWindow::connectMonitor() {
 
 void MainWindow::onEvents(const QList<EventRow> &events) {
     m_eventModel->appendEvents(events);
-    QHash<QString, QString> resourceOfStep;
+    const Step *selected = m_flow && !m_stepId.isEmpty() ? m_flow->step(m_stepId) : nullptr;
     for (const EventRow &event : events) {
-        if (event.runId == m_runId)
+        if (event.runId == m_runId) {
             m_runDirty = true;
-        if (event.type.startsWith(QLatin1String("resource_")) ||
-            event.type.startsWith(QLatin1String("breaker_")))
-            m_resourcesDirty = true;
-        if (!isAttemptEnd(event.type))
-            continue;
-        // Latency per resource: the attempt's duration is in the attempt rows of its run.
-        auto flow = m_monitor.flowOfRun(event.runId);
-        if (!flow)
-            continue;
-        const Step *step = flow->step(event.stepId);
-        if (!step || step->resource.isEmpty())
-            continue;
-        const qint64 duration = event.detail.value(QLatin1String("duration_ms")).toInteger(-1);
-        if (duration >= 0)
-            m_latency->addFinished(step->resource, duration);
-        m_resourcesDirty = true;
+            // The inspector shows the step and, for pending and blocked ones, its upstreams.
+            if (selected && (event.stepId == m_stepId || selected->after.contains(event.stepId)))
+                m_inspectorDirty = true;
+        }
+        if (event.type == QLatin1String("run_created"))
+            m_flowNamesDirty = true; // perhaps a flow the filter does not list yet
+        if (!event.stepId.isEmpty())
+            m_latency->addEvent(event, resourceOf(event.runId, event.stepId));
     }
+}
+
+QString MainWindow::resourceOf(const QString &runId, const QString &stepId) {
+    const QString key = runId + QLatin1Char('|') + stepId;
+    auto found = m_resourceOfStep.constFind(key);
+    if (found == m_resourceOfStep.cend()) {
+        auto flow = m_monitor.flowOfRun(runId);
+        const Step *step = flow ? flow->step(stepId) : nullptr;
+        found = m_resourceOfStep.insert(key, step ? step->resource : QString());
+    }
+    return *found;
 }
 
 void MainWindow::onRunsChanged(const QStringList &runIds) {
@@ -346,8 +339,9 @@ void MainWindow::flush(bool force) {
         const QStringList ids(m_dirtyRuns.begin(), m_dirtyRuns.end());
         m_dirtyRuns.clear();
         m_runs->model()->refreshRuns(ids);
-        reloadFlowNames();
     }
+    if (m_flowNamesDirty)
+        reloadFlowNames();
     // A huge run (thousands of items) costs more to read: refresh it less often, so that the
     // window stays responsive; a small run refreshes on every tick.
     if (m_runDirty &&
@@ -361,11 +355,7 @@ void MainWindow::tick() {
     m_stepModel->setNow(now);
     m_inspector->setNow(now);
     m_runs->model()->setNow(now);
-    bool running = false;
-    for (const AttemptRow &attempt : std::as_const(m_attempts))
-        running = running || attempt.endedAt == 0;
-    if (running)
-        m_timeline->setAttempts(m_attempts, now); // running bars grow
+    m_timeline->setNow(now); // running bars grow
     sampleResources();
 }
 
@@ -382,10 +372,10 @@ void MainWindow::sampleResources() {
                                                m_latency->takeAverage(row.name)));
     }
     m_resources->addSamples(samples);
-    m_resourcesDirty = false;
 }
 
 void MainWindow::reloadFlowNames() {
+    m_flowNamesDirty = false;
     if (auto names = m_monitor.flowNames())
         m_runs->setFlowNames(*names);
 }
@@ -412,9 +402,7 @@ void MainWindow::selectRun(const QString &runId) {
     m_inspector->clear();
     reloadRun();
     m_graph->fitAll();
-    m_selecting = true;
     m_runs->selectRun(runId);
-    m_selecting = false;
 }
 
 void MainWindow::reloadRun() {
@@ -454,8 +442,10 @@ void MainWindow::reloadRun() {
     const auto state = runStateFromName(run->state);
     m_runHeader->setText(QStringLiteral("Run %1 · %2 · %3")
                              .arg(m_runId, run->flowName, state ? stateLabel(*state) : run->state));
-    if (!m_stepId.isEmpty())
+    // Rebuilding the inspector (attempts, items) only when its step or an upstream changed.
+    if (!m_stepId.isEmpty() && m_inspectorDirty)
         showInspector();
+    m_inspectorDirty = false;
 }
 
 void MainWindow::selectStep(const QString &stepId) {

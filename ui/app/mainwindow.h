@@ -99,6 +99,8 @@ private:
     void sampleResources();
     void reloadRun();
     void reloadFlowNames();
+    /// The resource the step of the run calls (cached: a run's flow never changes).
+    QString resourceOf(const QString &runId, const QString &stepId);
     void showInspector();
     void runAction(const OperatorAction &action);
     void showMessage(const QString &message, bool error = false);
@@ -140,10 +142,10 @@ private:
     QElapsedTimer m_sinceReload;
     qint64 m_reloadCostMs = 0;
     QSet<QString> m_dirtyRuns;
-    bool m_resourcesDirty = true;
-    qint64 m_lastLatencySample = 0;
+    bool m_inspectorDirty = false;
+    bool m_flowNamesDirty = false;
+    QHash<QString, QString> m_resourceOfStep; ///< "run|step" -> the resource it calls
     QString m_message;
-    bool m_selecting = false;
 };
 
 } // namespace keepflow::ui

@@ -12,21 +12,18 @@ void LatencyTracker::addFinished(const QString &resource, qint64 durationMs) {
     ++sum.count;
 }
 
-int LatencyTracker::addFinishedBetween(const QList<AttemptRow> &attempts,
-                                       const QHash<QString, QString> &resourceOfStep, qint64 after,
-                                       qint64 upTo) {
-    int counted = 0;
-    for (const AttemptRow &attempt : attempts) {
-        // endedAt 0: still running, its latency is not known yet.
-        if (attempt.endedAt == 0 || attempt.endedAt <= after || attempt.endedAt > upTo)
-            continue;
-        const QString resource = resourceOfStep.value(attempt.stepId);
-        if (resource.isEmpty() || attempt.endedAt < attempt.startedAt)
-            continue;
-        addFinished(resource, attempt.endedAt - attempt.startedAt);
-        ++counted;
+void LatencyTracker::addEvent(const EventRow &event, const QString &resource) {
+    const QString call = event.runId + QLatin1Char('|') + event.stepId + QLatin1Char('|') +
+                         event.detail.value(QLatin1String("item")).toString();
+    if (event.type == QLatin1String("attempt_started")) {
+        m_openCalls.insert(call, event.at);
+        return;
     }
-    return counted;
+    const auto open = m_openCalls.constFind(call);
+    if (open == m_openCalls.cend())
+        return;
+    addFinished(resource, event.at - *open);
+    m_openCalls.erase(open);
 }
 
 double LatencyTracker::takeAverage(const QString &resource) {
@@ -36,16 +33,6 @@ double LatencyTracker::takeAverage(const QString &resource) {
     const double average = static_cast<double>(found->totalMs) / found->count;
     m_sums.erase(found);
     return average;
-}
-
-QHash<QString, double> LatencyTracker::takeAverages() {
-    QHash<QString, double> averages;
-    for (auto it = m_sums.cbegin(); it != m_sums.cend(); ++it) {
-        if (it->count > 0)
-            averages.insert(it.key(), static_cast<double>(it->totalMs) / it->count);
-    }
-    m_sums.clear();
-    return averages;
 }
 
 int LatencyTracker::pendingCount(const QString &resource) const {

@@ -1,8 +1,9 @@
 #pragma once
 
-// Per-resource call latency for one sampling interval, from finished attempts. The resources
-// view samples every few seconds; each sample's latency is the mean duration of the calls that
-// finished since the previous sample, or NaN when none did (a gap in the chart, not a zero).
+// Per-resource call latency for one sampling interval, from the change feed's events. The
+// resources view samples every second; each sample's latency is the mean duration of the calls
+// that finished since the previous sample, failed ones included (a timeout is the slowest call),
+// or NaN when none did (a gap in the chart, not a zero).
 //
 // Pure logic, no widgets or clock: the caller decides the intervals. Not thread-safe.
 
@@ -20,20 +21,15 @@ public:
     /// (clock skew between workers) are ignored.
     void addFinished(const QString &resource, qint64 durationMs);
 
-    /// Counts the attempts that finished in (after, upTo] and whose step calls a resource
-    /// (resourceOfStep: step id → resource name). Running attempts and steps without a resource
-    /// are skipped. Pass consecutive, non-overlapping intervals so that each attempt counts once
-    /// even though the caller re-reads the same attempt rows every time. Returns how many counted.
-    int addFinishedBetween(const QList<AttemptRow> &attempts,
-                           const QHash<QString, QString> &resourceOfStep, qint64 after,
-                           qint64 upTo);
+    /// Follows attempts through the feed: `attempt_started` opens a call of its step (and item);
+    /// the next event of that step (and item) ends it and counts its duration for resource (the
+    /// resource the step calls; empty: not counted). Calls that started before the tracker saw
+    /// them are not counted.
+    void addEvent(const EventRow &event, const QString &resource);
 
     /// Mean duration (ms) of the resource's calls since the last take, or NaN when there were
     /// none; starts the resource's next interval.
     double takeAverage(const QString &resource);
-    /// takeAverage() of every resource that had a call since the last take.
-    QHash<QString, double> takeAverages();
-
     /// Calls counted for resource in the current interval.
     int pendingCount(const QString &resource) const;
 
@@ -43,6 +39,7 @@ private:
         int count = 0;
     };
     QHash<QString, Sum> m_sums;
+    QHash<QString, qint64> m_openCalls; ///< "run|step|item" -> when its attempt started
 };
 
 } // namespace keepflow::ui

@@ -64,7 +64,15 @@ EditorWindow::EditorWindow(Monitor &monitor, QWidget *parent)
     buildMenus();
     connect(m_document, &FlowDocument::modifiedChanged, this, &EditorWindow::updateTitle);
     connect(m_document, &FlowDocument::filePathChanged, this, &EditorWindow::updateTitle);
-    connect(m_document, &FlowDocument::changed, this, &EditorWindow::updateSteps);
+    // A drag changes the document on every mouse move: rebuild the step views once per tick.
+    m_stepsTimer = new QTimer(this);
+    m_stepsTimer->setSingleShot(true);
+    m_stepsTimer->setInterval(GraphScene::kFlushIntervalMs);
+    connect(m_stepsTimer, &QTimer::timeout, this, &EditorWindow::updateSteps);
+    connect(m_document, &FlowDocument::changed, m_stepsTimer, [this] {
+        if (!m_stepsTimer->isActive())
+            m_stepsTimer->start();
+    });
     m_runTimer = new QTimer(this);
     connect(m_runTimer, &QTimer::timeout, this, &EditorWindow::refreshRunNow);
     m_askToSave = [this] {
@@ -259,9 +267,15 @@ void EditorWindow::updateTitle() {
 }
 
 void EditorWindow::updateSteps() {
-    auto resources = m_monitor.resources();
-    const QList<StepView> views = buildStepViews(m_document->flow(), m_runRows, m_runItems,
-                                                 resources ? *resources : QList<ResourceRow>{});
+    m_stepsTimer->stop();
+    // Breakers and pauses matter only for the run being shown.
+    QList<ResourceRow> resources;
+    if (!m_watchedRun.isEmpty()) {
+        if (auto rows = m_monitor.resources())
+            resources = *rows;
+    }
+    const QList<StepView> views =
+        buildStepViews(m_document->flow(), m_runRows, m_runItems, resources);
     m_stepModel->setSteps(views, m_monitor.now());
     m_scene->updateSteps(views);
 }

@@ -100,6 +100,7 @@ private:
     StepTableModel *m_stepModel = nullptr;
     QMenu *m_recentMenu = nullptr;
     QTimer *m_runTimer = nullptr;
+    QTimer *m_stepsTimer = nullptr;
     QPointer<MainWindow> m_monitorWindow;
     QString m_watchedRun;
     QList<StepRunRow> m_runRows;
