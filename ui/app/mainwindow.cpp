@@ -451,15 +451,15 @@ void MainWindow::reloadRun() {
 void MainWindow::selectStep(const QString &stepId) {
     if (!m_flow || !m_flow->step(stepId))
         return;
-    const bool changed = stepId != m_stepId;
+    // The graph, the table and the timeline echo a selection back: act once.
+    if (stepId == m_stepId)
+        return;
     m_stepId = stepId;
-    if (changed) {
-        m_scene->selectStep(stepId);
-        const int row = m_stepModel->rowOfStep(stepId);
-        if (row >= 0 && m_stepTable->currentIndex().row() != row)
-            m_stepTable->setCurrentIndex(m_stepModel->index(row, StepTableModel::StepColumn));
-        m_timeline->highlightStep(stepId);
-    }
+    m_scene->selectStep(stepId);
+    const int row = m_stepModel->rowOfStep(stepId);
+    if (row >= 0 && m_stepTable->currentIndex().row() != row)
+        m_stepTable->setCurrentIndex(m_stepModel->index(row, StepTableModel::StepColumn));
+    m_timeline->highlightStep(stepId);
     showInspector();
 }
 
