@@ -28,6 +28,8 @@ struct StepView {
     qint64 startedAt = 0;
     qint64 endedAt = 0;
     QString lastError;
+
+    bool operator==(const StepView &) const = default;
 };
 
 } // namespace keepflow::ui

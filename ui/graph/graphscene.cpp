@@ -229,11 +229,14 @@ void GraphScene::updateSteps(const QList<StepView> &steps) {
         const auto found = m_views.find(step.stepId);
         if (found == m_views.end())
             continue;
+        StepView next = step;
+        if (next.kind.isEmpty())
+            next.kind = found->kind;
+        // Owners pass every step each time; only a step that changed is repainted.
+        if (next == *found)
+            continue;
         const bool wasBlocked = found->state == StepState::Blocked;
-        const QString kind = found->kind;
-        *found = step;
-        if (found->kind.isEmpty())
-            found->kind = kind;
+        *found = next;
         if (wasBlocked != (step.state == StepState::Blocked))
             m_dirtyEdges.insert(step.stepId);
         markDirty(step.stepId);
