@@ -22,9 +22,20 @@ void StepTableModel::setSteps(const QList<StepView> &steps, qint64 now) {
         endResetModel();
         return;
     }
+    // Only the rows between the first and the last that changed are repainted.
+    qsizetype first = -1;
+    qsizetype last = -1;
+    for (qsizetype i = 0; i < steps.size(); ++i) {
+        if (steps[i] == m_steps[i])
+            continue;
+        if (first < 0)
+            first = i;
+        last = i;
+    }
     m_steps = steps;
-    if (!m_steps.isEmpty())
-        Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
+    if (first >= 0)
+        Q_EMIT dataChanged(index(static_cast<int>(first), 0),
+                           index(static_cast<int>(last), ColumnCount - 1));
 }
 
 void StepTableModel::setNow(qint64 now) {
