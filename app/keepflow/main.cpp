@@ -97,6 +97,16 @@ int main(int argc, char *argv[]) {
         const QString file = parser.value(QStringLiteral("edit"));
         if (Status s = editor.openFile(file); !s)
             return fail(s.message());
+        std::unique_ptr<ui::MainWindow> monitorWindow;
+        QObject::connect(&editor, &ui::EditorWindow::monitorRequested, &editor,
+                         [&monitorWindow, &monitor](const QString &runId) {
+                             if (!monitorWindow)
+                                 monitorWindow = std::make_unique<ui::MainWindow>(**monitor);
+                             monitorWindow->show();
+                             monitorWindow->flushNow();
+                             monitorWindow->selectRun(runId);
+                             monitorWindow->raise();
+                         });
         editor.show();
         (*monitor)->start();
         if (parser.isSet(QStringLiteral("screenshots"))) {

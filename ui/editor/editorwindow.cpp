@@ -4,7 +4,6 @@
 #include "flowdocument.h"
 #include "flowsettingseditor.h"
 #include "graphview.h"
-#include "mainwindow.h"
 #include "monitor.h"
 #include "paletteview.h"
 #include "propertyeditor.h"
@@ -525,14 +524,7 @@ void EditorWindow::openInMonitor() {
         showMessage(QStringLiteral("no run is shown: start one with Run (F5)"), true);
         return;
     }
-    if (!m_monitorWindow) {
-        m_monitorWindow = new MainWindow(m_monitor);
-        m_monitorWindow->setAttribute(Qt::WA_DeleteOnClose);
-    }
-    m_monitorWindow->show();
-    m_monitorWindow->flushNow();
-    m_monitorWindow->selectRun(m_watchedRun);
-    m_monitorWindow->raise();
+    Q_EMIT monitorRequested(m_watchedRun);
 }
 
 } // namespace keepflow::ui

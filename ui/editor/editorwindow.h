@@ -9,7 +9,6 @@
 #include "rows.h"
 
 #include <QMainWindow>
-#include <QPointer>
 
 #include <functional>
 
@@ -29,7 +28,6 @@ class EditorScene;
 class FlowDocument;
 class FlowSettingsEditor;
 class GraphView;
-class MainWindow;
 class PaletteView;
 class PropertyEditor;
 class StepTableModel;
@@ -70,6 +68,10 @@ public:
     QTableView *stepTable() const { return m_stepTable; }
     QString lastMessage() const { return m_message; }
 
+Q_SIGNALS:
+    /// "Open the run in the monitor": the application shows its monitor window on runId.
+    void monitorRequested(const QString &runId);
+
 protected:
     void closeEvent(QCloseEvent *event) override;
 
@@ -101,7 +103,6 @@ private:
     QMenu *m_recentMenu = nullptr;
     QTimer *m_runTimer = nullptr;
     QTimer *m_stepsTimer = nullptr;
-    QPointer<MainWindow> m_monitorWindow;
     QString m_watchedRun;
     QList<StepRunRow> m_runRows;
     QList<ItemRow> m_runItems;
