@@ -742,26 +742,19 @@ Result<QList<RunSummary>> Store::runSummaries(const RunQuery &query) {
 Result<int> Store::countRuns(const RunQuery &query) {
     QVariantList binds;
     const QString where = runQueryWhere(query, binds);
-    QSqlQuery count(d->db);
-    count.setForwardOnly(true);
-    count.prepare(QStringLiteral("SELECT COUNT(*) FROM runs r%1").arg(where));
-    for (const QVariant &bind : binds)
-        count.addBindValue(bind);
-    if (!count.exec() || !count.next())
-        return Status::error(d->fail(QStringLiteral("cannot count runs"), count.lastError()));
-    return count.value(0).toInt();
+    auto count = selectRows<int>(
+        d->db, d->path, QStringLiteral("SELECT COUNT(*) FROM runs r%1").arg(where), binds,
+        QStringLiteral("the run count"), [](const QSqlQuery &q) { return q.value(0).toInt(); });
+    if (!count)
+        return count.status();
+    return count->value(0);
 }
 
 Result<QStringList> Store::flowNames() {
-    QSqlQuery query(d->db);
-    query.setForwardOnly(true);
     // DISTINCT over the (name, version) unique index: no sort, one step per version.
-    if (!query.exec(QStringLiteral("SELECT DISTINCT name FROM flows ORDER BY name")))
-        return Status::error(d->fail(QStringLiteral("cannot read flows"), query.lastError()));
-    QStringList names;
-    while (query.next())
-        names << query.value(0).toString();
-    return names;
+    return selectRows<QString>(
+        d->db, d->path, QStringLiteral("SELECT DISTINCT name FROM flows ORDER BY name"), {},
+        QStringLiteral("flows"), [](const QSqlQuery &q) { return q.value(0).toString(); });
 }
 
 Result<QList<RunRow>>
