@@ -22,7 +22,7 @@ namespace keepflow::ui {
 namespace {
 
 struct Shot {
-    int atMs; ///< since the demo started
+    int atMs; ///< since the demo started (test backs off between about 3.0 s and 5.4 s)
     QString file;
     std::function<QWidget *(MainWindow &)> prepare; ///< returns the widget to grab
 };
@@ -56,7 +56,7 @@ void takeDemoScreenshots(MainWindow &window, const QStringList &runs, const QStr
     const QString release = runs[0];
     const QString incident = runs[1];
     auto shots = std::make_shared<QList<Shot>>(QList<Shot>{
-        {7000, QStringLiteral("retrying.png"),
+        {4500, QStringLiteral("retrying.png"),
          [release](MainWindow &w) -> QWidget * {
              w.selectRun(release);
              w.selectStep(QStringLiteral("test"));

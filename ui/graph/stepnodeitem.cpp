@@ -1,5 +1,6 @@
 #include "stepnodeitem.h"
 
+#include "countdown.h"
 #include "graphlayout.h"
 #include "graphscene.h"
 #include "statestyle.h"
@@ -25,15 +26,6 @@ constexpr int kGlyphSize = 20;
 constexpr qreal kBoxOnlyLod = 0.25;
 // The smallest text is 10 px: below 0.55 it would be under 6 px on screen, unreadable.
 constexpr qreal kTextLod = 0.55;
-
-QString countdown(qint64 ms) {
-    const qint64 seconds = (ms + 999) / 1000; // "retry in 1 s" until it is due
-    if (seconds < 120)
-        return QStringLiteral("%1 s").arg(seconds);
-    if (seconds < 2 * 3600)
-        return QStringLiteral("%1 min").arg((seconds + 59) / 60);
-    return QStringLiteral("%1 h").arg((seconds + 3599) / 3600);
-}
 
 const QFont &titleFont() {
     static const QFont font = [] {
@@ -90,7 +82,7 @@ QStringList StepNodeItem::badges() const {
         const QString what =
             step->state == StepState::Retrying ? QStringLiteral("retry") : QStringLiteral("starts");
         const qint64 left = step->nextAttemptAt - graphScene()->now();
-        out << (left > 0 ? QStringLiteral("%1 in %2").arg(what, countdown(left))
+        out << (left > 0 ? QStringLiteral("%1 in %2").arg(what, formatCountdown(left))
                          : QStringLiteral("%1 due").arg(what));
     }
     if (step->itemsTotal >= 0) {

@@ -1,6 +1,7 @@
 #include "inspectorwidget.h"
 
 #include "actionavailability.h"
+#include "countdown.h"
 #include "statestyle.h"
 #include "stepviews.h"
 
@@ -249,7 +250,7 @@ QString InspectorWidget::why() const {
         if (v.nextAttemptAt <= 0)
             return QString();
         return QStringLiteral("next attempt at %1 (in %2)")
-            .arg(clockTime(v.nextAttemptAt), formatSpan(v.nextAttemptAt - m_data.now));
+            .arg(clockTime(v.nextAttemptAt), formatCountdown(v.nextAttemptAt - m_data.now));
     };
     auto timeoutText = [&] {
         return m_data.timeoutMs ? QStringLiteral("its %1 attempt timeout fired")

@@ -1,5 +1,6 @@
 #include "steptablemodel.h"
 
+#include "countdown.h"
 #include "statestyle.h"
 #include "stepviews.h"
 
@@ -65,7 +66,7 @@ QString StepTableModel::text(const StepView &step, int column) const {
     case StateColumn: {
         QString label = stateLabel(step.state);
         if (step.state == StepState::Retrying && step.nextAttemptAt > 0)
-            label += QStringLiteral(" (in %1)").arg(formatSpan(step.nextAttemptAt - m_now));
+            label += QStringLiteral(" (in %1)").arg(formatCountdown(step.nextAttemptAt - m_now));
         return label;
     }
     case StepColumn:
