@@ -3,9 +3,9 @@
 
 #include "demo.h"
 #include "editorwindow.h"
-#include "flowfile.h"
+#include "model/flowfile.h"
 #include "mainwindow.h"
-#include "monitor.h"
+#include "runtime/monitor.h"
 #include "screenshots.h"
 #include "theme.h"
 

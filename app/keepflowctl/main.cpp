@@ -1,10 +1,10 @@
 // keepflowctl: the headless command line of CONTRACT.md. Argument parsing and wiring only; the
 // behaviour lives in the engine library.
 
-#include "engine.h"
-#include "flowfile.h"
-#include "reports.h"
-#include "store.h"
+#include "runtime/engine.h"
+#include "model/flowfile.h"
+#include "runtime/reports.h"
+#include "store/store.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -273,7 +273,7 @@ int commandRun(const Context &context) {
     if (!store)
         return fail(store.error());
     SystemClock clock;
-    Engine engine(**store, clock, ActionRegistry::withBuiltins(), {});
+    Engine engine(**store, clock, StepKindRegistry::withBuiltins(), {});
     const bool detach = context.parser.isSet(QStringLiteral("detach"));
     auto runId = engine.createRun(*load.flow, QFileInfo(file).absoluteFilePath(), *params, !detach);
     if (!runId)
@@ -317,7 +317,7 @@ int commandResume(const Context &context) {
     if (!store)
         return fail(store.error());
     SystemClock clock;
-    Engine engine(**store, clock, ActionRegistry::withBuiltins(), {});
+    Engine engine(**store, clock, StepKindRegistry::withBuiltins(), {});
     QSet<QString> adopted;
     if (context.args.size() == 1) {
         const QString runId = context.args.first();
@@ -357,7 +357,7 @@ int commandWorker(const Context &context) {
     if (!store)
         return fail(store.error());
     SystemClock clock;
-    Engine engine(**store, clock, ActionRegistry::withBuiltins(), {});
+    Engine engine(**store, clock, StepKindRegistry::withBuiltins(), {});
     QString fatal;
     QObject::connect(&engine, &Engine::eventsCommitted, [](const QList<EventRow> &events) {
         for (const EventRow &event : events)
@@ -546,7 +546,7 @@ int commandAction(const QString &command, const Context &context) {
     if (!store)
         return fail(store.error());
     SystemClock clock;
-    Engine engine(**store, clock, ActionRegistry::withBuiltins(), {});
+    Engine engine(**store, clock, StepKindRegistry::withBuiltins(), {});
     auto outcome = engine.act(action);
     const Status released = engine.shutdown();
     if (!outcome)

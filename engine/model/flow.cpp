@@ -1,4 +1,4 @@
-#include "flow.h"
+#include "model/flow.h"
 
 #include <QJsonArray>
 

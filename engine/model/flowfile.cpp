@@ -1,7 +1,7 @@
-#include "flowfile.h"
+#include "model/flowfile.h"
 
-#include "flowvalidation.h"
-#include "jsonpositions.h"
+#include "model/flowvalidation.h"
+#include "model/jsonpositions.h"
 
 #include <QFile>
 #include <QJsonArray>

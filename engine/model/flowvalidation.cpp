@@ -1,7 +1,7 @@
-#include "flowvalidation.h"
+#include "model/flowvalidation.h"
 
-#include "jsonpositions.h"
-#include "template.h"
+#include "model/jsonpositions.h"
+#include "model/template.h"
 
 #include <QBitArray>
 #include <QDateTime>

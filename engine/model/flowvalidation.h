@@ -2,7 +2,7 @@
 
 // Private to engine/model: the semantic checks behind validateFlow() and parseFlow().
 
-#include "flowfile.h"
+#include "model/flowfile.h"
 
 #include <QList>
 #include <QString>

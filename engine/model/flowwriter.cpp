@@ -2,8 +2,8 @@
 // Deterministic so that saving an unchanged flow changes no byte, and shaped for readable diffs:
 // small arrays and objects of scalars stay on one line.
 
-#include "flowfile.h"
-#include "flowvalidation.h"
+#include "model/flowfile.h"
+#include "model/flowvalidation.h"
 
 #include <QJsonArray>
 

@@ -1,4 +1,4 @@
-#include "jsonpositions.h"
+#include "model/jsonpositions.h"
 
 #include <QJsonArray>
 #include <QJsonObject>

@@ -5,7 +5,7 @@
 // value itself; inside a longer string the value is written as text. Rendering produces JSON
 // values only: it never builds a shell string.
 
-#include "status.h"
+#include "core/status.h"
 
 #include <QHash>
 #include <QJsonObject>

@@ -1,6 +1,6 @@
-#include "changefeed.h"
+#include "runtime/changefeed.h"
 
-#include "store.h"
+#include "store/store.h"
 
 #include <QTimer>
 

@@ -1,10 +1,10 @@
-#include "engine.h"
+#include "runtime/engine.h"
 
-#include "flowfile.h"
-#include "retrypolicy.h"
-#include "sqlitewriter.h"
-#include "store.h"
-#include "template.h"
+#include "model/flowfile.h"
+#include "runtime/retrypolicy.h"
+#include "store/sqlitewriter.h"
+#include "store/store.h"
+#include "model/template.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -341,11 +341,11 @@ QJsonObject withAttempt(QJsonObject detail, int attempt) {
 
 } // namespace
 
-struct Engine::Impl final : ActionContext {
+struct Engine::Impl final : StepContext {
     Engine *q = nullptr;
     Store &store;
     const Clock &clockRef;
-    ActionRegistry actions;
+    StepKindRegistry actions;
     Options options;
 
     QHash<qint64, std::shared_ptr<Plan>> plans;
@@ -372,7 +372,7 @@ struct Engine::Impl final : ActionContext {
     QTimer *leaseTimer = nullptr;
     int pollMs = 500;
 
-    Impl(Engine *engine, Store &s, const Clock &c, ActionRegistry a, Options o)
+    Impl(Engine *engine, Store &s, const Clock &c, StepKindRegistry a, Options o)
         : q(engine)
         , store(s)
         , clockRef(c)
@@ -405,7 +405,7 @@ struct Engine::Impl final : ActionContext {
         }
     }
 
-    // ActionContext
+    // StepContext
     const Clock &clock() const override { return clockRef; }
     quint64 callAt(qint64 atMs, std::function<void()> callback) override {
         const quint64 id = nextCallId++;
@@ -2239,7 +2239,7 @@ struct Engine::Impl final : ActionContext {
         if (!run)
             return;
         StepRt &step = run->steps[static_cast<size_t>(item.step)];
-        Action *action = actions.find(item.request.step->kind);
+        StepKind *action = actions.find(item.request.step->kind);
         const int attemptNumber = item.request.attempt;
         const int generation = step.generation;
         const QString runId = item.runId;
@@ -3033,7 +3033,7 @@ struct Engine::Impl final : ActionContext {
     }
 };
 
-Engine::Engine(Store &store, const Clock &clock, ActionRegistry actions, Options options,
+Engine::Engine(Store &store, const Clock &clock, StepKindRegistry actions, Options options,
                QObject *parent)
     : QObject(parent)
     , d(std::make_unique<Impl>(this, store, clock, std::move(actions), std::move(options))) {

@@ -12,12 +12,12 @@
 // transaction they announce has committed. If a commit fails the engine stops (stopped() is
 // true, fatalError is emitted) and executes nothing more: the database holds the last good state.
 
-#include "action.h"
-#include "clock.h"
-#include "flow.h"
-#include "rows.h"
-#include "states.h"
-#include "status.h"
+#include "steps/stepkind.h"
+#include "core/clock.h"
+#include "model/flow.h"
+#include "store/rows.h"
+#include "core/states.h"
+#include "core/status.h"
 
 #include <QJsonObject>
 #include <QObject>
@@ -84,7 +84,7 @@ public:
         std::function<bool(const QString &owner)> ownerIsDead;
     };
 
-    Engine(Store &store, const Clock &clock, ActionRegistry actions, Options options,
+    Engine(Store &store, const Clock &clock, StepKindRegistry actions, Options options,
            QObject *parent = nullptr);
     ~Engine() override;
 

@@ -1,9 +1,9 @@
-#include "monitor.h"
+#include "runtime/monitor.h"
 
-#include "changefeed.h"
-#include "flowfile.h"
-#include "preview.h"
-#include "states.h"
+#include "runtime/changefeed.h"
+#include "model/flowfile.h"
+#include "runtime/preview.h"
+#include "core/states.h"
 
 #include <QTimer>
 
@@ -39,7 +39,7 @@ Monitor::Monitor(std::unique_ptr<Store> store, const Options &options)
         engineOptions.workerId = makeWorkerId();
         engineOptions.actor = QStringLiteral("engine");
         engineOptions.ownerIsDead = isLocalOwnerDead;
-        m_engine = std::make_unique<Engine>(*m_store, *m_clock, ActionRegistry::withBuiltins(),
+        m_engine = std::make_unique<Engine>(*m_store, *m_clock, StepKindRegistry::withBuiltins(),
                                             engineOptions);
         connect(m_engine.get(), &Engine::fatalError, this, &Monitor::failed);
     }
@@ -226,7 +226,7 @@ Result<ActionOutcome> Monitor::act(const OperatorAction &action) {
     std::unique_ptr<Engine> oneShot;
     Engine *engine = m_engine.get();
     if (!engine) {
-        oneShot = std::make_unique<Engine>(*m_store, *m_clock, ActionRegistry::withBuiltins(),
+        oneShot = std::make_unique<Engine>(*m_store, *m_clock, StepKindRegistry::withBuiltins(),
                                            Engine::Options{});
         engine = oneShot.get();
     }

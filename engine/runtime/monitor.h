@@ -9,12 +9,12 @@
 // commit they announce. Failure: queries return errors as values; a failed engine commit stops
 // execution (failed() is emitted) while the queries keep working on the last good state.
 
-#include "clock.h"
-#include "engine.h"
-#include "flow.h"
-#include "rows.h"
-#include "status.h"
-#include "store.h"
+#include "core/clock.h"
+#include "runtime/engine.h"
+#include "model/flow.h"
+#include "store/rows.h"
+#include "core/status.h"
+#include "store/store.h"
 
 #include <QHash>
 #include <QObject>

@@ -1,6 +1,6 @@
-#include "preview.h"
+#include "runtime/preview.h"
 
-#include "states.h"
+#include "core/states.h"
 
 #include <QHash>
 

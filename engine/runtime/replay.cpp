@@ -1,4 +1,4 @@
-#include "replay.h"
+#include "runtime/replay.h"
 
 #include <QJsonObject>
 

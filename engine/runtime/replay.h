@@ -3,7 +3,7 @@
 // The history of a run replayed from its events (the change feed): which state each step is in.
 // The tables and the events must agree; tests check it, the UI can rewind with it.
 
-#include "rows.h"
+#include "store/rows.h"
 
 #include <QHash>
 #include <QList>

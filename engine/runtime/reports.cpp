@@ -1,7 +1,7 @@
-#include "reports.h"
+#include "runtime/reports.h"
 
-#include "flow.h"
-#include "store.h"
+#include "model/flow.h"
+#include "store/store.h"
 
 #include <QDateTime>
 #include <QJsonDocument>

@@ -1,4 +1,4 @@
-#include "retrypolicy.h"
+#include "runtime/retrypolicy.h"
 
 #include <QCryptographicHash>
 

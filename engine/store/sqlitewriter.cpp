@@ -1,4 +1,4 @@
-#include "sqlitewriter.h"
+#include "store/sqlitewriter.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

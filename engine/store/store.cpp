@@ -1,6 +1,6 @@
-#include "store.h"
+#include "store/store.h"
 
-#include "sqlitewriter.h"
+#include "store/sqlitewriter.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>

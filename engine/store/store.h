@@ -7,8 +7,8 @@
 // Failure: every write is one transaction; on failure nothing is changed. After a failed commit
 // the store refuses further writes (isBroken()) until reopened, so memory and disk never diverge.
 
-#include "rows.h"
-#include "status.h"
+#include "store/rows.h"
+#include "core/status.h"
 
 #include <QHash>
 #include <QString>

@@ -14,7 +14,7 @@
 
 #include "editorscene.h"
 #include "flowdocument.h"
-#include "flowfile.h"
+#include "model/flowfile.h"
 #include "graphlayout.h"
 #include "graphview.h"
 #include "stepnodeitem.h"

@@ -5,10 +5,10 @@
 // Baseline measured in the same run on the same disk with the same pragmas: single-row durable
 // commits per second through Qt SQL (the physical limit for one sequential chain).
 
-#include "engine.h"
-#include "flowfile.h"
-#include "reports.h"
-#include "store.h"
+#include "runtime/engine.h"
+#include "model/flowfile.h"
+#include "runtime/reports.h"
+#include "store/store.h"
 
 #include <QJsonArray>
 
@@ -108,7 +108,7 @@ struct Throughput {
 /// Creates the runs (timed apart), then pumps until all settle: steps per second of execution.
 Throughput runAll(Store &store, const Flow &flow, int runs) {
     SystemClock clock;
-    Engine engine(store, clock, ActionRegistry::withBuiltins(), {});
+    Engine engine(store, clock, StepKindRegistry::withBuiltins(), {});
     int settled = 0;
     QObject::connect(&engine, &Engine::runSettled,
                      [&settled](const QString &, RunState) { ++settled; });
@@ -190,7 +190,7 @@ int main(int argc, char *argv[]) {
         {
             auto store = openStore(path);
             SystemClock clock;
-            Engine engine(*store, clock, ActionRegistry::withBuiltins(), {});
+            Engine engine(*store, clock, StepKindRegistry::withBuiltins(), {});
             const auto version = engine.registerFlow(delayFlow(), {});
             QElapsedTimer timer;
             timer.start();
@@ -214,7 +214,7 @@ int main(int argc, char *argv[]) {
         SystemClock clock;
         Engine::Options options;
         options.ownerIsDead = [](const QString &) { return true; };
-        Engine engine(*store, clock, ActionRegistry::withBuiltins(), options);
+        Engine engine(*store, clock, StepKindRegistry::withBuiltins(), options);
         QElapsedTimer timer;
         timer.start();
         auto adopted = engine.adoptAvailable();
@@ -243,7 +243,7 @@ int main(int argc, char *argv[]) {
         each.with.insert(QStringLiteral("output"), QStringLiteral("{{item.email}}"));
         flow.steps.append(each);
         SystemClock clock;
-        Engine engine(*store, clock, ActionRegistry::withBuiltins(), {});
+        Engine engine(*store, clock, StepKindRegistry::withBuiltins(), {});
         const qint64 rssBefore = procStatusKb("VmRSS:");
         QElapsedTimer timer;
         timer.start();

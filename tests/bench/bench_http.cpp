@@ -8,10 +8,10 @@
 // and a durable store (WAL, synchronous=FULL): one run of N independent keyed http POST steps, and
 // N/8 runs of 8 such steps.
 
-#include "engine.h"
-#include "httpaction.h"
+#include "runtime/engine.h"
+#include "steps/httpstep.h"
 #include "httptestserver.h"
-#include "store.h"
+#include "store/store.h"
 
 #include <QJsonArray>
 
@@ -100,9 +100,9 @@ Throughput runAll(const QString &dbPath, const Flow &flow, int runs, int manager
     }
     std::unique_ptr<Store> store = std::move(*opened);
     SystemClock clock;
-    ActionRegistry actions = ActionRegistry::withBuiltins();
+    StepKindRegistry actions = StepKindRegistry::withBuiltins();
     if (managers > 0)
-        actions.add(QStringLiteral("http"), std::make_shared<HttpAction>(managers));
+        actions.add(QStringLiteral("http"), std::make_shared<HttpStep>(managers));
     Engine engine(*store, clock, std::move(actions), {});
     QEventLoop loop;
     int settled = 0;
@@ -154,7 +154,7 @@ int main(int argc, char *argv[]) {
         return at > 0 && at + 1 < args.size() ? args[at + 1].toInt() : fallback;
     };
     const int requests = option("--requests", 1000);
-    const int managers = option("--managers", 0); // 0: HttpAction's default
+    const int managers = option("--managers", 0); // 0: HttpStep's default
     const int latencyMs = option("--latency", 0);
 
     keepflow::test::HttpTestServerThread server;

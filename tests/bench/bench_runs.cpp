@@ -9,8 +9,8 @@
 
 #include "runsmodel.h"
 #include "runsview.h"
-#include "states.h"
-#include "store.h"
+#include "core/states.h"
+#include "store/store.h"
 
 #include <QApplication>
 #include <QElapsedTimer>

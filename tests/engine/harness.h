@@ -2,9 +2,9 @@
 
 // A test engine on a temporary SQLite database with a manual clock. restart simulates a crash.
 
-#include "engine.h"
-#include "flowfile.h"
-#include "store.h"
+#include "runtime/engine.h"
+#include "model/flowfile.h"
+#include "store/store.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -24,7 +24,7 @@ struct Harness {
     ManualClock clock;
     std::unique_ptr<Store> store;
     std::unique_ptr<Engine> engine;
-    ActionRegistry actions = ActionRegistry::withBuiltins();
+    StepKindRegistry actions = StepKindRegistry::withBuiltins();
 
     Harness() { open(); }
     QString dbPath() const { return dir.filePath(QStringLiteral("engine.db")); }

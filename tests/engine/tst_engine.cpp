@@ -16,11 +16,11 @@ using namespace keepflow;
 namespace {
 
 /// An action that checks, as it starts, that its attempt is already committed (write-ahead).
-class WriteAheadProbe final : public Action {
+class WriteAheadProbe final : public StepKind {
 public:
     explicit WriteAheadProbe(QString dbPath)
         : m_dbPath(std::move(dbPath)) {}
-    std::unique_ptr<Execution> start(const AttemptRequest &request, ActionContext &,
+    std::unique_ptr<Execution> start(const AttemptRequest &request, StepContext &,
                                      CompletionCallback done) override {
         auto reader = Store::open(m_dbPath); // a second connection sees only committed data
         bool found = false;

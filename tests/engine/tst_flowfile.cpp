@@ -1,8 +1,8 @@
 // Reading and writing flow files: the positioned JSON reader, canonical serialization, the
 // shipped examples, atomic saves, durations and the effective*() policies of the flow model.
 
-#include "flowfile.h"
-#include "jsonpositions.h"
+#include "model/flowfile.h"
+#include "model/jsonpositions.h"
 
 #include <QDir>
 #include <QFile>

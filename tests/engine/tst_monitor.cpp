@@ -2,8 +2,8 @@
 // announces what any process committed, and previews what an action will run again.
 
 #include "harness.h"
-#include "monitor.h"
-#include "preview.h"
+#include "runtime/monitor.h"
+#include "runtime/preview.h"
 
 #include <QSignalSpy>
 
@@ -119,7 +119,7 @@ void TestMonitor::executesRunsStartedByAnotherProcess() {
     // Another process (keepflowctl run --detach) stores a run and leaves it for a worker.
     auto other = Store::open(path);
     QVERIFY(other);
-    Engine creator(**other, clock, ActionRegistry::withBuiltins(), {});
+    Engine creator(**other, clock, StepKindRegistry::withBuiltins(), {});
     auto load = parseFlow(flow(R"({ "id": "one", "kind": "noop" }, { "id": "two", "kind": "noop",
         "after": ["one"] })"),
                           QStringLiteral("t.flow.json"));

@@ -1,5 +1,5 @@
-#include "states.h"
-#include "store.h"
+#include "core/states.h"
+#include "store/store.h"
 
 #include <QTemporaryDir>
 #include <QTest>

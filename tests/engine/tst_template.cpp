@@ -1,6 +1,6 @@
 // Templates: parsing {{...}} references and rendering them against a run's values.
 
-#include "template.h"
+#include "model/template.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -1,7 +1,7 @@
 // Semantic validation of flows: one row per class of error, each with the exact position the
 // diagnostic must point at and the message it must say.
 
-#include "flowfile.h"
+#include "model/flowfile.h"
 
 #include <QJsonArray>
 #include <QTest>

@@ -2,7 +2,7 @@
 // their idempotency key to a file; resume; repeat. Afterwards every step completed, no step ever
 // saw two different keys, and the database passes PRAGMA integrity_check.
 
-#include "store.h"
+#include "store/store.h"
 
 #include <QFile>
 #include <QHash>

@@ -6,7 +6,7 @@
 #include "editorwindow.h"
 #include "flowdocument.h"
 #include "graphscene.h"
-#include "monitor.h"
+#include "runtime/monitor.h"
 #include "propertyeditor.h"
 #include "validationpanel.h"
 

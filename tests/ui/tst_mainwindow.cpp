@@ -5,11 +5,11 @@
 #include "actionavailability.h"
 #include "actiondialog.h"
 #include "eventlogmodel.h"
-#include "flowfile.h"
+#include "model/flowfile.h"
 #include "graphscene.h"
 #include "inspectorwidget.h"
 #include "mainwindow.h"
-#include "monitor.h"
+#include "runtime/monitor.h"
 #include "runsmodel.h"
 #include "runsview.h"
 #include "steptablemodel.h"
@@ -320,7 +320,7 @@ void TestMainWindow::graphAndTimelineFollowStateChanges() {
     skip.output = QJsonObject{{QStringLiteral("orders"), QJsonArray{}}};
     auto other = Store::open(f.monitor->databasePath());
     QVERIFY(other);
-    Engine engine(**other, f.clock, ActionRegistry::withBuiltins(), {});
+    Engine engine(**other, f.clock, StepKindRegistry::withBuiltins(), {});
     QVERIFY(engine.act(skip));
     (void)engine.shutdown();
     f.settle();

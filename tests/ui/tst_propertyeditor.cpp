@@ -3,12 +3,12 @@
 // input is refused next to its field, problems lead to the field that has them.
 
 #include "argvlistedit.h"
-#include "engine.h"
+#include "runtime/engine.h"
 #include "flowdocument.h"
 #include "flowsettingseditor.h"
 #include "jsonfieldedit.h"
 #include "propertyeditor.h"
-#include "store.h"
+#include "store/store.h"
 #include "validationpanel.h"
 
 #include <QApplication>
@@ -104,7 +104,7 @@ struct EngineRun {
         Engine::Options options;
         options.workerId = QStringLiteral("tst-propertyeditor");
         options.ownerIsDead = [](const QString &) { return true; };
-        engine = std::make_unique<Engine>(*store, clock, ActionRegistry::withBuiltins(), options);
+        engine = std::make_unique<Engine>(*store, clock, StepKindRegistry::withBuiltins(), options);
     }
 
     void settle() {

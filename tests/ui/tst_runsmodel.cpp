@@ -1,8 +1,8 @@
 #include "runsmodel.h"
 #include "runsview.h"
-#include "states.h"
+#include "core/states.h"
 #include "statestyle.h"
-#include "store.h"
+#include "store/store.h"
 
 #include <QApplication>
 #include <QComboBox>

@@ -1,7 +1,7 @@
 #include "demo.h"
 
-#include "flowfile.h"
-#include "monitor.h"
+#include "model/flowfile.h"
+#include "runtime/monitor.h"
 
 #include <QDir>
 #include <QFile>

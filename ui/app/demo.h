@@ -4,7 +4,7 @@
 // operator sees, within a minute, steps fail, retry with backoff, fall back, partially succeed,
 // wait for an approval and end uncertain.
 
-#include "status.h"
+#include "core/status.h"
 
 #include <QStringList>
 

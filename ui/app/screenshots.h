@@ -3,7 +3,7 @@
 // The README's screenshots: `keepflow --demo --screenshots DIR` (packaging/screenshots.sh runs it
 // under Xvfb) lets the demo runs reach their instructive states and grabs the main screens.
 
-#include "status.h"
+#include "core/status.h"
 
 #include <QStringList>
 

@@ -4,7 +4,7 @@
 // resources table shows and what its charts plot over time. Built by the main window from the
 // engine's ResourceRow, its queue load and a LatencyTracker.
 
-#include "rows.h"
+#include "store/rows.h"
 
 #include <QList>
 #include <QString>

@@ -16,7 +16,7 @@
 //
 // Threading: GUI thread.
 
-#include "rows.h"
+#include "store/rows.h"
 
 #include <QColor>
 #include <QHash>

@@ -6,7 +6,7 @@
 //
 // Threading: GUI thread (icons are cached pixmaps).
 
-#include "states.h"
+#include "core/states.h"
 
 #include <QColor>
 #include <QIcon>

@@ -4,7 +4,7 @@
 // 2/5", "next retry in 12 s", "37/40 items", "fallback used", "uncertain", "breaker open").
 // Built from the engine's rows by the main window; graph, table and inspector only read it.
 
-#include "states.h"
+#include "core/states.h"
 
 #include <QString>
 

@@ -18,7 +18,7 @@
 // Threading: GUI thread. Ownership: the document is not owned and must outlive the scene's use.
 
 #include "graphscene.h"
-#include "status.h"
+#include "core/status.h"
 
 #include <QPointer>
 #include <QTimer>

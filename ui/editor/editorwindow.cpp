@@ -4,7 +4,7 @@
 #include "flowdocument.h"
 #include "flowsettingseditor.h"
 #include "graphview.h"
-#include "monitor.h"
+#include "runtime/monitor.h"
 #include "paletteview.h"
 #include "propertyeditor.h"
 #include "statestyle.h"

@@ -6,7 +6,7 @@
 // command is pushed when the flow is in the state it was built for, and the undo stack replays
 // them in order, so an index recorded at construction is valid in redo() and undo().
 
-#include "flow.h"
+#include "model/flow.h"
 
 #include <QHash>
 #include <QList>

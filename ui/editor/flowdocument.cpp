@@ -1,7 +1,7 @@
 #include "flowdocument.h"
 
 #include "flowcommands.h"
-#include "flowvalidation.h"
+#include "model/flowvalidation.h"
 #include "stepdefaults.h"
 
 #include <QRegularExpression>

@@ -3,7 +3,7 @@
 #include "argvlistedit.h"
 #include "fieldparsing.h"
 #include "flowdocument.h"
-#include "flowvalidation.h"
+#include "model/flowvalidation.h"
 #include "formrow.h"
 #include "jsonfieldedit.h"
 #include "keyvaluetableedit.h"

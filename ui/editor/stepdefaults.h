@@ -3,7 +3,7 @@
 // What a step dropped from the palette starts with: for each kind CONTRACT.md defines, a `with`
 // that passes validation, so that a new step is never an error before the user touched it.
 
-#include "flow.h"
+#include "model/flow.h"
 
 #include <QJsonObject>
 #include <QString>

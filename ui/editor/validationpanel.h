@@ -10,7 +10,7 @@
 //
 // Threading: GUI thread. Ownership: does not own the document, which must outlive it.
 
-#include "flowfile.h"
+#include "model/flowfile.h"
 
 #include <QList>
 #include <QSet>

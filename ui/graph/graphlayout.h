@@ -5,7 +5,7 @@
 //
 // Threading: any thread (each call uses its own Graphviz context).
 
-#include "flow.h"
+#include "model/flow.h"
 
 #include <QHash>
 #include <QPointF>

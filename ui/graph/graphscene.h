@@ -12,7 +12,7 @@
 //
 // Threading: GUI thread.
 
-#include "flow.h"
+#include "model/flow.h"
 #include "stepview.h"
 
 #include <QGraphicsItem>

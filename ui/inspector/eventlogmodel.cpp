@@ -1,6 +1,6 @@
 #include "eventlogmodel.h"
 
-#include "reports.h"
+#include "runtime/reports.h"
 
 #include <QDateTime>
 

@@ -4,9 +4,9 @@
 // they apply), its attempts with keys, input and output as formatted JSON, and for foreach steps
 // the items table. It shows data and reports requests; the main window acts on them.
 
-#include "engine.h"
-#include "flow.h"
-#include "rows.h"
+#include "runtime/engine.h"
+#include "model/flow.h"
+#include "store/rows.h"
 #include "stepview.h"
 
 #include <QHash>

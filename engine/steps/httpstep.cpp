@@ -1,8 +1,8 @@
-#include "httpaction.h"
+#include "steps/httpstep.h"
 
-#include "template.h"
+#include "model/template.h"
 
-#include "clock.h"
+#include "core/clock.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -37,7 +37,7 @@ public:
 
 /// A network manager shared by the pool and the attempts it carries; deleted (closing its
 /// connections) when the last of them lets go.
-struct HttpAction::Manager {
+struct HttpStep::Manager {
     QPointer<QNetworkAccessManager> manager;
     ~Manager() {
         if (manager)
@@ -49,7 +49,7 @@ struct HttpAction::Manager {
 /// to twice that (the rest wait briefly inside Qt for a free connection) before another manager,
 /// with its own network thread, is made. Few calls in flight stay on one thread (thread hops cost
 /// more than they give on a small machine); many spread over up to `size` managers.
-struct HttpAction::Pool {
+struct HttpStep::Pool {
     explicit Pool(int size)
         : managers(static_cast<size_t>(std::max(1, size))) {}
 
@@ -233,8 +233,8 @@ std::optional<QDateTime> parseHttpDate(const QByteArray &value) {
 
 class HttpExecution final : public Execution {
 public:
-    HttpExecution(std::weak_ptr<HttpAction::Pool> pool,
-                  std::shared_ptr<HttpAction::Manager> manager, const Clock &clock,
+    HttpExecution(std::weak_ptr<HttpStep::Pool> pool,
+                  std::shared_ptr<HttpStep::Manager> manager, const Clock &clock,
                   CompletionCallback done, QString what, QList<int> expect, qint64 maxBytes)
         : m_pool(std::move(pool))
         , m_manager(std::move(manager))
@@ -435,8 +435,8 @@ private:
             done(std::move(result));
     }
 
-    std::weak_ptr<HttpAction::Pool> m_pool;
-    std::shared_ptr<HttpAction::Manager> m_manager;
+    std::weak_ptr<HttpStep::Pool> m_pool;
+    std::shared_ptr<HttpStep::Manager> m_manager;
     const Clock &m_clock;
     CompletionCallback m_done;
     QString m_what; ///< "METHOD URL", the prefix of every failure
@@ -465,10 +465,10 @@ qint64 retryAfterMs(const QByteArray &value, qint64 nowMs) {
     return std::max<qint64>(0, date->toMSecsSinceEpoch() - nowMs);
 }
 
-HttpAction::HttpAction(int managers)
+HttpStep::HttpStep(int managers)
     : m_pool(std::make_shared<Pool>(managers)) {}
 
-HttpAction::~HttpAction() {
+HttpStep::~HttpStep() {
     for (const std::shared_ptr<Manager> &slot : m_pool->managers) {
         // Unused by any attempt and in this thread: delete now rather than at a later loop turn.
         if (slot && slot.use_count() == 1 && slot->manager &&
@@ -477,7 +477,7 @@ HttpAction::~HttpAction() {
     }
 }
 
-std::unique_ptr<Execution> HttpAction::start(const AttemptRequest &request, ActionContext &context,
+std::unique_ptr<Execution> HttpStep::start(const AttemptRequest &request, StepContext &context,
                                              CompletionCallback done) {
     // Nothing calls done before a throw could happen, so the copy runs at most once.
     const CompletionCallback onError = done;
@@ -495,8 +495,8 @@ std::unique_ptr<Execution> HttpAction::start(const AttemptRequest &request, Acti
     }
 }
 
-std::unique_ptr<Execution> HttpAction::startRequest(const AttemptRequest &request,
-                                                    ActionContext &context,
+std::unique_ptr<Execution> HttpStep::startRequest(const AttemptRequest &request,
+                                                    StepContext &context,
                                                     CompletionCallback done) {
     const QJsonObject &in = request.input;
     const QString method =
@@ -531,7 +531,7 @@ std::unique_ptr<Execution> HttpAction::startRequest(const AttemptRequest &reques
             expect.append(code);
         }
     }
-    qint64 maxBytes = HttpAction::kDefaultMaxResponseBytes;
+    qint64 maxBytes = HttpStep::kDefaultMaxResponseBytes;
     if (const QJsonValue limit = in.value(QLatin1String("max_response_bytes")); limit.isDouble()) {
         if (limit.toDouble() < 1)
             return refuse(QStringLiteral("with.max_response_bytes must be positive"));

@@ -1,6 +1,6 @@
-#include "shellaction.h"
+#include "steps/shellstep.h"
 
-#include "template.h"
+#include "model/template.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -175,7 +175,7 @@ private:
 
 } // namespace
 
-std::unique_ptr<Execution> ShellAction::start(const AttemptRequest &request, ActionContext &,
+std::unique_ptr<Execution> ShellStep::start(const AttemptRequest &request, StepContext &,
                                               CompletionCallback done) {
     return std::make_unique<ShellExecution>(request, std::move(done));
 }

@@ -1,14 +1,14 @@
-// The http step kind: directly through the Action interface against a loopback server, and end
+// The http step kind: directly through the StepKind interface against a loopback server, and end
 // to end through the engine with a manual clock (retries, idempotency keys, Retry-After,
 // timeouts). Network waits poll the event loop; time never passes by sleeping.
 
-#include "clock.h"
-#include "engine.h"
-#include "flowfile.h"
+#include "core/clock.h"
+#include "runtime/engine.h"
+#include "model/flowfile.h"
 #include "harness.h"
-#include "httpaction.h"
+#include "steps/httpstep.h"
 #include "httptestserver.h"
-#include "store.h"
+#include "store/store.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -27,7 +27,7 @@ using keepflow::test::HttpTestServer;
 namespace {
 
 /// The services an action sees, with a manual clock and callbacks the test fires by hand.
-class TestContext final : public ActionContext {
+class TestContext final : public StepContext {
 public:
     ManualClock manualClock;
     const Clock &clock() const override { return manualClock; }
@@ -55,7 +55,7 @@ AttemptRequest attemptRequest(const QJsonObject &input) {
 }
 
 /// Runs one attempt to its end (or 5 s of waiting for the network).
-std::optional<AttemptResult> perform(Action &action, const QJsonObject &input) {
+std::optional<AttemptResult> perform(StepKind &action, const QJsonObject &input) {
     TestContext context;
     std::optional<AttemptResult> result;
     auto execution = action.start(attemptRequest(input), context,
@@ -79,7 +79,7 @@ QByteArray postStep(const HttpTestServer &server, const QString &path, const QBy
 
 } // namespace
 
-class TestHttpAction : public QObject {
+class TestHttpStep : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void getParsesJsonBodyAndHeaders();
@@ -110,14 +110,14 @@ private Q_SLOTS:
     void engineTimesOutHungRequest();
 };
 
-void TestHttpAction::getParsesJsonBodyAndHeaders() {
+void TestHttpStep::getParsesJsonBodyAndHeaders() {
     HttpTestServer server;
     QVERIFY(server.listen());
     HttpTestServer::Route route;
     route.body = R"({"orders":[{"id":1},{"id":2}]})";
     route.headers = {{"X-Trace", "abc"}};
     server.setRoute(QStringLiteral("/orders"), route);
-    HttpAction action;
+    HttpStep action;
     const auto result =
         perform(action, {{QStringLiteral("url"), server.url(QStringLiteral("/orders?day=1"))}});
     QVERIFY(result);
@@ -141,11 +141,11 @@ void TestHttpAction::getParsesJsonBodyAndHeaders() {
     QCOMPARE(server.effects(QStringLiteral("/orders")), 0); // a GET applies nothing
 }
 
-void TestHttpAction::postSendsHeadersJsonBodyAndKey() {
+void TestHttpStep::postSendsHeadersJsonBodyAndKey() {
     HttpTestServer server;
     QVERIFY(server.listen());
     server.setRoute(QStringLiteral("/notify"), {});
-    HttpAction action;
+    HttpStep action;
     QJsonObject input = object(R"({ "method": "post", "headers": { "X-Tenant": "acme" },
         "body": { "order": 7, "tags": ["a", null] } })");
     input.insert(QStringLiteral("url"), server.url(QStringLiteral("/notify")));
@@ -173,14 +173,14 @@ void TestHttpAction::postSendsHeadersJsonBodyAndKey() {
     QCOMPARE(request.header("content-type"), QByteArray("application/vnd+json"));
 }
 
-void TestHttpAction::textBodyIsSentAsTextPlain() {
+void TestHttpStep::textBodyIsSentAsTextPlain() {
     HttpTestServer server;
     QVERIFY(server.listen());
     HttpTestServer::Route route;
     route.contentType = "text/plain";
     route.body = "plain words";
     server.setRoute(QStringLiteral("/echo"), route);
-    HttpAction action;
+    HttpStep action;
     const auto result =
         perform(action, {{QStringLiteral("method"), QStringLiteral("PUT")},
                          {QStringLiteral("url"), server.url(QStringLiteral("/echo"))},
@@ -194,14 +194,14 @@ void TestHttpAction::textBodyIsSentAsTextPlain() {
              QStringLiteral("plain words"));
 }
 
-void TestHttpAction::notFoundIsPermanent() {
+void TestHttpStep::notFoundIsPermanent() {
     HttpTestServer server;
     QVERIFY(server.listen());
     HttpTestServer::Route route;
     route.status = 404;
     route.body = R"({"error":"no such order"})";
     server.setRoute(QStringLiteral("/missing"), route);
-    HttpAction action;
+    HttpStep action;
     const QString url = server.url(QStringLiteral("/missing"));
     const auto result = perform(
         action, {{QStringLiteral("method"), QStringLiteral("POST")}, {QStringLiteral("url"), url}});
@@ -215,14 +215,14 @@ void TestHttpAction::notFoundIsPermanent() {
     QCOMPARE(server.effects(QStringLiteral("/missing")), 0);
 }
 
-void TestHttpAction::expectedStatusSucceeds() {
+void TestHttpStep::expectedStatusSucceeds() {
     HttpTestServer server;
     QVERIFY(server.listen());
     HttpTestServer::Route route;
     route.status = 404;
     route.body = R"({"error":"gone already"})";
     server.setRoute(QStringLiteral("/delete"), route);
-    HttpAction action;
+    HttpStep action;
     const auto result =
         perform(action, {{QStringLiteral("method"), QStringLiteral("DELETE")},
                          {QStringLiteral("url"), server.url(QStringLiteral("/delete"))},
@@ -233,11 +233,11 @@ void TestHttpAction::expectedStatusSucceeds() {
     QCOMPARE(server.requests(QStringLiteral("/delete")).first().method, QByteArray("DELETE"));
 }
 
-void TestHttpAction::successOutsideExpectIsPermanent() {
+void TestHttpStep::successOutsideExpectIsPermanent() {
     HttpTestServer server;
     QVERIFY(server.listen());
     server.setRoute(QStringLiteral("/create"), {});
-    HttpAction action;
+    HttpStep action;
     const auto result =
         perform(action, {{QStringLiteral("method"), QStringLiteral("POST")},
                          {QStringLiteral("url"), server.url(QStringLiteral("/create"))},
@@ -249,14 +249,14 @@ void TestHttpAction::successOutsideExpectIsPermanent() {
              qPrintable(result->error));
 }
 
-void TestHttpAction::serverErrorIsTransientWithRetryAfter() {
+void TestHttpStep::serverErrorIsTransientWithRetryAfter() {
     HttpTestServer server;
     QVERIFY(server.listen());
     HttpTestServer::Route route;
     route.failFirst = 1;
     route.retryAfter = "7";
     server.setRoute(QStringLiteral("/busy"), route);
-    HttpAction action;
+    HttpStep action;
     const QString url = server.url(QStringLiteral("/busy"));
     const auto result = perform(
         action, {{QStringLiteral("method"), QStringLiteral("POST")}, {QStringLiteral("url"), url}});
@@ -270,7 +270,7 @@ void TestHttpAction::serverErrorIsTransientWithRetryAfter() {
     QCOMPARE(server.effects(QStringLiteral("/busy")), 0);
 }
 
-void TestHttpAction::retryAfterAsHttpDate() {
+void TestHttpStep::retryAfterAsHttpDate() {
     HttpTestServer server;
     QVERIFY(server.listen());
     HttpTestServer::Route route;
@@ -279,7 +279,7 @@ void TestHttpAction::retryAfterAsHttpDate() {
     // Measured against the server's Date header, not the (manual) clock of the engine.
     route.retryAfter = keepflow::test::httpDate(QDateTime::currentDateTimeUtc().addSecs(30));
     server.setRoute(QStringLiteral("/limited"), route);
-    HttpAction action;
+    HttpStep action;
     const auto result =
         perform(action, {{QStringLiteral("url"), server.url(QStringLiteral("/limited"))}});
     QVERIFY(result && !result->succeeded);
@@ -289,7 +289,7 @@ void TestHttpAction::retryAfterAsHttpDate() {
              qPrintable(QString::number(result->retryAfterMs)));
 }
 
-void TestHttpAction::retryAfterParsing_data() {
+void TestHttpStep::retryAfterParsing_data() {
     QTest::addColumn<QByteArray>("value");
     QTest::addColumn<qint64>("expected");
     // Relative to 2026-11-26 12:00:00 UTC (see retryAfterParsing).
@@ -303,7 +303,7 @@ void TestHttpAction::retryAfterParsing_data() {
     QTest::newRow("nonsense") << QByteArray("soon") << qint64(-1);
 }
 
-void TestHttpAction::retryAfterParsing() {
+void TestHttpStep::retryAfterParsing() {
     QFETCH(QByteArray, value);
     QFETCH(qint64, expected);
     const qint64 now =
@@ -311,13 +311,13 @@ void TestHttpAction::retryAfterParsing() {
     QCOMPARE(retryAfterMs(value, now), expected);
 }
 
-void TestHttpAction::garbageJsonIsGarbage() {
+void TestHttpStep::garbageJsonIsGarbage() {
     HttpTestServer server;
     QVERIFY(server.listen());
     HttpTestServer::Route route;
     route.fault = HttpTestServer::Fault::Garbage;
     server.setRoute(QStringLiteral("/garbage"), route);
-    HttpAction action;
+    HttpStep action;
     const auto result =
         perform(action, {{QStringLiteral("url"), server.url(QStringLiteral("/garbage"))}});
     QVERIFY(result && !result->succeeded);
@@ -327,7 +327,7 @@ void TestHttpAction::garbageJsonIsGarbage() {
     QVERIFY2(result->error.contains(QStringLiteral("not JSON")), qPrintable(result->error));
 }
 
-void TestHttpAction::connectionRefusedIsTransient() {
+void TestHttpStep::connectionRefusedIsTransient() {
     quint16 port = 0;
     {
         QTcpServer probe; // a port that was free a moment ago and has nobody listening now
@@ -335,7 +335,7 @@ void TestHttpAction::connectionRefusedIsTransient() {
         port = probe.serverPort();
     }
     const QString url = QStringLiteral("http://127.0.0.1:%1/notify").arg(port);
-    HttpAction action;
+    HttpStep action;
     const auto result = perform(
         action, {{QStringLiteral("method"), QStringLiteral("POST")}, {QStringLiteral("url"), url}});
     QVERIFY(result && !result->succeeded);
@@ -343,13 +343,13 @@ void TestHttpAction::connectionRefusedIsTransient() {
     QCOMPARE(result->error, QStringLiteral("POST %1: connection refused").arg(url));
 }
 
-void TestHttpAction::connectionResetIsTransient() {
+void TestHttpStep::connectionResetIsTransient() {
     HttpTestServer server;
     QVERIFY(server.listen());
     HttpTestServer::Route route;
     route.fault = HttpTestServer::Fault::ResetBeforeEffect;
     server.setRoute(QStringLiteral("/reset"), route);
-    HttpAction action;
+    HttpStep action;
     const auto result =
         perform(action, {{QStringLiteral("method"), QStringLiteral("POST")},
                          {QStringLiteral("url"), server.url(QStringLiteral("/reset"))}});
@@ -365,13 +365,13 @@ void TestHttpAction::connectionResetIsTransient() {
         QCOMPARE(key, kKey.toUtf8());
 }
 
-void TestHttpAction::responseOverLimitIsAborted_data() {
+void TestHttpStep::responseOverLimitIsAborted_data() {
     QTest::addColumn<bool>("closeDelimited");
     QTest::newRow("announced by Content-Length") << false;
     QTest::newRow("streamed until close") << true;
 }
 
-void TestHttpAction::responseOverLimitIsAborted() {
+void TestHttpStep::responseOverLimitIsAborted() {
     QFETCH(bool, closeDelimited);
     HttpTestServer server;
     QVERIFY(server.listen());
@@ -379,7 +379,7 @@ void TestHttpAction::responseOverLimitIsAborted() {
     route.body = "\"" + QByteArray(300'000, 'x') + "\"";
     route.closeDelimited = closeDelimited;
     server.setRoute(QStringLiteral("/big"), route);
-    HttpAction action;
+    HttpStep action;
     const auto result =
         perform(action, {{QStringLiteral("url"), server.url(QStringLiteral("/big"))},
                          {QStringLiteral("max_response_bytes"), 1000}});
@@ -397,7 +397,7 @@ void TestHttpAction::responseOverLimitIsAborted() {
     QCOMPARE(fits->output.toObject().value(QStringLiteral("body")).toString().size(), 300'000);
 }
 
-void TestHttpAction::redirectIsFollowed() {
+void TestHttpStep::redirectIsFollowed() {
     HttpTestServer server;
     QVERIFY(server.listen());
     HttpTestServer::Route moved;
@@ -405,7 +405,7 @@ void TestHttpAction::redirectIsFollowed() {
     moved.headers = {{"Location", server.url(QStringLiteral("/new")).toUtf8()}};
     server.setRoute(QStringLiteral("/old"), moved);
     server.setRoute(QStringLiteral("/new"), {});
-    HttpAction action;
+    HttpStep action;
     const auto result =
         perform(action, {{QStringLiteral("url"), server.url(QStringLiteral("/old"))}});
     QVERIFY(result);
@@ -413,7 +413,7 @@ void TestHttpAction::redirectIsFollowed() {
     QCOMPARE(server.calls(QStringLiteral("/new")), 1);
 }
 
-void TestHttpAction::invalidInputIsPermanentAtOnce_data() {
+void TestHttpStep::invalidInputIsPermanentAtOnce_data() {
     QTest::addColumn<QByteArray>("input");
     QTest::addColumn<QString>("reason");
     QTest::newRow("no url") << QByteArray(R"({ "method": "GET" })")
@@ -428,10 +428,10 @@ void TestHttpAction::invalidInputIsPermanentAtOnce_data() {
                                 << QStringLiteral("not an HTTP status");
 }
 
-void TestHttpAction::invalidInputIsPermanentAtOnce() {
+void TestHttpStep::invalidInputIsPermanentAtOnce() {
     QFETCH(QByteArray, input);
     QFETCH(QString, reason);
-    HttpAction action;
+    HttpStep action;
     TestContext context;
     std::optional<AttemptResult> result;
     auto execution = action.start(attemptRequest(object(input)), context,
@@ -441,13 +441,13 @@ void TestHttpAction::invalidInputIsPermanentAtOnce() {
     QVERIFY2(result->error.contains(reason), qPrintable(result->error));
 }
 
-void TestHttpAction::cancelAbortsRequestAndNeverCompletes() {
+void TestHttpStep::cancelAbortsRequestAndNeverCompletes() {
     HttpTestServer server;
     QVERIFY(server.listen());
     HttpTestServer::Route route;
     route.fault = HttpTestServer::Fault::Hang;
     server.setRoute(QStringLiteral("/hang"), route);
-    HttpAction action;
+    HttpStep action;
     TestContext context;
     bool called = false;
     auto execution =
@@ -464,7 +464,7 @@ void TestHttpAction::cancelAbortsRequestAndNeverCompletes() {
     QVERIFY(!called);
 }
 
-void TestHttpAction::engineRetriesWithSameKeyAndAppliesOnce() {
+void TestHttpStep::engineRetriesWithSameKeyAndAppliesOnce() {
     HttpTestServer server;
     QVERIFY(server.listen());
     HttpTestServer::Route route;
@@ -497,7 +497,7 @@ void TestHttpAction::engineRetriesWithSameKeyAndAppliesOnce() {
     QCOMPARE(server.effectsForKey(key), 1);
 }
 
-void TestHttpAction::engineRetriesResetConnectionAndAppliesOnce() {
+void TestHttpStep::engineRetriesResetConnectionAndAppliesOnce() {
     HttpTestServer server;
     QVERIFY(server.listen());
     HttpTestServer::Route route;
@@ -527,7 +527,7 @@ void TestHttpAction::engineRetriesResetConnectionAndAppliesOnce() {
     QCOMPARE(server.effects(QStringLiteral("/charge")), 1); // applied once for every call
 }
 
-void TestHttpAction::engineHonoursRetryAfter() {
+void TestHttpStep::engineHonoursRetryAfter() {
     HttpTestServer server;
     QVERIFY(server.listen());
     HttpTestServer::Route route;
@@ -552,7 +552,7 @@ void TestHttpAction::engineHonoursRetryAfter() {
     QCOMPARE(step.attempts, 2);
 }
 
-void TestHttpAction::engineDoesNotRetryNotFound() {
+void TestHttpStep::engineDoesNotRetryNotFound() {
     HttpTestServer server;
     QVERIFY(server.listen());
     HttpTestServer::Route route;
@@ -569,7 +569,7 @@ void TestHttpAction::engineDoesNotRetryNotFound() {
     QCOMPARE(server.calls(QStringLiteral("/missing")), 1);
 }
 
-void TestHttpAction::engineNonRetryableStatusStopsRetries() {
+void TestHttpStep::engineNonRetryableStatusStopsRetries() {
     HttpTestServer server;
     QVERIFY(server.listen());
     HttpTestServer::Route route;
@@ -585,7 +585,7 @@ void TestHttpAction::engineNonRetryableStatusStopsRetries() {
     QCOMPARE(step.errorClass, QStringLiteral("transient"));
 }
 
-void TestHttpAction::engineTimesOutHungRequest() {
+void TestHttpStep::engineTimesOutHungRequest() {
     HttpTestServer server;
     QVERIFY(server.listen());
     HttpTestServer::Route route;
@@ -607,5 +607,5 @@ void TestHttpAction::engineTimesOutHungRequest() {
     QTRY_COMPARE(server.openConnections(), 0); // the request was aborted, not left hanging
 }
 
-QTEST_GUILESS_MAIN(TestHttpAction)
-#include "tst_httpaction.moc"
+QTEST_GUILESS_MAIN(TestHttpStep)
+#include "tst_httpstep.moc"

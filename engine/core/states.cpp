@@ -1,4 +1,4 @@
-#include "states.h"
+#include "core/states.h"
 
 #include <QMetaEnum>
 

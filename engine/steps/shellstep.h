@@ -1,6 +1,6 @@
 #pragma once
 
-#include "action.h"
+#include "steps/stepkind.h"
 
 namespace keepflow {
 
@@ -8,9 +8,9 @@ namespace keepflow {
 /// and the remaining elements are its positional parameters "$1"...), in its own process group so
 /// that a timeout kills everything it started. Exit 0 succeeds; permanent_exit_codes fail for
 /// good; any other exit or a signal is transient. Each of stdout and stderr keeps its first MiB.
-class ShellAction final : public Action {
+class ShellStep final : public StepKind {
 public:
-    std::unique_ptr<Execution> start(const AttemptRequest &request, ActionContext &context,
+    std::unique_ptr<Execution> start(const AttemptRequest &request, StepContext &context,
                                      CompletionCallback done) override;
 };
 

@@ -1,8 +1,8 @@
-#include "drillaction.h"
+#include "steps/drillstep.h"
 
-#include "clock.h"
-#include "flow.h"
-#include "retrypolicy.h"
+#include "core/clock.h"
+#include "model/flow.h"
+#include "runtime/retrypolicy.h"
 
 namespace keepflow {
 
@@ -12,7 +12,7 @@ namespace {
 /// action; cancelling stops whichever is in progress.
 class DrillExecution final : public Execution {
 public:
-    explicit DrillExecution(ActionContext &context)
+    explicit DrillExecution(StepContext &context)
         : m_context(context) {}
     ~DrillExecution() override { cancel(); }
     void cancel() override {
@@ -27,7 +27,7 @@ public:
     std::unique_ptr<Execution> m_real;
 
 private:
-    ActionContext &m_context;
+    StepContext &m_context;
 };
 
 /// Hangs until the engine's attempt timeout ends it.
@@ -48,10 +48,10 @@ AttemptResult injectedFailure(const QString &errorName, const QString &why) {
 
 } // namespace
 
-DrillAction::DrillAction(std::shared_ptr<Action> real)
+DrillStep::DrillStep(std::shared_ptr<StepKind> real)
     : m_real(std::move(real)) {}
 
-std::unique_ptr<Execution> DrillAction::start(const AttemptRequest &request, ActionContext &context,
+std::unique_ptr<Execution> DrillStep::start(const AttemptRequest &request, StepContext &context,
                                               CompletionCallback done) {
     if (!request.step || !request.step->drill || request.step->drill->isEmpty())
         return m_real->start(request, context, std::move(done));
@@ -82,7 +82,7 @@ std::unique_ptr<Execution> DrillAction::start(const AttemptRequest &request, Act
     }
     auto execution = std::make_unique<DrillExecution>(context);
     DrillExecution *raw = execution.get();
-    std::shared_ptr<Action> real = m_real;
+    std::shared_ptr<StepKind> real = m_real;
     execution->m_callId =
         context.callAt(context.clock().nowMs() + latencyMs,
                        [raw, real, request, &context, done, fails, errorName, why]() {

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "action.h"
+#include "steps/stepkind.h"
 
 #include <memory>
 
@@ -11,14 +11,14 @@ namespace keepflow {
 /// fail_rate, reproducible from the idempotency key) fail with the drill's error class after its
 /// latency; the other attempts run the real action, after the latency. Steps without `drill` go
 /// straight to the real action.
-class DrillAction final : public Action {
+class DrillStep final : public StepKind {
 public:
-    explicit DrillAction(std::shared_ptr<Action> real);
-    std::unique_ptr<Execution> start(const AttemptRequest &request, ActionContext &context,
+    explicit DrillStep(std::shared_ptr<StepKind> real);
+    std::unique_ptr<Execution> start(const AttemptRequest &request, StepContext &context,
                                      CompletionCallback done) override;
 
 private:
-    std::shared_ptr<Action> m_real;
+    std::shared_ptr<StepKind> m_real;
 };
 
 } // namespace keepflow

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "action.h"
+#include "steps/stepkind.h"
 
-#include "status.h"
+#include "core/status.h"
 
 namespace keepflow {
 
@@ -24,11 +24,11 @@ namespace keepflow {
 /// engine's thread, so a slow database never blocks the coordinator. A timeout or cancel drops the
 /// result; the statement itself ends on its own (a busy SQLite database is waited for at most the
 /// attempt's timeout, 5 s at most).
-class SqlAction final : public Action {
+class SqlStep final : public StepKind {
 public:
     static constexpr int kMaxRows = 10'000;
 
-    std::unique_ptr<Execution> start(const AttemptRequest &request, ActionContext &context,
+    std::unique_ptr<Execution> start(const AttemptRequest &request, StepContext &context,
                                      CompletionCallback done) override;
 };
 

@@ -41,7 +41,7 @@ int eventCount(Harness &h, const QString &run) {
 
 } // namespace
 
-class TestActions : public QObject {
+class TestStepKinds : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void skipUnblocksDownstreamWithItsOutput();
@@ -61,7 +61,7 @@ private Q_SLOTS:
     void actionsAreRecordedWithActorAndReason();
 };
 
-void TestActions::skipUnblocksDownstreamWithItsOutput() {
+void TestStepKinds::skipUnblocksDownstreamWithItsOutput() {
     Harness h;
     const QString run = h.start(flow(
         R"({ "id": "fetch", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } },
@@ -77,7 +77,7 @@ void TestActions::skipUnblocksDownstreamWithItsOutput() {
     QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
 }
 
-void TestActions::retryGivesAFreshBudgetAndKeepsTheKey() {
+void TestStepKinds::retryGivesAFreshBudgetAndKeepsTheKey() {
     Harness h;
     const QString run =
         h.start(flow(R"({ "id": "flaky", "kind": "fault", "with": { "fail_first": 2 },
@@ -94,7 +94,7 @@ void TestActions::retryGivesAFreshBudgetAndKeepsTheKey() {
     QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
 }
 
-void TestActions::retryNowSkipsTheBackoff() {
+void TestStepKinds::retryNowSkipsTheBackoff() {
     Harness h;
     const QString run =
         h.start(flow(R"({ "id": "flaky", "kind": "fault", "with": { "fail_first": 1 },
@@ -104,7 +104,7 @@ void TestActions::retryNowSkipsTheBackoff() {
     QCOMPARE(h.step(run, QStringLiteral("flaky")).state, QStringLiteral("succeeded"));
 }
 
-void TestActions::markSucceededProvidesTheOutput() {
+void TestStepKinds::markSucceededProvidesTheOutput() {
     Harness h;
     const QString run = h.start(
         flow(R"({ "id": "a", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } },
@@ -116,7 +116,7 @@ void TestActions::markSucceededProvidesTheOutput() {
     QCOMPARE(h.step(run, QStringLiteral("b")).output.toInt(), 5);
 }
 
-void TestActions::resolveHappenedAndNotHappened() {
+void TestStepKinds::resolveHappenedAndNotHappened() {
     const QByteArray text =
         flow(R"({ "id": "pay", "kind": "fault", "idempotency": "none", "timeout": "5s",
         "with": { "fail_first": 1, "error": "timeout", "output": { "paid": true } } },
@@ -145,7 +145,7 @@ void TestActions::resolveHappenedAndNotHappened() {
     }
 }
 
-void TestActions::approvalWaitsForApproveOrReject() {
+void TestStepKinds::approvalWaitsForApproveOrReject() {
     const QByteArray text = flow(
         R"({ "id": "ok", "kind": "approval", "with": { "prompt": "Deploy {{params.version}}?" } },
         { "id": "deploy", "kind": "noop", "after": ["ok"], "with": { "output": "{{steps.ok.output.approved_by}}" } })",
@@ -175,7 +175,7 @@ void TestActions::approvalWaitsForApproveOrReject() {
     }
 }
 
-void TestActions::setInputThenRetry() {
+void TestStepKinds::setInputThenRetry() {
     Harness h;
     const QString run = h.start(flow(
         R"({ "id": "call", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } })"));
@@ -187,7 +187,7 @@ void TestActions::setInputThenRetry() {
     QCOMPARE(h.step(run, QStringLiteral("call")).output.toString(), QStringLiteral("fixed"));
 }
 
-void TestActions::rerunFromRunsDownstreamWithNewKeys() {
+void TestStepKinds::rerunFromRunsDownstreamWithNewKeys() {
     Harness h;
     const QString run = h.start(
         flow(R"({ "id": "a", "kind": "noop" }, { "id": "b", "kind": "noop", "after": ["a"] },
@@ -204,7 +204,7 @@ void TestActions::rerunFromRunsDownstreamWithNewKeys() {
     QCOMPARE(h.attempts(run, QStringLiteral("c")).size(), 2);
 }
 
-void TestActions::pausedStepIsHeldUntilUnpaused() {
+void TestStepKinds::pausedStepIsHeldUntilUnpaused() {
     Harness h;
     const QString run =
         h.start(flow(R"({ "id": "wait", "kind": "delay", "with": { "duration": "10s" } },
@@ -219,7 +219,7 @@ void TestActions::pausedStepIsHeldUntilUnpaused() {
     QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
 }
 
-void TestActions::pausedRunStartsNothing() {
+void TestStepKinds::pausedRunStartsNothing() {
     Harness h;
     const QString run =
         h.start(flow(R"({ "id": "wait", "kind": "delay", "with": { "duration": "10s" } },
@@ -232,7 +232,7 @@ void TestActions::pausedRunStartsNothing() {
     QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
 }
 
-void TestActions::cancelStopsEverything() {
+void TestStepKinds::cancelStopsEverything() {
     Harness h;
     const QString run =
         h.start(flow(R"({ "id": "slow", "kind": "fault", "with": { "latency": "1h" } },
@@ -249,7 +249,7 @@ void TestActions::cancelStopsEverything() {
              QStringLiteral("cancelled")); // its latency never lands
 }
 
-void TestActions::retryFailedItemsOnly() {
+void TestStepKinds::retryFailedItemsOnly() {
     Harness h;
     const QString run = h.start(
         flow(R"({ "id": "notify", "kind": "fault", "foreach": [0, 1, 0, 1], "concurrency": 4,
@@ -273,7 +273,7 @@ void TestActions::retryFailedItemsOnly() {
              4);
 }
 
-void TestActions::refusals_data() {
+void TestStepKinds::refusals_data() {
     QTest::addColumn<int>("kind");
     QTest::addColumn<QString>("step");
     QTest::addColumn<QString>("message");
@@ -295,7 +295,7 @@ void TestActions::refusals_data() {
                                   << QStringLiteral("has no step \"nope\"");
 }
 
-void TestActions::refusals() {
+void TestStepKinds::refusals() {
     QFETCH(int, kind);
     QFETCH(QString, step);
     QFETCH(QString, message);
@@ -314,7 +314,7 @@ void TestActions::refusals() {
     QVERIFY(!h.engine->act(act(K::Skip, QStringLiteral("no-such-run"), QStringLiteral("done"))));
 }
 
-void TestActions::actionsAreRecordedWithActorAndReason() {
+void TestStepKinds::actionsAreRecordedWithActorAndReason() {
     Harness h;
     const QString run = h.start(flow(
         R"({ "id": "a", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } })"));
@@ -330,5 +330,5 @@ void TestActions::actionsAreRecordedWithActorAndReason() {
              QStringLiteral("ticket OPS-42"));
 }
 
-QTEST_GUILESS_MAIN(TestActions)
-#include "tst_actions.moc"
+QTEST_GUILESS_MAIN(TestStepKinds)
+#include "tst_stepkinds.moc"

@@ -1,4 +1,4 @@
-#include "sqlaction.h"
+#include "steps/sqlstep.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -349,14 +349,14 @@ private:
                 QJsonArray rows;
                 const QSqlRecord record = query.record();
                 while (query.next()) {
-                    if (rows.size() == SqlAction::kMaxRows) {
+                    if (rows.size() == SqlStep::kMaxRows) {
                         query.finish();
                         db.rollback();
                         return permanent(QStringLiteral("\"%1\" returned more than %2 rows; add "
                                                         "a LIMIT or narrow the WHERE clause "
                                                         "(rolled back)")
                                              .arg(m_statementHead)
-                                             .arg(SqlAction::kMaxRows));
+                                             .arg(SqlStep::kMaxRows));
                     }
                     QJsonObject row;
                     for (int c = 0; c < record.count(); ++c)
@@ -497,7 +497,7 @@ private:
 
 } // namespace
 
-std::unique_ptr<Execution> SqlAction::start(const AttemptRequest &request, ActionContext &,
+std::unique_ptr<Execution> SqlStep::start(const AttemptRequest &request, StepContext &,
                                             CompletionCallback done) {
     return std::make_unique<SqlExecution>(request, std::move(done));
 }

@@ -1,10 +1,10 @@
 #pragma once
 
 // One small interface behind every step kind. Adding a kind means one new file pair and one line
-// in ActionRegistry::withBuiltins().
+// in StepKindRegistry::withBuiltins().
 
-#include "flow.h"
-#include "states.h"
+#include "model/flow.h"
+#include "core/states.h"
 
 #include <QJsonObject>
 #include <QJsonValue>
@@ -55,9 +55,9 @@ struct AttemptResult {
 };
 
 /// Services an action may use while it runs. Owned by the engine; single-threaded.
-class ActionContext {
+class StepContext {
 public:
-    virtual ~ActionContext() = default;
+    virtual ~StepContext() = default;
     virtual const Clock &clock() const = 0;
     /// Calls callback once the engine's clock reaches atMs (driven by the engine, so tests with a
     /// manual clock stay in control). The returned id can be cancelled.
@@ -75,26 +75,26 @@ public:
 
 using CompletionCallback = std::function<void(AttemptResult)>;
 
-class Action {
+class StepKind {
 public:
-    virtual ~Action() = default;
+    virtual ~StepKind() = default;
     /// Starts the attempt; done is called exactly once unless the execution is cancelled, and
     /// may be called before start() returns. May return nullptr when the work completed at once.
-    virtual std::unique_ptr<Execution> start(const AttemptRequest &request, ActionContext &context,
+    virtual std::unique_ptr<Execution> start(const AttemptRequest &request, StepContext &context,
                                              CompletionCallback done) = 0;
 };
 
-class ActionRegistry {
+class StepKindRegistry {
 public:
     /// noop, delay, shell, fault, http and sql (approval is the engine's own).
-    static ActionRegistry withBuiltins();
+    static StepKindRegistry withBuiltins();
 
-    void add(const QString &kind, std::shared_ptr<Action> action);
-    Action *find(const QString &kind) const;
+    void add(const QString &kind, std::shared_ptr<StepKind> action);
+    StepKind *find(const QString &kind) const;
     QStringList kinds() const;
 
 private:
-    std::map<QString, std::shared_ptr<Action>> m_actions;
+    std::map<QString, std::shared_ptr<StepKind>> m_actions;
 };
 
 } // namespace keepflow

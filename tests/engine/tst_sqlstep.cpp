@@ -1,12 +1,12 @@
 // The sql step kind against a temporary SQLite database named by KEEPFLOW_SQL_TEST: bound values,
 // rows in the output, error classes, one transaction per attempt; and end to end in the engine.
 
-#include "clock.h"
-#include "engine.h"
-#include "flowfile.h"
+#include "core/clock.h"
+#include "runtime/engine.h"
+#include "model/flowfile.h"
 #include "harness.h"
-#include "sqlaction.h"
-#include "store.h"
+#include "steps/sqlstep.h"
+#include "store/store.h"
 
 #include <QElapsedTimer>
 #include <QJsonArray>
@@ -23,7 +23,7 @@ using namespace keepflow;
 
 namespace {
 
-class TestContext final : public ActionContext {
+class TestContext final : public StepContext {
 public:
     ManualClock manualClock;
     const Clock &clock() const override { return manualClock; }
@@ -37,7 +37,7 @@ QJsonObject object(const QByteArray &json) {
 
 } // namespace
 
-class TestSqlAction : public QObject {
+class TestSqlStep : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void init();
@@ -72,10 +72,10 @@ private:
 
     std::unique_ptr<QTemporaryDir> m_dir;
     QString m_path;
-    SqlAction m_action;
+    SqlStep m_action;
 };
 
-void TestSqlAction::init() {
+void TestSqlStep::init() {
     m_dir = std::make_unique<QTemporaryDir>();
     m_path = m_dir->filePath(QStringLiteral("app.db"));
     qputenv("KEEPFLOW_SQL_TEST", QByteArray("sqlite://") + m_path.toUtf8());
@@ -85,12 +85,12 @@ void TestSqlAction::init() {
     QVERIFY2(created.succeeded, qPrintable(created.error));
 }
 
-void TestSqlAction::cleanup() {
+void TestSqlStep::cleanup() {
     qunsetenv("KEEPFLOW_SQL_TEST");
     m_dir.reset();
 }
 
-AttemptResult TestSqlAction::sql(const QByteArray &json, std::optional<qint64> timeoutMs) {
+AttemptResult TestSqlStep::sql(const QByteArray &json, std::optional<qint64> timeoutMs) {
     AttemptRequest request;
     request.runId = QStringLiteral("run-1");
     request.stepId = QStringLiteral("query");
@@ -109,7 +109,7 @@ AttemptResult TestSqlAction::sql(const QByteArray &json, std::optional<qint64> t
     return *result;
 }
 
-AttemptResult TestSqlAction::statement(const QString &text, const QJsonValue &bind,
+AttemptResult TestSqlStep::statement(const QString &text, const QJsonValue &bind,
                                        std::optional<qint64> timeoutMs) {
     QJsonObject input{{QStringLiteral("connection"), QStringLiteral("test")},
                       {QStringLiteral("statement"), text}};
@@ -119,7 +119,7 @@ AttemptResult TestSqlAction::statement(const QString &text, const QJsonValue &bi
 }
 
 /// Counts rows through a connection of the test's own, outside the action.
-int TestSqlAction::count(const QString &where) {
+int TestSqlStep::count(const QString &where) {
     int rows = -1;
     {
         QSqlDatabase db =
@@ -135,7 +135,7 @@ int TestSqlAction::count(const QString &where) {
     return rows;
 }
 
-void TestSqlAction::insertsWithNamedBinds() {
+void TestSqlStep::insertsWithNamedBinds() {
     const AttemptResult result =
         statement(QStringLiteral("INSERT INTO orders (id, customer, total, note) "
                                  "VALUES (:id, :customer, :total, :note)"),
@@ -145,7 +145,7 @@ void TestSqlAction::insertsWithNamedBinds() {
     QCOMPARE(count(QStringLiteral("WHERE customer = 'acme' AND total = 12.5 AND note IS NULL")), 1);
 }
 
-void TestSqlAction::selectsRowsWithPositionalBinds() {
+void TestSqlStep::selectsRowsWithPositionalBinds() {
     QVERIFY(statement(QStringLiteral("INSERT INTO orders (id, customer, total) "
                                      "VALUES (1, 'acme', 12.5), (2, 'globex', 3)"))
                 .succeeded);
@@ -159,7 +159,7 @@ void TestSqlAction::selectsRowsWithPositionalBinds() {
         { "id": 2, "customer": "globex", "total": 3, "note": null } ] })J"));
 }
 
-void TestSqlAction::constraintViolationIsPermanentAndRolledBack() {
+void TestSqlStep::constraintViolationIsPermanentAndRolledBack() {
     QVERIFY(statement(QStringLiteral("INSERT INTO orders (id, customer) VALUES (1, 'acme')"))
                 .succeeded);
     // The first row is fine, the second collides: nothing of the statement may remain.
@@ -174,7 +174,7 @@ void TestSqlAction::constraintViolationIsPermanentAndRolledBack() {
     QCOMPARE(count(QStringLiteral("WHERE id = 10")), 0);
 }
 
-void TestSqlAction::tooManyRowsIsRefusedAndRolledBack() {
+void TestSqlStep::tooManyRowsIsRefusedAndRolledBack() {
     // The statement itself succeeds; the attempt fails afterwards, so only the attempt's own
     // transaction can undo the insert.
     const QString insertMany =
@@ -195,7 +195,7 @@ void TestSqlAction::tooManyRowsIsRefusedAndRolledBack() {
     QCOMPARE(count(), 10000);
 }
 
-void TestSqlAction::injectionInBoundValueIsStoredLiterally() {
+void TestSqlStep::injectionInBoundValueIsStoredLiterally() {
     const QString evil = QStringLiteral("x'); DROP TABLE orders; --");
     const AttemptResult insert =
         statement(QStringLiteral("INSERT INTO orders (customer) VALUES (:customer)"),
@@ -208,7 +208,7 @@ void TestSqlAction::injectionInBoundValueIsStoredLiterally() {
     QCOMPARE(rows.first().toObject().value(QStringLiteral("customer")).toString(), evil);
 }
 
-void TestSqlAction::unknownConnectionNamesItsVariable() {
+void TestSqlStep::unknownConnectionNamesItsVariable() {
     const AttemptResult result = sql(R"J({ "connection": "crm-prod", "statement": "SELECT 1" })J");
     QVERIFY(!result.succeeded);
     QCOMPARE(result.errorClass, ErrorClass::Permanent);
@@ -217,7 +217,7 @@ void TestSqlAction::unknownConnectionNamesItsVariable() {
     QVERIFY2(result.error.contains(QStringLiteral("\"crm-prod\"")), qPrintable(result.error));
 }
 
-void TestSqlAction::connectionVariableName_data() {
+void TestSqlStep::connectionVariableName_data() {
     QTest::addColumn<QString>("name");
     QTest::addColumn<QString>("variable");
     QTest::newRow("plain") << QStringLiteral("warehouse")
@@ -229,13 +229,13 @@ void TestSqlAction::connectionVariableName_data() {
                                << QStringLiteral("KEEPFLOW_SQL_B_CHER");
 }
 
-void TestSqlAction::connectionVariableName() {
+void TestSqlStep::connectionVariableName() {
     QFETCH(QString, name);
     QFETCH(QString, variable);
     QCOMPARE(sqlConnectionVariable(name), variable);
 }
 
-void TestSqlAction::syntaxErrorIsPermanent() {
+void TestSqlStep::syntaxErrorIsPermanent() {
     const AttemptResult result = statement(QStringLiteral("SELEC 1"));
     QVERIFY(!result.succeeded);
     QCOMPARE(result.errorClass, ErrorClass::Permanent);
@@ -244,14 +244,14 @@ void TestSqlAction::syntaxErrorIsPermanent() {
              qPrintable(result.error));
 }
 
-void TestSqlAction::multipleStatementsAreRefused() {
+void TestSqlStep::multipleStatementsAreRefused() {
     const AttemptResult result = statement(QStringLiteral("SELECT 1; DROP TABLE orders"));
     QVERIFY(!result.succeeded);
     QCOMPARE(result.errorClass, ErrorClass::Permanent);
     QCOMPARE(count(), 0); // the table is still there
 }
 
-void TestSqlAction::bindMismatchIsPermanent_data() {
+void TestSqlStep::bindMismatchIsPermanent_data() {
     QTest::addColumn<QString>("text");
     QTest::addColumn<QByteArray>("bind");
     QTest::addColumn<QString>("reason");
@@ -275,7 +275,7 @@ void TestSqlAction::bindMismatchIsPermanent_data() {
         << QByteArray(R"J({ "id": 1, "x": 2 })J") << QStringLiteral("with.bind has \"x\"");
 }
 
-void TestSqlAction::bindMismatchIsPermanent() {
+void TestSqlStep::bindMismatchIsPermanent() {
     QFETCH(QString, text);
     QFETCH(QByteArray, bind);
     QFETCH(QString, reason);
@@ -287,7 +287,7 @@ void TestSqlAction::bindMismatchIsPermanent() {
     QVERIFY2(result.error.contains(reason), qPrintable(result.error));
 }
 
-void TestSqlAction::busyDatabaseIsTransient() {
+void TestSqlStep::busyDatabaseIsTransient() {
     const QString insert = QStringLiteral("INSERT INTO orders (customer) VALUES ('late')");
     {
         QSqlDatabase db =
@@ -307,7 +307,7 @@ void TestSqlAction::busyDatabaseIsTransient() {
     QVERIFY(statement(insert).succeeded);
 }
 
-void TestSqlAction::missingPostgresDriverIsNamed() {
+void TestSqlStep::missingPostgresDriverIsNamed() {
     if (QSqlDatabase::isDriverAvailable(QStringLiteral("QPSQL")))
         QSKIP("the QPSQL driver is installed here");
     qputenv("KEEPFLOW_SQL_PG", "postgresql://keepflow:secret@127.0.0.1:1/orders");
@@ -319,14 +319,14 @@ void TestSqlAction::missingPostgresDriverIsNamed() {
     QVERIFY2(!result.error.contains(QStringLiteral("secret")), qPrintable(result.error));
 }
 
-void TestSqlAction::connectionsAreClosedAfterEachAttempt() {
+void TestSqlStep::connectionsAreClosedAfterEachAttempt() {
     QVERIFY(statement(QStringLiteral("SELECT 1")).succeeded);
     QVERIFY(!statement(QStringLiteral("SELEC 1")).succeeded);
     for (const QString &name : QSqlDatabase::connectionNames())
         QVERIFY2(!name.startsWith(QStringLiteral("keepflow-sql")), qPrintable(name));
 }
 
-void TestSqlAction::engineRunsStatementsInOrder() {
+void TestSqlStep::engineRunsStatementsInOrder() {
     Harness h;
     const QString run = h.start(flow(R"J(
         { "id": "add", "kind": "sql", "with": { "connection": "test",
@@ -349,7 +349,7 @@ void TestSqlAction::engineRunsStatementsInOrder() {
     QCOMPARE(rows.first().toObject().value(QStringLiteral("total")).toInt(), 40);
 }
 
-void TestSqlAction::engineDoesNotRetryConstraintViolation() {
+void TestSqlStep::engineDoesNotRetryConstraintViolation() {
     Harness h;
     const QString run = h.start(flow(R"J(
         { "id": "add", "kind": "sql", "with": { "connection": "test",
@@ -362,7 +362,7 @@ void TestSqlAction::engineDoesNotRetryConstraintViolation() {
     QCOMPARE(count(), 0);
 }
 
-void TestSqlAction::slowDatabaseDoesNotHoldBackOtherSteps() {
+void TestSqlStep::slowDatabaseDoesNotHoldBackOtherSteps() {
     // Another connection holds the write lock: the insert waits for it on a pool thread while the
     // engine goes on with everything else.
     {
@@ -395,5 +395,5 @@ void TestSqlAction::slowDatabaseDoesNotHoldBackOtherSteps() {
     QCOMPARE(count(QStringLiteral("WHERE customer = 'late'")), 1);
 }
 
-QTEST_GUILESS_MAIN(TestSqlAction)
-#include "tst_sqlaction.moc"
+QTEST_GUILESS_MAIN(TestSqlStep)
+#include "tst_sqlstep.moc"

@@ -1,7 +1,7 @@
-#include "faultaction.h"
+#include "steps/faultstep.h"
 
-#include "clock.h"
-#include "retrypolicy.h"
+#include "core/clock.h"
+#include "runtime/retrypolicy.h"
 
 #include <QCryptographicHash>
 
@@ -13,7 +13,7 @@ namespace {
 
 class PendingFault final : public Execution {
 public:
-    PendingFault(ActionContext &context, quint64 callId)
+    PendingFault(StepContext &context, quint64 callId)
         : m_context(context)
         , m_callId(callId) {}
     ~PendingFault() override { cancel(); }
@@ -24,7 +24,7 @@ public:
     }
 
 private:
-    ActionContext &m_context;
+    StepContext &m_context;
     quint64 m_callId;
 };
 
@@ -40,7 +40,7 @@ double faultUnit(qint64 seed, const QString &key, int attempt) {
 
 } // namespace
 
-std::unique_ptr<Execution> FaultAction::start(const AttemptRequest &request, ActionContext &context,
+std::unique_ptr<Execution> FaultStep::start(const AttemptRequest &request, StepContext &context,
                                               CompletionCallback done) {
     const QJsonObject &in = request.input;
     const int failFirst = in.value(QLatin1String("fail_first")).toInt(0);

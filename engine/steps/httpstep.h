@@ -1,6 +1,6 @@
 #pragma once
 
-#include "action.h"
+#include "steps/stepkind.h"
 
 #include <memory>
 
@@ -31,23 +31,23 @@ namespace keepflow {
 ///
 /// Qt itself resends a request, even a POST, when the connection closes before any byte of the
 /// response arrived; the resend is part of the same attempt and carries the same idempotency key.
-class HttpAction final : public Action {
+class HttpStep final : public StepKind {
 public:
     static constexpr qint64 kDefaultMaxResponseBytes = 10 * 1024 * 1024;
 
-    explicit HttpAction(int managers = 4);
-    ~HttpAction() override;
-    HttpAction(const HttpAction &) = delete;
-    HttpAction &operator=(const HttpAction &) = delete;
+    explicit HttpStep(int managers = 4);
+    ~HttpStep() override;
+    HttpStep(const HttpStep &) = delete;
+    HttpStep &operator=(const HttpStep &) = delete;
 
-    std::unique_ptr<Execution> start(const AttemptRequest &request, ActionContext &context,
+    std::unique_ptr<Execution> start(const AttemptRequest &request, StepContext &context,
                                      CompletionCallback done) override;
 
     struct Manager; ///< implementation details, shared with the running attempts
     struct Pool;
 
 private:
-    std::unique_ptr<Execution> startRequest(const AttemptRequest &request, ActionContext &context,
+    std::unique_ptr<Execution> startRequest(const AttemptRequest &request, StepContext &context,
                                             CompletionCallback done);
 
     std::shared_ptr<Pool> m_pool;
