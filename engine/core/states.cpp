@@ -1,6 +1,6 @@
 #include "core/states.h"
 
-#include <QMetaEnum>
+#include "core/enumnames.h"
 
 namespace keepflow {
 
@@ -32,6 +32,10 @@ std::optional<StepState> nextStepState(StepState state, StepEvent event) {
     case E::AwaitOperator:
         return state == S::Pending || state == S::Scheduled ? std::optional(S::WaitingForOperator)
                                                             : std::nullopt;
+    case E::Reopen:
+        return state == S::Failed || state == S::PartiallySucceeded || state == S::Uncertain
+                   ? std::optional(S::Running)
+                   : std::nullopt;
     default:
         break;
     }
@@ -93,6 +97,25 @@ std::optional<StepState> nextStepState(StepState state, StepEvent event) {
     }
 }
 
+std::optional<StepState> nextItemState(StepState state, StepEvent event) {
+    using S = StepState;
+    switch (event) {
+    case StepEvent::Reopen:
+        return state == S::Failed || state == S::Uncertain ? std::optional(S::Retrying)
+                                                           : std::nullopt;
+    case StepEvent::AttemptStarted:
+    case StepEvent::Enqueued:
+    case StepEvent::AttemptSucceeded:
+    case StepEvent::AttemptFailed:
+    case StepEvent::FailedForGood:
+    case StepEvent::OutcomeUnknown:
+    case StepEvent::OperatorSucceeded: // an uncertain item resolved "happened"
+        return nextStepState(state, event);
+    default:
+        return std::nullopt; // items are not delayed, blocked, held or skipped one by one
+    }
+}
+
 bool isFinal(StepState state) {
     switch (state) {
     case StepState::Succeeded:
@@ -145,10 +168,7 @@ bool isFinal(RunState state) {
            state == RunState::Failed || state == RunState::Cancelled;
 }
 
-namespace {
-
-// "SucceededViaFallback" -> "succeeded_via_fallback"
-QString snakeCase(const char *pascal) {
+QString snakeCaseName(const char *pascal) {
     QString out;
     for (const char *c = pascal; *c; ++c) {
         const QChar ch = QLatin1Char(*c);
@@ -159,18 +179,14 @@ QString snakeCase(const char *pascal) {
     return out;
 }
 
+namespace {
+
 template <typename Enum> QString enumName(Enum value) {
-    const QMetaEnum meta = QMetaEnum::fromType<Enum>();
-    return snakeCase(meta.valueToKey(static_cast<int>(value)));
+    return EnumNames<Enum>::instance().name(value);
 }
 
 template <typename Enum> std::optional<Enum> enumFromName(const QString &name) {
-    const QMetaEnum meta = QMetaEnum::fromType<Enum>();
-    for (int i = 0; i < meta.keyCount(); ++i) {
-        if (snakeCase(meta.key(i)) == name)
-            return static_cast<Enum>(meta.value(i));
-    }
-    return std::nullopt;
+    return EnumNames<Enum>::instance().value(name);
 }
 
 } // namespace

@@ -78,11 +78,16 @@ enum class StepEvent {
     OperatorSucceeded, ///< marked succeeded, resolved "happened", or approved
     Held,              ///< paused by an operator: it does not start until unpaused
     AwaitOperator,     ///< an approval step waits for approve or reject
+    Reopen, ///< a foreach step goes on with its failed or uncertain items (an item: retried now)
 };
 Q_ENUM_NS(StepEvent)
 
 /// The one transition function: the next state, or nullopt when event does not apply to state.
 std::optional<StepState> nextStepState(StepState state, StepEvent event);
+
+/// The same for one item of a foreach step: items share the step states, and a reopened item
+/// is a retry that is due now (its attempt numbers go on, its key stays).
+std::optional<StepState> nextItemState(StepState state, StepEvent event);
 
 bool isFinal(StepState state);
 /// Succeeded directly, via fallback, partially (for downstream purposes), or skipped.

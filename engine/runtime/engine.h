@@ -12,12 +12,12 @@
 // transaction they announce has committed. If a commit fails the engine stops (stopped() is
 // true, fatalError is emitted) and executes nothing more: the database holds the last good state.
 
-#include "steps/stepkind.h"
 #include "core/clock.h"
-#include "model/flow.h"
-#include "store/rows.h"
 #include "core/states.h"
 #include "core/status.h"
+#include "model/flow.h"
+#include "steps/stepkind.h"
+#include "store/rows.h"
 
 #include <QJsonObject>
 #include <QObject>

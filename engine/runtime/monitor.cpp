@@ -1,9 +1,9 @@
 #include "runtime/monitor.h"
 
-#include "runtime/changefeed.h"
-#include "model/flowfile.h"
-#include "runtime/preview.h"
 #include "core/states.h"
+#include "model/flowfile.h"
+#include "runtime/changefeed.h"
+#include "runtime/preview.h"
 
 #include <QTimer>
 

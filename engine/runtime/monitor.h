@@ -10,10 +10,10 @@
 // execution (failed() is emitted) while the queries keep working on the last good state.
 
 #include "core/clock.h"
-#include "runtime/engine.h"
-#include "model/flow.h"
-#include "store/rows.h"
 #include "core/status.h"
+#include "model/flow.h"
+#include "runtime/engine.h"
+#include "store/rows.h"
 #include "store/store.h"
 
 #include <QHash>

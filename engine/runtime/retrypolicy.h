@@ -2,8 +2,8 @@
 
 // Pure retry arithmetic: when the next attempt may start, and whether an error is retried.
 
-#include "model/flow.h"
 #include "core/states.h"
+#include "model/flow.h"
 
 #include <QString>
 

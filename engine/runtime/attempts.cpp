@@ -1,0 +1,490 @@
+#include "runtime/engineimpl.h"
+
+// The attempt target: a step, or one item of a foreach step. Admission to its resource, the
+// start of an attempt (its intent committed before its action runs), its completion (retry,
+// uncertain, failed, succeeded), its timeout, and the launch of its action are written once for
+// both; where a step and an item differ, the code asks target.isItem().
+
+namespace keepflow {
+
+namespace {
+
+/// What a failed attempt leads to.
+struct AfterFailure {
+    enum class Verdict { Retry, Uncertain, FailForGood } verdict = Verdict::FailForGood;
+    qint64 nextAt = 0;
+    qint64 delayMs = 0;
+    QString stopReason; ///< why no retry follows, when the policy said so
+};
+
+} // namespace
+
+ResourceGate::Resource &Engine::Impl::resourceOf(const LiveRun &run, int i) {
+    const QString &name = run.def(i).resource;
+    return resources.resource(name, run.plan->resources.value(name));
+}
+
+bool Engine::Impl::stillWaiting(const QueueEntry &entry) {
+    LiveRun *run = findRun(entry.runId);
+    if (!run)
+        return false;
+    const auto target = AttemptTarget::of(*run, entry.step, entry.item);
+    return target && target->state().state == StepState::Queued && target->state().inQueue;
+}
+
+bool Engine::Impl::tryStart(const AttemptTarget &target, qint64 now) {
+    LiveRun &run = target.run();
+    const int i = target.stepIndex();
+    if (draining || run.paused)
+        return false; // left as it is: the next engine to adopt the run, or unpause, starts it
+    const Step &def = target.def();
+    // A foreach step is not one call: its items are (the step only expands the list).
+    if (def.resource.isEmpty() || (!target.isItem() && !def.foreach.isUndefined())) {
+        target.isItem() ? startAttempt(target, now) : startStep(run, i, now);
+        return true;
+    }
+    AttemptState &state = target.state();
+    ResourceGate::Resource &res = resourceOf(run, i);
+    const qint64 maxQueue = res.config.maxQueueTimeMs;
+    if (state.state == StepState::Queued && maxQueue > 0 && now >= state.queuedAt + maxQueue) {
+        state.inQueue = false;
+        const QString waited =
+            QStringLiteral("waited %1 for resource %2, longer than its max_queue_time of %3")
+                .arg(formatDuration(now - state.queuedAt), res.name, formatDuration(maxQueue));
+        if (target.isItem()) {
+            // Recorded as a failed attempt that never reached the dependency: its retry
+            // policy decides what follows.
+            ledger.transition(target, StepEvent::AttemptStarted);
+            ++state.attempts;
+            ++target.progress().running;
+            state.attemptStartedAt = now;
+            ledger.recordAttemptStarted(target, now);
+            completions.push_back(
+                Completion{run.id, i, state.attempts, target.liveStep().generation,
+                           AttemptResult::failure(ErrorClass::Timeout, waited), target.itemPos()});
+        } else {
+            state.errorClass = errorClassName(ErrorClass::Timeout);
+            state.error = waited + (state.error.isEmpty()
+                                        ? QString()
+                                        : QStringLiteral(" (last error: %1)").arg(state.error));
+            failForGood(run, i, now);
+        }
+        resources.wakeQueue(res);
+        return true;
+    }
+    const QueueEntry entry{run.id, i, target.itemPos()};
+    QString why;
+    qint64 wakeAt = 0;
+    if (!resources.admit(res, entry, now, why, wakeAt)) {
+        const bool newlyQueued = state.state != StepState::Queued;
+        if (newlyQueued) {
+            ledger.transition(target, StepEvent::Enqueued);
+            state.queuedAt = now;
+            if (!target.isItem())
+                ledger.event(
+                    run, i, EventType::StepQueued,
+                    {{QStringLiteral("resource"), res.name}, {QStringLiteral("reason"), why}}, now);
+        }
+        if (!state.inQueue) {
+            state.inQueue = true;
+            resources.enqueue(res, entry);
+        }
+        qint64 timer = wakeAt;
+        if (maxQueue > 0 && (timer == 0 || state.queuedAt + maxQueue < timer))
+            timer = state.queuedAt + maxQueue;
+        const bool timerChanged = timer != state.notBefore;
+        state.notBefore = timer; // when it looks again (0: when a slot frees)
+        if (timer > 0)
+            ledger.armTimer(target); // also after a restart, when the heap starts empty
+        if (newlyQueued || timerChanged)
+            ledger.recordTarget(target);
+        return false;
+    }
+    state.isProbe = resources.takeSlot(res, std::exchange(state.inQueue, false));
+    state.holdsSlot = true;
+    const int attemptsBefore = state.attempts;
+    target.isItem() ? startAttempt(target, now) : startStep(run, i, now);
+    if (state.attempts == attemptsBefore && state.holdsSlot) {
+        // No call went out after all (deadline passed, an approval, draining): give it back.
+        state.holdsSlot = false;
+        resources.release(res, std::exchange(state.isProbe, false), std::nullopt, now);
+    }
+    if (!res.queue.empty())
+        resources.wakeQueue(res); // capacity may remain for the next in line
+    return true;
+}
+
+void Engine::Impl::startStep(LiveRun &run, int i, qint64 now) {
+    if (draining)
+        return; // left as it is; the next engine to adopt the run starts it
+    LiveStep &step = run.step(i);
+    const Step &def = run.def(i);
+    const auto deadline = run.plan->deadline[i];
+    if (deadline && step.startedAt != 0 && now >= step.startedAt + *deadline) {
+        step.error =
+            QStringLiteral("deadline of %1 passed before attempt %2 could start; last error: %3")
+                .arg(formatDuration(*deadline))
+                .arg(step.attempts + 1)
+                .arg(step.error);
+        failForGood(run, i, now);
+        return;
+    }
+    if (!def.foreach.isUndefined()) {
+        expandForeach(run, i, now);
+        return;
+    }
+    if (def.kind == QLatin1String("approval")) {
+        awaitApproval(run, i, now);
+        return;
+    }
+    startAttempt(AttemptTarget::step(run, i), now);
+}
+
+void Engine::Impl::startAttempt(const AttemptTarget &target, qint64 now) {
+    if (!ledger.transition(target, StepEvent::AttemptStarted))
+        return;
+    LiveRun &run = target.run();
+    const int i = target.stepIndex();
+    LiveStep &step = target.liveStep();
+    AttemptState &state = target.state();
+    const Step &def = target.def();
+    ++state.attempts;
+    if (target.isItem()) {
+        ++step.attempts; // the step counts its items' attempts
+        ++target.progress().running;
+    } else if (step.startedAt == 0) {
+        step.startedAt = now;
+    }
+    state.notBefore = 0;
+    state.attemptStartedAt = now;
+    const auto timeout = run.plan->timeout[i];
+    state.attemptDeadline = timeout ? now + *timeout : 0;
+    if (!target.isItem()) {
+        // The step's deadline bounds every attempt of it.
+        const auto deadline = run.plan->deadline[i];
+        step.attemptDeadlineIsStepDeadline = false;
+        if (deadline &&
+            (step.attemptDeadline == 0 || step.startedAt + *deadline < step.attemptDeadline)) {
+            step.attemptDeadline = step.startedAt + *deadline;
+            step.attemptDeadlineIsStepDeadline = true;
+        }
+    }
+    const QString key = RunLedger::idempotencyKey(target);
+    ledger.recordAttemptStarted(target, now);
+    ledger.recordTarget(target);
+    ledger.targetEvent(target, EventType::AttemptStarted,
+                       {{QStringLiteral("attempt"), state.attempts},
+                        {QStringLiteral("max_attempts"), run.plan->retry[i].maxAttempts},
+                        {QStringLiteral("key"), key}},
+                       now);
+
+    Launch launch;
+    launch.runId = run.id;
+    launch.step = i;
+    launch.item = target.itemPos();
+    launch.request.runId = run.id;
+    launch.request.stepId = def.id;
+    launch.request.itemKey = target.itemKey();
+    launch.request.attempt = state.attempts;
+    launch.request.idempotencyKey = key;
+    launch.request.step = &def;
+    launch.request.timeoutMs = timeout;
+    const QJsonObject with = withOf(run, i);
+    launch.request.input = with;
+    if (target.isItem() || run.plan->hasTemplates[i] || !step.inputOverride.isUndefined()) {
+        TemplateScope scope = scopeFor(run, i, key);
+        if (target.isItem())
+            scope.item = target.progress().items[target.itemPos()];
+        const auto rendered = renderTemplates(with, scope);
+        if (!rendered) {
+            // The input cannot be built: nothing runs, and retrying would not help.
+            completions.push_back(
+                Completion{run.id, i, state.attempts, step.generation,
+                           AttemptResult::failure(ErrorClass::Permanent,
+                                                  QStringLiteral("input: ") + rendered.error()),
+                           target.itemPos()});
+            return;
+        }
+        launch.request.input = rendered->toObject();
+    }
+    if (!target.isItem() && def.kind == QLatin1String("subflow")) {
+        startSubflow(run, i, launch.request.input, now);
+        return;
+    }
+    if (state.attemptDeadline != 0)
+        attemptTimeouts.push(Due{state.attemptDeadline, run.id, i,
+                                 static_cast<quint32>(state.attempts), target.itemPos()});
+    launches.push_back(std::move(launch));
+}
+
+void Engine::Impl::releaseSlot(const AttemptTarget &target, std::optional<AttemptResult> result,
+                               qint64 now) {
+    AttemptState &state = target.state();
+    if (!state.holdsSlot)
+        return;
+    state.holdsSlot = false;
+    const bool probe = std::exchange(state.isProbe, false);
+    resources.release(resourceOf(target.run(), target.stepIndex()), probe, result, now);
+}
+
+void Engine::Impl::complete(Completion &completion, qint64 now) {
+    LiveRun *run = findRun(completion.runId);
+    if (!run)
+        return;
+    const int i = completion.step;
+    LiveStep &step = run->step(i);
+    if (completion.item >= 0 && (step.state != StepState::Running || !step.foreach))
+        return;
+    const auto found = AttemptTarget::of(*run, i, completion.item);
+    if (!found)
+        return;
+    const AttemptTarget &target = *found;
+    AttemptState &state = target.state();
+    if (state.state != StepState::Running || state.attempts != completion.attempt ||
+        step.generation != completion.generation || (!target.isItem() && step.fallbackActive))
+        return; // stale: the attempt was already ended (timeout, cancel)
+    if (state.execution)
+        retired.push_back(std::move(state.execution));
+    state.inFlight = false;
+    state.attemptDeadline = 0;
+    if (target.isItem())
+        --target.progress().running;
+    releaseSlot(target, completion.result, now);
+    const AttemptResult &result = completion.result;
+    ledger.recordAttemptEnded(target, result, outcomeOf(result), now);
+    ForeachProgress *progress = target.isItem() ? &target.progress() : nullptr;
+    const auto pos = static_cast<size_t>(target.itemPos());
+    // An item that ends leaves the live set once its row and event are written.
+    auto settleItem = [&](StepEvent event, EventType type, QJsonObject detail) {
+        ledger.transition(target, event);
+        ledger.recordTarget(target);
+        ledger.targetEvent(target, type, std::move(detail), now);
+        if (event != StepEvent::AttemptFailed)
+            progress->active.erase(target.itemPos());
+        ledger.recordStep(*run, i); // its attempt count moved
+        ledger.addCandidate(*run, i);
+    };
+
+    if (result.succeeded) {
+        if (progress) {
+            progress->outputs[pos] = result.output;
+            ++progress->succeeded;
+            settleItem(StepEvent::AttemptSucceeded, EventType::ItemSucceeded, {});
+            return;
+        }
+        ledger.transition(target, StepEvent::AttemptSucceeded);
+        step.output = result.output;
+        step.endedAt = now;
+        step.error.clear();
+        step.errorClass.clear();
+        ledger.recordStep(*run, i);
+        ledger.event(*run, i, EventType::StepSucceeded,
+                     {{QStringLiteral("attempt"), step.attempts},
+                      {QStringLiteral("duration_ms"), now - step.attemptStartedAt}},
+                     now);
+        finalized(*run, i, now);
+        return;
+    }
+
+    state.error = result.error;
+    state.errorClass = errorClassName(result.errorClass);
+    const RetryPolicy &policy = run->plan->retry[i];
+    AfterFailure after;
+    if ((result.errorClass == ErrorClass::Timeout || result.errorClass == ErrorClass::Uncertain) &&
+        target.def().effectiveIdempotency() == Idempotency::None) {
+        // It may have happened: a non-idempotent call is never repeated without a decision.
+        after.verdict = AfterFailure::Verdict::Uncertain;
+    } else {
+        ++state.failures;
+        const bool retryable = isRetryable(policy, result.errorClass, result.errorDetail);
+        after.verdict = retryable && state.failures < policy.maxAttempts &&
+                                result.errorDetail != QLatin1String("deadline")
+                            ? AfterFailure::Verdict::Retry
+                            : AfterFailure::Verdict::FailForGood;
+        if (!retryable)
+            after.stopReason = QStringLiteral("not retried: %1 error").arg(state.errorClass);
+        else if (state.failures >= policy.maxAttempts)
+            after.stopReason = QStringLiteral("no attempts left (%1 of %2)")
+                                   .arg(state.failures)
+                                   .arg(policy.maxAttempts);
+        after.delayMs =
+            result.retryAfterMs >= 0
+                ? result.retryAfterMs
+                : backoffDelayMs(policy, state.failures,
+                                 jitterUnit(RunLedger::idempotencyKey(target), state.attempts));
+        after.nextAt = now + after.delayMs;
+        const auto deadline = run->plan->deadline[i];
+        if (!progress && after.verdict == AfterFailure::Verdict::Retry && deadline &&
+            after.nextAt >= step.startedAt + *deadline) {
+            after.verdict = AfterFailure::Verdict::FailForGood;
+            after.stopReason =
+                QStringLiteral("the step deadline of %1 leaves no time for another attempt")
+                    .arg(formatDuration(*deadline));
+        }
+    }
+
+    switch (after.verdict) {
+    case AfterFailure::Verdict::Uncertain:
+        if (progress) {
+            progress->errors[pos] = result.error;
+            ++progress->uncertain;
+            settleItem(StepEvent::OutcomeUnknown, EventType::ItemUncertain,
+                       {{QStringLiteral("error"), result.error}});
+            return;
+        }
+        ledger.transition(target, StepEvent::OutcomeUnknown);
+        step.errorClass = errorClassName(ErrorClass::Uncertain);
+        ledger.recordStep(*run, i);
+        ledger.event(
+            *run, i, EventType::StepUncertain,
+            {{QStringLiteral("error"), step.error}, {QStringLiteral("attempt"), step.attempts}},
+            now);
+        ledger.markDirty(*run);
+        return;
+    case AfterFailure::Verdict::Retry: {
+        const QJsonObject detail{{QStringLiteral("attempt"), state.attempts},
+                                 {QStringLiteral("max_attempts"), policy.maxAttempts},
+                                 {QStringLiteral("error_class"), state.errorClass},
+                                 {QStringLiteral("error"), state.error},
+                                 {QStringLiteral("next_attempt_at"), after.nextAt},
+                                 {QStringLiteral("delay_ms"), after.delayMs}};
+        state.notBefore = after.nextAt;
+        ledger.armTimer(target);
+        if (progress) {
+            settleItem(StepEvent::AttemptFailed, EventType::ItemRetrying, detail);
+            return;
+        }
+        ledger.transition(target, StepEvent::AttemptFailed);
+        ledger.recordStep(*run, i);
+        ledger.event(*run, i, EventType::StepRetrying, detail, now);
+        ledger.markDirty(*run);
+        return;
+    }
+    case AfterFailure::Verdict::FailForGood:
+        if (progress) {
+            progress->errors[pos] = result.error;
+            ++progress->failed;
+            settleItem(StepEvent::FailedForGood, EventType::ItemFailed,
+                       {{QStringLiteral("error"), result.error},
+                        {QStringLiteral("error_class"), state.errorClass}});
+            return;
+        }
+        if (!after.stopReason.isEmpty())
+            ledger.event(*run, i, EventType::AttemptFailed,
+                         {{QStringLiteral("attempt"), step.attempts},
+                          {QStringLiteral("error_class"), step.errorClass},
+                          {QStringLiteral("error"), step.error},
+                          {QStringLiteral("reason"), after.stopReason}},
+                         now);
+        failForGood(*run, i, now);
+        return;
+    }
+}
+
+void Engine::Impl::expire(const Due &due) {
+    LiveRun *run = findRun(due.runId);
+    if (!run)
+        return;
+    LiveStep &step = run->step(due.step);
+    if (due.item >= 0 && (step.state != StepState::Running || !step.foreach))
+        return;
+    const auto target = AttemptTarget::of(*run, due.step, due.item);
+    if (!target)
+        return;
+    AttemptState &state = target->state();
+    if (state.state != StepState::Running || (!target->isItem() && step.fallbackActive) ||
+        state.attempts != static_cast<int>(due.stamp) || state.attemptDeadline != due.at)
+        return;
+    if (state.execution) {
+        state.execution->cancel(); // kills the process group, aborts the request
+        retired.push_back(std::move(state.execution));
+    }
+    state.inFlight = false;
+    const QString limit = formatDuration(due.at - state.attemptStartedAt);
+    AttemptResult result;
+    if (target->isItem()) {
+        result = AttemptResult::failure(ErrorClass::Timeout,
+                                        QStringLiteral("attempt %1 of item %2 timed out after %3")
+                                            .arg(state.attempts)
+                                            .arg(target->itemKey(), limit));
+    } else if (step.attemptDeadlineIsStepDeadline) {
+        result = AttemptResult::failure(
+            ErrorClass::Timeout, QStringLiteral("the step deadline of %1 passed during attempt %2")
+                                     .arg(formatDuration(*run->plan->deadline[due.step]))
+                                     .arg(state.attempts));
+        result.errorDetail = QStringLiteral("deadline");
+    } else {
+        result = AttemptResult::failure(
+            ErrorClass::Timeout,
+            QStringLiteral("attempt %1 timed out after %2").arg(state.attempts).arg(limit));
+    }
+    completions.push_back(
+        Completion{run->id, due.step, state.attempts, step.generation, result, due.item});
+}
+
+void Engine::Impl::expireAttempts(qint64 now) {
+    while (!attemptTimeouts.empty() && attemptTimeouts.top().at <= now) {
+        const Due due = attemptTimeouts.top();
+        attemptTimeouts.pop();
+        expire(due);
+    }
+}
+
+void Engine::Impl::launch(Launch &item) {
+    LiveRun *run = findRun(item.runId);
+    if (!run)
+        return;
+    const auto target = AttemptTarget::of(*run, item.step, item.item);
+    if (!target)
+        return;
+    const Completion base{item.runId,           item.step,
+                          item.request.attempt, run->step(item.step).generation,
+                          AttemptResult(),      item.item};
+    auto fail = [this, &base](AttemptResult result) {
+        Completion completion = base;
+        completion.result = std::move(result);
+        completions.push_back(std::move(completion));
+    };
+    StepKind *kind = kinds.find(item.request.step->kind);
+    if (!kind) {
+        fail(AttemptResult::failure(
+            ErrorClass::Permanent, QStringLiteral("step kind \"%1\" is not supported by this build")
+                                       .arg(item.request.step->kind)));
+        return;
+    }
+    AttemptState &state = target->state();
+    state.inFlight = true;
+    auto done = [this, base](AttemptResult result) {
+        Completion completion = base;
+        completion.result = std::move(result);
+        completions.push_back(std::move(completion));
+        schedulePump();
+    };
+    try {
+        state.execution = kind->start(item.request, *this, done);
+    } catch (const std::exception &error) {
+        fail(AttemptResult::failure(
+            ErrorClass::Transient,
+            QStringLiteral("the action threw: %1").arg(QString::fromUtf8(error.what()))));
+    } catch (...) {
+        fail(AttemptResult::failure(ErrorClass::Transient,
+                                    QStringLiteral("the action threw an unknown exception")));
+    }
+}
+
+void Engine::Impl::cancelExecutions(LiveStep &step) {
+    auto cancel = [this](AttemptState &state) {
+        if (state.execution) {
+            state.execution->cancel();
+            retired.push_back(std::move(state.execution));
+        }
+        state.inFlight = false;
+    };
+    cancel(step);
+    if (step.foreach) {
+        for (auto &[pos, item] : step.foreach->active)
+            cancel(item);
+    }
+}
+
+} // namespace keepflow

@@ -1,0 +1,163 @@
+#pragma once
+
+// The engine's inside, private to engine/runtime. Its parts, each in its own file:
+//   engine.cpp           the loop: pump rounds, commit, drive timers; the public Engine methods
+//   progress.cpp         a step's way through its states: join, ready, fail, finalize, run state
+//   attempts.cpp         the attempt target (a step or an item): start, complete, expire, launch
+//   foreach.cpp          foreach steps: expand the list, schedule items, finish, reopen items
+//   subflows.cpp         subflow steps and their child runs
+//   operatoractions.cpp  applying an operator action's plan (operator/actionplan.h decides it)
+//   recovery.cpp         loading runs: rebuild live state, recover cut-off attempts, adopt
+// and its collaborators: RunLedger (every write), ResourceGate (every resource decision), Plan.
+
+#include "model/template.h"
+#include "runtime/engine.h"
+#include "runtime/liverun.h"
+#include "runtime/plan.h"
+#include "runtime/resourcegate.h"
+#include "runtime/runledger.h"
+
+#include <QHash>
+#include <QLoggingCategory>
+
+#include <map>
+#include <memory>
+#include <queue>
+#include <vector>
+
+class QTimer;
+
+namespace keepflow {
+
+Q_DECLARE_LOGGING_CATEGORY(lcEngine)
+
+struct Engine::Impl final : StepContext {
+    Impl(Engine *engine, Store &store, const Clock &clock, StepKindRegistry kinds, Options options);
+    ~Impl() override;
+
+    Engine *q = nullptr;
+    Store &store;
+    const Clock &clockRef;
+    StepKindRegistry kinds;
+    Options options;
+    RunLedger ledger;
+    ResourceGate resources;
+
+    QHash<qint64, std::shared_ptr<Plan>> plans;
+    std::map<QString, std::unique_ptr<LiveRun>> runs;
+    std::vector<Completion> completions;
+    std::vector<Launch> launches; ///< attempts of this round, started once it committed
+    std::vector<std::unique_ptr<Execution>> retired;
+    DueHeap attemptTimeouts;
+    std::map<quint64, std::pair<qint64, std::function<void()>>> calls;
+    std::priority_queue<std::pair<qint64, quint64>, std::vector<std::pair<qint64, quint64>>,
+                        std::greater<>>
+        callHeap;
+    quint64 nextCallId = 1;
+    std::vector<std::pair<QString, int>> subflowChecks; ///< (run, step) to look at after a load
+
+    bool inPump = false;
+    bool stopped = false;
+    bool draining = false;
+    QString fatal;
+    QTimer *driveTimer = nullptr;
+    QTimer *leaseTimer = nullptr;
+    int pollMs = 500;
+
+    // StepContext
+    const Clock &clock() const override { return clockRef; }
+    quint64 callAt(qint64 atMs, std::function<void()> callback) override;
+    void cancelCall(quint64 id) override;
+
+    // ---- engine.cpp: the loop --------------------------------------------------------------
+    Status pump();
+    Status commit();
+    void stop(const QString &message);
+    void schedulePump();
+    void rearm();
+    std::optional<qint64> nextDueAt() const;
+    void fireDueCalls(qint64 now);
+    void popDueTimers(qint64 now);
+    void unload(const QString &runId);
+    LiveRun *findRun(const QString &id);
+    Result<std::shared_ptr<Plan>> planFor(qint64 flowId);
+    /// A new run of plan with params checked against the flow and defaults applied; its rows
+    /// and its run_created event go into the ledger.
+    Result<std::unique_ptr<LiveRun>> newRun(const std::shared_ptr<Plan> &plan,
+                                            const QJsonObject &params, const QString &id,
+                                            const std::pair<QString, QString> &parent,
+                                            bool execute);
+    Status ensureResourcesLoaded();
+    Status syncResources();
+
+    // ---- progress.cpp: a step's way through its states -------------------------------------
+    enum class JoinDecision { Wait, Ready, Blocked };
+    JoinDecision evaluateJoin(const LiveRun &run, int i, QString &blockedBy) const;
+    void advance(LiveRun &run, qint64 now);
+    void makeReady(LiveRun &run, int i, qint64 now);
+    void failForGood(LiveRun &run, int i, qint64 now);
+    void finalized(LiveRun &run, int i, qint64 now);
+    void updateRunState(LiveRun &run, qint64 now);
+    void awaitApproval(LiveRun &run, int i, qint64 now);
+    /// The step's input as the operator last set it, else as the flow says.
+    QJsonObject withOf(const LiveRun &run, int i) const;
+    TemplateScope scopeFor(const LiveRun &run, int i, const QString &key) const;
+
+    // ---- attempts.cpp: the attempt target --------------------------------------------------
+    /// Starts the target now if its resource lets it, otherwise queues it in order. Returns
+    /// false when it waits (the resource takes no call now).
+    bool tryStart(const AttemptTarget &target, qint64 now);
+    /// A step's checks before an attempt (deadline, foreach, approval), then startAttempt().
+    void startStep(LiveRun &run, int i, qint64 now);
+    void startAttempt(const AttemptTarget &target, qint64 now);
+    void complete(Completion &completion, qint64 now);
+    void expire(const Due &due);
+    void expireAttempts(qint64 now);
+    void launch(Launch &launch);
+    void releaseSlot(const AttemptTarget &target, std::optional<AttemptResult> result, qint64 now);
+    /// Stops the step's running work (and its items'); their completions never arrive.
+    void cancelExecutions(LiveStep &step);
+    ResourceGate::Resource &resourceOf(const LiveRun &run, int i);
+    bool stillWaiting(const QueueEntry &entry);
+
+    // ---- foreach.cpp ----------------------------------------------------------------------
+    Result<std::pair<QJsonArray, QStringList>> foreachList(const LiveRun &run, int i) const;
+    void expandForeach(LiveRun &run, int i, qint64 now);
+    void scheduleItems(LiveRun &run, int i, qint64 now);
+    void finishForeach(LiveRun &run, int i, qint64 now);
+    /// A foreach step goes on with the items that did not succeed (failedToo: failed items
+    /// with a fresh budget); uncertainTo decides uncertain items: retried (Reopen), recorded
+    /// as happened with output (OperatorSucceeded), or left alone (nullopt).
+    Result<int> reopenItems(LiveRun &run, int i, bool failedToo,
+                            std::optional<StepEvent> uncertainTo, const QJsonValue &output);
+    /// Rebuilds the live state of every running foreach step from its item rows.
+    void rebuildForeach(LiveRun &run, const QList<ItemRow> &itemRows);
+
+    // ---- subflows.cpp ---------------------------------------------------------------------
+    QString childRunId(const LiveRun &run, int i) const;
+    void startSubflow(LiveRun &run, int i, const QJsonObject &input, qint64 now);
+    AttemptResult subflowResult(const QString &childId, RunState state,
+                                const QJsonObject &outputs) const;
+    void notifyParent(const LiveRun &child, RunState state);
+    void checkSubflows();
+
+    // ---- operatoractions.cpp --------------------------------------------------------------
+    Result<QString> act(const OperatorAction &request, bool executing, qint64 requestId);
+    /// Applies action to the loaded run; on refusal nothing has been changed.
+    Result<QString> applyAction(LiveRun &run, const OperatorAction &action, qint64 now);
+    /// Puts a finished step back to pending so that it runs again (same generation: same key).
+    void resetStep(LiveRun &run, int i, bool freshBudget);
+    /// Every step reachable from i through `after`, i first.
+    std::vector<int> stepAndDownstream(const LiveRun &run, int i) const;
+
+    // ---- recovery.cpp ---------------------------------------------------------------------
+    /// Claims and loads a run (finished ones too when allowFinal, for operator actions).
+    Result<bool> adopt(const QString &runId, bool allowFinal);
+    Status load(const RunRow &row, const QList<StepRunRow> &stepRows,
+                const QList<AttemptRow> &openAttempts, const QList<ItemRow> &itemRows, qint64 now);
+    /// An attempt cut off by a crash: retried (same key) when idempotent or keyed, otherwise
+    /// uncertain until an operator decides.
+    void recoverCutOffAttempt(const AttemptTarget &target, const AttemptRow &attempt, qint64 now);
+};
+
+} // namespace keepflow

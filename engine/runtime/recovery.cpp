@@ -1,0 +1,265 @@
+#include "runtime/engineimpl.h"
+
+// Recovery: loading a run from its rows into live state, and what write-ahead says about an
+// attempt that started and has no outcome (it was cut off by a crash): retried with the same
+// key when the step is idempotent or keyed, uncertain otherwise. Adopting runs no live worker
+// holds, one by one or all at once.
+
+#include "store/store.h"
+
+namespace keepflow {
+
+namespace {
+
+/// The attempt row ended as write-ahead says: cut off by a crash.
+AttemptRow crashed(const AttemptRow &attempt, qint64 now) {
+    AttemptRow ended = attempt;
+    ended.endedAt = now;
+    ended.outcome = outcomeName(AttemptOutcome::Crashed);
+    ended.errorClass = errorClassName(ErrorClass::Crashed);
+    ended.error =
+        attempt.itemKey.isEmpty()
+            ? QStringLiteral("the engine stopped while attempt %1 ran").arg(attempt.number)
+            : QStringLiteral("the engine stopped while attempt %1 of item %2 ran")
+                  .arg(attempt.number)
+                  .arg(attempt.itemKey);
+    return ended;
+}
+
+} // namespace
+
+void Engine::Impl::recoverCutOffAttempt(const AttemptTarget &target, const AttemptRow &attempt,
+                                        qint64 now) {
+    const AttemptRow ended = crashed(attempt, now);
+    ledger.recordAttempt(ended);
+    AttemptState &state = target.state();
+    if (state.state != StepState::Running || attempt.number != state.attempts ||
+        attempt.generation != target.liveStep().generation)
+        return;
+    state.attemptStartedAt = attempt.startedAt;
+    if (target.def().effectiveIdempotency() == Idempotency::None) {
+        const QString unknown =
+            QStringLiteral("attempt %1 was cut off by a crash; whether it took effect is unknown "
+                           "(idempotency: none)")
+                .arg(attempt.number);
+        ledger.transition(target, StepEvent::OutcomeUnknown);
+        if (target.isItem()) {
+            ForeachProgress &progress = target.progress();
+            state.error = ended.error;
+            progress.errors[static_cast<size_t>(target.itemPos())] = unknown;
+            ++progress.uncertain;
+            ledger.recordTarget(target);
+            ledger.targetEvent(target, EventType::ItemUncertain,
+                               {{QStringLiteral("error"), ended.error}}, now);
+            progress.active.erase(target.itemPos());
+            return;
+        }
+        state.errorClass = errorClassName(ErrorClass::Uncertain);
+        state.error = unknown;
+        ledger.recordTarget(target);
+        ledger.event(
+            target.run(), target.stepIndex(), EventType::StepUncertain,
+            {{QStringLiteral("error"), unknown}, {QStringLiteral("attempt"), attempt.number}}, now);
+        return;
+    }
+    ledger.transition(target, StepEvent::AttemptFailed);
+    state.errorClass = errorClassName(ErrorClass::Crashed);
+    state.error = ended.error;
+    state.notBefore = now; // a crash is not the dependency's fault: no backoff, no budget
+    ledger.recordTarget(target);
+    ledger.targetEvent(
+        target, EventType::AttemptCrashed,
+        {{QStringLiteral("attempt"), attempt.number}, {QStringLiteral("error"), ended.error}}, now);
+}
+
+/// Loads one run from its rows into memory and records, in the ledger, what recovery decides
+/// about attempts that were cut off (openAttempts: attempts with no outcome).
+
+Status Engine::Impl::load(const RunRow &row, const QList<StepRunRow> &stepRows,
+                          const QList<AttemptRow> &openAttempts, const QList<ItemRow> &itemRows,
+                          qint64 now) {
+    auto plan = planFor(row.flowId);
+    if (!plan)
+        return plan.status();
+    auto run = std::make_unique<LiveRun>();
+    run->id = row.id;
+    run->flowName = row.flowName;
+    run->plan = *plan;
+    run->params = row.params;
+    run->state = runStateFromName(row.state).value_or(RunState::Running);
+    run->createdAt = row.createdAt;
+    run->endedAt = row.endedAt;
+    run->paused = row.paused;
+    run->parentRun = row.parentRun;
+    run->parentStep = row.parentStep;
+    const Flow &flow = *run->plan->flow;
+    run->steps.resize(static_cast<size_t>(flow.steps.size()));
+    for (const StepRunRow &stepRow : stepRows) {
+        const auto i = flow.indexOfStep(stepRow.stepId);
+        if (i < 0)
+            return Status::error(
+                QStringLiteral("run %1: step %2 is not in its flow").arg(row.id, stepRow.stepId));
+        LiveStep &step = run->step(i);
+        step.state = stepStateFromName(stepRow.state).value_or(StepState::Pending);
+        step.attempts = stepRow.attempts;
+        step.failures = stepRow.failures;
+        step.generation = stepRow.generation;
+        step.notBefore = stepRow.notBefore;
+        step.startedAt = stepRow.startedAt;
+        step.endedAt = stepRow.endedAt;
+        step.errorClass = stepRow.errorClass;
+        step.error = stepRow.error;
+        step.viaFallback = stepRow.viaFallback;
+        step.output = stepRow.output;
+        step.inputOverride = stepRow.inputOverride;
+    }
+    for (const LiveStep &step : run->steps)
+        ++run->counts[static_cast<int>(step.state)];
+    for (qsizetype i = 0; i < flow.steps.size(); ++i) {
+        const int f = run->plan->fallbackStep[i];
+        LiveStep &step = run->step(i);
+        if (f >= 0 && step.state == StepState::Running && run->step(f).state != StepState::Pending)
+            step.fallbackActive = true;
+    }
+
+    LiveRun &r = *run;
+    runs[row.id] = std::move(run);
+    rebuildForeach(r, itemRows);
+    // Write-ahead says: an attempt with a start and no outcome was cut off by a crash.
+    for (const AttemptRow &attempt : openAttempts) {
+        if (attempt.endedAt != 0)
+            continue;
+        const auto i = flow.indexOfStep(attempt.stepId);
+        if (i < 0)
+            continue;
+        LiveStep &step = r.step(i);
+        if (flow.steps[i].kind == QLatin1String("subflow") && step.state == StepState::Running &&
+            attempt.number == step.attempts) {
+            // Its attempt is the child run, which survives a crash: look at it, do not redo it.
+            subflowChecks.emplace_back(r.id, static_cast<int>(i));
+            step.attemptStartedAt = attempt.startedAt;
+            continue;
+        }
+        std::optional<AttemptTarget> target = AttemptTarget::step(r, static_cast<int>(i));
+        if (!attempt.itemKey.isEmpty()) {
+            const qsizetype pos = step.foreach ? step.foreach->keys.indexOf(attempt.itemKey) : -1;
+            target = AttemptTarget::item(r, static_cast<int>(i), static_cast<int>(pos));
+            if (!target) {
+                ledger.recordAttempt(crashed(attempt, now)); // its item is no longer live
+                continue;
+            }
+        }
+        recoverCutOffAttempt(*target, attempt, now);
+    }
+    for (size_t i = 0; i < r.steps.size(); ++i) {
+        LiveStep &step = r.steps[i];
+        if (step.state == StepState::Running && step.foreach) {
+            ledger.addCandidate(r, static_cast<int>(i)); // its items go on
+            continue;
+        }
+        if (step.state == StepState::Running &&
+            flow.steps[static_cast<qsizetype>(i)].kind == QLatin1String("subflow")) {
+            continue; // waits for its child run (checkSubflows)
+        }
+        if (step.state == StepState::Running && !step.fallbackActive) {
+            // Running without an open attempt is not something a commit leaves behind; treat
+            // it like a cut-off attempt rather than leave the step stuck.
+            ledger.transition(r, static_cast<int>(i), StepEvent::AttemptFailed);
+            step.notBefore = now;
+            ledger.recordStep(r, static_cast<int>(i));
+            ledger.event(r, static_cast<int>(i), EventType::AttemptCrashed,
+                         {{QStringLiteral("attempt"), step.attempts},
+                          {QStringLiteral("error"), QStringLiteral("no open attempt")}},
+                         now);
+        }
+        if (step.state == StepState::Pending || step.state == StepState::Scheduled ||
+            step.state == StepState::Retrying || step.state == StepState::Queued)
+            ledger.addCandidate(r, static_cast<int>(i));
+    }
+    if (isFinal(r.state))
+        return Status::ok(); // loaded for an operator action, which decides what follows
+    // Look at the run afresh: advance() announces whatever state it is really in.
+    const RunState stored = r.state;
+    r.state = RunState::Running;
+    if (stored != RunState::Running && deriveRunState(r.counts) == RunState::Running)
+        ledger.recordRun(r);
+    ledger.event(r, -1, EventType::RunResumed, {{QStringLiteral("worker"), options.workerId}}, now);
+    ledger.markDirty(r);
+    return Status::ok();
+}
+
+Result<bool> Engine::Impl::adopt(const QString &runId, bool allowFinal) {
+    if (Status s = ensureResourcesLoaded(); !s)
+        return s;
+    if (findRun(runId))
+        return true;
+    const qint64 now = clockRef.nowMs();
+    auto claimed =
+        store.claimRun(runId, options.workerId, now + options.leaseMs, now, options.ownerIsDead);
+    if (!claimed)
+        return claimed.status();
+    if (!*claimed)
+        return false;
+    auto row = store.run(runId);
+    if (!row)
+        return row.status();
+    if (!allowFinal && isFinal(runStateFromName(row->state).value_or(RunState::Running)))
+        return Status::error(QStringLiteral("run %1 already finished (%2)").arg(runId, row->state));
+    auto steps = store.stepRuns(runId);
+    if (!steps)
+        return steps.status();
+    auto attempts = store.attempts(runId);
+    if (!attempts)
+        return attempts.status();
+    auto items = store.items(runId);
+    if (!items)
+        return items.status();
+    if (Status s = load(*row, *steps, *attempts, *items, now); !s)
+        return s;
+    if (Status s = commit(); !s)
+        return s;
+    schedulePump();
+    return true;
+}
+
+Result<int> Engine::adoptAvailable() {
+    if (d->stopped)
+        return Status::error(d->fatal);
+    if (Status s = d->ensureResourcesLoaded(); !s)
+        return s;
+    // Runs waiting for an operator are not taken: nothing runs until an action wakes them.
+    const qint64 now = d->clockRef.nowMs();
+    auto claimed = d->store.claimRunnable(d->options.workerId, now + d->options.leaseMs, now,
+                                          d->options.ownerIsDead);
+    if (!claimed)
+        return claimed.status();
+    QList<RunRow> fresh;
+    for (const RunRow &row : *claimed) {
+        if (!d->findRun(row.id))
+            fresh.append(row);
+    }
+    if (fresh.isEmpty())
+        return 0;
+    auto steps = d->store.stepRunsOwnedBy(d->options.workerId);
+    if (!steps)
+        return steps.status();
+    auto attempts = d->store.unfinishedAttemptsOwnedBy(d->options.workerId);
+    if (!attempts)
+        return attempts.status();
+    auto items = d->store.itemsOwnedBy(d->options.workerId);
+    if (!items)
+        return items.status();
+    // All recoveries go into one transaction.
+    for (const RunRow &row : fresh) {
+        if (Status s = d->load(row, steps->value(row.id), attempts->value(row.id),
+                               items->value(row.id), now);
+            !s)
+            return s;
+    }
+    if (Status s = d->commit(); !s)
+        return s;
+    d->schedulePump();
+    return static_cast<int>(fresh.size());
+}
+
+} // namespace keepflow
