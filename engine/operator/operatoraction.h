@@ -54,11 +54,14 @@ QJsonObject actionToJson(const OperatorAction &action);
 Result<OperatorAction> actionFromJson(const QJsonObject &json);
 
 /// What acting did: applied it (message), or left it for the live worker that executes the run
-/// (requestId and worker; its answer comes through Store::request()).
+/// (requestId and worker; the answer comes through OperatorApi::request()). A request the worker
+/// answered keeps its requestId and carries the worker's message.
 struct ActionOutcome {
     QString message;
     qint64 requestId = 0;
     QString worker;
+    /// A problem after the action was applied (e.g. releasing a lease failed); empty when none.
+    QString warning;
 };
 
 } // namespace keepflow
