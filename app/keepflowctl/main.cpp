@@ -1,21 +1,20 @@
-// keepflowctl: the headless command line of CONTRACT.md. Argument parsing and wiring only; the
-// behaviour lives in the engine library.
+// keepflowctl: the headless command line of CONTRACT.md. Argument parsing, calls and printing
+// only: every command goes through the database's OperatorApi (and run, resume and worker through
+// an Engine it creates); the behaviour lives in the engine library.
 
-#include "runtime/engine.h"
 #include "model/flowfile.h"
+#include "operator/operatorapi.h"
+#include "runtime/engine.h"
 #include "runtime/reports.h"
-#include "store/store.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QProcess>
 #include <QSocketNotifier>
 #include <QStandardPaths>
-#include <QThread>
 #include <QTimer>
 
 #include <csignal>
@@ -125,18 +124,18 @@ struct Context {
     QString dbPath;
 };
 
-Result<std::unique_ptr<Store>> openStore(const Context &context) {
-    StoreOptions options;
+Result<std::unique_ptr<OperatorApi>> openApi(const Context &context) {
+    OperatorApi::Options options;
     // KEEPFLOW_SYNCHRONOUS=normal trades the last commits on power loss (never on a crash of
     // the process) for speed; the default FULL loses nothing.
     const QString sync = qEnvironmentVariable("KEEPFLOW_SYNCHRONOUS").toLower();
     if (sync == QLatin1String("normal"))
-        options.sync = StoreOptions::Sync::Normal;
+        options.store.sync = StoreOptions::Sync::Normal;
     else if (!sync.isEmpty() && sync != QLatin1String("full"))
         return Status::error(
             QStringLiteral("KEEPFLOW_SYNCHRONOUS must be \"full\" or \"normal\", not \"%1\"")
                 .arg(sync));
-    return Store::open(context.dbPath, options);
+    return OperatorApi::open(context.dbPath, options);
 }
 
 int commandValidate(const Context &context) {
@@ -245,14 +244,15 @@ int driveUntilSettled(Engine &engine, QSet<QString> waitFor, bool json) {
     return worstExit;
 }
 
-int printRunOutcome(Store &store, const QString &runId, bool json, int exitCode) {
-    auto status = runStatusJson(store, runId);
+int printRunOutcome(OperatorApi &api, const QString &runId, bool json, int exitCode) {
+    auto status = api.status(runId);
     if (!status)
         return fail(status.error());
+    const QJsonObject report = runStatusJson(status->run, status->steps, status->items);
     if (json)
-        printJson(*status);
+        printJson(report);
     else
-        printOut(runStatusText(*status));
+        printOut(runStatusText(report));
     return exitCode;
 }
 
@@ -269,11 +269,11 @@ int commandRun(const Context &context) {
     auto params = parseParams(*load.flow, context.parser.values(QStringLiteral("param")));
     if (!params)
         return fail(params.error());
-    auto store = openStore(context);
-    if (!store)
-        return fail(store.error());
-    SystemClock clock;
-    Engine engine(**store, clock, StepKindRegistry::withBuiltins(), {});
+    auto api = openApi(context);
+    if (!api)
+        return fail(api.error());
+    const std::unique_ptr<Engine> executor = (*api)->createEngine();
+    Engine &engine = *executor;
     const bool detach = context.parser.isSet(QStringLiteral("detach"));
     auto runId = engine.createRun(*load.flow, QFileInfo(file).absoluteFilePath(), *params, !detach);
     if (!runId)
@@ -307,26 +307,26 @@ int commandRun(const Context &context) {
     const int code = driveUntilSettled(engine, {*runId}, context.json);
     if (code == UsageOrError || code == 130)
         return code;
-    return printRunOutcome(**store, *runId, context.json, code);
+    return printRunOutcome(**api, *runId, context.json, code);
 }
 
 int commandResume(const Context &context) {
     if (context.args.size() > 1)
         return fail(QStringLiteral("resume takes at most one RUN"));
-    auto store = openStore(context);
-    if (!store)
-        return fail(store.error());
-    SystemClock clock;
-    Engine engine(**store, clock, StepKindRegistry::withBuiltins(), {});
+    auto api = openApi(context);
+    if (!api)
+        return fail(api.error());
+    const std::unique_ptr<Engine> executor = (*api)->createEngine();
+    Engine &engine = *executor;
     QSet<QString> adopted;
     if (context.args.size() == 1) {
         const QString runId = context.args.first();
-        auto row = (*store)->run(runId);
+        auto row = (*api)->run(runId);
         if (!row)
             return fail(row.error());
         if (isFinal(runStateFromName(row->state).value_or(RunState::Running)))
             return printRunOutcome(
-                **store, runId, context.json,
+                **api, runId, context.json,
                 exitCodeFor(runStateFromName(row->state).value_or(RunState::Running)));
         auto taken = engine.adopt(runId);
         if (!taken)
@@ -348,16 +348,16 @@ int commandResume(const Context &context) {
     }
     const int code = driveUntilSettled(engine, adopted, context.json);
     if (context.args.size() == 1 && code != UsageOrError && code != 130)
-        return printRunOutcome(**store, context.args.first(), context.json, code);
+        return printRunOutcome(**api, context.args.first(), context.json, code);
     return code;
 }
 
 int commandWorker(const Context &context) {
-    auto store = openStore(context);
-    if (!store)
-        return fail(store.error());
-    SystemClock clock;
-    Engine engine(**store, clock, StepKindRegistry::withBuiltins(), {});
+    auto api = openApi(context);
+    if (!api)
+        return fail(api.error());
+    const std::unique_ptr<Engine> executor = (*api)->createEngine();
+    Engine &engine = *executor;
     QString fatal;
     QObject::connect(&engine, &Engine::eventsCommitted, [](const QList<EventRow> &events) {
         for (const EventRow &event : events)
@@ -413,10 +413,10 @@ int commandList(const Context &context) {
             QStringLiteral("unknown run state \"%1\" (running, paused, waiting_for_operator, "
                            "succeeded, completed_with_failures, failed, cancelled)")
                 .arg(state));
-    auto store = openStore(context);
-    if (!store)
-        return fail(store.error());
-    auto runs = (*store)->runs(RunFilter{state, 0});
+    auto api = openApi(context);
+    if (!api)
+        return fail(api.error());
+    auto runs = (*api)->runs(RunFilter{state, 0});
     if (!runs)
         return fail(runs.error());
     if (context.json) {
@@ -439,21 +439,21 @@ int commandList(const Context &context) {
 int commandStatus(const Context &context) {
     if (context.args.size() != 1)
         return fail(QStringLiteral("status needs exactly one RUN"));
-    auto store = openStore(context);
-    if (!store)
-        return fail(store.error());
-    return printRunOutcome(**store, context.args.first(), context.json, Ok);
+    auto api = openApi(context);
+    if (!api)
+        return fail(api.error());
+    return printRunOutcome(**api, context.args.first(), context.json, Ok);
 }
 
 int commandEvents(const Context &context) {
     if (context.args.size() != 1)
         return fail(QStringLiteral("events needs exactly one RUN"));
-    auto store = openStore(context);
-    if (!store)
-        return fail(store.error());
-    if (auto run = (*store)->run(context.args.first()); !run)
+    auto api = openApi(context);
+    if (!api)
+        return fail(api.error());
+    if (auto run = (*api)->run(context.args.first()); !run)
         return fail(run.error());
-    auto events = (*store)->events(context.args.first());
+    auto events = (*api)->events(context.args.first());
     if (!events)
         return fail(events.error());
     if (context.json) {
@@ -542,66 +542,17 @@ int commandAction(const QString &command, const Context &context) {
     } else {
         action.kind = K::CancelRun;
     }
-    auto store = openStore(context);
-    if (!store)
-        return fail(store.error());
-    SystemClock clock;
-    Engine engine(**store, clock, StepKindRegistry::withBuiltins(), {});
-    auto outcome = engine.act(action);
-    const Status released = engine.shutdown();
+    auto api = openApi(context);
+    if (!api)
+        return fail(api.error());
+    // Applied here, or by the live worker that executes the run (waiting for its answer).
+    auto outcome = (*api)->act(action, OperatorApi::HandOver::Wait);
     if (!outcome)
         return fail(outcome.error());
-    if (!released)
-        printErr(QStringLiteral("keepflowctl: %1\n").arg(released.message()));
-    QString done = outcome->message;
-    for (int handover = 0; outcome->requestId != 0 && handover < 3; ++handover) {
-        // The worker that executes the run applies it; wait for its answer.
-        QElapsedTimer waited;
-        waited.start();
-        bool answered = false;
-        while (!answered) {
-            auto answer = (*store)->request(outcome->requestId);
-            if (!answer)
-                return fail(answer.error());
-            if (answer->state == QLatin1String("refused"))
-                return fail(answer->result);
-            if (answer->state == QLatin1String("done")) {
-                done = answer->result + QStringLiteral(" (applied by %1)").arg(outcome->worker);
-                answered = true;
-                break;
-            }
-            // The worker may let go of the run (it finished or waits) before it answers: then
-            // nobody will, so take the request back and act directly.
-            auto holder = (*store)->run(action.runId);
-            if (holder && holder->owner != outcome->worker) {
-                auto withdrawn = (*store)->withdrawRequest(outcome->requestId,
-                                                           QDateTime::currentMSecsSinceEpoch());
-                if (!withdrawn)
-                    return fail(withdrawn.error());
-                if (*withdrawn) {
-                    outcome = engine.act(action);
-                    const Status again = engine.shutdown();
-                    if (!outcome)
-                        return fail(outcome.error());
-                    if (!again)
-                        printErr(QStringLiteral("keepflowctl: %1\n").arg(again.message()));
-                    done = outcome->message;
-                    break;
-                }
-                continue; // answered meanwhile
-            }
-            if (waited.elapsed() > 10'000)
-                return fail(QStringLiteral(
-                                "worker %1 executes run %2 and has not answered request %3 within "
-                                "10 s; it applies it when it does")
-                                .arg(outcome->worker, action.runId)
-                                .arg(outcome->requestId));
-            QThread::msleep(50); // polling another process's answer, not waiting for time to pass
-        }
-        if (answered)
-            break;
-    }
-    auto run = (*store)->run(action.runId);
+    if (!outcome->warning.isEmpty())
+        printErr(QStringLiteral("keepflowctl: %1\n").arg(outcome->warning));
+    const QString done = outcome->message;
+    auto run = (*api)->run(action.runId);
     const QString state = run ? run->state : QString();
     if (context.json) {
         printJson(QJsonObject{{QStringLiteral("run"), action.runId},
@@ -621,14 +572,18 @@ int commandAction(const QString &command, const Context &context) {
 int commandResources(const Context &context) {
     if (!context.args.isEmpty())
         return fail(QStringLiteral("resources takes no arguments"));
-    auto store = openStore(context);
-    if (!store)
-        return fail(store.error());
-    auto list = resourcesJson(**store);
-    if (!list)
-        return fail(list.error());
+    auto api = openApi(context);
+    if (!api)
+        return fail(api.error());
+    auto rows = (*api)->resources();
+    if (!rows)
+        return fail(rows.error());
+    auto load = (*api)->resourceLoad();
+    if (!load)
+        return fail(load.error());
+    const QJsonArray list = resourcesJson(*rows, *load);
     if (context.json) {
-        printJson(*list);
+        printJson(list);
         return Ok;
     }
     printOut(QStringLiteral("%1 %2 %3 %4 %5\n")
@@ -637,7 +592,7 @@ int commandResources(const Context &context) {
                       QStringLiteral("QUEUED").leftJustified(7),
                       QStringLiteral("IN FLIGHT").leftJustified(10),
                       QStringLiteral("FAILURE RATE")));
-    for (const QJsonValue &value : *list) {
+    for (const QJsonValue &value : list) {
         const QJsonObject r = value.toObject();
         printOut(
             QStringLiteral("%1 %2 %3 %4 %5\n")
@@ -666,12 +621,10 @@ int commandResource(const Context &context) {
     else
         return fail(
             QStringLiteral("unknown resource action \"%1\" (pause, unpause, reset)").arg(action));
-    auto store = openStore(context);
-    if (!store)
-        return fail(store.error());
-    if (Status s = (*store)->changeResource(name, paused, reset, currentUserName(),
-                                            QDateTime::currentMSecsSinceEpoch());
-        !s)
+    auto api = openApi(context);
+    if (!api)
+        return fail(api.error());
+    if (Status s = (*api)->changeResource(name, paused, reset); !s)
         return fail(s.message());
     printOut(QStringLiteral("%1: %2\n")
                  .arg(name, reset     ? QStringLiteral("breaker reset to closed")

@@ -16,6 +16,7 @@
 #include "core/states.h"
 #include "core/status.h"
 #include "model/flow.h"
+#include "operator/operatoraction.h"
 #include "steps/stepkind.h"
 #include "store/rows.h"
 
@@ -31,47 +32,6 @@ class QTimer;
 namespace keepflow {
 
 class Store;
-
-/// An operator's request (PRODUCT.md, "Operator actions"); recorded with actor and reason.
-struct OperatorAction {
-    enum class Kind {
-        Retry,              ///< a failed step again with a fresh budget, or a waiting retry now
-        RetryFailedItems,   ///< only the failed items of a foreach step
-        Skip,               ///< downstream goes on; output optional
-        MarkSucceeded,      ///< with the given output
-        ResolveHappened,    ///< an uncertain attempt took effect (output optional)
-        ResolveNotHappened, ///< it did not: retry it, same idempotency key
-        Approve,
-        Reject,
-        SetInput,  ///< replace the step's `with`, then retry it
-        RerunFrom, ///< the step and everything downstream, with new idempotency keys
-        PauseRun,
-        UnpauseRun,
-        PauseStep, ///< a held step does not start until unpaused
-        UnpauseStep,
-        CancelRun,
-    };
-    Kind kind = Kind::Retry;
-    QString runId;
-    QString stepId;
-    QJsonValue output{QJsonValue::Undefined}; ///< skip, mark-succeeded, resolve --happened
-    QJsonObject input;                        ///< set-input
-    QString reason;                           ///< why (or the approval comment)
-    QString actor;                            ///< who; the OS user when empty
-};
-
-/// The name of the action as keepflowctl spells it ("retry", "mark-succeeded", ...).
-QString actionName(OperatorAction::Kind kind);
-QJsonObject actionToJson(const OperatorAction &action);
-Result<OperatorAction> actionFromJson(const QJsonObject &json);
-
-/// What act() did: applied it (message), or left it for the live worker that executes the run
-/// (requestId; its answer comes through Store::request()).
-struct ActionOutcome {
-    QString message;
-    qint64 requestId = 0;
-    QString worker;
-};
 
 class Engine : public QObject {
     Q_OBJECT

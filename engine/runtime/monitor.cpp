@@ -10,26 +10,23 @@
 namespace keepflow {
 
 Result<std::unique_ptr<Monitor>> Monitor::open(const QString &path, const Options &options) {
-    auto store = Store::open(path, options.store);
-    if (!store)
-        return store.status();
-    std::unique_ptr<Monitor> monitor(new Monitor(std::move(*store), options));
+    OperatorApi::Options apiOptions;
+    apiOptions.store = options.store;
+    apiOptions.clock = options.clock;
+    auto api = OperatorApi::open(path, apiOptions);
+    if (!api)
+        return api.status();
+    std::unique_ptr<Monitor> monitor(new Monitor(std::move(*api), options));
     // Only what happens from now on is news; the views read the current state on their own.
     if (Status s = monitor->m_feed->startFromNow(); !s)
         return s;
     return monitor;
 }
 
-Monitor::Monitor(std::unique_ptr<Store> store, const Options &options)
-    : m_store(std::move(store))
+Monitor::Monitor(std::unique_ptr<OperatorApi> api, const Options &options)
+    : m_api(std::move(api))
     , m_options(options) {
-    if (options.clock) {
-        m_clock = options.clock;
-    } else {
-        m_ownClock = std::make_unique<SystemClock>();
-        m_clock = m_ownClock.get();
-    }
-    m_feed = new ChangeFeed(*m_store, 500, this);
+    m_feed = m_api->createChangeFeed(500, this);
     connect(m_feed, &ChangeFeed::eventsArrived, this, &Monitor::onEvents);
     connect(m_feed, &ChangeFeed::runsChanged, this, &Monitor::runsChanged);
     connect(m_feed, &ChangeFeed::resourcesChanged, this, &Monitor::resourcesChanged);
@@ -39,15 +36,21 @@ Monitor::Monitor(std::unique_ptr<Store> store, const Options &options)
         engineOptions.workerId = makeWorkerId();
         engineOptions.actor = QStringLiteral("engine");
         engineOptions.ownerIsDead = isLocalOwnerDead;
-        m_engine = std::make_unique<Engine>(*m_store, *m_clock, StepKindRegistry::withBuiltins(),
-                                            engineOptions);
+        m_engine = m_api->createEngine(engineOptions);
         connect(m_engine.get(), &Engine::fatalError, this, &Monitor::failed);
+        // Actions on runs this engine executes (or nobody does) are applied through it.
+        m_api->setExecutor(m_engine.get());
     }
 }
 
 Monitor::~Monitor() {
-    if (m_engine)
+    if (m_engine) {
         (void)m_engine->shutdown();
+        m_api->setExecutor(nullptr);
+    }
+    // The feed reads the API's store: it goes first.
+    delete m_feed;
+    m_feed = nullptr;
 }
 
 void Monitor::start() {
@@ -86,11 +89,11 @@ Status Monitor::shutdown() {
 }
 
 const QString &Monitor::databasePath() const {
-    return m_store->path();
+    return m_api->databasePath();
 }
 
 qint64 Monitor::now() const {
-    return m_clock->nowMs();
+    return m_api->clock().nowMs();
 }
 
 bool Monitor::executing() const {
@@ -111,12 +114,12 @@ void Monitor::onEvents(const QList<EventRow> &events) {
             event.detail.value(QLatin1String("state")).toString() !=
                 stateName(RunState::WaitingForOperator))
             continue;
-        auto row = m_store->run(event.runId);
+        auto row = m_api->run(event.runId);
         if (!row)
             continue;
         // Name what the operator is asked for: the steps that wait.
         QStringList waiting;
-        if (auto steps = m_store->stepRuns(event.runId)) {
+        if (auto steps = m_api->stepRuns(event.runId)) {
             for (const StepRunRow &step : *steps) {
                 if (step.state == stateName(StepState::WaitingForOperator))
                     waiting << step.stepId + QStringLiteral(" waits for approval");
@@ -130,7 +133,7 @@ void Monitor::onEvents(const QList<EventRow> &events) {
 
 void Monitor::checkRequests() {
     for (auto it = m_requests.begin(); it != m_requests.end();) {
-        auto answer = m_store->request(it.key());
+        auto answer = m_api->request(it.key());
         if (!answer || answer->state == QLatin1String("pending")) {
             ++it;
             continue;
@@ -141,26 +144,26 @@ void Monitor::checkRequests() {
 }
 
 Result<QList<RunSummary>> Monitor::runSummaries(const RunQuery &query) {
-    return m_store->runSummaries(query);
+    return m_api->runSummaries(query);
 }
 
 Result<int> Monitor::countRuns(const RunQuery &query) {
-    return m_store->countRuns(query);
+    return m_api->countRuns(query);
 }
 
 Result<QStringList> Monitor::flowNames() {
-    return m_store->flowNames();
+    return m_api->flowNames();
 }
 
 Result<RunRow> Monitor::run(const QString &runId) {
-    return m_store->run(runId);
+    return m_api->run(runId);
 }
 
 Result<Flow> Monitor::flowOfRun(const QString &runId) {
     // A run's flow version never changes: after the first lookup no query is needed.
     qint64 flowId = m_flowIdOfRun.value(runId);
     if (flowId == 0) {
-        auto row = m_store->run(runId);
+        auto row = m_api->run(runId);
         if (!row)
             return row.status();
         flowId = row->flowId;
@@ -168,7 +171,7 @@ Result<Flow> Monitor::flowOfRun(const QString &runId) {
     }
     if (auto cached = m_flows.constFind(flowId); cached != m_flows.constEnd())
         return *cached;
-    auto version = m_store->flowVersion(flowId);
+    auto version = m_api->flowVersion(flowId);
     if (!version)
         return version.status();
     FlowLoad load = parseFlow(version->definition, version->sourcePath);
@@ -180,27 +183,27 @@ Result<Flow> Monitor::flowOfRun(const QString &runId) {
 }
 
 Result<QList<StepRunRow>> Monitor::stepRuns(const QString &runId) {
-    return m_store->stepRuns(runId);
+    return m_api->stepRuns(runId);
 }
 
 Result<QList<AttemptRow>> Monitor::attempts(const QString &runId) {
-    return m_store->attempts(runId);
+    return m_api->attempts(runId);
 }
 
 Result<QList<ItemRow>> Monitor::items(const QString &runId) {
-    return m_store->items(runId);
+    return m_api->items(runId);
 }
 
 Result<QList<EventRow>> Monitor::events(const QString &runId, qint64 afterId) {
-    return m_store->events(runId, afterId);
+    return m_api->events(runId, afterId);
 }
 
 Result<QList<ResourceRow>> Monitor::resources() {
-    return m_store->resources();
+    return m_api->resources();
 }
 
 Result<QHash<QString, QPair<int, int>>> Monitor::resourceLoad() {
-    return m_store->resourceLoad();
+    return m_api->resourceLoad();
 }
 
 Result<QString> Monitor::startRun(const Flow &flow, const QString &sourcePath,
@@ -215,31 +218,22 @@ Result<QStringList> Monitor::stepsRunAgainBy(const OperatorAction &action) {
     auto flow = flowOfRun(action.runId);
     if (!flow)
         return flow.status();
-    auto steps = m_store->stepRuns(action.runId);
+    auto steps = m_api->stepRuns(action.runId);
     if (!steps)
         return steps.status();
     return keepflow::stepsRunAgainBy(action, *flow, *steps);
 }
 
 Result<ActionOutcome> Monitor::act(const OperatorAction &action) {
-    // Without an engine of our own a short-lived one applies it, as keepflowctl does.
-    std::unique_ptr<Engine> oneShot;
-    Engine *engine = m_engine.get();
-    if (!engine) {
-        oneShot = std::make_unique<Engine>(*m_store, *m_clock, StepKindRegistry::withBuiltins(),
-                                           Engine::Options{});
-        engine = oneShot.get();
-    }
-    auto outcome = engine->act(action);
-    if (oneShot)
-        (void)oneShot->shutdown();
+    // Without an engine of our own the API applies it with a short-lived one, as keepflowctl does.
+    auto outcome = m_api->act(action, OperatorApi::HandOver::Leave);
     if (outcome && outcome->requestId != 0)
         m_requests.insert(outcome->requestId, action.runId);
     return outcome;
 }
 
 Status Monitor::changeResource(const QString &name, std::optional<bool> paused, bool resetBreaker) {
-    return m_store->changeResource(name, paused, resetBreaker, currentUserName(), now());
+    return m_api->changeResource(name, paused, resetBreaker);
 }
 
 } // namespace keepflow

@@ -3,7 +3,9 @@
 // The engine's face for a desktop monitor (STYLE.md, "UI"): one database, an in-process engine
 // that executes every run no live worker holds (runs started elsewhere too), the change feed that
 // announces what any process committed, id-keyed queries, and the operator actions. The UI is
-// built on this class and never touches the store or SQL itself.
+// built on this class and never touches the store or SQL itself. Queries and actions go through
+// the database's OperatorApi (as keepflowctl's do); actions left for another live worker are
+// answered through actionAnswered().
 //
 // Threading: the GUI thread (the thread that opened it). Signals are past-tense and follow the
 // commit they announce. Failure: queries return errors as values; a failed engine commit stops
@@ -12,6 +14,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "model/flow.h"
+#include "operator/operatorapi.h"
 #include "runtime/engine.h"
 #include "store/rows.h"
 #include "store/store.h"
@@ -99,15 +102,13 @@ Q_SIGNALS:
     void failed(const QString &message);
 
 private:
-    Monitor(std::unique_ptr<Store> store, const Options &options);
+    Monitor(std::unique_ptr<OperatorApi> api, const Options &options);
     void onEvents(const QList<EventRow> &events);
     void adoptAvailable();
     void checkRequests();
 
-    std::unique_ptr<Store> m_store;
-    std::unique_ptr<SystemClock> m_ownClock;
-    const Clock *m_clock = nullptr;
-    std::unique_ptr<Engine> m_engine;
+    std::unique_ptr<OperatorApi> m_api;
+    std::unique_ptr<Engine> m_engine; ///< on m_api's database; destroyed before it
     ChangeFeed *m_feed = nullptr;
     QTimer *m_adoptTimer = nullptr;
     QTimer *m_requestTimer = nullptr;

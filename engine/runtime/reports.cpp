@@ -49,25 +49,30 @@ Result<QJsonObject> runStatusJson(Store &store, const QString &runId) {
     auto steps = store.stepRuns(runId);
     if (!steps)
         return steps.status();
-    QJsonObject runJson{{QStringLiteral("id"), run->id},
-                        {QStringLiteral("flow"), run->flowName},
-                        {QStringLiteral("state"), run->state},
-                        {QStringLiteral("created_at"), isoTime(run->createdAt)},
-                        {QStringLiteral("ended_at"), isoTime(run->endedAt)},
-                        {QStringLiteral("params"), run->params}};
-    if (!run->owner.isEmpty())
-        runJson.insert(QStringLiteral("worker"), run->owner);
-    if (!run->parentRun.isEmpty())
-        runJson.insert(QStringLiteral("parent"),
-                       QJsonObject{{QStringLiteral("run"), run->parentRun},
-                                   {QStringLiteral("step"), run->parentStep}});
-    if (run->paused)
-        runJson.insert(QStringLiteral("paused"), true);
     auto items = store.items(runId);
     if (!items)
         return items.status();
+    return runStatusJson(*run, *steps, *items);
+}
+
+QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,
+                          const QList<ItemRow> &items) {
+    QJsonObject runJson{{QStringLiteral("id"), run.id},
+                        {QStringLiteral("flow"), run.flowName},
+                        {QStringLiteral("state"), run.state},
+                        {QStringLiteral("created_at"), isoTime(run.createdAt)},
+                        {QStringLiteral("ended_at"), isoTime(run.endedAt)},
+                        {QStringLiteral("params"), run.params}};
+    if (!run.owner.isEmpty())
+        runJson.insert(QStringLiteral("worker"), run.owner);
+    if (!run.parentRun.isEmpty())
+        runJson.insert(QStringLiteral("parent"),
+                       QJsonObject{{QStringLiteral("run"), run.parentRun},
+                                   {QStringLiteral("step"), run.parentStep}});
+    if (run.paused)
+        runJson.insert(QStringLiteral("paused"), true);
     QHash<QString, QJsonObject> itemCounts;
-    for (const ItemRow &item : *items) {
+    for (const ItemRow &item : items) {
         QJsonObject &counts = itemCounts[item.stepId];
         auto bump = [&counts](const char *key) {
             counts.insert(QLatin1String(key), counts.value(QLatin1String(key)).toInt() + 1);
@@ -81,7 +86,7 @@ Result<QJsonObject> runStatusJson(Store &store, const QString &runId) {
             bump("remaining");
     }
     QJsonArray stepsJson;
-    for (const StepRunRow &step : *steps) {
+    for (const StepRunRow &step : steps) {
         QJsonObject stepJson{{QStringLiteral("id"), step.stepId},
                              {QStringLiteral("state"), step.state},
                              {QStringLiteral("attempts"), step.attempts},
@@ -140,13 +145,18 @@ Result<QJsonArray> resourcesJson(Store &store) {
     auto load = store.resourceLoad();
     if (!load)
         return load.status();
+    return resourcesJson(*rows, *load);
+}
+
+QJsonArray resourcesJson(const QList<ResourceRow> &rows,
+                         const QHash<QString, QPair<int, int>> &load) {
     QJsonArray list;
-    for (const ResourceRow &row : *rows) {
+    for (const ResourceRow &row : rows) {
         const auto failures = row.window.count(QLatin1Char('1'));
         const double rate = row.window.isEmpty() ? 0.0
                                                  : static_cast<double>(failures) /
                                                        static_cast<double>(row.window.size());
-        const QPair<int, int> counts = load->value(row.name);
+        const QPair<int, int> counts = load.value(row.name);
         list.append(QJsonObject{
             {QStringLiteral("name"), row.name},
             {QStringLiteral("state"), row.paused ? QStringLiteral("paused") : row.breakerState},

@@ -6,8 +6,10 @@
 #include "core/status.h"
 #include "store/rows.h"
 
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QPair>
 #include <QString>
 
 namespace keepflow {
@@ -19,6 +21,9 @@ QJsonValue isoTime(qint64 ms);
 
 /// `status --json`: { "run": {...}, "steps": [...] }.
 Result<QJsonObject> runStatusJson(Store &store, const QString &runId);
+/// The same from rows already read (OperatorApi::status()).
+QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,
+                          const QList<ItemRow> &items);
 /// `list --json`: [{ "id", "flow", "state", "created_at", "ended_at" }], newest first.
 QJsonArray runListJson(const QList<RunRow> &runs);
 /// `events --json`: [{ "id", "at", "step", "type", "actor", "detail" }], oldest first.
@@ -27,6 +32,9 @@ QJsonArray eventsJson(const QList<EventRow> &events);
 /// `resources --json`: [{ "name", "state": "closed|open|half_open|paused", "queued", "in_flight",
 /// "failure_rate" }], by name.
 Result<QJsonArray> resourcesJson(Store &store);
+/// The same from rows already read (OperatorApi::resources() and resourceLoad()).
+QJsonArray resourcesJson(const QList<ResourceRow> &rows,
+                         const QHash<QString, QPair<int, int>> &load);
 
 /// What the event means, without time or step ("attempt 1 failed (transient): ...").
 QString eventSummary(const EventRow &event);

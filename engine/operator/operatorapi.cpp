@@ -1,0 +1,209 @@
+#include "operator/operatorapi.h"
+
+#include "runtime/changefeed.h"
+#include "steps/stepkind.h"
+
+#include <QThread>
+
+namespace keepflow {
+
+Result<std::unique_ptr<OperatorApi>> OperatorApi::open(const QString &path,
+                                                       const Options &options) {
+    auto store = Store::open(path, options.store);
+    if (!store)
+        return store.status();
+    return std::make_unique<OperatorApi>(std::move(*store), options);
+}
+
+OperatorApi::OperatorApi(std::unique_ptr<Store> store, Options options)
+    : m_store(std::move(store))
+    , m_options(std::move(options)) {
+    if (m_options.clock) {
+        m_clock = m_options.clock;
+    } else {
+        m_ownClock = std::make_unique<SystemClock>();
+        m_clock = m_ownClock.get();
+    }
+    if (!m_options.ownerIsDead)
+        m_options.ownerIsDead = isLocalOwnerDead;
+}
+
+OperatorApi::~OperatorApi() = default;
+
+const QString &OperatorApi::databasePath() const {
+    return m_store->path();
+}
+
+const Clock &OperatorApi::clock() const {
+    return *m_clock;
+}
+
+std::unique_ptr<Engine> OperatorApi::createEngine(Engine::Options options, QObject *parent) {
+    if (!options.ownerIsDead)
+        options.ownerIsDead = m_options.ownerIsDead;
+    return std::make_unique<Engine>(*m_store, *m_clock, StepKindRegistry::withBuiltins(),
+                                    std::move(options), parent);
+}
+
+void OperatorApi::setExecutor(Engine *engine) {
+    m_executor = engine;
+}
+
+ChangeFeed *OperatorApi::createChangeFeed(int pageSize, QObject *parent) {
+    return new ChangeFeed(*m_store, pageSize, parent);
+}
+
+Result<ActionOutcome> OperatorApi::actOnce(const OperatorAction &action) {
+    if (m_executor)
+        return m_executor->act(action);
+    // Nobody here executes runs: a short-lived engine takes the run (when no live worker holds
+    // it), applies the action and gives the run back.
+    std::unique_ptr<Engine> oneShot = createEngine();
+    auto outcome = oneShot->act(action);
+    const Status released = oneShot->shutdown();
+    if (outcome && !released)
+        outcome->warning = released.message();
+    return outcome;
+}
+
+bool OperatorApi::holderLetGo(const RunRow &holder, const QString &worker) const {
+    // The worker may let go of the run (it finished or waits) before it answers, or die, or
+    // stop renewing its lease: then nobody will answer.
+    return holder.owner != worker || holder.leaseUntil < m_clock->nowMs() ||
+           m_options.ownerIsDead(worker);
+}
+
+Result<ActionOutcome> OperatorApi::act(const OperatorAction &action, HandOver policy) {
+    auto outcome = actOnce(action);
+    if (!outcome || outcome->requestId == 0 || policy == HandOver::Leave)
+        return outcome;
+    QString warning = outcome->warning;
+    for (int handover = 0; outcome->requestId != 0 && handover < m_options.handOvers; ++handover) {
+        // The worker that executes the run applies it; wait for its answer.
+        const qint64 since = m_clock->nowMs();
+        for (;;) {
+            auto answer = m_store->request(outcome->requestId);
+            if (!answer)
+                return answer.status();
+            if (answer->state == QLatin1String("refused"))
+                return Status::error(answer->result);
+            if (answer->state == QLatin1String("done")) {
+                outcome->message =
+                    answer->result + QStringLiteral(" (applied by %1)").arg(outcome->worker);
+                outcome->warning = warning;
+                return outcome;
+            }
+            auto holder = m_store->run(action.runId);
+            if (holder && holderLetGo(*holder, outcome->worker)) {
+                // Take the request back and act directly.
+                auto withdrawn = m_store->withdrawRequest(outcome->requestId, m_clock->nowMs());
+                if (!withdrawn)
+                    return withdrawn.status();
+                if (!*withdrawn)
+                    continue; // answered meanwhile
+                outcome = actOnce(action);
+                if (!outcome)
+                    return outcome;
+                if (!outcome->warning.isEmpty())
+                    warning = outcome->warning;
+                break; // applied, or left for the run's new holder
+            }
+            if (m_clock->nowMs() - since > m_options.answerTimeoutMs)
+                return Status::error(
+                    QStringLiteral("worker %1 executes run %2 and has not answered request %3 "
+                                   "within %4 s; it applies it when it does")
+                        .arg(outcome->worker, action.runId)
+                        .arg(outcome->requestId)
+                        .arg(m_options.answerTimeoutMs / 1000));
+            if (m_options.whileWaiting)
+                m_options.whileWaiting();
+            else
+                QThread::msleep(50); // polling another process's answer, not waiting for time
+        }
+    }
+    if (outcome->requestId != 0 && outcome->message.isEmpty())
+        outcome->message = QStringLiteral("left for worker %1 as request %2; it applies it when "
+                                          "it gets to run %3")
+                               .arg(outcome->worker)
+                               .arg(outcome->requestId)
+                               .arg(action.runId);
+    outcome->warning = warning;
+    return outcome;
+}
+
+Result<RequestRow> OperatorApi::request(qint64 requestId) {
+    return m_store->request(requestId);
+}
+
+Status OperatorApi::changeResource(const QString &name, std::optional<bool> paused,
+                                   bool resetBreaker, const QString &actor) {
+    return m_store->changeResource(name, paused, resetBreaker,
+                                   actor.isEmpty() ? currentUserName() : actor, m_clock->nowMs());
+}
+
+Result<RunRow> OperatorApi::run(const QString &runId) {
+    return m_store->run(runId);
+}
+
+Result<QList<RunRow>> OperatorApi::runs(const RunFilter &filter) {
+    return m_store->runs(filter);
+}
+
+Result<QList<RunSummary>> OperatorApi::runSummaries(const RunQuery &query) {
+    return m_store->runSummaries(query);
+}
+
+Result<int> OperatorApi::countRuns(const RunQuery &query) {
+    return m_store->countRuns(query);
+}
+
+Result<QStringList> OperatorApi::flowNames() {
+    return m_store->flowNames();
+}
+
+Result<FlowVersionRow> OperatorApi::flowVersion(qint64 id) {
+    return m_store->flowVersion(id);
+}
+
+Result<RunStatus> OperatorApi::status(const QString &runId) {
+    RunStatus status;
+    auto run = m_store->run(runId);
+    if (!run)
+        return run.status();
+    status.run = *run;
+    auto steps = m_store->stepRuns(runId);
+    if (!steps)
+        return steps.status();
+    status.steps = *steps;
+    auto items = m_store->items(runId);
+    if (!items)
+        return items.status();
+    status.items = *items;
+    return status;
+}
+
+Result<QList<StepRunRow>> OperatorApi::stepRuns(const QString &runId) {
+    return m_store->stepRuns(runId);
+}
+
+Result<QList<AttemptRow>> OperatorApi::attempts(const QString &runId) {
+    return m_store->attempts(runId);
+}
+
+Result<QList<ItemRow>> OperatorApi::items(const QString &runId) {
+    return m_store->items(runId);
+}
+
+Result<QList<EventRow>> OperatorApi::events(const QString &runId, qint64 afterId) {
+    return m_store->events(runId, afterId);
+}
+
+Result<QList<ResourceRow>> OperatorApi::resources() {
+    return m_store->resources();
+}
+
+Result<QHash<QString, QPair<int, int>>> OperatorApi::resourceLoad() {
+    return m_store->resourceLoad();
+}
+
+} // namespace keepflow

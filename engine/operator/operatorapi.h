@@ -1,0 +1,149 @@
+#pragma once
+
+// The operator's requests over one database, the one implementation every front end uses
+// (keepflowctl, the desktop Monitor): the operator actions with their hand-over to the live worker
+// that executes a run, and the queries the front ends show. Front ends never open the store.
+//
+// Acting (act()): when no live worker holds the run, the action is applied through an Engine on
+// this database (the executor set with setExecutor(), else a short-lived one that gives its lease
+// back at once). When another live worker holds it, the action is left as a request row for that
+// worker (Engine::answerRequests() applies it, single writer per run), and then
+//   - HandOver::Leave returns at once with requestId and worker; request() reports the answer
+//     later (the desktop polls it);
+//   - HandOver::Wait polls for the answer: "done" returns the worker's message with
+//     " (applied by WORKER)", "refused" is an error with the worker's reason. When the holder lets
+//     go of the run (another owner or none), its lease expires, or Options::ownerIsDead says it
+//     died, the request is withdrawn and the action applied directly (at most
+//     Options::handOvers times). A worker that does not answer within Options::answerTimeoutMs
+//     (on the clock) is an error saying it applies it when it does.
+//
+// Ownership: an OperatorApi owns its Store (open() opens it; the constructor takes it). Engines
+// and change feeds on the same database come from createEngine() and createChangeFeed(); they use
+// the API's store and clock and must be destroyed before the API. The executor (setExecutor()) is
+// not owned. Options::clock, when given, must outlive the API.
+//
+// Threading: the thread that opened it (the Store's thread); the engines and feeds it creates
+// live there too. act() with HandOver::Wait blocks that thread while it waits for another
+// process's answer (between polls it calls Options::whileWaiting, by default a 50 ms sleep).
+//
+// Failure: every call returns its error as a value. A refused action is an error with the
+// reason and changes nothing. A failed query changes nothing.
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "operator/operatoraction.h"
+#include "runtime/engine.h"
+#include "store/rows.h"
+#include "store/store.h"
+
+#include <QHash>
+#include <QPair>
+#include <QString>
+#include <QStringList>
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+class QObject;
+
+namespace keepflow {
+
+class ChangeFeed;
+
+/// What `status RUN` shows: the run, its steps and the items of its foreach steps.
+struct RunStatus {
+    RunRow run;
+    QList<StepRunRow> steps;
+    QList<ItemRow> items;
+};
+
+class OperatorApi {
+public:
+    /// After act() leaves an action for the live worker that executes the run.
+    enum class HandOver {
+        Wait,  ///< wait for its answer (keepflowctl)
+        Leave, ///< return at once with the request id; request() has the answer later (desktop)
+    };
+
+    struct Options {
+        StoreOptions store;
+        const Clock *clock = nullptr; ///< the system clock when null (tests pass a ManualClock)
+        /// Whether a worker holding a run is gone (its requests are taken back). Null: the
+        /// process is on this host and no longer exists (isLocalOwnerDead). Also what engines
+        /// from createEngine() and the short-lived ones use unless their options say otherwise.
+        std::function<bool(const QString &owner)> ownerIsDead;
+        /// HandOver::Wait: how long (on the clock) a live worker may take to answer.
+        qint64 answerTimeoutMs = 10'000;
+        /// HandOver::Wait: how many times an action follows the run to a new holder.
+        int handOvers = 3;
+        /// HandOver::Wait: called between two polls for an answer. Null: sleeps 50 ms (the
+        /// answer comes from another process). Tests let the other worker answer here.
+        std::function<void()> whileWaiting;
+    };
+
+    /// Opens (creating when missing) and migrates the database at path.
+    static Result<std::unique_ptr<OperatorApi>> open(const QString &path, const Options &options);
+    static Result<std::unique_ptr<OperatorApi>> open(const QString &path) { return open(path, {}); }
+    OperatorApi(std::unique_ptr<Store> store, Options options);
+    ~OperatorApi();
+    OperatorApi(const OperatorApi &) = delete;
+    OperatorApi &operator=(const OperatorApi &) = delete;
+
+    const QString &databasePath() const;
+    const Clock &clock() const;
+
+    // Executing runs on this database.
+    /// An engine on this database with the built-in step kinds (keepflowctl run, resume, worker;
+    /// the monitor's in-process worker). It must be destroyed before this API.
+    std::unique_ptr<Engine> createEngine(Engine::Options options = {}, QObject *parent = nullptr);
+    /// act() applies actions through engine (which the caller drives) instead of a short-lived
+    /// one; null goes back to short-lived ones. Not owned.
+    void setExecutor(Engine *engine);
+    /// The change feed of this database (what any process commits). Destroy before this API.
+    ChangeFeed *createChangeFeed(int pageSize = 500, QObject *parent = nullptr);
+
+    // Operator requests.
+    /// Applies the action, refuses it with the reason (nothing changes), or hands it over to the
+    /// live worker that executes the run (see the top of this file).
+    Result<ActionOutcome> act(const OperatorAction &action, HandOver policy);
+    /// A request left by act(): state "pending", "done", "refused" or "withdrawn", and result.
+    Result<RequestRow> request(qint64 requestId);
+    /// Pause or unpause (paused set), or reset the breaker, of a resource, with its event by
+    /// actor (the OS user when empty). An unknown resource is an error naming it.
+    Status changeResource(const QString &name, std::optional<bool> paused, bool resetBreaker,
+                          const QString &actor = {});
+
+    // Queries.
+    Result<RunRow> run(const QString &runId);
+    /// Newest first, filtered by state (keepflowctl list).
+    Result<QList<RunRow>> runs(const RunFilter &filter = {});
+    /// The runs list one page at a time (the desktop).
+    Result<QList<RunSummary>> runSummaries(const RunQuery &query);
+    Result<int> countRuns(const RunQuery &query);
+    Result<QStringList> flowNames();
+    Result<FlowVersionRow> flowVersion(qint64 id);
+    /// The run, its steps and items, read in that order.
+    Result<RunStatus> status(const QString &runId);
+    Result<QList<StepRunRow>> stepRuns(const QString &runId);
+    Result<QList<AttemptRow>> attempts(const QString &runId);
+    Result<QList<ItemRow>> items(const QString &runId);
+    /// The run's events after afterId, oldest first.
+    Result<QList<EventRow>> events(const QString &runId, qint64 afterId = 0);
+    /// Every resource, by name.
+    Result<QList<ResourceRow>> resources();
+    /// (queued, in flight) per resource name.
+    Result<QHash<QString, QPair<int, int>>> resourceLoad();
+
+private:
+    Result<ActionOutcome> actOnce(const OperatorAction &action);
+    bool holderLetGo(const RunRow &holder, const QString &worker) const;
+
+    std::unique_ptr<Store> m_store;
+    std::unique_ptr<SystemClock> m_ownClock;
+    const Clock *m_clock = nullptr;
+    Options m_options;
+    Engine *m_executor = nullptr;
+};
+
+} // namespace keepflow
