@@ -11,6 +11,7 @@
 // and its collaborators: RunLedger (every write), ResourceGate (every resource decision), Plan.
 
 #include "model/template.h"
+#include "operator/actionplan.h"
 #include "runtime/engine.h"
 #include "runtime/liverun.h"
 #include "runtime/plan.h"
@@ -143,12 +144,17 @@ struct Engine::Impl final : StepContext {
 
     // ---- operatoractions.cpp --------------------------------------------------------------
     Result<QString> act(const OperatorAction &request, bool executing, qint64 requestId);
-    /// Applies action to the loaded run; on refusal nothing has been changed.
-    Result<QString> applyAction(LiveRun &run, const OperatorAction &action, qint64 now);
+    /// The run as planAction() sees it (with the item counts of stepId when it is a foreach).
+    Result<RunSnapshot> snapshotOf(const LiveRun &run, const QString &stepId);
+    /// Applies the plan of action to the loaded run, into the ledger.
+    Status applyPlan(LiveRun &run, const OperatorAction &action, const ActionPlan &plan,
+                     qint64 now);
     /// Puts a finished step back to pending so that it runs again (same generation: same key).
     void resetStep(LiveRun &run, int i, bool freshBudget);
-    /// Every step reachable from i through `after`, i first.
-    std::vector<int> stepAndDownstream(const LiveRun &run, int i) const;
+    /// rerun-from: the step starts over with a new generation (new keys).
+    void startNewGeneration(LiveRun &run, int i);
+    /// The run is cancelled: the step's work stops and it ends cancelled.
+    void cancelStep(LiveRun &run, int i, const QString &actor, qint64 now);
 
     // ---- recovery.cpp ---------------------------------------------------------------------
     /// Claims and loads a run (finished ones too when allowFinal, for operator actions).

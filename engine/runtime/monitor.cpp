@@ -2,8 +2,8 @@
 
 #include "core/states.h"
 #include "model/flowfile.h"
+#include "operator/actionplan.h"
 #include "runtime/changefeed.h"
-#include "runtime/preview.h"
 
 #include <QTimer>
 
@@ -218,10 +218,13 @@ Result<QStringList> Monitor::stepsRunAgainBy(const OperatorAction &action) {
     auto flow = flowOfRun(action.runId);
     if (!flow)
         return flow.status();
-    auto steps = m_api->stepRuns(action.runId);
-    if (!steps)
-        return steps.status();
-    return keepflow::stepsRunAgainBy(action, *flow, *steps);
+    auto status = m_api->status(action.runId);
+    if (!status)
+        return status.status();
+    const RunSnapshot run =
+        RunSnapshot::of(*flow, runStateFromName(status->run.state).value_or(RunState::Running),
+                        status->run.paused, status->steps, status->items);
+    return keepflow::stepsRunAgainBy(action, run);
 }
 
 Result<ActionOutcome> Monitor::act(const OperatorAction &action) {

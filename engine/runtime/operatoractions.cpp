@@ -3,27 +3,11 @@
 // Operator actions on a loaded run: each is applied in one transaction with its event, or
 // refused with the reason, changing nothing.
 
+#include "operator/actionplan.h"
 #include "store/store.h"
 
 namespace keepflow {
 
-/// Every step reachable from i through `after`, i first.
-std::vector<int> Engine::Impl::stepAndDownstream(const LiveRun &run, int i) const {
-    std::vector<int> order{i};
-    std::vector<bool> seen(run.steps.size(), false);
-    seen[static_cast<size_t>(i)] = true;
-    for (size_t k = 0; k < order.size(); ++k) {
-        for (int d : run.plan->downstream[order[k]]) {
-            if (!seen[static_cast<size_t>(d)]) {
-                seen[static_cast<size_t>(d)] = true;
-                order.push_back(d);
-            }
-        }
-    }
-    return order;
-}
-
-/// Puts a finished step back to pending so that it runs again (same generation: same key).
 void Engine::Impl::resetStep(LiveRun &run, int i, bool freshBudget) {
     LiveStep &step = run.step(i);
     if (!ledger.transition(run, i, StepEvent::Reset))
@@ -40,291 +24,159 @@ void Engine::Impl::resetStep(LiveRun &run, int i, bool freshBudget) {
     ledger.unblockDownstream(run, i);
 }
 
-/// Applies action to the loaded run; on refusal nothing has been changed.
-Result<QString> Engine::Impl::applyAction(LiveRun &run, const OperatorAction &action, qint64 now) {
-    using K = OperatorAction::Kind;
-    const Flow &flow = *run.plan->flow;
-    const bool stepLevel =
-        action.kind != K::PauseRun && action.kind != K::UnpauseRun && action.kind != K::CancelRun;
-    int i = -1;
-    if (stepLevel) {
-        i = static_cast<int>(flow.indexOfStep(action.stepId));
-        if (i < 0)
-            return Status::error(
-                QStringLiteral("run %1 has no step \"%2\"").arg(run.id, action.stepId));
+Result<RunSnapshot> Engine::Impl::snapshotOf(const LiveRun &run, const QString &stepId) {
+    RunSnapshot snapshot;
+    snapshot.flow = run.plan->flow.get();
+    snapshot.state = run.state;
+    snapshot.paused = run.paused;
+    for (const LiveStep &step : run.steps)
+        snapshot.steps.append(StepSnapshot{step.state, 0, 0});
+    const qsizetype i = run.plan->flow->indexOfStep(stepId);
+    if (i >= 0 && !run.def(static_cast<int>(i)).foreach.isUndefined()) {
+        // Finished items live in the items table only.
+        auto items = store.items(run.id);
+        if (!items)
+            return items.status();
+        for (const ItemRow &row : *items) {
+            if (row.stepId != stepId)
+                continue;
+            if (row.state == stateName(StepState::Failed))
+                ++snapshot.steps[i].failedItems;
+            else if (row.state == stateName(StepState::Uncertain))
+                ++snapshot.steps[i].uncertainItems;
+        }
     }
-    LiveStep *step = i >= 0 ? &run.step(i) : nullptr;
-    const QString name = i >= 0 ? flow.steps[i].id : QString();
-    const QString state = step ? stateName(step->state) : QString();
-    const bool isForeach = i >= 0 && !flow.steps[i].foreach.isUndefined();
+    return snapshot;
+}
 
-    switch (action.kind) {
-    case K::Retry:
-    case K::RetryFailedItems: {
-        if (action.kind == K::RetryFailedItems && !isForeach)
-            return Status::error(
-                QStringLiteral("step %1 has no foreach: there are no items to retry").arg(name));
-        if (step->state == StepState::Retrying && action.kind == K::Retry) {
-            step->notBefore = now; // retry now instead of after the backoff
+Status Engine::Impl::applyPlan(LiveRun &run, const OperatorAction &action, const ActionPlan &plan,
+                               qint64 now) {
+    using Change = StepChange::Kind;
+    for (const StepChange &change : plan.changes) {
+        const int i = change.step;
+        LiveStep &step = run.step(i);
+        switch (change.kind) {
+        case Change::RetryNow:
+            step.notBefore = now; // instead of after the backoff
             ledger.recordStep(run, i);
             ledger.addCandidate(run, i);
-            return QStringLiteral("step %1 retries now").arg(name);
-        }
-        if (step->state == StepState::Uncertain)
-            return Status::error(
-                QStringLiteral("step %1 has an uncertain outcome: resolve it with --happened or "
-                               "--not-happened")
-                    .arg(name));
-        if (step->state == StepState::WaitingForOperator)
-            return Status::error(
-                QStringLiteral("step %1 waits for approval: approve or reject it").arg(name));
-        const bool failedState =
-            step->state == StepState::Failed || step->state == StepState::Blocked ||
-            step->state == StepState::Cancelled || step->state == StepState::PartiallySucceeded;
-        if (!failedState)
-            return Status::error(QStringLiteral("step %1 is %2: there is nothing to retry%3")
-                                     .arg(name, state,
-                                          step->state == StepState::Succeeded ||
-                                                  step->state == StepState::Skipped ||
-                                                  step->state == StepState::SucceededViaFallback
-                                              ? QStringLiteral(" (rerun-from runs it again)")
-                                              : QString()));
-        if (isForeach &&
-            (step->state == StepState::PartiallySucceeded || step->state == StepState::Failed)) {
-            auto reopened = reopenItems(run, i, true, std::nullopt, {});
+            break;
+        case Change::Rerun:
+            resetStep(run, i, change.freshBudget);
+            break;
+        case Change::ReopenItems: {
+            auto reopened = reopenItems(run, i, change.reopenFailedItems, change.uncertainItemsTo,
+                                        change.output);
             if (!reopened)
                 return reopened.status();
-            if (*reopened > 0)
-                return QStringLiteral(
-                           "step %1: %2 failed item(s) run again; succeeded items are kept")
-                    .arg(name)
-                    .arg(*reopened);
-            if (action.kind == K::RetryFailedItems)
-                return Status::error(QStringLiteral("step %1 has no failed items").arg(name));
+            break;
         }
-        resetStep(run, i, true);
-        return QStringLiteral("step %1 runs again with a fresh budget of %2 attempts")
-            .arg(name)
-            .arg(run.plan->retry[i].maxAttempts);
-    }
-    case K::Skip:
-    case K::MarkSucceeded:
-    case K::ResolveHappened:
-    case K::Approve: {
-        if (action.kind == K::ResolveHappened && step->state != StepState::Uncertain)
-            return Status::error(
-                QStringLiteral("step %1 is %2, not uncertain: there is nothing to resolve")
-                    .arg(name, state));
-        if (action.kind == K::Approve && (step->state != StepState::WaitingForOperator ||
-                                          flow.steps[i].kind != QLatin1String("approval")))
-            return Status::error(QStringLiteral("step %1 is %2%3: there is nothing to approve")
-                                     .arg(name, state,
-                                          flow.steps[i].kind != QLatin1String("approval")
-                                              ? QStringLiteral(", not an approval")
-                                              : QString()));
-        if (action.kind == K::ResolveHappened && isForeach) {
-            auto reopened = reopenItems(run, i, false, StepEvent::OperatorSucceeded, action.output);
-            if (!reopened)
-                return reopened.status();
-            return QStringLiteral("step %1: %2 uncertain item(s) recorded as done")
-                .arg(name)
-                .arg(*reopened);
-        }
-        const StepEvent stepEvent =
-            action.kind == K::Skip ? StepEvent::OperatorSkipped : StepEvent::OperatorSucceeded;
-        if (!nextStepState(step->state, stepEvent))
-            return Status::error(QStringLiteral("step %1 is %2: it cannot be %3")
-                                     .arg(name, state,
-                                          action.kind == K::Skip
-                                              ? QStringLiteral("skipped")
-                                              : QStringLiteral("marked succeeded")));
-        ledger.transition(run, i, stepEvent);
-        QJsonValue output = action.output;
-        if (action.kind == K::Approve)
-            output = QJsonObject{{QStringLiteral("approved_by"), action.actor},
-                                 {QStringLiteral("comment"), action.reason}};
-        step->output = output.isUndefined() ? QJsonValue(QJsonObject()) : output;
-        step->endedAt = now;
-        step->viaFallback = false;
-        step->foreach.reset();
-        ledger.recordStep(run, i);
-        finalized(run, i, now);
-        ledger.unblockDownstream(run, i);
-        return QStringLiteral("step %1 is %2").arg(name, stateName(step->state));
-    }
-    case K::Reject: {
-        if (step->state != StepState::WaitingForOperator ||
-            flow.steps[i].kind != QLatin1String("approval"))
-            return Status::error(
-                QStringLiteral("step %1 is %2: there is nothing to reject").arg(name, state));
-        ledger.transition(run, i, StepEvent::FailedForGood);
-        step->endedAt = now;
-        step->errorClass = errorClassName(ErrorClass::Permanent);
-        step->error =
-            QStringLiteral("rejected by %1%2")
-                .arg(action.actor,
-                     action.reason.isEmpty() ? QString() : QStringLiteral(": ") + action.reason);
-        ledger.recordStep(run, i);
-        finalized(run, i, now);
-        return QStringLiteral("step %1 is rejected").arg(name);
-    }
-    case K::ResolveNotHappened: {
-        if (step->state != StepState::Uncertain)
-            return Status::error(
-                QStringLiteral("step %1 is %2, not uncertain: there is nothing to resolve")
-                    .arg(name, state));
-        if (isForeach) {
-            auto reopened = reopenItems(run, i, false, StepEvent::Reopen, {});
-            if (!reopened)
-                return reopened.status();
-            return QStringLiteral("step %1: %2 uncertain item(s) run again with the same keys")
-                .arg(name)
-                .arg(*reopened);
-        }
-        resetStep(run, i, false);
-        return QStringLiteral("step %1 runs again with the same idempotency key").arg(name);
-    }
-    case K::SetInput: {
-        if (step->state == StepState::Running)
-            return Status::error(
-                QStringLiteral("step %1 is running: its input can change once the attempt ends")
-                    .arg(name));
-        if (step->state == StepState::Succeeded || step->state == StepState::SucceededViaFallback ||
-            step->state == StepState::Skipped)
-            return Status::error(
-                QStringLiteral("step %1 is %2: use rerun-from to run it again").arg(name, state));
-        step->inputOverride = action.input;
-        if (step->state == StepState::Pending || step->state == StepState::Queued ||
-            step->state == StepState::Scheduled || step->state == StepState::Paused) {
+        case Change::Settle:
+            ledger.transition(run, i, change.settleAs);
+            step.output = change.output;
+            step.endedAt = now;
+            step.viaFallback = false;
+            step.foreach.reset();
             ledger.recordStep(run, i);
-            return QStringLiteral("step %1 will use the new input").arg(name);
-        }
-        if (step->state == StepState::Retrying) {
-            step->notBefore = now;
+            finalized(run, i, now);
+            ledger.unblockDownstream(run, i);
+            break;
+        case Change::Reject:
+            ledger.transition(run, i, StepEvent::FailedForGood);
+            step.endedAt = now;
+            step.errorClass = errorClassName(ErrorClass::Permanent);
+            step.error = change.error;
+            ledger.recordStep(run, i);
+            finalized(run, i, now);
+            break;
+        case Change::NewGeneration:
+            startNewGeneration(run, i);
+            break;
+        case Change::Hold:
+            ledger.transition(run, i, StepEvent::Held);
+            step.inQueue = false;
+            ++step.timerStamp; // its timer no longer applies
+            ledger.recordStep(run, i);
+            break;
+        case Change::Release:
+            ledger.transition(run, i, StepEvent::Reset);
+            step.notBefore = 0;
             ledger.recordStep(run, i);
             ledger.addCandidate(run, i);
-            return QStringLiteral("step %1 retries now with the new input").arg(name);
+            break;
+        case Change::ReplaceInput:
+            step.inputOverride = action.input;
+            ledger.recordStep(run, i);
+            break;
+        case Change::Cancel:
+            cancelStep(run, i, action.actor, now);
+            break;
         }
-        resetStep(run, i, true);
-        return QStringLiteral("step %1 runs again with the new input").arg(name);
     }
-    case K::RerunFrom: {
-        const std::vector<int> steps = stepAndDownstream(run, i);
-        for (int s : steps) {
-            const StepState st = run.step(s).state;
-            if (st == StepState::Running)
-                return Status::error(
-                    QStringLiteral("step %1 is running: rerun-from waits until nothing in it runs")
-                        .arg(flow.steps[s].id));
-        }
-        QStringList names;
-        for (int s : steps) {
-            LiveStep &target = run.step(s);
-            // The operator asks for the effects again: a new generation, so new keys.
-            ++target.generation;
-            target.attempts = 0;
-            target.failures = 0;
-            target.startedAt = 0;
-            target.error.clear();
-            target.errorClass.clear();
-            target.foreach.reset();
-            if (target.state != StepState::Pending)
-                ledger.transition(run, s, StepEvent::Reset);
-            target.endedAt = 0;
-            target.notBefore = 0;
-            target.viaFallback = false;
-            target.fallbackActive = false;
-            target.output = QJsonValue(QJsonValue::Undefined);
-            ledger.recordStep(run, s);
-            ledger.clearItems(run, s);
-            ledger.addCandidate(run, s);
-            names << flow.steps[s].id;
-            const int f = run.plan->fallbackStep[s];
-            if (f >= 0 && run.step(f).state != StepState::Pending &&
-                run.step(f).state != StepState::Running) {
-                ledger.transition(run, f, StepEvent::Reset);
-                ++run.step(f).generation;
-                run.step(f).output = QJsonValue(QJsonValue::Undefined);
-                ledger.recordStep(run, f);
-            }
-        }
-        return QStringLiteral("rerun from %1: %2 run again with new idempotency keys")
-            .arg(name, names.join(QStringLiteral(", ")));
-    }
-    case K::PauseStep: {
-        if (!nextStepState(step->state, StepEvent::Held))
-            return Status::error(
-                QStringLiteral(
-                    "step %1 is %2: only a step that has not started (or waits to retry) "
-                    "can be held")
-                    .arg(name, state));
-        ledger.transition(run, i, StepEvent::Held);
-        step->inQueue = false;
-        ++step->timerStamp; // its timer no longer applies
-        ledger.recordStep(run, i);
-        return QStringLiteral("step %1 is held: it does not start until unpaused").arg(name);
-    }
-    case K::UnpauseStep: {
-        if (step->state != StepState::Paused)
-            return Status::error(QStringLiteral("step %1 is %2, not paused").arg(name, state));
-        ledger.transition(run, i, StepEvent::Reset);
-        step->notBefore = 0;
-        ledger.recordStep(run, i);
-        ledger.addCandidate(run, i);
-        return QStringLiteral("step %1 is released").arg(name);
-    }
-    case K::PauseRun: {
-        if (isFinal(run.state))
-            return Status::error(QStringLiteral("run %1 is %2: there is nothing to pause")
-                                     .arg(run.id, stateName(run.state)));
-        if (run.paused)
-            return Status::error(QStringLiteral("run %1 is already paused").arg(run.id));
+    if (plan.runChange == ActionPlan::RunChange::Pause) {
         run.paused = true;
-        return QStringLiteral("run %1 is paused: running attempts finish, nothing new starts")
-            .arg(run.id);
-    }
-    case K::UnpauseRun: {
-        if (!run.paused)
-            return Status::error(QStringLiteral("run %1 is not paused").arg(run.id));
+    } else if (plan.runChange == ActionPlan::RunChange::Unpause) {
         run.paused = false;
         for (int s = 0; s < static_cast<int>(run.steps.size()); ++s)
             ledger.addCandidate(run, s);
-        return QStringLiteral("run %1 goes on").arg(run.id);
     }
-    case K::CancelRun: {
-        if (isFinal(run.state))
-            return Status::error(
-                QStringLiteral("run %1 is already %2").arg(run.id, stateName(run.state)));
-        for (int s = 0; s < static_cast<int>(run.steps.size()); ++s) {
-            LiveStep &target = run.step(s);
-            if (isFinal(target.state))
-                continue;
-            const bool wasRunning = target.state == StepState::Running;
-            cancelExecutions(target);
-            releaseSlot(AttemptTarget::step(run, s), std::nullopt, now);
-            target.foreach.reset();
-            ledger.transition(run, s, StepEvent::Cancel);
-            target.endedAt = now;
-            ledger.recordStep(run, s);
-            if (wasRunning && target.attempts > 0) {
-                AttemptRow attempt;
-                attempt.runId = run.id;
-                attempt.stepId = flow.steps[s].id;
-                attempt.number = target.attempts;
-                attempt.generation = target.generation;
-                attempt.idempotencyKey = RunLedger::idempotencyKey(run, s);
-                attempt.startedAt = target.attemptStartedAt > 0 ? target.attemptStartedAt : now;
-                attempt.endedAt = now;
-                attempt.outcome = outcomeName(AttemptOutcome::FailedPermanent);
-                attempt.errorClass = errorClassName(ErrorClass::Permanent);
-                attempt.error = QStringLiteral("cancelled by %1").arg(action.actor);
-                ledger.recordAttempt(attempt);
-            }
-        }
-        return QStringLiteral("run %1 is cancelled").arg(run.id);
+    return Status::ok();
+}
+
+void Engine::Impl::startNewGeneration(LiveRun &run, int s) {
+    // The operator asks for the effects again: a new generation, so new keys.
+    LiveStep &target = run.step(s);
+    ++target.generation;
+    target.attempts = 0;
+    target.failures = 0;
+    target.startedAt = 0;
+    target.error.clear();
+    target.errorClass.clear();
+    target.foreach.reset();
+    if (target.state != StepState::Pending)
+        ledger.transition(run, s, StepEvent::Reset);
+    target.endedAt = 0;
+    target.notBefore = 0;
+    target.viaFallback = false;
+    target.fallbackActive = false;
+    target.output = QJsonValue(QJsonValue::Undefined);
+    ledger.recordStep(run, s);
+    ledger.clearItems(run, s);
+    ledger.addCandidate(run, s);
+    // A fallback that stood in for it stands by again.
+    const int f = run.plan->fallbackStep[s];
+    if (f >= 0 && run.step(f).state != StepState::Pending &&
+        run.step(f).state != StepState::Running) {
+        ledger.transition(run, f, StepEvent::Reset);
+        ++run.step(f).generation;
+        run.step(f).output = QJsonValue(QJsonValue::Undefined);
+        ledger.recordStep(run, f);
     }
-    }
-    return Status::error(QStringLiteral("unknown action"));
+}
+
+void Engine::Impl::cancelStep(LiveRun &run, int s, const QString &actor, qint64 now) {
+    LiveStep &target = run.step(s);
+    const bool wasRunning = target.state == StepState::Running;
+    cancelExecutions(target);
+    releaseSlot(AttemptTarget::step(run, s), std::nullopt, now);
+    target.foreach.reset();
+    ledger.transition(run, s, StepEvent::Cancel);
+    target.endedAt = now;
+    ledger.recordStep(run, s);
+    if (!wasRunning || target.attempts == 0)
+        return;
+    AttemptRow attempt;
+    attempt.runId = run.id;
+    attempt.stepId = run.def(s).id;
+    attempt.number = target.attempts;
+    attempt.generation = target.generation;
+    attempt.idempotencyKey = RunLedger::idempotencyKey(run, s);
+    attempt.startedAt = target.attemptStartedAt > 0 ? target.attemptStartedAt : now;
+    attempt.endedAt = now;
+    attempt.outcome = outcomeName(AttemptOutcome::FailedPermanent);
+    attempt.errorClass = errorClassName(ErrorClass::Permanent);
+    attempt.error = QStringLiteral("cancelled by %1").arg(actor);
+    ledger.recordAttempt(attempt);
 }
 
 Result<QString> Engine::Impl::act(const OperatorAction &request, bool executing, qint64 requestId) {
@@ -339,9 +191,15 @@ Result<QString> Engine::Impl::act(const OperatorAction &request, bool executing,
     std::vector<StepState> statesBefore;
     for (const LiveStep &step : run->steps)
         statesBefore.push_back(step.state);
-    auto done = applyAction(*run, action, now);
-    if (!done)
-        return done.status(); // refused before anything was changed
+    auto snapshot = snapshotOf(*run, action.stepId);
+    if (!snapshot)
+        return snapshot.status();
+    auto plan = planAction(*snapshot, action);
+    if (!plan)
+        return plan.status(); // refused: nothing was changed
+    if (Status s = applyPlan(*run, action, *plan, now); !s)
+        return s;
+    const QString done = plan->message;
     // The event says which steps it moved, so that the history replays to the same states.
     QJsonObject moved;
     for (size_t s = 0; s < run->steps.size(); ++s) {
@@ -349,7 +207,7 @@ Result<QString> Engine::Impl::act(const OperatorAction &request, bool executing,
             moved.insert(run->def(static_cast<qsizetype>(s)).id, stateName(run->steps[s].state));
     }
     QJsonObject detail{{QStringLiteral("action"), actionName(action.kind)},
-                       {QStringLiteral("result"), *done},
+                       {QStringLiteral("result"), done},
                        {QStringLiteral("steps"), moved}};
     if (!action.reason.isEmpty())
         detail.insert(QStringLiteral("reason"), action.reason);
@@ -387,7 +245,7 @@ Result<QString> Engine::Impl::act(const OperatorAction &request, bool executing,
         RequestRow answer;
         answer.id = requestId;
         answer.state = QStringLiteral("done");
-        answer.result = *done;
+        answer.result = done;
         answer.answeredAt = now;
         ledger.recordAnswer(answer);
     }
@@ -410,7 +268,7 @@ Result<QString> Engine::Impl::act(const OperatorAction &request, bool executing,
             schedulePump();
         }
     }
-    return *done;
+    return done;
 }
 
 } // namespace keepflow

@@ -3,7 +3,7 @@
 
 #include "harness.h"
 #include "runtime/monitor.h"
-#include "runtime/preview.h"
+#include "operator/actionplan.h"
 
 #include <QSignalSpy>
 
@@ -87,7 +87,10 @@ void TestMonitor::previewListsExactlyTheStepsThatRunAgain() {
 
     auto flowLoad = parseFlow(kFlow, QStringLiteral("t.flow.json"));
     const OperatorAction request = action(static_cast<K>(kind), run, step);
-    const QStringList preview = stepsRunAgainBy(request, *flowLoad.flow, *h.store->stepRuns(run));
+    const RunSnapshot snapshot =
+        RunSnapshot::of(*flowLoad.flow, RunState::Running, false, *h.store->stepRuns(run),
+                        *h.store->items(run));
+    const QStringList preview = stepsRunAgainBy(request, snapshot);
     QCOMPARE(preview, expected);
 
     // What really ran again: the steps with more attempts once the run settled.

@@ -1,47 +1,32 @@
 #include "actionavailability.h"
 
+#include "model/flow.h"
+#include "operator/actionplan.h"
+
+#include <QJsonArray>
+
 namespace keepflow::ui {
 
 using K = OperatorAction::Kind;
-using S = StepState;
 
 bool actionApplies(K kind, const StepView &view, bool isApproval) {
-    const S state = view.state;
-    const bool isForeach = view.itemsTotal >= 0;
-    const bool failedState = state == S::Failed || state == S::Blocked || state == S::Cancelled ||
-                             state == S::PartiallySucceeded;
-    switch (kind) {
-    case K::Retry:
-        return failedState || state == S::Retrying;
-    case K::RetryFailedItems:
-        return isForeach && (state == S::Failed || state == S::PartiallySucceeded) &&
-               view.itemsFailed > 0;
-    case K::Skip:
-        return nextStepState(state, StepEvent::OperatorSkipped).has_value();
-    case K::MarkSucceeded:
-        return nextStepState(state, StepEvent::OperatorSucceeded).has_value() &&
-               state != S::WaitingForOperator && state != S::Uncertain;
-    case K::ResolveHappened:
-    case K::ResolveNotHappened:
-        return state == S::Uncertain;
-    case K::Approve:
-    case K::Reject:
-        return isApproval && state == S::WaitingForOperator;
-    case K::SetInput:
-        return state != S::Running && state != S::Succeeded && state != S::SucceededViaFallback &&
-               state != S::Skipped;
-    case K::RerunFrom:
-        return state != S::Running && state != S::Pending;
-    case K::PauseStep:
-        return nextStepState(state, StepEvent::Held).has_value();
-    case K::UnpauseStep:
-        return state == S::Paused;
-    case K::PauseRun:
-    case K::UnpauseRun:
-    case K::CancelRun:
+    if (kind == K::PauseRun || kind == K::UnpauseRun || kind == K::CancelRun)
         return false; // run-level: offered on the run, not on a step
-    }
-    return false;
+    // The engine's own rules decide: a dry plan of the action on this step as it stands.
+    Step step;
+    step.id = view.stepId.isEmpty() ? QStringLiteral("step") : view.stepId;
+    step.kind = isApproval ? QStringLiteral("approval") : QStringLiteral("noop");
+    if (view.itemsTotal >= 0)
+        step.foreach = QJsonArray();
+    Flow flow;
+    flow.steps.append(step);
+    RunSnapshot run;
+    run.flow = &flow;
+    run.steps.append(StepSnapshot{view.state, view.itemsFailed, 0});
+    OperatorAction action;
+    action.kind = kind;
+    action.stepId = step.id;
+    return planAction(run, action).isOk();
 }
 
 const QList<K> &stepActionKinds() {

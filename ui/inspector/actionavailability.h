@@ -3,7 +3,7 @@
 // Which operator actions apply to a step, so that buttons and menus are enabled only where the
 // engine would accept them (the engine still decides; a refusal is shown with its reason).
 
-#include "runtime/engine.h"
+#include "operator/operatoraction.h"
 #include "stepview.h"
 
 #include <QList>
