@@ -17,6 +17,52 @@ struct AfterFailure {
     QString stopReason; ///< why no retry follows, when the policy said so
 };
 
+/// What a failed attempt of target leads to: an uncertain outcome (a call that is not
+/// idempotent may have happened), a retry after its backoff, or failing for good. Counts the
+/// failure against the budget.
+AfterFailure afterFailure(const AttemptTarget &target, const AttemptResult &result, qint64 now) {
+    AttemptState &state = target.state();
+    const LiveRun &run = target.run();
+    const int i = target.stepIndex();
+    state.error = result.error;
+    state.errorClass = errorClassName(result.errorClass);
+    const RetryPolicy &policy = run.plan->retry[i];
+    AfterFailure after;
+    if ((result.errorClass == ErrorClass::Timeout || result.errorClass == ErrorClass::Uncertain) &&
+        target.def().effectiveIdempotency() == Idempotency::None) {
+        after.verdict = AfterFailure::Verdict::Uncertain;
+        return after;
+    }
+    ++state.failures;
+    const bool retryable = isRetryable(policy, result.errorClass, result.errorDetail);
+    after.verdict = retryable && state.failures < policy.maxAttempts &&
+                            result.errorDetail != QLatin1String("deadline")
+                        ? AfterFailure::Verdict::Retry
+                        : AfterFailure::Verdict::FailForGood;
+    if (!retryable)
+        after.stopReason = QStringLiteral("not retried: %1 error").arg(state.errorClass);
+    else if (state.failures >= policy.maxAttempts)
+        after.stopReason = QStringLiteral("no attempts left (%1 of %2)")
+                               .arg(state.failures)
+                               .arg(policy.maxAttempts);
+    after.delayMs =
+        result.retryAfterMs >= 0
+            ? result.retryAfterMs
+            : backoffDelayMs(policy, state.failures,
+                             jitterUnit(RunLedger::idempotencyKey(target), state.attempts));
+    after.nextAt = now + after.delayMs;
+    // A step's deadline bounds its retries (items have none of their own).
+    const auto deadline = run.plan->deadline[i];
+    if (!target.isItem() && after.verdict == AfterFailure::Verdict::Retry && deadline &&
+        after.nextAt >= target.liveStep().startedAt + *deadline) {
+        after.verdict = AfterFailure::Verdict::FailForGood;
+        after.stopReason =
+            QStringLiteral("the step deadline of %1 leaves no time for another attempt")
+                .arg(formatDuration(*deadline));
+    }
+    return after;
+}
+
 } // namespace
 
 ResourceGate::Resource &Engine::Impl::resourceOf(const LiveRun &run, int i) {
@@ -252,131 +298,112 @@ void Engine::Impl::complete(Completion &completion, qint64 now) {
     releaseSlot(target, completion.result, now);
     const AttemptResult &result = completion.result;
     ledger.recordAttemptEnded(target, result, outcomeOf(result), now);
-    ForeachProgress *progress = target.isItem() ? &target.progress() : nullptr;
-    const auto pos = static_cast<size_t>(target.itemPos());
-    // An item that ends leaves the live set once its row and event are written.
-    auto settleItem = [&](StepEvent event, EventType type, QJsonObject detail) {
-        ledger.transition(target, event);
-        ledger.recordTarget(target);
-        ledger.targetEvent(target, type, std::move(detail), now);
-        if (event != StepEvent::AttemptFailed)
-            progress->active.erase(target.itemPos());
-        ledger.recordStep(*run, i); // its attempt count moved
-        ledger.addCandidate(*run, i);
-    };
+    if (result.succeeded)
+        attemptSucceeded(target, result, now);
+    else
+        attemptFailed(target, result, now);
+}
 
-    if (result.succeeded) {
-        if (progress) {
-            progress->outputs[pos] = result.output;
-            ++progress->succeeded;
-            settleItem(StepEvent::AttemptSucceeded, EventType::ItemSucceeded, {});
-            return;
-        }
-        ledger.transition(target, StepEvent::AttemptSucceeded);
-        step.output = result.output;
-        step.endedAt = now;
-        step.error.clear();
-        step.errorClass.clear();
-        ledger.recordStep(*run, i);
-        ledger.event(*run, i, EventType::StepSucceeded,
-                     {{QStringLiteral("attempt"), step.attempts},
-                      {QStringLiteral("duration_ms"), now - step.attemptStartedAt}},
-                     now);
-        finalized(*run, i, now);
+void Engine::Impl::settleItem(const AttemptTarget &target, StepEvent event, EventType type,
+                              QJsonObject detail, qint64 now) {
+    LiveRun &run = target.run();
+    ledger.transition(target, event);
+    ledger.recordTarget(target);
+    ledger.targetEvent(target, type, std::move(detail), now);
+    if (event != StepEvent::AttemptFailed)
+        target.progress().active.erase(target.itemPos()); // it left the live set
+    ledger.recordStep(run, target.stepIndex());           // its attempt count moved
+    ledger.addCandidate(run, target.stepIndex());
+}
+
+void Engine::Impl::attemptSucceeded(const AttemptTarget &target, const AttemptResult &result,
+                                    qint64 now) {
+    LiveRun &run = target.run();
+    const int i = target.stepIndex();
+    if (target.isItem()) {
+        ForeachProgress &progress = target.progress();
+        progress.outputs[static_cast<size_t>(target.itemPos())] = result.output;
+        ++progress.succeeded;
+        settleItem(target, StepEvent::AttemptSucceeded, EventType::ItemSucceeded, {}, now);
         return;
     }
+    LiveStep &step = target.liveStep();
+    ledger.transition(target, StepEvent::AttemptSucceeded);
+    step.output = result.output;
+    step.endedAt = now;
+    step.error.clear();
+    step.errorClass.clear();
+    ledger.recordStep(run, i);
+    ledger.event(run, i, EventType::StepSucceeded,
+                 {{QStringLiteral("attempt"), step.attempts},
+                  {QStringLiteral("duration_ms"), now - step.attemptStartedAt}},
+                 now);
+    finalized(run, i, now);
+}
 
-    state.error = result.error;
-    state.errorClass = errorClassName(result.errorClass);
-    const RetryPolicy &policy = run->plan->retry[i];
-    AfterFailure after;
-    if ((result.errorClass == ErrorClass::Timeout || result.errorClass == ErrorClass::Uncertain) &&
-        target.def().effectiveIdempotency() == Idempotency::None) {
-        // It may have happened: a non-idempotent call is never repeated without a decision.
-        after.verdict = AfterFailure::Verdict::Uncertain;
-    } else {
-        ++state.failures;
-        const bool retryable = isRetryable(policy, result.errorClass, result.errorDetail);
-        after.verdict = retryable && state.failures < policy.maxAttempts &&
-                                result.errorDetail != QLatin1String("deadline")
-                            ? AfterFailure::Verdict::Retry
-                            : AfterFailure::Verdict::FailForGood;
-        if (!retryable)
-            after.stopReason = QStringLiteral("not retried: %1 error").arg(state.errorClass);
-        else if (state.failures >= policy.maxAttempts)
-            after.stopReason = QStringLiteral("no attempts left (%1 of %2)")
-                                   .arg(state.failures)
-                                   .arg(policy.maxAttempts);
-        after.delayMs =
-            result.retryAfterMs >= 0
-                ? result.retryAfterMs
-                : backoffDelayMs(policy, state.failures,
-                                 jitterUnit(RunLedger::idempotencyKey(target), state.attempts));
-        after.nextAt = now + after.delayMs;
-        const auto deadline = run->plan->deadline[i];
-        if (!progress && after.verdict == AfterFailure::Verdict::Retry && deadline &&
-            after.nextAt >= step.startedAt + *deadline) {
-            after.verdict = AfterFailure::Verdict::FailForGood;
-            after.stopReason =
-                QStringLiteral("the step deadline of %1 leaves no time for another attempt")
-                    .arg(formatDuration(*deadline));
-        }
-    }
-
+void Engine::Impl::attemptFailed(const AttemptTarget &target, const AttemptResult &result,
+                                 qint64 now) {
+    LiveRun &run = target.run();
+    const int i = target.stepIndex();
+    LiveStep &step = target.liveStep();
+    AttemptState &state = target.state();
+    const auto pos = static_cast<size_t>(target.itemPos());
+    const AfterFailure after = afterFailure(target, result, now);
     switch (after.verdict) {
     case AfterFailure::Verdict::Uncertain:
-        if (progress) {
-            progress->errors[pos] = result.error;
-            ++progress->uncertain;
-            settleItem(StepEvent::OutcomeUnknown, EventType::ItemUncertain,
-                       {{QStringLiteral("error"), result.error}});
+        if (target.isItem()) {
+            target.progress().errors[pos] = result.error;
+            ++target.progress().uncertain;
+            settleItem(target, StepEvent::OutcomeUnknown, EventType::ItemUncertain,
+                       {{QStringLiteral("error"), result.error}}, now);
             return;
         }
         ledger.transition(target, StepEvent::OutcomeUnknown);
         step.errorClass = errorClassName(ErrorClass::Uncertain);
-        ledger.recordStep(*run, i);
+        ledger.recordStep(run, i);
         ledger.event(
-            *run, i, EventType::StepUncertain,
+            run, i, EventType::StepUncertain,
             {{QStringLiteral("error"), step.error}, {QStringLiteral("attempt"), step.attempts}},
             now);
-        ledger.markDirty(*run);
+        ledger.markDirty(run);
         return;
     case AfterFailure::Verdict::Retry: {
         const QJsonObject detail{{QStringLiteral("attempt"), state.attempts},
-                                 {QStringLiteral("max_attempts"), policy.maxAttempts},
+                                 {QStringLiteral("max_attempts"), run.plan->retry[i].maxAttempts},
                                  {QStringLiteral("error_class"), state.errorClass},
                                  {QStringLiteral("error"), state.error},
                                  {QStringLiteral("next_attempt_at"), after.nextAt},
                                  {QStringLiteral("delay_ms"), after.delayMs}};
         state.notBefore = after.nextAt;
         ledger.armTimer(target);
-        if (progress) {
-            settleItem(StepEvent::AttemptFailed, EventType::ItemRetrying, detail);
+        if (target.isItem()) {
+            settleItem(target, StepEvent::AttemptFailed, EventType::ItemRetrying, detail, now);
             return;
         }
         ledger.transition(target, StepEvent::AttemptFailed);
-        ledger.recordStep(*run, i);
-        ledger.event(*run, i, EventType::StepRetrying, detail, now);
-        ledger.markDirty(*run);
+        ledger.recordStep(run, i);
+        ledger.event(run, i, EventType::StepRetrying, detail, now);
+        ledger.markDirty(run);
         return;
     }
     case AfterFailure::Verdict::FailForGood:
-        if (progress) {
-            progress->errors[pos] = result.error;
-            ++progress->failed;
-            settleItem(StepEvent::FailedForGood, EventType::ItemFailed,
+        if (target.isItem()) {
+            target.progress().errors[pos] = result.error;
+            ++target.progress().failed;
+            settleItem(target, StepEvent::FailedForGood, EventType::ItemFailed,
                        {{QStringLiteral("error"), result.error},
-                        {QStringLiteral("error_class"), state.errorClass}});
+                        {QStringLiteral("error_class"), state.errorClass}},
+                       now);
             return;
         }
         if (!after.stopReason.isEmpty())
-            ledger.event(*run, i, EventType::AttemptFailed,
+            ledger.event(run, i, EventType::AttemptFailed,
                          {{QStringLiteral("attempt"), step.attempts},
                           {QStringLiteral("error_class"), step.errorClass},
                           {QStringLiteral("error"), step.error},
                           {QStringLiteral("reason"), after.stopReason}},
                          now);
-        failForGood(*run, i, now);
+        failForGood(run, i, now);
         return;
     }
 }

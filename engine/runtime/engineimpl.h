@@ -111,7 +111,13 @@ struct Engine::Impl final : StepContext {
     /// A step's checks before an attempt (deadline, foreach, approval), then startAttempt().
     void startStep(LiveRun &run, int i, qint64 now);
     void startAttempt(const AttemptTarget &target, qint64 now);
+    /// An attempt's result arrived: applied unless stale (the attempt was ended meanwhile).
     void complete(Completion &completion, qint64 now);
+    void attemptSucceeded(const AttemptTarget &target, const AttemptResult &result, qint64 now);
+    void attemptFailed(const AttemptTarget &target, const AttemptResult &result, qint64 now);
+    /// An item's attempt ended: its state, row and event; a final item leaves the live set.
+    void settleItem(const AttemptTarget &target, StepEvent event, EventType type,
+                    QJsonObject detail, qint64 now);
     void expire(const Due &due);
     void expireAttempts(qint64 now);
     void launch(Launch &launch);
@@ -161,6 +167,10 @@ struct Engine::Impl final : StepContext {
     Result<bool> adopt(const QString &runId, bool allowFinal);
     Status load(const RunRow &row, const QList<StepRunRow> &stepRows,
                 const QList<AttemptRow> &openAttempts, const QList<ItemRow> &itemRows, qint64 now);
+    /// Write-ahead says: an attempt with a start and no outcome was cut off by a crash.
+    void recoverOpenAttempts(LiveRun &run, const QList<AttemptRow> &openAttempts, qint64 now);
+    /// Steps a loaded run had in motion go on (a running step with no open attempt is retried).
+    void restartSteps(LiveRun &run, qint64 now);
     /// An attempt cut off by a crash: retried (same key) when idempotent or keyed, otherwise
     /// uncertain until an operator decides.
     void recoverCutOffAttempt(const AttemptTarget &target, const AttemptRow &attempt, qint64 now);

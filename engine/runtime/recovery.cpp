@@ -74,7 +74,6 @@ void Engine::Impl::recoverCutOffAttempt(const AttemptTarget &target, const Attem
 
 /// Loads one run from its rows into memory and records, in the ledger, what recovery decides
 /// about attempts that were cut off (openAttempts: attempts with no outcome).
-
 Status Engine::Impl::load(const RunRow &row, const QList<StepRunRow> &stepRows,
                           const QList<AttemptRow> &openAttempts, const QList<ItemRow> &itemRows,
                           qint64 now) {
@@ -125,6 +124,23 @@ Status Engine::Impl::load(const RunRow &row, const QList<StepRunRow> &stepRows,
     LiveRun &r = *run;
     runs[row.id] = std::move(run);
     rebuildForeach(r, itemRows);
+    recoverOpenAttempts(r, openAttempts, now);
+    restartSteps(r, now);
+    if (isFinal(r.state))
+        return Status::ok(); // loaded for an operator action, which decides what follows
+    // Look at the run afresh: advance() announces whatever state it is really in.
+    const RunState stored = r.state;
+    r.state = RunState::Running;
+    if (stored != RunState::Running && deriveRunState(r.counts) == RunState::Running)
+        ledger.recordRun(r);
+    ledger.event(r, -1, EventType::RunResumed, {{QStringLiteral("worker"), options.workerId}}, now);
+    ledger.markDirty(r);
+    return Status::ok();
+}
+
+void Engine::Impl::recoverOpenAttempts(LiveRun &r, const QList<AttemptRow> &openAttempts,
+                                       qint64 now) {
+    const Flow &flow = *r.plan->flow;
     // Write-ahead says: an attempt with a start and no outcome was cut off by a crash.
     for (const AttemptRow &attempt : openAttempts) {
         if (attempt.endedAt != 0)
@@ -151,6 +167,10 @@ Status Engine::Impl::load(const RunRow &row, const QList<StepRunRow> &stepRows,
         }
         recoverCutOffAttempt(*target, attempt, now);
     }
+}
+
+void Engine::Impl::restartSteps(LiveRun &r, qint64 now) {
+    const Flow &flow = *r.plan->flow;
     for (size_t i = 0; i < r.steps.size(); ++i) {
         LiveStep &step = r.steps[i];
         if (step.state == StepState::Running && step.foreach) {
@@ -176,16 +196,6 @@ Status Engine::Impl::load(const RunRow &row, const QList<StepRunRow> &stepRows,
             step.state == StepState::Retrying || step.state == StepState::Queued)
             ledger.addCandidate(r, static_cast<int>(i));
     }
-    if (isFinal(r.state))
-        return Status::ok(); // loaded for an operator action, which decides what follows
-    // Look at the run afresh: advance() announces whatever state it is really in.
-    const RunState stored = r.state;
-    r.state = RunState::Running;
-    if (stored != RunState::Running && deriveRunState(r.counts) == RunState::Running)
-        ledger.recordRun(r);
-    ledger.event(r, -1, EventType::RunResumed, {{QStringLiteral("worker"), options.workerId}}, now);
-    ledger.markDirty(r);
-    return Status::ok();
 }
 
 Result<bool> Engine::Impl::adopt(const QString &runId, bool allowFinal) {
