@@ -1,6 +1,7 @@
 #include "operator/operatorapi.h"
 
 #include "runtime/changefeed.h"
+#include "store/store.h"
 #include "steps/stepkind.h"
 
 #include <QThread>

@@ -63,7 +63,7 @@ bool Engine::Impl::tryStart(const AttemptTarget &target, qint64 now) {
                 Completion{run.id, i, state.attempts, target.liveStep().generation,
                            AttemptResult::failure(ErrorClass::Timeout, waited), target.itemPos()});
         } else {
-            state.errorClass = errorClassName(ErrorClass::Timeout);
+            state.errorClass = ErrorClass::Timeout;
             state.error = waited + (state.error.isEmpty()
                                         ? QString()
                                         : QStringLiteral(" (last error: %1)").arg(state.error));
@@ -276,7 +276,7 @@ void Engine::Impl::complete(Completion &completion, qint64 now) {
         step.output = result.output;
         step.endedAt = now;
         step.error.clear();
-        step.errorClass.clear();
+        step.errorClass.reset();
         ledger.recordStep(*run, i);
         ledger.event(*run, i, EventType::StepSucceeded,
                      {{QStringLiteral("attempt"), step.attempts},
@@ -287,7 +287,7 @@ void Engine::Impl::complete(Completion &completion, qint64 now) {
     }
 
     state.error = result.error;
-    state.errorClass = errorClassName(result.errorClass);
+    state.errorClass = result.errorClass;
     const RetryPolicy &policy = run->plan->retry[i];
     AfterFailure after;
     if ((result.errorClass == ErrorClass::Timeout || result.errorClass == ErrorClass::Uncertain) &&
@@ -302,7 +302,8 @@ void Engine::Impl::complete(Completion &completion, qint64 now) {
                             ? AfterFailure::Verdict::Retry
                             : AfterFailure::Verdict::FailForGood;
         if (!retryable)
-            after.stopReason = QStringLiteral("not retried: %1 error").arg(state.errorClass);
+            after.stopReason =
+                QStringLiteral("not retried: %1 error").arg(errorClassName(state.errorClass));
         else if (state.failures >= policy.maxAttempts)
             after.stopReason = QStringLiteral("no attempts left (%1 of %2)")
                                    .arg(state.failures)
@@ -333,7 +334,7 @@ void Engine::Impl::complete(Completion &completion, qint64 now) {
             return;
         }
         ledger.transition(target, StepEvent::OutcomeUnknown);
-        step.errorClass = errorClassName(ErrorClass::Uncertain);
+        step.errorClass = ErrorClass::Uncertain;
         ledger.recordStep(*run, i);
         ledger.event(
             *run, i, EventType::StepUncertain,
@@ -344,7 +345,7 @@ void Engine::Impl::complete(Completion &completion, qint64 now) {
     case AfterFailure::Verdict::Retry: {
         const QJsonObject detail{{QStringLiteral("attempt"), state.attempts},
                                  {QStringLiteral("max_attempts"), policy.maxAttempts},
-                                 {QStringLiteral("error_class"), state.errorClass},
+                                 {QStringLiteral("error_class"), errorClassName(state.errorClass)},
                                  {QStringLiteral("error"), state.error},
                                  {QStringLiteral("next_attempt_at"), after.nextAt},
                                  {QStringLiteral("delay_ms"), after.delayMs}};
@@ -366,13 +367,13 @@ void Engine::Impl::complete(Completion &completion, qint64 now) {
             ++progress->failed;
             settleItem(StepEvent::FailedForGood, EventType::ItemFailed,
                        {{QStringLiteral("error"), result.error},
-                        {QStringLiteral("error_class"), state.errorClass}});
+                        {QStringLiteral("error_class"), errorClassName(state.errorClass)}});
             return;
         }
         if (!after.stopReason.isEmpty())
             ledger.event(*run, i, EventType::AttemptFailed,
                          {{QStringLiteral("attempt"), step.attempts},
-                          {QStringLiteral("error_class"), step.errorClass},
+                          {QStringLiteral("error_class"), errorClassName(step.errorClass)},
                           {QStringLiteral("error"), step.error},
                           {QStringLiteral("reason"), after.stopReason}},
                          now);

@@ -159,7 +159,7 @@ Result<QString> Engine::Impl::applyAction(LiveRun &run, const OperatorAction &ac
                 QStringLiteral("step %1 is %2: there is nothing to reject").arg(name, state));
         ledger.transition(run, i, StepEvent::FailedForGood);
         step->endedAt = now;
-        step->errorClass = errorClassName(ErrorClass::Permanent);
+        step->errorClass = ErrorClass::Permanent;
         step->error =
             QStringLiteral("rejected by %1%2")
                 .arg(action.actor,
@@ -226,7 +226,7 @@ Result<QString> Engine::Impl::applyAction(LiveRun &run, const OperatorAction &ac
             target.failures = 0;
             target.startedAt = 0;
             target.error.clear();
-            target.errorClass.clear();
+            target.errorClass.reset();
             target.foreach.reset();
             if (target.state != StepState::Pending)
                 ledger.transition(run, s, StepEvent::Reset);
@@ -315,8 +315,8 @@ Result<QString> Engine::Impl::applyAction(LiveRun &run, const OperatorAction &ac
                 attempt.idempotencyKey = RunLedger::idempotencyKey(run, s);
                 attempt.startedAt = target.attemptStartedAt > 0 ? target.attemptStartedAt : now;
                 attempt.endedAt = now;
-                attempt.outcome = outcomeName(AttemptOutcome::FailedPermanent);
-                attempt.errorClass = errorClassName(ErrorClass::Permanent);
+                attempt.outcome = AttemptOutcome::FailedPermanent;
+                attempt.errorClass = ErrorClass::Permanent;
                 attempt.error = QStringLiteral("cancelled by %1").arg(action.actor);
                 ledger.recordAttempt(attempt);
             }

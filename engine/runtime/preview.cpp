@@ -24,7 +24,7 @@ struct RunView {
         for (const StepRunRow &row : rows) {
             const qsizetype i = flow.indexOfStep(row.stepId);
             if (i >= 0)
-                states[i] = stepStateFromName(row.state).value_or(StepState::Pending);
+                states[i] = row.state;
         }
         for (qsizetype i = 0; i < flow.steps.size(); ++i) {
             for (const QString &up : flow.steps[i].after) {

@@ -4,9 +4,9 @@
 // changing anything: the desktop shows it before retry, rerun-from, skip and the like. Mirrors the
 // rules Engine::act applies (tst_monitor checks the two agree).
 
+#include "core/records.h"
 #include "model/flow.h"
 #include "runtime/engine.h"
-#include "store/rows.h"
 
 #include <QStringList>
 

@@ -97,7 +97,7 @@ QString brokenInvariant(Harness &h, const QString &run) {
     const auto attempts = h.store->attempts(run);
     QSet<QString> succeeded;
     for (const AttemptRow &attempt : *attempts) {
-        if (attempt.outcome != QLatin1String("succeeded"))
+        if (attempt.outcome != AttemptOutcome::Succeeded)
             continue;
         const QString key =
             QStringLiteral("%1/%2/%3").arg(attempt.stepId, attempt.itemKey).arg(attempt.generation);
@@ -110,11 +110,11 @@ QString brokenInvariant(Harness &h, const QString &run) {
     for (const StepRunRow &step : *steps)
         ids << step.stepId;
     const auto events = h.store->events(run);
-    const QHash<QString, QString> replayed = replayStepStates(ids, *events);
+    const QHash<QString, StepState> replayed = replayStepStates(ids, *events);
     for (const StepRunRow &step : *steps) {
         if (replayed.value(step.stepId) != step.state)
             return QStringLiteral("step %1 is %2 in the table but %3 by its events")
-                .arg(step.stepId, step.state, replayed.value(step.stepId));
+                .arg(step.stepId, stateName(step.state), stateName(replayed.value(step.stepId)));
     }
     return {};
 }
@@ -196,11 +196,11 @@ void TestRandomized::randomRunsKeepTheirInvariants() {
                     action.runId = run;
                     action.stepId = step.stepId;
                     action.actor = QStringLiteral("closer");
-                    if (step.state == QLatin1String("paused"))
+                    if (step.state == StepState::Paused)
                         action.kind = K::UnpauseStep;
-                    else if (step.state == QLatin1String("uncertain"))
+                    else if (step.state == StepState::Uncertain)
                         action.kind = K::ResolveHappened;
-                    else if (step.state == QLatin1String("waiting_for_operator"))
+                    else if (step.state == StepState::WaitingForOperator)
                         action.kind = K::Approve;
                     else
                         continue;

@@ -6,7 +6,7 @@
 // dirty and one timer (25 Hz) refreshes what is shown, so a burst of events costs one repaint.
 
 #include "runtime/engine.h"
-#include "store/rows.h"
+#include "core/records.h"
 #include "stepview.h"
 
 #include <QElapsedTimer>

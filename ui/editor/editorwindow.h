@@ -6,7 +6,7 @@
 // faults) and watched on the same canvas: the run's step states arrive on it live.
 
 #include "runtime/engine.h"
-#include "store/rows.h"
+#include "core/records.h"
 
 #include <QMainWindow>
 

@@ -6,7 +6,7 @@
 
 #include "runtime/engine.h"
 #include "model/flow.h"
-#include "store/rows.h"
+#include "core/records.h"
 #include "stepview.h"
 
 #include <QHash>

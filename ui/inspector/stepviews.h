@@ -4,7 +4,7 @@
 // the flow's policies (attempt budget), the foreach items and the resources' breakers.
 
 #include "model/flow.h"
-#include "store/rows.h"
+#include "core/records.h"
 #include "stepview.h"
 
 namespace keepflow::ui {
