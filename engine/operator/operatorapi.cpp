@@ -1,8 +1,8 @@
 #include "operator/operatorapi.h"
 
 #include "runtime/changefeed.h"
-#include "store/store.h"
 #include "steps/stepkind.h"
+#include "store/store.h"
 
 #include <QThread>
 

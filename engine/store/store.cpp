@@ -21,8 +21,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <initializer_list>
 #include <fcntl.h>
+#include <initializer_list>
 #include <unistd.h>
 
 namespace keepflow {
