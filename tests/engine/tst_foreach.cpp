@@ -156,7 +156,7 @@ void TestForeach::crashResumesWithoutRerunningFinishedItems() {
     h.advance(1000);
     QCOMPARE(h.step(run, QStringLiteral("slow")).state, StepState::Succeeded);
     QHash<QString, int> attemptsByItem;
-    QHash<QString, QString> outcomes;
+    QHash<QString, std::optional<AttemptOutcome>> outcomes;
     for (const AttemptRow &attempt : h.attempts(run, QStringLiteral("slow"))) {
         ++attemptsByItem[attempt.itemKey];
         outcomes[attempt.itemKey + QString::number(attempt.number)] = attempt.outcome;
@@ -164,7 +164,7 @@ void TestForeach::crashResumesWithoutRerunningFinishedItems() {
     QCOMPARE(attemptsByItem.value(QStringLiteral("0")), 1); // finished before the crash: not again
     QCOMPARE(attemptsByItem.value(QStringLiteral("1")), 1);
     QCOMPARE(attemptsByItem.value(QStringLiteral("2")), 2); // cut off, then retried
-    QCOMPARE(outcomes.value(QStringLiteral("21")), QStringLiteral("crashed"));
+    QCOMPARE(outcomes.value(QStringLiteral("21")), std::optional(AttemptOutcome::Crashed));
     const QJsonArray succeeded = h.step(run, QStringLiteral("slow"))
                                      .output.toObject()
                                      .value(QStringLiteral("succeeded"))
