@@ -324,10 +324,8 @@ int commandResume(const Context &context) {
         auto row = (*api)->run(runId);
         if (!row)
             return fail(row.error());
-        if (isFinal(runStateFromName(row->state).value_or(RunState::Running)))
-            return printRunOutcome(
-                **api, runId, context.json,
-                exitCodeFor(runStateFromName(row->state).value_or(RunState::Running)));
+        if (isFinal(row->state))
+            return printRunOutcome(**api, runId, context.json, exitCodeFor(row->state));
         auto taken = engine.adopt(runId);
         if (!taken)
             return fail(taken.error());
@@ -407,12 +405,14 @@ int commandWorker(const Context &context) {
 }
 
 int commandList(const Context &context) {
-    const QString state = context.parser.value(QStringLiteral("state"));
-    if (!state.isEmpty() && !runStateFromName(state))
+    const QString stateText = context.parser.value(QStringLiteral("state"));
+    const std::optional<RunState> state =
+        stateText.isEmpty() ? std::nullopt : runStateFromName(stateText);
+    if (!stateText.isEmpty() && !state)
         return fail(
             QStringLiteral("unknown run state \"%1\" (running, paused, waiting_for_operator, "
                            "succeeded, completed_with_failures, failed, cancelled)")
-                .arg(state));
+                .arg(stateText));
     auto api = openApi(context);
     if (!api)
         return fail(api.error());
@@ -430,7 +430,7 @@ int commandList(const Context &context) {
     for (const RunRow &run : *runs)
         printOut(QStringLiteral("%1 %2 %3 %4\n")
                      .arg(run.id.leftJustified(13), run.flowName.leftJustified(24),
-                          run.state.leftJustified(24),
+                          stateName(run.state).leftJustified(24),
                           QDateTime::fromMSecsSinceEpoch(run.createdAt)
                               .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))));
     return Ok;
@@ -553,14 +553,14 @@ int commandAction(const QString &command, const Context &context) {
         printErr(QStringLiteral("keepflowctl: %1\n").arg(outcome->warning));
     const QString done = outcome->message;
     auto run = (*api)->run(action.runId);
-    const QString state = run ? run->state : QString();
+    const std::optional<RunState> state = run ? std::optional<RunState>(run->state) : std::nullopt;
     if (context.json) {
         printJson(QJsonObject{{QStringLiteral("run"), action.runId},
                               {QStringLiteral("result"), done},
-                              {QStringLiteral("state"), state}});
+                              {QStringLiteral("state"), state ? stateName(*state) : QString()}});
     } else {
         printOut(done + QLatin1Char('\n'));
-        if (state == QLatin1String("running") && outcome->requestId == 0)
+        if (state == RunState::Running && outcome->requestId == 0)
             printOut(QStringLiteral(
                          "run %1 is running again: `keepflowctl resume %1` continues it here, or a "
                          "worker takes it\n")

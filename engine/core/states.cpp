@@ -210,6 +210,12 @@ QString outcomeName(AttemptOutcome outcome) {
 QString errorClassName(ErrorClass errorClass) {
     return enumName(errorClass);
 }
+QString outcomeName(const std::optional<AttemptOutcome> &outcome) {
+    return outcome ? outcomeName(*outcome) : QString();
+}
+QString errorClassName(const std::optional<ErrorClass> &errorClass) {
+    return errorClass ? errorClassName(*errorClass) : QString();
+}
 std::optional<StepState> stepStateFromName(const QString &name) {
     return enumFromName<StepState>(name);
 }

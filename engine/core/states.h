@@ -106,6 +106,9 @@ QString stateName(StepState state);
 QString stateName(RunState state);
 QString outcomeName(AttemptOutcome outcome);
 QString errorClassName(ErrorClass errorClass);
+/// The name, or an empty string when unset (running attempts, steps without an error).
+QString outcomeName(const std::optional<AttemptOutcome> &outcome);
+QString errorClassName(const std::optional<ErrorClass> &errorClass);
 std::optional<StepState> stepStateFromName(const QString &name);
 std::optional<RunState> runStateFromName(const QString &name);
 std::optional<AttemptOutcome> outcomeFromName(const QString &name);

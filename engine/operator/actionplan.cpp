@@ -1,7 +1,7 @@
 #include "operator/actionplan.h"
 
+#include "core/records.h"
 #include "model/flow.h"
-#include "store/rows.h"
 
 #include <vector>
 
@@ -455,15 +455,15 @@ RunSnapshot RunSnapshot::of(const Flow &flow, RunState state, bool paused,
     for (const StepRunRow &row : steps) {
         const qsizetype i = flow.indexOfStep(row.stepId);
         if (i >= 0)
-            run.steps[i].state = stepStateFromName(row.state).value_or(StepState::Pending);
+            run.steps[i].state = row.state;
     }
     for (const ItemRow &row : items) {
         const qsizetype i = flow.indexOfStep(row.stepId);
         if (i < 0)
             continue;
-        if (row.state == stateName(StepState::Failed))
+        if (row.state == StepState::Failed)
             ++run.steps[i].failedItems;
-        else if (row.state == stateName(StepState::Uncertain))
+        else if (row.state == StepState::Uncertain)
             ++run.steps[i].uncertainItems;
     }
     return run;

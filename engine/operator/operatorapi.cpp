@@ -2,6 +2,7 @@
 
 #include "runtime/changefeed.h"
 #include "steps/stepkind.h"
+#include "store/store.h"
 
 #include <QThread>
 

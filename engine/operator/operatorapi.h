@@ -30,11 +30,12 @@
 // reason and changes nothing. A failed query changes nothing.
 
 #include "core/clock.h"
+#include "core/records.h"
+#include "core/runquery.h"
 #include "core/status.h"
+#include "core/storeoptions.h"
 #include "operator/operatoraction.h"
 #include "runtime/engine.h"
-#include "store/rows.h"
-#include "store/store.h"
 
 #include <QHash>
 #include <QPair>
@@ -50,6 +51,7 @@ class QObject;
 namespace keepflow {
 
 class ChangeFeed;
+class Store;
 
 /// What `status RUN` shows: the run, its steps and the items of its foreach steps.
 struct RunStatus {

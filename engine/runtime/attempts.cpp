@@ -25,7 +25,7 @@ AfterFailure afterFailure(const AttemptTarget &target, const AttemptResult &resu
     const LiveRun &run = target.run();
     const int i = target.stepIndex();
     state.error = result.error;
-    state.errorClass = errorClassName(result.errorClass);
+    state.errorClass = result.errorClass;
     const RetryPolicy &policy = run.plan->retry[i];
     AfterFailure after;
     if ((result.errorClass == ErrorClass::Timeout || result.errorClass == ErrorClass::Uncertain) &&
@@ -40,7 +40,8 @@ AfterFailure afterFailure(const AttemptTarget &target, const AttemptResult &resu
                         ? AfterFailure::Verdict::Retry
                         : AfterFailure::Verdict::FailForGood;
     if (!retryable)
-        after.stopReason = QStringLiteral("not retried: %1 error").arg(state.errorClass);
+        after.stopReason =
+            QStringLiteral("not retried: %1 error").arg(errorClassName(state.errorClass));
     else if (state.failures >= policy.maxAttempts)
         after.stopReason = QStringLiteral("no attempts left (%1 of %2)")
                                .arg(state.failures)
@@ -109,7 +110,7 @@ bool Engine::Impl::tryStart(const AttemptTarget &target, qint64 now) {
                 Completion{run.id, i, state.attempts, target.liveStep().generation,
                            AttemptResult::failure(ErrorClass::Timeout, waited), target.itemPos()});
         } else {
-            state.errorClass = errorClassName(ErrorClass::Timeout);
+            state.errorClass = ErrorClass::Timeout;
             state.error = waited + (state.error.isEmpty()
                                         ? QString()
                                         : QStringLiteral(" (last error: %1)").arg(state.error));
@@ -332,7 +333,7 @@ void Engine::Impl::attemptSucceeded(const AttemptTarget &target, const AttemptRe
     step.output = result.output;
     step.endedAt = now;
     step.error.clear();
-    step.errorClass.clear();
+    step.errorClass.reset();
     ledger.recordStep(run, i);
     ledger.event(run, i, EventType::StepSucceeded,
                  {{QStringLiteral("attempt"), step.attempts},
@@ -359,7 +360,7 @@ void Engine::Impl::attemptFailed(const AttemptTarget &target, const AttemptResul
             return;
         }
         ledger.transition(target, StepEvent::OutcomeUnknown);
-        step.errorClass = errorClassName(ErrorClass::Uncertain);
+        step.errorClass = ErrorClass::Uncertain;
         ledger.recordStep(run, i);
         ledger.event(
             run, i, EventType::StepUncertain,
@@ -370,7 +371,7 @@ void Engine::Impl::attemptFailed(const AttemptTarget &target, const AttemptResul
     case AfterFailure::Verdict::Retry: {
         const QJsonObject detail{{QStringLiteral("attempt"), state.attempts},
                                  {QStringLiteral("max_attempts"), run.plan->retry[i].maxAttempts},
-                                 {QStringLiteral("error_class"), state.errorClass},
+                                 {QStringLiteral("error_class"), errorClassName(state.errorClass)},
                                  {QStringLiteral("error"), state.error},
                                  {QStringLiteral("next_attempt_at"), after.nextAt},
                                  {QStringLiteral("delay_ms"), after.delayMs}};
@@ -392,14 +393,14 @@ void Engine::Impl::attemptFailed(const AttemptTarget &target, const AttemptResul
             ++target.progress().failed;
             settleItem(target, StepEvent::FailedForGood, EventType::ItemFailed,
                        {{QStringLiteral("error"), result.error},
-                        {QStringLiteral("error_class"), state.errorClass}},
+                        {QStringLiteral("error_class"), errorClassName(state.errorClass)}},
                        now);
             return;
         }
         if (!after.stopReason.isEmpty())
             ledger.event(run, i, EventType::AttemptFailed,
                          {{QStringLiteral("attempt"), step.attempts},
-                          {QStringLiteral("error_class"), step.errorClass},
+                          {QStringLiteral("error_class"), errorClassName(step.errorClass)},
                           {QStringLiteral("error"), step.error},
                           {QStringLiteral("reason"), after.stopReason}},
                          now);

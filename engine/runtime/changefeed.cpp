@@ -33,7 +33,7 @@ Result<int> ChangeFeed::poll() {
             if (!event.runId.isEmpty() && !runs.contains(event.runId))
                 runs << event.runId;
             const QString resource = event.detail.value(QLatin1String("resource")).toString();
-            if (event.type.startsWith(QLatin1String("resource_")) && !resources.contains(resource))
+            if (isResourceEvent(event.type) && !resources.contains(resource))
                 resources << resource;
         }
         m_lastId = page->last().id;

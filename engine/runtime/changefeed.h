@@ -7,8 +7,8 @@
 // Threading: the thread that owns the store. Failure: a read that fails changes nothing and
 // is reported; the next poll starts from the same place.
 
+#include "core/records.h"
 #include "core/status.h"
-#include "store/rows.h"
 
 #include <QObject>
 #include <QStringList>

@@ -13,12 +13,12 @@
 // true, fatalError is emitted) and executes nothing more: the database holds the last good state.
 
 #include "core/clock.h"
+#include "core/records.h"
 #include "core/states.h"
 #include "core/status.h"
 #include "model/flow.h"
 #include "operator/operatoraction.h"
 #include "steps/stepkind.h"
-#include "store/rows.h"
 
 #include <QJsonObject>
 #include <QObject>

@@ -62,7 +62,7 @@ void Engine::Impl::expandForeach(LiveRun &run, int i, qint64 now) {
     step.notBefore = 0;
     auto list = foreachList(run, i);
     if (!list) {
-        step.errorClass = errorClassName(ErrorClass::Permanent);
+        step.errorClass = ErrorClass::Permanent;
         step.error = list.error();
         failForGood(run, i, now);
         return;
@@ -145,7 +145,7 @@ void Engine::Impl::finishForeach(LiveRun &run, int i, qint64 now) {
                              {QStringLiteral("failed"), fe.failed + fe.uncertain}};
     if (fe.uncertain > 0) {
         ledger.transition(run, i, StepEvent::OutcomeUnknown);
-        step.errorClass = errorClassName(ErrorClass::Uncertain);
+        step.errorClass = ErrorClass::Uncertain;
         step.error = QStringLiteral("%1 of %2 items have an uncertain outcome; first: %3")
                          .arg(fe.uncertain)
                          .arg(total)
@@ -162,7 +162,7 @@ void Engine::Impl::finishForeach(LiveRun &run, int i, qint64 now) {
         ledger.transition(run, i, StepEvent::AttemptSucceeded);
         step.endedAt = now;
         step.error.clear();
-        step.errorClass.clear();
+        step.errorClass.reset();
         ledger.recordStep(run, i);
         ledger.event(run, i, EventType::StepSucceeded, {{QStringLiteral("items"), counts}}, now);
         step.foreach.reset();
@@ -181,7 +181,7 @@ void Engine::Impl::finishForeach(LiveRun &run, int i, qint64 now) {
                      .arg(fe.failed)
                      .arg(total)
                      .arg(firstError);
-    step.errorClass = errorClassName(ErrorClass::Transient);
+    step.errorClass = ErrorClass::Transient;
     step.foreach.reset();
     if (tolerated) {
         ledger.transition(run, i, StepEvent::ItemsPartlyFailed);
@@ -210,7 +210,7 @@ Result<int> Engine::Impl::reopenItems(LiveRun &run, int i, bool failedToo,
     }
     QList<ItemRow> changed;
     for (ItemRow &row : mine) {
-        const StepState state = stepStateFromName(row.state).value_or(StepState::Pending);
+        const StepState state = row.state;
         std::optional<StepEvent> event;
         if (state == StepState::Failed && failedToo)
             event = StepEvent::Reopen;
@@ -219,13 +219,13 @@ Result<int> Engine::Impl::reopenItems(LiveRun &run, int i, bool failedToo,
         const auto next = event ? nextItemState(state, *event) : std::nullopt;
         if (!next)
             continue;
-        row.state = stateName(*next);
+        row.state = *next;
         if (*event == StepEvent::Reopen) {
             // A retry that is due now: its attempt numbers go on, its key stays.
             row.notBefore = 0;
             row.failures = 0;
             row.error.clear();
-            row.errorClass.clear();
+            row.errorClass.reset();
         } else {
             row.output = output.isUndefined() ? QJsonValue(QJsonObject()) : output;
         }
@@ -277,7 +277,7 @@ void Engine::Impl::rebuildForeach(LiveRun &run, const QList<ItemRow> &itemRows) 
             while (fe->keys.size() <= pos)
                 fe->keys.append(QString());
             fe->keys[pos] = row->itemKey;
-            const StepState state = stepStateFromName(row->state).value_or(StepState::Pending);
+            const StepState state = row->state;
             fe->states[static_cast<size_t>(pos)] = state;
             switch (state) {
             case StepState::Succeeded:

@@ -32,7 +32,7 @@ struct AttemptState {
     qint64 attemptStartedAt = 0; ///< of the latest attempt
     qint64 attemptDeadline = 0;  ///< 0: no timeout for the running attempt
     quint32 timerStamp = 0;      ///< only the latest armed timer counts
-    QString errorClass;
+    std::optional<ErrorClass> errorClass; ///< of the latest failure; unset when none
     QString error;
     bool inFlight = false;  ///< its action was started and has not been recorded as ended
     bool holdsSlot = false; ///< counted in its resource's in-flight calls

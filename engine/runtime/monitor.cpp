@@ -4,6 +4,7 @@
 #include "model/flowfile.h"
 #include "operator/actionplan.h"
 #include "runtime/changefeed.h"
+#include "store/store.h"
 
 #include <QTimer>
 
@@ -110,9 +111,9 @@ void Monitor::adoptAvailable() {
 void Monitor::onEvents(const QList<EventRow> &events) {
     Q_EMIT eventsArrived(events);
     for (const EventRow &event : events) {
-        if (event.type != QLatin1String("run_waiting") ||
-            event.detail.value(QLatin1String("state")).toString() !=
-                stateName(RunState::WaitingForOperator))
+        if (event.type != EventType::RunWaiting ||
+            runStateFromName(event.detail.value(QLatin1String("state")).toString()) !=
+                RunState::WaitingForOperator)
             continue;
         auto row = m_api->run(event.runId);
         if (!row)
@@ -121,9 +122,9 @@ void Monitor::onEvents(const QList<EventRow> &events) {
         QStringList waiting;
         if (auto steps = m_api->stepRuns(event.runId)) {
             for (const StepRunRow &step : *steps) {
-                if (step.state == stateName(StepState::WaitingForOperator))
+                if (step.state == StepState::WaitingForOperator)
                     waiting << step.stepId + QStringLiteral(" waits for approval");
-                else if (step.state == stateName(StepState::Uncertain))
+                else if (step.state == StepState::Uncertain)
                     waiting << step.stepId + QStringLiteral(" has an uncertain outcome");
             }
         }
@@ -222,8 +223,7 @@ Result<QStringList> Monitor::stepsRunAgainBy(const OperatorAction &action) {
     if (!status)
         return status.status();
     const RunSnapshot run =
-        RunSnapshot::of(*flow, runStateFromName(status->run.state).value_or(RunState::Running),
-                        status->run.paused, status->steps, status->items);
+        RunSnapshot::of(*flow, status->run.state, status->run.paused, status->steps, status->items);
     return keepflow::stepsRunAgainBy(action, run);
 }
 

@@ -12,12 +12,13 @@
 // execution (failed() is emitted) while the queries keep working on the last good state.
 
 #include "core/clock.h"
+#include "core/records.h"
+#include "core/runquery.h"
 #include "core/status.h"
+#include "core/storeoptions.h"
 #include "model/flow.h"
 #include "operator/operatorapi.h"
 #include "runtime/engine.h"
-#include "store/rows.h"
-#include "store/store.h"
 
 #include <QHash>
 #include <QObject>

@@ -40,9 +40,9 @@ Result<RunSnapshot> Engine::Impl::snapshotOf(const LiveRun &run, const QString &
         for (const ItemRow &row : *items) {
             if (row.stepId != stepId)
                 continue;
-            if (row.state == stateName(StepState::Failed))
+            if (row.state == StepState::Failed)
                 ++snapshot.steps[i].failedItems;
-            else if (row.state == stateName(StepState::Uncertain))
+            else if (row.state == StepState::Uncertain)
                 ++snapshot.steps[i].uncertainItems;
         }
     }
@@ -84,7 +84,7 @@ Status Engine::Impl::applyPlan(LiveRun &run, const OperatorAction &action, const
         case Change::Reject:
             ledger.transition(run, i, StepEvent::FailedForGood);
             step.endedAt = now;
-            step.errorClass = errorClassName(ErrorClass::Permanent);
+            step.errorClass = ErrorClass::Permanent;
             step.error = change.error;
             ledger.recordStep(run, i);
             finalized(run, i, now);
@@ -131,7 +131,7 @@ void Engine::Impl::startNewGeneration(LiveRun &run, int s) {
     target.failures = 0;
     target.startedAt = 0;
     target.error.clear();
-    target.errorClass.clear();
+    target.errorClass.reset();
     target.foreach.reset();
     if (target.state != StepState::Pending)
         ledger.transition(run, s, StepEvent::Reset);
@@ -173,8 +173,8 @@ void Engine::Impl::cancelStep(LiveRun &run, int s, const QString &actor, qint64 
     attempt.idempotencyKey = RunLedger::idempotencyKey(run, s);
     attempt.startedAt = target.attemptStartedAt > 0 ? target.attemptStartedAt : now;
     attempt.endedAt = now;
-    attempt.outcome = outcomeName(AttemptOutcome::FailedPermanent);
-    attempt.errorClass = errorClassName(ErrorClass::Permanent);
+    attempt.outcome = AttemptOutcome::FailedPermanent;
+    attempt.errorClass = ErrorClass::Permanent;
     attempt.error = QStringLiteral("cancelled by %1").arg(actor);
     ledger.recordAttempt(attempt);
 }

@@ -143,7 +143,7 @@ void Engine::Impl::failForGood(LiveRun &run, int i, qint64 now) {
     ledger.recordStep(run, i);
     ledger.event(run, i, EventType::StepFailed,
                  {{QStringLiteral("attempts"), step.attempts},
-                  {QStringLiteral("error_class"), step.errorClass},
+                  {QStringLiteral("error_class"), errorClassName(step.errorClass)},
                   {QStringLiteral("error"), step.error}},
                  now);
     finalized(run, i, now);
@@ -185,7 +185,7 @@ void Engine::Impl::finalized(LiveRun &run, int i, qint64 now) {
             ledger.recordStep(run, p);
             ledger.event(run, p, EventType::StepFailed,
                          {{QStringLiteral("attempts"), primary.attempts},
-                          {QStringLiteral("error_class"), primary.errorClass},
+                          {QStringLiteral("error_class"), errorClassName(primary.errorClass)},
                           {QStringLiteral("error"), primary.error}},
                          now);
         }

@@ -15,8 +15,8 @@ namespace {
 AttemptRow crashed(const AttemptRow &attempt, qint64 now) {
     AttemptRow ended = attempt;
     ended.endedAt = now;
-    ended.outcome = outcomeName(AttemptOutcome::Crashed);
-    ended.errorClass = errorClassName(ErrorClass::Crashed);
+    ended.outcome = AttemptOutcome::Crashed;
+    ended.errorClass = ErrorClass::Crashed;
     ended.error =
         attempt.itemKey.isEmpty()
             ? QStringLiteral("the engine stopped while attempt %1 ran").arg(attempt.number)
@@ -54,7 +54,7 @@ void Engine::Impl::recoverCutOffAttempt(const AttemptTarget &target, const Attem
             progress.active.erase(target.itemPos());
             return;
         }
-        state.errorClass = errorClassName(ErrorClass::Uncertain);
+        state.errorClass = ErrorClass::Uncertain;
         state.error = unknown;
         ledger.recordTarget(target);
         ledger.event(
@@ -63,7 +63,7 @@ void Engine::Impl::recoverCutOffAttempt(const AttemptTarget &target, const Attem
         return;
     }
     ledger.transition(target, StepEvent::AttemptFailed);
-    state.errorClass = errorClassName(ErrorClass::Crashed);
+    state.errorClass = ErrorClass::Crashed;
     state.error = ended.error;
     state.notBefore = now; // a crash is not the dependency's fault: no backoff, no budget
     ledger.recordTarget(target);
@@ -85,7 +85,7 @@ Status Engine::Impl::load(const RunRow &row, const QList<StepRunRow> &stepRows,
     run->flowName = row.flowName;
     run->plan = *plan;
     run->params = row.params;
-    run->state = runStateFromName(row.state).value_or(RunState::Running);
+    run->state = row.state;
     run->createdAt = row.createdAt;
     run->endedAt = row.endedAt;
     run->paused = row.paused;
@@ -99,7 +99,7 @@ Status Engine::Impl::load(const RunRow &row, const QList<StepRunRow> &stepRows,
             return Status::error(
                 QStringLiteral("run %1: step %2 is not in its flow").arg(row.id, stepRow.stepId));
         LiveStep &step = run->step(i);
-        step.state = stepStateFromName(stepRow.state).value_or(StepState::Pending);
+        step.state = stepRow.state;
         step.attempts = stepRow.attempts;
         step.failures = stepRow.failures;
         step.generation = stepRow.generation;
@@ -213,8 +213,9 @@ Result<bool> Engine::Impl::adopt(const QString &runId, bool allowFinal) {
     auto row = store.run(runId);
     if (!row)
         return row.status();
-    if (!allowFinal && isFinal(runStateFromName(row->state).value_or(RunState::Running)))
-        return Status::error(QStringLiteral("run %1 already finished (%2)").arg(runId, row->state));
+    if (!allowFinal && isFinal(row->state))
+        return Status::error(
+            QStringLiteral("run %1 already finished (%2)").arg(runId, stateName(row->state)));
     auto steps = store.stepRuns(runId);
     if (!steps)
         return steps.status();

@@ -3,7 +3,7 @@
 // The history of a run replayed from its events (the change feed): which state each step is in.
 // The tables and the events must agree; tests check it, the UI can rewind with it.
 
-#include "store/rows.h"
+#include "core/records.h"
 
 #include <QHash>
 #include <QList>
@@ -12,8 +12,10 @@
 
 namespace keepflow {
 
-/// Step id -> state name, for the steps of a run (all start pending), after applying events in
-/// order. Item events and run events do not change step states.
-QHash<QString, QString> replayStepStates(const QStringList &stepIds, const QList<EventRow> &events);
+/// Step id -> state, for the steps of a run (all start pending), after applying events in
+/// order. Item events and run events do not change step states; an operator event sets the
+/// states its detail lists (a name no StepState has is ignored).
+QHash<QString, StepState> replayStepStates(const QStringList &stepIds,
+                                           const QList<EventRow> &events);
 
 } // namespace keepflow

@@ -59,7 +59,7 @@ QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,
                           const QList<ItemRow> &items) {
     QJsonObject runJson{{QStringLiteral("id"), run.id},
                         {QStringLiteral("flow"), run.flowName},
-                        {QStringLiteral("state"), run.state},
+                        {QStringLiteral("state"), stateName(run.state)},
                         {QStringLiteral("created_at"), isoTime(run.createdAt)},
                         {QStringLiteral("ended_at"), isoTime(run.endedAt)},
                         {QStringLiteral("params"), run.params}};
@@ -78,26 +78,26 @@ QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,
             counts.insert(QLatin1String(key), counts.value(QLatin1String(key)).toInt() + 1);
         };
         bump("total");
-        if (item.state == QLatin1String("succeeded"))
+        if (item.state == StepState::Succeeded)
             bump("succeeded");
-        else if (item.state == QLatin1String("failed") || item.state == QLatin1String("uncertain"))
+        else if (item.state == StepState::Failed || item.state == StepState::Uncertain)
             bump("failed");
         else
             bump("remaining");
     }
     QJsonArray stepsJson;
     for (const StepRunRow &step : steps) {
-        QJsonObject stepJson{{QStringLiteral("id"), step.stepId},
-                             {QStringLiteral("state"), step.state},
-                             {QStringLiteral("attempts"), step.attempts},
-                             {QStringLiteral("error"), textOrNull(step.error)},
-                             {QStringLiteral("error_class"), textOrNull(step.errorClass)},
-                             {QStringLiteral("via_fallback"), step.viaFallback},
-                             {QStringLiteral("output"), step.output.isUndefined()
-                                                            ? QJsonValue(QJsonValue::Null)
-                                                            : step.output},
-                             {QStringLiteral("started_at"), isoTime(step.startedAt)},
-                             {QStringLiteral("ended_at"), isoTime(step.endedAt)}};
+        QJsonObject stepJson{
+            {QStringLiteral("id"), step.stepId},
+            {QStringLiteral("state"), stateName(step.state)},
+            {QStringLiteral("attempts"), step.attempts},
+            {QStringLiteral("error"), textOrNull(step.error)},
+            {QStringLiteral("error_class"), textOrNull(errorClassName(step.errorClass))},
+            {QStringLiteral("via_fallback"), step.viaFallback},
+            {QStringLiteral("output"),
+             step.output.isUndefined() ? QJsonValue(QJsonValue::Null) : step.output},
+            {QStringLiteral("started_at"), isoTime(step.startedAt)},
+            {QStringLiteral("ended_at"), isoTime(step.endedAt)}};
         if (step.notBefore != 0)
             stepJson.insert(QStringLiteral("next_attempt_at"), isoTime(step.notBefore));
         if (itemCounts.contains(step.stepId)) {
@@ -118,7 +118,7 @@ QJsonArray runListJson(const QList<RunRow> &runs) {
     for (const RunRow &run : runs) {
         list.append(QJsonObject{{QStringLiteral("id"), run.id},
                                 {QStringLiteral("flow"), run.flowName},
-                                {QStringLiteral("state"), run.state},
+                                {QStringLiteral("state"), stateName(run.state)},
                                 {QStringLiteral("created_at"), isoTime(run.createdAt)},
                                 {QStringLiteral("ended_at"), isoTime(run.endedAt)}});
     }
@@ -131,7 +131,7 @@ QJsonArray eventsJson(const QList<EventRow> &events) {
         list.append(QJsonObject{{QStringLiteral("id"), event.id},
                                 {QStringLiteral("at"), isoTime(event.at)},
                                 {QStringLiteral("step"), textOrNull(event.stepId)},
-                                {QStringLiteral("type"), event.type},
+                                {QStringLiteral("type"), eventTypeName(event.type)},
                                 {QStringLiteral("actor"), event.actor},
                                 {QStringLiteral("detail"), event.detail}});
     }
@@ -175,93 +175,119 @@ QString eventSummary(const EventRow &event) {
     auto text = [&d](const char *key) { return d.value(QLatin1String(key)).toString(); };
     auto number = [&d](const char *key) { return d.value(QLatin1String(key)).toInteger(); };
     QString what;
-    const QString &type = event.type;
-    if (type == QLatin1String("run_created")) {
+    switch (event.type) {
+    case EventType::RunCreated:
         what = QStringLiteral("run %1 of %2 v%3 created")
                    .arg(event.runId, text("flow"))
                    .arg(number("version"));
-    } else if (type == QLatin1String("run_resumed")) {
+        break;
+    case EventType::RunResumed:
         what = QStringLiteral("run %1 resumed by %2").arg(event.runId, text("worker"));
-    } else if (type == QLatin1String("run_finished")) {
+        break;
+    case EventType::RunFinished:
         what = QStringLiteral("run %1 finished: %2").arg(event.runId, text("state"));
-    } else if (type == QLatin1String("run_waiting") || type == QLatin1String("run_state_changed")) {
+        break;
+    case EventType::RunWaiting:
+    case EventType::RunStateChanged:
         what = QStringLiteral("run %1 is now %2").arg(event.runId, text("state"));
-    } else if (type == QLatin1String("attempt_started")) {
+        break;
+    case EventType::AttemptStarted:
         what = QStringLiteral("attempt %1/%2 started")
                    .arg(number("attempt"))
                    .arg(number("max_attempts"));
         if (d.contains(QLatin1String("item")))
             what = QStringLiteral("item %1 ").arg(text("item")) + what;
-    } else if (type == QLatin1String("step_retrying")) {
+        break;
+    case EventType::StepRetrying:
         what = QStringLiteral("attempt %1 failed (%2): %3; retry %4/%5 in %6")
                    .arg(number("attempt"))
                    .arg(text("error_class"), text("error"))
                    .arg(number("attempt") + 1)
                    .arg(number("max_attempts"))
                    .arg(seconds(number("delay_ms")));
-    } else if (type == QLatin1String("attempt_failed")) {
+        break;
+    case EventType::AttemptFailed:
         what = QStringLiteral("attempt %1 failed (%2): %3; %4")
                    .arg(number("attempt"))
                    .arg(text("error_class"), text("error"), text("reason"));
-    } else if (type == QLatin1String("attempt_crashed")) {
+        break;
+    case EventType::AttemptCrashed:
         what = QStringLiteral("attempt %1 crashed: %2; retrying")
                    .arg(number("attempt"))
                    .arg(text("error"));
-    } else if (type == QLatin1String("step_succeeded")) {
+        break;
+    case EventType::StepSucceeded: {
         const QJsonObject items = d.value(QLatin1String("items")).toObject();
         what = items.isEmpty() ? QStringLiteral("succeeded (attempt %1, %2)")
                                      .arg(number("attempt"))
                                      .arg(seconds(number("duration_ms")))
                                : QStringLiteral("succeeded: all %1 items")
                                      .arg(items.value(QLatin1String("total")).toInt());
-    } else if (type == QLatin1String("step_succeeded_via_fallback")) {
+        break;
+    }
+    case EventType::StepSucceededViaFallback:
         what = QStringLiteral("succeeded via fallback (%1) after: %2")
                    .arg(text("fallback"), text("error"));
-    } else if (type == QLatin1String("step_falling_back")) {
+        break;
+    case EventType::StepFallingBack:
         what = QStringLiteral("failed (%1); running fallback step %2")
                    .arg(text("error"), text("fallback"));
-    } else if (type == QLatin1String("step_failed")) {
+        break;
+    case EventType::StepFailed:
         what = QStringLiteral("FAILED after %1 attempt(s): %2")
                    .arg(number("attempts"))
                    .arg(text("error"));
-    } else if (type == QLatin1String("step_blocked")) {
+        break;
+    case EventType::StepBlocked:
         what = QStringLiteral("blocked: upstream %1 did not succeed").arg(text("upstream"));
-    } else if (type == QLatin1String("step_skipped")) {
+        break;
+    case EventType::StepSkipped:
         what = QStringLiteral("skipped: %1").arg(text("reason"));
-    } else if (type == QLatin1String("step_scheduled")) {
+        break;
+    case EventType::StepScheduled:
         what = QStringLiteral("scheduled until %1").arg(localClock(number("until")));
-    } else if (type == QLatin1String("subflow_started")) {
+        break;
+    case EventType::SubflowStarted:
         what = QStringLiteral("started sub-run %1 of %2").arg(text("run"), text("flow"));
-    } else if (type == QLatin1String("step_expanded")) {
+        break;
+    case EventType::StepExpanded:
         what = QStringLiteral("foreach over %1 items, %2 at a time")
                    .arg(number("items"))
                    .arg(number("concurrency"));
-    } else if (type == QLatin1String("item_succeeded")) {
+        break;
+    case EventType::ItemSucceeded:
         what = QStringLiteral("item %1 succeeded (attempt %2)")
                    .arg(text("item"))
                    .arg(number("attempt"));
-    } else if (type == QLatin1String("item_retrying")) {
+        break;
+    case EventType::ItemRetrying:
         what = QStringLiteral("item %1 attempt %2 failed (%3): %4; retry in %5")
                    .arg(text("item"))
                    .arg(number("attempt"))
                    .arg(text("error_class"), text("error"), seconds(number("delay_ms")));
-    } else if (type == QLatin1String("item_failed")) {
+        break;
+    case EventType::ItemFailed:
         what = QStringLiteral("item %1 FAILED after %2 attempt(s): %3")
                    .arg(text("item"))
                    .arg(number("attempt"))
                    .arg(text("error"));
-    } else if (type == QLatin1String("item_uncertain")) {
+        break;
+    case EventType::ItemUncertain:
         what = QStringLiteral("item %1 UNCERTAIN: %2").arg(text("item"), text("error"));
-    } else if (type == QLatin1String("step_partially_succeeded")) {
+        break;
+    case EventType::StepPartiallySucceeded: {
         const QJsonObject items = d.value(QLatin1String("items")).toObject();
         what =
             QStringLiteral("PARTIALLY SUCCEEDED: %1 of %2 items ok, %3 failed (within tolerance)")
                 .arg(items.value(QLatin1String("succeeded")).toInt())
                 .arg(items.value(QLatin1String("total")).toInt())
                 .arg(items.value(QLatin1String("failed")).toInt());
-    } else if (type == QLatin1String("step_queued")) {
+        break;
+    }
+    case EventType::StepQueued:
         what = QStringLiteral("queued: %1").arg(text("reason"));
-    } else if (type == QLatin1String("resource_opened")) {
+        break;
+    case EventType::ResourceOpened:
         what = QStringLiteral("circuit of %1 OPENED (%2)")
                    .arg(text("resource"),
                         d.contains(QLatin1String("reason"))
@@ -269,26 +295,48 @@ QString eventSummary(const EventRow &event) {
                             : QStringLiteral("failure rate %1 over %2 calls")
                                   .arg(d.value(QLatin1String("failure_rate")).toDouble(), 0, 'f', 2)
                                   .arg(number("calls")));
-    } else if (type == QLatin1String("resource_half_open")) {
+        break;
+    case EventType::ResourceHalfOpen:
         what = QStringLiteral("circuit of %1 half-open: probing").arg(text("resource"));
-    } else if (type == QLatin1String("resource_closed")) {
+        break;
+    case EventType::ResourceClosed:
         what = QStringLiteral("circuit of %1 closed again").arg(text("resource"));
-    } else if (type == QLatin1String("resource_paused") ||
-               type == QLatin1String("resource_unpaused") ||
-               type == QLatin1String("resource_reset")) {
-        what = QStringLiteral("%1 %2 by %3").arg(text("resource"), type.mid(9), event.actor);
-    } else if (type.startsWith(QLatin1String("operator_"))) {
+        break;
+    case EventType::ResourcePaused:
+    case EventType::ResourceUnpaused:
+    case EventType::ResourceReset:
+        what = QStringLiteral("%1 %2 by %3")
+                   .arg(text("resource"), eventTypeName(event.type).mid(9), event.actor);
+        break;
+    case EventType::OperatorRetry:
+    case EventType::OperatorRetryFailedItems:
+    case EventType::OperatorSkip:
+    case EventType::OperatorMarkSucceeded:
+    case EventType::OperatorResolveHappened:
+    case EventType::OperatorResolveNotHappened:
+    case EventType::OperatorApprove:
+    case EventType::OperatorReject:
+    case EventType::OperatorSetInput:
+    case EventType::OperatorRerunFrom:
+    case EventType::OperatorPause:
+    case EventType::OperatorUnpause:
+    case EventType::OperatorPauseStep:
+    case EventType::OperatorUnpauseStep:
+    case EventType::OperatorCancel:
         what = QStringLiteral("%1 (%2 by %3%4)")
                    .arg(text("result"), text("action"), event.actor,
                         d.contains(QLatin1String("reason")) ? QStringLiteral(": ") + text("reason")
                                                             : QString());
-    } else if (type == QLatin1String("step_waiting_for_approval")) {
+        break;
+    case EventType::StepWaitingForApproval:
         what = QStringLiteral("WAITS FOR APPROVAL: %1").arg(text("prompt"));
-    } else if (type == QLatin1String("step_uncertain")) {
+        break;
+    case EventType::StepUncertain:
         what = QStringLiteral("UNCERTAIN, waits for an operator: %1").arg(text("error"));
-    } else {
-        what = type + QLatin1Char(' ') + compactJson(d);
+        break;
     }
+    if (what.isNull()) // a value the enum does not declare
+        what = eventTypeName(event.type) + QLatin1Char(' ') + compactJson(d);
     return what;
 }
 

@@ -3,8 +3,8 @@
 // The read side of keepflowctl: CONTRACT.md's JSON documents and the human-readable lines, built
 // from the store's rows. Pure formatting; the store is only read.
 
+#include "core/records.h"
 #include "core/status.h"
-#include "store/rows.h"
 
 #include <QHash>
 #include <QJsonArray>

@@ -8,9 +8,9 @@
 //
 // Threading: the engine's thread.
 
+#include "core/records.h"
 #include "runtime/plan.h"
 #include "steps/stepkind.h"
-#include "store/rows.h"
 
 #include <QString>
 

@@ -38,7 +38,7 @@ StepRunRow RunLedger::stepRow(const LiveRun &run, int i) const {
     row.runId = run.id;
     row.stepId = run.def(i).id;
     row.position = i;
-    row.state = stateName(step.state);
+    row.state = step.state;
     row.attempts = step.attempts;
     row.failures = step.failures;
     row.generation = step.generation;
@@ -64,7 +64,7 @@ ItemRow RunLedger::itemRow(const LiveRun &run, int i, int pos) const {
     row.stepId = run.def(i).id;
     row.itemKey = progress.keys[pos];
     row.position = pos;
-    row.state = stateName(progress.states[p]);
+    row.state = progress.states[p];
     row.generation = step.generation;
     if (const auto it = progress.active.find(pos); it != progress.active.end()) {
         row.attempts = it->second.attempts;
@@ -85,7 +85,7 @@ void RunLedger::recordRun(const LiveRun &run, qint64 leaseUntil) {
     row.id = run.id;
     row.flowId = run.plan->flowId;
     row.flowName = run.flowName;
-    row.state = stateName(run.state);
+    row.state = run.state;
     row.params = run.params;
     row.createdAt = run.createdAt;
     row.endedAt = run.endedAt;
@@ -142,9 +142,9 @@ void RunLedger::recordAttemptEnded(const AttemptTarget &target, const AttemptRes
                                    AttemptOutcome outcome, qint64 now) {
     AttemptRow row = attemptRow(target);
     row.endedAt = now;
-    row.outcome = outcomeName(outcome);
+    row.outcome = outcome;
     if (!result.succeeded) {
-        row.errorClass = errorClassName(result.errorClass);
+        row.errorClass = result.errorClass;
         row.error = result.error;
     }
     m_batch.attempts.append(row);
@@ -177,7 +177,7 @@ EventRow &RunLedger::event(const LiveRun &run, int step, EventType type, QJsonOb
     row.runId = run.id;
     if (step >= 0)
         row.stepId = run.def(step).id;
-    row.type = eventTypeName(type);
+    row.type = type;
     row.actor = m_identity.actor;
     row.detail = std::move(detail);
     m_batch.events.append(std::move(row));
@@ -197,7 +197,7 @@ void RunLedger::resourceEvent(const QString &resource, EventType type, QJsonObje
                               qint64 now) {
     EventRow row;
     row.at = now;
-    row.type = eventTypeName(type);
+    row.type = type;
     row.actor = m_identity.actor;
     detail.insert(QStringLiteral("resource"), resource);
     row.detail = std::move(detail);

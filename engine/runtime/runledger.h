@@ -15,7 +15,7 @@
 #include "core/eventtype.h"
 #include "core/status.h"
 #include "runtime/liverun.h"
-#include "store/rows.h"
+#include "store/batch.h"
 
 #include <QJsonObject>
 #include <QList>

@@ -120,7 +120,7 @@ void Engine::Impl::checkSubflows() {
                                        QStringLiteral("sub-run %1 is missing").arg(childId))});
             continue;
         }
-        const RunState state = runStateFromName(row->state).value_or(RunState::Running);
+        const RunState state = row->state;
         if (isFinal(state)) {
             QJsonObject outputs;
             if (auto rows = store.stepRuns(childId)) {

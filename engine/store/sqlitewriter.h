@@ -7,8 +7,8 @@
 // writes up to kRowsPerStatement rows with one multi-row statement. PostgreSQL gets its own
 // writer behind the same seam (it refuses to upsert one row twice in a statement, see below).
 
-#include "store/rows.h"
 #include "core/status.h"
+#include "store/batch.h"
 
 #include <array>
 #include <functional>

@@ -22,6 +22,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <initializer_list>
 #include <unistd.h>
 
 namespace keepflow {
@@ -146,6 +147,78 @@ QJsonValue jsonFromText(const QVariant &column) {
 }
 
 std::atomic<int> connectionCounter{0};
+
+template <typename Enum> std::optional<Enum> enumFromText(const QString &text);
+template <> std::optional<RunState> enumFromText(const QString &text) {
+    return runStateFromName(text);
+}
+template <> std::optional<StepState> enumFromText(const QString &text) {
+    return stepStateFromName(text);
+}
+template <> std::optional<AttemptOutcome> enumFromText(const QString &text) {
+    return outcomeFromName(text);
+}
+template <> std::optional<ErrorClass> enumFromText(const QString &text) {
+    return errorClassFromName(text);
+}
+template <> std::optional<EventType> enumFromText(const QString &text) {
+    return eventTypeFromName(text);
+}
+
+/// Reads the enum columns of one row. A name the enum does not know (a database written by
+/// something else, or damaged) is an error naming the table, the row and the value; the first one
+/// is kept, and the row is not used.
+class EnumColumns {
+public:
+    explicit EnumColumns(const QSqlQuery &query)
+        : m_query(query) {}
+
+    /// A NOT NULL column.
+    template <typename Enum> Enum required(int column, const char *name) {
+        const QString text = m_query.value(column).toString();
+        if (const std::optional<Enum> value = enumFromText<Enum>(text))
+            return *value;
+        unknown(name, text);
+        return Enum{};
+    }
+    /// A column that is NULL (or empty) while unset.
+    template <typename Enum> std::optional<Enum> optional(int column, const char *name) {
+        const QVariant value = m_query.value(column);
+        if (value.isNull() || value.toString().isEmpty())
+            return std::nullopt;
+        const std::optional<Enum> known = enumFromText<Enum>(value.toString());
+        if (!known)
+            unknown(name, value.toString());
+        return known;
+    }
+
+    bool isOk() const { return m_column == nullptr; }
+    /// The error for the row key describes: 'step_runs row (run_id "r1", step_id "a") has an
+    /// unknown state "bogus"'.
+    Status error(const char *table, const QString &key) const {
+        return Status::error(QStringLiteral("%1 row (%2) has an unknown %3 \"%4\"")
+                                 .arg(QLatin1String(table), key, QLatin1String(m_column), m_text));
+    }
+
+private:
+    void unknown(const char *column, const QString &text) {
+        if (m_column)
+            return;
+        m_column = column;
+        m_text = text;
+    }
+    const QSqlQuery &m_query;
+    const char *m_column = nullptr;
+    QString m_text;
+};
+
+/// 'run_id "r1", step_id "a"': the key of a row in an error.
+QString rowKey(std::initializer_list<std::pair<const char *, QString>> columns) {
+    QStringList parts;
+    for (const auto &[column, value] : columns)
+        parts << QStringLiteral("%1 \"%2\"").arg(QLatin1String(column), value);
+    return parts.join(QStringLiteral(", "));
+}
 
 } // namespace
 
@@ -472,16 +545,55 @@ Result<FlowVersionRow> Store::flowVersion(qint64 id) {
 
 namespace {
 
+/// Runs a SELECT with positional binds and turns each row into a Row.
+template <typename Row>
+Result<QList<Row>> selectRows(const QSqlDatabase &db, const QString &path, const QString &sql,
+                              const QVariantList &binds, const QString &what,
+                              Result<Row> (*make)(const QSqlQuery &)) {
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    query.prepare(sql);
+    for (const QVariant &bind : binds)
+        query.addBindValue(bind);
+    if (!query.exec())
+        return Status::error(
+            QStringLiteral("%1: cannot read %2: %3").arg(path, what, query.lastError().text()));
+    QList<Row> rows;
+    while (query.next()) {
+        Result<Row> row = make(query);
+        if (!row)
+            return Status::error(
+                QStringLiteral("%1: cannot read %2: %3").arg(path, what, row.error()));
+        rows.append(std::move(*row));
+    }
+    return rows;
+}
+
+/// The rows of several runs, by run id (bulk loads).
+template <typename Row> Result<QHash<QString, QList<Row>>> byRun(Result<QList<Row>> rows) {
+    if (!rows)
+        return rows.status();
+    QHash<QString, QList<Row>> grouped;
+    for (Row &row : *rows)
+        grouped[row.runId].append(std::move(row));
+    return grouped;
+}
+
+} // namespace
+
+namespace {
+
 const char *const kRunColumns =
     "id, flow_id, flow_name, state, params, created_at, ended_at, owner, lease_until, paused, "
     "parent_run, parent_step";
 
-RunRow runFromQuery(const QSqlQuery &query) {
+Result<RunRow> runFromQuery(const QSqlQuery &query) {
+    EnumColumns columns(query);
     RunRow row;
     row.id = query.value(0).toString();
     row.flowId = query.value(1).toLongLong();
     row.flowName = query.value(2).toString();
-    row.state = query.value(3).toString();
+    row.state = columns.required<RunState>(3, "state");
     row.params = jsonFromText(query.value(4)).toObject();
     row.createdAt = query.value(5).toLongLong();
     row.endedAt = query.value(6).toLongLong();
@@ -490,6 +602,8 @@ RunRow runFromQuery(const QSqlQuery &query) {
     row.paused = query.value(9).toInt() != 0;
     row.parentRun = query.value(10).toString();
     row.parentStep = query.value(11).toString();
+    if (!columns.isOk())
+        return columns.error("runs", rowKey({{"id", row.id}}));
     return row;
 }
 
@@ -504,27 +618,23 @@ Result<RunRow> Store::run(const QString &id) {
         return Status::error(d->fail(QStringLiteral("cannot read runs"), query.lastError()));
     if (!query.next())
         return Status::error(QStringLiteral("no run with id \"%1\" in %2").arg(id, d->path));
-    return runFromQuery(query);
+    auto row = runFromQuery(query);
+    if (!row)
+        return Status::error(QStringLiteral("%1: cannot read runs: %2").arg(d->path, row.error()));
+    return row;
 }
 
 Result<QList<RunRow>> Store::runs(const RunFilter &filter) {
     QString sql = QStringLiteral("SELECT %1 FROM runs").arg(QLatin1String(kRunColumns));
-    if (!filter.state.isEmpty())
+    QVariantList binds;
+    if (filter.state) {
         sql += QStringLiteral(" WHERE state = ?");
+        binds << stateName(*filter.state);
+    }
     sql += QStringLiteral(" ORDER BY created_at DESC, id DESC");
     if (filter.limit > 0)
         sql += QStringLiteral(" LIMIT %1").arg(filter.limit);
-    QSqlQuery query(d->db);
-    query.setForwardOnly(true);
-    query.prepare(sql);
-    if (!filter.state.isEmpty())
-        query.addBindValue(filter.state);
-    if (!query.exec())
-        return Status::error(d->fail(QStringLiteral("cannot read runs"), query.lastError()));
-    QList<RunRow> rows;
-    while (query.next())
-        rows.append(runFromQuery(query));
-    return rows;
+    return selectRows<RunRow>(d->db, d->path, sql, binds, QStringLiteral("runs"), runFromQuery);
 }
 
 namespace {
@@ -533,25 +643,28 @@ const char *const kStepColumns =
     "run_id, step_id, position, state, attempts, failures, generation, not_before, started_at, "
     "ended_at, error_class, error, via_fallback, output, resource, queued_at, input_override";
 
-StepRunRow stepRunFromQuery(const QSqlQuery &query) {
+Result<StepRunRow> stepRunFromQuery(const QSqlQuery &query) {
+    EnumColumns columns(query);
     StepRunRow row;
     row.runId = query.value(0).toString();
     row.stepId = query.value(1).toString();
     row.position = query.value(2).toInt();
-    row.state = query.value(3).toString();
+    row.state = columns.required<StepState>(3, "state");
     row.attempts = query.value(4).toInt();
     row.failures = query.value(5).toInt();
     row.generation = query.value(6).toInt();
     row.notBefore = query.value(7).toLongLong();
     row.startedAt = query.value(8).toLongLong();
     row.endedAt = query.value(9).toLongLong();
-    row.errorClass = query.value(10).toString();
+    row.errorClass = columns.optional<ErrorClass>(10, "error_class");
     row.error = query.value(11).toString();
     row.viaFallback = query.value(12).toInt() != 0;
     row.output = jsonFromText(query.value(13));
     row.resource = query.value(14).toString();
     row.queuedAt = query.value(15).toLongLong();
     row.inputOverride = jsonFromText(query.value(16));
+    if (!columns.isOk())
+        return columns.error("step_runs", rowKey({{"run_id", row.runId}, {"step_id", row.stepId}}));
     return row;
 }
 
@@ -559,7 +672,8 @@ const char *const kAttemptColumns =
     "run_id, step_id, item_key, generation, number, idempotency_key, worker, started_at, "
     "ended_at, outcome, error_class, error";
 
-AttemptRow attemptFromQuery(const QSqlQuery &query) {
+Result<AttemptRow> attemptFromQuery(const QSqlQuery &query) {
+    EnumColumns columns(query);
     AttemptRow row;
     row.runId = query.value(0).toString();
     row.stepId = query.value(1).toString();
@@ -570,43 +684,16 @@ AttemptRow attemptFromQuery(const QSqlQuery &query) {
     row.worker = query.value(6).toString();
     row.startedAt = query.value(7).toLongLong();
     row.endedAt = query.value(8).toLongLong();
-    row.outcome = query.value(9).toString();
-    row.errorClass = query.value(10).toString();
+    row.outcome = columns.optional<AttemptOutcome>(9, "outcome");
+    row.errorClass = columns.optional<ErrorClass>(10, "error_class");
     row.error = query.value(11).toString();
+    if (!columns.isOk())
+        return columns.error("attempts", rowKey({{"run_id", row.runId},
+                                                 {"step_id", row.stepId},
+                                                 {"item_key", row.itemKey},
+                                                 {"generation", QString::number(row.generation)},
+                                                 {"number", QString::number(row.number)}}));
     return row;
-}
-
-} // namespace
-
-namespace {
-
-/// Runs a SELECT with positional binds and turns each row into a Row.
-template <typename Row>
-Result<QList<Row>> selectRows(const QSqlDatabase &db, const QString &path, const QString &sql,
-                              const QVariantList &binds, const QString &what,
-                              Row (*make)(const QSqlQuery &)) {
-    QSqlQuery query(db);
-    query.setForwardOnly(true);
-    query.prepare(sql);
-    for (const QVariant &bind : binds)
-        query.addBindValue(bind);
-    if (!query.exec())
-        return Status::error(
-            QStringLiteral("%1: cannot read %2: %3").arg(path, what, query.lastError().text()));
-    QList<Row> rows;
-    while (query.next())
-        rows.append(make(query));
-    return rows;
-}
-
-/// The rows of several runs, by run id (bulk loads).
-template <typename Row> Result<QHash<QString, QList<Row>>> byRun(Result<QList<Row>> rows) {
-    if (!rows)
-        return rows.status();
-    QHash<QString, QList<Row>> grouped;
-    for (Row &row : *rows)
-        grouped[row.runId].append(std::move(row));
-    return grouped;
 }
 
 } // namespace
@@ -649,17 +736,18 @@ Result<QHash<QString, QList<AttemptRow>>> Store::unfinishedAttemptsOwnedBy(const
 
 namespace {
 
-// Step states that count as done in the runs list: the final ones of isFinal(StepState) in
-// engine/runtime. Spelled out here because the store sits below the runtime; tst_runqueries pins
-// that the two agree. Uncertain is not final: an operator still has to decide.
+// Step states that count as done in the runs list: the final ones of isFinal(StepState), by
+// the names the step_runs table holds. Uncertain is not final: an operator still has to decide.
 const QStringList &finalStepStateNames() {
-    static const QStringList names = {QStringLiteral("succeeded"),
-                                      QStringLiteral("succeeded_via_fallback"),
-                                      QStringLiteral("partially_succeeded"),
-                                      QStringLiteral("failed"),
-                                      QStringLiteral("skipped"),
-                                      QStringLiteral("blocked"),
-                                      QStringLiteral("cancelled")};
+    static const QStringList names = [] {
+        QStringList finals;
+        for (int i = 0; i < kStepStateCount; ++i) {
+            const auto state = static_cast<StepState>(i);
+            if (isFinal(state))
+                finals << stateName(state);
+        }
+        return finals;
+    }();
     return names;
 }
 
@@ -675,8 +763,8 @@ QString runQueryWhere(const RunQuery &query, QVariantList &binds) {
     QStringList conditions;
     if (!query.states.isEmpty()) {
         conditions << QStringLiteral("r.state IN (%1)").arg(placeholders(query.states.size()));
-        for (const QString &state : query.states)
-            binds << state;
+        for (const RunState state : query.states)
+            binds << stateName(state);
     }
     if (!query.flowName.isEmpty()) {
         conditions << QStringLiteral("r.flow_name = ?");
@@ -698,16 +786,19 @@ QString runQueryWhere(const RunQuery &query, QVariantList &binds) {
                : QStringLiteral(" WHERE ") + conditions.join(QStringLiteral(" AND "));
 }
 
-RunSummary runSummaryFromQuery(const QSqlQuery &query) {
+Result<RunSummary> runSummaryFromQuery(const QSqlQuery &query) {
+    EnumColumns columns(query);
     RunSummary row;
     row.id = query.value(0).toString();
     row.flowName = query.value(1).toString();
-    row.state = query.value(2).toString();
+    row.state = columns.required<RunState>(2, "state");
     row.createdAt = query.value(3).toLongLong();
     row.endedAt = query.value(4).toLongLong();
     row.parentRun = query.value(5).toString();
     row.stepsTotal = query.value(6).toInt();
     row.stepsDone = query.value(7).toInt();
+    if (!columns.isOk())
+        return columns.error("runs", rowKey({{"id", row.id}}));
     return row;
 }
 
@@ -742,9 +833,10 @@ Result<QList<RunSummary>> Store::runSummaries(const RunQuery &query) {
 Result<int> Store::countRuns(const RunQuery &query) {
     QVariantList binds;
     const QString where = runQueryWhere(query, binds);
-    auto count = selectRows<int>(
-        d->db, d->path, QStringLiteral("SELECT COUNT(*) FROM runs r%1").arg(where), binds,
-        QStringLiteral("the run count"), [](const QSqlQuery &q) { return q.value(0).toInt(); });
+    auto count =
+        selectRows<int>(d->db, d->path, QStringLiteral("SELECT COUNT(*) FROM runs r%1").arg(where),
+                        binds, QStringLiteral("the run count"),
+                        [](const QSqlQuery &q) -> Result<int> { return q.value(0).toInt(); });
     if (!count)
         return count.status();
     return count->value(0);
@@ -754,7 +846,8 @@ Result<QStringList> Store::flowNames() {
     // DISTINCT over the (name, version) unique index: no sort, one step per version.
     return selectRows<QString>(
         d->db, d->path, QStringLiteral("SELECT DISTINCT name FROM flows ORDER BY name"), {},
-        QStringLiteral("flows"), [](const QSqlQuery &q) { return q.value(0).toString(); });
+        QStringLiteral("flows"),
+        [](const QSqlQuery &q) -> Result<QString> { return q.value(0).toString(); });
 }
 
 Result<QList<RunRow>>
@@ -821,8 +914,16 @@ Store::claimRunnable(const QString &owner, qint64 leaseUntil, qint64 now,
         held.addBindValue(owner);
         if (!held.exec())
             return abort(held);
-        while (held.next())
-            rows.append(runFromQuery(held));
+        while (held.next()) {
+            auto row = runFromQuery(held);
+            if (!row) {
+                held.finish();
+                d->exec(QStringLiteral("ROLLBACK"));
+                return Status::error(
+                    QStringLiteral("%1: cannot read runs: %2").arg(d->path, row.error()));
+            }
+            rows.append(std::move(*row));
+        }
     }
     if (Status s = d->exec(QStringLiteral("COMMIT")); !s) {
         d->exec(QStringLiteral("ROLLBACK"));
@@ -833,15 +934,18 @@ Store::claimRunnable(const QString &owner, qint64 leaseUntil, qint64 now,
 
 namespace {
 
-EventRow eventFromQuery(const QSqlQuery &query) {
+Result<EventRow> eventFromQuery(const QSqlQuery &query) {
+    EnumColumns columns(query);
     EventRow row;
     row.id = query.value(0).toLongLong();
     row.at = query.value(1).toLongLong();
     row.runId = query.value(2).toString();
     row.stepId = query.value(3).toString();
-    row.type = query.value(4).toString();
+    row.type = columns.required<EventType>(4, "type");
     row.actor = query.value(5).toString();
     row.detail = jsonFromText(query.value(6)).toObject();
+    if (!columns.isOk())
+        return columns.error("events", rowKey({{"id", QString::number(row.id)}}));
     return row;
 }
 
@@ -933,20 +1037,25 @@ namespace {
 const char *const kItemColumns = "run_id, step_id, item_key, position, state, attempts, failures, "
                                  "generation, not_before, error_class, error, output";
 
-ItemRow itemFromQuery(const QSqlQuery &query) {
+Result<ItemRow> itemFromQuery(const QSqlQuery &query) {
+    EnumColumns columns(query);
     ItemRow row;
     row.runId = query.value(0).toString();
     row.stepId = query.value(1).toString();
     row.itemKey = query.value(2).toString();
     row.position = query.value(3).toInt();
-    row.state = query.value(4).toString();
+    row.state = columns.required<StepState>(4, "state");
     row.attempts = query.value(5).toInt();
     row.failures = query.value(6).toInt();
     row.generation = query.value(7).toInt();
     row.notBefore = query.value(8).toLongLong();
-    row.errorClass = query.value(9).toString();
+    row.errorClass = columns.optional<ErrorClass>(9, "error_class");
     row.error = query.value(10).toString();
     row.output = jsonFromText(query.value(11));
+    if (!columns.isOk())
+        return columns.error(
+            "items",
+            rowKey({{"run_id", row.runId}, {"step_id", row.stepId}, {"item_key", row.itemKey}}));
     return row;
 }
 
@@ -1042,16 +1151,16 @@ Status Store::changeResource(const QString &name, std::optional<bool> paused, bo
                                                             : known.join(QStringLiteral(", "))));
     }
     ResourceRow row = *it;
-    QString type;
+    EventType type = EventType::ResourceReset;
     if (paused) {
         row.paused = *paused;
-        type = *paused ? QStringLiteral("resource_paused") : QStringLiteral("resource_unpaused");
+        type = *paused ? EventType::ResourcePaused : EventType::ResourceUnpaused;
     }
     if (resetBreaker) {
         row.breakerState = QStringLiteral("closed");
         row.openedAt = 0;
         row.window.clear();
-        type = QStringLiteral("resource_reset");
+        type = EventType::ResourceReset;
     }
     row.updatedAt = now;
     Batch batch;
@@ -1086,7 +1195,7 @@ Result<qint64> Store::submitRequest(const QString &runId, const QJsonObject &act
 
 namespace {
 
-RequestRow requestFromQuery(const QSqlQuery &query) {
+Result<RequestRow> requestFromQuery(const QSqlQuery &query) {
     RequestRow row;
     row.id = query.value(0).toLongLong();
     row.runId = query.value(1).toString();

@@ -7,8 +7,11 @@
 // Failure: every write is one transaction; on failure nothing is changed. After a failed commit
 // the store refuses further writes (isBroken()) until reopened, so memory and disk never diverge.
 
-#include "store/rows.h"
+#include "core/records.h"
+#include "core/runquery.h"
 #include "core/status.h"
+#include "core/storeoptions.h"
+#include "store/batch.h"
 
 #include <QHash>
 #include <QString>
@@ -19,31 +22,6 @@
 #include <optional>
 
 namespace keepflow {
-
-struct StoreOptions {
-    /// PRAGMA synchronous. FULL survives power loss; NORMAL (in WAL mode) may lose the last
-    /// transactions on power loss (never on a process crash) in exchange for speed.
-    enum class Sync { Full, Normal };
-    Sync sync = Sync::Full;
-    int busyTimeoutMs = 10000;
-    /// Caps the database at this many pages (PRAGMA max_page_count); 0: no cap. A full database
-    /// refuses a write exactly as a full disk does.
-    qint64 maxPageCount = 0;
-};
-
-struct RunFilter {
-    QString state; ///< empty: every state
-    int limit = 0; ///< 0: no limit
-};
-
-/// A page of the runs list: filters combine with AND; newest first.
-struct RunQuery {
-    QStringList states; ///< run state names; empty: every state
-    QString flowName;   ///< exact flow name; empty: every flow
-    QString search;     ///< case-insensitive substring of the run id or the flow name
-    int offset = 0;
-    int limit = 0; ///< 0: no limit
-};
 
 class Store {
 public:

@@ -5,8 +5,8 @@
 // Baseline measured in the same run on the same disk with the same pragmas: single-row durable
 // commits per second through Qt SQL (the physical limit for one sequential chain).
 
-#include "runtime/engine.h"
 #include "model/flowfile.h"
+#include "runtime/engine.h"
 #include "runtime/reports.h"
 #include "store/store.h"
 
@@ -256,7 +256,7 @@ int main(int argc, char *argv[]) {
         // Progress as an operator sees it: the status of the committed state, read as it goes.
         QObject::connect(&engine, &Engine::eventsCommitted, [&](const QList<EventRow> &events) {
             for (const EventRow &event : events)
-                done += event.type == QLatin1String("item_succeeded") ? 1 : 0;
+                done += event.type == EventType::ItemSucceeded ? 1 : 0;
             if (done < nextReport)
                 return;
             nextReport += items / 4;

@@ -7,9 +7,9 @@
 // --extra-index adds runs (created_at, id) before measuring, to compare with schema v1's
 // runs (created_at) alone.
 
+#include "core/states.h"
 #include "runsmodel.h"
 #include "runsview.h"
-#include "core/states.h"
 #include "store/store.h"
 
 #include <QApplication>
@@ -92,7 +92,7 @@ bool createRuns(Store &store, int runs) {
             run.flowId = flowIds.at(i % flows.size());
             run.flowName = flows.at(i % flows.size());
             const RunState state = states.at(i % states.size());
-            run.state = stateName(state);
+            run.state = state;
             run.createdAt = kStart + qint64(i) * 1000;
             if (isFinal(state))
                 run.endedAt = run.createdAt + 500 + (i % 7) * 100;
@@ -102,8 +102,8 @@ bool createRuns(Store &store, int runs) {
                 step.runId = run.id;
                 step.stepId = QStringLiteral("step_%1").arg(s);
                 step.position = s;
-                step.state = stateName(isFinal(state) || s < i % kStepsPerRun ? StepState::Succeeded
-                                                                              : StepState::Pending);
+                step.state = (isFinal(state) || s < i % kStepsPerRun ? StepState::Succeeded
+                                                                     : StepState::Pending);
                 batch.steps.append(step);
             }
         }
@@ -218,7 +218,7 @@ int main(int argc, char **argv) {
               .arg(pageMs(last), 0, 'f', 2));
     print(QStringLiteral("query count: %1 ms").arg(countMs({}), 0, 'f', 2));
     RunQuery failed = page;
-    failed.states = QStringList{stateName(RunState::Failed)};
+    failed.states = QList<RunState>{RunState::Failed};
     print(QStringLiteral("query page state=failed: %1 ms").arg(pageMs(failed), 0, 'f', 2));
     print(QStringLiteral("query count state=failed: %1 ms").arg(countMs(failed), 0, 'f', 2));
     RunQuery flow = page;
@@ -276,7 +276,7 @@ int main(int argc, char **argv) {
 
     timer.restart();
     paintsNow = paints.paints;
-    view.model()->setStateFilter({stateName(RunState::Failed)});
+    view.model()->setStateFilter({RunState::Failed});
     const double filtered = waitUntil(timer, [&] { return paints.paints > paintsNow; });
     print(QStringLiteral("filter state=failed (query + paint): %1 ms, rows %2")
               .arg(filtered, 0, 'f', 1)

@@ -2,8 +2,8 @@
 
 // A test engine on a temporary SQLite database with a manual clock. restart simulates a crash.
 
-#include "runtime/engine.h"
 #include "model/flowfile.h"
+#include "runtime/engine.h"
 #include "store/store.h"
 
 #include <QCoreApplication>
@@ -114,7 +114,7 @@ struct Harness {
         return rows;
     }
 
-    QString runState(const QString &run) { return store->run(run)->state; }
+    RunState runState(const QString &run) { return store->run(run)->state; }
 
     int generation = 0;
 };

@@ -20,11 +20,11 @@ void TestDrill::firstAttemptsFailThenTheRealActionRuns() {
         "retry": { "max_attempts": 3, "initial_interval": "1s", "jitter": 0 },
         "drill": { "fail_first": 2 } })"));
     QVERIFY(h.settle());
-    QCOMPARE(h.step(run, "send").state, QStringLiteral("retrying"));
+    QCOMPARE(h.step(run, "send").state, StepState::Retrying);
     QVERIFY(h.step(run, "send").error.contains(QLatin1String("drill: attempt 1 of the first 2")));
     QVERIFY(h.advanceAndSettle(1000));
     QVERIFY(h.advanceAndSettle(2000));
-    QCOMPARE(h.step(run, "send").state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, "send").state, StepState::Succeeded);
     QCOMPARE(h.attempts(run, "send").size(), 3);
     QCOMPARE(h.step(run, "send").output, QJsonValue(QStringLiteral("sent"))); // the real noop's
 }
@@ -34,21 +34,21 @@ void TestDrill::permanentDrillErrorIsNotRetried() {
     const QString run = h.start(flow(R"({ "id": "pay", "kind": "noop",
         "drill": { "fail_first": 1, "error": "permanent" } })"));
     QVERIFY(h.settle());
-    QCOMPARE(h.step(run, "pay").state, QStringLiteral("failed"));
+    QCOMPARE(h.step(run, "pay").state, StepState::Failed);
     QCOMPARE(h.attempts(run, "pay").size(), 1);
-    QCOMPARE(h.step(run, "pay").errorClass, QStringLiteral("permanent"));
+    QCOMPARE(h.step(run, "pay").errorClass, ErrorClass::Permanent);
 }
 
 void TestDrill::latencyDelaysTheRealAction() {
     Harness h;
     const QString run =
         h.start(flow(R"({ "id": "slow", "kind": "noop", "drill": { "latency": "5s" } })"));
-    QCOMPARE(h.step(run, "slow").state, QStringLiteral("running"));
+    QCOMPARE(h.step(run, "slow").state, StepState::Running);
     h.advance(4999); // still in flight: the real action has not started
     QCOMPARE(h.engine->runningAttemptCount(), 1);
-    QCOMPARE(h.step(run, "slow").state, QStringLiteral("running"));
+    QCOMPARE(h.step(run, "slow").state, StepState::Running);
     QVERIFY(h.advanceAndSettle(1));
-    QCOMPARE(h.step(run, "slow").state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, "slow").state, StepState::Succeeded);
 }
 
 void TestDrill::timeoutDrillHangsUntilTheTimeoutFires() {
@@ -56,10 +56,10 @@ void TestDrill::timeoutDrillHangsUntilTheTimeoutFires() {
     const QString run = h.start(flow(R"({ "id": "hang", "kind": "noop", "timeout": "2s",
         "retry": { "max_attempts": 1 }, "drill": { "fail_first": 1, "error": "timeout" } })"));
     h.advance(1999);
-    QCOMPARE(h.step(run, "hang").state, QStringLiteral("running"));
+    QCOMPARE(h.step(run, "hang").state, StepState::Running);
     QVERIFY(h.advanceAndSettle(1)); // the attempt's 2 s timeout fires
-    QCOMPARE(h.step(run, "hang").state, QStringLiteral("failed"));
-    QCOMPARE(h.step(run, "hang").errorClass, QStringLiteral("timeout"));
+    QCOMPARE(h.step(run, "hang").state, StepState::Failed);
+    QCOMPARE(h.step(run, "hang").errorClass, ErrorClass::Timeout);
 }
 
 void TestDrill::drillIsValidatedAndRoundTrips() {

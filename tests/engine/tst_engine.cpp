@@ -93,13 +93,13 @@ void TestEngine::chainRunsToSuccess() {
         { "id": "b", "kind": "noop", "after": ["a"] },
         { "id": "c", "kind": "noop", "after": ["b"] })"));
     QVERIFY(!run.isEmpty());
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), RunState::Succeeded);
     QCOMPARE(h.step(run, QStringLiteral("a")).output.toObject().value(QStringLiteral("n")).toInt(),
              1);
     QVERIFY(h.store->run(run)->endedAt > 0);
     const auto events = *h.store->events(run);
-    QCOMPARE(events.first().type, QStringLiteral("run_created"));
-    QCOMPARE(events.last().type, QStringLiteral("run_finished"));
+    QCOMPARE(events.first().type, EventType::RunCreated);
+    QCOMPARE(events.last().type, EventType::RunFinished);
 }
 
 void TestEngine::retryFollowsBackoffSchedule() {
@@ -109,7 +109,7 @@ void TestEngine::retryFollowsBackoffSchedule() {
         "retry": { "max_attempts": 5, "initial_interval": "1s", "backoff": 2.0, "jitter": 0 } })"));
     const qint64 t0 = h.clock.nowMs();
     StepRunRow step = h.step(run, QStringLiteral("flaky"));
-    QCOMPARE(step.state, QStringLiteral("retrying"));
+    QCOMPARE(step.state, StepState::Retrying);
     QCOMPARE(step.attempts, 1);
     QCOMPARE(step.notBefore, t0 + 1000);
 
@@ -125,9 +125,9 @@ void TestEngine::retryFollowsBackoffSchedule() {
     QCOMPARE(step.notBefore, t0 + 3000 + 4000);
     h.advance(4000);
     step = h.step(run, QStringLiteral("flaky"));
-    QCOMPARE(step.state, QStringLiteral("succeeded"));
+    QCOMPARE(step.state, StepState::Succeeded);
     QCOMPARE(step.attempts, 4);
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), RunState::Succeeded);
 }
 
 void TestEngine::retryKeepsIdempotencyKey() {
@@ -144,8 +144,8 @@ void TestEngine::retryKeepsIdempotencyKey() {
         QCOMPARE(attempt.idempotencyKey, attempts[0].idempotencyKey);
     QVERIFY(h.attempts(run, QStringLiteral("b")).first().idempotencyKey !=
             attempts[0].idempotencyKey);
-    QCOMPARE(attempts[0].outcome, QStringLiteral("failed"));
-    QCOMPARE(attempts[2].outcome, QStringLiteral("succeeded"));
+    QCOMPARE(attempts[0].outcome, AttemptOutcome::FailedTransient);
+    QCOMPARE(attempts[2].outcome, AttemptOutcome::Succeeded);
 }
 
 void TestEngine::permanentErrorIsNotRetried() {
@@ -153,10 +153,10 @@ void TestEngine::permanentErrorIsNotRetried() {
     const QString run = h.start(flow(
         R"({ "id": "a", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } })"));
     const StepRunRow step = h.step(run, QStringLiteral("a"));
-    QCOMPARE(step.state, QStringLiteral("failed"));
+    QCOMPARE(step.state, StepState::Failed);
     QCOMPARE(step.attempts, 1);
-    QCOMPARE(step.errorClass, QStringLiteral("permanent"));
-    QCOMPARE(h.runState(run), QStringLiteral("failed"));
+    QCOMPARE(step.errorClass, ErrorClass::Permanent);
+    QCOMPARE(h.runState(run), RunState::Failed);
 }
 
 void TestEngine::nonRetryableListStopsRetries() {
@@ -165,7 +165,7 @@ void TestEngine::nonRetryableListStopsRetries() {
         flow(R"({ "id": "a", "kind": "fault", "with": { "fail_first": 9, "error": "garbage" },
         "retry": { "non_retryable": ["garbage"] } })"));
     const StepRunRow step = h.step(run, QStringLiteral("a"));
-    QCOMPARE(step.state, QStringLiteral("failed"));
+    QCOMPARE(step.state, StepState::Failed);
     QCOMPARE(step.attempts, 1);
     QVERIFY2(step.error.contains(QStringLiteral("garbage")), qPrintable(step.error));
 }
@@ -177,14 +177,14 @@ void TestEngine::exhaustedRetriesBlockDownstreamOnly() {
         { "id": "after_bad", "kind": "noop", "after": ["bad"] },
         { "id": "after_that", "kind": "noop", "after": ["after_bad"] },
         { "id": "good", "kind": "noop" })"));
-    QCOMPARE(h.step(run, QStringLiteral("good")).state, QStringLiteral("succeeded"));
-    QCOMPARE(h.runState(run), QStringLiteral("running"));
+    QCOMPARE(h.step(run, QStringLiteral("good")).state, StepState::Succeeded);
+    QCOMPARE(h.runState(run), RunState::Running);
     h.advance(1000);
-    QCOMPARE(h.step(run, QStringLiteral("bad")).state, QStringLiteral("failed"));
+    QCOMPARE(h.step(run, QStringLiteral("bad")).state, StepState::Failed);
     QCOMPARE(h.step(run, QStringLiteral("bad")).attempts, 2);
-    QCOMPARE(h.step(run, QStringLiteral("after_bad")).state, QStringLiteral("blocked"));
-    QCOMPARE(h.step(run, QStringLiteral("after_that")).state, QStringLiteral("blocked"));
-    QCOMPARE(h.runState(run), QStringLiteral("completed_with_failures"));
+    QCOMPARE(h.step(run, QStringLiteral("after_bad")).state, StepState::Blocked);
+    QCOMPARE(h.step(run, QStringLiteral("after_that")).state, StepState::Blocked);
+    QCOMPARE(h.runState(run), RunState::CompletedWithFailures);
 }
 
 void TestEngine::joinRules_data() {
@@ -206,7 +206,7 @@ void TestEngine::joinRules() {
         { "id": "joined", "kind": "noop", "after": ["ok", "broken"], "join": ")" +
                              join.toUtf8() + R"(" })";
     const QString run = h.start(flow(steps));
-    QCOMPARE(h.step(run, QStringLiteral("joined")).state, expected);
+    QCOMPARE(stateName(h.step(run, QStringLiteral("joined")).state), expected);
 }
 
 void TestEngine::fallbackValueIsUsedAndVisible() {
@@ -216,12 +216,12 @@ void TestEngine::fallbackValueIsUsedAndVisible() {
           "fallback": { "value": { "orders": [] } } },
         { "id": "use", "kind": "noop", "after": ["fetch"], "with": { "output": "{{steps.fetch.output.orders}}" } })"));
     const StepRunRow fetch = h.step(run, QStringLiteral("fetch"));
-    QCOMPARE(fetch.state, QStringLiteral("succeeded_via_fallback"));
+    QCOMPARE(fetch.state, StepState::SucceededViaFallback);
     QVERIFY(fetch.viaFallback);
     QVERIFY2(fetch.error.contains(QStringLiteral("injected fault")),
              qPrintable(fetch.error)); // kept
     QCOMPARE(h.step(run, QStringLiteral("use")).output, QJsonValue(QJsonArray()));
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), RunState::Succeeded);
 }
 
 void TestEngine::fallbackStepRunsOnlyWhenNeeded() {
@@ -233,20 +233,19 @@ void TestEngine::fallbackStepRunsOnlyWhenNeeded() {
     {
         Harness h;
         const QString run = h.start(flow(QString::fromUtf8(steps).arg(1).toUtf8()));
-        QCOMPARE(h.step(run, QStringLiteral("primary")).state,
-                 QStringLiteral("succeeded_via_fallback"));
-        QCOMPARE(h.step(run, QStringLiteral("backup")).state, QStringLiteral("succeeded"));
+        QCOMPARE(h.step(run, QStringLiteral("primary")).state, StepState::SucceededViaFallback);
+        QCOMPARE(h.step(run, QStringLiteral("backup")).state, StepState::Succeeded);
         QCOMPARE(h.step(run, QStringLiteral("next")).output.toString(), QStringLiteral("backup"));
-        QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+        QCOMPARE(h.runState(run), RunState::Succeeded);
     }
     {
         Harness h;
         const QString run = h.start(flow(QString::fromUtf8(steps).arg(0).toUtf8()));
-        QCOMPARE(h.step(run, QStringLiteral("primary")).state, QStringLiteral("succeeded"));
-        QCOMPARE(h.step(run, QStringLiteral("backup")).state, QStringLiteral("skipped"));
+        QCOMPARE(h.step(run, QStringLiteral("primary")).state, StepState::Succeeded);
+        QCOMPARE(h.step(run, QStringLiteral("backup")).state, StepState::Skipped);
         QCOMPARE(h.attempts(run, QStringLiteral("backup")).size(), 0);
         QCOMPARE(h.step(run, QStringLiteral("next")).output.toString(), QStringLiteral("primary"));
-        QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+        QCOMPARE(h.runState(run), RunState::Succeeded);
     }
 }
 
@@ -255,17 +254,17 @@ void TestEngine::timeoutEndsAttemptAndRetries() {
     const QString run = h.start(flow(R"({ "id": "hang", "kind": "fault", "idempotency": "keyed",
         "with": { "fail_first": 1, "error": "timeout" }, "timeout": "5s",
         "retry": { "initial_interval": "1s", "jitter": 0 } })"));
-    QCOMPARE(h.step(run, QStringLiteral("hang")).state, QStringLiteral("running"));
+    QCOMPARE(h.step(run, QStringLiteral("hang")).state, StepState::Running);
     h.advance(4999);
-    QCOMPARE(h.step(run, QStringLiteral("hang")).state, QStringLiteral("running"));
+    QCOMPARE(h.step(run, QStringLiteral("hang")).state, StepState::Running);
     h.advance(1);
     const StepRunRow step = h.step(run, QStringLiteral("hang"));
-    QCOMPARE(step.state, QStringLiteral("retrying"));
-    QCOMPARE(step.errorClass, QStringLiteral("timeout"));
+    QCOMPARE(step.state, StepState::Retrying);
+    QCOMPARE(step.errorClass, ErrorClass::Timeout);
     QVERIFY2(step.error.contains(QStringLiteral("timed out after 5s")), qPrintable(step.error));
-    QCOMPARE(h.attempts(run, QStringLiteral("hang")).first().outcome, QStringLiteral("timed_out"));
+    QCOMPARE(h.attempts(run, QStringLiteral("hang")).first().outcome, AttemptOutcome::TimedOut);
     h.advance(1000);
-    QCOMPARE(h.step(run, QStringLiteral("hang")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("hang")).state, StepState::Succeeded);
 }
 
 void TestEngine::timeoutOfNonIdempotentStepIsUncertain() {
@@ -274,10 +273,10 @@ void TestEngine::timeoutOfNonIdempotentStepIsUncertain() {
         "with": { "fail_first": 1, "error": "timeout" }, "timeout": "5s" },
         { "id": "receipt", "kind": "noop", "after": ["charge"] })"));
     h.advance(5000);
-    QCOMPARE(h.step(run, QStringLiteral("charge")).state, QStringLiteral("uncertain"));
+    QCOMPARE(h.step(run, QStringLiteral("charge")).state, StepState::Uncertain);
     QCOMPARE(h.step(run, QStringLiteral("charge")).attempts, 1);
-    QCOMPARE(h.step(run, QStringLiteral("receipt")).state, QStringLiteral("pending"));
-    QCOMPARE(h.runState(run), QStringLiteral("waiting_for_operator"));
+    QCOMPARE(h.step(run, QStringLiteral("receipt")).state, StepState::Pending);
+    QCOMPARE(h.runState(run), RunState::WaitingForOperator);
     h.advance(60'000); // nothing retries it by itself
     QCOMPARE(h.step(run, QStringLiteral("charge")).attempts, 1);
 }
@@ -292,7 +291,7 @@ void TestEngine::deadlineBoundsAllAttempts() {
     h.advance(10'000);
     const StepRunRow step = h.step(run, QStringLiteral("slow"));
     QCOMPARE(step.attempts, 3); // the fourth would start at 30s, after the 25s deadline
-    QCOMPARE(step.state, QStringLiteral("failed"));
+    QCOMPARE(step.state, StepState::Failed);
     const auto events = *h.store->events(run);
     const bool explained = std::any_of(events.begin(), events.end(), [](const EventRow &e) {
         return e.detail.value(QStringLiteral("reason"))
@@ -309,21 +308,21 @@ void TestEngine::delayIsDurableAcrossRestart() {
         { "id": "after", "kind": "noop", "after": ["wait"] },
         { "id": "meanwhile", "kind": "noop" })"));
     const qint64 t0 = h.clock.nowMs();
-    QCOMPARE(h.step(run, QStringLiteral("wait")).state, QStringLiteral("scheduled"));
+    QCOMPARE(h.step(run, QStringLiteral("wait")).state, StepState::Scheduled);
     QCOMPARE(h.step(run, QStringLiteral("wait")).notBefore, t0 + 3'600'000);
-    QCOMPARE(h.step(run, QStringLiteral("meanwhile")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("meanwhile")).state, StepState::Succeeded);
 
     h.clock.advance(1'800'000);
     h.crashAndRestart();
     QVERIFY(*h.engine->adopt(run));
     h.pump();
-    QCOMPARE(h.step(run, QStringLiteral("wait")).state, QStringLiteral("scheduled"));
+    QCOMPARE(h.step(run, QStringLiteral("wait")).state, StepState::Scheduled);
     QCOMPARE(h.step(run, QStringLiteral("wait")).notBefore, t0 + 3'600'000); // not restarted
     h.advance(1'799'999);
-    QCOMPARE(h.step(run, QStringLiteral("wait")).state, QStringLiteral("scheduled"));
+    QCOMPARE(h.step(run, QStringLiteral("wait")).state, StepState::Scheduled);
     h.advance(1);
-    QCOMPARE(h.step(run, QStringLiteral("after")).state, QStringLiteral("succeeded"));
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("after")).state, StepState::Succeeded);
+    QCOMPARE(h.runState(run), RunState::Succeeded);
 }
 
 void TestEngine::notBeforeHoldsStepWhileOthersProceed() {
@@ -335,10 +334,10 @@ void TestEngine::notBeforeHoldsStepWhileOthersProceed() {
         { "id": "now", "kind": "noop" })")
                          .arg(at)
                          .toUtf8()));
-    QCOMPARE(h.step(run, QStringLiteral("later")).state, QStringLiteral("scheduled"));
-    QCOMPARE(h.step(run, QStringLiteral("now")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("later")).state, StepState::Scheduled);
+    QCOMPARE(h.step(run, QStringLiteral("now")).state, StepState::Succeeded);
     h.advance(60'000);
-    QCOMPARE(h.step(run, QStringLiteral("later")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("later")).state, StepState::Succeeded);
 }
 
 void TestEngine::writeAheadCommitsAttemptBeforeAction() {
@@ -348,7 +347,7 @@ void TestEngine::writeAheadCommitsAttemptBeforeAction() {
     h.crashAndRestart(); // a new engine with the probe registered
     const QString run = h.start(
         flow(R"({ "id": "a", "kind": "noop" }, { "id": "b", "kind": "noop", "after": ["a"] })"));
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), RunState::Succeeded);
     QCOMPARE(probe->seenCommitted, (QList<bool>{true, true}));
 }
 
@@ -357,7 +356,7 @@ void TestEngine::crashedAttemptIsRetriedWithSameKey() {
     // The first attempt hangs as if the machine died under it; later attempts finish at once.
     const QString run = h.start(flow(R"({ "id": "work", "kind": "shell", "idempotency": "keyed",
         "with": { "argv": ["sh", "-c", "if [ \"$KEEPFLOW_ATTEMPT\" = 1 ]; then sleep 30; fi; echo done"] } })"));
-    QCOMPARE(h.step(run, QStringLiteral("work")).state, QStringLiteral("running"));
+    QCOMPARE(h.step(run, QStringLiteral("work")).state, StepState::Running);
     QCOMPARE(h.attempts(run, QStringLiteral("work")).first().endedAt, 0);
 
     h.crashAndRestart();
@@ -366,13 +365,13 @@ void TestEngine::crashedAttemptIsRetriedWithSameKey() {
     QVERIFY(h.settleProcesses());
     const auto attempts = h.attempts(run, QStringLiteral("work"));
     QCOMPARE(attempts.size(), 2);
-    QCOMPARE(attempts[0].outcome, QStringLiteral("crashed"));
-    QCOMPARE(attempts[1].outcome, QStringLiteral("succeeded"));
+    QCOMPARE(attempts[0].outcome, AttemptOutcome::Crashed);
+    QCOMPARE(attempts[1].outcome, AttemptOutcome::Succeeded);
     QCOMPARE(attempts[1].idempotencyKey, attempts[0].idempotencyKey);
     const StepRunRow step = h.step(run, QStringLiteral("work"));
-    QCOMPARE(step.state, QStringLiteral("succeeded"));
+    QCOMPARE(step.state, StepState::Succeeded);
     QCOMPARE(step.failures, 0); // the crash was not the step's fault
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), RunState::Succeeded);
 }
 
 void TestEngine::crashedNonIdempotentAttemptBecomesUncertain() {
@@ -382,9 +381,9 @@ void TestEngine::crashedNonIdempotentAttemptBecomesUncertain() {
     h.crashAndRestart();
     QVERIFY(*h.engine->adopt(run));
     h.pump();
-    QCOMPARE(h.step(run, QStringLiteral("pay")).state, QStringLiteral("uncertain"));
+    QCOMPARE(h.step(run, QStringLiteral("pay")).state, StepState::Uncertain);
     QCOMPARE(h.attempts(run, QStringLiteral("pay")).size(), 1);
-    QCOMPARE(h.runState(run), QStringLiteral("waiting_for_operator"));
+    QCOMPARE(h.runState(run), RunState::WaitingForOperator);
 }
 
 void TestEngine::groupCommitSharesTransactions() {
@@ -401,7 +400,7 @@ void TestEngine::groupCommitSharesTransactions() {
     QSignalSpy commits(h.engine.get(), &Engine::eventsCommitted);
     h.pump();
     for (const QString &run : runs)
-        QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+        QCOMPARE(h.runState(run), RunState::Succeeded);
     // 50 steps, 5 deep: one commit per level (the finish of one step and the start of the next
     // share it), plus the one that finishes the runs; never one per step.
     QVERIFY2(commits.count() <= 6, qPrintable(QString::number(commits.count())));
@@ -418,7 +417,7 @@ void TestEngine::adoptAvailableTakesOverEveryInterruptedRun() {
         runs << h.start(text);
     h.advance(10'000); // every run is now retrying its flaky step
     for (const QString &run : runs)
-        QCOMPARE(h.step(run, QStringLiteral("flaky")).state, QStringLiteral("retrying"));
+        QCOMPARE(h.step(run, QStringLiteral("flaky")).state, StepState::Retrying);
 
     h.crashAndRestart();
     const auto adopted = h.engine->adoptAvailable();
@@ -427,7 +426,7 @@ void TestEngine::adoptAvailableTakesOverEveryInterruptedRun() {
     QCOMPARE(*h.engine->adoptAvailable(), 0); // nothing is taken twice
     h.advance(1000);
     for (const QString &run : runs) {
-        QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+        QCOMPARE(h.runState(run), RunState::Succeeded);
         QCOMPARE(h.store->run(run)->owner, QString()); // a finished run holds no lease
     }
 }
@@ -451,7 +450,7 @@ void TestEngine::shellSeesContractEnvironment() {
         "with": { "argv": ["sh", "-c", "printf '%s|%s|%s|%s' \"$KEEPFLOW_RUN_ID\" \"$KEEPFLOW_STEP_ID\" \"$KEEPFLOW_ATTEMPT\" \"$KEEPFLOW_IDEMPOTENCY_KEY\""] } })"));
     QVERIFY(h.settleProcesses());
     const StepRunRow step = h.step(run, QStringLiteral("env"));
-    QCOMPARE(step.state, QStringLiteral("succeeded"));
+    QCOMPARE(step.state, StepState::Succeeded);
     const QString key = h.attempts(run, QStringLiteral("env")).first().idempotencyKey;
     QCOMPARE(step.output.toObject().value(QStringLiteral("stdout")).toString(),
              QStringLiteral("%1|env|1|%2").arg(run, key));
@@ -493,17 +492,17 @@ void TestEngine::shellExitCodesMapToErrorClasses() {
         { "id": "missing", "kind": "shell", "with": { "argv": ["/nonexistent/keepflow-tool"] } })"));
     QVERIFY(h.settleProcesses());
     const StepRunRow perm = h.step(run, QStringLiteral("perm"));
-    QCOMPARE(perm.state, QStringLiteral("failed"));
+    QCOMPARE(perm.state, StepState::Failed);
     QCOMPARE(perm.attempts, 1);
     QVERIFY2(perm.error.contains(QStringLiteral("code 3")) &&
                  perm.error.contains(QStringLiteral("bad input")),
              qPrintable(perm.error));
-    QCOMPARE(h.step(run, QStringLiteral("trans")).state, QStringLiteral("retrying"));
-    QCOMPARE(h.step(run, QStringLiteral("missing")).state, QStringLiteral("failed"));
+    QCOMPARE(h.step(run, QStringLiteral("trans")).state, StepState::Retrying);
+    QCOMPARE(h.step(run, QStringLiteral("missing")).state, StepState::Failed);
     QVERIFY(h.step(run, QStringLiteral("missing")).error.contains(QStringLiteral("cannot start")));
     h.advance(1000);
     QVERIFY(h.settleProcesses());
-    QCOMPARE(h.step(run, QStringLiteral("trans")).state, QStringLiteral("failed"));
+    QCOMPARE(h.step(run, QStringLiteral("trans")).state, StepState::Failed);
     QCOMPARE(h.step(run, QStringLiteral("trans")).attempts, 2);
 }
 
@@ -514,8 +513,8 @@ void TestEngine::shellJsonOutputThatIsGarbageFails() {
         { "id": "good", "kind": "shell", "with": { "argv": ["printf", "{\"n\": 5}"], "output": "json" } })"));
     QVERIFY(h.settleProcesses());
     const StepRunRow bad = h.step(run, QStringLiteral("parse"));
-    QCOMPARE(bad.state, QStringLiteral("failed"));
-    QCOMPARE(bad.errorClass, QStringLiteral("garbage"));
+    QCOMPARE(bad.state, StepState::Failed);
+    QCOMPARE(bad.errorClass, ErrorClass::Garbage);
     QVERIFY2(bad.error.contains(QStringLiteral("oops")), qPrintable(bad.error));
     QCOMPARE(
         h.step(run, QStringLiteral("good")).output.toObject().value(QStringLiteral("n")).toInt(),
@@ -539,8 +538,8 @@ void TestEngine::shellTimeoutKillsProcessGroup() {
     QVERIFY(!processGone(grandchild));
     h.advance(2000);
     const StepRunRow step = h.step(run, QStringLiteral("hang"));
-    QCOMPARE(step.state, QStringLiteral("failed"));
-    QCOMPARE(step.errorClass, QStringLiteral("timeout"));
+    QCOMPARE(step.state, StepState::Failed);
+    QCOMPARE(step.errorClass, ErrorClass::Timeout);
     QTRY_VERIFY(processGone(grandchild)); // the whole group, not only the direct child
 }
 

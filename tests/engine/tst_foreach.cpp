@@ -57,7 +57,7 @@ void TestForeach::withinTolerancePartiallySucceeds() {
     const QString run =
         h.start(notifyFlow(10, {3, 7}, R"("concurrency": 10, "tolerate": { "max_failed": 2 },)"));
     const StepRunRow notify = h.step(run, QStringLiteral("notify"));
-    QCOMPARE(notify.state, QStringLiteral("partially_succeeded"));
+    QCOMPARE(notify.state, StepState::PartiallySucceeded);
     const QJsonObject output = notify.output.toObject();
     const QJsonArray succeeded = output.value(QStringLiteral("succeeded")).toArray();
     QCOMPARE(succeeded.size(), 8);
@@ -72,17 +72,17 @@ void TestForeach::withinTolerancePartiallySucceeds() {
     QCOMPARE(failed[1].toObject().value(QStringLiteral("key")).toString(),
              QStringLiteral("order-7"));
     // Downstream ran with the successful items.
-    QCOMPARE(h.step(run, QStringLiteral("report")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("report")).state, StepState::Succeeded);
     QCOMPARE(h.step(run, QStringLiteral("report"))
                  .output.toObject()
                  .value(QStringLiteral("sent"))
                  .toArray()
                  .size(),
              8);
-    QCOMPARE(h.runState(run), QStringLiteral("completed_with_failures"));
+    QCOMPARE(h.runState(run), RunState::CompletedWithFailures);
     int failedRows = 0;
     for (const ItemRow &item : itemsOf(h, run))
-        failedRows += item.state == QLatin1String("failed") ? 1 : 0;
+        failedRows += item.state == StepState::Failed ? 1 : 0;
     QCOMPARE(failedRows, 2);
 }
 
@@ -90,17 +90,17 @@ void TestForeach::beyondToleranceFails() {
     Harness h;
     const QString run = h.start(notifyFlow(
         10, {1, 2, 3}, R"("concurrency": 10, "tolerate": { "max_failed_ratio": 0.2 },)"));
-    QCOMPARE(h.step(run, QStringLiteral("notify")).state, QStringLiteral("failed"));
+    QCOMPARE(h.step(run, QStringLiteral("notify")).state, StepState::Failed);
     QVERIFY(h.step(run, QStringLiteral("notify"))
                 .error.contains(QStringLiteral("3 of 10 items failed")));
-    QCOMPARE(h.step(run, QStringLiteral("report")).state, QStringLiteral("blocked"));
+    QCOMPARE(h.step(run, QStringLiteral("report")).state, StepState::Blocked);
 }
 
 void TestForeach::allItemsSucceed() {
     Harness h;
     const QString run = h.start(notifyFlow(5, {}, R"("concurrency": 2,)"));
-    QCOMPARE(h.step(run, QStringLiteral("notify")).state, QStringLiteral("succeeded"));
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("notify")).state, StepState::Succeeded);
+    QCOMPARE(h.runState(run), RunState::Succeeded);
 }
 
 void TestForeach::eachItemHasItsOwnKeyAcrossRetries() {
@@ -108,11 +108,11 @@ void TestForeach::eachItemHasItsOwnKeyAcrossRetries() {
     const QString run = h.start(
         flow(R"({ "id": "each", "kind": "fault", "foreach": ["a", "b"], "item_key": "{{item}}",
         "with": { "fail_first": 1 }, "retry": { "initial_interval": "1s", "jitter": 0 } })"));
-    QCOMPARE(h.step(run, QStringLiteral("each")).state, QStringLiteral("running"));
+    QCOMPARE(h.step(run, QStringLiteral("each")).state, StepState::Running);
     for (const ItemRow &item : itemsOf(h, run))
-        QCOMPARE(item.state, QStringLiteral("retrying"));
+        QCOMPARE(item.state, StepState::Retrying);
     h.advance(1000);
-    QCOMPARE(h.step(run, QStringLiteral("each")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("each")).state, StepState::Succeeded);
     const auto attempts = h.attempts(run, QStringLiteral("each"));
     QCOMPARE(attempts.size(), 4);
     QHash<QString, QSet<QString>> keys;
@@ -132,7 +132,7 @@ void TestForeach::concurrencyBoundsItemsInFlight() {
     auto running = [&h, &run]() {
         int count = 0;
         for (const ItemRow &item : itemsOf(h, run))
-            count += item.state == QLatin1String("running") ? 1 : 0;
+            count += item.state == StepState::Running ? 1 : 0;
         return count;
     };
     QCOMPARE(running(), 2);
@@ -141,7 +141,7 @@ void TestForeach::concurrencyBoundsItemsInFlight() {
     h.advance(1000);
     QCOMPARE(running(), 1);
     h.advance(1000);
-    QCOMPARE(h.step(run, QStringLiteral("slow")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("slow")).state, StepState::Succeeded);
 }
 
 void TestForeach::crashResumesWithoutRerunningFinishedItems() {
@@ -154,9 +154,9 @@ void TestForeach::crashResumesWithoutRerunningFinishedItems() {
     QVERIFY(*h.engine->adopt(run));
     h.pump();
     h.advance(1000);
-    QCOMPARE(h.step(run, QStringLiteral("slow")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("slow")).state, StepState::Succeeded);
     QHash<QString, int> attemptsByItem;
-    QHash<QString, QString> outcomes;
+    QHash<QString, std::optional<AttemptOutcome>> outcomes;
     for (const AttemptRow &attempt : h.attempts(run, QStringLiteral("slow"))) {
         ++attemptsByItem[attempt.itemKey];
         outcomes[attempt.itemKey + QString::number(attempt.number)] = attempt.outcome;
@@ -164,7 +164,7 @@ void TestForeach::crashResumesWithoutRerunningFinishedItems() {
     QCOMPARE(attemptsByItem.value(QStringLiteral("0")), 1); // finished before the crash: not again
     QCOMPARE(attemptsByItem.value(QStringLiteral("1")), 1);
     QCOMPARE(attemptsByItem.value(QStringLiteral("2")), 2); // cut off, then retried
-    QCOMPARE(outcomes.value(QStringLiteral("21")), QStringLiteral("crashed"));
+    QCOMPARE(outcomes.value(QStringLiteral("21")), std::optional(AttemptOutcome::Crashed));
     const QJsonArray succeeded = h.step(run, QStringLiteral("slow"))
                                      .output.toObject()
                                      .value(QStringLiteral("succeeded"))
@@ -178,7 +178,7 @@ void TestForeach::listThatIsNotAListFailsClearly() {
         h.start(flow(R"({ "id": "each", "kind": "noop", "foreach": "{{params.hosts}}" })",
                      R"("params": { "hosts": { "default": "web-1" } },)"));
     const StepRunRow step = h.step(run, QStringLiteral("each"));
-    QCOMPARE(step.state, QStringLiteral("failed"));
+    QCOMPARE(step.state, StepState::Failed);
     QVERIFY2(step.error.contains(QStringLiteral("expected a list")), qPrintable(step.error));
 }
 
@@ -192,7 +192,7 @@ void TestForeach::thousandItemsFinish() {
         h.start(flow(R"({ "id": "many", "kind": "noop", "foreach": )" + list +
                      R"(, "concurrency": 100, "with": { "output": "{{item}}" } })"));
     const StepRunRow step = h.step(run, QStringLiteral("many"));
-    QCOMPARE(step.state, QStringLiteral("succeeded"));
+    QCOMPARE(step.state, StepState::Succeeded);
     const QJsonArray succeeded =
         step.output.toObject().value(QStringLiteral("succeeded")).toArray();
     QCOMPARE(succeeded.size(), 1000);

@@ -3,11 +3,11 @@
 // timeouts). Network waits poll the event loop; time never passes by sleeping.
 
 #include "core/clock.h"
-#include "runtime/engine.h"
-#include "model/flowfile.h"
 #include "harness.h"
-#include "steps/httpstep.h"
 #include "httptestserver.h"
+#include "model/flowfile.h"
+#include "runtime/engine.h"
+#include "steps/httpstep.h"
 #include "store/store.h"
 
 #include <QJsonArray>
@@ -476,14 +476,14 @@ void TestHttpStep::engineRetriesWithSameKeyAndAppliesOnce() {
         R"(, "retry": { "max_attempts": 3, "initial_interval": "1s", "backoff": 2.0, "jitter": 0 })"));
     QVERIFY(!run.isEmpty());
     QVERIFY(h.settle());
-    QCOMPARE(h.step(run, QStringLiteral("notify")).state, QStringLiteral("retrying"));
+    QCOMPARE(h.step(run, QStringLiteral("notify")).state, StepState::Retrying);
     QVERIFY2(h.step(run, QStringLiteral("notify")).error.contains(QStringLiteral("HTTP 503")),
              qPrintable(h.step(run, QStringLiteral("notify")).error));
     QVERIFY(h.advanceAndSettle(1000));
     QCOMPARE(h.step(run, QStringLiteral("notify")).attempts, 2);
     QVERIFY(h.advanceAndSettle(2000));
     const StepRunRow step = h.step(run, QStringLiteral("notify"));
-    QCOMPARE(step.state, QStringLiteral("succeeded"));
+    QCOMPARE(step.state, StepState::Succeeded);
     QCOMPARE(step.attempts, 3);
     QCOMPARE(step.output.toObject().value(QStringLiteral("status")).toInt(), 200);
 
@@ -509,8 +509,8 @@ void TestHttpStep::engineRetriesResetConnectionAndAppliesOnce() {
                          R"(, "retry": { "initial_interval": "1s", "jitter": 0 })"));
     QVERIFY(h.settle());
     StepRunRow step = h.step(run, QStringLiteral("notify"));
-    QCOMPARE(step.state, QStringLiteral("retrying"));
-    QCOMPARE(step.errorClass, QStringLiteral("transient"));
+    QCOMPARE(step.state, StepState::Retrying);
+    QCOMPARE(step.errorClass, ErrorClass::Transient);
     QVERIFY2(step.error.contains(QStringLiteral("POST ") + server.url(QStringLiteral("/charge"))),
              qPrintable(step.error));
     QCOMPARE(server.effects(QStringLiteral("/charge")), 1);
@@ -518,7 +518,7 @@ void TestHttpStep::engineRetriesResetConnectionAndAppliesOnce() {
     server.setRoute(QStringLiteral("/charge"), {}); // the network recovers
     QVERIFY(h.advanceAndSettle(1000));
     step = h.step(run, QStringLiteral("notify"));
-    QCOMPARE(step.state, QStringLiteral("succeeded"));
+    QCOMPARE(step.state, StepState::Succeeded);
     QCOMPARE(step.attempts, 2);
     const QList<QByteArray> keys = server.keys(QStringLiteral("/charge"));
     QVERIFY(keys.size() >= 2); // Qt may resend within an attempt (see connectionResetIsTransient)
@@ -542,13 +542,13 @@ void TestHttpStep::engineHonoursRetryAfter() {
                          R"(, "retry": { "initial_interval": "1s", "jitter": 0 })"));
     QVERIFY(h.settle());
     StepRunRow step = h.step(run, QStringLiteral("notify"));
-    QCOMPARE(step.state, QStringLiteral("retrying"));
+    QCOMPARE(step.state, StepState::Retrying);
     QCOMPARE(step.notBefore, t0 + 7000); // not the 1 s backoff
     QVERIFY(h.advanceAndSettle(6999));
     QCOMPARE(h.step(run, QStringLiteral("notify")).attempts, 1);
     QVERIFY(h.advanceAndSettle(1));
     step = h.step(run, QStringLiteral("notify"));
-    QCOMPARE(step.state, QStringLiteral("succeeded"));
+    QCOMPARE(step.state, StepState::Succeeded);
     QCOMPARE(step.attempts, 2);
 }
 
@@ -562,9 +562,9 @@ void TestHttpStep::engineDoesNotRetryNotFound() {
     const QString run = h.start(postStep(server, QStringLiteral("/missing"), {}));
     QVERIFY(h.settle());
     const StepRunRow step = h.step(run, QStringLiteral("notify"));
-    QCOMPARE(step.state, QStringLiteral("failed"));
+    QCOMPARE(step.state, StepState::Failed);
     QCOMPARE(step.attempts, 1);
-    QCOMPARE(step.errorClass, QStringLiteral("permanent"));
+    QCOMPARE(step.errorClass, ErrorClass::Permanent);
     QVERIFY2(step.error.contains(QStringLiteral("HTTP 404 Not Found")), qPrintable(step.error));
     QCOMPARE(server.calls(QStringLiteral("/missing")), 1);
 }
@@ -580,9 +580,9 @@ void TestHttpStep::engineNonRetryableStatusStopsRetries() {
         postStep(server, QStringLiteral("/busy"), R"(, "retry": { "non_retryable": ["503"] })"));
     QVERIFY(h.settle());
     const StepRunRow step = h.step(run, QStringLiteral("notify"));
-    QCOMPARE(step.state, QStringLiteral("failed"));
+    QCOMPARE(step.state, StepState::Failed);
     QCOMPARE(step.attempts, 1);
-    QCOMPARE(step.errorClass, QStringLiteral("transient"));
+    QCOMPARE(step.errorClass, ErrorClass::Transient);
 }
 
 void TestHttpStep::engineTimesOutHungRequest() {
@@ -595,15 +595,14 @@ void TestHttpStep::engineTimesOutHungRequest() {
     const QString run = h.start(postStep(server, QStringLiteral("/hang"),
                                          R"(, "timeout": "2s", "retry": { "max_attempts": 1 })"));
     QTRY_COMPARE(server.hungCalls(), 1);
-    QCOMPARE(h.step(run, QStringLiteral("notify")).state, QStringLiteral("running"));
+    QCOMPARE(h.step(run, QStringLiteral("notify")).state, StepState::Running);
     h.advance(1999);
-    QCOMPARE(h.step(run, QStringLiteral("notify")).state, QStringLiteral("running"));
+    QCOMPARE(h.step(run, QStringLiteral("notify")).state, StepState::Running);
     h.advance(1);
     const StepRunRow step = h.step(run, QStringLiteral("notify"));
-    QCOMPARE(step.state, QStringLiteral("failed"));
-    QCOMPARE(step.errorClass, QStringLiteral("timeout"));
-    QCOMPARE(h.attempts(run, QStringLiteral("notify")).first().outcome,
-             QStringLiteral("timed_out"));
+    QCOMPARE(step.state, StepState::Failed);
+    QCOMPARE(step.errorClass, ErrorClass::Timeout);
+    QCOMPARE(h.attempts(run, QStringLiteral("notify")).first().outcome, AttemptOutcome::TimedOut);
     QTRY_COMPARE(server.openConnections(), 0); // the request was aborted, not left hanging
 }
 

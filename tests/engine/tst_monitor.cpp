@@ -81,9 +81,9 @@ void TestMonitor::previewListsExactlyTheStepsThatRunAgain() {
         QVERIFY(h.engine->act(action(K::Retry, run, QStringLiteral("a"))));
         h.pump();
         QVERIFY(h.settle());
-        QCOMPARE(h.step(run, QStringLiteral("c")).state, QStringLiteral("succeeded"));
+        QCOMPARE(h.step(run, QStringLiteral("c")).state, StepState::Succeeded);
     }
-    QCOMPARE(h.step(run, QStringLiteral("e")).state, QStringLiteral("blocked"));
+    QCOMPARE(h.step(run, QStringLiteral("e")).state, StepState::Blocked);
 
     auto flowLoad = parseFlow(kFlow, QStringLiteral("t.flow.json"));
     const OperatorAction request = action(static_cast<K>(kind), run, step);
@@ -131,7 +131,7 @@ void TestMonitor::executesRunsStartedByAnotherProcess() {
 
     for (int round = 0; round < 5; ++round)
         QVERIFY((*monitor)->pollNow());
-    QCOMPARE((*monitor)->run(*runId)->state, QStringLiteral("succeeded"));
+    QCOMPARE((*monitor)->run(*runId)->state, RunState::Succeeded);
     QStringList announced;
     for (const QList<QVariant> &signal : runsChanged)
         announced += signal.at(0).toStringList();
@@ -195,7 +195,7 @@ void TestMonitor::announcesRunsWaitingForAnOperator() {
     QVERIFY2(outcome, qPrintable(outcome.error()));
     for (int round = 0; round < 3; ++round)
         QVERIFY((*monitor)->pollNow());
-    QCOMPARE((*monitor)->run(*runId)->state, QStringLiteral("succeeded"));
+    QCOMPARE((*monitor)->run(*runId)->state, RunState::Succeeded);
 }
 
 QTEST_GUILESS_MAIN(TestMonitor)

@@ -66,14 +66,14 @@ struct Fixture {
     }
 
     QString holderId() const { return QStringLiteral("test-worker-1"); }
-    QString stepState(const QString &step) { return holder.step(run, step).state; }
+    StepState stepState(const QString &step) { return holder.step(run, step).state; }
     QString owner() { return holder.store->run(run)->owner; }
 
     int operatorEvents() {
         int count = 0;
         const QList<EventRow> events = *holder.store->events(run);
         for (const EventRow &event : events) {
-            if (event.type.startsWith(QLatin1String("operator_")))
+            if (isOperatorEvent(event.type))
                 ++count;
         }
         return count;
@@ -82,10 +82,10 @@ struct Fixture {
     /// Everything an action could change: the run, its steps, its events.
     QStringList snapshot() {
         const RunRow row = *holder.store->run(run);
-        QStringList state{row.state, row.owner, QString::number(row.paused)};
+        QStringList state{stateName(row.state), row.owner, QString::number(row.paused)};
         const QList<StepRunRow> steps = *holder.store->stepRuns(run);
         for (const StepRunRow &step : steps)
-            state << step.stepId + QLatin1Char('=') + step.state + QLatin1Char('/') +
+            state << step.stepId + QLatin1Char('=') + stateName(step.state) + QLatin1Char('/') +
                          QString::number(step.attempts);
         state << QString::number(holder.store->events(run)->size());
         return state;
@@ -110,7 +110,7 @@ private Q_SLOTS:
 
 void TestOperatorApi::actsDirectlyWhenNoWorkerHoldsTheRun() {
     Fixture f(kFinishedFlow);
-    QCOMPARE(f.holder.runState(f.run), QStringLiteral("failed"));
+    QCOMPARE(f.holder.runState(f.run), RunState::Failed);
     QVERIFY(f.owner().isEmpty());
 
     auto outcome =
@@ -119,16 +119,16 @@ void TestOperatorApi::actsDirectlyWhenNoWorkerHoldsTheRun() {
     QCOMPARE(outcome->requestId, 0);
     QVERIFY(!outcome->message.isEmpty());
     QVERIFY(!outcome->message.contains(QLatin1String("applied by")));
-    QCOMPARE(f.stepState(QStringLiteral("broken")), QStringLiteral("skipped"));
+    QCOMPARE(f.stepState(QStringLiteral("broken")), StepState::Skipped);
     QCOMPARE(f.operatorEvents(), 1);
     // The finished run runs again, and the short-lived engine gave it back for a worker.
-    QCOMPARE(f.holder.runState(f.run), QStringLiteral("running"));
+    QCOMPARE(f.holder.runState(f.run), RunState::Running);
     QVERIFY(f.owner().isEmpty());
 }
 
 void TestOperatorApi::leavesTheActionForTheLiveHolderWhichAnswersLater() {
     Fixture f(kHeldFlow);
-    QCOMPARE(f.stepState(QStringLiteral("broken")), QStringLiteral("failed"));
+    QCOMPARE(f.stepState(QStringLiteral("broken")), StepState::Failed);
     QCOMPARE(f.owner(), f.holderId());
 
     auto outcome =
@@ -137,14 +137,14 @@ void TestOperatorApi::leavesTheActionForTheLiveHolderWhichAnswersLater() {
     QVERIFY(outcome->requestId != 0);
     QCOMPARE(outcome->worker, f.holderId());
     // Nothing changed yet: the holder is the run's only writer.
-    QCOMPARE(f.stepState(QStringLiteral("broken")), QStringLiteral("failed"));
+    QCOMPARE(f.stepState(QStringLiteral("broken")), StepState::Failed);
     QCOMPARE(f.api->request(outcome->requestId)->state, QStringLiteral("pending"));
 
     QVERIFY(f.holder.engine->answerRequests());
     const RequestRow answer = *f.api->request(outcome->requestId);
     QCOMPARE(answer.state, QStringLiteral("done"));
     QVERIFY(!answer.result.isEmpty());
-    QCOMPARE(f.stepState(QStringLiteral("broken")), QStringLiteral("skipped"));
+    QCOMPARE(f.stepState(QStringLiteral("broken")), StepState::Skipped);
     QCOMPARE(f.operatorEvents(), 1);
 }
 
@@ -163,7 +163,7 @@ void TestOperatorApi::waitsForTheLiveHoldersAnswer() {
     QVERIFY2(outcome->message.endsWith(QStringLiteral(" (applied by %1)").arg(f.holderId())),
              qPrintable(outcome->message));
     QCOMPARE(f.api->request(outcome->requestId)->state, QStringLiteral("done"));
-    QCOMPARE(f.stepState(QStringLiteral("broken")), QStringLiteral("skipped"));
+    QCOMPARE(f.stepState(QStringLiteral("broken")), StepState::Skipped);
     QCOMPARE(f.operatorEvents(), 1);
     QCOMPARE(f.owner(), f.holderId()); // it still executes the run
 }
@@ -177,7 +177,7 @@ void TestOperatorApi::withdrawsAndActsDirectlyWhenTheHolderDied() {
     QVERIFY2(outcome, qPrintable(outcome.error()));
     QCOMPARE(outcome->requestId, 0);
     QVERIFY(!outcome->message.contains(QLatin1String("applied by")));
-    QCOMPARE(f.stepState(QStringLiteral("broken")), QStringLiteral("skipped"));
+    QCOMPARE(f.stepState(QStringLiteral("broken")), StepState::Skipped);
     // The request was taken back: nothing is left for the holder to apply a second time.
     QVERIFY(f.holder.store->pendingRequests(f.holderId())->isEmpty());
     QCOMPARE(f.operatorEvents(), 1);
@@ -194,7 +194,7 @@ void TestOperatorApi::withdrawsAndActsDirectlyWhenTheHoldersLeaseExpired() {
         f.api->act(action(K::Skip, f.run, QStringLiteral("broken")), OperatorApi::HandOver::Wait);
     QVERIFY2(outcome, qPrintable(outcome.error()));
     QCOMPARE(outcome->requestId, 0);
-    QCOMPARE(f.stepState(QStringLiteral("broken")), QStringLiteral("skipped"));
+    QCOMPARE(f.stepState(QStringLiteral("broken")), StepState::Skipped);
     QVERIFY(f.holder.store->pendingRequests(f.holderId())->isEmpty());
     QCOMPARE(f.operatorEvents(), 1);
 }
@@ -212,7 +212,7 @@ void TestOperatorApi::givesUpWaitingAfterTheTimeLimitAndLeavesTheRequest() {
     // It stays left for the holder, which applies it when it gets to it.
     QCOMPARE(f.holder.store->pendingRequests(f.holderId())->size(), 1);
     QVERIFY(f.holder.engine->answerRequests());
-    QCOMPARE(f.stepState(QStringLiteral("broken")), QStringLiteral("skipped"));
+    QCOMPARE(f.stepState(QStringLiteral("broken")), StepState::Skipped);
 }
 
 void TestOperatorApi::refusedActionChangesNothing() {

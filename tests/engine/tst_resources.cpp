@@ -28,7 +28,7 @@ QByteArray manySteps(int count, const QByteArray &with, const QByteArray &extra 
 QStringList statesOf(Harness &h, const QString &run, int count) {
     QStringList states;
     for (int i = 0; i < count; ++i)
-        states << h.step(run, QStringLiteral("s%1").arg(i)).state;
+        states << stateName(h.step(run, QStringLiteral("s%1").arg(i)).state);
     return states;
 }
 
@@ -61,9 +61,9 @@ void TestResources::concurrencyLimitQueuesInOrder() {
     QVERIFY(h.step(run, QStringLiteral("s2")).queuedAt > 0);
     const auto events = *h.store->events(run);
     QVERIFY(std::any_of(events.begin(), events.end(), [](const EventRow &e) {
-        return e.type == QLatin1String("step_queued") && e.detail.value(QStringLiteral("reason"))
-                                                             .toString()
-                                                             .contains(QStringLiteral("2 of 2"));
+        return e.type == EventType::StepQueued && e.detail.value(QStringLiteral("reason"))
+                                                      .toString()
+                                                      .contains(QStringLiteral("2 of 2"));
     }));
     h.advance(1000);
     QCOMPARE(statesOf(h, run, 5),
@@ -72,7 +72,7 @@ void TestResources::concurrencyLimitQueuesInOrder() {
                           QStringLiteral("queued")}));
     h.advance(1000);
     h.advance(1000);
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), RunState::Succeeded);
     // In order: each step started no earlier than the ones before it.
     qint64 previous = 0;
     for (int i = 0; i < 5; ++i) {
@@ -89,7 +89,7 @@ void TestResources::rateLimitSpacesCalls() {
         h.start(withResource(R"({ "rate": { "limit": 2, "per": "1s" } })", manySteps(5, "{}")));
     // The bucket starts full: two calls now, then one every 500 ms.
     QCOMPARE(statesOf(h, run, 5).count(QStringLiteral("succeeded")), 2);
-    QCOMPARE(h.step(run, QStringLiteral("s2")).state, QStringLiteral("queued"));
+    QCOMPARE(h.step(run, QStringLiteral("s2")).state, StepState::Queued);
     QCOMPARE(h.step(run, QStringLiteral("s2")).notBefore, t0 + 500);
     h.advance(499);
     QCOMPARE(statesOf(h, run, 5).count(QStringLiteral("succeeded")), 2);
@@ -97,7 +97,7 @@ void TestResources::rateLimitSpacesCalls() {
     QCOMPARE(statesOf(h, run, 5).count(QStringLiteral("succeeded")), 3);
     h.advance(500);
     h.advance(500);
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), RunState::Succeeded);
     QCOMPARE(h.step(run, QStringLiteral("s4")).startedAt, t0 + 1500);
 }
 
@@ -123,7 +123,7 @@ void TestResources::breakerOpensStopsCallsProbesAndCloses() {
     h.pump();
     // One probe: it succeeds and closes the circuit, then the queue drains.
     const auto events = *h.store->events(run);
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), RunState::Succeeded);
     QCOMPARE(resource().breakerState, QStringLiteral("closed"));
     int attempts = 0;
     for (int i = 0; i < 4; ++i)
@@ -150,7 +150,7 @@ void TestResources::failedProbeOpensAgain() {
     QCOMPARE(h.step(run, QStringLiteral("s0")).attempts, 2);
     h.advance(1); // the next probe succeeds and closes it
     QCOMPARE(h.step(run, QStringLiteral("s0")).attempts, 3);
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), RunState::Succeeded);
     QCOMPARE(resource().breakerState, QStringLiteral("closed"));
 }
 
@@ -176,10 +176,9 @@ void TestResources::pausedResourceHoldsWorkUntilUnpaused() {
                                     h.clock.nowMs()));
     QVERIFY(h.engine->syncResources());
     const QString run = h.start(text);
-    QCOMPARE(h.step(run, QStringLiteral("call")).state, QStringLiteral("queued"));
-    QCOMPARE(h.step(run, QStringLiteral("local")).state,
-             QStringLiteral("succeeded")); // the rest moves
-    QCOMPARE(h.runState(run), QStringLiteral("running"));
+    QCOMPARE(h.step(run, QStringLiteral("call")).state, StepState::Queued);
+    QCOMPARE(h.step(run, QStringLiteral("local")).state, StepState::Succeeded); // the rest moves
+    QCOMPARE(h.runState(run), RunState::Running);
     h.advance(60'000);
     QCOMPARE(h.step(run, QStringLiteral("call")).attempts, 0);
 
@@ -187,8 +186,8 @@ void TestResources::pausedResourceHoldsWorkUntilUnpaused() {
                                     h.clock.nowMs()));
     QVERIFY(h.engine->syncResources());
     h.pump();
-    QCOMPARE(h.step(run, QStringLiteral("call")).state, QStringLiteral("succeeded"));
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("call")).state, StepState::Succeeded);
+    QCOMPARE(h.runState(run), RunState::Succeeded);
 }
 
 void TestResources::maxQueueTimeFailsFastAndUsesFallback() {
@@ -202,12 +201,12 @@ void TestResources::maxQueueTimeFailsFastAndUsesFallback() {
                                     h.clock.nowMs()));
     QVERIFY(h.engine->syncResources());
     const QString run = h.start(text);
-    QCOMPARE(h.step(run, QStringLiteral("call")).state, QStringLiteral("queued"));
+    QCOMPARE(h.step(run, QStringLiteral("call")).state, StepState::Queued);
     h.advance(9999);
-    QCOMPARE(h.step(run, QStringLiteral("call")).state, QStringLiteral("queued"));
+    QCOMPARE(h.step(run, QStringLiteral("call")).state, StepState::Queued);
     h.advance(1);
     const StepRunRow step = h.step(run, QStringLiteral("call"));
-    QCOMPARE(step.state, QStringLiteral("succeeded_via_fallback"));
+    QCOMPARE(step.state, StepState::SucceededViaFallback);
     QVERIFY2(step.error.contains(QStringLiteral("max_queue_time")), qPrintable(step.error));
     QCOMPARE(step.attempts, 0); // the paused dependency was never called
 }
@@ -223,12 +222,12 @@ void TestResources::hungDependencyDoesNotHoldBackOthers() {
              R"("resources": { "slow": { "concurrency": 1 }, "fast": { "concurrency": 1 } },)"));
     h.advance(100);
     h.advance(100);
-    QCOMPARE(h.step(run, QStringLiteral("c")).state, QStringLiteral("succeeded"));
-    QCOMPARE(h.step(run, QStringLiteral("hung")).state, QStringLiteral("running"));
+    QCOMPARE(h.step(run, QStringLiteral("c")).state, StepState::Succeeded);
+    QCOMPARE(h.step(run, QStringLiteral("hung")).state, StepState::Running);
     h.advance(30'000);
-    QCOMPARE(h.step(run, QStringLiteral("hung")).state, QStringLiteral("failed"));
-    QCOMPARE(h.step(run, QStringLiteral("hung")).errorClass, QStringLiteral("timeout"));
-    QCOMPARE(h.runState(run), QStringLiteral("completed_with_failures"));
+    QCOMPARE(h.step(run, QStringLiteral("hung")).state, StepState::Failed);
+    QCOMPARE(h.step(run, QStringLiteral("hung")).errorClass, ErrorClass::Timeout);
+    QCOMPARE(h.runState(run), RunState::CompletedWithFailures);
 }
 
 void TestResources::pauseAndBreakerSurviveRestart() {
@@ -241,14 +240,14 @@ void TestResources::pauseAndBreakerSurviveRestart() {
     h.crashAndRestart();
     QVERIFY(*h.engine->adopt(run));
     h.advance(1000);
-    QCOMPARE(h.step(run, QStringLiteral("s0")).state, QStringLiteral("queued")); // still open
+    QCOMPARE(h.step(run, QStringLiteral("s0")).state, StepState::Queued); // still open
     QCOMPARE(h.step(run, QStringLiteral("s0")).attempts, 1);
     // An operator resets the breaker: the queued work goes at once.
     QVERIFY(h.store->changeResource(QStringLiteral("dep"), std::nullopt, true,
                                     QStringLiteral("carol"), h.clock.nowMs()));
     QVERIFY(h.engine->syncResources());
     h.pump();
-    QCOMPARE(h.step(run, QStringLiteral("s0")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("s0")).state, StepState::Succeeded);
 }
 
 void TestResources::unknownResourceActionIsRefused() {
@@ -272,22 +271,21 @@ void TestResources::foreachItemsShareTheResourceLimits() {
         QStringList states;
         const auto items = h.store->items(run);
         for (const ItemRow &item : *items)
-            states << item.state;
+            states << stateName(item.state);
         return states;
     };
     const QStringList first = itemStates();
     const int runningItems = static_cast<int>(first.count(QStringLiteral("running")));
-    const bool otherRunning =
-        h.step(run, QStringLiteral("other")).state == QLatin1String("running");
+    const bool otherRunning = h.step(run, QStringLiteral("other")).state == StepState::Running;
     QCOMPARE(runningItems + (otherRunning ? 1 : 0), 2);
     for (int round = 0; round < 4; ++round) {
         h.advance(1000);
         const int running =
             static_cast<int>(itemStates().count(QStringLiteral("running"))) +
-            (h.step(run, QStringLiteral("other")).state == QLatin1String("running") ? 1 : 0);
+            (h.step(run, QStringLiteral("other")).state == StepState::Running ? 1 : 0);
         QVERIFY2(running <= 2, qPrintable(QString::number(running)));
     }
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), RunState::Succeeded);
 }
 
 void TestResources::foreachItemsWaitForAnOpenCircuit() {
@@ -304,7 +302,7 @@ void TestResources::foreachItemsWaitForAnOpenCircuit() {
     h.advance(1000);
     h.advance(1000);
     h.advance(1000);
-    QCOMPARE(h.step(run, QStringLiteral("notify")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("notify")).state, StepState::Succeeded);
     QCOMPARE(h.store->resources()->first().breakerState, QStringLiteral("closed"));
 }
 

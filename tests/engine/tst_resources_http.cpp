@@ -90,12 +90,12 @@ void TestResourcesHttp::breakerOpensStopsCallsProbesAndCloses() {
     QVERIFY(pumpUntil(
         h, [&] { return breakerOf(h, QStringLiteral("crm")) == QLatin1String("closed"); }));
     for (int round = 0;
-         round < 10 && h.step(run, QStringLiteral("notify")).state != QLatin1String("succeeded");
+         round < 10 && h.step(run, QStringLiteral("notify")).state != StepState::Succeeded;
          ++round) {
         h.advance(1000);
         pumpUntil(h, [&] { return h.engine->runningAttemptCount() == 0; });
     }
-    QCOMPARE(h.step(run, QStringLiteral("notify")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("notify")).state, StepState::Succeeded);
     QCOMPARE(m_server.effects(QStringLiteral("/crm")), 6); // each item's effect once
 }
 
@@ -113,15 +113,14 @@ void TestResourcesHttp::hungDependencyTimesOutWhileOthersFinish() {
                  .arg(m_server.url(QStringLiteral("/slow")), m_server.url(QStringLiteral("/fast")))
                  .toUtf8(),
              R"("resources": { "slow": { "concurrency": 1 }, "fast": { "concurrency": 2 } },)"));
-    QVERIFY(pumpUntil(h, [&] {
-        return h.step(run, QStringLiteral("fast")).state == QLatin1String("succeeded");
-    }));
-    QCOMPARE(h.step(run, QStringLiteral("hung")).state, QStringLiteral("running")); // still hanging
+    QVERIFY(pumpUntil(
+        h, [&] { return h.step(run, QStringLiteral("fast")).state == StepState::Succeeded; }));
+    QCOMPARE(h.step(run, QStringLiteral("hung")).state, StepState::Running); // still hanging
     h.advance(5000);
     QVERIFY(pumpUntil(
-        h, [&] { return h.step(run, QStringLiteral("hung")).state == QLatin1String("failed"); }));
-    QCOMPARE(h.step(run, QStringLiteral("hung")).errorClass, QStringLiteral("timeout"));
-    QCOMPARE(h.runState(run), QStringLiteral("completed_with_failures"));
+        h, [&] { return h.step(run, QStringLiteral("hung")).state == StepState::Failed; }));
+    QCOMPARE(h.step(run, QStringLiteral("hung")).errorClass, ErrorClass::Timeout);
+    QCOMPARE(h.runState(run), RunState::CompletedWithFailures);
     m_server.releaseHung();
 }
 
@@ -141,14 +140,13 @@ void TestResourcesHttp::pausedResourceHoldsItsWork() {
     QVERIFY(h.engine->syncResources());
     const QString run = h.start(text);
     h.advance(60'000);
-    QCOMPARE(h.step(run, QStringLiteral("call")).state, QStringLiteral("queued"));
+    QCOMPARE(h.step(run, QStringLiteral("call")).state, StepState::Queued);
     QCOMPARE(m_server.calls(QStringLiteral("/crm")), 0);
     QVERIFY(h.store->changeResource(QStringLiteral("crm"), false, false, QStringLiteral("ops"),
                                     h.clock.nowMs()));
     QVERIFY(h.engine->syncResources());
-    QVERIFY(pumpUntil(h, [&] {
-        return h.step(run, QStringLiteral("call")).state == QLatin1String("succeeded");
-    }));
+    QVERIFY(pumpUntil(
+        h, [&] { return h.step(run, QStringLiteral("call")).state == StepState::Succeeded; }));
     QCOMPARE(m_server.calls(QStringLiteral("/crm")), 1);
 }
 
@@ -164,7 +162,7 @@ void TestResourcesHttp::retryOfFailedItemsAppliesEachEffectOnce() {
                          .arg(m_server.url(QStringLiteral("/notify")))
                          .toUtf8()));
     QVERIFY(pumpUntil(h, [&] {
-        return h.step(run, QStringLiteral("notify")).state == QLatin1String("partially_succeeded");
+        return h.step(run, QStringLiteral("notify")).state == StepState::PartiallySucceeded;
     }));
     QCOMPARE(m_server.calls(QStringLiteral("/notify")), 5);
     QCOMPARE(m_server.effects(QStringLiteral("/notify")), 3);
@@ -173,9 +171,8 @@ void TestResourcesHttp::retryOfFailedItemsAppliesEachEffectOnce() {
     retry.runId = run;
     retry.stepId = QStringLiteral("notify");
     QVERIFY(h.engine->act(retry));
-    QVERIFY(pumpUntil(h, [&] {
-        return h.step(run, QStringLiteral("notify")).state == QLatin1String("succeeded");
-    }));
+    QVERIFY(pumpUntil(
+        h, [&] { return h.step(run, QStringLiteral("notify")).state == StepState::Succeeded; }));
     QCOMPARE(m_server.calls(QStringLiteral("/notify")), 7); // only the two failed items again
     QCOMPARE(m_server.effects(QStringLiteral("/notify")), 5);
     for (const QByteArray &key : m_server.keys(QStringLiteral("/notify")))
@@ -193,13 +190,11 @@ void TestResourcesHttp::lostResponseIsUncertainOnlyForNonIdempotentSteps() {
             "with": { "method": "POST", "url": "%1" } })")
                              .arg(m_server.url(QStringLiteral("/pay")))
                              .toUtf8()));
-        QVERIFY(pumpUntil(h, [&] {
-            return h.step(run, QStringLiteral("pay")).state == QLatin1String("uncertain");
-        }));
-        QCOMPARE(h.runState(run), QStringLiteral("waiting_for_operator")); // an operator decides
+        QVERIFY(pumpUntil(
+            h, [&] { return h.step(run, QStringLiteral("pay")).state == StepState::Uncertain; }));
+        QCOMPARE(h.runState(run), RunState::WaitingForOperator); // an operator decides
         QCOMPARE(h.attempts(run, QStringLiteral("pay")).size(), 1);
-        QCOMPARE(h.attempts(run, QStringLiteral("pay")).first().outcome,
-                 QStringLiteral("uncertain"));
+        QCOMPARE(h.attempts(run, QStringLiteral("pay")).first().outcome, AttemptOutcome::Uncertain);
     }
     m_server.reset();
     reset.faultCalls = 1; // only the first call dies after applying
@@ -212,11 +207,10 @@ void TestResourcesHttp::lostResponseIsUncertainOnlyForNonIdempotentSteps() {
                              .arg(m_server.url(QStringLiteral("/pay")))
                              .toUtf8()));
         QVERIFY(pumpUntil(h, [&] { return h.engine->runningAttemptCount() == 0; }));
-        if (h.step(run, QStringLiteral("pay")).state == QLatin1String("retrying"))
+        if (h.step(run, QStringLiteral("pay")).state == StepState::Retrying)
             h.advance(1000);
-        QVERIFY(pumpUntil(h, [&] {
-            return h.step(run, QStringLiteral("pay")).state == QLatin1String("succeeded");
-        }));
+        QVERIFY(pumpUntil(
+            h, [&] { return h.step(run, QStringLiteral("pay")).state == StepState::Succeeded; }));
         QCOMPARE(m_server.effects(QStringLiteral("/pay")), 1); // the retry carried the same key
     }
 }

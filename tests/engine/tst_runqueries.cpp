@@ -21,7 +21,7 @@ RunRow runRow(const RunSpec &spec, qint64 flowId) {
     run.id = QString::fromLatin1(spec.id);
     run.flowId = flowId;
     run.flowName = QString::fromLatin1(spec.flow);
-    run.state = stateName(spec.state);
+    run.state = spec.state;
     run.createdAt = spec.createdAt;
     return run;
 }
@@ -33,7 +33,7 @@ QList<StepRunRow> stepRows(const RunSpec &spec) {
         step.runId = QString::fromLatin1(spec.id);
         step.stepId = QStringLiteral("s%1").arg(i);
         step.position = static_cast<int>(i);
-        step.state = stateName(spec.steps.at(i));
+        step.state = spec.steps.at(i);
         steps.append(step);
     }
     return steps;
@@ -133,15 +133,15 @@ void TestRunQueries::listsNewestFirstWithIdBreakingTies() {
                                "run-002", "run-001"}));
     const RunSummary &first = rows.first();
     QCOMPARE(first.flowName, QStringLiteral("nightly_export"));
-    QCOMPARE(first.state, QStringLiteral("running"));
+    QCOMPARE(first.state, RunState::Running);
     QCOMPARE(first.createdAt, 8000);
 }
 
 void TestRunQueries::filtersByStates() {
     RunQuery query;
-    query.states = QStringList{stateName(RunState::Running)};
+    query.states = QList<RunState>{RunState::Running};
     QCOMPARE(ids(page(query)), names({"run_x08", "RUN-005", "run-003"}));
-    query.states << stateName(RunState::Failed);
+    query.states << RunState::Failed;
     QCOMPARE(ids(page(query)), names({"run_x08", "RUN-005", "run-003", "run-002"}));
 }
 
@@ -186,7 +186,7 @@ void TestRunQueries::searchMatchesWildcardsLiterally() {
 
 void TestRunQueries::filtersCombineWithAnd() {
     RunQuery query;
-    query.states = QStringList{stateName(RunState::Running)};
+    query.states = QList<RunState>{RunState::Running};
     query.flowName = QStringLiteral("nightly_export");
     QCOMPARE(ids(page(query)), names({"run_x08", "run-003"}));
     query.search = QStringLiteral("003");
@@ -210,7 +210,7 @@ void TestRunQueries::pagesWithOffsetAndLimit() {
     query.limit = 0; // no limit: everything after the offset
     QCOMPARE(ids(page(query)), names({"run-003", "run-002", "run-001"}));
     query = {};
-    query.states = QStringList{stateName(RunState::Running)};
+    query.states = QList<RunState>{RunState::Running};
     query.offset = 1;
     query.limit = 1;
     QCOMPARE(ids(page(query)), names({"RUN-005"}));
@@ -221,7 +221,7 @@ void TestRunQueries::countsMatchTheFilters() {
     QVERIFY2(all, qPrintable(all.error()));
     QCOMPARE(*all, 8);
     RunQuery query;
-    query.states = QStringList{stateName(RunState::Running), stateName(RunState::Paused)};
+    query.states = QList<RunState>{RunState::Running, RunState::Paused};
     QCOMPARE(*m_store->countRuns(query), 4);
     query = {};
     query.flowName = QStringLiteral("zeta");

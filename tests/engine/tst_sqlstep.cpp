@@ -2,9 +2,9 @@
 // rows in the output, error classes, one transaction per attempt; and end to end in the engine.
 
 #include "core/clock.h"
-#include "runtime/engine.h"
-#include "model/flowfile.h"
 #include "harness.h"
+#include "model/flowfile.h"
+#include "runtime/engine.h"
 #include "steps/sqlstep.h"
 #include "store/store.h"
 
@@ -110,7 +110,7 @@ AttemptResult TestSqlStep::sql(const QByteArray &json, std::optional<qint64> tim
 }
 
 AttemptResult TestSqlStep::statement(const QString &text, const QJsonValue &bind,
-                                       std::optional<qint64> timeoutMs) {
+                                     std::optional<qint64> timeoutMs) {
     QJsonObject input{{QStringLiteral("connection"), QStringLiteral("test")},
                       {QStringLiteral("statement"), text}};
     if (!bind.isNull())
@@ -337,7 +337,7 @@ void TestSqlStep::engineRunsStatementsInOrder() {
           "bind": ["{{run.id}}"] } })J"));
     QVERIFY(h.settle());
     QVERIFY(!run.isEmpty());
-    QCOMPARE(h.store->run(run)->state, QStringLiteral("succeeded"));
+    QCOMPARE(h.store->run(run)->state, RunState::Succeeded);
     const QJsonObject added = h.step(run, QStringLiteral("add")).output.toObject();
     QCOMPARE(added.value(QStringLiteral("rows_affected")).toInt(), 1);
     const QJsonArray rows = h.step(run, QStringLiteral("read"))
@@ -356,9 +356,9 @@ void TestSqlStep::engineDoesNotRetryConstraintViolation() {
           "statement": "INSERT INTO orders (id, customer) VALUES (1, 'a'), (1, 'b')" } })J"));
     QVERIFY(h.settle());
     const StepRunRow step = h.step(run, QStringLiteral("add"));
-    QCOMPARE(step.state, QStringLiteral("failed"));
+    QCOMPARE(step.state, StepState::Failed);
     QCOMPARE(step.attempts, 1);
-    QCOMPARE(step.errorClass, QStringLiteral("permanent"));
+    QCOMPARE(step.errorClass, ErrorClass::Permanent);
     QCOMPARE(count(), 0);
 }
 
@@ -381,13 +381,13 @@ void TestSqlStep::slowDatabaseDoesNotHoldBackOtherSteps() {
         QVERIFY(load.ok());
         const QString run = *h.engine->createRun(*load.flow, {}, {}, true);
         QVERIFY(h.engine->pump());
-        QCOMPARE(h.step(run, QStringLiteral("other")).state, QStringLiteral("succeeded"));
-        QCOMPARE(h.step(run, QStringLiteral("add")).state, QStringLiteral("running"));
+        QCOMPARE(h.step(run, QStringLiteral("other")).state, StepState::Succeeded);
+        QCOMPARE(h.step(run, QStringLiteral("add")).state, StepState::Running);
         QCOMPARE(h.engine->runningAttemptCount(), 1);
         QVERIFY(lock.exec(QStringLiteral("COMMIT"))); // the database is free again
-        QTRY_VERIFY_WITH_TIMEOUT((h.engine->pump(), h.step(run, QStringLiteral("add")).state ==
-                                                        QLatin1String("succeeded")),
-                                 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (h.engine->pump(), h.step(run, QStringLiteral("add")).state == StepState::Succeeded),
+            10000);
         lock.finish();
         locker.close();
     }

@@ -66,15 +66,15 @@ void TestStepKinds::skipUnblocksDownstreamWithItsOutput() {
     const QString run = h.start(flow(
         R"({ "id": "fetch", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } },
         { "id": "use", "kind": "noop", "after": ["fetch"], "with": { "output": "{{steps.fetch.output.orders}}" } })"));
-    QCOMPARE(h.step(run, QStringLiteral("use")).state, QStringLiteral("blocked"));
-    QCOMPARE(h.runState(run), QStringLiteral("failed"));
+    QCOMPARE(h.step(run, QStringLiteral("use")).state, StepState::Blocked);
+    QCOMPARE(h.runState(run), RunState::Failed);
     QVERIFY(!apply(h, act(K::Skip, run, QStringLiteral("fetch"),
                           QJsonObject{{QStringLiteral("orders"), QJsonArray{1, 2}}}))
                  .isEmpty());
-    QCOMPARE(h.step(run, QStringLiteral("fetch")).state, QStringLiteral("skipped"));
-    QCOMPARE(h.step(run, QStringLiteral("use")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("fetch")).state, StepState::Skipped);
+    QCOMPARE(h.step(run, QStringLiteral("use")).state, StepState::Succeeded);
     QCOMPARE(h.step(run, QStringLiteral("use")).output, QJsonValue(QJsonArray{1, 2}));
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), RunState::Succeeded);
 }
 
 void TestStepKinds::retryGivesAFreshBudgetAndKeepsTheKey() {
@@ -83,15 +83,15 @@ void TestStepKinds::retryGivesAFreshBudgetAndKeepsTheKey() {
         h.start(flow(R"({ "id": "flaky", "kind": "fault", "with": { "fail_first": 2 },
         "retry": { "max_attempts": 2, "initial_interval": "1s", "jitter": 0 } })"));
     h.advance(1000);
-    QCOMPARE(h.step(run, QStringLiteral("flaky")).state, QStringLiteral("failed"));
+    QCOMPARE(h.step(run, QStringLiteral("flaky")).state, StepState::Failed);
     QVERIFY(!apply(h, act(K::Retry, run, QStringLiteral("flaky"))).isEmpty());
     const StepRunRow step = h.step(run, QStringLiteral("flaky"));
-    QCOMPARE(step.state, QStringLiteral("succeeded"));
+    QCOMPARE(step.state, StepState::Succeeded);
     QCOMPARE(step.attempts, 3);
     const auto attempts = h.attempts(run, QStringLiteral("flaky"));
     QCOMPARE(attempts.size(), 3);
     QCOMPARE(attempts[2].idempotencyKey, attempts[0].idempotencyKey); // the same logical effect
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), RunState::Succeeded);
 }
 
 void TestStepKinds::retryNowSkipsTheBackoff() {
@@ -99,9 +99,9 @@ void TestStepKinds::retryNowSkipsTheBackoff() {
     const QString run =
         h.start(flow(R"({ "id": "flaky", "kind": "fault", "with": { "fail_first": 1 },
         "retry": { "initial_interval": "1h", "jitter": 0 } })"));
-    QCOMPARE(h.step(run, QStringLiteral("flaky")).state, QStringLiteral("retrying"));
+    QCOMPARE(h.step(run, QStringLiteral("flaky")).state, StepState::Retrying);
     QVERIFY(!apply(h, act(K::Retry, run, QStringLiteral("flaky"))).isEmpty());
-    QCOMPARE(h.step(run, QStringLiteral("flaky")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("flaky")).state, StepState::Succeeded);
 }
 
 void TestStepKinds::markSucceededProvidesTheOutput() {
@@ -112,7 +112,7 @@ void TestStepKinds::markSucceededProvidesTheOutput() {
     QVERIFY(!apply(h, act(K::MarkSucceeded, run, QStringLiteral("a"),
                           QJsonObject{{QStringLiteral("n"), 5}}))
                  .isEmpty());
-    QCOMPARE(h.step(run, QStringLiteral("a")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("a")).state, StepState::Succeeded);
     QCOMPARE(h.step(run, QStringLiteral("b")).output.toInt(), 5);
 }
 
@@ -125,13 +125,13 @@ void TestStepKinds::resolveHappenedAndNotHappened() {
         Harness h;
         const QString run = h.start(text);
         h.advance(5000);
-        QCOMPARE(h.step(run, QStringLiteral("pay")).state, QStringLiteral("uncertain"));
+        QCOMPARE(h.step(run, QStringLiteral("pay")).state, StepState::Uncertain);
         QVERIFY(!apply(h, act(K::ResolveHappened, run, QStringLiteral("pay"),
                               QJsonObject{{QStringLiteral("paid"), true}}))
                      .isEmpty());
-        QCOMPARE(h.step(run, QStringLiteral("pay")).state, QStringLiteral("succeeded"));
+        QCOMPARE(h.step(run, QStringLiteral("pay")).state, StepState::Succeeded);
         QCOMPARE(h.attempts(run, QStringLiteral("pay")).size(), 1); // never sent again
-        QCOMPARE(h.step(run, QStringLiteral("receipt")).state, QStringLiteral("succeeded"));
+        QCOMPARE(h.step(run, QStringLiteral("receipt")).state, StepState::Succeeded);
     }
     {
         Harness h;
@@ -141,7 +141,7 @@ void TestStepKinds::resolveHappenedAndNotHappened() {
         const auto attempts = h.attempts(run, QStringLiteral("pay"));
         QCOMPARE(attempts.size(), 2);
         QCOMPARE(attempts[1].idempotencyKey, attempts[0].idempotencyKey);
-        QCOMPARE(h.step(run, QStringLiteral("pay")).state, QStringLiteral("succeeded"));
+        QCOMPARE(h.step(run, QStringLiteral("pay")).state, StepState::Succeeded);
     }
 }
 
@@ -153,8 +153,8 @@ void TestStepKinds::approvalWaitsForApproveOrReject() {
     {
         Harness h;
         const QString run = h.start(text);
-        QCOMPARE(h.step(run, QStringLiteral("ok")).state, QStringLiteral("waiting_for_operator"));
-        QCOMPARE(h.runState(run), QStringLiteral("waiting_for_operator"));
+        QCOMPARE(h.step(run, QStringLiteral("ok")).state, StepState::WaitingForOperator);
+        QCOMPARE(h.runState(run), RunState::WaitingForOperator);
         const auto events = *h.store->events(run);
         QVERIFY(std::any_of(events.begin(), events.end(), [](const EventRow &e) {
             return e.detail.value(QStringLiteral("prompt")).toString() ==
@@ -162,16 +162,16 @@ void TestStepKinds::approvalWaitsForApproveOrReject() {
         }));
         QVERIFY(!apply(h, act(K::Approve, run, QStringLiteral("ok"))).isEmpty());
         QCOMPARE(h.step(run, QStringLiteral("deploy")).output.toString(), QStringLiteral("alice"));
-        QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+        QCOMPARE(h.runState(run), RunState::Succeeded);
     }
     {
         Harness h;
         const QString run = h.start(text);
         QVERIFY(!apply(h, act(K::Reject, run, QStringLiteral("ok"))).isEmpty());
-        QCOMPARE(h.step(run, QStringLiteral("ok")).state, QStringLiteral("failed"));
+        QCOMPARE(h.step(run, QStringLiteral("ok")).state, StepState::Failed);
         QVERIFY(
             h.step(run, QStringLiteral("ok")).error.contains(QStringLiteral("rejected by alice")));
-        QCOMPARE(h.step(run, QStringLiteral("deploy")).state, QStringLiteral("blocked"));
+        QCOMPARE(h.step(run, QStringLiteral("deploy")).state, StepState::Blocked);
     }
 }
 
@@ -179,11 +179,11 @@ void TestStepKinds::setInputThenRetry() {
     Harness h;
     const QString run = h.start(flow(
         R"({ "id": "call", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } })"));
-    QCOMPARE(h.step(run, QStringLiteral("call")).state, QStringLiteral("failed"));
+    QCOMPARE(h.step(run, QStringLiteral("call")).state, StepState::Failed);
     OperatorAction action = act(K::SetInput, run, QStringLiteral("call"));
     action.input = QJsonObject{{QStringLiteral("output"), QStringLiteral("fixed")}};
     QVERIFY(!apply(h, action).isEmpty());
-    QCOMPARE(h.step(run, QStringLiteral("call")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("call")).state, StepState::Succeeded);
     QCOMPARE(h.step(run, QStringLiteral("call")).output.toString(), QStringLiteral("fixed"));
 }
 
@@ -192,10 +192,10 @@ void TestStepKinds::rerunFromRunsDownstreamWithNewKeys() {
     const QString run = h.start(
         flow(R"({ "id": "a", "kind": "noop" }, { "id": "b", "kind": "noop", "after": ["a"] },
         { "id": "c", "kind": "noop", "after": ["b"] }, { "id": "other", "kind": "noop" })"));
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), RunState::Succeeded);
     const QString firstKey = h.attempts(run, QStringLiteral("b")).first().idempotencyKey;
     QVERIFY(!apply(h, act(K::RerunFrom, run, QStringLiteral("b"))).isEmpty());
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), RunState::Succeeded);
     QCOMPARE(h.attempts(run, QStringLiteral("a")).size(), 1);
     QCOMPARE(h.attempts(run, QStringLiteral("other")).size(), 1);
     const auto b = h.attempts(run, QStringLiteral("b"));
@@ -211,12 +211,12 @@ void TestStepKinds::pausedStepIsHeldUntilUnpaused() {
         { "id": "later", "kind": "noop", "after": ["wait"] })"));
     QVERIFY(!apply(h, act(K::PauseStep, run, QStringLiteral("later"))).isEmpty());
     h.advance(10'000);
-    QCOMPARE(h.step(run, QStringLiteral("wait")).state, QStringLiteral("succeeded"));
-    QCOMPARE(h.step(run, QStringLiteral("later")).state, QStringLiteral("paused"));
-    QCOMPARE(h.runState(run), QStringLiteral("paused"));
+    QCOMPARE(h.step(run, QStringLiteral("wait")).state, StepState::Succeeded);
+    QCOMPARE(h.step(run, QStringLiteral("later")).state, StepState::Paused);
+    QCOMPARE(h.runState(run), RunState::Paused);
     QVERIFY(!apply(h, act(K::UnpauseStep, run, QStringLiteral("later"))).isEmpty());
-    QCOMPARE(h.step(run, QStringLiteral("later")).state, QStringLiteral("succeeded"));
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("later")).state, StepState::Succeeded);
+    QCOMPARE(h.runState(run), RunState::Succeeded);
 }
 
 void TestStepKinds::pausedRunStartsNothing() {
@@ -225,11 +225,11 @@ void TestStepKinds::pausedRunStartsNothing() {
         h.start(flow(R"({ "id": "wait", "kind": "delay", "with": { "duration": "10s" } },
         { "id": "later", "kind": "noop", "after": ["wait"] })"));
     QVERIFY(!apply(h, act(K::PauseRun, run)).isEmpty());
-    QCOMPARE(h.runState(run), QStringLiteral("paused"));
+    QCOMPARE(h.runState(run), RunState::Paused);
     h.advance(20'000);
-    QCOMPARE(h.step(run, QStringLiteral("wait")).state, QStringLiteral("scheduled"));
+    QCOMPARE(h.step(run, QStringLiteral("wait")).state, StepState::Scheduled);
     QVERIFY(!apply(h, act(K::UnpauseRun, run)).isEmpty());
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), RunState::Succeeded);
 }
 
 void TestStepKinds::cancelStopsEverything() {
@@ -238,15 +238,15 @@ void TestStepKinds::cancelStopsEverything() {
         h.start(flow(R"({ "id": "slow", "kind": "fault", "with": { "latency": "1h" } },
         { "id": "after", "kind": "noop", "after": ["slow"] })"));
     QVERIFY(!apply(h, act(K::CancelRun, run)).isEmpty());
-    QCOMPARE(h.runState(run), QStringLiteral("cancelled"));
-    QCOMPARE(h.step(run, QStringLiteral("slow")).state, QStringLiteral("cancelled"));
-    QCOMPARE(h.step(run, QStringLiteral("after")).state, QStringLiteral("cancelled"));
+    QCOMPARE(h.runState(run), RunState::Cancelled);
+    QCOMPARE(h.step(run, QStringLiteral("slow")).state, StepState::Cancelled);
+    QCOMPARE(h.step(run, QStringLiteral("after")).state, StepState::Cancelled);
     QVERIFY(h.attempts(run, QStringLiteral("slow"))
                 .first()
                 .error.contains(QStringLiteral("cancelled by alice")));
     h.advance(3'600'000);
     QCOMPARE(h.step(run, QStringLiteral("slow")).state,
-             QStringLiteral("cancelled")); // its latency never lands
+             StepState::Cancelled); // its latency never lands
 }
 
 void TestStepKinds::retryFailedItemsOnly() {
@@ -255,9 +255,9 @@ void TestStepKinds::retryFailedItemsOnly() {
         flow(R"({ "id": "notify", "kind": "fault", "foreach": [0, 1, 0, 1], "concurrency": 4,
         "tolerate": { "max_failed": 2 }, "with": { "fail_first": "{{item}}", "output": "sent" },
         "retry": { "max_attempts": 1 } })"));
-    QCOMPARE(h.step(run, QStringLiteral("notify")).state, QStringLiteral("partially_succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("notify")).state, StepState::PartiallySucceeded);
     QVERIFY(!apply(h, act(K::RetryFailedItems, run, QStringLiteral("notify"))).isEmpty());
-    QCOMPARE(h.step(run, QStringLiteral("notify")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("notify")).state, StepState::Succeeded);
     QHash<QString, int> attemptsByItem;
     for (const AttemptRow &attempt : h.attempts(run, QStringLiteral("notify")))
         ++attemptsByItem[attempt.itemKey];
@@ -321,7 +321,7 @@ void TestStepKinds::actionsAreRecordedWithActorAndReason() {
     QVERIFY(!apply(h, act(K::Skip, run, QStringLiteral("a"))).isEmpty());
     const auto events = *h.store->events(run);
     const auto it = std::find_if(events.begin(), events.end(), [](const EventRow &e) {
-        return e.type == QLatin1String("operator_skip");
+        return e.type == EventType::OperatorSkip;
     });
     QVERIFY(it != events.end());
     QCOMPARE(it->actor, QStringLiteral("alice"));

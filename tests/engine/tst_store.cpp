@@ -30,19 +30,19 @@ Batch sampleBatch(qint64 flowId, const QString &runId) {
     run.id = runId;
     run.flowId = flowId;
     run.flowName = QStringLiteral("sample");
-    run.state = QStringLiteral("running");
+    run.state = RunState::Running;
     run.params = {{QStringLiteral("date"), QStringLiteral("2026-11-26")}};
     run.createdAt = 1000;
     batch.runs.append(run);
     StepRunRow step;
     step.runId = runId;
     step.stepId = QStringLiteral("fetch");
-    step.state = QStringLiteral("retrying");
+    step.state = StepState::Retrying;
     step.attempts = 2;
     step.failures = 1;
     step.notBefore = 5000;
     step.startedAt = 1100;
-    step.errorClass = QStringLiteral("transient");
+    step.errorClass = ErrorClass::Transient;
     step.error = QStringLiteral("HTTP 503");
     step.output = QJsonArray{1, QStringLiteral("two"), QJsonValue::Null};
     batch.steps.append(step);
@@ -57,7 +57,7 @@ Batch sampleBatch(qint64 flowId, const QString &runId) {
     event.at = 1100;
     event.runId = runId;
     event.stepId = QStringLiteral("fetch");
-    event.type = QStringLiteral("attempt_started");
+    event.type = EventType::AttemptStarted;
     event.actor = QStringLiteral("engine");
     event.detail = {{QStringLiteral("attempt"), 1}};
     batch.events.append(event);
@@ -191,7 +191,7 @@ void TestStore::roundTripsRows() {
     const auto steps = store->stepRuns(QStringLiteral("r1"));
     QCOMPARE(steps->size(), 1);
     const StepRunRow &step = steps->first();
-    QCOMPARE(step.state, QStringLiteral("retrying"));
+    QCOMPARE(step.state, StepState::Retrying);
     QCOMPARE(step.attempts, 2);
     QCOMPARE(step.failures, 1);
     QCOMPARE(step.notBefore, 5000);
@@ -210,10 +210,10 @@ void TestStore::roundTripsRows() {
     Batch finish;
     AttemptRow ended = batch.attempts.first();
     ended.endedAt = 1200;
-    ended.outcome = QStringLiteral("succeeded");
+    ended.outcome = AttemptOutcome::Succeeded;
     finish.attempts.append(ended);
     QVERIFY(store->commit(finish));
-    QCOMPARE(store->attempts(QStringLiteral("r1"))->first().outcome, QStringLiteral("succeeded"));
+    QCOMPARE(store->attempts(QStringLiteral("r1"))->first().outcome, AttemptOutcome::Succeeded);
     QVERIFY(store->integrityCheck());
 }
 

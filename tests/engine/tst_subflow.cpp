@@ -57,18 +57,18 @@ void TestSubflow::childOutcomeIsTheStepsOutcome() {
     const QString parentPath = writeFile(h.dir, QStringLiteral("parent.flow.json"), kParent);
     const QString run = startFile(h, parentPath);
     QVERIFY(!run.isEmpty());
-    QCOMPARE(h.step(run, QStringLiteral("sub")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("sub")).state, StepState::Succeeded);
     const QJsonObject output = h.step(run, QStringLiteral("sub")).output.toObject();
     const QString child = output.value(QStringLiteral("run")).toString();
     QVERIFY(!child.isEmpty());
     QCOMPARE(h.step(run, QStringLiteral("after")).output.toString(), QStringLiteral("hello ops"));
-    QCOMPARE(h.runState(run), QStringLiteral("succeeded"));
+    QCOMPARE(h.runState(run), RunState::Succeeded);
     // Linked both ways.
     const auto childRow = h.store->run(child);
     QVERIFY(childRow);
     QCOMPARE(childRow->parentRun, run);
     QCOMPARE(childRow->parentStep, QStringLiteral("sub"));
-    QCOMPARE(childRow->state, QStringLiteral("succeeded"));
+    QCOMPARE(childRow->state, RunState::Succeeded);
 }
 
 void TestSubflow::failingChildFailsTheStep() {
@@ -77,9 +77,9 @@ void TestSubflow::failingChildFailsTheStep() {
         "params": { "who": {} }, "steps": [ { "id": "greet", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } } ] })");
     const QString run = startFile(h, writeFile(h.dir, QStringLiteral("parent.flow.json"), kParent));
     const StepRunRow sub = h.step(run, QStringLiteral("sub"));
-    QCOMPARE(sub.state, QStringLiteral("failed"));
+    QCOMPARE(sub.state, StepState::Failed);
     QVERIFY2(sub.error.contains(QStringLiteral("ended failed")), qPrintable(sub.error));
-    QCOMPARE(h.step(run, QStringLiteral("after")).state, QStringLiteral("blocked"));
+    QCOMPARE(h.step(run, QStringLiteral("after")).state, StepState::Blocked);
 }
 
 void TestSubflow::crashWhileTheChildRunsResumesIt() {
@@ -89,13 +89,13 @@ void TestSubflow::crashWhileTheChildRunsResumesIt() {
         "steps": [ { "id": "wait", "kind": "delay", "with": { "duration": "10s" } },
                    { "id": "greet", "kind": "noop", "after": ["wait"], "with": { "output": "late {{params.who}}" } } ] })");
     const QString run = startFile(h, writeFile(h.dir, QStringLiteral("parent.flow.json"), kParent));
-    QCOMPARE(h.step(run, QStringLiteral("sub")).state, QStringLiteral("running"));
+    QCOMPARE(h.step(run, QStringLiteral("sub")).state, StepState::Running);
     h.crashAndRestart();
     QVERIFY(h.engine->adoptAvailable());
     h.pump();
     h.advance(10'000);
     h.pump();
-    QCOMPARE(h.step(run, QStringLiteral("sub")).state, QStringLiteral("succeeded"));
+    QCOMPARE(h.step(run, QStringLiteral("sub")).state, StepState::Succeeded);
     QCOMPARE(h.step(run, QStringLiteral("after")).output.toString(), QStringLiteral("late ops"));
     QCOMPARE(h.attempts(run, QStringLiteral("sub")).size(), 1); // the child was not started again
     int children = 0;
@@ -109,7 +109,7 @@ void TestSubflow::missingChildFileFailsClearly() {
     Harness h;
     const QString run = startFile(h, writeFile(h.dir, QStringLiteral("parent.flow.json"), kParent));
     const StepRunRow sub = h.step(run, QStringLiteral("sub"));
-    QCOMPARE(sub.state, QStringLiteral("failed"));
+    QCOMPARE(sub.state, StepState::Failed);
     QVERIFY2(sub.error.contains(QStringLiteral("child.flow.json")), qPrintable(sub.error));
 }
 

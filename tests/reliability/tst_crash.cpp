@@ -160,10 +160,10 @@ void TestCrash::sigkillAtRandomMomentsLosesNothing() {
         QCOMPARE(steps->size(), stepCount);
         const auto attempts = (*store)->attempts(runId);
         for (const AttemptRow &attempt : *attempts)
-            crashedAttempts += attempt.outcome == QLatin1String("crashed") ? 1 : 0;
+            crashedAttempts += attempt.outcome == AttemptOutcome::Crashed ? 1 : 0;
         for (const StepRunRow &step : *steps)
-            QVERIFY2(step.state == QLatin1String("succeeded"),
-                     qPrintable(step.stepId + QLatin1Char(' ') + step.state));
+            QVERIFY2(step.state == StepState::Succeeded,
+                     qPrintable(step.stepId + QLatin1Char(' ') + stateName(step.state)));
 
         QFile effects(log);
         QVERIFY(effects.open(QIODevice::ReadOnly));

@@ -97,7 +97,7 @@ QString brokenInvariant(Harness &h, const QString &run) {
     const auto attempts = h.store->attempts(run);
     QSet<QString> succeeded;
     for (const AttemptRow &attempt : *attempts) {
-        if (attempt.outcome != QLatin1String("succeeded"))
+        if (attempt.outcome != AttemptOutcome::Succeeded)
             continue;
         const QString key =
             QStringLiteral("%1/%2/%3").arg(attempt.stepId, attempt.itemKey).arg(attempt.generation);
@@ -110,11 +110,11 @@ QString brokenInvariant(Harness &h, const QString &run) {
     for (const StepRunRow &step : *steps)
         ids << step.stepId;
     const auto events = h.store->events(run);
-    const QHash<QString, QString> replayed = replayStepStates(ids, *events);
+    const QHash<QString, StepState> replayed = replayStepStates(ids, *events);
     for (const StepRunRow &step : *steps) {
         if (replayed.value(step.stepId) != step.state)
             return QStringLiteral("step %1 is %2 in the table but %3 by its events")
-                .arg(step.stepId, step.state, replayed.value(step.stepId));
+                .arg(step.stepId, stateName(step.state), stateName(replayed.value(step.stepId)));
     }
     return {};
 }
@@ -196,11 +196,11 @@ void TestRandomized::randomRunsKeepTheirInvariants() {
                     action.runId = run;
                     action.stepId = step.stepId;
                     action.actor = QStringLiteral("closer");
-                    if (step.state == QLatin1String("paused"))
+                    if (step.state == StepState::Paused)
                         action.kind = K::UnpauseStep;
-                    else if (step.state == QLatin1String("uncertain"))
+                    else if (step.state == StepState::Uncertain)
                         action.kind = K::ResolveHappened;
-                    else if (step.state == QLatin1String("waiting_for_operator"))
+                    else if (step.state == StepState::WaitingForOperator)
                         action.kind = K::Approve;
                     else
                         continue;
@@ -210,13 +210,12 @@ void TestRandomized::randomRunsKeepTheirInvariants() {
             h.advance(5000);
         }
         for (const QString &run : runs) {
-            const QString state = h.runState(run);
+            const RunState state = h.runState(run);
             QString detail;
             const auto rows = h.store->stepRuns(run);
             for (const StepRunRow &step : *rows)
-                detail += QStringLiteral(" %1=%2").arg(step.stepId, step.state);
-            if (qEnvironmentVariableIsSet("KEEPFLOW_RANDOM_DEBUG") &&
-                state == QLatin1String("running")) {
+                detail += QStringLiteral(" %1=%2").arg(step.stepId, stateName(step.state));
+            if (qEnvironmentVariableIsSet("KEEPFLOW_RANDOM_DEBUG") && state == RunState::Running) {
                 const auto events = *h.store->events(run);
                 for (const EventRow &e : events)
                     qDebug().noquote() << e.at << e.stepId << e.type
@@ -225,12 +224,9 @@ void TestRandomized::randomRunsKeepTheirInvariants() {
                 for (const ResourceRow &r : resources)
                     qDebug() << r.name << r.breakerState << r.openedAt << r.window << r.paused;
             }
-            QVERIFY2(state == QLatin1String("succeeded") ||
-                         state == QLatin1String("completed_with_failures") ||
-                         state == QLatin1String("failed") || state == QLatin1String("cancelled"),
-                     qPrintable(QStringLiteral("seed %1: run %2 ended %3:%4")
-                                    .arg(seed)
-                                    .arg(run, state, detail)));
+            QVERIFY2(isFinal(state), qPrintable(QStringLiteral("seed %1: run %2 ended %3:%4")
+                                                    .arg(seed)
+                                                    .arg(run, stateName(state), detail)));
             const QString broken = brokenInvariant(h, run);
             QVERIFY2(broken.isEmpty(),
                      qPrintable(QStringLiteral("seed %1 run %2: %3").arg(seed).arg(run, broken)));

@@ -34,7 +34,7 @@ const bool kEnvironment = [] {
 constexpr qint64 kT0 = 1'700'000'000'000; // a fixed moment, ms since the epoch
 
 AttemptRow attempt(const QString &step, int number, qint64 start, qint64 end,
-                   const QString &outcome, const QString &item = {}) {
+                   std::optional<AttemptOutcome> outcome, const QString &item = {}) {
     AttemptRow row;
     row.runId = QStringLiteral("run-1");
     row.stepId = step;
@@ -110,11 +110,11 @@ void TestCharts::barPerAttemptColoredByOutcome() {
     TimelinePlot timeline;
     timeline.setSteps({QStringLiteral("fetch"), QStringLiteral("push"), QStringLiteral("notify")});
     timeline.setAttempts(
-        {attempt(QStringLiteral("fetch"), 1, kT0, kT0 + 1000, QStringLiteral("succeeded")),
+        {attempt(QStringLiteral("fetch"), 1, kT0, kT0 + 1000, AttemptOutcome::Succeeded),
          attempt(QStringLiteral("push"), 1, kT0 + 1000, kT0 + 2000,
-                 QStringLiteral("failed_transient")),
-         attempt(QStringLiteral("push"), 2, kT0 + 4000, kT0 + 5000, QStringLiteral("succeeded")),
-         attempt(QStringLiteral("notify"), 1, kT0 + 5000, kT0 + 9000, QStringLiteral("timed_out"))},
+                 AttemptOutcome::FailedTransient),
+         attempt(QStringLiteral("push"), 2, kT0 + 4000, kT0 + 5000, AttemptOutcome::Succeeded),
+         attempt(QStringLiteral("notify"), 1, kT0 + 5000, kT0 + 9000, AttemptOutcome::TimedOut)},
         kT0 + 10000);
 
     QCOMPARE(timeline.barCount(), 4);
@@ -160,7 +160,7 @@ void TestCharts::runningBarGrowsWithNow() {
     QCOMPARE(timeline.barsForStep(QStringLiteral("fetch")).constFirst().second,
              TimelinePlot::plotTime(kT0 + 7000));
     timeline.setAttempts(
-        {attempt(QStringLiteral("fetch"), 1, kT0, kT0 + 7500, QStringLiteral("succeeded"))},
+        {attempt(QStringLiteral("fetch"), 1, kT0, kT0 + 7500, AttemptOutcome::Succeeded)},
         kT0 + 8000);
     timeline.setNow(kT0 + 20000);
     QCOMPARE(timeline.barsForStep(QStringLiteral("fetch")).constFirst().second,
@@ -175,8 +175,8 @@ void TestCharts::backoffGapStaysVisible() {
     timeline.setSteps({QStringLiteral("push")});
     // Attempt 2 follows a 3 s backoff; given out of order, as a query might return them.
     timeline.setAttempts(
-        {attempt(QStringLiteral("push"), 2, kT0 + 4000, kT0 + 5000, QStringLiteral("succeeded")),
-         attempt(QStringLiteral("push"), 1, kT0, kT0 + 1000, QStringLiteral("failed_transient"))},
+        {attempt(QStringLiteral("push"), 2, kT0 + 4000, kT0 + 5000, AttemptOutcome::Succeeded),
+         attempt(QStringLiteral("push"), 1, kT0, kT0 + 1000, AttemptOutcome::FailedTransient)},
         kT0 + 6000);
     const auto bars = timeline.barsForStep(QStringLiteral("push"));
     QCOMPARE(bars.size(), 2);
@@ -202,10 +202,10 @@ void TestCharts::foreachItemsShareTheirStepRow() {
     TimelinePlot timeline;
     timeline.setSteps({QStringLiteral("each")});
     timeline.setAttempts(
-        {attempt(QStringLiteral("each"), 1, kT0, kT0 + 3000, QStringLiteral("succeeded"),
+        {attempt(QStringLiteral("each"), 1, kT0, kT0 + 3000, AttemptOutcome::Succeeded,
                  QStringLiteral("a")),
-         attempt(QStringLiteral("each"), 1, kT0 + 100, kT0 + 1000,
-                 QStringLiteral("failed_transient"), QStringLiteral("b")),
+         attempt(QStringLiteral("each"), 1, kT0 + 100, kT0 + 1000, AttemptOutcome::FailedTransient,
+                 QStringLiteral("b")),
          attempt(QStringLiteral("each"), 2, kT0 + 2000, 0, {}, QStringLiteral("b"))},
         kT0 + 4000);
     QCOMPARE(timeline.barCount(), 3);
@@ -221,8 +221,8 @@ void TestCharts::attemptsOfUnknownStepsAreNotDrawn() {
     TimelinePlot timeline;
     timeline.setSteps({QStringLiteral("fetch")});
     timeline.setAttempts(
-        {attempt(QStringLiteral("fetch"), 1, kT0, kT0 + 10, QStringLiteral("succeeded")),
-         attempt(QStringLiteral("gone"), 1, kT0, kT0 + 10, QStringLiteral("succeeded"))},
+        {attempt(QStringLiteral("fetch"), 1, kT0, kT0 + 10, AttemptOutcome::Succeeded),
+         attempt(QStringLiteral("gone"), 1, kT0, kT0 + 10, AttemptOutcome::Succeeded)},
         kT0 + 20);
     QCOMPARE(timeline.barCount(), 1);
     QVERIFY(timeline.barsForStep(QStringLiteral("gone")).isEmpty());
@@ -236,8 +236,8 @@ void TestCharts::clickingRowEmitsStepClicked() {
     timeline.resize(800, 400);
     timeline.setSteps({QStringLiteral("fetch"), QStringLiteral("push"), QStringLiteral("notify")});
     timeline.setAttempts(
-        {attempt(QStringLiteral("fetch"), 1, kT0, kT0 + 1000, QStringLiteral("succeeded")),
-         attempt(QStringLiteral("push"), 1, kT0 + 1000, kT0 + 5000, QStringLiteral("succeeded"))},
+        {attempt(QStringLiteral("fetch"), 1, kT0, kT0 + 1000, AttemptOutcome::Succeeded),
+         attempt(QStringLiteral("push"), 1, kT0 + 1000, kT0 + 5000, AttemptOutcome::Succeeded)},
         kT0 + 6000);
     timeline.show();
     QVERIFY(QTest::qWaitForWindowExposed(&timeline));
@@ -293,13 +293,14 @@ void TestCharts::thousandAttemptsReplotQuickly() {
     for (int i = 0; i < 50; ++i)
         steps << QStringLiteral("step-%1").arg(i);
     QList<AttemptRow> attempts;
-    const QStringList outcomes{QStringLiteral("succeeded"), QStringLiteral("failed_transient"),
-                               QStringLiteral("timed_out"), QString()};
+    const QList<std::optional<AttemptOutcome>> outcomes{AttemptOutcome::Succeeded,
+                                                        AttemptOutcome::FailedTransient,
+                                                        AttemptOutcome::TimedOut, std::nullopt};
     for (int i = 0; i < 1000; ++i) {
         const qint64 start = kT0 + (i / 50) * 2000;
-        const QString outcome = outcomes[i % outcomes.size()];
-        attempts << attempt(steps[i % 50], i / 50 + 1, start, outcome.isEmpty() ? 0 : start + 1500,
-                            outcome, i % 7 == 0 ? QStringLiteral("item-%1").arg(i % 3) : QString());
+        const std::optional<AttemptOutcome> outcome = outcomes[i % outcomes.size()];
+        attempts << attempt(steps[i % 50], i / 50 + 1, start, !outcome ? 0 : start + 1500, outcome,
+                            i % 7 == 0 ? QStringLiteral("item-%1").arg(i % 3) : QString());
     }
     TimelinePlot timeline;
     timeline.resize(1200, 800);
@@ -545,11 +546,11 @@ void TestCharts::latencyAveragesCallsOfTheInterval() {
 }
 
 void TestCharts::attemptsAreTimedFromTheirEvents() {
-    auto event = [](const char *type, const char *step, qint64 at, const char *item = nullptr) {
+    auto event = [](EventType type, const char *step, qint64 at, const char *item = nullptr) {
         EventRow e;
         e.runId = QStringLiteral("r1");
         e.stepId = QString::fromLatin1(step);
-        e.type = QString::fromLatin1(type);
+        e.type = type;
         e.at = at;
         if (item)
             e.detail.insert(QStringLiteral("item"), QString::fromLatin1(item));
@@ -557,18 +558,21 @@ void TestCharts::attemptsAreTimedFromTheirEvents() {
     };
     LatencyTracker tracker;
     // Ended before the tracker saw it start: unknown duration, not counted.
-    tracker.addEvent(event("step_succeeded", "fetch", kT0 - 10), QStringLiteral("api"));
-    tracker.addEvent(event("attempt_started", "fetch", kT0), QStringLiteral("api"));
-    tracker.addEvent(event("step_retrying", "fetch", kT0 + 200), QStringLiteral("api"));
+    tracker.addEvent(event(EventType::StepSucceeded, "fetch", kT0 - 10), QStringLiteral("api"));
+    tracker.addEvent(event(EventType::AttemptStarted, "fetch", kT0), QStringLiteral("api"));
+    tracker.addEvent(event(EventType::StepRetrying, "fetch", kT0 + 200), QStringLiteral("api"));
     // Two items of one foreach step are separate calls.
-    tracker.addEvent(event("attempt_started", "notify", kT0, "a"), QStringLiteral("mail"));
-    tracker.addEvent(event("attempt_started", "notify", kT0 + 10, "b"), QStringLiteral("mail"));
-    tracker.addEvent(event("item_succeeded", "notify", kT0 + 110, "b"), QStringLiteral("mail"));
-    tracker.addEvent(event("item_failed", "notify", kT0 + 300, "a"), QStringLiteral("mail"));
+    tracker.addEvent(event(EventType::AttemptStarted, "notify", kT0, "a"), QStringLiteral("mail"));
+    tracker.addEvent(event(EventType::AttemptStarted, "notify", kT0 + 10, "b"),
+                     QStringLiteral("mail"));
+    tracker.addEvent(event(EventType::ItemSucceeded, "notify", kT0 + 110, "b"),
+                     QStringLiteral("mail"));
+    tracker.addEvent(event(EventType::ItemFailed, "notify", kT0 + 300, "a"),
+                     QStringLiteral("mail"));
     // A second event of the same ended attempt (attempt_failed, then step_failed) counts once.
-    tracker.addEvent(event("attempt_started", "fetch", kT0 + 1000), QStringLiteral("api"));
-    tracker.addEvent(event("attempt_failed", "fetch", kT0 + 1600), QStringLiteral("api"));
-    tracker.addEvent(event("step_failed", "fetch", kT0 + 1601), QStringLiteral("api"));
+    tracker.addEvent(event(EventType::AttemptStarted, "fetch", kT0 + 1000), QStringLiteral("api"));
+    tracker.addEvent(event(EventType::AttemptFailed, "fetch", kT0 + 1600), QStringLiteral("api"));
+    tracker.addEvent(event(EventType::StepFailed, "fetch", kT0 + 1601), QStringLiteral("api"));
     QCOMPARE(tracker.pendingCount(QStringLiteral("api")), 2);
     QCOMPARE(tracker.takeAverage(QStringLiteral("api")), 400.0);  // (200 + 600) / 2
     QCOMPARE(tracker.takeAverage(QStringLiteral("mail")), 200.0); // (100 + 300) / 2

@@ -6,8 +6,8 @@
 #include "editorwindow.h"
 #include "flowdocument.h"
 #include "graphscene.h"
-#include "runtime/monitor.h"
 #include "propertyeditor.h"
+#include "runtime/monitor.h"
 #include "validationpanel.h"
 
 #include <QApplication>
@@ -151,7 +151,7 @@ void TestEditorWindow::runFromTheEditorShowsStatesOnTheCanvas() {
     f.settle();
     QCOMPARE(f.state(QStringLiteral("a")), StepState::Succeeded);
     QCOMPARE(f.state(QStringLiteral("b")), StepState::Succeeded);
-    QCOMPARE(f.monitor->run(*run)->state, QStringLiteral("succeeded"));
+    QCOMPARE(f.monitor->run(*run)->state, RunState::Succeeded);
 }
 
 void TestEditorWindow::drillRunInjectsFaultsWithoutChangingTheFile() {

@@ -5,14 +5,15 @@
 #include "actionavailability.h"
 #include "actiondialog.h"
 #include "eventlogmodel.h"
-#include "model/flowfile.h"
 #include "graphscene.h"
 #include "inspectorwidget.h"
 #include "mainwindow.h"
-#include "runtime/monitor.h"
+#include "model/flowfile.h"
 #include "runsmodel.h"
 #include "runsview.h"
+#include "runtime/monitor.h"
 #include "steptablemodel.h"
+#include "store/store.h"
 #include "timelineplot.h"
 
 #include <QAccessible>
@@ -95,13 +96,13 @@ struct Fixture {
         window->flushNow();
     }
 
-    QString stepState(const QString &runId, const QString &stepId) {
+    std::optional<StepState> stepState(const QString &runId, const QString &stepId) {
         const auto steps = monitor->stepRuns(runId);
         for (const StepRunRow &row : *steps) {
             if (row.stepId == stepId)
                 return row.state;
         }
-        return {};
+        return std::nullopt;
     }
 
     /// Clicks the step's row in the step table, as a person would.
@@ -160,14 +161,15 @@ private Q_SLOTS:
 void TestMainWindow::retryFailedItemsFromTheStepTable() {
     Fixture f;
     const QString run = f.start(kPartial);
-    QCOMPARE(f.stepState(run, QStringLiteral("notify")), QStringLiteral("partially_succeeded"));
+    QCOMPARE(f.stepState(run, QStringLiteral("notify")),
+             std::optional(StepState::PartiallySucceeded));
     f.window->selectRun(run);
     f.clickStepRow(QStringLiteral("notify"));
     QVERIFY(f.window->inspector()->explanation().contains(QLatin1String("2 of 4 items")));
 
     f.press(QStringLiteral("Retry failed items"), QStringLiteral("mail server fixed"));
-    QCOMPARE(f.stepState(run, QStringLiteral("notify")), QStringLiteral("succeeded"));
-    QCOMPARE(f.monitor->run(run)->state, QStringLiteral("succeeded"));
+    QCOMPARE(f.stepState(run, QStringLiteral("notify")), std::optional(StepState::Succeeded));
+    QCOMPARE(f.monitor->run(run)->state, RunState::Succeeded);
     // The window shows it: table row, graph node and the action in the event log.
     const int row = f.window->stepModel()->rowOfStep(QStringLiteral("notify"));
     QCOMPARE(f.window->stepModel()->stepAt(row)->state, StepState::Succeeded);
@@ -179,13 +181,13 @@ void TestMainWindow::retryFailedItemsFromTheStepTable() {
 void TestMainWindow::skipWithAnOutputUnblocksDownstream() {
     Fixture f;
     const QString run = f.start(kBroken);
-    QCOMPARE(f.stepState(run, QStringLiteral("use")), QStringLiteral("blocked"));
+    QCOMPARE(f.stepState(run, QStringLiteral("use")), std::optional(StepState::Blocked));
     f.window->selectRun(run);
     f.clickStepRow(QStringLiteral("fetch"));
     f.press(QStringLiteral("Skip"), QStringLiteral("orders API down; none today"),
             QStringLiteral(R"({ "orders": [7, 8] })"));
-    QCOMPARE(f.stepState(run, QStringLiteral("fetch")), QStringLiteral("skipped"));
-    QCOMPARE(f.stepState(run, QStringLiteral("use")), QStringLiteral("succeeded"));
+    QCOMPARE(f.stepState(run, QStringLiteral("fetch")), std::optional(StepState::Skipped));
+    QCOMPARE(f.stepState(run, QStringLiteral("use")), std::optional(StepState::Succeeded));
     const auto steps = f.monitor->stepRuns(run);
     for (const StepRunRow &step : *steps) {
         if (step.stepId == QLatin1String("use"))
@@ -206,13 +208,13 @@ void TestMainWindow::skipWithAnOutputUnblocksDownstream() {
 void TestMainWindow::approveFinishesTheRun() {
     Fixture f;
     const QString run = f.start(kApproval);
-    QCOMPARE(f.monitor->run(run)->state, QStringLiteral("waiting_for_operator"));
+    QCOMPARE(f.monitor->run(run)->state, RunState::WaitingForOperator);
     f.window->selectRun(run);
     f.clickStepRow(QStringLiteral("go_live"));
     QVERIFY(!f.button(QStringLiteral("Retry"))->isEnabled());
     f.press(QStringLiteral("Approve"), QStringLiteral("looks good"));
-    QCOMPARE(f.stepState(run, QStringLiteral("go_live")), QStringLiteral("succeeded"));
-    QCOMPARE(f.monitor->run(run)->state, QStringLiteral("succeeded"));
+    QCOMPARE(f.stepState(run, QStringLiteral("go_live")), std::optional(StepState::Succeeded));
+    QCOMPARE(f.monitor->run(run)->state, RunState::Succeeded);
 }
 
 void TestMainWindow::previewListsTheStepsThatRunAgain() {

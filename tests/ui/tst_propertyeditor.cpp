@@ -3,11 +3,11 @@
 // input is refused next to its field, problems lead to the field that has them.
 
 #include "argvlistedit.h"
-#include "runtime/engine.h"
 #include "flowdocument.h"
 #include "flowsettingseditor.h"
 #include "jsonfieldedit.h"
 #include "propertyeditor.h"
+#include "runtime/engine.h"
 #include "store/store.h"
 #include "validationpanel.h"
 
@@ -128,8 +128,8 @@ struct EngineRun {
             if (!engine->pump())
                 return {};
             settle();
-            const QString state = store->run(*id)->state;
-            if (state != QLatin1String("running"))
+            const RunState state = store->run(*id)->state;
+            if (state != RunState::Running)
                 break;
             clock.advance(60'000);
         }
@@ -232,7 +232,7 @@ void TestPropertyEditor::retryEditsWriteAPolicyTheEngineHonours() {
     const QString runId = run.runToEnd(flow);
     QVERIFY(!runId.isEmpty());
     QCOMPARE(run.attempts(runId, QStringLiteral("flaky")).size(), 4);
-    QCOMPARE(run.store->run(runId)->state, QStringLiteral("failed"));
+    QCOMPARE(run.store->run(runId)->state, RunState::Failed);
 
     // With fail_first below the budget, the last allowed attempt succeeds.
     Step fewer = step;
@@ -241,7 +241,7 @@ void TestPropertyEditor::retryEditsWriteAPolicyTheEngineHonours() {
     EngineRun second;
     const QString secondId = second.runToEnd(doc.document.flow());
     QCOMPARE(second.attempts(secondId, QStringLiteral("flaky")).size(), 4);
-    QCOMPARE(second.store->run(secondId)->state, QStringLiteral("succeeded"));
+    QCOMPARE(second.store->run(secondId)->state, RunState::Succeeded);
 }
 
 void TestPropertyEditor::emptyingARetryFieldRemovesTheKey() {

@@ -1,6 +1,6 @@
+#include "core/states.h"
 #include "runsmodel.h"
 #include "runsview.h"
-#include "core/states.h"
 #include "statestyle.h"
 #include "store/store.h"
 
@@ -35,7 +35,7 @@ RunRow runRow(int i, const QHash<QString, qint64> &flowIds, RunState state) {
     run.id = runId(i);
     run.flowName = kFlows.at(i % kFlows.size());
     run.flowId = flowIds.value(run.flowName);
-    run.state = stateName(state);
+    run.state = state;
     run.createdAt = kStart + i * 10'000;
     return run;
 }
@@ -47,7 +47,7 @@ QList<StepRunRow> stepRows(int i) {
         step.runId = runId(i);
         step.stepId = QStringLiteral("step%1").arg(s);
         step.position = s;
-        step.state = stateName(s < i % 5 ? StepState::Succeeded : StepState::Pending);
+        step.state = s < i % 5 ? StepState::Succeeded : StepState::Pending;
         steps.append(step);
     }
     return steps;
@@ -186,11 +186,11 @@ void TestRunsModel::durationIsLiveForUnfinishedRuns() {
 void TestRunsModel::filtersAreNewQueries() {
     RunsModel model;
     model.setSource(sourceOf(m_store.get()));
-    model.setStateFilter({stateName(RunState::Failed)});
+    model.setStateFilter({RunState::Failed});
     QCOMPARE(model.rowCount(), 10);
     for (int row = 0; row < model.rowCount(); ++row)
         QCOMPARE(display(model, row, RunsModel::StateColumn), stateLabel(RunState::Failed));
-    model.setStateFilter({stateName(RunState::Failed), stateName(RunState::Running)});
+    model.setStateFilter({RunState::Failed, RunState::Running});
     QCOMPARE(model.rowCount(), 20);
     model.setFlowFilter(QStringLiteral("beta")); // i % 3 == 1: always succeeded
     QCOMPARE(model.rowCount(), 0);
@@ -302,7 +302,7 @@ void TestRunsModel::runLeavingStateFilterLeavesTheList() {
     RunsView view;
     RunsModel &model = *view.model();
     model.setSource(sourceOf(m_store.get()));
-    model.setStateFilter({stateName(RunState::Running)}); // runs 0, 3, ..., 27
+    model.setStateFilter({RunState::Running}); // runs 0, 3, ..., 27
     QCOMPARE(model.rowCount(), 10);
     view.selectRun(runId(3));
     setRunState(27, RunState::Succeeded, kStart + 280'000);
@@ -320,7 +320,7 @@ void TestRunsModel::runEnteringStateFilterKeepsSelectionOnItsRun() {
     RunsView view;
     RunsModel &model = *view.model();
     model.setSource(sourceOf(m_store.get()));
-    model.setStateFilter({stateName(RunState::Running)}); // runs 0, 3, ..., 27
+    model.setStateFilter({RunState::Running}); // runs 0, 3, ..., 27
     view.selectRun(runId(9));
     const int before = model.rowOfRun(runId(9));
     setRunState(20, RunState::Running); // above run 9 in the list
@@ -353,13 +353,13 @@ void TestRunsModel::viewCombosFilterTheModel() {
     QVERIFY(!view.table()->isSortingEnabled());
 
     view.stateCombo()->setCurrentIndex(view.stateCombo()->findText(stateLabel(RunState::Failed)));
-    QCOMPARE(model.stateFilter(), QStringList{stateName(RunState::Failed)});
+    QCOMPARE(model.stateFilter(), QList<RunState>{RunState::Failed});
     QCOMPARE(model.rowCount(), 10);
     view.flowCombo()->setCurrentIndex(view.flowCombo()->findText(QStringLiteral("gamma")));
     QCOMPARE(model.flowFilter(), QStringLiteral("gamma"));
     QCOMPARE(model.rowCount(), 10); // i % 3 == 2: every gamma run failed
     view.stateCombo()->setCurrentIndex(0);
-    QCOMPARE(model.stateFilter(), QStringList());
+    QCOMPARE(model.stateFilter(), QList<RunState>());
     QCOMPARE(model.rowCount(), 10);
     // The chosen flow survives a refill of the names, and is dropped when it is gone.
     view.setFlowNames(*flows);

@@ -3,17 +3,17 @@
 #include "actionavailability.h"
 #include "actiondialog.h"
 #include "eventlogmodel.h"
-#include "model/flowfile.h"
 #include "graphscene.h"
 #include "graphview.h"
 #include "inspectorwidget.h"
 #include "latencytracker.h"
 #include "legendwidget.h"
-#include "runtime/monitor.h"
+#include "model/flowfile.h"
 #include "resourcesample.h"
 #include "resourcesview.h"
 #include "runsmodel.h"
 #include "runsview.h"
+#include "runtime/monitor.h"
 #include "statestyle.h"
 #include "steptablemodel.h"
 #include "stepviews.h"
@@ -305,7 +305,7 @@ void MainWindow::onEvents(const QList<EventRow> &events) {
             if (selected && (event.stepId == m_stepId || selected->after.contains(event.stepId)))
                 m_inspectorDirty = true;
         }
-        if (event.type == QLatin1String("run_created"))
+        if (event.type == EventType::RunCreated)
             m_flowNamesDirty = true; // perhaps a flow the filter does not list yet
         if (!event.stepId.isEmpty())
             m_latency->addEvent(event, resourceOf(event.runId, event.stepId));
@@ -439,9 +439,8 @@ void MainWindow::reloadRun() {
     m_scene->updateSteps(m_stepViews);
     m_stepModel->setSteps(m_stepViews, now);
     m_timeline->setAttempts(m_attempts, now);
-    const auto state = runStateFromName(run->state);
-    m_runHeader->setText(QStringLiteral("Run %1 · %2 · %3")
-                             .arg(m_runId, run->flowName, state ? stateLabel(*state) : run->state));
+    m_runHeader->setText(
+        QStringLiteral("Run %1 · %2 · %3").arg(m_runId, run->flowName, stateLabel(run->state)));
     // Rebuilding the inspector (attempts, items) only when its step or an upstream changed.
     if (!m_stepId.isEmpty() && m_inspectorDirty)
         showInspector();
@@ -578,8 +577,7 @@ void MainWindow::retryFailedInSelectedRuns(const QString &reason) {
         if (!steps)
             continue;
         for (const StepRunRow &step : *steps) {
-            if (step.state != stateName(StepState::Failed) &&
-                step.state != stateName(StepState::PartiallySucceeded))
+            if (step.state != StepState::Failed && step.state != StepState::PartiallySucceeded)
                 continue;
             OperatorAction action;
             action.kind = K::Retry;

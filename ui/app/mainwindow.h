@@ -5,8 +5,8 @@
 // adapter between the engine's Monitor facade and the views: changes from the feed mark runs
 // dirty and one timer (25 Hz) refreshes what is shown, so a burst of events costs one repaint.
 
+#include "core/records.h"
 #include "runtime/engine.h"
-#include "store/rows.h"
 #include "stepview.h"
 
 #include <QElapsedTimer>

@@ -15,7 +15,7 @@ void LatencyTracker::addFinished(const QString &resource, qint64 durationMs) {
 void LatencyTracker::addEvent(const EventRow &event, const QString &resource) {
     const QString call = event.runId + QLatin1Char('|') + event.stepId + QLatin1Char('|') +
                          event.detail.value(QLatin1String("item")).toString();
-    if (event.type == QLatin1String("attempt_started")) {
+    if (event.type == EventType::AttemptStarted) {
         m_openCalls.insert(call, event.at);
         return;
     }

@@ -7,7 +7,7 @@
 //
 // Pure logic, no widgets or clock: the caller decides the intervals. Not thread-safe.
 
-#include "store/rows.h"
+#include "core/records.h"
 
 #include <QHash>
 #include <QList>

@@ -4,7 +4,7 @@
 // resources table shows and what its charts plot over time. Built by the main window from the
 // engine's ResourceRow, its queue load and a LatencyTracker.
 
-#include "store/rows.h"
+#include "core/records.h"
 
 #include <QList>
 #include <QString>

@@ -141,8 +141,7 @@ void TimelinePlot::setAttempts(const QList<AttemptRow> &attempts, qint64 now) {
     for (const AttemptRow *attempt : std::as_const(ordered)) {
         int group = kRunningGroup;
         if (attempt->endedAt != 0) {
-            const auto outcome = outcomeFromName(attempt->outcome);
-            group = outcome ? static_cast<int>(*outcome) : kUnknownGroup;
+            group = attempt->outcome ? static_cast<int>(*attempt->outcome) : kUnknownGroup;
         }
         const int row = m_rowOf.value(attempt->stepId);
         AttemptBars::Bar bar;

@@ -16,7 +16,7 @@
 //
 // Threading: GUI thread.
 
-#include "store/rows.h"
+#include "core/records.h"
 
 #include <QColor>
 #include <QHash>

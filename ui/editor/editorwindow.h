@@ -5,8 +5,8 @@
 // on one FlowDocument with one undo stack. A flow is edited, run (or run as a drill with injected
 // faults) and watched on the same canvas: the run's step states arrive on it live.
 
+#include "core/records.h"
 #include "runtime/engine.h"
-#include "store/rows.h"
 
 #include <QMainWindow>
 

@@ -3,7 +3,7 @@
 // The event log of one run: every state change and operator action (who, why), oldest first.
 // New events are appended in batches from the change feed.
 
-#include "store/rows.h"
+#include "core/records.h"
 
 #include <QAbstractTableModel>
 

@@ -154,7 +154,7 @@ void InspectorWidget::showStep(const InspectorData &shown) {
          QStringLiteral("Duration"), QStringLiteral("Outcome"), QStringLiteral("Error"),
          QStringLiteral("Idempotency key")});
     for (const AttemptRow &attempt : shown.attempts) {
-        const auto outcome = outcomeFromName(attempt.outcome);
+        const std::optional<AttemptOutcome> &outcome = attempt.outcome;
         auto *outcomeItem =
             new QStandardItem(outcome ? outcomeLabel(*outcome) : QStringLiteral("Running"));
         outcomeItem->setIcon(
@@ -168,9 +168,9 @@ void InspectorWidget::showStep(const InspectorData &shown) {
             {new QStandardItem(QString::number(attempt.number)), new QStandardItem(attempt.itemKey),
              new QStandardItem(clockTime(attempt.startedAt)),
              new QStandardItem(formatSpan(end - attempt.startedAt)), outcomeItem,
-             new QStandardItem(attempt.errorClass.isEmpty()
-                                   ? attempt.error
-                                   : attempt.errorClass + QStringLiteral(": ") + attempt.error),
+             new QStandardItem(!attempt.errorClass ? attempt.error
+                                                   : errorClassName(*attempt.errorClass) +
+                                                         QStringLiteral(": ") + attempt.error),
              new QStandardItem(attempt.idempotencyKey)});
     }
 
@@ -190,7 +190,7 @@ void InspectorWidget::showStep(const InspectorData &shown) {
             {QStringLiteral("Item"), QStringLiteral("State"), QStringLiteral("Attempts"),
              QStringLiteral("Error"), QStringLiteral("Output")});
         for (const ItemRow &item : shown.items) {
-            const StepState state = stepStateFromName(item.state).value_or(StepState::Pending);
+            const StepState state = item.state;
             auto *stateItem = new QStandardItem(stateIcon(state), stateLabel(state));
             m_itemsModel->appendRow(
                 {new QStandardItem(item.itemKey), stateItem,
@@ -244,8 +244,9 @@ QString InspectorWidget::why() const {
     const StepView &v = m_data.view;
     const StepRunRow &row = m_data.row;
     const int left = std::max(0, m_data.retry.maxAttempts - row.failures);
-    const QString error =
-        row.errorClass.isEmpty() ? row.error : row.errorClass + QStringLiteral(": ") + row.error;
+    const QString error = !row.errorClass
+                              ? row.error
+                              : errorClassName(*row.errorClass) + QStringLiteral(": ") + row.error;
     auto nextAttempt = [&] {
         if (v.nextAttemptAt <= 0)
             return QString();
@@ -294,8 +295,8 @@ QString InspectorWidget::why() const {
         return QStringLiteral("Attempt %1 failed (%2)%3; %4 attempt(s) left, %5.")
             .arg(v.attempts)
             .arg(error)
-            .arg(row.errorClass == QLatin1String("timeout") ? QStringLiteral(": ") + timeoutText()
-                                                            : QString())
+            .arg(row.errorClass == ErrorClass::Timeout ? QStringLiteral(": ") + timeoutText()
+                                                       : QString())
             .arg(left)
             .arg(nextAttempt());
     case StepState::Succeeded:
@@ -311,12 +312,12 @@ QString InspectorWidget::why() const {
             .arg(v.itemsTotal)
             .arg(v.itemsFailed);
     case StepState::Failed:
-        if (row.errorClass == QLatin1String("timeout"))
+        if (row.errorClass == ErrorClass::Timeout)
             return QStringLiteral("Failed: %1 after %2 attempt(s): %3.")
                 .arg(timeoutText())
                 .arg(v.attempts)
                 .arg(row.error);
-        if (row.errorClass == QLatin1String("permanent") && v.attempts < m_data.retry.maxAttempts)
+        if (row.errorClass == ErrorClass::Permanent && v.attempts < m_data.retry.maxAttempts)
             return QStringLiteral("Failed with a permanent error, which is never retried: %1.")
                 .arg(row.error);
         return QStringLiteral("Failed after %1 of %2 attempts: %3.")

@@ -4,9 +4,9 @@
 // they apply), its attempts with keys, input and output as formatted JSON, and for foreach steps
 // the items table. It shows data and reports requests; the main window acts on them.
 
-#include "runtime/engine.h"
+#include "core/records.h"
 #include "model/flow.h"
-#include "store/rows.h"
+#include "runtime/engine.h"
 #include "stepview.h"
 
 #include <QHash>

@@ -22,8 +22,8 @@ QList<StepView> buildStepViews(const Flow &flow, const QList<StepRunRow> &steps,
     for (const ItemRow &item : items) {
         ItemCounts &counts = itemCounts[item.stepId];
         ++counts.total;
-        const auto state = stepStateFromName(item.state);
-        if (state && countsAsSuccess(*state))
+        const StepState state = item.state;
+        if (countsAsSuccess(state))
             ++counts.succeeded;
         else if (state == StepState::Failed)
             ++counts.failed;
@@ -40,7 +40,7 @@ QList<StepView> buildStepViews(const Flow &flow, const QList<StepRunRow> &steps,
         view.maxAttempts = flow.effectiveRetry(step).maxAttempts;
         view.resource = step.resource;
         if (const StepRunRow *row = rowOf.value(step.id)) {
-            view.state = stepStateFromName(row->state).value_or(StepState::Pending);
+            view.state = row->state;
             view.attempts = row->attempts;
             if (view.state == StepState::Retrying || view.state == StepState::Scheduled)
                 view.nextAttemptAt = row->notBefore;

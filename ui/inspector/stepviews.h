@@ -3,8 +3,8 @@
 // Builds what the run views show of each step (StepView) from the engine's rows: the step row,
 // the flow's policies (attempt budget), the foreach items and the resources' breakers.
 
+#include "core/records.h"
 #include "model/flow.h"
-#include "store/rows.h"
 #include "stepview.h"
 
 namespace keepflow::ui {

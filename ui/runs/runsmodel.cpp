@@ -30,11 +30,6 @@ QString formatDuration(qint64 ms) {
     return QStringLiteral("%1d %2h").arg(hours / 24).arg(hours % 24);
 }
 
-QString runStateText(const QString &name) {
-    const std::optional<RunState> state = runStateFromName(name);
-    return state ? stateLabel(*state) : name;
-}
-
 bool sameSummary(const RunSummary &a, const RunSummary &b) {
     return a.id == b.id && a.state == b.state && a.endedAt == b.endedAt &&
            a.stepsDone == b.stepsDone && a.stepsTotal == b.stepsTotal;
@@ -67,7 +62,7 @@ void RunsModel::reload() {
     endResetModel();
 }
 
-void RunsModel::setStateFilter(const QStringList &states) {
+void RunsModel::setStateFilter(const QList<RunState> &states) {
     if (states == m_query.states)
         return;
     m_query.states = states;
@@ -407,11 +402,11 @@ QVariant RunsModel::data(const QModelIndex &index, int role) const {
         return {};
     if (role == RunIdRole)
         return run->id;
-    const std::optional<RunState> state = runStateFromName(run->state);
+    const RunState state = run->state;
     auto text = [&](int column) -> QString {
         switch (column) {
         case StateColumn:
-            return runStateText(run->state);
+            return stateLabel(run->state);
         case FlowColumn:
             return run->flowName;
         case RunColumn:
@@ -423,7 +418,7 @@ QVariant RunsModel::data(const QModelIndex &index, int role) const {
             if (run->endedAt > 0)
                 return formatDuration(run->endedAt - run->createdAt);
             // Live for unfinished runs, measured to the injected now.
-            return state && !isFinal(*state) ? formatDuration(now() - run->createdAt) : QString();
+            return !isFinal(state) ? formatDuration(now() - run->createdAt) : QString();
         case StepsColumn:
             return QStringLiteral("%1/%2").arg(run->stepsDone).arg(run->stepsTotal);
         default:
@@ -435,12 +430,12 @@ QVariant RunsModel::data(const QModelIndex &index, int role) const {
         return text(index.column());
     case Qt::DecorationRole:
         // The icon's glyph and the label both say the state: never color alone.
-        if (index.column() == StateColumn && state)
-            return stateIcon(*state);
+        if (index.column() == StateColumn)
+            return stateIcon(state);
         return {};
     case Qt::ToolTipRole:
         return tr("Run %1 of %2: %3, %4 of %5 steps done")
-            .arg(run->id, run->flowName, runStateText(run->state))
+            .arg(run->id, run->flowName, stateLabel(run->state))
             .arg(run->stepsDone)
             .arg(run->stepsTotal);
     case Qt::AccessibleTextRole:

@@ -42,13 +42,13 @@ public:
     /// Reads the count again and drops every cached row (a reset).
     void reload();
 
-    /// State names (stateName(RunState)); empty: every state.
-    void setStateFilter(const QStringList &states);
+    /// Empty: every state.
+    void setStateFilter(const QList<RunState> &states);
     /// Exact flow name; empty: every flow.
     void setFlowFilter(const QString &flowName);
     /// Case-insensitive substring of the run id or the flow name.
     void setSearch(const QString &text);
-    const QStringList &stateFilter() const { return m_query.states; }
+    const QList<RunState> &stateFilter() const { return m_query.states; }
     const QString &flowFilter() const { return m_query.flowName; }
     const QString &search() const { return m_query.search; }
 

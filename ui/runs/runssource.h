@@ -4,9 +4,9 @@
 // in tests and benchmarks. Keeping it two plain functions means the list never depends on the
 // engine's worker or threads.
 
-#include "store/rows.h"
+#include "core/records.h"
+#include "core/runquery.h"
 #include "core/status.h"
-#include "store/store.h"
 
 #include <QList>
 

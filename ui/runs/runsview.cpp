@@ -36,11 +36,11 @@ RunsView::RunsView(QWidget *parent)
     m_search->setClearButtonEnabled(true);
 
     m_stateCombo->setAccessibleName(tr("State filter"));
-    m_stateCombo->addItem(tr("All states"), QString());
+    m_stateCombo->addItem(tr("All states"), QVariant());
     for (RunState state :
          {RunState::Running, RunState::Paused, RunState::WaitingForOperator, RunState::Succeeded,
           RunState::CompletedWithFailures, RunState::Failed, RunState::Cancelled})
-        m_stateCombo->addItem(stateIcon(state), stateLabel(state), stateName(state));
+        m_stateCombo->addItem(stateIcon(state), stateLabel(state), static_cast<int>(state));
 
     m_flowCombo->setAccessibleName(tr("Flow filter"));
     m_flowCombo->addItem(tr("All flows"), QString());
@@ -84,8 +84,10 @@ RunsView::RunsView(QWidget *parent)
         m_model->setSearch(m_search->text().trimmed());
     });
     connect(m_stateCombo, &QComboBox::currentIndexChanged, this, [this] {
-        const QString state = m_stateCombo->currentData().toString();
-        m_model->setStateFilter(state.isEmpty() ? QStringList() : QStringList{state});
+        const QVariant state = m_stateCombo->currentData();
+        m_model->setStateFilter(state.isValid()
+                                    ? QList<RunState>{static_cast<RunState>(state.toInt())}
+                                    : QList<RunState>());
     });
     connect(m_flowCombo, &QComboBox::currentIndexChanged, this,
             [this] { m_model->setFlowFilter(m_flowCombo->currentData().toString()); });

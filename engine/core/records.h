@@ -1,13 +1,21 @@
 #pragma once
 
-// Plain rows exchanged with the Store. Times are milliseconds since the Unix epoch; 0 means
-// "not set". JSON columns travel as QJsonValue.
+// The records of runs, steps, attempts, items and events that every layer exchanges (the store
+// reads and writes them, the runtime fills them, the operator API and the UI show them). Times
+// are milliseconds since the Unix epoch; 0 means "not set". JSON columns travel as QJsonValue.
+// States, outcomes, error classes and event types are the core enums; their snake_case text
+// exists only at the edges (SQL, JSON, the screen).
+
+#include "core/eventtype.h"
+#include "core/states.h"
 
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QList>
 #include <QPair>
 #include <QString>
+
+#include <optional>
 
 namespace keepflow {
 
@@ -24,7 +32,7 @@ struct RunRow {
     QString id;
     qint64 flowId = 0;
     QString flowName;
-    QString state; ///< stateName(RunState)
+    RunState state = RunState::Running;
     QJsonObject params;
     qint64 createdAt = 0;
     qint64 endedAt = 0;
@@ -39,7 +47,7 @@ struct RunRow {
 struct RunSummary {
     QString id;
     QString flowName;
-    QString state; ///< stateName(RunState)
+    RunState state = RunState::Running;
     qint64 createdAt = 0;
     qint64 endedAt = 0;
     int stepsTotal = 0;
@@ -51,14 +59,14 @@ struct StepRunRow {
     QString runId;
     QString stepId;
     int position = 0; ///< index in the flow's steps
-    QString state;    ///< stateName(StepState)
+    StepState state = StepState::Pending;
     int attempts = 0; ///< attempts started
     int failures = 0; ///< failed attempts that count against max_attempts
     int generation = 1;
     qint64 notBefore = 0; ///< durable timer for scheduled and retrying steps
     qint64 startedAt = 0; ///< first attempt
     qint64 endedAt = 0;
-    QString errorClass;
+    std::optional<ErrorClass> errorClass;
     QString error;
     bool viaFallback = false;
     QJsonValue output;        ///< undefined until there is one
@@ -76,9 +84,9 @@ struct AttemptRow {
     QString idempotencyKey;
     QString worker;
     qint64 startedAt = 0;
-    qint64 endedAt = 0; ///< 0 while the outcome is unknown
-    QString outcome;    ///< outcomeName(AttemptOutcome), empty while running
-    QString errorClass;
+    qint64 endedAt = 0;                    ///< 0 while the outcome is unknown
+    std::optional<AttemptOutcome> outcome; ///< empty while running
+    std::optional<ErrorClass> errorClass;
     QString error;
 };
 
@@ -88,12 +96,12 @@ struct ItemRow {
     QString stepId;
     QString itemKey;
     int position = 0;
-    QString state;
+    StepState state = StepState::Pending;
     int attempts = 0;
     int failures = 0;
     int generation = 1;
     qint64 notBefore = 0;
-    QString errorClass;
+    std::optional<ErrorClass> errorClass;
     QString error;
     QJsonValue output; ///< undefined until it succeeded
 };
@@ -113,7 +121,7 @@ struct EventRow {
     qint64 at = 0;
     QString runId;
     QString stepId;
-    QString type;
+    EventType type = EventType::RunCreated;
     QString actor;
     QJsonObject detail;
 };
@@ -128,28 +136,6 @@ struct RequestRow {
     QString state; ///< pending, done or refused
     QString result;
     qint64 answeredAt = 0;
-};
-
-/// Everything one transaction writes. Rows are upserted by their natural keys.
-struct Batch {
-    QList<RunRow> runs;
-    QList<StepRunRow> steps;
-    QList<AttemptRow> attempts;
-    QList<EventRow> events;
-    QList<ResourceRow> resources;
-    QList<ItemRow> items;
-    QList<RequestRow>
-        answers; ///< requests answered (state, result, answered_at) in this transaction
-    /// (run id, step id): foreach steps whose item rows are dropped (rerun: a new list follows).
-    QList<QPair<QString, QString>> clearedItems;
-    /// (run id, owner): leases this owner gives up in the same transaction.
-    QList<QPair<QString, QString>> releasedLeases;
-
-    bool isEmpty() const {
-        return runs.isEmpty() && steps.isEmpty() && attempts.isEmpty() && events.isEmpty() &&
-               resources.isEmpty() && items.isEmpty() && clearedItems.isEmpty() &&
-               answers.isEmpty() && releasedLeases.isEmpty();
-    }
 };
 
 } // namespace keepflow
