@@ -1,7 +1,8 @@
 #include "model/flowvalidation.h"
 
-#include "model/jsonpositions.h"
+#include "model/problemsink.h"
 #include "model/template.h"
+#include "model/withvalidation.h"
 
 #include <QBitArray>
 #include <QDateTime>
@@ -16,19 +17,6 @@
 namespace keepflow {
 
 namespace {
-
-const QString kDurationHint = QStringLiteral("use a number and a unit (ms, s, m, h, d)");
-
-QString quoted(const QString &s) {
-    return QLatin1Char('"') + s + QLatin1Char('"');
-}
-
-QString child(const QString &path, const QString &key) {
-    return path + QLatin1Char('/') + escapeJsonPointerToken(key);
-}
-QString child(const QString &path, qsizetype index) {
-    return path + QLatin1Char('/') + QString::number(index);
-}
 
 // Optimal string alignment distance: a swapped pair of letters counts as one edit.
 int editDistance(const QString &a, const QString &b) {
@@ -55,61 +43,12 @@ bool isIdentifier(const QString &s) {
     return re.match(s).hasMatch();
 }
 
-// A string that is exactly one template: its type is only known when the run renders it.
-bool isWholeTemplate(const QJsonValue &v) {
-    if (!v.isString())
-        return false;
-    const QString s = v.toString();
-    const auto refs = parseTemplates(s);
-    return refs && refs->size() == 1 && refs->at(0).offset == 0 && refs->at(0).length == s.size();
-}
-
 QString refText(const TemplateRef &ref) {
     QString s = QStringLiteral("{{") + ref.root;
     for (const QString &seg : ref.path)
         s += QLatin1Char('.') + seg;
     return s + QStringLiteral("}}");
 }
-
-struct WithKeys {
-    QString kind;
-    QStringList keys;
-};
-
-const QList<WithKeys> &withKeysByKind() {
-    static const QList<WithKeys> table{
-        {QStringLiteral("noop"), {QStringLiteral("output")}},
-        {QStringLiteral("delay"), {QStringLiteral("duration")}},
-        {QStringLiteral("shell"),
-         {QStringLiteral("argv"), QStringLiteral("cwd"), QStringLiteral("env"),
-          QStringLiteral("shell"), QStringLiteral("permanent_exit_codes"),
-          QStringLiteral("output")}},
-        {QStringLiteral("http"),
-         {QStringLiteral("method"), QStringLiteral("url"), QStringLiteral("headers"),
-          QStringLiteral("body"), QStringLiteral("expect"), QStringLiteral("idempotency_header"),
-          QStringLiteral("max_response_bytes")}},
-        {QStringLiteral("sql"),
-         {QStringLiteral("connection"), QStringLiteral("statement"), QStringLiteral("bind")}},
-        {QStringLiteral("approval"), {QStringLiteral("prompt")}},
-        {QStringLiteral("subflow"), {QStringLiteral("flow"), QStringLiteral("params")}},
-        {QStringLiteral("fault"),
-         {QStringLiteral("fail_first"), QStringLiteral("fail_rate"), QStringLiteral("error"),
-          QStringLiteral("latency"), QStringLiteral("seed"), QStringLiteral("output")}},
-    };
-    return table;
-}
-
-} // namespace
-
-QStringList withKeysOf(const QString &kind) {
-    for (const WithKeys &w : withKeysByKind()) {
-        if (w.kind == kind)
-            return w.keys;
-    }
-    return {};
-}
-
-namespace {
 
 const QStringList &retryKeys() {
     static const QStringList keys{
@@ -127,7 +66,7 @@ struct TemplateContext {
     QString itemDeniedReason;
 };
 
-class Validator {
+class Validator : private ProblemSink {
 public:
     explicit Validator(const Flow &flow)
         : m_flow(flow) {}
@@ -141,80 +80,11 @@ public:
         for (qsizetype i = 0; i < m_flow.steps.size(); ++i)
             checkStep(i);
         checkCycles();
-        return m_problems;
+        return problems();
     }
 
 private:
-    void error(const QString &path, const QString &message, bool atKey = false) {
-        m_problems.append({Diagnostic::Severity::Error, path, message, atKey});
-    }
-    void warning(const QString &path, const QString &message, bool atKey = false) {
-        m_problems.append({Diagnostic::Severity::Warning, path, message, atKey});
-    }
-
-    // --- value checks shared by several keys ------------------------------------------------
-
-    void checkDuration(const Duration &d, const QString &path, const QString &what,
-                       bool mustBePositive) {
-        qint64 ms = d.ms;
-        if (!d.text.isEmpty()) {
-            const auto parsed = parseDurationMs(d.text);
-            if (!parsed) {
-                error(path, QStringLiteral("%1: invalid duration %2: %3")
-                                .arg(what, quoted(d.text), kDurationHint));
-                return;
-            }
-            ms = *parsed;
-        }
-        if (ms < 0)
-            error(path, QStringLiteral("%1: a duration cannot be negative").arg(what));
-        else if (mustBePositive && ms == 0)
-            error(path, QStringLiteral("%1: must be longer than 0").arg(what));
-    }
-
-    // A duration held in JSON ("max_queue_time", "with.duration"); templates are rendered later.
-    void checkJsonDuration(const QJsonValue &v, const QString &path, const QString &what) {
-        if (v.isString()) {
-            const QString s = v.toString();
-            if (hasTemplate(s))
-                return;
-            if (!parseDurationMs(s))
-                error(path, QStringLiteral("%1: invalid duration %2: %3")
-                                .arg(what, quoted(s), kDurationHint));
-            return;
-        }
-        error(path, QStringLiteral("%1 must be a duration such as \"10s\"").arg(what));
-    }
-
-    // Numbers may also be given as one whole template, checked when rendered.
-    void checkInteger(const QJsonValue &v, const QString &path, const QString &what, qint64 min) {
-        if (isWholeTemplate(v))
-            return;
-        const auto n = jsonInteger(v);
-        if (!n || *n < min)
-            error(path, QStringLiteral("%1 must be an integer of at least %2").arg(what).arg(min));
-    }
-
-    void checkNumber(const QJsonValue &v, const QString &path, const QString &what, double min,
-                     double max) {
-        if (isWholeTemplate(v))
-            return;
-        if (!v.isDouble() || v.toDouble() < min || v.toDouble() > max) {
-            if (std::isinf(max))
-                error(path,
-                      QStringLiteral("%1 must be a number of at least %2").arg(what).arg(min));
-            else
-                error(path, QStringLiteral("%1 must be a number between %2 and %3")
-                                .arg(what)
-                                .arg(min)
-                                .arg(max));
-        }
-    }
-
-    void checkString(const QJsonValue &v, const QString &path, const QString &what) {
-        if (!v.isString())
-            error(path, QStringLiteral("%1 must be a string").arg(what));
-    }
+    // --- retry (value checks shared by several sections are ProblemSink's) -------------
 
     void checkRetry(const QJsonObject &retry, const QString &path, const QString &prefix,
                     const QString &owner) {
@@ -638,7 +508,7 @@ private:
         ctx.itemAllowed = !s.foreach.isUndefined();
         ctx.itemDeniedReason =
             QStringLiteral("{{item}} is only available in a step with \"foreach\"");
-        checkWith(s, child(path, QStringLiteral("with")), prefix);
+        checkStepWith(s, child(path, QStringLiteral("with")), prefix, *this);
         checkTemplates(s.with, child(path, QStringLiteral("with")), ctx);
         if (!s.itemKey.isEmpty())
             checkTemplateString(s.itemKey, child(path, QStringLiteral("item_key")), ctx);
@@ -755,193 +625,6 @@ private:
         }
     }
 
-    // --- per-kind "with" ------------------------------------------------------------------
-
-    void checkWith(const Step &s, const QString &path, const QString &prefix) {
-        const WithKeys *spec = nullptr;
-        for (const WithKeys &w : withKeysByKind()) {
-            if (w.kind == s.kind)
-                spec = &w;
-        }
-        if (!spec)
-            return; // unknown kind: reported already
-        const QJsonObject &with = s.with;
-        for (auto it = with.begin(); it != with.end(); ++it) {
-            if (!spec->keys.contains(it.key()))
-                warning(child(path, it.key()),
-                        QStringLiteral("unknown key %1 in \"with\" of step %2%3; %4 steps take: %5")
-                            .arg(quoted(it.key()), quoted(s.id), didYouMean(it.key(), spec->keys),
-                                 s.kind, spec->keys.join(QLatin1String(", "))),
-                        true);
-        }
-        auto what = [&](const char *key) {
-            return prefix + quoted(QStringLiteral("with.") + QLatin1String(key));
-        };
-        auto at = [&](const char *key) { return child(path, QLatin1String(key)); };
-        auto value = [&](const char *key) { return with.value(QLatin1String(key)); };
-        auto has = [&](const char *key) { return with.contains(QLatin1String(key)); };
-        auto required = [&](const char *key, const QString &hint) {
-            if (!has(key)) {
-                error(path, QStringLiteral("%1 is required: %2").arg(what(key), hint));
-                return false;
-            }
-            return true;
-        };
-        auto requiredString = [&](const char *key) {
-            if (required(key, QStringLiteral("a string")) && !value(key).isString())
-                error(at(key), QStringLiteral("%1 must be a string").arg(what(key)));
-        };
-        auto optionalString = [&](const char *key) {
-            if (has(key))
-                checkString(value(key), at(key), what(key));
-        };
-
-        if (s.kind == QLatin1String("delay")) {
-            if (required("duration", QStringLiteral("a duration such as \"10s\"")))
-                checkJsonDuration(value("duration"), at("duration"), what("duration"));
-        } else if (s.kind == QLatin1String("shell")) {
-            checkShell(with, path, prefix);
-        } else if (s.kind == QLatin1String("http")) {
-            optionalString("method"); // GET when absent
-            const QJsonValue method = value("method");
-            static const QStringList methods = {QStringLiteral("GET"),    QStringLiteral("POST"),
-                                                QStringLiteral("PUT"),    QStringLiteral("PATCH"),
-                                                QStringLiteral("DELETE"), QStringLiteral("HEAD"),
-                                                QStringLiteral("OPTIONS")};
-            if (method.isString() && !hasTemplate(method.toString()) &&
-                !methods.contains(method.toString().toUpper()))
-                error(at("method"), QStringLiteral("%1 must be one of %2, not \"%3\"")
-                                        .arg(what("method"), methods.join(QStringLiteral(", ")),
-                                             method.toString()));
-            requiredString("url");
-            const QJsonValue url = value("url");
-            if (url.isString() && !hasTemplate(url.toString()) &&
-                !url.toString().startsWith(QLatin1String("http://")) &&
-                !url.toString().startsWith(QLatin1String("https://")))
-                error(at("url"),
-                      QStringLiteral("%1 must start with http:// or https://").arg(what("url")));
-            if (has("headers"))
-                checkStringMap(value("headers"), at("headers"), what("headers"));
-            if (has("expect")) {
-                bool ok = value("expect").isArray();
-                for (const QJsonValue &e : value("expect").toArray()) {
-                    const auto n = jsonInteger(e);
-                    ok = ok && n && *n >= 100 && *n <= 599;
-                }
-                if (!ok)
-                    error(at("expect"),
-                          QStringLiteral("%1 must be an array of HTTP statuses such as [200, 201]")
-                              .arg(what("expect")));
-            }
-            optionalString("idempotency_header");
-        } else if (s.kind == QLatin1String("sql")) {
-            requiredString("connection");
-            requiredString("statement");
-            if (has("bind") && !value("bind").isArray() && !value("bind").isObject())
-                error(at("bind"),
-                      QStringLiteral("%1 must be an array or an object").arg(what("bind")));
-        } else if (s.kind == QLatin1String("approval")) {
-            optionalString("prompt");
-        } else if (s.kind == QLatin1String("subflow")) {
-            requiredString("flow");
-            if (has("params") && !value("params").isObject())
-                error(at("params"), QStringLiteral("%1 must be an object").arg(what("params")));
-        } else if (s.kind == QLatin1String("fault")) {
-            if (has("fail_first"))
-                checkInteger(value("fail_first"), at("fail_first"), what("fail_first"), 0);
-            if (has("fail_rate"))
-                checkNumber(value("fail_rate"), at("fail_rate"), what("fail_rate"), 0.0, 1.0);
-            if (has("error")) {
-                static const QStringList errors{
-                    QStringLiteral("transient"), QStringLiteral("permanent"),
-                    QStringLiteral("timeout"), QStringLiteral("garbage")};
-                const QJsonValue e = value("error");
-                if (!isWholeTemplate(e) && !errors.contains(e.toString()))
-                    error(at("error"), QStringLiteral("%1 must be one of: %2")
-                                           .arg(what("error"), errors.join(QLatin1String(", "))));
-            }
-            if (has("latency"))
-                checkJsonDuration(value("latency"), at("latency"), what("latency"));
-            if (has("seed") && !isWholeTemplate(value("seed")) && !jsonInteger(value("seed")))
-                error(at("seed"), QStringLiteral("%1 must be an integer").arg(what("seed")));
-        }
-    }
-
-    void checkStringMap(const QJsonValue &v, const QString &path, const QString &what) {
-        if (!v.isObject()) {
-            error(path, QStringLiteral("%1 must be an object of strings").arg(what));
-            return;
-        }
-        const QJsonObject o = v.toObject();
-        for (auto it = o.begin(); it != o.end(); ++it) {
-            if (!it.value().isString())
-                error(child(path, it.key()),
-                      QStringLiteral("%1 must be an object of strings: %2 is not a string")
-                          .arg(what, quoted(it.key())));
-        }
-    }
-
-    void checkShell(const QJsonObject &with, const QString &path, const QString &prefix) {
-        const auto what = [&](const QString &key) {
-            return prefix + quoted(QStringLiteral("with.") + key);
-        };
-        const QString argvPath = child(path, QStringLiteral("argv"));
-        const QJsonValue argv = with.value(QLatin1String("argv"));
-        const bool viaShell = with.value(QLatin1String("shell")).toBool(false);
-        if (!with.contains(QLatin1String("argv"))) {
-            error(path, QStringLiteral("%1 is required: an array of strings such as "
-                                       "[\"sh\", \"-c\", \"...\"]")
-                            .arg(what(QStringLiteral("argv"))));
-        } else if (!argv.isArray() || argv.toArray().isEmpty()) {
-            error(argvPath, QStringLiteral("%1 must be a non-empty array of strings")
-                                .arg(what(QStringLiteral("argv"))));
-        } else {
-            const QJsonArray a = argv.toArray();
-            for (qsizetype k = 0; k < a.size(); ++k) {
-                if (!a.at(k).isString())
-                    error(child(argvPath, k),
-                          QStringLiteral("%1 must be an array of strings: element %2 is not a "
-                                         "string")
-                              .arg(what(QStringLiteral("argv")))
-                              .arg(k));
-            }
-            if (viaShell && a.at(0).isString() && hasTemplate(a.at(0).toString()))
-                error(child(argvPath, 0),
-                      QStringLiteral("%1 is a shell script and must not contain templates: pass "
-                                     "values as further argv elements and refer to them as "
-                                     "\"$1\", \"$2\"...")
-                          .arg(what(QStringLiteral("argv[0]"))));
-        }
-        if (with.contains(QLatin1String("cwd")))
-            checkString(with.value(QLatin1String("cwd")), child(path, QStringLiteral("cwd")),
-                        what(QStringLiteral("cwd")));
-        if (with.contains(QLatin1String("env")))
-            checkStringMap(with.value(QLatin1String("env")), child(path, QStringLiteral("env")),
-                           what(QStringLiteral("env")));
-        if (with.contains(QLatin1String("shell")) && !with.value(QLatin1String("shell")).isBool())
-            error(child(path, QStringLiteral("shell")),
-                  QStringLiteral("%1 must be true or false").arg(what(QStringLiteral("shell"))));
-        if (with.contains(QLatin1String("permanent_exit_codes"))) {
-            const QJsonValue codes = with.value(QLatin1String("permanent_exit_codes"));
-            bool ok = codes.isArray();
-            for (const QJsonValue &c : codes.toArray()) {
-                const auto n = jsonInteger(c);
-                ok = ok && n && *n >= 0 && *n <= 255;
-            }
-            if (!ok)
-                error(child(path, QStringLiteral("permanent_exit_codes")),
-                      QStringLiteral("%1 must be an array of exit codes (integers 0-255)")
-                          .arg(what(QStringLiteral("permanent_exit_codes"))));
-        }
-        if (with.contains(QLatin1String("output"))) {
-            const QString out = with.value(QLatin1String("output")).toString();
-            if (out != QLatin1String("text") && out != QLatin1String("json"))
-                error(child(path, QStringLiteral("output")),
-                      QStringLiteral("%1 must be \"text\" or \"json\"")
-                          .arg(what(QStringLiteral("output"))));
-        }
-    }
-
     // --- cycles ---------------------------------------------------------------------------
 
     // Tarjan's strongly connected components, iteratively (a long chain must not overflow the
@@ -1044,7 +727,6 @@ private:
     }
 
     const Flow &m_flow;
-    QList<FlowProblem> m_problems;
     QHash<QString, qsizetype> m_firstIndex;
     QSet<QString> m_fallbackSteps;
     QList<QList<qsizetype>> m_down; // step -> the steps that wait for it

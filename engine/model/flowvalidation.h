@@ -3,6 +3,7 @@
 // Private to engine/model: the semantic checks behind validateFlow() and parseFlow().
 
 #include "model/flowfile.h"
+#include "model/withvalidation.h" // withKeysOf
 
 #include <QList>
 #include <QString>
@@ -27,9 +28,6 @@ QString didYouMean(const QString &key, const QStringList &candidates);
 
 /// "step \"fetch\"" or, for a step without a usable id, "steps[3]".
 QString stepLabel(const QString &id, qsizetype index);
-
-/// The `with` keys a step kind takes (CONTRACT.md); empty for an unknown kind.
-QStringList withKeysOf(const QString &kind);
 
 /// Ids made of letters, digits, "-" and "_" (CONTRACT.md).
 bool isValidStepId(const QString &id);

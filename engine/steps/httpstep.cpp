@@ -231,11 +231,118 @@ std::optional<QDateTime> parseHttpDate(const QByteArray &value) {
     return std::nullopt;
 }
 
+/// The response headers by lowercased name; repeated headers joined with ", ".
+QJsonObject headersOf(const QNetworkReply &reply) {
+    QJsonObject headers;
+    for (const auto &[name, value] : reply.rawHeaderPairs()) {
+        const QString key = QString::fromLatin1(name).toLower();
+        const QString text = QString::fromUtf8(value);
+        const QString previous = headers.value(key).toString();
+        headers.insert(key, previous.isEmpty() ? text : previous + QStringLiteral(", ") + text);
+    }
+    return headers;
+}
+
+/// with.expect: the statuses that succeed; empty for the default (any 2xx).
+Result<QList<int>> expectedStatuses(const QJsonObject &in) {
+    QList<int> expect;
+    const QJsonValue expectValue = in.value(QLatin1String("expect"));
+    if (!expectValue.isUndefined() && !expectValue.isNull()) {
+        if (!expectValue.isArray())
+            return Status::error(QStringLiteral("with.expect must be an array of statuses"));
+        for (const QJsonValue &status : expectValue.toArray()) {
+            const int code = status.toInt(-1);
+            if (code < 100 || code > 599)
+                return Status::error(QStringLiteral("with.expect holds %1, not an HTTP status")
+                                         .arg(templateText(status)));
+            expect.append(code);
+        }
+    }
+    return expect;
+}
+
+Result<qint64> maxResponseBytes(const QJsonObject &in) {
+    qint64 maxBytes = HttpStep::kDefaultMaxResponseBytes;
+    if (const QJsonValue limit = in.value(QLatin1String("max_response_bytes")); limit.isDouble()) {
+        if (limit.toDouble() < 1)
+            return Status::error(QStringLiteral("with.max_response_bytes must be positive"));
+        maxBytes = static_cast<qint64>(limit.toDouble());
+    }
+    return maxBytes;
+}
+
+/// with.headers, then the idempotency key header; *hasContentType tells whether headers set
+/// Content-Type.
+Status setHeaders(const QJsonObject &in, const QString &idempotencyKey,
+                  QNetworkRequest &networkRequest, bool *hasContentType) {
+    const QJsonObject headers = in.value(QLatin1String("headers")).toObject();
+    for (auto it = headers.begin(); it != headers.end(); ++it) {
+        const QByteArray name = it.key().toLatin1();
+        const QByteArray value = templateText(it.value()).toUtf8();
+        if (!isToken(name))
+            return Status::error(QStringLiteral("header name \"%1\" is not valid").arg(it.key()));
+        // A value rendered from a template must not smuggle in further headers.
+        if (value.contains('\r') || value.contains('\n') || value.contains('\0'))
+            return Status::error(QStringLiteral("header %1 contains a line break").arg(it.key()));
+        networkRequest.setRawHeader(name, value);
+        *hasContentType = *hasContentType || name.compare("content-type", Qt::CaseInsensitive) == 0;
+    }
+    const QString keyHeader =
+        in.value(QLatin1String("idempotency_header")).toString(QStringLiteral("Idempotency-Key"));
+    if (!keyHeader.isEmpty() && !idempotencyKey.isEmpty()) {
+        if (!isToken(keyHeader.toLatin1()))
+            return Status::error(
+                QStringLiteral("with.idempotency_header \"%1\" is not a header name")
+                    .arg(keyHeader));
+        networkRequest.setRawHeader(keyHeader.toLatin1(), idempotencyKey.toUtf8());
+    }
+    return Status::ok();
+}
+
+/// with.body as bytes in *payload, with a Content-Type unless the headers set one; false when
+/// there is no body.
+bool setPayload(const QJsonValue &body, bool hasContentType, QNetworkRequest &networkRequest,
+                QByteArray *payload) {
+    if (body.isObject() || body.isArray()) {
+        *payload = body.isObject() ? QJsonDocument(body.toObject()).toJson(QJsonDocument::Compact)
+                                   : QJsonDocument(body.toArray()).toJson(QJsonDocument::Compact);
+        if (!hasContentType)
+            networkRequest.setRawHeader("Content-Type", "application/json");
+    } else if (body.isString()) {
+        *payload = body.toString().toUtf8();
+        if (!hasContentType)
+            networkRequest.setRawHeader("Content-Type", "text/plain; charset=utf-8");
+    } else if (body.isDouble() || body.isBool()) {
+        *payload = serializedScalar(body);
+        if (!hasContentType)
+            networkRequest.setRawHeader("Content-Type", "application/json");
+    } else {
+        return false;
+    }
+    return true;
+}
+
+QNetworkReply *sendRequest(QNetworkAccessManager &manager, const QString &method,
+                           const QNetworkRequest &networkRequest, const QByteArray &payload,
+                           bool hasPayload) {
+    if (method == QLatin1String("GET") && !hasPayload)
+        return manager.get(networkRequest);
+    if (method == QLatin1String("HEAD") && !hasPayload)
+        return manager.head(networkRequest);
+    if (method == QLatin1String("POST"))
+        return manager.post(networkRequest, payload);
+    if (method == QLatin1String("PUT"))
+        return manager.put(networkRequest, payload);
+    if (method == QLatin1String("DELETE") && !hasPayload)
+        return manager.deleteResource(networkRequest);
+    return manager.sendCustomRequest(networkRequest, method.toLatin1(), payload);
+}
+
 class HttpExecution final : public Execution {
 public:
-    HttpExecution(std::weak_ptr<HttpStep::Pool> pool,
-                  std::shared_ptr<HttpStep::Manager> manager, const Clock &clock,
-                  CompletionCallback done, QString what, QList<int> expect, qint64 maxBytes)
+    HttpExecution(std::weak_ptr<HttpStep::Pool> pool, std::shared_ptr<HttpStep::Manager> manager,
+                  const Clock &clock, CompletionCallback done, QString what, QList<int> expect,
+                  qint64 maxBytes)
         : m_pool(std::move(pool))
         , m_manager(std::move(manager))
         , m_clock(clock)
@@ -317,18 +424,7 @@ private:
             (error > QNetworkReply::NoError && error < QNetworkReply::ContentAccessDenied) ||
             (status <= 0 && error != QNetworkReply::NoError);
         if (networkFailure) {
-            QString why = networkFailureText(error, reply->errorString());
-            if (status > 0)
-                why += QStringLiteral(" (HTTP %1 after %2 bytes)").arg(status).arg(m_body.size());
-            const bool lostAfterSending = error == QNetworkReply::RemoteHostClosedError ||
-                                          error == QNetworkReply::TimeoutError ||
-                                          error == QNetworkReply::UnknownNetworkError;
-            if (m_uncertainOnLostResponse && lostAfterSending) {
-                fail(ErrorClass::Uncertain,
-                     QStringLiteral("%1: %2; the request may have taken effect").arg(m_what, why));
-                return;
-            }
-            fail(networkFailureClass(error), QStringLiteral("%1: %2").arg(m_what, why));
+            failNetwork(error, reply->errorString(), status);
             return;
         }
         if (status <= 0) {
@@ -345,39 +441,57 @@ private:
         const bool expected =
             m_expect.isEmpty() ? (status >= 200 && status < 300) : m_expect.contains(status);
         if (!expected) {
-            const bool transient = isTransientStatus(status);
-            QString why = QStringLiteral("%1: %2").arg(m_what, statusText);
-            if (!m_expect.isEmpty() && status >= 200 && status < 300) {
-                QStringList statuses;
-                for (int s : m_expect)
-                    statuses << QString::number(s);
-                why += QStringLiteral(", not one of the expected statuses [%1]")
-                           .arg(statuses.join(QLatin1String(", ")));
-            }
-            if (!m_body.isEmpty())
-                why += QStringLiteral("; body ") + quotedBytes(m_body, kQuotedErrorBody);
-            AttemptResult result = AttemptResult::failure(
-                transient ? ErrorClass::Transient : ErrorClass::Permanent, why);
-            result.errorDetail = QString::number(status);
-            if (transient && reply->hasRawHeader("retry-after")) {
-                // A date is measured against the server's own Date when it sends one, so that
-                // clock skew does not matter; otherwise against the engine's clock.
-                const auto serverDate = parseHttpDate(reply->rawHeader("date"));
-                const qint64 now = serverDate ? serverDate->toMSecsSinceEpoch() : m_clock.nowMs();
-                result.retryAfterMs = retryAfterMs(reply->rawHeader("retry-after"), now);
-            }
-            finish(std::move(result));
+            failUnexpectedStatus(*reply, status, statusText);
             return;
         }
+        finishWithResponse(*reply, status, statusText);
+    }
 
-        QJsonObject headers;
-        for (const auto &[name, value] : reply->rawHeaderPairs()) {
-            const QString key = QString::fromLatin1(name).toLower();
-            const QString text = QString::fromUtf8(value);
-            const QString previous = headers.value(key).toString();
-            headers.insert(key, previous.isEmpty() ? text : previous + QStringLiteral(", ") + text);
+    /// The response did not arrive whole (refused, reset, timed out, TLS...).
+    void failNetwork(QNetworkReply::NetworkError error, const QString &qtText, int status) {
+        QString why = networkFailureText(error, qtText);
+        if (status > 0)
+            why += QStringLiteral(" (HTTP %1 after %2 bytes)").arg(status).arg(m_body.size());
+        const bool lostAfterSending = error == QNetworkReply::RemoteHostClosedError ||
+                                      error == QNetworkReply::TimeoutError ||
+                                      error == QNetworkReply::UnknownNetworkError;
+        if (m_uncertainOnLostResponse && lostAfterSending) {
+            fail(ErrorClass::Uncertain,
+                 QStringLiteral("%1: %2; the request may have taken effect").arg(m_what, why));
+            return;
         }
-        const QByteArray contentType = reply->rawHeader("content-type");
+        fail(networkFailureClass(error), QStringLiteral("%1: %2").arg(m_what, why));
+    }
+
+    /// A whole response whose status is not among the expected ones.
+    void failUnexpectedStatus(const QNetworkReply &reply, int status, const QString &statusText) {
+        const bool transient = isTransientStatus(status);
+        QString why = QStringLiteral("%1: %2").arg(m_what, statusText);
+        if (!m_expect.isEmpty() && status >= 200 && status < 300) {
+            QStringList statuses;
+            for (int s : m_expect)
+                statuses << QString::number(s);
+            why += QStringLiteral(", not one of the expected statuses [%1]")
+                       .arg(statuses.join(QLatin1String(", ")));
+        }
+        if (!m_body.isEmpty())
+            why += QStringLiteral("; body ") + quotedBytes(m_body, kQuotedErrorBody);
+        AttemptResult result =
+            AttemptResult::failure(transient ? ErrorClass::Transient : ErrorClass::Permanent, why);
+        result.errorDetail = QString::number(status);
+        if (transient && reply.hasRawHeader("retry-after")) {
+            // A date is measured against the server's own Date when it sends one, so that
+            // clock skew does not matter; otherwise against the engine's clock.
+            const auto serverDate = parseHttpDate(reply.rawHeader("date"));
+            const qint64 now = serverDate ? serverDate->toMSecsSinceEpoch() : m_clock.nowMs();
+            result.retryAfterMs = retryAfterMs(reply.rawHeader("retry-after"), now);
+        }
+        finish(std::move(result));
+    }
+
+    /// An expected status: the output, unless the body claims JSON and is not (garbage).
+    void finishWithResponse(const QNetworkReply &reply, int status, const QString &statusText) {
+        const QByteArray contentType = reply.rawHeader("content-type");
         QJsonValue body;
         if (m_body.isEmpty()) {
             body = QString();
@@ -402,7 +516,7 @@ private:
             body = QString::fromUtf8(m_body);
         }
         finish(AttemptResult::success(QJsonObject{{QStringLiteral("status"), status},
-                                                  {QStringLiteral("headers"), headers},
+                                                  {QStringLiteral("headers"), headersOf(reply)},
                                                   {QStringLiteral("body"), body}}));
     }
 
@@ -478,7 +592,7 @@ HttpStep::~HttpStep() {
 }
 
 std::unique_ptr<Execution> HttpStep::start(const AttemptRequest &request, StepContext &context,
-                                             CompletionCallback done) {
+                                           CompletionCallback done) {
     // Nothing calls done before a throw could happen, so the copy runs at most once.
     const CompletionCallback onError = done;
     auto internalError = [&onError](const QString &why) {
@@ -496,8 +610,7 @@ std::unique_ptr<Execution> HttpStep::start(const AttemptRequest &request, StepCo
 }
 
 std::unique_ptr<Execution> HttpStep::startRequest(const AttemptRequest &request,
-                                                    StepContext &context,
-                                                    CompletionCallback done) {
+                                                  StepContext &context, CompletionCallback done) {
     const QJsonObject &in = request.input;
     const QString method =
         in.value(QLatin1String("method")).toString(QStringLiteral("GET")).trimmed().toUpper();
@@ -518,71 +631,25 @@ std::unique_ptr<Execution> HttpStep::startRequest(const AttemptRequest &request,
     if (!isToken(method.toLatin1()))
         return refuse(QStringLiteral("with.method is not an HTTP method"));
 
-    QList<int> expect;
-    const QJsonValue expectValue = in.value(QLatin1String("expect"));
-    if (!expectValue.isUndefined() && !expectValue.isNull()) {
-        if (!expectValue.isArray())
-            return refuse(QStringLiteral("with.expect must be an array of statuses"));
-        for (const QJsonValue &status : expectValue.toArray()) {
-            const int code = status.toInt(-1);
-            if (code < 100 || code > 599)
-                return refuse(QStringLiteral("with.expect holds %1, not an HTTP status")
-                                  .arg(templateText(status)));
-            expect.append(code);
-        }
-    }
-    qint64 maxBytes = HttpStep::kDefaultMaxResponseBytes;
-    if (const QJsonValue limit = in.value(QLatin1String("max_response_bytes")); limit.isDouble()) {
-        if (limit.toDouble() < 1)
-            return refuse(QStringLiteral("with.max_response_bytes must be positive"));
-        maxBytes = static_cast<qint64>(limit.toDouble());
-    }
+    const Result<QList<int>> expect = expectedStatuses(in);
+    if (!expect)
+        return refuse(expect.error());
+    const Result<qint64> maxBytes = maxResponseBytes(in);
+    if (!maxBytes)
+        return refuse(maxBytes.error());
 
     QNetworkRequest networkRequest(url);
     networkRequest.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
                                 QNetworkRequest::NoLessSafeRedirectPolicy);
     networkRequest.setHeader(QNetworkRequest::UserAgentHeader, QStringLiteral("Keepflow"));
     bool hasContentType = false;
-    const QJsonObject headers = in.value(QLatin1String("headers")).toObject();
-    for (auto it = headers.begin(); it != headers.end(); ++it) {
-        const QByteArray name = it.key().toLatin1();
-        const QByteArray value = templateText(it.value()).toUtf8();
-        if (!isToken(name))
-            return refuse(QStringLiteral("header name \"%1\" is not valid").arg(it.key()));
-        // A value rendered from a template must not smuggle in further headers.
-        if (value.contains('\r') || value.contains('\n') || value.contains('\0'))
-            return refuse(QStringLiteral("header %1 contains a line break").arg(it.key()));
-        networkRequest.setRawHeader(name, value);
-        hasContentType = hasContentType || name.compare("content-type", Qt::CaseInsensitive) == 0;
-    }
-    const QString keyHeader =
-        in.value(QLatin1String("idempotency_header")).toString(QStringLiteral("Idempotency-Key"));
-    if (!keyHeader.isEmpty() && !request.idempotencyKey.isEmpty()) {
-        if (!isToken(keyHeader.toLatin1()))
-            return refuse(QStringLiteral("with.idempotency_header \"%1\" is not a header name")
-                              .arg(keyHeader));
-        networkRequest.setRawHeader(keyHeader.toLatin1(), request.idempotencyKey.toUtf8());
-    }
-
+    if (const Status headers =
+            setHeaders(in, request.idempotencyKey, networkRequest, &hasContentType);
+        !headers)
+        return refuse(headers.message());
     QByteArray payload;
-    bool hasPayload = true;
-    const QJsonValue body = in.value(QLatin1String("body"));
-    if (body.isObject() || body.isArray()) {
-        payload = body.isObject() ? QJsonDocument(body.toObject()).toJson(QJsonDocument::Compact)
-                                  : QJsonDocument(body.toArray()).toJson(QJsonDocument::Compact);
-        if (!hasContentType)
-            networkRequest.setRawHeader("Content-Type", "application/json");
-    } else if (body.isString()) {
-        payload = body.toString().toUtf8();
-        if (!hasContentType)
-            networkRequest.setRawHeader("Content-Type", "text/plain; charset=utf-8");
-    } else if (body.isDouble() || body.isBool()) {
-        payload = serializedScalar(body);
-        if (!hasContentType)
-            networkRequest.setRawHeader("Content-Type", "application/json");
-    } else {
-        hasPayload = false;
-    }
+    const bool hasPayload =
+        setPayload(in.value(QLatin1String("body")), hasContentType, networkRequest, &payload);
 
     std::shared_ptr<Manager> pooled = m_pool->acquire();
     if (!pooled) {
@@ -593,26 +660,14 @@ std::unique_ptr<Execution> HttpStep::startRequest(const AttemptRequest &request,
     }
     QNetworkAccessManager *manager = pooled->manager;
     auto execution = std::make_unique<HttpExecution>(m_pool, pooled, context.clock(),
-                                                     std::move(done), what, expect, maxBytes);
+                                                     std::move(done), what, *expect, *maxBytes);
     // A request that may change something, for a step that cannot be repeated safely: when the
     // connection dies after it was sent, nobody knows whether it took effect.
     const bool safeMethod = method == QLatin1String("GET") || method == QLatin1String("HEAD") ||
                             method == QLatin1String("OPTIONS");
     execution->setUncertainOnLostResponse(
         !safeMethod && request.step && request.step->effectiveIdempotency() == Idempotency::None);
-    QNetworkReply *reply = nullptr;
-    if (method == QLatin1String("GET") && !hasPayload)
-        reply = manager->get(networkRequest);
-    else if (method == QLatin1String("HEAD") && !hasPayload)
-        reply = manager->head(networkRequest);
-    else if (method == QLatin1String("POST"))
-        reply = manager->post(networkRequest, payload);
-    else if (method == QLatin1String("PUT"))
-        reply = manager->put(networkRequest, payload);
-    else if (method == QLatin1String("DELETE") && !hasPayload)
-        reply = manager->deleteResource(networkRequest);
-    else
-        reply = manager->sendCustomRequest(networkRequest, method.toLatin1(), payload);
+    QNetworkReply *reply = sendRequest(*manager, method, networkRequest, payload, hasPayload);
     execution->attach(reply);
     return execution;
 }

@@ -1,0 +1,253 @@
+#include "model/withvalidation.h"
+
+#include "model/problemsink.h"
+#include "model/template.h"
+
+#include <QJsonArray>
+
+namespace keepflow {
+
+namespace {
+
+/// One step's `with` being checked, and where its problems go.
+struct WithCheck {
+    const QJsonObject &with;
+    const QString &path;   ///< JSON pointer of `with`
+    const QString &prefix; ///< "step \"x\": "
+    ProblemSink &sink;
+
+    /// How messages name a key: step "x": "with.url".
+    QString what(const char *key) const {
+        return prefix + quoted(QStringLiteral("with.") + QLatin1String(key));
+    }
+    QString at(const char *key) const { return child(path, QLatin1String(key)); }
+    QJsonValue value(const char *key) const { return with.value(QLatin1String(key)); }
+    bool has(const char *key) const { return with.contains(QLatin1String(key)); }
+
+    /// Reports a missing key at `with` itself; true when it is there.
+    bool required(const char *key, const QString &hint) const {
+        if (!has(key)) {
+            sink.error(path, QStringLiteral("%1 is required: %2").arg(what(key), hint));
+            return false;
+        }
+        return true;
+    }
+    void requiredString(const char *key) const {
+        if (required(key, QStringLiteral("a string")) && !value(key).isString())
+            sink.error(at(key), QStringLiteral("%1 must be a string").arg(what(key)));
+    }
+    void optionalString(const char *key) const {
+        if (has(key))
+            sink.checkString(value(key), at(key), what(key));
+    }
+};
+
+// --- one function per kind ------------------------------------------------------------------
+
+void checkDelayWith(const WithCheck &w) {
+    if (w.required("duration", QStringLiteral("a duration such as \"10s\"")))
+        w.sink.checkJsonDuration(w.value("duration"), w.at("duration"), w.what("duration"));
+}
+
+void checkShellArgv(const WithCheck &w) {
+    const QString argvPath = w.at("argv");
+    const QJsonValue argv = w.value("argv");
+    const bool viaShell = w.value("shell").toBool(false);
+    if (!w.has("argv")) {
+        w.sink.error(w.path, QStringLiteral("%1 is required: an array of strings such as "
+                                            "[\"sh\", \"-c\", \"...\"]")
+                                 .arg(w.what("argv")));
+    } else if (!argv.isArray() || argv.toArray().isEmpty()) {
+        w.sink.error(argvPath,
+                     QStringLiteral("%1 must be a non-empty array of strings").arg(w.what("argv")));
+    } else {
+        const QJsonArray a = argv.toArray();
+        for (qsizetype k = 0; k < a.size(); ++k) {
+            if (!a.at(k).isString())
+                w.sink.error(child(argvPath, k),
+                             QStringLiteral("%1 must be an array of strings: element %2 is not a "
+                                            "string")
+                                 .arg(w.what("argv"))
+                                 .arg(k));
+        }
+        if (viaShell && a.at(0).isString() && hasTemplate(a.at(0).toString()))
+            w.sink.error(child(argvPath, 0),
+                         QStringLiteral("%1 is a shell script and must not contain templates: "
+                                        "pass values as further argv elements and refer to them "
+                                        "as \"$1\", \"$2\"...")
+                             .arg(w.what("argv[0]")));
+    }
+}
+
+void checkShellWith(const WithCheck &w) {
+    checkShellArgv(w);
+    if (w.has("cwd"))
+        w.sink.checkString(w.value("cwd"), w.at("cwd"), w.what("cwd"));
+    if (w.has("env"))
+        w.sink.checkStringMap(w.value("env"), w.at("env"), w.what("env"));
+    if (w.has("shell") && !w.value("shell").isBool())
+        w.sink.error(w.at("shell"),
+                     QStringLiteral("%1 must be true or false").arg(w.what("shell")));
+    if (w.has("permanent_exit_codes")) {
+        bool ok = w.value("permanent_exit_codes").isArray();
+        for (const QJsonValue &c : w.value("permanent_exit_codes").toArray()) {
+            const auto n = jsonInteger(c);
+            ok = ok && n && *n >= 0 && *n <= 255;
+        }
+        if (!ok)
+            w.sink.error(w.at("permanent_exit_codes"),
+                         QStringLiteral("%1 must be an array of exit codes (integers 0-255)")
+                             .arg(w.what("permanent_exit_codes")));
+    }
+    if (w.has("output")) {
+        const QString out = w.value("output").toString();
+        if (out != QLatin1String("text") && out != QLatin1String("json"))
+            w.sink.error(w.at("output"),
+                         QStringLiteral("%1 must be \"text\" or \"json\"").arg(w.what("output")));
+    }
+}
+
+void checkHttpWith(const WithCheck &w) {
+    w.optionalString("method"); // GET when absent
+    const QJsonValue method = w.value("method");
+    static const QStringList methods = {QStringLiteral("GET"),    QStringLiteral("POST"),
+                                        QStringLiteral("PUT"),    QStringLiteral("PATCH"),
+                                        QStringLiteral("DELETE"), QStringLiteral("HEAD"),
+                                        QStringLiteral("OPTIONS")};
+    if (method.isString() && !hasTemplate(method.toString()) &&
+        !methods.contains(method.toString().toUpper()))
+        w.sink.error(w.at("method"), QStringLiteral("%1 must be one of %2, not \"%3\"")
+                                         .arg(w.what("method"), methods.join(QStringLiteral(", ")),
+                                              method.toString()));
+    w.requiredString("url");
+    const QJsonValue url = w.value("url");
+    if (url.isString() && !hasTemplate(url.toString()) &&
+        !url.toString().startsWith(QLatin1String("http://")) &&
+        !url.toString().startsWith(QLatin1String("https://")))
+        w.sink.error(w.at("url"),
+                     QStringLiteral("%1 must start with http:// or https://").arg(w.what("url")));
+    if (w.has("headers"))
+        w.sink.checkStringMap(w.value("headers"), w.at("headers"), w.what("headers"));
+    if (w.has("expect")) {
+        bool ok = w.value("expect").isArray();
+        for (const QJsonValue &e : w.value("expect").toArray()) {
+            const auto n = jsonInteger(e);
+            ok = ok && n && *n >= 100 && *n <= 599;
+        }
+        if (!ok)
+            w.sink.error(w.at("expect"),
+                         QStringLiteral("%1 must be an array of HTTP statuses such as [200, 201]")
+                             .arg(w.what("expect")));
+    }
+    w.optionalString("idempotency_header");
+}
+
+void checkSqlWith(const WithCheck &w) {
+    w.requiredString("connection");
+    w.requiredString("statement");
+    if (w.has("bind") && !w.value("bind").isArray() && !w.value("bind").isObject())
+        w.sink.error(w.at("bind"),
+                     QStringLiteral("%1 must be an array or an object").arg(w.what("bind")));
+}
+
+void checkApprovalWith(const WithCheck &w) {
+    w.optionalString("prompt");
+}
+
+void checkSubflowWith(const WithCheck &w) {
+    w.requiredString("flow");
+    if (w.has("params") && !w.value("params").isObject())
+        w.sink.error(w.at("params"), QStringLiteral("%1 must be an object").arg(w.what("params")));
+}
+
+void checkFaultWith(const WithCheck &w) {
+    if (w.has("fail_first"))
+        w.sink.checkInteger(w.value("fail_first"), w.at("fail_first"), w.what("fail_first"), 0);
+    if (w.has("fail_rate"))
+        w.sink.checkNumber(w.value("fail_rate"), w.at("fail_rate"), w.what("fail_rate"), 0.0, 1.0);
+    if (w.has("error")) {
+        static const QStringList errors{QStringLiteral("transient"), QStringLiteral("permanent"),
+                                        QStringLiteral("timeout"), QStringLiteral("garbage")};
+        const QJsonValue e = w.value("error");
+        if (!isWholeTemplate(e) && !errors.contains(e.toString()))
+            w.sink.error(w.at("error"),
+                         QStringLiteral("%1 must be one of: %2")
+                             .arg(w.what("error"), errors.join(QLatin1String(", "))));
+    }
+    if (w.has("latency"))
+        w.sink.checkJsonDuration(w.value("latency"), w.at("latency"), w.what("latency"));
+    if (w.has("seed") && !isWholeTemplate(w.value("seed")) && !jsonInteger(w.value("seed")))
+        w.sink.error(w.at("seed"), QStringLiteral("%1 must be an integer").arg(w.what("seed")));
+}
+
+// --- the table ------------------------------------------------------------------------------
+
+struct WithSpec {
+    QString kind;
+    QStringList keys;
+    void (*check)(const WithCheck &); ///< nullptr: nothing beyond unknown keys
+};
+
+const QList<WithSpec> &withSpecs() {
+    static const QList<WithSpec> table{
+        {QStringLiteral("noop"), {QStringLiteral("output")}, nullptr}, // output: any JSON value
+        {QStringLiteral("delay"), {QStringLiteral("duration")}, &checkDelayWith},
+        {QStringLiteral("shell"),
+         {QStringLiteral("argv"), QStringLiteral("cwd"), QStringLiteral("env"),
+          QStringLiteral("shell"), QStringLiteral("permanent_exit_codes"),
+          QStringLiteral("output")},
+         &checkShellWith},
+        {QStringLiteral("http"),
+         {QStringLiteral("method"), QStringLiteral("url"), QStringLiteral("headers"),
+          QStringLiteral("body"), QStringLiteral("expect"), QStringLiteral("idempotency_header"),
+          QStringLiteral("max_response_bytes")},
+         &checkHttpWith},
+        {QStringLiteral("sql"),
+         {QStringLiteral("connection"), QStringLiteral("statement"), QStringLiteral("bind")},
+         &checkSqlWith},
+        {QStringLiteral("approval"), {QStringLiteral("prompt")}, &checkApprovalWith},
+        {QStringLiteral("subflow"),
+         {QStringLiteral("flow"), QStringLiteral("params")},
+         &checkSubflowWith},
+        {QStringLiteral("fault"),
+         {QStringLiteral("fail_first"), QStringLiteral("fail_rate"), QStringLiteral("error"),
+          QStringLiteral("latency"), QStringLiteral("seed"), QStringLiteral("output")},
+         &checkFaultWith},
+    };
+    return table;
+}
+
+const WithSpec *withSpecOf(const QString &kind) {
+    for (const WithSpec &spec : withSpecs()) {
+        if (spec.kind == kind)
+            return &spec;
+    }
+    return nullptr;
+}
+
+} // namespace
+
+QStringList withKeysOf(const QString &kind) {
+    const WithSpec *spec = withSpecOf(kind);
+    return spec ? spec->keys : QStringList();
+}
+
+void checkStepWith(const Step &step, const QString &path, const QString &prefix,
+                   ProblemSink &sink) {
+    const WithSpec *spec = withSpecOf(step.kind);
+    if (!spec)
+        return; // unknown kind: reported already
+    for (auto it = step.with.begin(); it != step.with.end(); ++it) {
+        if (!spec->keys.contains(it.key()))
+            sink.warning(
+                child(path, it.key()),
+                QStringLiteral("unknown key %1 in \"with\" of step %2%3; %4 steps take: %5")
+                    .arg(quoted(it.key()), quoted(step.id), didYouMean(it.key(), spec->keys),
+                         step.kind, spec->keys.join(QLatin1String(", "))),
+                true);
+    }
+    if (spec->check)
+        spec->check(WithCheck{step.with, path, prefix, sink});
+}
+
+} // namespace keepflow
