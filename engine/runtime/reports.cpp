@@ -170,110 +170,110 @@ QJsonArray resourcesJson(const QList<ResourceRow> &rows,
     return list;
 }
 
-QString eventSummary(const EventRow &event) {
+namespace {
+
+/// A text and a number of an event's detail.
+QString text(const QJsonObject &d, const char *key) {
+    return d.value(QLatin1String(key)).toString();
+}
+qint64 number(const QJsonObject &d, const char *key) {
+    return d.value(QLatin1String(key)).toInteger();
+}
+
+/// A run's own events.
+QString runEventSummary(const EventRow &event) {
     const QJsonObject &d = event.detail;
-    auto text = [&d](const char *key) { return d.value(QLatin1String(key)).toString(); };
-    auto number = [&d](const char *key) { return d.value(QLatin1String(key)).toInteger(); };
     QString what;
     switch (event.type) {
     case EventType::RunCreated:
         what = QStringLiteral("run %1 of %2 v%3 created")
-                   .arg(event.runId, text("flow"))
-                   .arg(number("version"));
+                   .arg(event.runId, text(d, "flow"))
+                   .arg(number(d, "version"));
         break;
     case EventType::RunResumed:
-        what = QStringLiteral("run %1 resumed by %2").arg(event.runId, text("worker"));
+        what = QStringLiteral("run %1 resumed by %2").arg(event.runId, text(d, "worker"));
         break;
     case EventType::RunFinished:
-        what = QStringLiteral("run %1 finished: %2").arg(event.runId, text("state"));
+        what = QStringLiteral("run %1 finished: %2").arg(event.runId, text(d, "state"));
         break;
     case EventType::RunWaiting:
     case EventType::RunStateChanged:
-        what = QStringLiteral("run %1 is now %2").arg(event.runId, text("state"));
+        what = QStringLiteral("run %1 is now %2").arg(event.runId, text(d, "state"));
         break;
+    default:
+        break;
+    }
+    return what;
+}
+
+/// A step's events: its attempts, its way to a final state.
+QString stepEventSummary(const EventRow &event) {
+    const QJsonObject &d = event.detail;
+    QString what;
+    switch (event.type) {
     case EventType::AttemptStarted:
         what = QStringLiteral("attempt %1/%2 started")
-                   .arg(number("attempt"))
-                   .arg(number("max_attempts"));
+                   .arg(number(d, "attempt"))
+                   .arg(number(d, "max_attempts"));
         if (d.contains(QLatin1String("item")))
-            what = QStringLiteral("item %1 ").arg(text("item")) + what;
+            what = QStringLiteral("item %1 ").arg(text(d, "item")) + what;
         break;
     case EventType::StepRetrying:
         what = QStringLiteral("attempt %1 failed (%2): %3; retry %4/%5 in %6")
-                   .arg(number("attempt"))
-                   .arg(text("error_class"), text("error"))
-                   .arg(number("attempt") + 1)
-                   .arg(number("max_attempts"))
-                   .arg(seconds(number("delay_ms")));
+                   .arg(number(d, "attempt"))
+                   .arg(text(d, "error_class"), text(d, "error"))
+                   .arg(number(d, "attempt") + 1)
+                   .arg(number(d, "max_attempts"))
+                   .arg(seconds(number(d, "delay_ms")));
         break;
     case EventType::AttemptFailed:
         what = QStringLiteral("attempt %1 failed (%2): %3; %4")
-                   .arg(number("attempt"))
-                   .arg(text("error_class"), text("error"), text("reason"));
+                   .arg(number(d, "attempt"))
+                   .arg(text(d, "error_class"), text(d, "error"), text(d, "reason"));
         break;
     case EventType::AttemptCrashed:
         what = QStringLiteral("attempt %1 crashed: %2; retrying")
-                   .arg(number("attempt"))
-                   .arg(text("error"));
+                   .arg(number(d, "attempt"))
+                   .arg(text(d, "error"));
         break;
     case EventType::StepSucceeded: {
         const QJsonObject items = d.value(QLatin1String("items")).toObject();
         what = items.isEmpty() ? QStringLiteral("succeeded (attempt %1, %2)")
-                                     .arg(number("attempt"))
-                                     .arg(seconds(number("duration_ms")))
+                                     .arg(number(d, "attempt"))
+                                     .arg(seconds(number(d, "duration_ms")))
                                : QStringLiteral("succeeded: all %1 items")
                                      .arg(items.value(QLatin1String("total")).toInt());
         break;
     }
     case EventType::StepSucceededViaFallback:
         what = QStringLiteral("succeeded via fallback (%1) after: %2")
-                   .arg(text("fallback"), text("error"));
+                   .arg(text(d, "fallback"), text(d, "error"));
         break;
     case EventType::StepFallingBack:
         what = QStringLiteral("failed (%1); running fallback step %2")
-                   .arg(text("error"), text("fallback"));
+                   .arg(text(d, "error"), text(d, "fallback"));
         break;
     case EventType::StepFailed:
         what = QStringLiteral("FAILED after %1 attempt(s): %2")
-                   .arg(number("attempts"))
-                   .arg(text("error"));
+                   .arg(number(d, "attempts"))
+                   .arg(text(d, "error"));
         break;
     case EventType::StepBlocked:
-        what = QStringLiteral("blocked: upstream %1 did not succeed").arg(text("upstream"));
+        what = QStringLiteral("blocked: upstream %1 did not succeed").arg(text(d, "upstream"));
         break;
     case EventType::StepSkipped:
-        what = QStringLiteral("skipped: %1").arg(text("reason"));
+        what = QStringLiteral("skipped: %1").arg(text(d, "reason"));
         break;
     case EventType::StepScheduled:
-        what = QStringLiteral("scheduled until %1").arg(localClock(number("until")));
+        what = QStringLiteral("scheduled until %1").arg(localClock(number(d, "until")));
         break;
     case EventType::SubflowStarted:
-        what = QStringLiteral("started sub-run %1 of %2").arg(text("run"), text("flow"));
+        what = QStringLiteral("started sub-run %1 of %2").arg(text(d, "run"), text(d, "flow"));
         break;
     case EventType::StepExpanded:
         what = QStringLiteral("foreach over %1 items, %2 at a time")
-                   .arg(number("items"))
-                   .arg(number("concurrency"));
-        break;
-    case EventType::ItemSucceeded:
-        what = QStringLiteral("item %1 succeeded (attempt %2)")
-                   .arg(text("item"))
-                   .arg(number("attempt"));
-        break;
-    case EventType::ItemRetrying:
-        what = QStringLiteral("item %1 attempt %2 failed (%3): %4; retry in %5")
-                   .arg(text("item"))
-                   .arg(number("attempt"))
-                   .arg(text("error_class"), text("error"), seconds(number("delay_ms")));
-        break;
-    case EventType::ItemFailed:
-        what = QStringLiteral("item %1 FAILED after %2 attempt(s): %3")
-                   .arg(text("item"))
-                   .arg(number("attempt"))
-                   .arg(text("error"));
-        break;
-    case EventType::ItemUncertain:
-        what = QStringLiteral("item %1 UNCERTAIN: %2").arg(text("item"), text("error"));
+                   .arg(number(d, "items"))
+                   .arg(number(d, "concurrency"));
         break;
     case EventType::StepPartiallySucceeded: {
         const QJsonObject items = d.value(QLatin1String("items")).toObject();
@@ -285,58 +285,109 @@ QString eventSummary(const EventRow &event) {
         break;
     }
     case EventType::StepQueued:
-        what = QStringLiteral("queued: %1").arg(text("reason"));
+        what = QStringLiteral("queued: %1").arg(text(d, "reason"));
         break;
+    case EventType::StepWaitingForApproval:
+        what = QStringLiteral("WAITS FOR APPROVAL: %1").arg(text(d, "prompt"));
+        break;
+    case EventType::StepUncertain:
+        what = QStringLiteral("UNCERTAIN, waits for an operator: %1").arg(text(d, "error"));
+        break;
+
+    default:
+        break;
+    }
+    return what;
+}
+
+/// A foreach item's events.
+QString itemEventSummary(const EventRow &event) {
+    const QJsonObject &d = event.detail;
+    QString what;
+    switch (event.type) {
+    case EventType::ItemSucceeded:
+        what = QStringLiteral("item %1 succeeded (attempt %2)")
+                   .arg(text(d, "item"))
+                   .arg(number(d, "attempt"));
+        break;
+    case EventType::ItemRetrying:
+        what = QStringLiteral("item %1 attempt %2 failed (%3): %4; retry in %5")
+                   .arg(text(d, "item"))
+                   .arg(number(d, "attempt"))
+                   .arg(text(d, "error_class"), text(d, "error"), seconds(number(d, "delay_ms")));
+        break;
+    case EventType::ItemFailed:
+        what = QStringLiteral("item %1 FAILED after %2 attempt(s): %3")
+                   .arg(text(d, "item"))
+                   .arg(number(d, "attempt"))
+                   .arg(text(d, "error"));
+        break;
+    case EventType::ItemUncertain:
+        what = QStringLiteral("item %1 UNCERTAIN: %2").arg(text(d, "item"), text(d, "error"));
+        break;
+    default:
+        break;
+    }
+    return what;
+}
+
+/// A resource's breaker and an operator's pause or reset.
+QString resourceEventSummary(const EventRow &event) {
+    const QJsonObject &d = event.detail;
+    QString what;
+    switch (event.type) {
     case EventType::ResourceOpened:
         what = QStringLiteral("circuit of %1 OPENED (%2)")
-                   .arg(text("resource"),
+                   .arg(text(d, "resource"),
                         d.contains(QLatin1String("reason"))
-                            ? text("reason")
+                            ? text(d, "reason")
                             : QStringLiteral("failure rate %1 over %2 calls")
                                   .arg(d.value(QLatin1String("failure_rate")).toDouble(), 0, 'f', 2)
-                                  .arg(number("calls")));
+                                  .arg(number(d, "calls")));
         break;
     case EventType::ResourceHalfOpen:
-        what = QStringLiteral("circuit of %1 half-open: probing").arg(text("resource"));
+        what = QStringLiteral("circuit of %1 half-open: probing").arg(text(d, "resource"));
         break;
     case EventType::ResourceClosed:
-        what = QStringLiteral("circuit of %1 closed again").arg(text("resource"));
+        what = QStringLiteral("circuit of %1 closed again").arg(text(d, "resource"));
         break;
     case EventType::ResourcePaused:
     case EventType::ResourceUnpaused:
     case EventType::ResourceReset:
         what = QStringLiteral("%1 %2 by %3")
-                   .arg(text("resource"), eventTypeName(event.type).mid(9), event.actor);
+                   .arg(text(d, "resource"), eventTypeName(event.type).mid(9), event.actor);
         break;
-    case EventType::OperatorRetry:
-    case EventType::OperatorRetryFailedItems:
-    case EventType::OperatorSkip:
-    case EventType::OperatorMarkSucceeded:
-    case EventType::OperatorResolveHappened:
-    case EventType::OperatorResolveNotHappened:
-    case EventType::OperatorApprove:
-    case EventType::OperatorReject:
-    case EventType::OperatorSetInput:
-    case EventType::OperatorRerunFrom:
-    case EventType::OperatorPause:
-    case EventType::OperatorUnpause:
-    case EventType::OperatorPauseStep:
-    case EventType::OperatorUnpauseStep:
-    case EventType::OperatorCancel:
-        what = QStringLiteral("%1 (%2 by %3%4)")
-                   .arg(text("result"), text("action"), event.actor,
-                        d.contains(QLatin1String("reason")) ? QStringLiteral(": ") + text("reason")
-                                                            : QString());
-        break;
-    case EventType::StepWaitingForApproval:
-        what = QStringLiteral("WAITS FOR APPROVAL: %1").arg(text("prompt"));
-        break;
-    case EventType::StepUncertain:
-        what = QStringLiteral("UNCERTAIN, waits for an operator: %1").arg(text("error"));
+    default:
         break;
     }
+    return what;
+}
+
+/// An operator's action, with its result, who and why.
+QString operatorEventSummary(const EventRow &event) {
+    const QJsonObject &d = event.detail;
+    const QString reason =
+        d.contains(QLatin1String("reason")) ? QStringLiteral(": ") + text(d, "reason") : QString();
+    return QStringLiteral("%1 (%2 by %3%4)")
+        .arg(text(d, "result"), text(d, "action"), event.actor, reason);
+}
+
+} // namespace
+
+QString eventSummary(const EventRow &event) {
+    QString what;
+    if (isOperatorEvent(event.type))
+        what = operatorEventSummary(event);
+    else if (isResourceEvent(event.type))
+        what = resourceEventSummary(event);
+    else if (event.type >= EventType::RunCreated && event.type <= EventType::RunFinished)
+        what = runEventSummary(event);
+    else if (event.type >= EventType::ItemSucceeded && event.type <= EventType::ItemUncertain)
+        what = itemEventSummary(event);
+    else
+        what = stepEventSummary(event);
     if (what.isNull()) // a value the enum does not declare
-        what = eventTypeName(event.type) + QLatin1Char(' ') + compactJson(d);
+        what = eventTypeName(event.type) + QLatin1Char(' ') + compactJson(event.detail);
     return what;
 }
 
