@@ -274,17 +274,8 @@ SqliteBatchWriter::writeRows(Shape &shape, qsizetype count,
     return Status::ok();
 }
 
-Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) {
-    if (!m_prepared)
-        return m_prepared;
-    if (Status s = exec("BEGIN IMMEDIATE"); !s)
-        return s;
-    auto rollback = [this](const Status &status) -> Result<qint64> {
-        sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
-        return status;
-    };
-
-    Status status = writeRows(
+Status SqliteBatchWriter::writeRuns(const Batch &batch) {
+    return writeRows(
         m_runs, batch.runs.size(),
         [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
             const RunRow &run = batch.runs[i];
@@ -303,112 +294,125 @@ Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) 
                 .textOrNull(run.parentStep);
         },
         QStringLiteral("cannot write runs"));
-    if (status)
-        status = writeRows(
-            m_steps, batch.steps.size(),
-            [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
-                const StepRunRow &row = batch.steps[i];
-                Binder(statement, first, m_keep)
-                    .text(row.runId)
-                    .text(row.stepId)
-                    .integer(row.position)
-                    .text(stateName(row.state))
-                    .integer(row.attempts)
-                    .integer(row.failures)
-                    .integer(row.generation)
-                    .timeOrNull(row.notBefore)
-                    .timeOrNull(row.startedAt)
-                    .timeOrNull(row.endedAt)
-                    .textOrNull(errorClassName(row.errorClass))
-                    .textOrNull(row.error)
-                    .integer(row.viaFallback ? 1 : 0)
-                    .bytesOrNull(jsonBytes(row.output))
-                    .textOrNull(row.resource)
-                    .timeOrNull(row.queuedAt)
-                    .bytesOrNull(jsonBytes(row.inputOverride));
-            },
-            QStringLiteral("cannot write step runs"));
-    if (status)
-        status = writeRows(
-            m_attempts, batch.attempts.size(),
-            [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
-                const AttemptRow &row = batch.attempts[i];
-                Binder(statement, first, m_keep)
-                    .text(row.runId)
-                    .text(row.stepId)
-                    .text(row.itemKey.isNull() ? QStringLiteral("") : row.itemKey)
-                    .integer(row.generation)
-                    .integer(row.number)
-                    .text(row.idempotencyKey)
-                    .textOrNull(row.worker)
-                    .integer(row.startedAt)
-                    .timeOrNull(row.endedAt)
-                    .textOrNull(outcomeName(row.outcome))
-                    .textOrNull(errorClassName(row.errorClass))
-                    .textOrNull(row.error);
-            },
-            QStringLiteral("cannot write attempts"));
-    if (status)
-        status = writeRows(
-            m_events, batch.events.size(),
-            [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
-                const EventRow &event = batch.events[i];
-                Binder(statement, first, m_keep)
-                    .integer(event.at)
-                    .textOrNull(event.runId)
-                    .textOrNull(event.stepId)
-                    .text(eventTypeName(event.type))
-                    .text(event.actor)
-                    .bytesOrNull(jsonBytes(event.detail));
-            },
-            QStringLiteral("cannot append events"));
-    if (status)
-        status = writeRows(
-            m_resources, batch.resources.size(),
-            [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
-                const ResourceRow &row = batch.resources[i];
-                Binder(statement, first, m_keep)
-                    .text(row.name)
-                    .integer(row.paused ? 1 : 0)
-                    .text(row.breakerState)
-                    .timeOrNull(row.openedAt)
-                    .text(row.window.isNull() ? QStringLiteral("") : row.window)
-                    .integer(row.updatedAt);
-            },
-            QStringLiteral("cannot write resources"));
+}
+
+Status SqliteBatchWriter::writeStepRuns(const Batch &batch) {
+    return writeRows(
+        m_steps, batch.steps.size(),
+        [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
+            const StepRunRow &row = batch.steps[i];
+            Binder(statement, first, m_keep)
+                .text(row.runId)
+                .text(row.stepId)
+                .integer(row.position)
+                .text(stateName(row.state))
+                .integer(row.attempts)
+                .integer(row.failures)
+                .integer(row.generation)
+                .timeOrNull(row.notBefore)
+                .timeOrNull(row.startedAt)
+                .timeOrNull(row.endedAt)
+                .textOrNull(errorClassName(row.errorClass))
+                .textOrNull(row.error)
+                .integer(row.viaFallback ? 1 : 0)
+                .bytesOrNull(jsonBytes(row.output))
+                .textOrNull(row.resource)
+                .timeOrNull(row.queuedAt)
+                .bytesOrNull(jsonBytes(row.inputOverride));
+        },
+        QStringLiteral("cannot write step runs"));
+}
+
+Status SqliteBatchWriter::writeAttempts(const Batch &batch) {
+    return writeRows(
+        m_attempts, batch.attempts.size(),
+        [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
+            const AttemptRow &row = batch.attempts[i];
+            Binder(statement, first, m_keep)
+                .text(row.runId)
+                .text(row.stepId)
+                .text(row.itemKey.isNull() ? QStringLiteral("") : row.itemKey)
+                .integer(row.generation)
+                .integer(row.number)
+                .text(row.idempotencyKey)
+                .textOrNull(row.worker)
+                .integer(row.startedAt)
+                .timeOrNull(row.endedAt)
+                .textOrNull(outcomeName(row.outcome))
+                .textOrNull(errorClassName(row.errorClass))
+                .textOrNull(row.error);
+        },
+        QStringLiteral("cannot write attempts"));
+}
+
+Status SqliteBatchWriter::writeEvents(const Batch &batch) {
+    return writeRows(
+        m_events, batch.events.size(),
+        [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
+            const EventRow &event = batch.events[i];
+            Binder(statement, first, m_keep)
+                .integer(event.at)
+                .textOrNull(event.runId)
+                .textOrNull(event.stepId)
+                .text(eventTypeName(event.type))
+                .text(event.actor)
+                .bytesOrNull(jsonBytes(event.detail));
+        },
+        QStringLiteral("cannot append events"));
+}
+
+Status SqliteBatchWriter::writeResources(const Batch &batch) {
+    return writeRows(
+        m_resources, batch.resources.size(),
+        [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
+            const ResourceRow &row = batch.resources[i];
+            Binder(statement, first, m_keep)
+                .text(row.name)
+                .integer(row.paused ? 1 : 0)
+                .text(row.breakerState)
+                .timeOrNull(row.openedAt)
+                .text(row.window.isNull() ? QStringLiteral("") : row.window)
+                .integer(row.updatedAt);
+        },
+        QStringLiteral("cannot write resources"));
+}
+
+Status SqliteBatchWriter::writeItems(const Batch &batch) {
+    return writeRows(
+        m_items, batch.items.size(),
+        [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
+            const ItemRow &row = batch.items[i];
+            Binder(statement, first, m_keep)
+                .text(row.runId)
+                .text(row.stepId)
+                .text(row.itemKey)
+                .integer(row.position)
+                .text(stateName(row.state))
+                .integer(row.attempts)
+                .integer(row.failures)
+                .integer(row.generation)
+                .timeOrNull(row.notBefore)
+                .textOrNull(errorClassName(row.errorClass))
+                .textOrNull(row.error)
+                .bytesOrNull(jsonBytes(row.output));
+        },
+        QStringLiteral("cannot write items"));
+}
+
+Status SqliteBatchWriter::clearItems(const Batch &batch) {
     for (const auto &[runId, stepId] : batch.clearedItems) {
-        if (!status)
-            break;
         Binder(m_clearItems, 1, m_keep).text(runId).text(stepId);
         const int rc = sqlite3_step(m_clearItems);
         sqlite3_reset(m_clearItems);
         m_keep.clear();
         if (rc != SQLITE_DONE)
-            status = failure(QStringLiteral("cannot clear the items of step %1").arg(stepId));
+            return failure(QStringLiteral("cannot clear the items of step %1").arg(stepId));
     }
-    if (status)
-        status = writeRows(
-            m_items, batch.items.size(),
-            [this, &batch](sqlite3_stmt *statement, int first, qsizetype i) {
-                const ItemRow &row = batch.items[i];
-                Binder(statement, first, m_keep)
-                    .text(row.runId)
-                    .text(row.stepId)
-                    .text(row.itemKey)
-                    .integer(row.position)
-                    .text(stateName(row.state))
-                    .integer(row.attempts)
-                    .integer(row.failures)
-                    .integer(row.generation)
-                    .timeOrNull(row.notBefore)
-                    .textOrNull(errorClassName(row.errorClass))
-                    .textOrNull(row.error)
-                    .bytesOrNull(jsonBytes(row.output));
-            },
-            QStringLiteral("cannot write items"));
+    return Status::ok();
+}
+
+Status SqliteBatchWriter::writeAnswers(const Batch &batch) {
     for (const RequestRow &answer : batch.answers) {
-        if (!status)
-            break;
         Binder(m_answer, 1, m_keep)
             .text(answer.state)
             .text(answer.result)
@@ -418,18 +422,50 @@ Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) 
         sqlite3_reset(m_answer);
         m_keep.clear();
         if (rc != SQLITE_DONE)
-            status = failure(QStringLiteral("cannot answer request %1").arg(answer.id));
+            return failure(QStringLiteral("cannot answer request %1").arg(answer.id));
     }
+    return Status::ok();
+}
+
+Status SqliteBatchWriter::releaseLeases(const Batch &batch) {
     for (const auto &[runId, owner] : batch.releasedLeases) {
-        if (!status)
-            break;
         Binder(m_release, 1, m_keep).text(runId).text(owner);
         const int rc = sqlite3_step(m_release);
         sqlite3_reset(m_release);
         m_keep.clear();
         if (rc != SQLITE_DONE)
-            status = failure(QStringLiteral("cannot release run %1").arg(runId));
+            return failure(QStringLiteral("cannot release run %1").arg(runId));
     }
+    return Status::ok();
+}
+
+Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) {
+    if (!m_prepared)
+        return m_prepared;
+    if (Status s = exec("BEGIN IMMEDIATE"); !s)
+        return s;
+    auto rollback = [this](const Status &status) -> Result<qint64> {
+        sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+        return status;
+    };
+
+    Status status = writeRuns(batch);
+    if (status)
+        status = writeStepRuns(batch);
+    if (status)
+        status = writeAttempts(batch);
+    if (status)
+        status = writeEvents(batch);
+    if (status)
+        status = writeResources(batch);
+    if (status)
+        status = clearItems(batch);
+    if (status)
+        status = writeItems(batch);
+    if (status)
+        status = writeAnswers(batch);
+    if (status)
+        status = releaseLeases(batch);
     if (status)
         status = exec("COMMIT");
     if (!status)

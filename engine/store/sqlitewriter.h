@@ -36,6 +36,17 @@ public:
     Result<qint64> write(const Batch &batch, qint64 lastEventId);
 
 private:
+    // One table each, in the order write() takes them; a failure says which rows.
+    Status writeRuns(const Batch &batch);
+    Status writeStepRuns(const Batch &batch);
+    Status writeAttempts(const Batch &batch);
+    Status writeEvents(const Batch &batch);
+    Status writeResources(const Batch &batch);
+    Status clearItems(const Batch &batch);
+    Status writeItems(const Batch &batch);
+    Status writeAnswers(const Batch &batch);
+    Status releaseLeases(const Batch &batch);
+
     /// One statement shape, prepared for one row and for kRowsPerStatement rows.
     struct Shape {
         sqlite3_stmt *single = nullptr;
