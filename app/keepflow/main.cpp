@@ -5,7 +5,7 @@
 #include "editorwindow.h"
 #include "model/flowfile.h"
 #include "mainwindow.h"
-#include "runtime/monitor.h"
+#include "operator/monitor.h"
 #include "screenshots.h"
 #include "theme.h"
 

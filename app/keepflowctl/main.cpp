@@ -5,7 +5,7 @@
 #include "model/flowfile.h"
 #include "operator/operatorapi.h"
 #include "runtime/engine.h"
-#include "runtime/reports.h"
+#include "operator/reports.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

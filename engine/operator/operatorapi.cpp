@@ -1,6 +1,6 @@
 #include "operator/operatorapi.h"
 
-#include "runtime/changefeed.h"
+#include "operator/changefeed.h"
 #include "steps/stepkind.h"
 #include "store/store.h"
 

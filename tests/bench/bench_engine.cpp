@@ -7,7 +7,7 @@
 
 #include "model/flowfile.h"
 #include "runtime/engine.h"
-#include "runtime/reports.h"
+#include "operator/reports.h"
 #include "store/store.h"
 
 #include <QJsonArray>

@@ -1,7 +1,7 @@
 // The change feed follows a database written by another connection (another process in real
 // life): every committed event once, in order, in pages, with the changed runs and resources.
 
-#include "runtime/changefeed.h"
+#include "operator/changefeed.h"
 #include "harness.h"
 
 #include <QSignalSpy>

@@ -2,7 +2,7 @@
 // announces what any process committed, and previews what an action will run again.
 
 #include "harness.h"
-#include "runtime/monitor.h"
+#include "operator/monitor.h"
 #include "operator/actionplan.h"
 
 #include <QSignalSpy>

@@ -7,7 +7,7 @@
 #include "flowdocument.h"
 #include "graphscene.h"
 #include "propertyeditor.h"
-#include "runtime/monitor.h"
+#include "operator/monitor.h"
 #include "validationpanel.h"
 
 #include <QApplication>

@@ -11,7 +11,7 @@
 #include "model/flowfile.h"
 #include "runsmodel.h"
 #include "runsview.h"
-#include "runtime/monitor.h"
+#include "operator/monitor.h"
 #include "steptablemodel.h"
 #include "store/store.h"
 #include "timelineplot.h"

@@ -1,7 +1,7 @@
 #include "demo.h"
 
 #include "model/flowfile.h"
-#include "runtime/monitor.h"
+#include "operator/monitor.h"
 
 #include <QDir>
 #include <QFile>

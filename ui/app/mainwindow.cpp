@@ -13,7 +13,7 @@
 #include "resourcesview.h"
 #include "runsmodel.h"
 #include "runsview.h"
-#include "runtime/monitor.h"
+#include "operator/monitor.h"
 #include "statestyle.h"
 #include "steptablemodel.h"
 #include "stepviews.h"

@@ -6,7 +6,7 @@
 // dirty and one timer (25 Hz) refreshes what is shown, so a burst of events costs one repaint.
 
 #include "core/records.h"
-#include "runtime/engine.h"
+#include "operator/operatoraction.h"
 #include "stepview.h"
 
 #include <QElapsedTimer>

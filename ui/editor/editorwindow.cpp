@@ -4,7 +4,7 @@
 #include "flowdocument.h"
 #include "flowsettingseditor.h"
 #include "graphview.h"
-#include "runtime/monitor.h"
+#include "operator/monitor.h"
 #include "paletteview.h"
 #include "propertyeditor.h"
 #include "statestyle.h"

@@ -6,7 +6,7 @@
 // faults) and watched on the same canvas: the run's step states arrive on it live.
 
 #include "core/records.h"
-#include "runtime/engine.h"
+#include "operator/operatoraction.h"
 
 #include <QMainWindow>
 

@@ -4,7 +4,7 @@
 // action), an output or input as JSON where the action takes one, and for actions that run steps
 // again the exact list of those steps. Accepting it never acts by itself: the caller does.
 
-#include "runtime/engine.h"
+#include "operator/operatoraction.h"
 
 #include <QDialog>
 

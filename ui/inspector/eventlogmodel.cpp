@@ -1,6 +1,6 @@
 #include "eventlogmodel.h"
 
-#include "runtime/reports.h"
+#include "operator/reports.h"
 
 #include <QDateTime>
 

@@ -6,7 +6,7 @@
 
 #include "core/records.h"
 #include "model/flow.h"
-#include "runtime/engine.h"
+#include "operator/operatoraction.h"
 #include "stepview.h"
 
 #include <QHash>

@@ -1,4 +1,4 @@
-#include "runtime/reports.h"
+#include "operator/reports.h"
 
 #include "model/flow.h"
 #include "store/store.h"

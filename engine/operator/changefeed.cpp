@@ -1,4 +1,4 @@
-#include "runtime/changefeed.h"
+#include "operator/changefeed.h"
 
 #include "store/store.h"
 

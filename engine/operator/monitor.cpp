@@ -1,9 +1,9 @@
-#include "runtime/monitor.h"
+#include "operator/monitor.h"
 
 #include "core/states.h"
 #include "model/flowfile.h"
 #include "operator/actionplan.h"
-#include "runtime/changefeed.h"
+#include "operator/changefeed.h"
 #include "store/store.h"
 
 #include <QTimer>

@@ -1,4 +1,4 @@
-#include "runtime/replay.h"
+#include "operator/replay.h"
 
 #include <QJsonObject>
 
