@@ -3,8 +3,8 @@
 
 #include "demo.h"
 #include "editorwindow.h"
-#include "model/flowfile.h"
 #include "mainwindow.h"
+#include "model/flowfile.h"
 #include "operator/monitor.h"
 #include "screenshots.h"
 #include "theme.h"

@@ -4,8 +4,8 @@
 
 #include "model/flowfile.h"
 #include "operator/operatorapi.h"
-#include "runtime/engine.h"
 #include "operator/reports.h"
+#include "runtime/engine.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

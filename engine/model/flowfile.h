@@ -2,8 +2,8 @@
 
 // Reading, validating and writing flow files (CONTRACT.md, "Flow file").
 
-#include "model/flow.h"
 #include "core/status.h"
+#include "model/flow.h"
 
 #include <QByteArray>
 #include <QList>

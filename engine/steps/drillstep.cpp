@@ -52,7 +52,7 @@ DrillStep::DrillStep(std::shared_ptr<StepKind> real)
     : m_real(std::move(real)) {}
 
 std::unique_ptr<Execution> DrillStep::start(const AttemptRequest &request, StepContext &context,
-                                              CompletionCallback done) {
+                                            CompletionCallback done) {
     if (!request.step || !request.step->drill || request.step->drill->isEmpty())
         return m_real->start(request, context, std::move(done));
     const QJsonObject &drill = *request.step->drill;

@@ -41,7 +41,7 @@ double faultUnit(qint64 seed, const QString &key, int attempt) {
 } // namespace
 
 std::unique_ptr<Execution> FaultStep::start(const AttemptRequest &request, StepContext &context,
-                                              CompletionCallback done) {
+                                            CompletionCallback done) {
     const QJsonObject &in = request.input;
     const int failFirst = in.value(QLatin1String("fail_first")).toInt(0);
     const double failRate = in.value(QLatin1String("fail_rate")).toDouble(0.0);

@@ -3,7 +3,7 @@
 namespace keepflow {
 
 std::unique_ptr<Execution> NoopStep::start(const AttemptRequest &request, StepContext &,
-                                             CompletionCallback done) {
+                                           CompletionCallback done) {
     const QJsonValue output = request.input.value(QLatin1String("output"));
     done(AttemptResult::success(output.isUndefined() ? QJsonValue(QJsonObject()) : output));
     return nullptr;

@@ -176,7 +176,7 @@ private:
 } // namespace
 
 std::unique_ptr<Execution> ShellStep::start(const AttemptRequest &request, StepContext &,
-                                              CompletionCallback done) {
+                                            CompletionCallback done) {
     return std::make_unique<ShellExecution>(request, std::move(done));
 }
 

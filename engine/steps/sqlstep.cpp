@@ -498,7 +498,7 @@ private:
 } // namespace
 
 std::unique_ptr<Execution> SqlStep::start(const AttemptRequest &request, StepContext &,
-                                            CompletionCallback done) {
+                                          CompletionCallback done) {
     return std::make_unique<SqlExecution>(request, std::move(done));
 }
 

@@ -3,8 +3,8 @@
 // One small interface behind every step kind. Adding a kind means one new file pair and one line
 // in StepKindRegistry::withBuiltins().
 
-#include "model/flow.h"
 #include "core/states.h"
+#include "model/flow.h"
 
 #include <QJsonObject>
 #include <QJsonValue>

@@ -1,10 +1,10 @@
-#include "steps/stepkind.h"
 #include "steps/drillstep.h"
 #include "steps/faultstep.h"
 #include "steps/httpstep.h"
 #include "steps/noopstep.h"
 #include "steps/shellstep.h"
 #include "steps/sqlstep.h"
+#include "steps/stepkind.h"
 
 namespace keepflow {
 

@@ -14,9 +14,9 @@
 
 #include "editorscene.h"
 #include "flowdocument.h"
-#include "model/flowfile.h"
 #include "graphlayout.h"
 #include "graphview.h"
+#include "model/flowfile.h"
 #include "stepnodeitem.h"
 
 #include <QApplication>

@@ -6,8 +6,8 @@
 // commits per second through Qt SQL (the physical limit for one sequential chain).
 
 #include "model/flowfile.h"
-#include "runtime/engine.h"
 #include "operator/reports.h"
+#include "runtime/engine.h"
 #include "store/store.h"
 
 #include <QJsonArray>

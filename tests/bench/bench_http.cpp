@@ -8,9 +8,9 @@
 // and a durable store (WAL, synchronous=FULL): one run of N independent keyed http POST steps, and
 // N/8 runs of 8 such steps.
 
+#include "httptestserver.h"
 #include "runtime/engine.h"
 #include "steps/httpstep.h"
-#include "httptestserver.h"
 #include "store/store.h"
 
 #include <QJsonArray>

@@ -2,8 +2,8 @@
 // announces what any process committed, and previews what an action will run again.
 
 #include "harness.h"
-#include "operator/monitor.h"
 #include "operator/actionplan.h"
+#include "operator/monitor.h"
 
 #include <QSignalSpy>
 
@@ -87,9 +87,8 @@ void TestMonitor::previewListsExactlyTheStepsThatRunAgain() {
 
     auto flowLoad = parseFlow(kFlow, QStringLiteral("t.flow.json"));
     const OperatorAction request = action(static_cast<K>(kind), run, step);
-    const RunSnapshot snapshot =
-        RunSnapshot::of(*flowLoad.flow, RunState::Running, false, *h.store->stepRuns(run),
-                        *h.store->items(run));
+    const RunSnapshot snapshot = RunSnapshot::of(*flowLoad.flow, RunState::Running, false,
+                                                 *h.store->stepRuns(run), *h.store->items(run));
     const QStringList preview = stepsRunAgainBy(request, snapshot);
     QCOMPARE(preview, expected);
 

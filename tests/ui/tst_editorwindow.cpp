@@ -6,8 +6,8 @@
 #include "editorwindow.h"
 #include "flowdocument.h"
 #include "graphscene.h"
-#include "propertyeditor.h"
 #include "operator/monitor.h"
+#include "propertyeditor.h"
 #include "validationpanel.h"
 
 #include <QApplication>

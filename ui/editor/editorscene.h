@@ -17,8 +17,8 @@
 //
 // Threading: GUI thread. Ownership: the document is not owned and must outlive the scene's use.
 
-#include "graphscene.h"
 #include "core/status.h"
+#include "graphscene.h"
 
 #include <QPointer>
 #include <QTimer>

@@ -4,8 +4,8 @@
 // parser treats empty text as "key absent" (an undefined QJsonValue) and refuses bad text with a
 // message meant to be shown next to the field; nothing here touches the document.
 
-#include "model/flow.h"
 #include "core/status.h"
+#include "model/flow.h"
 
 #include <QJsonArray>
 #include <QJsonValue>

@@ -7,9 +7,9 @@
 //
 // Threading: GUI thread. Ownership: owns its undo stack.
 
+#include "core/status.h"
 #include "model/flow.h"
 #include "model/flowfile.h"
-#include "core/status.h"
 
 #include <QHash>
 #include <QObject>

@@ -3,10 +3,10 @@
 #include "argvlistedit.h"
 #include "fieldparsing.h"
 #include "flowdocument.h"
-#include "model/flowvalidation.h"
 #include "formrow.h"
 #include "jsonfieldedit.h"
 #include "keyvaluetableedit.h"
+#include "model/flowvalidation.h"
 
 #include <QCheckBox>
 #include <QComboBox>

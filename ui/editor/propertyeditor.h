@@ -9,8 +9,8 @@
 //
 // Threading: GUI thread. Ownership: does not own the document, which must outlive it.
 
-#include "model/flow.h"
 #include "core/status.h"
+#include "model/flow.h"
 
 #include <QHash>
 #include <QWidget>
