@@ -1,4 +1,4 @@
-// keepflowctl: the headless command line of CONTRACT.md. Argument parsing, calls and printing
+// keepflowctl: the headless command line. Argument parsing, calls and printing
 // only: every command goes through the database's OperatorApi (and run, resume and worker through
 // an Engine it creates); the behaviour lives in the engine library.
 

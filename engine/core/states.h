@@ -1,6 +1,6 @@
 #pragma once
 
-// Step, run and attempt states of CONTRACT.md, and the one pure function that decides every step
+// Step, run and attempt states as users see them, and the one pure function that decides every step
 // state transition. The runtime applies it, then persists the result; nothing else picks a state.
 
 #include <QMetaType>
@@ -54,7 +54,7 @@ enum class AttemptOutcome {
 };
 Q_ENUM_NS(AttemptOutcome)
 
-/// Why an attempt failed, as CONTRACT.md names it ("transient", "permanent", "timeout", ...).
+/// Why an attempt failed ("transient", "permanent", "timeout", ...).
 enum class ErrorClass { Transient, Permanent, Timeout, Garbage, Crashed, Uncertain };
 Q_ENUM_NS(ErrorClass)
 
@@ -96,7 +96,7 @@ bool countsAsSuccess(StepState state);
 /// Number of steps in each state, indexed by StepState.
 using StepStateCounts = std::array<int, kStepStateCount>;
 
-/// The run state that follows from its steps' states (CONTRACT.md, "How a run's state follows").
+/// The run state that follows from its steps' states.
 RunState deriveRunState(const StepStateCounts &counts);
 
 bool isFinal(RunState state);
@@ -114,7 +114,7 @@ std::optional<RunState> runStateFromName(const QString &name);
 std::optional<AttemptOutcome> outcomeFromName(const QString &name);
 std::optional<ErrorClass> errorClassFromName(const QString &name);
 
-/// Exit code of keepflowctl run/resume for a run that stopped in state (CONTRACT.md).
+/// Exit code of keepflowctl run/resume for a run that stopped in state.
 int exitCodeFor(RunState state);
 
 } // namespace keepflow

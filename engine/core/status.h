@@ -1,6 +1,6 @@
 #pragma once
 
-// Errors at the engine boundary are values, never exceptions (see ARCHITECTURE.md, "Errors").
+// Errors at the engine boundary are values, never exceptions.
 
 #include <QString>
 

@@ -98,7 +98,7 @@ RetryPolicy Flow::effectiveRetry(const Step &s) const {
         applyRetryKeys(policy, *defaultRetry);
     if (s.retry)
         applyRetryKeys(policy, *s.retry);
-    // CONTRACT.md: permanent errors are never retried; non_retryable only adds to that.
+    // Permanent errors are never retried; non_retryable only adds to that.
     if (!policy.nonRetryable.contains(QLatin1String("permanent")))
         policy.nonRetryable.prepend(QStringLiteral("permanent"));
     return policy;

@@ -1,6 +1,6 @@
 #pragma once
 
-// The flow model of CONTRACT.md ("Flow file"): pure values, no I/O.
+// The flow model: pure values, no I/O.
 // Fields hold what the author wrote (optional where the file may leave them out), so that saving
 // writes back the same file; the effective*() functions apply flow defaults and built-in values.
 
@@ -133,7 +133,7 @@ std::optional<qint64> parseDurationMs(const QString &text);
 /// The shortest exact text for ms in the largest unit that divides it ("90s", "2h", "250ms").
 QString formatDuration(qint64 ms);
 
-/// The step kinds CONTRACT.md defines.
+/// The step kinds of the flow format.
 const QStringList &knownStepKinds();
 
 } // namespace keepflow

@@ -1,6 +1,6 @@
 #pragma once
 
-// Reading, validating and writing flow files (CONTRACT.md, "Flow file").
+// Reading, validating and writing flow files (the flow format, "Flow file").
 
 #include "core/status.h"
 #include "model/flow.h"
@@ -24,7 +24,7 @@ struct Diagnostic {
     QString path;
     QString message;
 
-    /// "FILE:LINE:COLUMN: error: MESSAGE" (CONTRACT.md, validate).
+    /// "FILE:LINE:COLUMN: error: MESSAGE" (the `validate` format).
     QString toString() const;
 };
 

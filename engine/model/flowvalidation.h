@@ -29,7 +29,7 @@ QString didYouMean(const QString &key, const QStringList &candidates);
 /// "step \"fetch\"" or, for a step without a usable id, "steps[3]".
 QString stepLabel(const QString &id, qsizetype index);
 
-/// Ids made of letters, digits, "-" and "_" (CONTRACT.md).
+/// Ids made of letters, digits, "-" and "_".
 bool isValidStepId(const QString &id);
 
 /// The integer value of v when it is a number without a fractional part.

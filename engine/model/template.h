@@ -1,6 +1,6 @@
 #pragma once
 
-// Templates of CONTRACT.md: {{params.NAME}}, {{steps.ID.output.PATH}}, {{item}}, {{item.PATH}},
+// Templates of the flow format: {{params.NAME}}, {{steps.ID.output.PATH}}, {{item}}, {{item.PATH}},
 // {{run.id}}, {{idempotency_key}}. A string that is exactly one template takes the referenced JSON
 // value itself; inside a longer string the value is written as text. Rendering produces JSON
 // values only: it never builds a shell string.

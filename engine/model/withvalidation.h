@@ -1,6 +1,6 @@
 #pragma once
 
-// Private to engine/model: what each step kind accepts in its `with` object (CONTRACT.md), and
+// Private to engine/model: what each step kind accepts in its `with` object, and
 // the checks of it run by validateFlow(). One function per kind in withvalidation.cpp; the table
 // there says which keys a kind takes and which function checks them.
 
@@ -13,7 +13,7 @@ namespace keepflow {
 
 class ProblemSink;
 
-/// The `with` keys a step kind takes (CONTRACT.md); empty for an unknown kind. The property
+/// The `with` keys a step kind takes; empty for an unknown kind. The property
 /// editor offers these.
 QStringList withKeysOf(const QString &kind);
 

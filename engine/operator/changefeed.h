@@ -1,6 +1,6 @@
 #pragma once
 
-// The change feed (ARCHITECTURE.md): the events table read in id order, so that a monitor sees
+// The change feed: the events table read in id order, so that a monitor sees
 // what any process committed to a database (its own engine, keepflowctl actions, a worker
 // elsewhere) the same way. The desktop UI is built on it.
 //

@@ -1,6 +1,6 @@
 #pragma once
 
-// The engine's face for a desktop monitor (STYLE.md, "UI"): one database, an in-process engine
+// The engine's face for a desktop monitor: one database, an in-process engine
 // that executes every run no live worker holds (runs started elsewhere too), the change feed that
 // announces what any process committed, id-keyed queries, and the operator actions. The UI is
 // built on this class and never touches the store or SQL itself. Queries and actions go through

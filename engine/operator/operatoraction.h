@@ -1,6 +1,6 @@
 #pragma once
 
-// An operator's request (PRODUCT.md, "Operator actions") as every front end and the engine spell
+// An operator's request as every front end and the engine spell
 // it: the kinds and their names, the JSON a request row stores, and what acting on it did.
 
 #include "core/status.h"

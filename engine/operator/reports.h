@@ -1,6 +1,6 @@
 #pragma once
 
-// The read side of keepflowctl: CONTRACT.md's JSON documents and the human-readable lines, built
+// The read side of keepflowctl: the JSON documents and the human-readable lines, built
 // from the store's rows. Pure formatting; the store is only read.
 
 #include "core/records.h"

@@ -3,7 +3,7 @@
 // The coordinator: owns the state of the runs it executes, decides what runs next, and persists
 // every transition before acting on it.
 //
-// Durability rules (ARCHITECTURE.md): every state change is committed with its event in one
+// Durability rules: every state change is committed with its event in one
 // transaction; an attempt's start (with its idempotency key) is committed before its action runs;
 // its outcome is committed together with the downstream steps it makes ready. Transitions that are
 // ready at the same moment share one transaction (group commit).

@@ -590,7 +590,7 @@ void TestFlowFile::effectiveRetryMergesKeyByKey() {
     QCOMPARE(merged.backoff, 2.0);            // built in
     QCOMPARE(merged.maxIntervalMs, 10000);    // step
     QCOMPARE(merged.jitter, 0.0);             // step
-    // Permanent errors are never retried (CONTRACT.md); non_retryable adds to them.
+    // Permanent errors are never retried; non_retryable adds to them.
     QCOMPARE(merged.nonRetryable, (QStringList{QStringLiteral("permanent"),
                                                QStringLiteral("garbage"), QStringLiteral("409")}));
 

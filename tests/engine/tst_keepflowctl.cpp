@@ -1,4 +1,4 @@
-// keepflowctl as users script it: commands, exit codes and JSON of CONTRACT.md.
+// keepflowctl as users script it: commands, exit codes and JSON of the flow format.
 
 #include <QDir>
 #include <QJsonArray>

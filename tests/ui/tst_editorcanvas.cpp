@@ -29,7 +29,7 @@ using namespace keepflow::ui;
 
 namespace {
 
-// Fixed DPI for widget tests (STYLE.md); set before QTEST_MAIN creates the application.
+// Fixed DPI for widget tests; set before QTEST_MAIN creates the application.
 const bool kFixedDpi = qputenv("QT_FONT_DPI", "96");
 
 // a -> b -> c in a row, d below b with no wires; positions on the grid. The undo stack is empty.

@@ -17,7 +17,7 @@ using namespace keepflow::ui;
 
 namespace {
 
-// Fixed DPI for widget tests (STYLE.md); set before QTEST_MAIN creates the application.
+// Fixed DPI for widget tests; set before QTEST_MAIN creates the application.
 const bool kFixedDpi = qputenv("QT_FONT_DPI", "96");
 
 // fetch -> transform -> load -> notify, transform -> report; alert is load's fallback step;

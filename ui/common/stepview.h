@@ -1,6 +1,6 @@
 #pragma once
 
-// What the run views show of one step run: its state and the badges of PRODUCT.md ("attempt
+// What the run views show of one step run: its state and its badges ("attempt
 // 2/5", "next retry in 12 s", "37/40 items", "fallback used", "uncertain", "breaker open").
 // Built from the engine's rows by the main window; graph, table and inspector only read it.
 

@@ -31,7 +31,7 @@ QPointF pointOf(const std::optional<QJsonObject> &ui) {
     return {ui->value(QLatin1String("x")).toDouble(), ui->value(QLatin1String("y")).toDouble()};
 }
 
-// The other keys of `ui` are someone else's (CONTRACT.md keeps them as written).
+// The other keys of `ui` are someone else's (the format keeps them as written).
 QJsonObject withPoint(const std::optional<QJsonObject> &ui, const QPointF &pos) {
     QJsonObject o = ui.value_or(QJsonObject());
     o.insert(QStringLiteral("x"), pos.x());
@@ -51,7 +51,7 @@ QByteArray stepText(const Step &step) {
     return serializeFlow(one);
 }
 
-// Letters, digits, "-" and "_" (CONTRACT.md); anything else becomes "-".
+// Letters, digits, "-" and "_"; anything else becomes "-".
 QString sanitizedId(const QString &base) {
     QString id = base;
     for (QChar &c : id) {

@@ -1,6 +1,6 @@
 #pragma once
 
-// The flow being edited (STYLE.md, "Undo/redo"): a Flow value, one QUndoStack, and request
+// The flow being edited: a Flow value, one QUndoStack, and request
 // functions that either change the flow completely (one QUndoCommand acting on the model by step
 // id, never on graphics items) or refuse with a reason and change nothing. The canvas, property
 // editor and validation panel all edit through it and redraw from its signals.
@@ -36,7 +36,7 @@ public:
     /// Reads path; on failure (the diagnostics' text) nothing changes. Clears the undo stack.
     /// A draft (validation errors but every value well typed) opens; problems() lists them.
     Status load(const QString &path);
-    /// Writes the canonical file (CONTRACT.md, with editor positions) atomically; marks clean.
+    /// Writes the canonical file (with editor positions) atomically; marks clean.
     Status save(const QString &path);
     /// The canonical text of the flow as it is now (what save() writes).
     QByteArray serialized() const;

@@ -1,6 +1,6 @@
 #pragma once
 
-// What a step dropped from the palette starts with: for each kind CONTRACT.md defines, a `with`
+// What a step dropped from the palette starts with: for each kind the flow format defines, a `with`
 // that passes validation, so that a new step is never an error before the user touched it.
 
 #include "model/flow.h"
