@@ -1,6 +1,6 @@
 #pragma once
 
-// Reading, validating and writing flow files (the flow format, "Flow file").
+// Reading, validating and writing flow files.
 
 #include "core/status.h"
 #include "model/flow.h"

@@ -1,4 +1,4 @@
-// serializeFlow(): the canonical flow file text (the flow format, "Flow file").
+// serializeFlow(): the canonical flow file text.
 // Deterministic so that saving an unchanged flow changes no byte, and shaped for readable diffs:
 // small arrays and objects of scalars stay on one line.
 

@@ -1,4 +1,4 @@
-// keepflowctl as users script it: commands, exit codes and JSON of the flow format.
+// keepflowctl as users script it: its commands, exit codes and JSON.
 
 #include <QDir>
 #include <QJsonArray>
