@@ -2,6 +2,7 @@
 
 #include "model/flowvalidation.h"
 #include "model/jsonpositions.h"
+#include "model/problemsink.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -13,17 +14,6 @@
 namespace keepflow {
 
 namespace {
-
-QString quoted(const QString &s) {
-    return QLatin1Char('"') + s + QLatin1Char('"');
-}
-
-QString child(const QString &path, const QString &key) {
-    return path + QLatin1Char('/') + escapeJsonPointerToken(key);
-}
-QString child(const QString &path, qsizetype index) {
-    return path + QLatin1Char('/') + QString::number(index);
-}
 
 int clampToInt(qint64 v) {
     return int(

@@ -457,16 +457,20 @@ RunSnapshot RunSnapshot::of(const Flow &flow, RunState state, bool paused,
         if (i >= 0)
             run.steps[i].state = row.state;
     }
+    run.countItems(items);
+    return run;
+}
+
+void RunSnapshot::countItems(const QList<ItemRow> &items) {
     for (const ItemRow &row : items) {
-        const qsizetype i = flow.indexOfStep(row.stepId);
-        if (i < 0)
+        const qsizetype i = flow->indexOfStep(row.stepId);
+        if (i < 0 || i >= steps.size())
             continue;
         if (row.state == StepState::Failed)
-            ++run.steps[i].failedItems;
+            ++steps[i].failedItems;
         else if (row.state == StepState::Uncertain)
-            ++run.steps[i].uncertainItems;
+            ++steps[i].uncertainItems;
     }
-    return run;
 }
 
 Result<ActionPlan> planAction(const RunSnapshot &run, const OperatorAction &action) {

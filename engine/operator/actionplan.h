@@ -40,6 +40,8 @@ struct RunSnapshot {
     /// From the rows a store or the operator API returns (steps missing from rows are pending).
     static RunSnapshot of(const Flow &flow, RunState state, bool paused,
                           const QList<StepRunRow> &steps, const QList<ItemRow> &items);
+    /// Counts the failed and uncertain items of each foreach step.
+    void countItems(const QList<ItemRow> &items);
 };
 
 /// One change a plan makes to one step, applied in the plan's order.

@@ -8,17 +8,26 @@
 
 namespace keepflow {
 
+namespace {
+
+/// What a step's last way to a final state left: its end, timer, output and fallback.
+void clearOutcome(LiveStep &step) {
+    step.endedAt = 0;
+    step.notBefore = 0;
+    step.viaFallback = false;
+    step.fallbackActive = false;
+    step.output = QJsonValue(QJsonValue::Undefined);
+}
+
+} // namespace
+
 void Engine::Impl::resetStep(LiveRun &run, int i, bool freshBudget) {
     LiveStep &step = run.step(i);
     if (!ledger.transition(run, i, StepEvent::Reset))
         return;
     if (freshBudget)
         step.failures = 0;
-    step.endedAt = 0;
-    step.notBefore = 0;
-    step.viaFallback = false;
-    step.fallbackActive = false;
-    step.output = QJsonValue(QJsonValue::Undefined);
+    clearOutcome(step);
     ledger.recordStep(run, i);
     ledger.addCandidate(run, i);
     ledger.unblockDownstream(run, i);
@@ -37,14 +46,7 @@ Result<RunSnapshot> Engine::Impl::snapshotOf(const LiveRun &run, const QString &
         auto items = store.items(run.id);
         if (!items)
             return items.status();
-        for (const ItemRow &row : *items) {
-            if (row.stepId != stepId)
-                continue;
-            if (row.state == StepState::Failed)
-                ++snapshot.steps[i].failedItems;
-            else if (row.state == StepState::Uncertain)
-                ++snapshot.steps[i].uncertainItems;
-        }
+        snapshot.countItems(*items);
     }
     return snapshot;
 }
@@ -135,11 +137,7 @@ void Engine::Impl::startNewGeneration(LiveRun &run, int s) {
     target.foreach.reset();
     if (target.state != StepState::Pending)
         ledger.transition(run, s, StepEvent::Reset);
-    target.endedAt = 0;
-    target.notBefore = 0;
-    target.viaFallback = false;
-    target.fallbackActive = false;
-    target.output = QJsonValue(QJsonValue::Undefined);
+    clearOutcome(target);
     ledger.recordStep(run, s);
     ledger.clearItems(run, s);
     ledger.addCandidate(run, s);

@@ -399,44 +399,49 @@ Status SqliteBatchWriter::writeItems(const Batch &batch) {
         QStringLiteral("cannot write items"));
 }
 
+Status SqliteBatchWriter::stepBound(sqlite3_stmt *statement, const QString &whatFailed) {
+    const int rc = sqlite3_step(statement);
+    sqlite3_reset(statement);
+    m_keep.clear();
+    return rc == SQLITE_DONE ? Status::ok() : failure(whatFailed);
+}
+
 Status SqliteBatchWriter::clearItems(const Batch &batch) {
+    Status status;
     for (const auto &[runId, stepId] : batch.clearedItems) {
         Binder(m_clearItems, 1, m_keep).text(runId).text(stepId);
-        const int rc = sqlite3_step(m_clearItems);
-        sqlite3_reset(m_clearItems);
-        m_keep.clear();
-        if (rc != SQLITE_DONE)
-            return failure(QStringLiteral("cannot clear the items of step %1").arg(stepId));
+        if (status = stepBound(m_clearItems,
+                               QStringLiteral("cannot clear the items of step %1").arg(stepId));
+            !status)
+            break;
     }
-    return Status::ok();
+    return status;
 }
 
 Status SqliteBatchWriter::writeAnswers(const Batch &batch) {
+    Status status;
     for (const RequestRow &answer : batch.answers) {
         Binder(m_answer, 1, m_keep)
             .text(answer.state)
             .text(answer.result)
             .integer(answer.answeredAt)
             .integer(answer.id);
-        const int rc = sqlite3_step(m_answer);
-        sqlite3_reset(m_answer);
-        m_keep.clear();
-        if (rc != SQLITE_DONE)
-            return failure(QStringLiteral("cannot answer request %1").arg(answer.id));
+        if (status = stepBound(m_answer, QStringLiteral("cannot answer request %1").arg(answer.id));
+            !status)
+            break;
     }
-    return Status::ok();
+    return status;
 }
 
 Status SqliteBatchWriter::releaseLeases(const Batch &batch) {
+    Status status;
     for (const auto &[runId, owner] : batch.releasedLeases) {
         Binder(m_release, 1, m_keep).text(runId).text(owner);
-        const int rc = sqlite3_step(m_release);
-        sqlite3_reset(m_release);
-        m_keep.clear();
-        if (rc != SQLITE_DONE)
-            return failure(QStringLiteral("cannot release run %1").arg(runId));
+        if (status = stepBound(m_release, QStringLiteral("cannot release run %1").arg(runId));
+            !status)
+            break;
     }
-    return Status::ok();
+    return status;
 }
 
 Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) {

@@ -46,6 +46,8 @@ private:
     Status writeItems(const Batch &batch);
     Status writeAnswers(const Batch &batch);
     Status releaseLeases(const Batch &batch);
+    /// Steps a statement whose values are bound, resets it; whatFailed names a failure.
+    Status stepBound(sqlite3_stmt *statement, const QString &whatFailed);
 
     /// One statement shape, prepared for one row and for kRowsPerStatement rows.
     struct Shape {
