@@ -1,11 +1,11 @@
 // keepflow: the desktop monitor. Argument parsing and wiring only; the behaviour lives in the
 // engine (Monitor) and ui (MainWindow) libraries.
 
+#include "api/monitor.h"
 #include "demo.h"
 #include "editorwindow.h"
 #include "mainwindow.h"
 #include "model/flowfile.h"
-#include "operator/monitor.h"
 #include "screenshots.h"
 #include "theme.h"
 

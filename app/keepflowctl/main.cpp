@@ -2,9 +2,9 @@
 // only: every command goes through the database's OperatorApi (and run, resume and worker through
 // an Engine it creates); the behaviour lives in the engine library.
 
+#include "api/operatorapi.h"
+#include "api/reports.h"
 #include "model/flowfile.h"
-#include "operator/operatorapi.h"
-#include "operator/reports.h"
 #include "runtime/engine.h"
 
 #include <QCommandLineParser>
@@ -553,14 +553,14 @@ int commandAction(const QString &command, const Context &context) {
         printErr(QStringLiteral("keepflowctl: %1\n").arg(outcome->warning));
     const QString done = outcome->message;
     auto run = (*api)->run(action.runId);
-    const std::optional<RunState> state = run ? std::optional<RunState>(run->state) : std::nullopt;
+    const QString state = run ? stateName(run->state) : QString();
     if (context.json) {
         printJson(QJsonObject{{QStringLiteral("run"), action.runId},
                               {QStringLiteral("result"), done},
-                              {QStringLiteral("state"), state ? stateName(*state) : QString()}});
+                              {QStringLiteral("state"), state}});
     } else {
         printOut(done + QLatin1Char('\n'));
-        if (state == RunState::Running && outcome->requestId == 0)
+        if (run && run->state == RunState::Running && outcome->requestId == 0)
             printOut(QStringLiteral(
                          "run %1 is running again: `keepflowctl resume %1` continues it here, or a "
                          "worker takes it\n")

@@ -5,7 +5,7 @@
 // that version.
 
 #include "model/flow.h"
-#include "runtime/retrypolicy.h"
+#include "model/retrypolicy.h"
 
 #include <QHash>
 #include <QJsonObject>

@@ -2,7 +2,7 @@
 
 #include "core/clock.h"
 #include "model/flow.h"
-#include "runtime/retrypolicy.h"
+#include "model/retrypolicy.h"
 
 namespace keepflow {
 

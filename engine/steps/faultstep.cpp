@@ -1,7 +1,7 @@
 #include "steps/faultstep.h"
 
 #include "core/clock.h"
-#include "runtime/retrypolicy.h"
+#include "model/retrypolicy.h"
 
 #include <QCryptographicHash>
 

@@ -5,8 +5,8 @@
 // Baseline measured in the same run on the same disk with the same pragmas: single-row durable
 // commits per second through Qt SQL (the physical limit for one sequential chain).
 
+#include "api/reports.h"
 #include "model/flowfile.h"
-#include "operator/reports.h"
 #include "runtime/engine.h"
 #include "store/store.h"
 

@@ -1,8 +1,8 @@
 // The change feed follows a database written by another connection (another process in real
 // life): every committed event once, in order, in pages, with the changed runs and resources.
 
+#include "api/changefeed.h"
 #include "harness.h"
-#include "operator/changefeed.h"
 
 #include <QSignalSpy>
 #include <QTest>

@@ -1,9 +1,9 @@
 // The monitor facade the desktop app is built on: it executes runs started by other processes,
 // announces what any process committed, and previews what an action will run again.
 
+#include "api/monitor.h"
 #include "harness.h"
 #include "operator/actionplan.h"
-#include "operator/monitor.h"
 
 #include <QSignalSpy>
 

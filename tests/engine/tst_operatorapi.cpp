@@ -4,8 +4,8 @@
 // action changes nothing. The live worker is a second engine on the same database file; time is
 // a ManualClock that only the tests move.
 
+#include "api/operatorapi.h"
 #include "harness.h"
-#include "operator/operatorapi.h"
 
 #include <functional>
 

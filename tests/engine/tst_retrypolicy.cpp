@@ -1,4 +1,4 @@
-#include "runtime/retrypolicy.h"
+#include "model/retrypolicy.h"
 
 #include <QTest>
 

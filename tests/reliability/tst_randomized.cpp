@@ -6,7 +6,7 @@
 // KEEPFLOW_RANDOM_SEEDS scales it; KEEPFLOW_RANDOM_SEED replays one seed.
 
 #include "../engine/harness.h"
-#include "operator/replay.h"
+#include "api/replay.h"
 
 #include <QJsonDocument>
 #include <QRandomGenerator>

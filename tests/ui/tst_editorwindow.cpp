@@ -2,11 +2,11 @@
 // Ctrl+S, clicking a problem, running and drilling a flow on the same canvas, and the question
 // before unsaved changes are lost. The engine runs in-process on a manual clock.
 
+#include "api/monitor.h"
 #include "editorscene.h"
 #include "editorwindow.h"
 #include "flowdocument.h"
 #include "graphscene.h"
-#include "operator/monitor.h"
 #include "propertyeditor.h"
 #include "validationpanel.h"
 

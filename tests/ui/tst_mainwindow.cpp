@@ -4,12 +4,12 @@
 
 #include "actionavailability.h"
 #include "actiondialog.h"
+#include "api/monitor.h"
 #include "eventlogmodel.h"
 #include "graphscene.h"
 #include "inspectorwidget.h"
 #include "mainwindow.h"
 #include "model/flowfile.h"
-#include "operator/monitor.h"
 #include "runsmodel.h"
 #include "runsview.h"
 #include "steptablemodel.h"

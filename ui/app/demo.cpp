@@ -1,7 +1,7 @@
 #include "demo.h"
 
+#include "api/monitor.h"
 #include "model/flowfile.h"
-#include "operator/monitor.h"
 
 #include <QDir>
 #include <QFile>

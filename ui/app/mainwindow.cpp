@@ -2,6 +2,7 @@
 
 #include "actionavailability.h"
 #include "actiondialog.h"
+#include "api/monitor.h"
 #include "eventlogmodel.h"
 #include "graphscene.h"
 #include "graphview.h"
@@ -9,7 +10,6 @@
 #include "latencytracker.h"
 #include "legendwidget.h"
 #include "model/flowfile.h"
-#include "operator/monitor.h"
 #include "resourcesample.h"
 #include "resourcesview.h"
 #include "runsmodel.h"

@@ -1,10 +1,10 @@
 #include "editorwindow.h"
 
+#include "api/monitor.h"
 #include "editorscene.h"
 #include "flowdocument.h"
 #include "flowsettingseditor.h"
 #include "graphview.h"
-#include "operator/monitor.h"
 #include "paletteview.h"
 #include "propertyeditor.h"
 #include "statestyle.h"

@@ -1,6 +1,6 @@
 #include "eventlogmodel.h"
 
-#include "operator/reports.h"
+#include "api/reports.h"
 
 #include <QDateTime>
 

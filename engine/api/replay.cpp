@@ -1,4 +1,4 @@
-#include "operator/replay.h"
+#include "api/replay.h"
 
 #include <QJsonObject>
 

@@ -1,4 +1,4 @@
-#include "operator/reports.h"
+#include "api/reports.h"
 
 #include "model/flow.h"
 #include "store/store.h"

@@ -1,9 +1,9 @@
-#include "operator/monitor.h"
+#include "api/monitor.h"
 
+#include "api/changefeed.h"
 #include "core/states.h"
 #include "model/flowfile.h"
 #include "operator/actionplan.h"
-#include "operator/changefeed.h"
 #include "store/store.h"
 
 #include <QTimer>

@@ -11,13 +11,13 @@
 // commit they announce. Failure: queries return errors as values; a failed engine commit stops
 // execution (failed() is emitted) while the queries keep working on the last good state.
 
+#include "api/operatorapi.h"
 #include "core/clock.h"
 #include "core/records.h"
 #include "core/runquery.h"
 #include "core/status.h"
 #include "core/storeoptions.h"
 #include "model/flow.h"
-#include "operator/operatorapi.h"
 #include "runtime/engine.h"
 
 #include <QHash>

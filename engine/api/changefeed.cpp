@@ -1,4 +1,4 @@
-#include "operator/changefeed.h"
+#include "api/changefeed.h"
 
 #include "store/store.h"
 

@@ -1,6 +1,6 @@
-#include "operator/operatorapi.h"
+#include "api/operatorapi.h"
 
-#include "operator/changefeed.h"
+#include "api/changefeed.h"
 #include "steps/stepkind.h"
 #include "store/store.h"
 
