@@ -4,7 +4,8 @@
 // a step or an item goes through transition() (the one transition function), is recorded as its
 // row, and is announced by its event, all into the batch of the current round; commit() writes
 // that batch in one transaction. Because every write path passes here, this is where a commit is
-// fenced: a worker commits only for the runs it holds.
+// fenced. Today a worker's claim is checked when it takes a run (Store::claimRun); the check of
+// its lease inside the commit's transaction, for several workers on one database, goes here.
 //
 // It also keeps what a change sets in motion: the runs and steps to look at again (candidates),
 // and the durable timers (a step's or item's not-before time, armed in memory as well).
