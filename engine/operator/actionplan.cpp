@@ -178,8 +178,17 @@ private:
     }
 
     Status refuse(const QString &why) const { return Status::error(why); }
+    Status refuseNotUncertain() const {
+        return refuse(QStringLiteral("step %1 is %2, not uncertain: there is nothing to resolve")
+                          .arg(m_name, m_stateName));
+    }
     void add(StepChange c) { m_plan.changes.append(std::move(c)); }
     void runsAgain(int step) { m_again[static_cast<size_t>(step)] = true; }
+    /// The step runs again, and what was blocked only through it with it.
+    void runsAgainAndUnblocks() {
+        runsAgain(m_step);
+        m_view.addUnblocked(m_step, m_again);
+    }
 
     /// The step runs again from pending (downstream blocked only by it comes back), unless it
     /// would be blocked again at once by another upstream.
@@ -189,8 +198,7 @@ private:
         add(c);
         if (m_state == S::Blocked && !m_view.joinCanBeMet(m_step, m_again))
             return;
-        runsAgain(m_step);
-        m_view.addUnblocked(m_step, m_again);
+        runsAgainAndUnblocks();
     }
 
     Status planRetry() {
@@ -224,8 +232,7 @@ private:
             StepChange c = change(StepChange::Kind::ReopenItems, m_step);
             c.reopenFailedItems = true;
             add(c);
-            runsAgain(m_step);
-            m_view.addUnblocked(m_step, m_again);
+            runsAgainAndUnblocks();
             m_plan.message =
                 QStringLiteral("step %1: %2 failed item(s) run again; succeeded items are kept")
                     .arg(m_name)
@@ -245,9 +252,7 @@ private:
     Status planSettle() {
         const K kind = m_action.kind;
         if (kind == K::ResolveHappened && m_state != S::Uncertain)
-            return refuse(
-                QStringLiteral("step %1 is %2, not uncertain: there is nothing to resolve")
-                    .arg(m_name, m_stateName));
+            return refuseNotUncertain();
         if (kind == K::Approve && (m_state != S::WaitingForOperator || !m_isApproval))
             return refuse(QStringLiteral("step %1 is %2%3: there is nothing to approve")
                               .arg(m_name, m_stateName,
@@ -310,15 +315,12 @@ private:
 
     Status planResolveNotHappened() {
         if (m_state != S::Uncertain)
-            return refuse(
-                QStringLiteral("step %1 is %2, not uncertain: there is nothing to resolve")
-                    .arg(m_name, m_stateName));
+            return refuseNotUncertain();
         if (m_isForeach) {
             StepChange c = change(StepChange::Kind::ReopenItems, m_step);
             c.uncertainItemsTo = StepEvent::Reopen;
             add(c);
-            runsAgain(m_step);
-            m_view.addUnblocked(m_step, m_again);
+            runsAgainAndUnblocks();
             m_plan.message =
                 QStringLiteral("step %1: %2 uncertain item(s) run again with the same keys")
                     .arg(m_name)

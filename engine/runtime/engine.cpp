@@ -285,8 +285,8 @@ std::optional<qint64> Engine::Impl::nextDueAt() const {
         if (!next || at < *next)
             next = at;
     };
-    if (!const_cast<RunLedger &>(ledger).timers().empty())
-        consider(const_cast<RunLedger &>(ledger).timers().top().at);
+    if (!ledger.timers().empty())
+        consider(ledger.timers().top().at);
     if (!attemptTimeouts.empty())
         consider(attemptTimeouts.top().at);
     if (!callHeap.empty())

@@ -37,8 +37,6 @@ public:
 
     RunLedger(Store &store, Identity identity);
 
-    const Identity &identity() const { return m_identity; }
-
     // ---- state -----------------------------------------------------------------------------
     /// Applies event to the target through the transition function (steps: nextStepState, items:
     /// nextItemState) and keeps the run's state counts. False, changing nothing, when the event
@@ -87,6 +85,7 @@ public:
     /// earlier timers of the same target no longer count.
     void armTimer(const AttemptTarget &target);
     DueHeap &timers() { return m_timers; }
+    const DueHeap &timers() const { return m_timers; }
 
     // ---- what to look at next --------------------------------------------------------------
     void markDirty(LiveRun &run);
