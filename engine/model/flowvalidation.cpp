@@ -420,9 +420,10 @@ private:
             }
             m_firstIndex.insert(s.id, i);
         }
-        for (const Step &s : m_flow.steps) {
-            if (s.fallback.kind == Fallback::Kind::Step)
-                m_fallbackSteps.insert(s.fallback.step);
+        for (qsizetype i = 0; i < m_flow.steps.size(); ++i) {
+            const Step &s = m_flow.steps.at(i);
+            if (s.fallback.kind == Fallback::Kind::Step && !m_primaryOf.contains(s.fallback.step))
+                m_primaryOf.insert(s.fallback.step, i);
         }
         buildGraph();
     }
@@ -558,7 +559,7 @@ private:
     }
 
     void checkFallback(const Step &s, qsizetype i, const QString &path, const QString &prefix) {
-        if (m_fallbackSteps.contains(s.id) && !s.after.isEmpty())
+        if (m_primaryOf.contains(s.id) && !s.after.isEmpty())
             error(child(path, QStringLiteral("after")),
                   prefix + QStringLiteral("a fallback step must not have \"after\": it runs only "
                                           "as the fallback of another step"));
@@ -574,6 +575,11 @@ private:
                                        didYouMean(s.fallback.step, m_firstIndex.keys())));
         else if (target == i)
             error(p, prefix + QStringLiteral("a step cannot be its own fallback"));
+        else if (const qsizetype first = m_primaryOf.value(s.fallback.step, i); first != i)
+            // One fallback standing in for two steps could be needed by both at once.
+            error(p, prefix + QStringLiteral("step %1 is already the fallback of step %2: a step "
+                                             "can stand in for one step only")
+                                  .arg(quoted(s.fallback.step), quoted(m_flow.steps.at(first).id)));
     }
 
     void checkForeach(const Step &s, qsizetype i, const QString &path, const QString &prefix) {
@@ -627,11 +633,26 @@ private:
 
     // --- cycles ---------------------------------------------------------------------------
 
+    // A step waits for the steps in its "after" and a fallback step for the step it stands in
+    // for: a cycle through either kind of edge is a set of steps none of which can ever start.
+    QList<QList<qsizetype>> waitEdges() const {
+        QList<QList<qsizetype>> edges = m_down;
+        for (qsizetype i = 0; i < m_flow.steps.size(); ++i) {
+            const Step &s = m_flow.steps.at(i);
+            if (s.fallback.kind != Fallback::Kind::Step)
+                continue;
+            const qsizetype f = m_firstIndex.value(s.fallback.step, -1);
+            if (f >= 0 && f != i && m_firstIndex.value(s.id, -1) == i && !edges.at(i).contains(f))
+                edges[i].append(f);
+        }
+        return edges;
+    }
+
     // Tarjan's strongly connected components, iteratively (a long chain must not overflow the
     // stack); every component with more than one step holds at least one cycle, reported once.
     void checkCycles() {
         const qsizetype n = m_flow.steps.size();
-        const QList<QList<qsizetype>> &down = m_down;
+        const QList<QList<qsizetype>> down = waitEdges();
         QList<qsizetype> index(n, -1), low(n, 0), component(n, -1);
         QList<bool> onStack(n, false);
         QList<qsizetype> stack;
@@ -716,21 +737,41 @@ private:
         QList<qsizetype> cycle{last};
         while (cycle.front() != start)
             cycle.prepend(previous.value(cycle.front()));
-        QStringList names;
-        for (qsizetype v : cycle)
-            names.append(m_flow.steps.at(v).id);
-        names.append(m_flow.steps.at(start).id);
-        const Step &s = m_flow.steps.at(start);
-        const qsizetype k = s.after.indexOf(m_flow.steps.at(last).id);
-        error(child(child(child(QStringLiteral("/steps"), start), QStringLiteral("after")), k),
-              QStringLiteral("cycle: %1").arg(names.join(QLatin1String(" -> "))));
+        cycle.append(start);
+        // "a -> b" when b waits for a; "a -> fallback b" when b stands in for a.
+        bool throughFallback = false;
+        QString text = m_flow.steps.at(cycle.front()).id;
+        for (qsizetype k = 1; k < cycle.size(); ++k) {
+            const bool fallback = !isAfterEdge(cycle.at(k - 1), cycle.at(k));
+            throughFallback = throughFallback || fallback;
+            text += (fallback ? QLatin1String(" -> fallback ") : QLatin1String(" -> ")) +
+                    m_flow.steps.at(cycle.at(k)).id;
+        }
+        const QString message =
+            throughFallback
+                ? QStringLiteral("cycle through a fallback: %1; none of these steps can ever start")
+                      .arg(text)
+                : QStringLiteral("cycle: %1").arg(text);
+        // Point at the edge that closes the cycle: start's "after" entry, or last's fallback.
+        const QString lastPath = child(QStringLiteral("/steps"), last);
+        if (isAfterEdge(last, start)) {
+            const Step &s = m_flow.steps.at(start);
+            const qsizetype k = s.after.indexOf(m_flow.steps.at(last).id);
+            error(child(child(child(QStringLiteral("/steps"), start), QStringLiteral("after")), k),
+                  message);
+        } else {
+            error(child(child(lastPath, QStringLiteral("fallback")), QStringLiteral("step")),
+                  message);
+        }
     }
+
+    bool isAfterEdge(qsizetype from, qsizetype to) const { return m_down.at(from).contains(to); }
 
     const Flow &m_flow;
     QHash<QString, qsizetype> m_firstIndex;
-    QSet<QString> m_fallbackSteps;
-    QList<QList<qsizetype>> m_down; // step -> the steps that wait for it
-    QList<QList<qsizetype>> m_up;   // step -> the steps it waits for
+    QHash<QString, qsizetype> m_primaryOf; // fallback step id -> the first step it stands in for
+    QList<QList<qsizetype>> m_down;        // step -> the steps that wait for it
+    QList<QList<qsizetype>> m_up;          // step -> the steps it waits for
     QList<QBitArray> m_ancestorBits;
     QList<bool> m_ordered; // reached by the topological order (not on or after a cycle)
 };

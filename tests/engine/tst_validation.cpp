@@ -180,6 +180,44 @@ void TestValidation::errorIsReportedAtItsPosition_data() {
   {"id": "x", "kind": "noop", "after": ["start", "y"]},
   {"id": "y", "kind": "noop", "after": ["x"]}
 ]})json") << 4 << 50 << QStringLiteral("cycle: x -> y -> x");
+    QTest::newRow("fallbacks falling back to each other")
+        << QByteArray(R"json({"keepflow": 1, "name": "t",
+"steps": [
+  {"id": "a", "kind": "noop", "fallback": {"step": "b"}},
+  {"id": "b", "kind": "noop", "fallback": {"step": "a"}}
+]})json")
+        << 4 << 52
+        << QStringLiteral("cycle through a fallback: a -> fallback b -> fallback a; none of these "
+                          "steps can ever start");
+    QTest::newRow("ring of three fallbacks")
+        << QByteArray(R"json({"keepflow": 1, "name": "t",
+"steps": [
+  {"id": "a", "kind": "noop", "fallback": {"step": "b"}},
+  {"id": "b", "kind": "noop", "fallback": {"step": "c"}},
+  {"id": "c", "kind": "noop", "fallback": {"step": "a"}}
+]})json")
+        << 5 << 52
+        << QStringLiteral("cycle through a fallback: a -> fallback b -> fallback c -> fallback a; "
+                          "none of these steps can ever start");
+    QTest::newRow("fallback the step waits for")
+        << QByteArray(R"json({"keepflow": 1, "name": "t",
+"steps": [
+  {"id": "a", "kind": "noop", "after": ["b"], "fallback": {"step": "b"}},
+  {"id": "b", "kind": "noop"}
+]})json")
+        << 3 << 41
+        << QStringLiteral("cycle through a fallback: a -> fallback b -> a; none of these steps can "
+                          "ever start");
+    QTest::newRow("fallback of two steps")
+        << QByteArray(R"json({"keepflow": 1, "name": "t",
+"steps": [
+  {"id": "a", "kind": "noop", "fallback": {"step": "spare"}},
+  {"id": "b", "kind": "noop", "fallback": {"step": "spare"}},
+  {"id": "spare", "kind": "noop"}
+]})json")
+        << 4 << 52
+        << QStringLiteral("step \"b\": step \"spare\" is already the fallback of step \"a\": a "
+                          "step can stand in for one step only");
     QTest::newRow("join unknown") << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "noop", "join": "any"}

@@ -46,8 +46,9 @@ const QByteArray kSample =
     "    { \"id\": \"flaky\", \"kind\": \"fault\", \"after\": [\"fetch\"], "
     "      \"with\": { \"fail_first\": 10 } }, "
     "    { \"id\": \"run\", \"kind\": \"shell\", \"after\": [\"flaky\"], \"fallback\": { \"step\": "
-    "\"fetch\" }, "
-    "      \"with\": { \"argv\": [\"echo\", \"hello\"] } } "
+    "\"spare\" }, "
+    "      \"with\": { \"argv\": [\"echo\", \"hello\"] } }, "
+    "    { \"id\": \"spare\", \"kind\": \"noop\" } "
     "  ] }";
 
 /// A document loaded from text through a temporary file (the document's own way in).
@@ -311,7 +312,6 @@ void TestPropertyEditor::renamingTheIdRenamesReferences() {
     QCOMPARE(editor.stepId(), QStringLiteral("orders"));
     QVERIFY(!doc.document.flow().step(QStringLiteral("fetch")));
     QCOMPARE(doc.step(QStringLiteral("flaky")).after, QStringList{QStringLiteral("orders")});
-    QCOMPARE(doc.step(QStringLiteral("run")).fallback.step, QStringLiteral("orders"));
     QVERIFY(!hasErrors(doc.document.problems()));
 
     // Undo renames back, and the editor follows the step.
@@ -319,6 +319,12 @@ void TestPropertyEditor::renamingTheIdRenamesReferences() {
     QCOMPARE(editor.stepId(), QStringLiteral("fetch"));
     QCOMPARE(lineField(editor, QStringLiteral("id"))->text(), QStringLiteral("fetch"));
     QCOMPARE(doc.step(QStringLiteral("flaky")).after, QStringList{QStringLiteral("fetch")});
+
+    // A fallback reference follows its step's new id too.
+    editor.showStep(QStringLiteral("spare"));
+    typeInto(lineField(editor, QStringLiteral("id")), QStringLiteral("backup"));
+    QCOMPARE(doc.step(QStringLiteral("run")).fallback.step, QStringLiteral("backup"));
+    QVERIFY(!hasErrors(doc.document.problems()));
 }
 
 void TestPropertyEditor::badJsonBodyIsRefusedWithAVisibleMessage() {
