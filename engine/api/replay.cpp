@@ -43,6 +43,7 @@ std::optional<StepState> stateAfter(EventType type) {
     case EventType::RunResumed:
     case EventType::RunStateChanged:
     case EventType::RunWaiting:
+    case EventType::RunStalled:
     case EventType::RunFinished:
     case EventType::AttemptFailed:
     case EventType::ItemSucceeded:

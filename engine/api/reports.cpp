@@ -196,6 +196,9 @@ QString runEventSummary(const EventRow &event) {
     case EventType::RunFinished:
         what = QStringLiteral("run %1 finished: %2").arg(event.runId, text(d, "state"));
         break;
+    case EventType::RunStalled:
+        what = QStringLiteral("run %1 stalled: %2").arg(event.runId, text(d, "reason"));
+        break;
     case EventType::RunWaiting:
     case EventType::RunStateChanged:
         what = QStringLiteral("run %1 is now %2").arg(event.runId, text(d, "state"));
@@ -259,7 +262,10 @@ QString stepEventSummary(const EventRow &event) {
                    .arg(text(d, "error"));
         break;
     case EventType::StepBlocked:
-        what = QStringLiteral("blocked: upstream %1 did not succeed").arg(text(d, "upstream"));
+        what =
+            d.contains(QLatin1String("reason"))
+                ? QStringLiteral("blocked: %1").arg(text(d, "reason"))
+                : QStringLiteral("blocked: upstream %1 did not succeed").arg(text(d, "upstream"));
         break;
     case EventType::StepSkipped:
         what = QStringLiteral("skipped: %1").arg(text(d, "reason"));

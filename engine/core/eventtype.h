@@ -20,6 +20,7 @@ enum class EventType {
     RunResumed,      ///< a worker took the run up (start, restart, adoption)
     RunStateChanged, ///< the run's state moved without finishing
     RunWaiting,      ///< the run waits for an operator or is paused
+    RunStalled,      ///< no step could start and nothing was in motion: the rest was blocked
     RunFinished,     ///< the run reached a final state
 
     StepScheduled,            ///< waits for a not-before time

@@ -98,7 +98,9 @@ struct Engine::Impl final : StepContext {
     void makeReady(LiveRun &run, int i, qint64 now);
     void failForGood(LiveRun &run, int i, qint64 now);
     void finalized(LiveRun &run, int i, qint64 now);
+    void skipUnneededFallback(LiveRun &run, int primary, qint64 now);
     void updateRunState(LiveRun &run, qint64 now);
+    void settleStalled(LiveRun &run, qint64 now);
     void awaitApproval(LiveRun &run, int i, qint64 now);
     /// The step's input as the operator last set it, else as the flow says.
     QJsonObject withOf(const LiveRun &run, int i) const;
@@ -168,12 +170,17 @@ struct Engine::Impl final : StepContext {
     Status load(const RunRow &row, const QList<StepRunRow> &stepRows,
                 const QList<AttemptRow> &openAttempts, const QList<ItemRow> &itemRows, qint64 now);
     /// Write-ahead says: an attempt with a start and no outcome was cut off by a crash.
-    void recoverOpenAttempts(LiveRun &run, const QList<AttemptRow> &openAttempts, qint64 now);
+    /// Returns the steps whose cut-off attempt spent their budget: they fail for good once the
+    /// run is loaded.
+    QList<int> recoverOpenAttempts(LiveRun &run, const QList<AttemptRow> &openAttempts, qint64 now);
     /// Steps a loaded run had in motion go on (a running step with no open attempt is retried).
-    void restartSteps(LiveRun &run, qint64 now);
-    /// An attempt cut off by a crash: retried (same key) when idempotent or keyed, otherwise
-    /// uncertain until an operator decides.
-    void recoverCutOffAttempt(const AttemptTarget &target, const AttemptRow &attempt, qint64 now);
+    void restartSteps(LiveRun &run, qint64 now, const QList<int> &spent);
+    /// An attempt cut off by a crash: retried (same key) when idempotent or keyed and attempts
+    /// are left, otherwise uncertain until an operator decides. A cut-off counts against the
+    /// budget; true when it spent the step's last attempt (an item's fails at once).
+    bool recoverCutOffAttempt(const AttemptTarget &target, const AttemptRow &attempt, qint64 now);
+    QString cutOffReason(const AttemptTarget &target, const AttemptRow &attempt, int failures,
+                         int budget);
 };
 
 } // namespace keepflow

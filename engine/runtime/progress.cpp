@@ -1,4 +1,5 @@
 #include "runtime/engineimpl.h"
+#include "runtime/stall.h"
 
 // A step's way through its states outside its attempts: waiting for its upstreams (the join
 // rule), delays, approval, failing for good (fallbacks), finishing (waking downstream), and the
@@ -53,8 +54,13 @@ void Engine::Impl::advance(LiveRun &run, qint64 now) {
         step.candidate = false;
         switch (step.state) {
         case StepState::Pending: {
-            if (run.plan->primaryOf[i] >= 0)
-                break; // a fallback step starts only when its primary fails for good
+            if (const int primary = run.plan->primaryOf[i]; primary >= 0) {
+                // A fallback step starts only when its primary fails for good. One that was
+                // held while its primary finished is not needed any more once released.
+                if (isFinal(run.step(primary).state))
+                    skipUnneededFallback(run, primary, now);
+                break;
+            }
             QString blockedBy;
             const JoinDecision decision = evaluateJoin(run, i, blockedBy);
             if (decision == JoinDecision::Ready) {
@@ -75,7 +81,8 @@ void Engine::Impl::advance(LiveRun &run, qint64 now) {
             tryStart(AttemptTarget::step(run, i), now);
             break;
         case StepState::Running:
-            if (step.foreach)
+            // A foreach step running its fallback has no items of its own left to schedule.
+            if (step.foreach && !step.fallbackActive)
                 scheduleItems(run, i, now);
             break;
         case StepState::Scheduled:
@@ -153,17 +160,7 @@ void Engine::Impl::finalized(LiveRun &run, int i, qint64 now) {
     LiveStep &step = run.step(i);
     for (int d : run.plan->downstream[i])
         ledger.addCandidate(run, d);
-    const int f = run.plan->fallbackStep[i];
-    if (f >= 0 && run.step(f).state == StepState::Pending) {
-        ledger.transition(run, f, StepEvent::NotNeeded);
-        run.step(f).endedAt = now;
-        ledger.recordStep(run, f);
-        ledger.event(run, f, EventType::StepSkipped,
-                     {{QStringLiteral("reason"),
-                       QStringLiteral("fallback of %1, not needed").arg(run.def(i).id)}},
-                     now);
-        finalized(run, f, now);
-    }
+    skipUnneededFallback(run, i, now);
     const int p = run.plan->primaryOf[i];
     if (p >= 0 && run.step(p).fallbackActive) {
         LiveStep &primary = run.step(p);
@@ -194,9 +191,48 @@ void Engine::Impl::finalized(LiveRun &run, int i, qint64 now) {
     ledger.markDirty(run);
 }
 
+void Engine::Impl::settleStalled(LiveRun &run, qint64 now) {
+    QList<int> stuck;
+    for (int i = 0; i < static_cast<int>(run.steps.size()); ++i) {
+        if (run.step(i).state == StepState::Pending)
+            stuck.append(i);
+    }
+    const QString reason = stallReason(run, stuck.front());
+    QJsonArray ids;
+    for (int i : stuck)
+        ids.append(run.def(i).id);
+    ledger.event(run, -1, EventType::RunStalled,
+                 {{QStringLiteral("reason"), reason}, {QStringLiteral("steps"), ids}}, now);
+    for (int i : stuck) {
+        LiveStep &step = run.step(i);
+        ledger.transition(run, i, StepEvent::UpstreamFailed);
+        step.endedAt = now;
+        step.error = QStringLiteral("could never start: %1").arg(reason);
+        ledger.recordStep(run, i);
+        ledger.event(run, i, EventType::StepBlocked, {{QStringLiteral("reason"), step.error}}, now);
+    }
+}
+
+/// The pending fallback of a step that finished without it is skipped, as not needed.
+void Engine::Impl::skipUnneededFallback(LiveRun &run, int primary, qint64 now) {
+    const int f = run.plan->fallbackStep[primary];
+    if (f < 0 || run.step(f).state != StepState::Pending)
+        return;
+    ledger.transition(run, f, StepEvent::NotNeeded);
+    run.step(f).endedAt = now;
+    ledger.recordStep(run, f);
+    ledger.event(run, f, EventType::StepSkipped,
+                 {{QStringLiteral("reason"),
+                   QStringLiteral("fallback of %1, not needed").arg(run.def(primary).id)}},
+                 now);
+    finalized(run, f, now);
+}
+
 void Engine::Impl::updateRunState(LiveRun &run, qint64 now) {
     if (isFinal(run.state))
         return;
+    if (isStalled(run))
+        settleStalled(run, now);
     RunState next = deriveRunState(run.counts);
     if (run.paused && next == RunState::Running)
         next = run.counts[static_cast<int>(StepState::Running)] > 0 ? RunState::Running

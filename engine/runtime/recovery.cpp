@@ -28,14 +28,14 @@ AttemptRow crashed(const AttemptRow &attempt, qint64 now) {
 
 } // namespace
 
-void Engine::Impl::recoverCutOffAttempt(const AttemptTarget &target, const AttemptRow &attempt,
+bool Engine::Impl::recoverCutOffAttempt(const AttemptTarget &target, const AttemptRow &attempt,
                                         qint64 now) {
     const AttemptRow ended = crashed(attempt, now);
     ledger.recordAttempt(ended);
     AttemptState &state = target.state();
     if (state.state != StepState::Running || attempt.number != state.attempts ||
         attempt.generation != target.liveStep().generation)
-        return;
+        return false;
     state.attemptStartedAt = attempt.startedAt;
     if (target.def().effectiveIdempotency() == Idempotency::None) {
         const QString unknown =
@@ -52,7 +52,7 @@ void Engine::Impl::recoverCutOffAttempt(const AttemptTarget &target, const Attem
             ledger.targetEvent(target, EventType::ItemUncertain,
                                {{QStringLiteral("error"), ended.error}}, now);
             progress.active.erase(target.itemPos());
-            return;
+            return false;
         }
         state.errorClass = ErrorClass::Uncertain;
         state.error = unknown;
@@ -60,16 +60,61 @@ void Engine::Impl::recoverCutOffAttempt(const AttemptTarget &target, const Attem
         ledger.event(
             target.run(), target.stepIndex(), EventType::StepUncertain,
             {{QStringLiteral("error"), unknown}, {QStringLiteral("attempt"), attempt.number}}, now);
-        return;
+        return false;
     }
-    ledger.transition(target, StepEvent::AttemptFailed);
+    // A cut-off attempt counts against the budget: a step whose process keeps being killed
+    // must end, where an operator sees it, instead of looping through restarts for ever.
+    ++state.failures;
     state.errorClass = ErrorClass::Crashed;
     state.error = ended.error;
-    state.notBefore = now; // a crash is not the dependency's fault: no backoff, no budget
-    ledger.recordTarget(target);
     ledger.targetEvent(
         target, EventType::AttemptCrashed,
         {{QStringLiteral("attempt"), attempt.number}, {QStringLiteral("error"), ended.error}}, now);
+    const int budget = target.run().plan->retry[target.stepIndex()].maxAttempts;
+    if (state.failures < budget) {
+        ledger.transition(target, StepEvent::AttemptFailed);
+        state.notBefore = now; // a crash is not the dependency's fault: no backoff
+        ledger.recordTarget(target);
+        return false;
+    }
+    state.error = cutOffReason(target, attempt, state.failures, budget);
+    if (target.isItem()) {
+        ForeachProgress &progress = target.progress();
+        progress.errors[static_cast<size_t>(target.itemPos())] = state.error;
+        ++progress.failed;
+        settleItem(target, StepEvent::FailedForGood, EventType::ItemFailed,
+                   {{QStringLiteral("error"), state.error},
+                    {QStringLiteral("error_class"), errorClassName(ErrorClass::Crashed)}},
+                   now);
+        return false;
+    }
+    // The step fails for good once the whole run is loaded: its fallback may start then.
+    return true;
+}
+
+QString Engine::Impl::cutOffReason(const AttemptTarget &target, const AttemptRow &attempt,
+                                   int failures, int budget) {
+    // The earlier cut-offs of this generation are in the attempts table; this one is not yet.
+    int cutOffs = 1;
+    if (const auto attempts = store.attempts(target.run().id)) {
+        for (const AttemptRow &row : *attempts) {
+            cutOffs += row.stepId == attempt.stepId && row.itemKey == attempt.itemKey &&
+                               row.generation == attempt.generation &&
+                               row.number != attempt.number &&
+                               row.outcome == AttemptOutcome::Crashed
+                           ? 1
+                           : 0;
+        }
+    }
+    const QString lost = QStringLiteral("the process running it was killed or lost");
+    if (cutOffs >= failures)
+        return cutOffs == 1 ? QStringLiteral("cut off once: %1").arg(lost)
+                            : QStringLiteral("cut off %1 times: %2").arg(cutOffs).arg(lost);
+    return QStringLiteral("no attempts left (%1 of %2): attempt %3 was cut off: %4")
+        .arg(failures)
+        .arg(budget)
+        .arg(attempt.number)
+        .arg(lost);
 }
 
 /// Loads one run from its rows into memory and records, in the ledger, what recovery decides
@@ -115,17 +160,23 @@ Status Engine::Impl::load(const RunRow &row, const QList<StepRunRow> &stepRows,
     for (const LiveStep &step : run->steps)
         ++run->counts[static_cast<int>(step.state)];
     for (qsizetype i = 0; i < flow.steps.size(); ++i) {
+        // A running step runs its fallback while that fallback is under way. A fallback that
+        // ended (an operator skipped it before it was needed) leaves the step running its own
+        // attempt: finishing the fallback would have settled the step in the same commit.
         const int f = run->plan->fallbackStep[i];
         LiveStep &step = run->step(i);
-        if (f >= 0 && step.state == StepState::Running && run->step(f).state != StepState::Pending)
+        if (f >= 0 && step.state == StepState::Running &&
+            run->step(f).state != StepState::Pending && !isFinal(run->step(f).state))
             step.fallbackActive = true;
     }
 
     LiveRun &r = *run;
     runs[row.id] = std::move(run);
     rebuildForeach(r, itemRows);
-    recoverOpenAttempts(r, openAttempts, now);
-    restartSteps(r, now);
+    const QList<int> spent = recoverOpenAttempts(r, openAttempts, now);
+    restartSteps(r, now, spent);
+    for (int i : spent)
+        failForGood(r, i, now);
     if (isFinal(r.state))
         return Status::ok(); // loaded for an operator action, which decides what follows
     // Look at the run afresh: advance() announces whatever state it is really in.
@@ -138,8 +189,9 @@ Status Engine::Impl::load(const RunRow &row, const QList<StepRunRow> &stepRows,
     return Status::ok();
 }
 
-void Engine::Impl::recoverOpenAttempts(LiveRun &r, const QList<AttemptRow> &openAttempts,
-                                       qint64 now) {
+QList<int> Engine::Impl::recoverOpenAttempts(LiveRun &r, const QList<AttemptRow> &openAttempts,
+                                             qint64 now) {
+    QList<int> spent;
     const Flow &flow = *r.plan->flow;
     // Write-ahead says: an attempt with a start and no outcome was cut off by a crash.
     for (const AttemptRow &attempt : openAttempts) {
@@ -165,15 +217,17 @@ void Engine::Impl::recoverOpenAttempts(LiveRun &r, const QList<AttemptRow> &open
                 continue;
             }
         }
-        recoverCutOffAttempt(*target, attempt, now);
+        if (recoverCutOffAttempt(*target, attempt, now))
+            spent.append(static_cast<int>(i));
     }
+    return spent;
 }
 
-void Engine::Impl::restartSteps(LiveRun &r, qint64 now) {
+void Engine::Impl::restartSteps(LiveRun &r, qint64 now, const QList<int> &spent) {
     const Flow &flow = *r.plan->flow;
     for (size_t i = 0; i < r.steps.size(); ++i) {
         LiveStep &step = r.steps[i];
-        if (step.state == StepState::Running && step.foreach) {
+        if (step.state == StepState::Running && step.foreach && !step.fallbackActive) {
             ledger.addCandidate(r, static_cast<int>(i)); // its items go on
             continue;
         }
@@ -181,7 +235,8 @@ void Engine::Impl::restartSteps(LiveRun &r, qint64 now) {
             flow.steps[static_cast<qsizetype>(i)].kind == QLatin1String("subflow")) {
             continue; // waits for its child run (checkSubflows)
         }
-        if (step.state == StepState::Running && !step.fallbackActive) {
+        if (step.state == StepState::Running && !step.fallbackActive &&
+            !spent.contains(static_cast<int>(i))) {
             // Running without an open attempt is not something a commit leaves behind; treat
             // it like a cut-off attempt rather than leave the step stuck.
             ledger.transition(r, static_cast<int>(i), StepEvent::AttemptFailed);

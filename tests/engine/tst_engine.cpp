@@ -2,6 +2,7 @@
 // deadlines, joins, fallbacks, delays, write-ahead, recovery and group commit.
 
 #include "harness.h"
+#include "runtime/stall.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -75,6 +76,10 @@ private Q_SLOTS:
     void writeAheadCommitsAttemptBeforeAction();
     void crashedAttemptIsRetriedWithSameKey();
     void crashedNonIdempotentAttemptBecomesUncertain();
+    void cutOffAttemptsSpendTheBudget();
+    void cutOffLastAttemptAfterFailuresEndsTheStep();
+    void cutOffItemsSpendTheirBudget();
+    void stalledRunIsRecognisedWithItsCycle();
     void groupCommitSharesTransactions();
     void adoptAvailableTakesOverEveryInterruptedRun();
     void templatesPassOutputsDownstream();
@@ -370,7 +375,7 @@ void TestEngine::crashedAttemptIsRetriedWithSameKey() {
     QCOMPARE(attempts[1].idempotencyKey, attempts[0].idempotencyKey);
     const StepRunRow step = h.step(run, QStringLiteral("work"));
     QCOMPARE(step.state, StepState::Succeeded);
-    QCOMPARE(step.failures, 0); // the crash was not the step's fault
+    QCOMPARE(step.failures, 1); // a cut-off attempt counts against the budget
     QCOMPARE(h.runState(run), RunState::Succeeded);
 }
 
@@ -384,6 +389,124 @@ void TestEngine::crashedNonIdempotentAttemptBecomesUncertain() {
     QCOMPARE(h.step(run, QStringLiteral("pay")).state, StepState::Uncertain);
     QCOMPARE(h.attempts(run, QStringLiteral("pay")).size(), 1);
     QCOMPARE(h.runState(run), RunState::WaitingForOperator);
+}
+
+void TestEngine::cutOffAttemptsSpendTheBudget() {
+    Harness h;
+    // Every attempt outlives its process: the engine is killed while it runs, three times.
+    const QString run = h.start(flow(R"({ "id": "sync", "kind": "fault", "idempotency": "keyed",
+        "retry": { "max_attempts": 3 }, "with": { "latency": "1h" } },
+        { "id": "report", "kind": "noop", "after": ["sync"] })"));
+    for (int crash = 1; crash <= 3; ++crash) {
+        QCOMPARE(h.step(run, QStringLiteral("sync")).state, StepState::Running);
+        h.crashAndRestart();
+        QVERIFY(*h.engine->adopt(run));
+        h.pump();
+    }
+    const StepRunRow sync = h.step(run, QStringLiteral("sync"));
+    QCOMPARE(sync.state, StepState::Failed);
+    QCOMPARE(sync.error,
+             QStringLiteral("cut off 3 times: the process running it was killed or lost"));
+    QCOMPARE(sync.errorClass, std::optional(ErrorClass::Crashed));
+    const auto attempts = h.attempts(run, QStringLiteral("sync"));
+    QCOMPARE(attempts.size(), 3); // no fourth attempt: "4/3" never happens
+    for (const AttemptRow &attempt : attempts)
+        QCOMPARE(attempt.outcome, std::optional(AttemptOutcome::Crashed));
+    QCOMPARE(h.step(run, QStringLiteral("report")).state, StepState::Blocked);
+    QCOMPARE(h.runState(run), RunState::Failed);
+
+    // Where an operator can retry it, with a fresh budget.
+    OperatorAction retry;
+    retry.kind = OperatorAction::Kind::Retry;
+    retry.runId = run;
+    retry.stepId = QStringLiteral("sync");
+    retry.actor = QStringLiteral("operator");
+    QVERIFY(h.engine->act(retry));
+    h.pump();
+    QCOMPARE(h.step(run, QStringLiteral("sync")).state, StepState::Running);
+    h.advance(3'600'000);
+    QCOMPARE(h.step(run, QStringLiteral("sync")).state, StepState::Succeeded);
+    QCOMPARE(h.runState(run), RunState::Succeeded);
+}
+
+void TestEngine::cutOffLastAttemptAfterFailuresEndsTheStep() {
+    Harness h;
+    // Attempt 1 fails by itself; attempts 2 and 3 are cut off.
+    const QString run = h.start(flow(R"({ "id": "sync", "kind": "fault", "idempotency": "keyed",
+        "retry": { "max_attempts": 3, "initial_interval": "1s", "jitter": 0 },
+        "with": { "fail_first": 1, "latency": "1m" } })"));
+    h.advance(60'000);
+    QCOMPARE(h.step(run, QStringLiteral("sync")).state, StepState::Retrying);
+    h.advance(1000);
+    for (int crash = 0; crash < 2; ++crash) {
+        QCOMPARE(h.step(run, QStringLiteral("sync")).state, StepState::Running);
+        h.crashAndRestart();
+        QVERIFY(*h.engine->adopt(run));
+        h.pump();
+    }
+    const StepRunRow sync = h.step(run, QStringLiteral("sync"));
+    QCOMPARE(sync.state, StepState::Failed);
+    QCOMPARE(sync.failures, 3);
+    QCOMPARE(sync.error, QStringLiteral("no attempts left (3 of 3): attempt 3 was cut off: the "
+                                        "process running it was killed or lost"));
+    QCOMPARE(h.attempts(run, QStringLiteral("sync")).size(), 3);
+}
+
+void TestEngine::cutOffItemsSpendTheirBudget() {
+    Harness h;
+    const QString run = h.start(flow(R"({ "id": "mail", "kind": "fault", "idempotency": "keyed",
+        "foreach": ["a", "b"], "concurrency": 2, "retry": { "max_attempts": 2 },
+        "with": { "latency": "1h" } })"));
+    for (int crash = 0; crash < 2; ++crash) {
+        QCOMPARE(h.step(run, QStringLiteral("mail")).state, StepState::Running);
+        h.crashAndRestart();
+        QVERIFY(*h.engine->adopt(run));
+        h.pump();
+    }
+    const auto items = h.store->items(run);
+    QCOMPARE(items->size(), 2);
+    for (const ItemRow &item : *items) {
+        QCOMPARE(item.state, StepState::Failed);
+        QCOMPARE(item.error,
+                 QStringLiteral("cut off 2 times: the process running it was killed or lost"));
+    }
+    QCOMPARE(h.attempts(run, QStringLiteral("mail")).size(), 4);
+    QCOMPARE(h.step(run, QStringLiteral("mail")).state, StepState::Failed);
+}
+
+void TestEngine::stalledRunIsRecognisedWithItsCycle() {
+    // Validation refuses this flow (see tst_validation); the engine's guard is checked on the
+    // live state directly: two fallbacks of each other, neither of which can ever start.
+    auto flow = std::make_shared<Flow>();
+    for (const auto &[id, fallback] : {std::pair{"a", "b"}, std::pair{"b", "a"}}) {
+        Step step;
+        step.id = QLatin1String(id);
+        step.kind = QStringLiteral("noop");
+        step.fallback.kind = Fallback::Kind::Step;
+        step.fallback.step = QLatin1String(fallback);
+        flow->steps.append(step);
+    }
+    Step independent;
+    independent.id = QStringLiteral("c");
+    independent.kind = QStringLiteral("noop");
+    flow->steps.append(independent);
+    LiveRun run;
+    run.plan = makePlan(flow, 0);
+    run.steps.resize(3);
+    run.step(2).state = StepState::Running;
+    run.counts[static_cast<int>(StepState::Pending)] = 2;
+    run.counts[static_cast<int>(StepState::Running)] = 1;
+    QVERIFY(!isStalled(run)); // c is still in flight: it may yet change something
+
+    run.step(2).state = StepState::Succeeded;
+    run.counts[static_cast<int>(StepState::Running)] = 0;
+    run.counts[static_cast<int>(StepState::Succeeded)] = 1;
+    QVERIFY(isStalled(run));
+    QCOMPARE(stallReason(run, 0),
+             QStringLiteral("its steps wait for each other in a cycle (a -> fallback b -> "
+                            "fallback a)"));
+    run.paused = true;
+    QVERIFY(!isStalled(run)); // an operator holds it: waiting is what it should do
 }
 
 void TestEngine::groupCommitSharesTransactions() {

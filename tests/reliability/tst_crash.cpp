@@ -17,6 +17,11 @@ using namespace keepflow;
 namespace {
 
 constexpr int kFanoutItems = 6;
+// A run is killed in its first four rounds at most, and every cut-off attempt spends one of a
+// step's attempts: with five, every step outlives the drill. That a step cut off more often ends
+// failed is tested in tst_engine.
+constexpr int kKillingRounds = 4;
+constexpr int kMaxAttempts = kKillingRounds + 1;
 
 /// A diamond-shaped flow: a chain, a fan-out of parallel branches, a foreach, and a join. Every
 /// step (and item) appends "step[/item] key" to the log.
@@ -31,8 +36,10 @@ QByteArray crashFlow(const QString &logPath, int branches) {
             afterJson += (afterJson.isEmpty() ? QString() : QStringLiteral(", ")) +
                          QLatin1Char('"') + a + QLatin1Char('"');
         return QStringLiteral(
-                   R"({ "id": "%1", "kind": "shell", "after": [%2], "with": { "argv": ["sh", "-c", "%3"] } })")
-            .arg(id, afterJson, append);
+                   R"({ "id": "%1", "kind": "shell", "after": [%2], "retry": { "max_attempts": %4 },
+                       "with": { "argv": ["sh", "-c", "%3"] } })")
+            .arg(id, afterJson, append)
+            .arg(kMaxAttempts);
     };
     QStringList steps{step(QStringLiteral("start"), {}),
                       step(QStringLiteral("prepare"), {QStringLiteral("start")})};
@@ -107,7 +114,7 @@ void TestCrash::sigkillAtRandomMomentsLosesNothing() {
             // Kill after a random number of progress lines: anywhere from before the first commit
             // to the middle of the run. Later rounds are allowed to finish.
             const int killAfterLines =
-                round < 4 ? static_cast<int>(random.bounded(3 * stepCount)) : -1;
+                round < kKillingRounds ? static_cast<int>(random.bounded(3 * stepCount)) : -1;
             int lines = 0;
             QByteArray pending;
             bool killed = false;
@@ -159,8 +166,12 @@ void TestCrash::sigkillAtRandomMomentsLosesNothing() {
         const auto steps = (*store)->stepRuns(runId);
         QCOMPARE(steps->size(), stepCount);
         const auto attempts = (*store)->attempts(runId);
-        for (const AttemptRow &attempt : *attempts)
+        for (const AttemptRow &attempt : *attempts) {
             crashedAttempts += attempt.outcome == AttemptOutcome::Crashed ? 1 : 0;
+            QVERIFY2(attempt.number <= kMaxAttempts, // the budget holds across kills
+                     qPrintable(
+                         QStringLiteral("%1 attempt %2").arg(attempt.stepId).arg(attempt.number)));
+        }
         for (const StepRunRow &step : *steps)
             QVERIFY2(step.state == StepState::Succeeded,
                      qPrintable(step.stepId + QLatin1Char(' ') + stateName(step.state)));

@@ -2,6 +2,7 @@
 // checked after every round:
 //  - no step or item succeeds twice in one generation (retries never duplicate an effect);
 //  - replaying a run's events gives the step states the tables hold;
+//  - a running run always has something in motion, and no valid flow ever stalls;
 //  - in the end every run is finished or waits for an operator.
 // KEEPFLOW_RANDOM_SEEDS scales it; KEEPFLOW_RANDOM_SEED replays one seed.
 
@@ -20,6 +21,7 @@ QByteArray randomFlow(QRandomGenerator &random) {
     const int count = 4 + static_cast<int>(random.bounded(7));
     auto chance = [&random](double p) { return random.generateDouble() < p; };
     QStringList steps;
+    QStringList spares; // fallback steps, listed after the rest
     for (int i = 0; i < count; ++i) {
         QStringList fields{QStringLiteral("\"id\": \"s%1\"").arg(i)};
         QStringList after;
@@ -80,10 +82,33 @@ QByteArray randomFlow(QRandomGenerator &random) {
                       .arg(random.bounded(1000));
         if (chance(0.3))
             fields << QStringLiteral("\"resource\": \"dep\"");
-        if (chance(0.2))
+        const double fallback = random.generateDouble();
+        if (fallback < 0.15) {
             fields << QStringLiteral("\"fallback\": { \"value\": { \"fallback\": true } }");
+        } else if (fallback < 0.35) {
+            // A fallback step, itself failing sometimes, sometimes with a fallback of its own.
+            const int depth = chance(0.3) ? 2 : 1;
+            fields << QStringLiteral("\"fallback\": { \"step\": \"f%1_1\" }").arg(i);
+            for (int d = 1; d <= depth; ++d) {
+                QString spare =
+                    QStringLiteral("{ \"id\": \"f%1_%2\", \"kind\": \"fault\", "
+                                   "\"idempotency\": \"keyed\", \"retry\": { \"max_attempts\": "
+                                   "%3, \"initial_interval\": \"200ms\" }, \"with\": { "
+                                   "\"fail_first\": %4, \"latency\": \"100ms\" }")
+                        .arg(i)
+                        .arg(d)
+                        .arg(1 + random.bounded(2))
+                        .arg(random.bounded(3));
+                if (d < depth)
+                    spare += QStringLiteral(", \"fallback\": { \"step\": \"f%1_%2\" }")
+                                 .arg(i)
+                                 .arg(d + 1);
+                spares << spare + QStringLiteral(" }");
+            }
+        }
         steps << QStringLiteral("{ %1 }").arg(fields.join(QStringLiteral(", ")));
     }
+    steps << spares;
     return QStringLiteral(
                R"({ "keepflow": 1, "name": "random", "resources": { "dep": { "concurrency": 2,
         "breaker": { "failure_rate": 0.75, "window": 4, "min_calls": 4, "open_for": "2s" } } },
@@ -92,7 +117,8 @@ QByteArray randomFlow(QRandomGenerator &random) {
         .toUtf8();
 }
 
-/// No step or item succeeded twice in one generation; replaying events gives the table states.
+/// No step or item succeeded twice in one generation; replaying events gives the table states;
+/// a running run has something in motion and never stalled.
 QString brokenInvariant(Harness &h, const QString &run) {
     const auto attempts = h.store->attempts(run);
     QSet<QString> succeeded;
@@ -110,6 +136,19 @@ QString brokenInvariant(Harness &h, const QString &run) {
     for (const StepRunRow &step : *steps)
         ids << step.stepId;
     const auto events = h.store->events(run);
+    for (const EventRow &event : *events) {
+        if (event.type == EventType::RunStalled)
+            return QStringLiteral("a valid flow stalled: %1")
+                .arg(event.detail.value(QLatin1String("reason")).toString());
+    }
+    if (h.runState(run) == RunState::Running) {
+        const bool moving = std::any_of(steps->begin(), steps->end(), [](const StepRunRow &s) {
+            return s.state == StepState::Queued || s.state == StepState::Scheduled ||
+                   s.state == StepState::Running || s.state == StepState::Retrying;
+        });
+        if (!moving)
+            return QStringLiteral("the run is running with nothing in motion");
+    }
     const QHash<QString, StepState> replayed = replayStepStates(ids, *events);
     for (const StepRunRow &step : *steps) {
         if (replayed.value(step.stepId) != step.state)
@@ -181,6 +220,15 @@ void TestRandomized::randomRunsKeepTheirInvariants() {
             }
             for (const QString &run : runs) {
                 const QString broken = brokenInvariant(h, run);
+                if (!broken.isEmpty() && qEnvironmentVariableIsSet("KEEPFLOW_RANDOM_DEBUG")) {
+                    qDebug().noquote()
+                        << h.store->flowVersion(h.store->run(run)->flowId)->definition;
+                    const auto events = h.store->events(run);
+                    for (const EventRow &e : *events)
+                        qDebug().noquote()
+                            << e.at << e.stepId << e.type
+                            << QJsonDocument(e.detail).toJson(QJsonDocument::Compact);
+                }
                 QVERIFY2(broken.isEmpty(), qPrintable(QStringLiteral("seed %1 round %2 run %3: %4")
                                                           .arg(seed)
                                                           .arg(round)
@@ -215,7 +263,9 @@ void TestRandomized::randomRunsKeepTheirInvariants() {
             const auto rows = h.store->stepRuns(run);
             for (const StepRunRow &step : *rows)
                 detail += QStringLiteral(" %1=%2").arg(step.stepId, stateName(step.state));
-            if (qEnvironmentVariableIsSet("KEEPFLOW_RANDOM_DEBUG") && state == RunState::Running) {
+            if (qEnvironmentVariableIsSet("KEEPFLOW_RANDOM_DEBUG") &&
+                (state == RunState::Running || !brokenInvariant(h, run).isEmpty())) {
+                qDebug().noquote() << h.store->flowVersion(h.store->run(run)->flowId)->definition;
                 const auto events = *h.store->events(run);
                 for (const EventRow &e : events)
                     qDebug().noquote() << e.at << e.stepId << e.type
