@@ -422,7 +422,7 @@ void TestHttpStep::invalidInputIsPermanentAtOnce_data() {
                               << QStringLiteral("must be an http:// or https:// URL");
     QTest::newRow("header injection")
         << QByteArray(R"({ "url": "http://127.0.0.1:1/", "headers": { "X-A": "1\r\nX-B: 2" } })")
-        << QStringLiteral("header X-A contains a line break");
+        << QStringLiteral("header X-A contains a line break: \"1\\r\\nX-B: 2\"");
     QTest::newRow("bad expect") << QByteArray(
                                        R"({ "url": "http://127.0.0.1:1/", "expect": [2000] })")
                                 << QStringLiteral("not an HTTP status");
@@ -439,6 +439,10 @@ void TestHttpStep::invalidInputIsPermanentAtOnce() {
     QVERIFY(result); // synchronously
     QCOMPARE(result->errorClass, ErrorClass::Permanent);
     QVERIFY2(result->error.contains(reason), qPrintable(result->error));
+    // A refused value is quoted with its control characters escaped: it cannot forge log lines.
+    QVERIFY2(!result->error.contains(QLatin1Char('\r')) &&
+                 !result->error.contains(QLatin1Char('\n')),
+             qPrintable(result->error));
 }
 
 void TestHttpStep::cancelAbortsRequestAndNeverCompletes() {
