@@ -594,6 +594,10 @@ HttpStep::~HttpStep() {
     }
 }
 
+StepKind::InputRendering HttpStep::renderingOf(const QString &withKey) const {
+    return withKey == QLatin1String("url") ? InputRendering::Url : InputRendering::Values;
+}
+
 std::unique_ptr<Execution> HttpStep::start(const AttemptRequest &request, StepContext &context,
                                            CompletionCallback done) {
     // Nothing calls done before a throw could happen, so the copy runs at most once.
