@@ -34,6 +34,12 @@ Step noopStep(const QString &id, const QStringList &after = {}) {
     return s;
 }
 
+/// A flow with param x whose only step (line 4) is stepJson.
+QByteArray flowWithStep(const QByteArray &stepJson) {
+    return "{\"keepflow\": 1, \"name\": \"t\",\n\"params\": {\"x\": {}},\n\"steps\": [\n  " +
+           stepJson + "\n]}";
+}
+
 Flow minimalFlow() {
     Flow flow;
     flow.name = QStringLiteral("t");
@@ -61,6 +67,10 @@ private Q_SLOTS:
     void inMemoryDurationWithoutTextIsChecked();
     void missingVersionInMemoryIsReported();
     void longChainValidatesUpstreamReferences();
+    void templatesNeverBecomeCode_data();
+    void templatesNeverBecomeCode();
+    void valuesOutsideCodeAreAllowed_data();
+    void valuesOutsideCodeAreAllowed();
 };
 
 void TestValidation::errorIsReportedAtItsPosition_data() {
@@ -862,3 +872,132 @@ void TestValidation::longChainValidatesUpstreamReferences() {
 
 QTEST_GUILESS_MAIN(TestValidation)
 #include "tst_validation.moc"
+
+// SQL, shell scripts and inline code never contain templates: a value there would become code.
+void TestValidation::templatesNeverBecomeCode_data() {
+    QTest::addColumn<QByteArray>("step");
+    QTest::addColumn<QByteArray>("at"); ///< the text the error points at (its first character)
+    QTest::addColumn<QString>("message");
+
+    const QString sqlHint = QStringLiteral("must not contain templates: a value spliced into SQL "
+                                           "can change the statement (SQL injection); write a "
+                                           "placeholder (? or :name) and put the template in "
+                                           "\"with.bind\"");
+    QTest::newRow("sql statement")
+        << QByteArray(R"J({"id": "a", "kind": "sql", "with": {"connection": "main", "statement": )J"
+                      R"J("select * from t where v = '{{params.x}}'"}})J")
+        << QByteArray("\"select") << QStringLiteral("step \"a\": \"with.statement\" ") + sqlHint;
+
+    const auto shell = [](const char *what) {
+        return QStringLiteral(" is %1 and must not contain templates: a value there becomes code; "
+                              "pass it in \"with.env\"")
+            .arg(QLatin1String(what));
+    };
+    QTest::newRow("sh -c") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                         R"J(["sh", "-c", "echo {{params.x}}"]}})J")
+                           << QByteArray("\"echo")
+                           << QStringLiteral("step \"a\": \"with.argv[2]\"") + shell("a sh script");
+    QTest::newRow("/usr/bin/bash -c")
+        << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                      R"J(["/usr/bin/bash", "-c", "echo {{params.x}}"]}})J")
+        << QByteArray("\"echo") << QStringLiteral("\"with.argv[2]\"") + shell("a bash script");
+    QTest::newRow("-ec") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                       R"J(["dash", "-ec", "echo {{params.x}}"]}})J")
+                         << QByteArray("\"echo") << shell("a dash script");
+    QTest::newRow("-xec") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                        R"J(["zsh", "-xec", "echo {{params.x}}", "zsh"]}})J")
+                          << QByteArray("\"echo") << shell("a zsh script");
+    QTest::newRow("-o pipefail -c")
+        << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                      R"J(["bash", "-o", "pipefail", "-c", "echo {{params.x}} | wc"]}})J")
+        << QByteArray("\"echo") << QStringLiteral("\"with.argv[4]\"") + shell("a bash script");
+    QTest::newRow("-c before options")
+        << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                      R"J(["ksh", "-c", "-e", "echo {{params.x}}"]}})J")
+        << QByteArray("\"echo") << QStringLiteral("\"with.argv[3]\"") + shell("a ksh script");
+    QTest::newRow("the whole script")
+        << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                      R"J(["sh", "-c", "{{params.x}}"]}})J")
+        << QByteArray("\"{{") << shell("a sh script");
+    QTest::newRow("env with options and assignments")
+        << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": ["/usr/bin/env", "-i", )J"
+                      R"J("-u", "HOME", "A=1", "bash", "-c", "echo {{params.x}}"]}})J")
+        << QByteArray("\"echo") << QStringLiteral("\"with.argv[7]\"") + shell("a bash script");
+    QTest::newRow("env -S") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                          R"J(["env", "-S", "echo {{params.x}}"]}})J")
+                            << QByteArray("\"echo") << shell("an env -S string");
+    QTest::newRow("python3 -c") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                              R"J(["python3", "-c", "print('{{params.x}}')"]
+}
+})J") << QByteArray("\"print") << shell("python3 code");
+    QTest::newRow("python3 -Ic attached")
+        << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                      R"J(["python3.11", "-Icprint('{{params.x}}')"]
+    }
+    })J")
+        << QByteArray("\"-Ic") << shell("python3.11 code");
+    QTest::newRow("perl -le") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                            R"J(["perl", "-le", "print '{{params.x}}'"]}})J")
+                              << QByteArray("\"print") << shell("perl code");
+    QTest::newRow("node -e") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                           R"J(["node", "-e", "console.log('{{params.x}}')"]
+    }
+    })J") << QByteArray("\"console")
+                             << shell("node code");
+    QTest::newRow("node --eval") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                               R"J(["node", "--eval", "console.log('{{params.x}}')"]
+    }
+    })J") << QByteArray("\"console")
+                                 << shell("node code");
+    QTest::newRow("ruby -e") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                           R"J(["ruby", "-e", "puts '{{params.x}}'"]}})J")
+                             << QByteArray("\"puts") << shell("ruby code");
+}
+
+void TestValidation::templatesNeverBecomeCode() {
+    QFETCH(QByteArray, step);
+    QFETCH(QByteArray, at);
+    QFETCH(QString, message);
+
+    const FlowLoad load = parseFlow(flowWithStep(step), QStringLiteral("t.flow.json"));
+    QVERIFY(!load.ok());
+    const QList<Diagnostic> errors = errorsOf(load);
+    QVERIFY2(errors.size() == 1, qPrintable(describe(load.diagnostics)));
+    const Diagnostic &d = errors.first();
+    QVERIFY2(d.message.contains(message), qPrintable(d.toString()));
+    QCOMPARE(d.line, 4);
+    QCOMPARE(d.column, 3 + step.indexOf(at));
+}
+
+void TestValidation::valuesOutsideCodeAreAllowed_data() {
+    QTest::addColumn<QByteArray>("step");
+
+    QTest::newRow("sql bind") << QByteArray(
+        R"J({"id": "a", "kind": "sql", "with": {"connection": "main", "statement": )J"
+        R"J("select * from t where v = ?", "bind": ["{{params.x}}"]}})J");
+    QTest::newRow("sh -c with env") << QByteArray(
+        R"J({"id": "a", "kind": "shell", "with": {"argv": ["sh", "-c", "echo \"$X\""], )J"
+        R"J("env": {"X": "{{params.x}}"}}})J");
+    QTest::newRow("positional after the script") << QByteArray(
+        R"J({"id": "a", "kind": "shell", "with": {"argv": ["sh", "-c", "echo \"$1\"", "sh", )J"
+        R"J("{{params.x}}"]}})J");
+    QTest::newRow("-o pipefail -c, positional") << QByteArray(
+        R"J({"id": "a", "kind": "shell", "with": {"argv": ["bash", "-o", "pipefail", "-c", )J"
+        R"J("echo \"$1\" | wc", "bash", "{{params.x}}"]}})J");
+    QTest::newRow("script file with arguments") << QByteArray(
+        R"J({"id": "a", "kind": "shell", "with": {"argv": ["bash", "run.sh", "{{params.x}}"]}})J");
+    QTest::newRow("env before a plain program") << QByteArray(
+        R"J({"id": "a", "kind": "shell", "with": {"argv": ["env", "A={{params.x}}", "printenv", )J"
+        R"J("A"]}})J");
+    QTest::newRow("python3 -c with argv")
+        << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": ["python3", "-c", )J"
+                      R"J("import sys; print(sys.argv[1])", "{{params.x}}"]}})J");
+    QTest::newRow("a program that is no interpreter") << QByteArray(
+        R"J({"id": "a", "kind": "shell", "with": {"argv": ["grep", "-c", "{{params.x}}"]}})J");
+}
+
+void TestValidation::valuesOutsideCodeAreAllowed() {
+    QFETCH(QByteArray, step);
+    const FlowLoad load = parseFlow(flowWithStep(step), QStringLiteral("t.flow.json"));
+    QVERIFY2(load.ok(), qPrintable(describe(load.diagnostics)));
+}
