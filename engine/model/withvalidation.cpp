@@ -301,6 +301,9 @@ void checkHttpWith(const WithCheck &w) {
                              .arg(w.what("expect")));
     }
     w.optionalString("idempotency_header");
+    if (w.has("max_response_bytes"))
+        w.sink.checkInteger(w.value("max_response_bytes"), w.at("max_response_bytes"),
+                            w.what("max_response_bytes"), 1, kMaxResponseBytes);
 }
 
 void checkSqlWith(const WithCheck &w) {
@@ -330,7 +333,8 @@ void checkSubflowWith(const WithCheck &w) {
 
 void checkFaultWith(const WithCheck &w) {
     if (w.has("fail_first"))
-        w.sink.checkInteger(w.value("fail_first"), w.at("fail_first"), w.what("fail_first"), 0);
+        w.sink.checkInteger(w.value("fail_first"), w.at("fail_first"), w.what("fail_first"), 0,
+                            kMaxCount);
     if (w.has("fail_rate"))
         w.sink.checkNumber(w.value("fail_rate"), w.at("fail_rate"), w.what("fail_rate"), 0.0, 1.0);
     if (w.has("error")) {
@@ -344,8 +348,9 @@ void checkFaultWith(const WithCheck &w) {
     }
     if (w.has("latency"))
         w.sink.checkJsonDuration(w.value("latency"), w.at("latency"), w.what("latency"));
-    if (w.has("seed") && !isWholeTemplate(w.value("seed")) && !jsonInteger(w.value("seed")))
-        w.sink.error(w.at("seed"), QStringLiteral("%1 must be an integer").arg(w.what("seed")));
+    if (w.has("seed"))
+        w.sink.checkInteger(w.value("seed"), w.at("seed"), w.what("seed"), -kMaxSafeInteger,
+                            kMaxSafeInteger);
 }
 
 // --- the table ------------------------------------------------------------------------------

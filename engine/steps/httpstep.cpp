@@ -1,5 +1,6 @@
 #include "steps/httpstep.h"
 
+#include "model/limits.h"
 #include "model/template.h"
 
 #include "core/clock.h"
@@ -265,9 +266,14 @@ Result<QList<int>> expectedStatuses(const QJsonObject &in) {
 Result<qint64> maxResponseBytes(const QJsonObject &in) {
     qint64 maxBytes = HttpStep::kDefaultMaxResponseBytes;
     if (const QJsonValue limit = in.value(QLatin1String("max_response_bytes")); limit.isDouble()) {
-        if (limit.toDouble() < 1)
-            return Status::error(QStringLiteral("with.max_response_bytes must be positive"));
-        maxBytes = static_cast<qint64>(limit.toDouble());
+        // Checked before converting: 1e300 cast to an integer is undefined (it came out negative).
+        const auto bytes = integerInRange(limit.toDouble(), 1, kMaxResponseBytes);
+        if (!bytes)
+            return Status::error(QStringLiteral("with.max_response_bytes must be an integer "
+                                                "between 1 and %1, not %2")
+                                     .arg(kMaxResponseBytes)
+                                     .arg(templateText(limit)));
+        maxBytes = *bytes;
     }
     return maxBytes;
 }

@@ -71,6 +71,8 @@ private Q_SLOTS:
     void templatesNeverBecomeCode();
     void valuesOutsideCodeAreAllowed_data();
     void valuesOutsideCodeAreAllowed();
+    void numbersOutsideTheirRange_data();
+    void numbersOutsideTheirRange();
 };
 
 void TestValidation::errorIsReportedAtItsPosition_data() {
@@ -274,7 +276,8 @@ void TestValidation::errorIsReportedAtItsPosition_data() {
 {"id": "a", "kind": "noop"}
 ]})json")
         << 2 << 38
-        << QStringLiteral("resource \"crm\": \"concurrency\" must be an integer of at least 1");
+        << QStringLiteral(
+               "resource \"crm\": \"concurrency\" must be an integer between 1 and 1000000");
     QTest::newRow("delay kind duration invalid") << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "delay", "with": {"duration": "soon"}}
@@ -293,18 +296,22 @@ void TestValidation::errorIsReportedAtItsPosition_data() {
   {"id": "a", "kind": "noop", "retry": {"max_attempts": 0}}
 ]})json")
         << 3 << 57
-        << QStringLiteral("step \"a\": \"retry.max_attempts\" must be an integer of at least 1");
-    QTest::newRow("retry max_attempts fraction") << QByteArray(R"json({"keepflow": 1, "name": "t",
+        << QStringLiteral(
+               "step \"a\": \"retry.max_attempts\" must be an integer between 1 and 10000");
+    QTest::newRow("retry max_attempts fraction")
+        << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "noop", "retry": {"max_attempts": 2.5}}
-]})json") << 3 << 57 << QStringLiteral("\"retry.max_attempts\" must be an integer of at least 1");
+]})json")
+        << 3 << 57
+        << QStringLiteral("\"retry.max_attempts\" must be an integer between 1 and 10000");
     QTest::newRow("retry backoff below 1")
         << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "noop", "retry": {"backoff": 0.5}}
 ]})json")
         << 3 << 52
-        << QStringLiteral("step \"a\": \"retry.backoff\" must be a number of at least 1");
+        << QStringLiteral("step \"a\": \"retry.backoff\" must be a number between 1 and 100");
     QTest::newRow("retry jitter above 1")
         << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
@@ -392,18 +399,24 @@ void TestValidation::errorIsReportedAtItsPosition_data() {
 "steps": [
   {"id": "a", "kind": "noop", "foreach": [1], "tolerate": {"max_failed_ratio": 2}}
 ]})json") << 3 << 80 << QStringLiteral("\"tolerate.max_failed_ratio\" must be between 0 and 1");
-    QTest::newRow("tolerate negative") << QByteArray(R"json({"keepflow": 1, "name": "t",
+    QTest::newRow("tolerate negative")
+        << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "noop", "foreach": [1], "tolerate": {"max_failed": -1}}
-]})json") << 3 << 74 << QStringLiteral("\"tolerate.max_failed\" must be at least 0");
+]})json")
+        << 3 << 74
+        << QStringLiteral("\"tolerate.max_failed\" must be an integer between 0 and 1000000");
     QTest::newRow("tolerate unknown key") << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "noop", "foreach": [1], "tolerate": {"max": 1}}
 ]})json") << 3 << 60 << QStringLiteral("(unknown key \"max\")");
-    QTest::newRow("concurrency zero") << QByteArray(R"json({"keepflow": 1, "name": "t",
+    QTest::newRow("concurrency zero")
+        << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "noop", "foreach": [1], "concurrency": 0}
-]})json") << 3 << 62 << QStringLiteral("step \"a\": \"concurrency\" must be at least 1");
+]})json")
+        << 3 << 62
+        << QStringLiteral("step \"a\": \"concurrency\" must be an integer between 1 and 1000000");
     QTest::newRow("concurrency not an integer") << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "noop", "foreach": [1], "concurrency": "4"}
@@ -505,10 +518,13 @@ void TestValidation::errorIsReportedAtItsPosition_data() {
 "steps": [
   {"id": "a", "kind": "subflow", "with": {}}
 ]})json") << 3 << 42 << QStringLiteral("\"with.flow\" is required");
-    QTest::newRow("fault fail_first negative") << QByteArray(R"json({"keepflow": 1, "name": "t",
+    QTest::newRow("fault fail_first negative")
+        << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "fault", "with": {"fail_first": -1}}
-]})json") << 3 << 55 << QStringLiteral("\"with.fail_first\" must be an integer of at least 0");
+]})json")
+        << 3 << 55
+        << QStringLiteral("\"with.fail_first\" must be an integer between 0 and 1000000");
     QTest::newRow("fault fail_rate") << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "fault", "with": {"fail_rate": 1.5}}
@@ -1000,4 +1016,114 @@ void TestValidation::valuesOutsideCodeAreAllowed() {
     QFETCH(QByteArray, step);
     const FlowLoad load = parseFlow(flowWithStep(step), QStringLiteral("t.flow.json"));
     QVERIFY2(load.ok(), qPrintable(describe(load.diagnostics)));
+}
+
+// Every number of the flow format has a range; beyond it a value is refused where it is
+// written.
+void TestValidation::numbersOutsideTheirRange_data() {
+    QTest::addColumn<QByteArray>("step");
+    QTest::addColumn<QByteArray>("at");
+    QTest::addColumn<QString>("message");
+
+    struct Field {
+        const char *name;    ///< row name
+        const char *json;    ///< the step (or resource), with %1 where the number goes
+        const char *message; ///< the allowed range
+        QList<const char *> values;
+    };
+    const QList<const char *> integerBad{"1e300", "9.3e18", "-1", "2.5"};
+    const QList<const char *> ratioBad{"1e300", "-0.1", "1.5"};
+    const QList<Field> fields{
+        {"http max_response_bytes",
+         R"J({"id": "a", "kind": "http", "with": {"url": "http://h/", "max_response_bytes": %1}})J",
+         "\"with.max_response_bytes\" must be an integer between 1 and 1073741824",
+         {"1e300", "9.3e18", "0", "-5", "10.5"}},
+        {"fault fail_first", R"J({"id": "a", "kind": "fault", "with": {"fail_first": %1}})J",
+         "\"with.fail_first\" must be an integer between 0 and 1000000", integerBad},
+        {"fault fail_rate", R"J({"id": "a", "kind": "fault", "with": {"fail_rate": %1}})J",
+         "\"with.fail_rate\" must be a number between 0 and 1", ratioBad},
+        {"fault seed",
+         R"J({"id": "a", "kind": "fault", "with": {"seed": %1}})J",
+         "\"with.seed\" must be an integer between -9007199254740991 and 9007199254740991",
+         {"1e300", "-1e300", "9.3e18", "0.5"}},
+        {"drill fail_first", R"J({"id": "a", "kind": "noop", "drill": {"fail_first": %1}})J",
+         "\"drill.fail_first\" must be an integer between 0 and 1000000", integerBad},
+        {"drill fail_rate", R"J({"id": "a", "kind": "noop", "drill": {"fail_rate": %1}})J",
+         "\"drill.fail_rate\" must be a number between 0 and 1", ratioBad},
+        {"retry max_attempts",
+         R"J({"id": "a", "kind": "noop", "retry": {"max_attempts": %1}})J",
+         "\"retry.max_attempts\" must be an integer between 1 and 10000",
+         {"1e300", "9.3e18", "0", "-1", "2.5", "10001"}},
+        {"retry backoff",
+         R"J({"id": "a", "kind": "noop", "retry": {"backoff": %1}})J",
+         "\"retry.backoff\" must be a number between 1 and 100",
+         {"1e300", "0.5", "-2", "101"}},
+        {"retry jitter", R"J({"id": "a", "kind": "noop", "retry": {"jitter": %1}})J",
+         "\"retry.jitter\" must be a number between 0 and 1", ratioBad},
+        {"foreach concurrency",
+         R"J({"id": "a", "kind": "noop", "foreach": [1], "concurrency": %1})J",
+         "\"concurrency\" must be an integer between 1 and 1000000",
+         {"1e300", "9.3e18", "0", "-1", "1000001"}},
+        {"tolerate max_failed",
+         R"J({"id": "a", "kind": "noop", "foreach": [1], "tolerate": {"max_failed": %1}})J",
+         "\"tolerate.max_failed\" must be an integer between 0 and 1000000",
+         {"1e300", "9.3e18", "-1", "1000001"}},
+        {"tolerate max_failed_ratio",
+         R"J({"id": "a", "kind": "noop", "foreach": [1], "tolerate": {"max_failed_ratio": %1}})J",
+         "\"tolerate.max_failed_ratio\" must be between 0 and 1", ratioBad},
+        {"timeout",
+         R"J({"id": "a", "kind": "noop", "timeout": %1})J",
+         "\"timeout\": a duration must be at most 36500d",
+         {"\"36501d\"", "\"999999999999999s\""}},
+        {"deadline",
+         R"J({"id": "a", "kind": "noop", "deadline": %1})J",
+         "\"deadline\": a duration must be at most 36500d",
+         {"\"876001h\""}},
+        {"delay",
+         R"J({"id": "a", "kind": "noop", "delay": %1})J",
+         "\"delay\": a duration must be at most 36500d",
+         {"\"106751991167d\""}},
+        {"retry initial_interval",
+         R"J({"id": "a", "kind": "noop", "retry": {"initial_interval": %1}})J",
+         "\"retry.initial_interval\": a duration must be at most 36500d",
+         {"\"36501d\""}},
+        {"retry max_interval",
+         R"J({"id": "a", "kind": "noop", "retry": {"max_interval": %1}})J",
+         "\"retry.max_interval\": a duration must be at most 36500d",
+         {"\"36501d\""}},
+        {"delay duration",
+         R"J({"id": "a", "kind": "delay", "with": {"duration": %1}})J",
+         "\"with.duration\": a duration must be at most 36500d",
+         {"\"36501d\""}},
+        {"fault latency",
+         R"J({"id": "a", "kind": "fault", "with": {"latency": %1}})J",
+         "\"with.latency\": a duration must be at most 36500d",
+         {"\"36501d\""}},
+        {"drill latency",
+         R"J({"id": "a", "kind": "noop", "drill": {"latency": %1}})J",
+         "\"drill.latency\": a duration must be at most 36500d",
+         {"\"36501d\""}},
+    };
+    for (const Field &f : fields) {
+        for (const char *value : f.values) {
+            const QByteArray step = QString::fromLatin1(f.json).arg(QLatin1String(value)).toUtf8();
+            QTest::addRow("%s %s", f.name, value)
+                << step << QByteArray(value) << QString::fromLatin1(f.message);
+        }
+    }
+}
+
+void TestValidation::numbersOutsideTheirRange() {
+    QFETCH(QByteArray, step);
+    QFETCH(QByteArray, at);
+    QFETCH(QString, message);
+
+    const FlowLoad load = parseFlow(flowWithStep(step), QStringLiteral("t.flow.json"));
+    QVERIFY(!load.ok());
+    const QList<Diagnostic> errors = errorsOf(load);
+    QVERIFY2(errors.size() == 1, qPrintable(describe(load.diagnostics)));
+    const Diagnostic &d = errors.first();
+    QVERIFY2(d.message.contains(message), qPrintable(d.toString()));
+    QCOMPARE(d.line, 4);
+    QCOMPARE(d.column, 3 + step.indexOf(at));
 }
