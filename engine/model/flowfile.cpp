@@ -242,9 +242,12 @@ private:
                 s.itemKey = readString(v, p, what(key));
             } else if (key == QLatin1String("concurrency")) {
                 if (const auto n = jsonInteger(v))
-                    s.concurrency = clampToInt(*n);
+                    s.concurrency = clampToInt(*n); // the range is checked by validation
                 else
-                    typeError(p, what(key) + QStringLiteral(" must be an integer"));
+                    typeError(
+                        p,
+                        what(key) +
+                            QStringLiteral(" must be an integer between 1 and %1").arg(kMaxCount));
             } else if (key == QLatin1String("tolerate")) {
                 readTolerate(s, v, p, prefix);
             } else if (key == QLatin1String("with")) {
@@ -307,7 +310,8 @@ private:
                     t.maxFailed = clampToInt(*n);
                 else
                     typeError(p, prefix + QStringLiteral("\"tolerate.max_failed\" must be an "
-                                                         "integer"));
+                                                         "integer between 0 and %1")
+                                              .arg(kMaxCount));
             } else if (it.key() == QLatin1String("max_failed_ratio")) {
                 if (it.value().isDouble())
                     t.maxFailedRatio = it.value().toDouble();
@@ -322,6 +326,9 @@ private:
                 suppressed.append(path);
             }
         }
+        // A member of the wrong type is reported already: "tolerate" is not empty, only wrong.
+        if (!t.maxFailed && !t.maxFailedRatio && !o.isEmpty())
+            suppressed.append(path);
         s.tolerate = t;
     }
 

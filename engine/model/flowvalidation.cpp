@@ -93,23 +93,28 @@ private:
             const QString p = child(path, key);
             const QString what = prefix + quoted(QStringLiteral("retry.") + key);
             const QJsonValue v = it.value();
+            // Retry policies are read before any template is rendered: no templates here.
             if (key == QLatin1String("max_attempts")) {
-                const auto n = jsonInteger(v);
-                if (!n || *n < 1)
-                    error(p, QStringLiteral("%1 must be an integer of at least 1").arg(what));
+                if (isWholeTemplate(v))
+                    error(p, QStringLiteral("%1 must be an integer, not a template").arg(what));
+                else
+                    checkInteger(v, p, what, 1, kMaxAttempts);
             } else if (key == QLatin1String("initial_interval") ||
                        key == QLatin1String("max_interval")) {
-                if (!v.isString())
+                if (!v.isString() || hasTemplate(v.toString()))
                     error(p, QStringLiteral("%1 must be a duration such as \"10s\"").arg(what));
-                else if (!parseDurationMs(v.toString()))
-                    error(p, QStringLiteral("%1: invalid duration %2: %3")
-                                 .arg(what, quoted(v.toString()), kDurationHint));
+                else
+                    checkJsonDuration(v, p, what);
             } else if (key == QLatin1String("backoff")) {
-                if (!v.isDouble() || v.toDouble() < 1.0)
-                    error(p, QStringLiteral("%1 must be a number of at least 1").arg(what));
+                if (isWholeTemplate(v))
+                    error(p, QStringLiteral("%1 must be a number, not a template").arg(what));
+                else
+                    checkNumber(v, p, what, 1.0, kMaxBackoff);
             } else if (key == QLatin1String("jitter")) {
-                if (!v.isDouble() || v.toDouble() < 0.0 || v.toDouble() > 1.0)
-                    error(p, QStringLiteral("%1 must be a number between 0 and 1").arg(what));
+                if (isWholeTemplate(v))
+                    error(p, QStringLiteral("%1 must be a number, not a template").arg(what));
+                else
+                    checkNumber(v, p, what, 0.0, 1.0);
             } else if (key == QLatin1String("non_retryable")) {
                 bool ok = v.isArray();
                 const QJsonArray a = v.toArray();
@@ -334,7 +339,7 @@ private:
                 const QJsonValue v = it.value();
                 const QString what = prefix + quoted(key);
                 if (key == QLatin1String("concurrency")) {
-                    checkInteger(v, p, what, 1);
+                    checkInteger(v, p, what, 1, kMaxCount);
                 } else if (key == QLatin1String("max_queue_time")) {
                     checkJsonDuration(v, p, what);
                 } else if (key == QLatin1String("rate")) {
@@ -347,7 +352,7 @@ private:
                     const QJsonObject rate = v.toObject();
                     checkInteger(rate.value(QLatin1String("limit")),
                                  child(p, QStringLiteral("limit")),
-                                 prefix + QLatin1String("\"rate.limit\""), 1);
+                                 prefix + QLatin1String("\"rate.limit\""), 1, kMaxCount);
                     checkJsonDuration(rate.value(QLatin1String("per")),
                                       child(p, QStringLiteral("per")),
                                       prefix + QLatin1String("\"rate.per\""));
@@ -382,7 +387,7 @@ private:
                 checkJsonDuration(it.value(), p, what);
             else if (key == QLatin1String("window") || key == QLatin1String("min_calls") ||
                      key == QLatin1String("half_open_calls"))
-                checkInteger(it.value(), p, what, 1);
+                checkInteger(it.value(), p, what, 1, kMaxCount);
         }
     }
 
@@ -542,12 +547,14 @@ private:
                     error(p, what + QStringLiteral(" must be one of ") +
                                  errors.join(QStringLiteral(", ")));
             } else if (it.key() == QLatin1String("fail_first")) {
-                checkInteger(it.value(), p, what, 0);
+                checkInteger(it.value(), p, what, 0, kMaxCount);
             } else if (it.key() == QLatin1String("fail_rate")) {
                 checkNumber(it.value(), p, what, 0, 1);
             } else if (it.key() == QLatin1String("latency")) {
                 if (!it.value().isString() || !parseDurationMs(it.value().toString()))
                     error(p, what + QStringLiteral(" must be a duration such as \"2s\""));
+                else
+                    checkJsonDuration(it.value(), p, what);
             } else {
                 error(p,
                       prefix + QStringLiteral("unknown key %1 in \"drill\" (error, fail_first, "
@@ -612,18 +619,18 @@ private:
             error(p, prefix + QStringLiteral("\"foreach\" must be a template string such as "
                                              "\"{{steps.fetch.output.items}}\" or an array"));
         }
-        if (s.concurrency && *s.concurrency < 1)
-            error(child(path, QStringLiteral("concurrency")),
-                  prefix + QStringLiteral("\"concurrency\" must be at least 1"));
+        if (s.concurrency)
+            checkIntegerRange(*s.concurrency, child(path, QStringLiteral("concurrency")),
+                              prefix + QStringLiteral("\"concurrency\""), 1, kMaxCount);
         if (s.tolerate) {
             const QString tp = child(path, QStringLiteral("tolerate"));
             const Tolerate &t = *s.tolerate;
             if (t.maxFailed.has_value() == t.maxFailedRatio.has_value())
                 error(tp, prefix + QStringLiteral("\"tolerate\" must be { \"max_failed\": N } or "
                                                   "{ \"max_failed_ratio\": R }"));
-            if (t.maxFailed && *t.maxFailed < 0)
-                error(child(tp, QStringLiteral("max_failed")),
-                      prefix + QStringLiteral("\"tolerate.max_failed\" must be at least 0"));
+            if (t.maxFailed)
+                checkIntegerRange(*t.maxFailed, child(tp, QStringLiteral("max_failed")),
+                                  prefix + QStringLiteral("\"tolerate.max_failed\""), 0, kMaxCount);
             if (t.maxFailedRatio && !(*t.maxFailedRatio >= 0.0 && *t.maxFailedRatio <= 1.0))
                 error(child(tp, QStringLiteral("max_failed_ratio")),
                       prefix + QStringLiteral("\"tolerate.max_failed_ratio\" must be between 0 "

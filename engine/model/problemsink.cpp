@@ -50,6 +50,9 @@ void ProblemSink::checkDuration(const Duration &d, const QString &path, const QS
     }
     if (ms < 0)
         error(path, QStringLiteral("%1: a duration cannot be negative").arg(what));
+    else if (ms > kMaxDurationMs)
+        error(path, QStringLiteral("%1: a duration must be at most %2")
+                        .arg(what, formatDuration(kMaxDurationMs)));
     else if (mustBePositive && ms == 0)
         error(path, QStringLiteral("%1: must be longer than 0").arg(what));
 }
@@ -59,37 +62,52 @@ void ProblemSink::checkJsonDuration(const QJsonValue &v, const QString &path, co
         const QString s = v.toString();
         if (hasTemplate(s))
             return;
-        if (!parseDurationMs(s))
+        const auto ms = parseDurationMs(s);
+        if (!ms)
             error(
                 path,
                 QStringLiteral("%1: invalid duration %2: %3").arg(what, quoted(s), kDurationHint));
+        else if (*ms > kMaxDurationMs)
+            error(path, QStringLiteral("%1: a duration must be at most %2, not %3")
+                            .arg(what, formatDuration(kMaxDurationMs), quoted(s)));
         return;
     }
     error(path, QStringLiteral("%1 must be a duration such as \"10s\"").arg(what));
 }
 
 void ProblemSink::checkInteger(const QJsonValue &v, const QString &path, const QString &what,
-                               qint64 min) {
+                               qint64 min, qint64 max) {
     if (isWholeTemplate(v))
         return;
     const auto n = jsonInteger(v);
-    if (!n || *n < min)
-        error(path, QStringLiteral("%1 must be an integer of at least %2").arg(what).arg(min));
+    if (!n || *n < min || *n > max)
+        error(path,
+              QStringLiteral("%1 must be an integer between %2 and %3%4")
+                  .arg(what)
+                  .arg(min)
+                  .arg(max)
+                  .arg(v.isDouble() ? QStringLiteral(", not ") + templateText(v) : QString()));
+}
+
+void ProblemSink::checkIntegerRange(qint64 n, const QString &path, const QString &what, qint64 min,
+                                    qint64 max) {
+    if (n < min || n > max)
+        error(
+            path,
+            QStringLiteral("%1 must be an integer between %2 and %3").arg(what).arg(min).arg(max));
 }
 
 void ProblemSink::checkNumber(const QJsonValue &v, const QString &path, const QString &what,
                               double min, double max) {
     if (isWholeTemplate(v))
         return;
-    if (!v.isDouble() || v.toDouble() < min || v.toDouble() > max) {
-        if (std::isinf(max))
-            error(path, QStringLiteral("%1 must be a number of at least %2").arg(what).arg(min));
-        else
-            error(path, QStringLiteral("%1 must be a number between %2 and %3")
-                            .arg(what)
-                            .arg(min)
-                            .arg(max));
-    }
+    if (!v.isDouble() || !(v.toDouble() >= min && v.toDouble() <= max))
+        error(path,
+              QStringLiteral("%1 must be a number between %2 and %3%4")
+                  .arg(what)
+                  .arg(min)
+                  .arg(max)
+                  .arg(v.isDouble() ? QStringLiteral(", not ") + templateText(v) : QString()));
 }
 
 void ProblemSink::checkString(const QJsonValue &v, const QString &path, const QString &what) {

@@ -4,6 +4,7 @@
 // (withvalidation.h) report problems, and the value checks they share.
 
 #include "model/flowvalidation.h"
+#include "model/limits.h"
 
 #include <QJsonValue>
 #include <QList>
@@ -40,7 +41,11 @@ public:
     /// A duration held in JSON ("max_queue_time", "with.duration"); templates are rendered later.
     void checkJsonDuration(const QJsonValue &v, const QString &path, const QString &what);
     /// Numbers may also be given as one whole template, checked when rendered.
-    void checkInteger(const QJsonValue &v, const QString &path, const QString &what, qint64 min);
+    void checkInteger(const QJsonValue &v, const QString &path, const QString &what, qint64 min,
+                      qint64 max);
+    /// An integer already read into the flow (a step's "concurrency").
+    void checkIntegerRange(qint64 n, const QString &path, const QString &what, qint64 min,
+                           qint64 max);
     void checkNumber(const QJsonValue &v, const QString &path, const QString &what, double min,
                      double max);
     void checkString(const QJsonValue &v, const QString &path, const QString &what);

@@ -289,6 +289,10 @@ Result<QJsonValue> renderTemplates(const QJsonValue &value, const TemplateScope 
     return renderValue(value, scope);
 }
 
+Result<QJsonValue> resolveTemplate(const TemplateRef &ref, const TemplateScope &scope) {
+    return resolve(ref, scope);
+}
+
 QString templateText(const QJsonValue &value) {
     return valueText(value);
 }

@@ -46,6 +46,9 @@ struct TemplateScope {
 /// argv elements, environment and header values are written.
 QString templateText(const QJsonValue &value);
 
+/// The value one reference stands for; an error names the template and the missing part.
+Result<QJsonValue> resolveTemplate(const TemplateRef &ref, const TemplateScope &scope);
+
 /// Renders every string inside value (objects and arrays recursively; keys are not rendered).
 /// A reference to something missing is an error naming the template and the missing part.
 Result<QJsonValue> renderTemplates(const QJsonValue &value, const TemplateScope &scope);

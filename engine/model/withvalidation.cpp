@@ -4,6 +4,9 @@
 #include "model/template.h"
 
 #include <QJsonArray>
+#include <QRegularExpression>
+
+#include <algorithm>
 
 namespace keepflow {
 
@@ -49,6 +52,160 @@ void checkDelayWith(const WithCheck &w) {
         w.sink.checkJsonDuration(w.value("duration"), w.at("duration"), w.what("duration"));
 }
 
+// --- code in argv: sh -c SCRIPT, python3 -c CODE... -----------------------------------------
+
+QString programName(const QString &path) {
+    return path.mid(path.lastIndexOf(QLatin1Char('/')) + 1);
+}
+
+bool isShell(const QString &name) {
+    static const QStringList shells{QStringLiteral("sh"),   QStringLiteral("bash"),
+                                    QStringLiteral("dash"), QStringLiteral("zsh"),
+                                    QStringLiteral("ksh"),  QStringLiteral("mksh"),
+                                    QStringLiteral("ash")};
+    return shells.contains(name);
+}
+
+/// The argv elements that an interpreter runs as code, and what it is ("a bash script").
+struct CodeArgument {
+    qsizetype index = -1;
+    QString what;
+};
+
+// sh -c: "-c" is a flag (also inside "-ec", "-xec"); the script is the first operand after the
+// options, whose "-o NAME" / "+O NAME" / "--rcfile FILE" take an argument. Operands after the
+// script are its positional parameters ("$0", "$1"...) and safe.
+QList<CodeArgument> shellCode(const QJsonArray &argv, qsizetype from, const QString &shell) {
+    bool commandMode = false;
+    qsizetype i = from;
+    for (; i < argv.size(); ++i) {
+        const QString a = argv.at(i).toString();
+        if (a == QLatin1String("--") || a == QLatin1String("-")) {
+            ++i;
+            break;
+        }
+        if (a == QLatin1String("--rcfile") || a == QLatin1String("--init-file")) {
+            ++i;
+            continue;
+        }
+        if (a.startsWith(QLatin1String("--")))
+            continue;
+        if (a.size() < 2 || (a.front() != QLatin1Char('-') && a.front() != QLatin1Char('+')))
+            break;
+        for (qsizetype k = 1; k < a.size(); ++k) {
+            if (a.at(k) == QLatin1Char('c') && a.front() == QLatin1Char('-'))
+                commandMode = true;
+            else if (a.at(k) == QLatin1Char('o') || a.at(k) == QLatin1Char('O'))
+                ++i; // its argument follows
+        }
+    }
+    if (!commandMode || i >= argv.size())
+        return {};
+    return {{i, QStringLiteral("a %1 script").arg(shell)}};
+}
+
+// python3 -c CODE, perl -e CODE, ruby -e CODE, node -e CODE: the code follows the option, in the
+// same element ("-cCODE", "-le CODE") or the next one.
+QList<CodeArgument> inlineCode(const QJsonArray &argv, qsizetype from, const QString &program,
+                               QLatin1String codeLetters, const QStringList &longOptions,
+                               QLatin1String lettersWithArgument) {
+    QList<CodeArgument> code;
+    const QString what = QStringLiteral("%1 code").arg(program);
+    for (qsizetype i = from; i < argv.size(); ++i) {
+        const QString a = argv.at(i).toString();
+        if (a == QLatin1String("--"))
+            break;
+        if (longOptions.contains(a)) {
+            if (i + 1 < argv.size())
+                code.append({++i, what});
+            continue;
+        }
+        if (a.startsWith(QLatin1String("--")))
+            continue;
+        if (a.size() < 2 || a.front() != QLatin1Char('-'))
+            break; // a script file: the rest are its arguments
+        for (qsizetype k = 1; k < a.size(); ++k) {
+            if (codeLetters.contains(a.at(k))) {
+                if (k + 1 < a.size())
+                    code.append({i, what});
+                else if (i + 1 < argv.size())
+                    code.append({++i, what});
+                break;
+            }
+            if (lettersWithArgument.contains(a.at(k))) {
+                if (k + 1 == a.size())
+                    ++i;
+                break;
+            }
+        }
+    }
+    return code;
+}
+
+/// Where argv (all strings) holds code for an interpreter, looking through env and its options.
+QList<CodeArgument> codeArguments(const QJsonArray &argv) {
+    qsizetype i = 0;
+    QString name = programName(argv.at(0).toString());
+    if (name == QLatin1String("env")) {
+        // env [-i] [-u NAME] [-C DIR] [NAME=VALUE]... PROGRAM ARGS; -S STRING is split like a
+        // shell would: code itself.
+        for (i = 1; i < argv.size(); ++i) {
+            const QString a = argv.at(i).toString();
+            if (a == QLatin1String("-S") || a == QLatin1String("--split-string"))
+                return i + 1 < argv.size()
+                           ? QList<CodeArgument>{{i + 1, QStringLiteral("an env -S string")}}
+                           : QList<CodeArgument>{};
+            if (a.startsWith(QLatin1String("-S")) || a.startsWith(QLatin1String("--split-string=")))
+                return {{i, QStringLiteral("an env -S string")}};
+            if (a == QLatin1String("-u") || a == QLatin1String("-C") ||
+                a == QLatin1String("--unset") || a == QLatin1String("--chdir")) {
+                ++i;
+                continue;
+            }
+            if (a == QLatin1String("--")) {
+                ++i;
+                break;
+            }
+            if (a.startsWith(QLatin1Char('-')) || a.contains(QLatin1Char('=')))
+                continue;
+            break;
+        }
+        if (i >= argv.size())
+            return {};
+        name = programName(argv.at(i).toString());
+    }
+    const qsizetype from = i + 1;
+    if (isShell(name))
+        return shellCode(argv, from, name);
+    static const QRegularExpression python(QStringLiteral("^python[0-9.]*$"));
+    if (python.match(name).hasMatch())
+        return inlineCode(argv, from, name, QLatin1String("c"), {}, QLatin1String("WXm"));
+    if (name == QLatin1String("perl"))
+        return inlineCode(argv, from, name, QLatin1String("eE"), {}, QLatin1String("IMmx"));
+    if (name == QLatin1String("ruby"))
+        return inlineCode(argv, from, name, QLatin1String("e"), {}, QLatin1String("Ir"));
+    if (name == QLatin1String("node") || name == QLatin1String("nodejs"))
+        return inlineCode(argv, from, name, QLatin1String("ep"),
+                          {QStringLiteral("--eval"), QStringLiteral("--print")},
+                          QLatin1String("r"));
+    return {};
+}
+
+// A template in code would make the value code: "hi; touch FILE" runs touch.
+void checkNoTemplatesInCode(const WithCheck &w, const QJsonArray &argv) {
+    for (const CodeArgument &code : codeArguments(argv)) {
+        if (!hasTemplate(argv.at(code.index).toString()))
+            continue;
+        w.sink.error(child(w.at("argv"), code.index),
+                     QStringLiteral("%1 is %2 and must not contain templates: a value there "
+                                    "becomes code; pass it in \"with.env\" (e.g. \"X\": "
+                                    "\"{{params.x}}\") and read it quoted (\"$X\"), or as an "
+                                    "argument after the script (\"$1\")")
+                         .arg(w.prefix + quoted(QStringLiteral("with.argv[%1]").arg(code.index)),
+                              code.what));
+    }
+}
+
 void checkShellArgv(const WithCheck &w) {
     const QString argvPath = w.at("argv");
     const QJsonValue argv = w.value("argv");
@@ -70,6 +227,10 @@ void checkShellArgv(const WithCheck &w) {
                                  .arg(w.what("argv"))
                                  .arg(k));
         }
+        const bool allStrings =
+            std::all_of(a.begin(), a.end(), [](const QJsonValue &e) { return e.isString(); });
+        if (!viaShell && allStrings)
+            checkNoTemplatesInCode(w, a);
         if (viaShell && a.at(0).isString() && hasTemplate(a.at(0).toString()))
             w.sink.error(child(argvPath, 0),
                          QStringLiteral("%1 is a shell script and must not contain templates: "
@@ -140,11 +301,21 @@ void checkHttpWith(const WithCheck &w) {
                              .arg(w.what("expect")));
     }
     w.optionalString("idempotency_header");
+    if (w.has("max_response_bytes"))
+        w.sink.checkInteger(w.value("max_response_bytes"), w.at("max_response_bytes"),
+                            w.what("max_response_bytes"), 1, kMaxResponseBytes);
 }
 
 void checkSqlWith(const WithCheck &w) {
     w.requiredString("connection");
     w.requiredString("statement");
+    if (const QJsonValue statement = w.value("statement");
+        statement.isString() && hasTemplate(statement.toString()))
+        w.sink.error(w.at("statement"),
+                     QStringLiteral("%1 must not contain templates: a value spliced into SQL can "
+                                    "change the statement (SQL injection); write a placeholder "
+                                    "(? or :name) and put the template in \"with.bind\"")
+                         .arg(w.what("statement")));
     if (w.has("bind") && !w.value("bind").isArray() && !w.value("bind").isObject())
         w.sink.error(w.at("bind"),
                      QStringLiteral("%1 must be an array or an object").arg(w.what("bind")));
@@ -162,7 +333,8 @@ void checkSubflowWith(const WithCheck &w) {
 
 void checkFaultWith(const WithCheck &w) {
     if (w.has("fail_first"))
-        w.sink.checkInteger(w.value("fail_first"), w.at("fail_first"), w.what("fail_first"), 0);
+        w.sink.checkInteger(w.value("fail_first"), w.at("fail_first"), w.what("fail_first"), 0,
+                            kMaxCount);
     if (w.has("fail_rate"))
         w.sink.checkNumber(w.value("fail_rate"), w.at("fail_rate"), w.what("fail_rate"), 0.0, 1.0);
     if (w.has("error")) {
@@ -176,8 +348,9 @@ void checkFaultWith(const WithCheck &w) {
     }
     if (w.has("latency"))
         w.sink.checkJsonDuration(w.value("latency"), w.at("latency"), w.what("latency"));
-    if (w.has("seed") && !isWholeTemplate(w.value("seed")) && !jsonInteger(w.value("seed")))
-        w.sink.error(w.at("seed"), QStringLiteral("%1 must be an integer").arg(w.what("seed")));
+    if (w.has("seed"))
+        w.sink.checkInteger(w.value("seed"), w.at("seed"), w.what("seed"), -kMaxSafeInteger,
+                            kMaxSafeInteger);
 }
 
 // --- the table ------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 #include "runtime/engineimpl.h"
 
+#include "model/urltemplate.h"
+
 // The attempt target: a step, or one item of a foreach step. Admission to its resource, the
 // start of an attempt (its intent committed before its action runs), its completion (retry,
 // uncertain, failed, succeeded), its timeout, and the launch of its action are written once for
@@ -8,6 +10,31 @@
 namespace keepflow {
 
 namespace {
+
+/// with rendered for one attempt, each key as the step's kind asks (StepKind::renderingOf).
+Result<QJsonObject> renderInput(const StepKind *kind, const QJsonObject &with,
+                                const TemplateScope &scope) {
+    QJsonObject input;
+    for (auto it = with.begin(); it != with.end(); ++it) {
+        const auto how = kind ? kind->renderingOf(it.key()) : StepKind::InputRendering::Values;
+        if (how == StepKind::InputRendering::Never ||
+            (how == StepKind::InputRendering::Url &&
+             !(it.value().isString() && hasTemplate(it.value().toString())))) {
+            input.insert(it.key(), it.value());
+        } else if (how == StepKind::InputRendering::Url) {
+            const Result<QUrl> url = renderUrl(it.value().toString(), scope);
+            if (!url)
+                return Status::error(QStringLiteral("with.%1: %2").arg(it.key(), url.error()));
+            input.insert(it.key(), url->toString(QUrl::FullyEncoded));
+        } else {
+            const Result<QJsonValue> value = renderTemplates(it.value(), scope);
+            if (!value)
+                return value.status();
+            input.insert(it.key(), *value);
+        }
+    }
+    return input;
+}
 
 /// What a failed attempt leads to.
 struct AfterFailure {
@@ -242,7 +269,7 @@ void Engine::Impl::startAttempt(const AttemptTarget &target, qint64 now) {
         TemplateScope scope = scopeFor(run, i, key);
         if (target.isItem())
             scope.item = target.progress().items[target.itemPos()];
-        const auto rendered = renderTemplates(with, scope);
+        const auto rendered = renderInput(kinds.find(def.kind), with, scope);
         if (!rendered) {
             // The input cannot be built: nothing runs, and retrying would not help.
             completions.push_back(
@@ -252,7 +279,7 @@ void Engine::Impl::startAttempt(const AttemptTarget &target, qint64 now) {
                            target.itemPos()});
             return;
         }
-        launch.request.input = rendered->toObject();
+        launch.request.input = *rendered;
     }
     if (!target.isItem() && def.kind == QLatin1String("subflow")) {
         startSubflow(run, i, launch.request.input, now);

@@ -14,6 +14,9 @@ namespace keepflow {
 class DrillStep final : public StepKind {
 public:
     explicit DrillStep(std::shared_ptr<StepKind> real);
+    InputRendering renderingOf(const QString &withKey) const override {
+        return m_real->renderingOf(withKey);
+    }
     std::unique_ptr<Execution> start(const AttemptRequest &request, StepContext &context,
                                      CompletionCallback done) override;
 

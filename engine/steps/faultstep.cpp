@@ -1,10 +1,13 @@
 #include "steps/faultstep.h"
 
 #include "core/clock.h"
+#include "core/messagetext.h"
+#include "model/limits.h"
 #include "model/retrypolicy.h"
 
 #include <QCryptographicHash>
 
+#include <algorithm>
 #include <cstring>
 
 namespace keepflow {
@@ -47,9 +50,13 @@ std::unique_ptr<Execution> FaultStep::start(const AttemptRequest &request, StepC
     const double failRate = in.value(QLatin1String("fail_rate")).toDouble(0.0);
     const QString errorName =
         in.value(QLatin1String("error")).toString(QStringLiteral("transient"));
-    const qint64 seed = static_cast<qint64>(in.value(QLatin1String("seed")).toDouble(0));
-    const qint64 latencyMs =
-        parseDurationMs(in.value(QLatin1String("latency")).toString()).value_or(0);
+    // A seed rendered from a template is not range-checked by validation: no UB on 1e300.
+    const qint64 seed = integerInRange(in.value(QLatin1String("seed")).toDouble(0),
+                                       -kMaxSafeInteger, kMaxSafeInteger)
+                            .value_or(0);
+    // Bounded like a validated duration: a rendered one is added to the clock's time.
+    const qint64 latencyMs = std::min(
+        parseDurationMs(in.value(QLatin1String("latency")).toString()).value_or(0), kMaxDurationMs);
     const QJsonValue output = in.value(QLatin1String("output"));
 
     const bool fails =

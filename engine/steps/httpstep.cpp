@@ -1,8 +1,10 @@
 #include "steps/httpstep.h"
 
+#include "model/limits.h"
 #include "model/template.h"
 
 #include "core/clock.h"
+#include "core/messagetext.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -264,9 +266,14 @@ Result<QList<int>> expectedStatuses(const QJsonObject &in) {
 Result<qint64> maxResponseBytes(const QJsonObject &in) {
     qint64 maxBytes = HttpStep::kDefaultMaxResponseBytes;
     if (const QJsonValue limit = in.value(QLatin1String("max_response_bytes")); limit.isDouble()) {
-        if (limit.toDouble() < 1)
-            return Status::error(QStringLiteral("with.max_response_bytes must be positive"));
-        maxBytes = static_cast<qint64>(limit.toDouble());
+        // Checked before converting: 1e300 cast to an integer is undefined (it came out negative).
+        const auto bytes = integerInRange(limit.toDouble(), 1, kMaxResponseBytes);
+        if (!bytes)
+            return Status::error(QStringLiteral("with.max_response_bytes must be an integer "
+                                                "between 1 and %1, not %2")
+                                     .arg(kMaxResponseBytes)
+                                     .arg(templateText(limit)));
+        maxBytes = *bytes;
     }
     return maxBytes;
 }
@@ -280,10 +287,13 @@ Status setHeaders(const QJsonObject &in, const QString &idempotencyKey,
         const QByteArray name = it.key().toLatin1();
         const QByteArray value = templateText(it.value()).toUtf8();
         if (!isToken(name))
-            return Status::error(QStringLiteral("header name \"%1\" is not valid").arg(it.key()));
+            return Status::error(
+                QStringLiteral("header name %1 is not valid").arg(quotedForMessage(it.key())));
         // A value rendered from a template must not smuggle in further headers.
         if (value.contains('\r') || value.contains('\n') || value.contains('\0'))
-            return Status::error(QStringLiteral("header %1 contains a line break").arg(it.key()));
+            return Status::error(QStringLiteral("header %1 contains a line break: %2")
+                                     .arg(escapeControlCharacters(it.key()),
+                                          quotedForMessage(QString::fromUtf8(value))));
         networkRequest.setRawHeader(name, value);
         *hasContentType = *hasContentType || name.compare("content-type", Qt::CaseInsensitive) == 0;
     }
@@ -291,9 +301,8 @@ Status setHeaders(const QJsonObject &in, const QString &idempotencyKey,
         in.value(QLatin1String("idempotency_header")).toString(QStringLiteral("Idempotency-Key"));
     if (!keyHeader.isEmpty() && !idempotencyKey.isEmpty()) {
         if (!isToken(keyHeader.toLatin1()))
-            return Status::error(
-                QStringLiteral("with.idempotency_header \"%1\" is not a header name")
-                    .arg(keyHeader));
+            return Status::error(QStringLiteral("with.idempotency_header %1 is not a header name")
+                                     .arg(quotedForMessage(keyHeader)));
         networkRequest.setRawHeader(keyHeader.toLatin1(), idempotencyKey.toUtf8());
     }
     return Status::ok();
@@ -591,6 +600,10 @@ HttpStep::~HttpStep() {
     }
 }
 
+StepKind::InputRendering HttpStep::renderingOf(const QString &withKey) const {
+    return withKey == QLatin1String("url") ? InputRendering::Url : InputRendering::Values;
+}
+
 std::unique_ptr<Execution> HttpStep::start(const AttemptRequest &request, StepContext &context,
                                            CompletionCallback done) {
     // Nothing calls done before a throw could happen, so the copy runs at most once.
@@ -615,7 +628,8 @@ std::unique_ptr<Execution> HttpStep::startRequest(const AttemptRequest &request,
     const QString method =
         in.value(QLatin1String("method")).toString(QStringLiteral("GET")).trimmed().toUpper();
     const QString urlText = in.value(QLatin1String("url")).toString();
-    const QString what = QStringLiteral("%1 %2").arg(method, urlText);
+    const QString what = QStringLiteral("%1 %2").arg(escapeControlCharacters(method),
+                                                     escapeControlCharacters(urlText));
     auto refuse = [&done, &what](const QString &why) {
         done(
             AttemptResult::failure(ErrorClass::Permanent, QStringLiteral("%1: %2").arg(what, why)));

@@ -40,6 +40,8 @@ public:
     HttpStep(const HttpStep &) = delete;
     HttpStep &operator=(const HttpStep &) = delete;
 
+    /// with.url is rendered with renderUrl: each value encoded for its part of the URL.
+    InputRendering renderingOf(const QString &withKey) const override;
     std::unique_ptr<Execution> start(const AttemptRequest &request, StepContext &context,
                                      CompletionCallback done) override;
 

@@ -2,6 +2,8 @@
 
 #include "model/template.h"
 
+#include "core/messagetext.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QPointer>
@@ -72,13 +74,14 @@ public:
         QObject::connect(
             m_process, &QProcess::finished, m_process,
             [this](int exitCode, QProcess::ExitStatus status) { onFinished(exitCode, status); });
-        QObject::connect(
-            m_process, &QProcess::errorOccurred, m_process, [this](QProcess::ProcessError error) {
-                if (error == QProcess::FailedToStart)
-                    finish(AttemptResult::failure(ErrorClass::Permanent,
-                                                  QStringLiteral("cannot start \"%1\": %2")
-                                                      .arg(m_program, m_process->errorString())));
-            });
+        QObject::connect(m_process, &QProcess::errorOccurred, m_process,
+                         [this](QProcess::ProcessError error) {
+                             if (error == QProcess::FailedToStart)
+                                 finish(AttemptResult::failure(ErrorClass::Permanent,
+                                                               QStringLiteral("cannot start %1: %2")
+                                                                   .arg(quotedForMessage(m_program),
+                                                                        m_process->errorString())));
+                         });
         m_process->start();
     }
 
@@ -114,13 +117,15 @@ private:
         if (status == QProcess::CrashExit) {
             finish(AttemptResult::failure(
                 ErrorClass::Transient,
-                QStringLiteral("\"%1\" was killed by a signal").arg(m_program)));
+                QStringLiteral("%1 was killed by a signal").arg(quotedForMessage(m_program))));
             return;
         }
         if (exitCode != 0) {
             const ErrorClass errorClass =
                 m_permanentCodes.contains(exitCode) ? ErrorClass::Permanent : ErrorClass::Transient;
-            QString why = QStringLiteral("\"%1\" exited with code %2").arg(m_program).arg(exitCode);
+            QString why = QStringLiteral("%1 exited with code %2")
+                              .arg(quotedForMessage(m_program))
+                              .arg(exitCode);
             const QString tail = stderrText.trimmed().right(300);
             if (!tail.isEmpty())
                 why += QStringLiteral(": ") + tail;
@@ -137,8 +142,9 @@ private:
                 document.array().size() != 1) {
                 finish(AttemptResult::failure(
                     ErrorClass::Garbage,
-                    QStringLiteral("\"%1\" printed output that is not one JSON value: \"%2\"")
-                        .arg(m_program, QString::fromUtf8(m_stdout.left(80)).toHtmlEscaped())));
+                    QStringLiteral("%1 printed output that is not one JSON value: %2")
+                        .arg(quotedForMessage(m_program),
+                             quotedForMessage(QString::fromUtf8(m_stdout.left(80))))));
                 return;
             }
             finish(AttemptResult::success(document.array().first()));

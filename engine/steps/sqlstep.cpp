@@ -1,5 +1,9 @@
 #include "steps/sqlstep.h"
 
+#include "model/template.h"
+
+#include "core/messagetext.h"
+
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -228,9 +232,12 @@ public:
             return permanent(QStringLiteral("with.connection is required"));
         if (statement.trimmed().isEmpty())
             return permanent(QStringLiteral("with.statement is required"));
-        m_statementHead = statement.simplified().left(60);
-        if (m_statementHead.size() < statement.simplified().size())
-            m_statementHead += QStringLiteral("…");
+        // Defence in depth behind validation: a value spliced into SQL text can rewrite it.
+        if (hasTemplate(statement))
+            return permanent(QStringLiteral("with.statement contains a template: values are never "
+                                            "spliced into SQL; use a placeholder (? or :name) and "
+                                            "put the template in with.bind"));
+        m_statementHead = escapeControlCharacters(statement.simplified(), 60);
 
         const QJsonValue bind = in.value(QLatin1String("bind"));
         if (!bind.isUndefined() && !bind.isNull() && !bind.isObject() && !bind.isArray())
@@ -496,6 +503,10 @@ private:
 };
 
 } // namespace
+
+StepKind::InputRendering SqlStep::renderingOf(const QString &withKey) const {
+    return withKey == QLatin1String("statement") ? InputRendering::Never : InputRendering::Values;
+}
 
 std::unique_ptr<Execution> SqlStep::start(const AttemptRequest &request, StepContext &,
                                           CompletionCallback done) {

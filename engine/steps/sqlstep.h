@@ -28,6 +28,8 @@ class SqlStep final : public StepKind {
 public:
     static constexpr int kMaxRows = 10'000;
 
+    /// The statement is never rendered: values go to with.bind (SQL injection otherwise).
+    InputRendering renderingOf(const QString &withKey) const override;
     std::unique_ptr<Execution> start(const AttemptRequest &request, StepContext &context,
                                      CompletionCallback done) override;
 };

@@ -77,7 +77,18 @@ using CompletionCallback = std::function<void(AttemptResult)>;
 
 class StepKind {
 public:
+    /// How the engine renders one key of the step's `with` before start().
+    enum class InputRendering {
+        Values, ///< templates replaced by their values (renderTemplates)
+        Url,    ///< each value percent-encoded for the part of the URL it lands in (renderUrl)
+        Never,  ///< passed as written: the kind refuses templates there (sql's statement)
+    };
+
     virtual ~StepKind() = default;
+    virtual InputRendering renderingOf(const QString &withKey) const {
+        Q_UNUSED(withKey);
+        return InputRendering::Values;
+    }
     /// Starts the attempt; done is called exactly once unless the execution is cancelled, and
     /// may be called before start() returns. May return nullptr when the work completed at once.
     virtual std::unique_ptr<Execution> start(const AttemptRequest &request, StepContext &context,

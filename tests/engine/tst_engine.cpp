@@ -85,6 +85,7 @@ private Q_SLOTS:
     void templatesPassOutputsDownstream();
     void shellSeesContractEnvironment();
     void templateValueNeverBecomesShellCode();
+    void templateValueReachesAScriptThroughEnv();
     void shellExitCodesMapToErrorClasses();
     void shellJsonOutputThatIsGarbageFails();
     void shellTimeoutKillsProcessGroup();
@@ -603,6 +604,25 @@ void TestEngine::templateValueNeverBecomesShellCode() {
                  .value(QStringLiteral("stdout"))
                  .toString(),
              hostile);
+    QVERIFY(!QFile::exists(marker));
+}
+
+// What validation points to instead of a template in "sh -c": the value in with.env, quoted by
+// the script itself.
+void TestEngine::templateValueReachesAScriptThroughEnv() {
+    Harness h;
+    const QString marker = h.dir.filePath(QStringLiteral("FILE"));
+    const QString hostile = QStringLiteral("hi; touch %1 $(touch %1)").arg(marker);
+    const QString run = h.start(flow(R"({ "id": "greet", "kind": "shell",
+          "with": { "argv": ["sh", "-c", "echo \"$X\""], "env": { "X": "{{params.x}}" } } })",
+                                     R"("params": { "x": {} },)"),
+                                {{QStringLiteral("x"), hostile}});
+    QVERIFY(!run.isEmpty());
+    QVERIFY(h.settleProcesses());
+    const StepRunRow step = h.step(run, QStringLiteral("greet"));
+    QVERIFY2(step.state == StepState::Succeeded, qPrintable(step.error));
+    QCOMPARE(step.output.toObject().value(QStringLiteral("stdout")).toString(),
+             hostile + QLatin1Char('\n'));
     QVERIFY(!QFile::exists(marker));
 }
 

@@ -101,6 +101,10 @@ private Q_SLOTS:
     void invalidInputIsPermanentAtOnce_data();
     void invalidInputIsPermanentAtOnce();
     void cancelAbortsRequestAndNeverCompletes();
+    void templateValuesAreEncodedForTheirPartOfTheUrl_data();
+    void templateValuesAreEncodedForTheirPartOfTheUrl();
+    void urlTemplateThatCannotBeEncodedFailsForGood_data();
+    void urlTemplateThatCannotBeEncodedFailsForGood();
 
     void engineRetriesWithSameKeyAndAppliesOnce();
     void engineRetriesResetConnectionAndAppliesOnce();
@@ -422,7 +426,7 @@ void TestHttpStep::invalidInputIsPermanentAtOnce_data() {
                               << QStringLiteral("must be an http:// or https:// URL");
     QTest::newRow("header injection")
         << QByteArray(R"({ "url": "http://127.0.0.1:1/", "headers": { "X-A": "1\r\nX-B: 2" } })")
-        << QStringLiteral("header X-A contains a line break");
+        << QStringLiteral("header X-A contains a line break: \"1\\r\\nX-B: 2\"");
     QTest::newRow("bad expect") << QByteArray(
                                        R"({ "url": "http://127.0.0.1:1/", "expect": [2000] })")
                                 << QStringLiteral("not an HTTP status");
@@ -439,6 +443,10 @@ void TestHttpStep::invalidInputIsPermanentAtOnce() {
     QVERIFY(result); // synchronously
     QCOMPARE(result->errorClass, ErrorClass::Permanent);
     QVERIFY2(result->error.contains(reason), qPrintable(result->error));
+    // A refused value is quoted with its control characters escaped: it cannot forge log lines.
+    QVERIFY2(!result->error.contains(QLatin1Char('\r')) &&
+                 !result->error.contains(QLatin1Char('\n')),
+             qPrintable(result->error));
 }
 
 void TestHttpStep::cancelAbortsRequestAndNeverCompletes() {
@@ -604,6 +612,105 @@ void TestHttpStep::engineTimesOutHungRequest() {
     QCOMPARE(step.errorClass, ErrorClass::Timeout);
     QCOMPARE(h.attempts(run, QStringLiteral("notify")).first().outcome, AttemptOutcome::TimedOut);
     QTRY_COMPARE(server.openConnections(), 0); // the request was aborted, not left hanging
+}
+
+// A value lands in its part of the URL and stays there: it cannot add a query parameter, cut the
+// URL with a fragment, or climb the path.
+void TestHttpStep::templateValuesAreEncodedForTheirPartOfTheUrl_data() {
+    QTest::addColumn<QString>("url");   ///< after the server's origin
+    QTest::addColumn<QString>("value"); ///< of params.x
+    QTest::addColumn<QString>("path");  ///< where the server sees the call
+    QTest::addColumn<QByteArray>("target");
+
+    QTest::newRow("query value") << QStringLiteral("/orders?date={{params.x}}&limit=1")
+                                 << QStringLiteral("2026&admin=true#frag")
+                                 << QStringLiteral("/orders")
+                                 << QByteArray("/orders?date=2026%26admin%3Dtrue%23frag&limit=1");
+    QTest::newRow("query key") << QStringLiteral("/orders?{{params.x}}=1")
+                               << QStringLiteral("a=b&c+d") << QStringLiteral("/orders")
+                               << QByteArray("/orders?a%3Db%26c%2Bd=1");
+    QTest::newRow("path segment") << QStringLiteral("/users/{{params.x}}/profile")
+                                  << QStringLiteral("../../admin?")
+                                  << QStringLiteral("/users/..%2F..%2Fadmin%3F/profile")
+                                  << QByteArray("/users/..%2F..%2Fadmin%3F/profile");
+    QTest::newRow("percent and space")
+        << QStringLiteral("/files/{{params.x}}") << QStringLiteral("50% off")
+        << QStringLiteral("/files/50%25%20off") << QByteArray("/files/50%25%20off");
+    QTest::newRow("fragment is not sent")
+        << QStringLiteral("/page#{{params.x}}") << QStringLiteral("a#b") << QStringLiteral("/page")
+        << QByteArray("/page");
+}
+
+void TestHttpStep::templateValuesAreEncodedForTheirPartOfTheUrl() {
+    QFETCH(QString, url);
+    QFETCH(QString, value);
+    QFETCH(QString, path);
+    QFETCH(QByteArray, target);
+    HttpTestServer server;
+    QVERIFY(server.listen());
+    server.setRoute(path, {});
+    Harness h;
+    const QString run =
+        h.start(flow(QStringLiteral(R"({ "id": "get", "kind": "http", "with": { "url": "%1" } })")
+                         .arg(server.url(url))
+                         .toUtf8(),
+                     R"("params": { "x": {} },)"),
+                {{QStringLiteral("x"), value}});
+    QVERIFY(!run.isEmpty());
+    QVERIFY(h.settle());
+    const StepRunRow step = h.step(run, QStringLiteral("get"));
+    QVERIFY2(step.state == StepState::Succeeded, qPrintable(step.error));
+    const auto requests = server.requests(path);
+    QCOMPARE(requests.size(), 1);
+    QCOMPARE(requests.first().target, target);
+}
+
+void TestHttpStep::urlTemplateThatCannotBeEncodedFailsForGood_data() {
+    QTest::addColumn<QString>("url"); ///< %1 is the server's origin
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QString>("reason");
+
+    QTest::newRow("whole URL not http")
+        << QStringLiteral("{{params.x}}") << QStringLiteral("ftp://example.com/x")
+        << QStringLiteral("with.url: template {{params.x}} gave "
+                          "\"ftp://example.com/x\", which is not "
+                          "an http:// or https:// URL with a host");
+    QTest::newRow("whole URL without host")
+        << QStringLiteral("{{params.x}}") << QStringLiteral("http:///x\r\nX-Evil: 1")
+        << QStringLiteral("gave \"http:///x\\r\\nX-Evil: 1\", which is not an http://");
+    QTest::newRow("dot-dot segment")
+        << QStringLiteral("%1/users/{{params.x}}/profile") << QStringLiteral("..")
+        << QStringLiteral("a path segment made by templates cannot "
+                          "be empty, \".\" or \"..\"");
+    QTest::newRow("empty segment") << QStringLiteral("%1/users/{{params.x}}/profile") << QString()
+                                   << QStringLiteral("cannot be empty");
+    QTest::newRow("host with a path")
+        << QStringLiteral("http://{{params.x}}/orders") << QStringLiteral("evil.example/steal?")
+        << QStringLiteral("which is not a host name");
+}
+
+void TestHttpStep::urlTemplateThatCannotBeEncodedFailsForGood() {
+    QFETCH(QString, url);
+    QFETCH(QString, value);
+    QFETCH(QString, reason);
+    HttpTestServer server;
+    QVERIFY(server.listen());
+    const QString origin = server.url(QString());
+    Harness h;
+    const QString run =
+        h.start(flow(QStringLiteral(R"({ "id": "get", "kind": "http", "with": { "url": "%1" } })")
+                         .arg(url.contains(QLatin1String("%1")) ? url.arg(origin) : url)
+                         .toUtf8(),
+                     R"("params": { "x": {} },)"),
+                {{QStringLiteral("x"), value}});
+    QVERIFY(!run.isEmpty());
+    QVERIFY(h.settle());
+    const StepRunRow step = h.step(run, QStringLiteral("get"));
+    QCOMPARE(step.state, StepState::Failed);
+    QCOMPARE(step.attempts, 1);
+    QCOMPARE(step.errorClass, ErrorClass::Permanent);
+    QVERIFY2(step.error.contains(reason), qPrintable(step.error));
+    QVERIFY2(!step.error.contains(QLatin1Char('\n')), qPrintable(step.error));
 }
 
 QTEST_GUILESS_MAIN(TestHttpStep)

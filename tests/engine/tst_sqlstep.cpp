@@ -48,6 +48,7 @@ private Q_SLOTS:
     void constraintViolationIsPermanentAndRolledBack();
     void tooManyRowsIsRefusedAndRolledBack();
     void injectionInBoundValueIsStoredLiterally();
+    void templateInStatementIsRefusedNotRendered();
     void unknownConnectionNamesItsVariable();
     void connectionVariableName_data();
     void connectionVariableName();
@@ -62,6 +63,7 @@ private Q_SLOTS:
     void engineRunsStatementsInOrder();
     void engineDoesNotRetryConstraintViolation();
     void slowDatabaseDoesNotHoldBackOtherSteps();
+    void engineNeverSplicesATemplateIntoTheStatement();
 
 private:
     AttemptResult sql(const QByteArray &json, std::optional<qint64> timeoutMs = std::nullopt);
@@ -206,6 +208,18 @@ void TestSqlStep::injectionInBoundValueIsStoredLiterally() {
     const QJsonArray rows = read.output.toObject().value(QStringLiteral("rows")).toArray();
     QCOMPARE(rows.size(), 1);
     QCOMPARE(rows.first().toObject().value(QStringLiteral("customer")).toString(), evil);
+}
+
+void TestSqlStep::templateInStatementIsRefusedNotRendered() {
+    // Behind validation, the step itself: "{{" in the statement is refused before any SQL runs.
+    const AttemptResult result =
+        statement(QStringLiteral("INSERT INTO orders (customer) VALUES ('{{params.x}}')"));
+    QVERIFY(!result.succeeded);
+    QCOMPARE(result.errorClass, ErrorClass::Permanent);
+    QVERIFY2(result.error.contains(QStringLiteral("with.statement contains a template: values "
+                                                  "are never spliced into SQL")),
+             qPrintable(result.error));
+    QCOMPARE(count(), 0);
 }
 
 void TestSqlStep::unknownConnectionNamesItsVariable() {
@@ -393,6 +407,32 @@ void TestSqlStep::slowDatabaseDoesNotHoldBackOtherSteps() {
     }
     QSqlDatabase::removeDatabase(QStringLiteral("locker"));
     QCOMPARE(count(QStringLiteral("WHERE customer = 'late'")), 1);
+}
+
+void TestSqlStep::engineNeverSplicesATemplateIntoTheStatement() {
+    // A run of a flow with a template in its statement is refused when it is created (the engine
+    // validates the flow it stores), so the injection "zzz' or '1'='1" never reaches the database.
+    QVERIFY(statement(QStringLiteral("INSERT INTO orders (customer) VALUES ('acme'), ('globex')"))
+                .succeeded);
+    Flow flow;
+    flow.name = QStringLiteral("t");
+    ParamSpec x;
+    x.name = QStringLiteral("x");
+    flow.params.append(x);
+    Step read;
+    read.id = QStringLiteral("read");
+    read.kind = QStringLiteral("sql");
+    read.with = object(R"J({ "connection": "test",
+        "statement": "SELECT customer FROM orders WHERE customer = '{{params.x}}'" })J");
+    flow.steps.append(read);
+    Harness h;
+    const auto run = h.engine->createRun(
+        flow, {}, QJsonObject{{QStringLiteral("x"), QStringLiteral("zzz' or '1'='1")}}, true);
+    QVERIFY(!run);
+    QVERIFY2(run.error().contains(QStringLiteral("step \"read\": \"with.statement\" must not "
+                                                 "contain templates")),
+             qPrintable(run.error()));
+    QCOMPARE(h.engine->runningAttemptCount(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestSqlStep)

@@ -1,6 +1,8 @@
 // Templates: parsing {{...}} references and rendering them against a run's values.
 
+#include "core/messagetext.h"
 #include "model/template.h"
+#include "model/urltemplate.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -60,6 +62,11 @@ private Q_SLOTS:
     void renderReportsWhatIsMissing();
     void renderWalksObjectsAndArraysButNotKeys();
     void renderLeavesPlainValuesAlone();
+    void renderUrlEncodesEachPart_data();
+    void renderUrlEncodesEachPart();
+    void renderUrlRefuses_data();
+    void renderUrlRefuses();
+    void quotedForMessageEscapesControlCharacters();
 };
 
 void TestTemplate::parseFindsReferences_data() {
@@ -277,6 +284,116 @@ void TestTemplate::renderLeavesPlainValuesAlone() {
     const auto rendered = renderTemplates(input, TemplateScope());
     QVERIFY(rendered.isOk());
     QCOMPARE(*rendered, input);
+}
+
+void TestTemplate::renderUrlEncodesEachPart_data() {
+    QTest::addColumn<QString>("url");
+    QTest::addColumn<QString>("value"); ///< params.x
+    QTest::addColumn<QString>("rendered");
+
+    QTest::newRow("no template") << QStringLiteral("https://h/a?b=c#d") << QString()
+                                 << QStringLiteral("https://h/a?b=c#d");
+    QTest::newRow("query value") << QStringLiteral("https://h/o?date={{params.x}}&limit=1")
+                                 << QStringLiteral("2026&admin=true#frag")
+                                 << QStringLiteral(
+                                        "https://h/o?date=2026%26admin%3Dtrue%23frag&limit=1");
+    QTest::newRow("query key") << QStringLiteral("https://h/o?{{params.x}}=1")
+                               << QStringLiteral("a=b&c+d%")
+                               << QStringLiteral("https://h/o?a%3Db%26c%2Bd%25=1");
+    QTest::newRow("value after =, then a key")
+        << QStringLiteral("https://h/o?a=1&{{params.x}}") << QStringLiteral("=")
+        << QStringLiteral("https://h/o?a=1&%3D");
+    QTest::newRow("path segment") << QStringLiteral("https://h/users/{{params.x}}/profile")
+                                  << QStringLiteral("../../admin?")
+                                  << QStringLiteral("https://h/users/..%2F..%2Fadmin%3F/profile");
+    QTest::newRow("dots inside a segment")
+        << QStringLiteral("https://h/f/v{{params.x}}") << QStringLiteral("..")
+        << QStringLiteral("https://h/f/v..");
+    QTest::newRow("unicode and space")
+        << QStringLiteral("https://h/{{params.x}}") << QStringLiteral("ä b")
+        << QStringLiteral("https://h/%C3%A4%20b");
+    QTest::newRow("fragment") << QStringLiteral("https://h/p#{{params.x}}")
+                              << QStringLiteral("a#b c") << QStringLiteral("https://h/p#a%23b%20c");
+    QTest::newRow("host") << QStringLiteral("http://{{params.x}}/v1")
+                          << QStringLiteral("api.local:8080")
+                          << QStringLiteral("http://api.local:8080/v1");
+    QTest::newRow("base URL") << QStringLiteral("{{params.x}}/users/{{params.x}}")
+                              << QStringLiteral("https://api.example/v1")
+                              << QStringLiteral(
+                                     "https://api.example/v1/users/https%3A%2F%2Fapi.example%2Fv1");
+    QTest::newRow("whole URL") << QStringLiteral("{{params.x}}")
+                               << QStringLiteral("https://h/a%2Fb?c=d#e")
+                               << QStringLiteral("https://h/a%2Fb?c=d#e");
+}
+
+void TestTemplate::renderUrlEncodesEachPart() {
+    QFETCH(QString, url);
+    QFETCH(QString, value);
+    QFETCH(QString, rendered);
+    TemplateScope scope;
+    scope.params.insert(QStringLiteral("x"), value);
+    const Result<QUrl> result = renderUrl(url, scope);
+    QVERIFY2(result, qPrintable(result.error()));
+    QCOMPARE(result->toString(QUrl::FullyEncoded), rendered);
+}
+
+void TestTemplate::renderUrlRefuses_data() {
+    QTest::addColumn<QString>("url");
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QString>("error");
+
+    QTest::newRow("whole URL: another scheme")
+        << QStringLiteral("{{params.x}}") << QStringLiteral("file:///etc/passwd")
+        << QStringLiteral("template {{params.x}} gave \"file:///etc/passwd\", which is not an "
+                          "http:// or https:// URL with a host");
+    QTest::newRow("whole URL: no host")
+        << QStringLiteral("{{params.x}}") << QStringLiteral("https:///x")
+        << QStringLiteral("not an http:// or https:// URL with a host");
+    QTest::newRow("whole URL: not a URL")
+        << QStringLiteral("{{params.x}}") << QStringLiteral("orders")
+        << QStringLiteral("gave \"orders\", which is not");
+    QTest::newRow("base with a query")
+        << QStringLiteral("{{params.x}}/more") << QStringLiteral("https://h/?a=1")
+        << QStringLiteral("a base URL followed by more text cannot "
+                          "have a query or a fragment");
+    QTest::newRow("inside the scheme")
+        << QStringLiteral("http{{params.x}}://h/") << QStringLiteral("s")
+        << QStringLiteral("cannot be part of the URL's scheme");
+    QTest::newRow("host with user info")
+        << QStringLiteral("https://{{params.x}}/") << QStringLiteral("good@evil")
+        << QStringLiteral("gave \"good@evil\", which is not a host name");
+    QTest::newRow("dot segment") << QStringLiteral("https://h/a/{{params.x}}/b")
+                                 << QStringLiteral(".")
+                                 << QStringLiteral("cannot be empty, \".\" or \"..\"");
+    QTest::newRow("dot-dot at the end") << QStringLiteral("https://h/a/{{params.x}}")
+                                        << QStringLiteral("..") << QStringLiteral("(got \"..\"");
+    QTest::newRow("dot-dot before the query")
+        << QStringLiteral("https://h/a/{{params.x}}?q=1") << QStringLiteral("..")
+        << QStringLiteral("(got \"..\"");
+    QTest::newRow("empty segment")
+        << QStringLiteral("https://h/a/{{params.x}}/b") << QString() << QStringLiteral("(got \"\"");
+    QTest::newRow("control characters are escaped")
+        << QStringLiteral("{{params.x}}") << QStringLiteral("x\r\nInjected: 1")
+        << QStringLiteral("gave \"x\\r\\nInjected: 1\"");
+}
+
+void TestTemplate::renderUrlRefuses() {
+    QFETCH(QString, url);
+    QFETCH(QString, value);
+    QFETCH(QString, error);
+    TemplateScope scope;
+    scope.params.insert(QStringLiteral("x"), value);
+    const Result<QUrl> result = renderUrl(url, scope);
+    QVERIFY2(!result, qPrintable(result ? result->toString() : QString()));
+    QVERIFY2(result.error().contains(error), qPrintable(result.error()));
+}
+
+void TestTemplate::quotedForMessageEscapesControlCharacters() {
+    QCOMPARE(quotedForMessage(u"a\r\nb\t\x1b[31m\"\\"),
+             QStringLiteral("\"a\\r\\nb\\t\\x1b[31m\\\"\\\\\""));
+    QCOMPARE(quotedForMessage(u"\u2028\u0085"), QStringLiteral("\"\\u2028\\x85\""));
+    QCOMPARE(quotedForMessage(u"abcdef", 3), QStringLiteral("\"abc…\""));
+    QCOMPARE(escapeControlCharacters(u"GET http://h/\n"), QStringLiteral("GET http://h/\\n"));
 }
 
 QTEST_GUILESS_MAIN(TestTemplate)

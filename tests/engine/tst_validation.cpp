@@ -34,6 +34,12 @@ Step noopStep(const QString &id, const QStringList &after = {}) {
     return s;
 }
 
+/// A flow with param x whose only step (line 4) is stepJson.
+QByteArray flowWithStep(const QByteArray &stepJson) {
+    return "{\"keepflow\": 1, \"name\": \"t\",\n\"params\": {\"x\": {}},\n\"steps\": [\n  " +
+           stepJson + "\n]}";
+}
+
 Flow minimalFlow() {
     Flow flow;
     flow.name = QStringLiteral("t");
@@ -61,6 +67,12 @@ private Q_SLOTS:
     void inMemoryDurationWithoutTextIsChecked();
     void missingVersionInMemoryIsReported();
     void longChainValidatesUpstreamReferences();
+    void templatesNeverBecomeCode_data();
+    void templatesNeverBecomeCode();
+    void valuesOutsideCodeAreAllowed_data();
+    void valuesOutsideCodeAreAllowed();
+    void numbersOutsideTheirRange_data();
+    void numbersOutsideTheirRange();
 };
 
 void TestValidation::errorIsReportedAtItsPosition_data() {
@@ -302,7 +314,8 @@ void TestValidation::errorIsReportedAtItsPosition_data() {
 {"id": "a", "kind": "noop"}
 ]})json")
         << 2 << 38
-        << QStringLiteral("resource \"crm\": \"concurrency\" must be an integer of at least 1");
+        << QStringLiteral(
+               "resource \"crm\": \"concurrency\" must be an integer between 1 and 1000000");
     QTest::newRow("delay kind duration invalid") << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "delay", "with": {"duration": "soon"}}
@@ -321,18 +334,22 @@ void TestValidation::errorIsReportedAtItsPosition_data() {
   {"id": "a", "kind": "noop", "retry": {"max_attempts": 0}}
 ]})json")
         << 3 << 57
-        << QStringLiteral("step \"a\": \"retry.max_attempts\" must be an integer of at least 1");
-    QTest::newRow("retry max_attempts fraction") << QByteArray(R"json({"keepflow": 1, "name": "t",
+        << QStringLiteral(
+               "step \"a\": \"retry.max_attempts\" must be an integer between 1 and 10000");
+    QTest::newRow("retry max_attempts fraction")
+        << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "noop", "retry": {"max_attempts": 2.5}}
-]})json") << 3 << 57 << QStringLiteral("\"retry.max_attempts\" must be an integer of at least 1");
+]})json")
+        << 3 << 57
+        << QStringLiteral("\"retry.max_attempts\" must be an integer between 1 and 10000");
     QTest::newRow("retry backoff below 1")
         << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "noop", "retry": {"backoff": 0.5}}
 ]})json")
         << 3 << 52
-        << QStringLiteral("step \"a\": \"retry.backoff\" must be a number of at least 1");
+        << QStringLiteral("step \"a\": \"retry.backoff\" must be a number between 1 and 100");
     QTest::newRow("retry jitter above 1")
         << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
@@ -420,18 +437,24 @@ void TestValidation::errorIsReportedAtItsPosition_data() {
 "steps": [
   {"id": "a", "kind": "noop", "foreach": [1], "tolerate": {"max_failed_ratio": 2}}
 ]})json") << 3 << 80 << QStringLiteral("\"tolerate.max_failed_ratio\" must be between 0 and 1");
-    QTest::newRow("tolerate negative") << QByteArray(R"json({"keepflow": 1, "name": "t",
+    QTest::newRow("tolerate negative")
+        << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "noop", "foreach": [1], "tolerate": {"max_failed": -1}}
-]})json") << 3 << 74 << QStringLiteral("\"tolerate.max_failed\" must be at least 0");
+]})json")
+        << 3 << 74
+        << QStringLiteral("\"tolerate.max_failed\" must be an integer between 0 and 1000000");
     QTest::newRow("tolerate unknown key") << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "noop", "foreach": [1], "tolerate": {"max": 1}}
 ]})json") << 3 << 60 << QStringLiteral("(unknown key \"max\")");
-    QTest::newRow("concurrency zero") << QByteArray(R"json({"keepflow": 1, "name": "t",
+    QTest::newRow("concurrency zero")
+        << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "noop", "foreach": [1], "concurrency": 0}
-]})json") << 3 << 62 << QStringLiteral("step \"a\": \"concurrency\" must be at least 1");
+]})json")
+        << 3 << 62
+        << QStringLiteral("step \"a\": \"concurrency\" must be an integer between 1 and 1000000");
     QTest::newRow("concurrency not an integer") << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "noop", "foreach": [1], "concurrency": "4"}
@@ -533,10 +556,13 @@ void TestValidation::errorIsReportedAtItsPosition_data() {
 "steps": [
   {"id": "a", "kind": "subflow", "with": {}}
 ]})json") << 3 << 42 << QStringLiteral("\"with.flow\" is required");
-    QTest::newRow("fault fail_first negative") << QByteArray(R"json({"keepflow": 1, "name": "t",
+    QTest::newRow("fault fail_first negative")
+        << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "fault", "with": {"fail_first": -1}}
-]})json") << 3 << 55 << QStringLiteral("\"with.fail_first\" must be an integer of at least 0");
+]})json")
+        << 3 << 55
+        << QStringLiteral("\"with.fail_first\" must be an integer between 0 and 1000000");
     QTest::newRow("fault fail_rate") << QByteArray(R"json({"keepflow": 1, "name": "t",
 "steps": [
   {"id": "a", "kind": "fault", "with": {"fail_rate": 1.5}}
@@ -900,3 +926,242 @@ void TestValidation::longChainValidatesUpstreamReferences() {
 
 QTEST_GUILESS_MAIN(TestValidation)
 #include "tst_validation.moc"
+
+// SQL, shell scripts and inline code never contain templates: a value there would become code.
+void TestValidation::templatesNeverBecomeCode_data() {
+    QTest::addColumn<QByteArray>("step");
+    QTest::addColumn<QByteArray>("at"); ///< the text the error points at (its first character)
+    QTest::addColumn<QString>("message");
+
+    const QString sqlHint = QStringLiteral("must not contain templates: a value spliced into SQL "
+                                           "can change the statement (SQL injection); write a "
+                                           "placeholder (? or :name) and put the template in "
+                                           "\"with.bind\"");
+    QTest::newRow("sql statement")
+        << QByteArray(R"J({"id": "a", "kind": "sql", "with": {"connection": "main", "statement": )J"
+                      R"J("select * from t where v = '{{params.x}}'"}})J")
+        << QByteArray("\"select") << QStringLiteral("step \"a\": \"with.statement\" ") + sqlHint;
+
+    const auto shell = [](const char *what) {
+        return QStringLiteral(" is %1 and must not contain templates: a value there becomes code; "
+                              "pass it in \"with.env\"")
+            .arg(QLatin1String(what));
+    };
+    QTest::newRow("sh -c") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                         R"J(["sh", "-c", "echo {{params.x}}"]}})J")
+                           << QByteArray("\"echo")
+                           << QStringLiteral("step \"a\": \"with.argv[2]\"") + shell("a sh script");
+    QTest::newRow("/usr/bin/bash -c")
+        << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                      R"J(["/usr/bin/bash", "-c", "echo {{params.x}}"]}})J")
+        << QByteArray("\"echo") << QStringLiteral("\"with.argv[2]\"") + shell("a bash script");
+    QTest::newRow("-ec") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                       R"J(["dash", "-ec", "echo {{params.x}}"]}})J")
+                         << QByteArray("\"echo") << shell("a dash script");
+    QTest::newRow("-xec") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                        R"J(["zsh", "-xec", "echo {{params.x}}", "zsh"]}})J")
+                          << QByteArray("\"echo") << shell("a zsh script");
+    QTest::newRow("-o pipefail -c")
+        << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                      R"J(["bash", "-o", "pipefail", "-c", "echo {{params.x}} | wc"]}})J")
+        << QByteArray("\"echo") << QStringLiteral("\"with.argv[4]\"") + shell("a bash script");
+    QTest::newRow("-c before options")
+        << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                      R"J(["ksh", "-c", "-e", "echo {{params.x}}"]}})J")
+        << QByteArray("\"echo") << QStringLiteral("\"with.argv[3]\"") + shell("a ksh script");
+    QTest::newRow("the whole script")
+        << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                      R"J(["sh", "-c", "{{params.x}}"]}})J")
+        << QByteArray("\"{{") << shell("a sh script");
+    QTest::newRow("env with options and assignments")
+        << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": ["/usr/bin/env", "-i", )J"
+                      R"J("-u", "HOME", "A=1", "bash", "-c", "echo {{params.x}}"]}})J")
+        << QByteArray("\"echo") << QStringLiteral("\"with.argv[7]\"") + shell("a bash script");
+    QTest::newRow("env -S") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                          R"J(["env", "-S", "echo {{params.x}}"]}})J")
+                            << QByteArray("\"echo") << shell("an env -S string");
+    QTest::newRow("python3 -c") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                              R"J(["python3", "-c", "print('{{params.x}}')"]
+}
+})J") << QByteArray("\"print") << shell("python3 code");
+    QTest::newRow("python3 -Ic attached")
+        << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                      R"J(["python3.11", "-Icprint('{{params.x}}')"]
+    }
+    })J")
+        << QByteArray("\"-Ic") << shell("python3.11 code");
+    QTest::newRow("perl -le") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                            R"J(["perl", "-le", "print '{{params.x}}'"]}})J")
+                              << QByteArray("\"print") << shell("perl code");
+    QTest::newRow("node -e") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                           R"J(["node", "-e", "console.log('{{params.x}}')"]
+    }
+    })J") << QByteArray("\"console")
+                             << shell("node code");
+    QTest::newRow("node --eval") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                               R"J(["node", "--eval", "console.log('{{params.x}}')"]
+    }
+    })J") << QByteArray("\"console")
+                                 << shell("node code");
+    QTest::newRow("ruby -e") << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": )J"
+                                           R"J(["ruby", "-e", "puts '{{params.x}}'"]}})J")
+                             << QByteArray("\"puts") << shell("ruby code");
+}
+
+void TestValidation::templatesNeverBecomeCode() {
+    QFETCH(QByteArray, step);
+    QFETCH(QByteArray, at);
+    QFETCH(QString, message);
+
+    const FlowLoad load = parseFlow(flowWithStep(step), QStringLiteral("t.flow.json"));
+    QVERIFY(!load.ok());
+    const QList<Diagnostic> errors = errorsOf(load);
+    QVERIFY2(errors.size() == 1, qPrintable(describe(load.diagnostics)));
+    const Diagnostic &d = errors.first();
+    QVERIFY2(d.message.contains(message), qPrintable(d.toString()));
+    QCOMPARE(d.line, 4);
+    QCOMPARE(d.column, 3 + step.indexOf(at));
+}
+
+void TestValidation::valuesOutsideCodeAreAllowed_data() {
+    QTest::addColumn<QByteArray>("step");
+
+    QTest::newRow("sql bind") << QByteArray(
+        R"J({"id": "a", "kind": "sql", "with": {"connection": "main", "statement": )J"
+        R"J("select * from t where v = ?", "bind": ["{{params.x}}"]}})J");
+    QTest::newRow("sh -c with env") << QByteArray(
+        R"J({"id": "a", "kind": "shell", "with": {"argv": ["sh", "-c", "echo \"$X\""], )J"
+        R"J("env": {"X": "{{params.x}}"}}})J");
+    QTest::newRow("positional after the script") << QByteArray(
+        R"J({"id": "a", "kind": "shell", "with": {"argv": ["sh", "-c", "echo \"$1\"", "sh", )J"
+        R"J("{{params.x}}"]}})J");
+    QTest::newRow("-o pipefail -c, positional") << QByteArray(
+        R"J({"id": "a", "kind": "shell", "with": {"argv": ["bash", "-o", "pipefail", "-c", )J"
+        R"J("echo \"$1\" | wc", "bash", "{{params.x}}"]}})J");
+    QTest::newRow("script file with arguments") << QByteArray(
+        R"J({"id": "a", "kind": "shell", "with": {"argv": ["bash", "run.sh", "{{params.x}}"]}})J");
+    QTest::newRow("env before a plain program") << QByteArray(
+        R"J({"id": "a", "kind": "shell", "with": {"argv": ["env", "A={{params.x}}", "printenv", )J"
+        R"J("A"]}})J");
+    QTest::newRow("python3 -c with argv")
+        << QByteArray(R"J({"id": "a", "kind": "shell", "with": {"argv": ["python3", "-c", )J"
+                      R"J("import sys; print(sys.argv[1])", "{{params.x}}"]}})J");
+    QTest::newRow("a program that is no interpreter") << QByteArray(
+        R"J({"id": "a", "kind": "shell", "with": {"argv": ["grep", "-c", "{{params.x}}"]}})J");
+}
+
+void TestValidation::valuesOutsideCodeAreAllowed() {
+    QFETCH(QByteArray, step);
+    const FlowLoad load = parseFlow(flowWithStep(step), QStringLiteral("t.flow.json"));
+    QVERIFY2(load.ok(), qPrintable(describe(load.diagnostics)));
+}
+
+// Every number of the flow format has a range; beyond it a value is refused where it is
+// written.
+void TestValidation::numbersOutsideTheirRange_data() {
+    QTest::addColumn<QByteArray>("step");
+    QTest::addColumn<QByteArray>("at");
+    QTest::addColumn<QString>("message");
+
+    struct Field {
+        const char *name;    ///< row name
+        const char *json;    ///< the step (or resource), with %1 where the number goes
+        const char *message; ///< the allowed range
+        QList<const char *> values;
+    };
+    const QList<const char *> integerBad{"1e300", "9.3e18", "-1", "2.5"};
+    const QList<const char *> ratioBad{"1e300", "-0.1", "1.5"};
+    const QList<Field> fields{
+        {"http max_response_bytes",
+         R"J({"id": "a", "kind": "http", "with": {"url": "http://h/", "max_response_bytes": %1}})J",
+         "\"with.max_response_bytes\" must be an integer between 1 and 1073741824",
+         {"1e300", "9.3e18", "0", "-5", "10.5"}},
+        {"fault fail_first", R"J({"id": "a", "kind": "fault", "with": {"fail_first": %1}})J",
+         "\"with.fail_first\" must be an integer between 0 and 1000000", integerBad},
+        {"fault fail_rate", R"J({"id": "a", "kind": "fault", "with": {"fail_rate": %1}})J",
+         "\"with.fail_rate\" must be a number between 0 and 1", ratioBad},
+        {"fault seed",
+         R"J({"id": "a", "kind": "fault", "with": {"seed": %1}})J",
+         "\"with.seed\" must be an integer between -9007199254740991 and 9007199254740991",
+         {"1e300", "-1e300", "9.3e18", "0.5"}},
+        {"drill fail_first", R"J({"id": "a", "kind": "noop", "drill": {"fail_first": %1}})J",
+         "\"drill.fail_first\" must be an integer between 0 and 1000000", integerBad},
+        {"drill fail_rate", R"J({"id": "a", "kind": "noop", "drill": {"fail_rate": %1}})J",
+         "\"drill.fail_rate\" must be a number between 0 and 1", ratioBad},
+        {"retry max_attempts",
+         R"J({"id": "a", "kind": "noop", "retry": {"max_attempts": %1}})J",
+         "\"retry.max_attempts\" must be an integer between 1 and 10000",
+         {"1e300", "9.3e18", "0", "-1", "2.5", "10001"}},
+        {"retry backoff",
+         R"J({"id": "a", "kind": "noop", "retry": {"backoff": %1}})J",
+         "\"retry.backoff\" must be a number between 1 and 100",
+         {"1e300", "0.5", "-2", "101"}},
+        {"retry jitter", R"J({"id": "a", "kind": "noop", "retry": {"jitter": %1}})J",
+         "\"retry.jitter\" must be a number between 0 and 1", ratioBad},
+        {"foreach concurrency",
+         R"J({"id": "a", "kind": "noop", "foreach": [1], "concurrency": %1})J",
+         "\"concurrency\" must be an integer between 1 and 1000000",
+         {"1e300", "9.3e18", "0", "-1", "1000001"}},
+        {"tolerate max_failed",
+         R"J({"id": "a", "kind": "noop", "foreach": [1], "tolerate": {"max_failed": %1}})J",
+         "\"tolerate.max_failed\" must be an integer between 0 and 1000000",
+         {"1e300", "9.3e18", "-1", "1000001"}},
+        {"tolerate max_failed_ratio",
+         R"J({"id": "a", "kind": "noop", "foreach": [1], "tolerate": {"max_failed_ratio": %1}})J",
+         "\"tolerate.max_failed_ratio\" must be between 0 and 1", ratioBad},
+        {"timeout",
+         R"J({"id": "a", "kind": "noop", "timeout": %1})J",
+         "\"timeout\": a duration must be at most 36500d",
+         {"\"36501d\"", "\"999999999999999s\""}},
+        {"deadline",
+         R"J({"id": "a", "kind": "noop", "deadline": %1})J",
+         "\"deadline\": a duration must be at most 36500d",
+         {"\"876001h\""}},
+        {"delay",
+         R"J({"id": "a", "kind": "noop", "delay": %1})J",
+         "\"delay\": a duration must be at most 36500d",
+         {"\"106751991167d\""}},
+        {"retry initial_interval",
+         R"J({"id": "a", "kind": "noop", "retry": {"initial_interval": %1}})J",
+         "\"retry.initial_interval\": a duration must be at most 36500d",
+         {"\"36501d\""}},
+        {"retry max_interval",
+         R"J({"id": "a", "kind": "noop", "retry": {"max_interval": %1}})J",
+         "\"retry.max_interval\": a duration must be at most 36500d",
+         {"\"36501d\""}},
+        {"delay duration",
+         R"J({"id": "a", "kind": "delay", "with": {"duration": %1}})J",
+         "\"with.duration\": a duration must be at most 36500d",
+         {"\"36501d\""}},
+        {"fault latency",
+         R"J({"id": "a", "kind": "fault", "with": {"latency": %1}})J",
+         "\"with.latency\": a duration must be at most 36500d",
+         {"\"36501d\""}},
+        {"drill latency",
+         R"J({"id": "a", "kind": "noop", "drill": {"latency": %1}})J",
+         "\"drill.latency\": a duration must be at most 36500d",
+         {"\"36501d\""}},
+    };
+    for (const Field &f : fields) {
+        for (const char *value : f.values) {
+            const QByteArray step = QString::fromLatin1(f.json).arg(QLatin1String(value)).toUtf8();
+            QTest::addRow("%s %s", f.name, value)
+                << step << QByteArray(value) << QString::fromLatin1(f.message);
+        }
+    }
+}
+
+void TestValidation::numbersOutsideTheirRange() {
+    QFETCH(QByteArray, step);
+    QFETCH(QByteArray, at);
+    QFETCH(QString, message);
+
+    const FlowLoad load = parseFlow(flowWithStep(step), QStringLiteral("t.flow.json"));
+    QVERIFY(!load.ok());
+    const QList<Diagnostic> errors = errorsOf(load);
+    QVERIFY2(errors.size() == 1, qPrintable(describe(load.diagnostics)));
+    const Diagnostic &d = errors.first();
+    QVERIFY2(d.message.contains(message), qPrintable(d.toString()));
+    QCOMPARE(d.line, 4);
+    QCOMPARE(d.column, 3 + step.indexOf(at));
+}
