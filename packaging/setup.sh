@@ -23,6 +23,8 @@ packages=(
   libsqlite3-dev sqlite3 procps
   # The desktop app: SVG state glyphs, charts, graph layout, an X11 platform plugin and a font.
   qt6-svg-dev libqcustomplot-dev libgraphviz-dev qt6-qpa-plugins fonts-dejavu-core
+  # {{secrets.NAME}} from the desktop's keyring.
+  qtkeychain-qt6-dev
 )
 
 missing=()

@@ -4,9 +4,11 @@
 #include "api/monitor.h"
 #include "demo.h"
 #include "editorwindow.h"
+#include "keyringsecrets.h"
 #include "mainwindow.h"
 #include "model/flowfile.h"
 #include "screenshots.h"
+#include "secretsdialog.h"
 #include "theme.h"
 
 #include <QApplication>
@@ -86,7 +88,14 @@ int main(int argc, char *argv[]) {
         if (Status s = ui::resetDemoDatabase(path); !s)
             return fail(s.message());
     }
-    auto monitor = Monitor::open(path);
+    // Secrets: the environment, the secrets file, then the keyring's values read before the
+    // worker starts (see keyringsecrets.h).
+    ui::KeyringSecrets keyring;
+    auto secrets = SecretChain::standard();
+    secrets->append(keyring.source());
+    Monitor::Options monitorOptions;
+    monitorOptions.secrets = secrets;
+    auto monitor = Monitor::open(path, monitorOptions);
     if (!monitor)
         return fail(monitor.error());
     if (!demo)
@@ -108,7 +117,7 @@ int main(int argc, char *argv[]) {
                              monitorWindow->raise();
                          });
         editor.show();
-        (*monitor)->start();
+        keyring.load([&monitor] { (*monitor)->start(); });
         if (parser.isSet(QStringLiteral("screenshots"))) {
             ui::takeEditorScreenshot(
                 editor, parser.value(QStringLiteral("screenshots")), [](const Status &status) {
@@ -123,8 +132,23 @@ int main(int argc, char *argv[]) {
     }
 
     ui::MainWindow window(**monitor);
+    QObject::connect(&window, &ui::MainWindow::secretsRequested, &window,
+                     [&window, &keyring](const QStringList &names) {
+                         ui::SecretsDialog dialog(
+                             names, keyring.storedNames(),
+                             [&keyring](const QString &name, const QString &value,
+                                        std::function<void(Status)> done) {
+                                 keyring.store(name, value, std::move(done));
+                             },
+                             &window);
+                         dialog.exec();
+                     });
     window.show();
-    (*monitor)->start();
+    // The demo's runs need a running worker at once; their flows reference no secrets.
+    if (demo)
+        (*monitor)->start();
+    else
+        keyring.load([&monitor] { (*monitor)->start(); });
 
     if (demo) {
         auto runs = ui::startDemoRuns(**monitor);

@@ -37,6 +37,7 @@ Monitor::Monitor(std::unique_ptr<OperatorApi> api, const Options &options)
         engineOptions.workerId = makeWorkerId();
         engineOptions.actor = QStringLiteral("engine");
         engineOptions.ownerIsDead = isLocalOwnerDead;
+        engineOptions.secrets = options.secrets;
         m_engine = m_api->createEngine(engineOptions);
         connect(m_engine.get(), &Engine::fatalError, this, &Monitor::failed);
         // Actions on runs this engine executes (or nobody does) are applied through it.

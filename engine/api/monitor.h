@@ -18,6 +18,7 @@
 #include "core/status.h"
 #include "core/storeoptions.h"
 #include "model/flow.h"
+#include "model/secrets.h"
 #include "runtime/engine.h"
 
 #include <QHash>
@@ -43,6 +44,8 @@ public:
         int feedIntervalMs = 250;     ///< change feed polling: other processes' commits
         int adoptIntervalMs = 500;    ///< looking for runs no live worker holds
         StoreOptions store;
+        /// Where the in-process engine looks up {{secrets.NAME}}; unset: the engine's default.
+        std::shared_ptr<const SecretChain> secrets;
     };
 
     /// Opens (creating when missing) the database at path. Nothing runs until start().

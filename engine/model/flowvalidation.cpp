@@ -1,6 +1,7 @@
 #include "model/flowvalidation.h"
 
 #include "model/problemsink.h"
+#include "model/secrets.h"
 #include "model/template.h"
 #include "model/withvalidation.h"
 
@@ -64,6 +65,7 @@ struct TemplateContext {
     qsizetype stepIndex = -1; // -1: a param default
     bool itemAllowed = false;
     QString itemDeniedReason;
+    bool secretsAllowed = false; // only in values a step sends (secretKeysOf)
 };
 
 class Validator : private ProblemSink {
@@ -217,6 +219,14 @@ private:
                 return QStringLiteral("{{idempotency_key}} is a string and has no parts");
             if (ctx.stepIndex < 0)
                 return QStringLiteral("param defaults have no idempotency key");
+            return {};
+        }
+        if (root == QLatin1String("secrets")) {
+            if (ref.path.size() != 1 || !isSecretName(ref.path.at(0)))
+                return QStringLiteral("name one secret (letters, digits and \"_\"), as in "
+                                      "{{secrets.NAME}}");
+            if (!ctx.secretsAllowed)
+                return secretsAllowedHint();
             return {};
         }
         return QStringLiteral("unknown root %1").arg(quoted(root));
@@ -515,7 +525,13 @@ private:
         ctx.itemDeniedReason =
             QStringLiteral("{{item}} is only available in a step with \"foreach\"");
         checkStepWith(s, child(path, QStringLiteral("with")), prefix, *this);
-        checkTemplates(s.with, child(path, QStringLiteral("with")), ctx);
+        const QStringList secretKeys = secretKeysOf(s.kind);
+        for (auto it = s.with.begin(); it != s.with.end(); ++it) {
+            TemplateContext keyCtx = ctx;
+            keyCtx.secretsAllowed = secretKeys.contains(it.key());
+            checkTemplates(it.value(), child(child(path, QStringLiteral("with")), it.key()),
+                           keyCtx);
+        }
         if (!s.itemKey.isEmpty())
             checkTemplateString(s.itemKey, child(path, QStringLiteral("item_key")), ctx);
     }

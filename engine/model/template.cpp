@@ -11,9 +11,9 @@ namespace keepflow {
 namespace {
 
 const QStringList &templateRoots() {
-    static const QStringList roots{QStringLiteral("params"), QStringLiteral("steps"),
-                                   QStringLiteral("item"), QStringLiteral("run"),
-                                   QStringLiteral("idempotency_key")};
+    static const QStringList roots{
+        QStringLiteral("params"), QStringLiteral("steps"),           QStringLiteral("item"),
+        QStringLiteral("run"),    QStringLiteral("idempotency_key"), QStringLiteral("secrets")};
     return roots;
 }
 
@@ -180,6 +180,20 @@ Result<QJsonValue> resolve(const TemplateRef &ref, const TemplateScope &scope) {
                     .arg(refText(ref)));
         return QJsonValue(scope.idempotencyKey);
     }
+    if (root == QLatin1String("secrets")) {
+        if (ref.path.size() != 1)
+            return Status::error(
+                QStringLiteral("template %1: name one secret, as in {{secrets.NAME}}")
+                    .arg(refText(ref)));
+        if (!scope.secret)
+            return Status::error(
+                QStringLiteral("template %1: secrets cannot be used here").arg(refText(ref)));
+        const Result<QString> value = scope.secret(ref.path.at(0));
+        if (!value)
+            return Status::error(
+                QStringLiteral("template %1: %2").arg(refText(ref), value.error()));
+        return QJsonValue(*value);
+    }
     return Status::error(QStringLiteral("template %1: unknown root").arg(refText(ref)));
 }
 
@@ -260,7 +274,8 @@ Result<QList<TemplateRef>> parseTemplates(const QString &text) {
         ref.root = segments.front().toString();
         if (!templateRoots().contains(ref.root))
             return Status::error(QStringLiteral("template at offset %1: unknown root \"%2\": use "
-                                                "params, steps, item, run or idempotency_key")
+                                                "params, steps, item, run, idempotency_key or "
+                                                "secrets")
                                      .arg(open)
                                      .arg(ref.root));
         for (qsizetype i = 1; i < segments.size(); ++i) {

@@ -1,9 +1,9 @@
 #pragma once
 
 // Templates of the flow format: {{params.NAME}}, {{steps.ID.output.PATH}}, {{item}}, {{item.PATH}},
-// {{run.id}}, {{idempotency_key}}. A string that is exactly one template takes the referenced JSON
-// value itself; inside a longer string the value is written as text. Rendering produces JSON
-// values only: it never builds a shell string.
+// {{run.id}}, {{idempotency_key}}, {{secrets.NAME}} (model/secrets.h). A string that is exactly one
+// template takes the referenced JSON value itself; inside a longer string the value is written as
+// text. Rendering produces JSON values only: it never builds a shell string.
 
 #include "core/status.h"
 
@@ -14,13 +14,14 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
 #include <optional>
 
 namespace keepflow {
 
 /// One {{...}} reference found in a string.
 struct TemplateRef {
-    QString root;     ///< "params", "steps", "item", "run" or "idempotency_key"
+    QString root;     ///< "params", "steps", "item", "run", "idempotency_key" or "secrets"
     QStringList path; ///< segments after the root, e.g. {"fetch", "output", "body", "orders"}
     int offset = 0;   ///< offset of "{{" in the string
     int length = 0;   ///< length of the whole "{{...}}"
@@ -39,6 +40,8 @@ struct TemplateScope {
     std::optional<QJsonValue> item;         ///< set inside a foreach
     QString runId;
     QString idempotencyKey;
+    /// Looks up {{secrets.NAME}} when set; unset where secrets cannot be used.
+    std::function<Result<QString>(const QString &name)> secret;
 };
 
 /// A value written as text, as inside a longer template string: strings as they are, integers

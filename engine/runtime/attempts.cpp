@@ -91,6 +91,17 @@ AfterFailure afterFailure(const AttemptTarget &target, const AttemptResult &resu
     return after;
 }
 
+/// result with every secret the attempt was given replaced by "***": outputs, errors and the
+/// captured stdout and stderr inside them are recorded only after this.
+AttemptResult masked(AttemptResult result, const SecretMask &mask) {
+    if (mask.isEmpty())
+        return result;
+    result.output = mask.apply(result.output);
+    result.error = mask.apply(result.error);
+    result.errorDetail = mask.apply(result.errorDetail);
+    return result;
+}
+
 } // namespace
 
 ResourceGate::Resource &Engine::Impl::resourceOf(const LiveRun &run, int i) {
@@ -269,6 +280,14 @@ void Engine::Impl::startAttempt(const AttemptTarget &target, qint64 now) {
         TemplateScope scope = scopeFor(run, i, key);
         if (target.isItem())
             scope.item = target.progress().items[target.itemPos()];
+        // Looked up now, not when the run was created: the value lives only in this attempt's
+        // request, and its mask hides it in what the attempt reports before that is recorded.
+        scope.secret = [this, &launch](const QString &name) {
+            Result<QString> value = options.secrets->resolve(name);
+            if (value)
+                launch.mask.add(*value);
+            return value;
+        };
         const auto rendered = renderInput(kinds.find(def.kind), with, scope);
         if (!rendered) {
             // The input cannot be built: nothing runs, and retrying would not help.
@@ -495,9 +514,9 @@ void Engine::Impl::launch(Launch &item) {
     const Completion base{item.runId,           item.step,
                           item.request.attempt, run->step(item.step).generation,
                           AttemptResult(),      item.item};
-    auto fail = [this, &base](AttemptResult result) {
+    auto fail = [this, &base, mask = item.mask](AttemptResult result) {
         Completion completion = base;
-        completion.result = std::move(result);
+        completion.result = masked(std::move(result), mask);
         completions.push_back(std::move(completion));
     };
     StepKind *kind = kinds.find(item.request.step->kind);
@@ -509,9 +528,9 @@ void Engine::Impl::launch(Launch &item) {
     }
     AttemptState &state = target->state();
     state.inFlight = true;
-    auto done = [this, base](AttemptResult result) {
+    auto done = [this, base, mask = item.mask](AttemptResult result) {
         Completion completion = base;
-        completion.result = std::move(result);
+        completion.result = masked(std::move(result), mask);
         completions.push_back(std::move(completion));
         schedulePump();
     };

@@ -29,6 +29,8 @@ Engine::Options withDefaults(Engine::Options options) {
         options.actor = QStringLiteral("engine");
     if (!options.ownerIsDead)
         options.ownerIsDead = isLocalOwnerDead;
+    if (!options.secrets)
+        options.secrets = SecretChain::standard();
     return options;
 }
 

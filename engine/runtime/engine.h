@@ -17,6 +17,7 @@
 #include "core/states.h"
 #include "core/status.h"
 #include "model/flow.h"
+#include "model/secrets.h"
 #include "operator/operatoraction.h"
 #include "steps/stepkind.h"
 
@@ -42,6 +43,9 @@ public:
         qint64 leaseMs = 30'000;
         /// Decides whether another worker holding a lease is gone (same host, dead pid).
         std::function<bool(const QString &owner)> ownerIsDead;
+        /// Where {{secrets.NAME}} is looked up when an attempt starts; unset:
+        /// SecretChain::standard() (environment, then the secrets file).
+        std::shared_ptr<const SecretChain> secrets;
     };
 
     Engine(Store &store, const Clock &clock, StepKindRegistry actions, Options options,

@@ -5,6 +5,7 @@
 // (executions, queue and slot bookkeeping, timer stamps) is rebuilt by recovery.
 
 #include "core/states.h"
+#include "model/secrets.h"
 #include "runtime/plan.h"
 #include "steps/stepkind.h"
 
@@ -159,6 +160,7 @@ struct Launch {
     int step = 0;
     AttemptRequest request;
     int item = -1;
+    SecretMask mask; ///< the secrets in request.input: hidden in whatever the attempt reports
 };
 
 /// A due time in a min-heap, with what it refers to.

@@ -47,6 +47,11 @@ public:
         }
 
         QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        // A command gets only the secrets its `env` names, not every one the engine can read.
+        for (const QString &name : environment.keys()) {
+            if (name.startsWith(QLatin1String("KEEPFLOW_SECRET")))
+                environment.remove(name);
+        }
         const QJsonObject env = in.value(QLatin1String("env")).toObject();
         for (auto it = env.begin(); it != env.end(); ++it)
             environment.insert(it.key(), templateText(it.value()));

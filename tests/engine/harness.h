@@ -26,7 +26,12 @@ struct Harness {
     std::unique_ptr<Engine> engine;
     StepKindRegistry actions = StepKindRegistry::withBuiltins();
 
-    Harness() { open(); }
+    /// secrets: where {{secrets.NAME}} is looked up (unset: the engine's default).
+    explicit Harness(std::shared_ptr<const SecretChain> secretChain = {})
+        : secrets(std::move(secretChain)) {
+        open();
+    }
+    std::shared_ptr<const SecretChain> secrets;
     QString dbPath() const { return dir.filePath(QStringLiteral("engine.db")); }
 
     void open() {
@@ -36,6 +41,7 @@ struct Harness {
         Engine::Options options;
         options.workerId = QStringLiteral("test-worker-%1").arg(++generation);
         options.ownerIsDead = [](const QString &) { return true; };
+        options.secrets = secrets;
         engine = std::make_unique<Engine>(*store, clock, actions, options);
     }
 

@@ -124,8 +124,8 @@ void TestTemplate::parseRejectsBadSyntax_data() {
     QTest::newRow("only spaces") << "x{{   }}"
                                  << "template at offset 1: empty template";
     QTest::newRow("unknown root") << "{{param.x}}"
-                                  << "unknown root \"param\": use params, steps, item, run or "
-                                     "idempotency_key";
+                                  << "unknown root \"param\": use params, steps, item, run, "
+                                     "idempotency_key or secrets";
     QTest::newRow("empty part") << "{{params..x}}"
                                 << "empty part in \"params..x\"";
     QTest::newRow("trailing dot") << "{{params.x.}}"

@@ -592,7 +592,8 @@ void TestValidation::errorIsReportedAtItsPosition_data() {
   {"id": "a", "kind": "noop", "with": {"output": "{{ foo.bar }}"}}
 ]})json")
         << 3 << 50
-        << QStringLiteral("unknown root \"foo\": use params, steps, item, run or idempotency_key");
+        << QStringLiteral(
+               "unknown root \"foo\": use params, steps, item, run, idempotency_key or secrets");
     QTest::newRow("template unknown param")
         << QByteArray(R"json({"keepflow": 1, "name": "t",
 "params": {"date": {}},

@@ -10,6 +10,7 @@
 #include "latencytracker.h"
 #include "legendwidget.h"
 #include "model/flowfile.h"
+#include "model/secrets.h"
 #include "resourcesample.h"
 #include "resourcesview.h"
 #include "runsmodel.h"
@@ -230,6 +231,18 @@ void MainWindow::buildMenus() {
     QAction *open =
         file->addAction(QStringLiteral("&Open database…"), this, &MainWindow::openDatabase);
     open->setShortcut(QKeySequence::Open);
+    file->addAction(QStringLiteral("S&ecrets…"), this, [this] {
+        QStringList runs = m_runs->selectedRunIds();
+        if (!m_runId.isEmpty())
+            runs.append(m_runId);
+        QStringList names;
+        for (const QString &run : runs) {
+            if (const Result<Flow> flow = m_monitor.flowOfRun(run))
+                names += secretNamesIn(*flow);
+        }
+        names.removeDuplicates();
+        Q_EMIT secretsRequested(names);
+    });
     file->addSeparator();
     QAction *quit = file->addAction(QStringLiteral("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);

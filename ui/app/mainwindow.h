@@ -84,6 +84,9 @@ public:
 Q_SIGNALS:
     /// An action was applied (applied) or refused; message says what happened or why not.
     void actionFinished(bool applied, const QString &message);
+    /// File → Secrets…: names are the secrets the flows of the selected runs reference (the
+    /// app owns the keyring and opens the dialog).
+    void secretsRequested(const QStringList &names);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
