@@ -5,16 +5,21 @@
 #                             retries, fallbacks, partial success, an approval, an uncertain step)
 #   packaging/setup.sh test   build and run the whole test suite
 #   packaging/setup.sh build  only build
+#   packaging/setup.sh sanitize  build the engine, its tests and the fuzz targets with clang's
+#                             AddressSanitizer + UndefinedBehaviorSanitizer (preset asan), run
+#                             those tests, then fuzz each target for KEEPFLOW_FUZZ_SECONDS (60)
 # Environment: KEEPFLOW_PRESET (default: release; CI uses ci), KEEPFLOW_DEMO_DB.
 set -euo pipefail
 
 job=${1:-build}
 case "$job" in
-  build | test | demo) ;;
+  build | test | demo | sanitize) ;;
+  *) echo "setup: unknown job '$job' (build, test, demo or sanitize)" >&2; exit 1 ;;
 esac
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 preset=${KEEPFLOW_PRESET:-release}
+[ "$job" = sanitize ] && preset=asan
 
 # Build tools and libraries, by Debian package name.
 packages=(
@@ -26,6 +31,10 @@ packages=(
   # {{secrets.NAME}} from the desktop's keyring.
   qtkeychain-qt6-dev
 )
+if [ "$job" = sanitize ]; then
+  # clang with its sanitizer and libFuzzer runtimes.
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for package in "${packages[@]}"; do
@@ -54,6 +63,10 @@ case "$job" in
   build) ;;
   test)
     ctest --preset "$preset"
+    ;;
+  sanitize)
+    ctest --preset asan
+    packaging/fuzz.sh "${KEEPFLOW_FUZZ_SECONDS:-60}"
     ;;
   demo)
     app="$here/$build_dir/app/keepflow/keepflow"
