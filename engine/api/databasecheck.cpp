@@ -27,7 +27,7 @@ QString located(const CheckProblem &problem) {
 }
 
 /// The engine's invariants over one run; appends what is wrong to problems.
-void checkRun(Store &store, const RunRow &run, QList<CheckProblem> &problems) {
+void checkRunRows(Store &store, const RunRow &run, QList<CheckProblem> &problems) {
     if (run.state == RunState::Running && run.owner.isEmpty() != (run.leaseUntil == 0)) {
         // A worker takes a run with both and lets go of it with both; half a lease is neither.
         problems << problem(run.owner.isEmpty()
@@ -81,6 +81,16 @@ void checkRun(Store &store, const RunRow &run, QList<CheckProblem> &problems) {
                                     .arg(stateName(step.state), stateName(byEvents)),
                                 run.id, step.stepId);
     }
+}
+
+/// checkRunRows over one snapshot of the run's rows: a worker may be committing to it meanwhile.
+void checkRun(Store &store, const RunRow &run, QList<CheckProblem> &problems) {
+    if (Status s = store.beginRead(); !s) {
+        problems << problem(s.message(), run.id);
+        return;
+    }
+    checkRunRows(store, run, problems);
+    store.endRead();
 }
 
 } // namespace

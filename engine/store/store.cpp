@@ -470,7 +470,7 @@ Result<std::unique_ptr<Store>> Store::open(const QString &path, const StoreOptio
     auto impl = std::make_unique<Impl>();
     impl->path = path;
     if (options.readOnly)
-        impl->readOnlyReason = QStringLiteral("asked for");
+        impl->readOnlyReason = QStringLiteral("read-only was asked for");
     if (info.isDir())
         return Status::error(QStringLiteral("%1: is a folder, not a database file").arg(path));
     if (!info.exists()) {
@@ -1477,6 +1477,14 @@ Result<QList<RequestRow>> Store::pendingRequests(const QString &owner) {
                        "(SELECT id FROM runs WHERE owner = ?) ORDER BY id")
             .arg(QLatin1String(kRequestColumns)),
         {owner}, QStringLiteral("requests"), requestFromQuery);
+}
+
+Status Store::beginRead() {
+    return d->exec(QStringLiteral("BEGIN DEFERRED"));
+}
+
+void Store::endRead() {
+    d->exec(QStringLiteral("COMMIT"));
 }
 
 Result<QStringList> Store::integrityProblems(IntegrityDepth depth) {

@@ -113,6 +113,11 @@ public:
     /// Unanswered requests for runs owner executes, oldest first.
     Result<QList<RequestRow>> pendingRequests(const QString &owner);
 
+    /// The reads between beginRead() and endRead() see one snapshot (a read transaction), however
+    /// other processes commit meanwhile. Not while a write is under way on this store.
+    Status beginRead();
+    void endRead();
+
     enum class IntegrityDepth { Quick, Full };
     /// SQLite's own check (PRAGMA quick_check or integrity_check): what it found, empty when
     /// the file is intact. An error only when the check could not run.
