@@ -20,6 +20,7 @@
 #include <QComboBox>
 #include <QHeaderView>
 #include <QJsonArray>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -156,6 +157,7 @@ private Q_SLOTS:
     void runsListFilters();
     void everyButtonIsNamedAsItReads();
     void accessibilityClientSelectsARowAndPressesRetry();
+    void readOnlyDatabaseIsOnlyWatched();
 };
 
 void TestMainWindow::retryFailedItemsFromTheStepTable() {
@@ -443,6 +445,59 @@ void TestMainWindow::accessibilityClientSelectsARowAndPressesRetry() {
     for (const AttemptRow &attempt : *attempts)
         fetchAttempts += attempt.stepId == QLatin1String("fetch") ? 1 : 0;
     QCOMPARE(fetchAttempts, 2); // the retry ran (and failed again: the fault fails 9 times)
+}
+
+void TestMainWindow::readOnlyDatabaseIsOnlyWatched() {
+    Fixture f;
+    const QString run = f.start(kBroken);
+    QCOMPARE(f.monitor->run(run)->state, RunState::CompletedWithFailures);
+    const QString path = f.monitor->databasePath();
+    f.window.reset();
+    QVERIFY(f.monitor->shutdown());
+    f.monitor.reset();
+
+    Monitor::Options options;
+    options.clock = &f.clock;
+    options.store.readOnly = true;
+    auto opened = Monitor::open(path, options);
+    QVERIFY2(opened, qPrintable(opened.error()));
+    Monitor &monitor = **opened;
+    QVERIFY(monitor.isReadOnly());
+    QVERIFY(!monitor.executing()); // no in-process worker on a database it cannot write
+    MainWindow window(monitor);
+    window.show();
+    window.flushNow();
+    window.selectRun(run);
+    window.flushNow();
+    const QList<QLabel *> labels = window.findChildren<QLabel *>();
+    const auto notice = std::find_if(labels.begin(), labels.end(), [](QLabel *label) {
+        return label->accessibleName() == QLatin1String("Database notice");
+    });
+    QVERIFY(notice != labels.end());
+    QVERIFY((*notice)->isVisible());
+    QVERIFY2((*notice)->text().startsWith(QLatin1String("Read-only: ")),
+             qPrintable((*notice)->text()));
+
+    QTableView *table = window.stepTable();
+    const int row = window.stepModel()->rowOfStep(QStringLiteral("fetch"));
+    QVERIFY(row >= 0);
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {},
+                      table->visualRect(window.stepModel()->index(row, 1)).center());
+    QCOMPARE(window.currentStep(), QStringLiteral("fetch"));
+    for (K kind : stepActionKinds()) {
+        QPushButton *button = window.inspector()->button(kind);
+        QVERIFY2(!button->isEnabled(), qPrintable(actionLabel(kind)));
+        QVERIFY2(button->toolTip().contains(QLatin1String("open read-only")),
+                 qPrintable(button->toolTip()));
+    }
+    OperatorAction retry;
+    retry.kind = K::Retry;
+    retry.runId = run;
+    retry.stepId = QStringLiteral("fetch");
+    const auto refused = monitor.act(retry);
+    QVERIFY(!refused);
+    QVERIFY2(refused.error().contains(QLatin1String("read-only")), qPrintable(refused.error()));
+    QCOMPARE(monitor.stepRuns(run)->first().state, StepState::Failed);
 }
 
 QTEST_MAIN(TestMainWindow)
