@@ -664,10 +664,10 @@ void TestKeepflowctl::checkNamesBrokenInvariants() {
              QJsonDocument(lease).toJson().constData());
 
     // A running run that no worker holds is an interrupted one (resume continues it): no problem.
-    auto [freeExit, free] = problemsFor(
+    auto [unownedExit, unowned] = problemsFor(
         {QStringLiteral("UPDATE runs SET state = 'running', owner = NULL, lease_until = NULL")});
-    QCOMPARE(freeExit, 0);
-    QVERIFY(free.isEmpty());
+    QCOMPARE(unownedExit, 0);
+    QVERIFY(unowned.isEmpty());
 }
 
 void TestKeepflowctl::readOnlyDatabaseCanBeLookedAt() {
