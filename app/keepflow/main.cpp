@@ -77,6 +77,9 @@ int main(int argc, char *argv[]) {
         {QStringLiteral("screenshots"),
          QStringLiteral("With --demo or --edit: grab the main screens into DIR, then quit."),
          QStringLiteral("DIR")});
+    parser.addOption({QStringLiteral("read-only"),
+                      QStringLiteral("Open the database read-only: a monitor that changes nothing "
+                                     "(automatic when the file or its folder is not writable).")});
     parser.addPositionalArgument(QStringLiteral("FLOW"),
                                  QStringLiteral("A flow file to start a run of."),
                                  QStringLiteral("[FLOW.json]"));
@@ -93,9 +96,12 @@ int main(int argc, char *argv[]) {
     ui::KeyringSecrets keyring;
     auto secrets = SecretChain::standard();
     secrets->append(keyring.source());
-    Monitor::Options monitorOptions;
-    monitorOptions.secrets = secrets;
-    auto monitor = Monitor::open(path, monitorOptions);
+    Monitor::Options options;
+    options.secrets = secrets;
+    // A database the user cannot write can still be watched; the window says why it is read-only.
+    options.store.readOnlyWhenNotWritable = true;
+    options.store.readOnly = parser.isSet(QStringLiteral("read-only"));
+    auto monitor = Monitor::open(path, options);
     if (!monitor)
         return fail(monitor.error());
     if (!demo)

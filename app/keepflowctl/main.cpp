@@ -2,6 +2,7 @@
 // only: every command goes through the database's OperatorApi (and run, resume and worker through
 // an Engine it creates); the behaviour lives in the engine library.
 
+#include "api/databasecheck.h"
 #include "api/operatorapi.h"
 #include "api/reports.h"
 #include "model/flowfile.h"
@@ -73,8 +74,12 @@ commands:
                                         every action takes --reason TEXT and --actor NAME
   resources                             external dependencies: breaker, queue, in flight
   resource (pause|unpause|reset) NAME   hold or release a resource's work; close its breaker
+  check                                 SQLite's integrity check, the schema version and the
+                                        engine's invariants; exit 1 naming what is wrong
 
 --db PATH defaults to $KEEPFLOW_DB, else ~/.local/share/keepflow/keepflow.db.
+--read-only opens it for reading only; list, status, events, resources and check do so by
+themselves when the file or its folder is not writable.
 KEEPFLOW_SYNCHRONOUS=normal trades the last commits on power loss for speed (default: full).
 exit codes: 0 succeeded, 1 usage/invalid input/infrastructure error, 2 completed with failures,
 3 failed, 4 waiting for an operator or paused, 5 cancelled.
@@ -124,18 +129,41 @@ struct Context {
     QString dbPath;
 };
 
-Result<std::unique_ptr<OperatorApi>> openApi(const Context &context) {
-    OperatorApi::Options options;
+/// How a command opens the database: to change it, or only to look at it.
+enum class Access { Write, Read };
+
+Result<StoreOptions> storeOptions(const Context &context, Access access) {
+    StoreOptions options;
     // KEEPFLOW_SYNCHRONOUS=normal trades the last commits on power loss (never on a crash of
     // the process) for speed; the default FULL loses nothing.
     const QString sync = qEnvironmentVariable("KEEPFLOW_SYNCHRONOUS").toLower();
     if (sync == QLatin1String("normal"))
-        options.store.sync = StoreOptions::Sync::Normal;
+        options.sync = StoreOptions::Sync::Normal;
     else if (!sync.isEmpty() && sync != QLatin1String("full"))
         return Status::error(
             QStringLiteral("KEEPFLOW_SYNCHRONOUS must be \"full\" or \"normal\", not \"%1\"")
                 .arg(sync));
-    return OperatorApi::open(context.dbPath, options);
+    options.readOnly = context.parser.isSet(QStringLiteral("read-only"));
+    options.readOnlyWhenNotWritable = access == Access::Read;
+    return options;
+}
+
+Result<std::unique_ptr<OperatorApi>> openApi(const Context &context,
+                                             Access access = Access::Write) {
+    auto store = storeOptions(context, access);
+    if (!store)
+        return store.status();
+    OperatorApi::Options options;
+    options.store = *store;
+    auto api = OperatorApi::open(context.dbPath, options);
+    if (!api)
+        return api;
+    for (const QString &warning : (*api)->warnings())
+        printErr(QStringLiteral("keepflowctl: warning: %1\n").arg(warning));
+    if ((*api)->isReadOnly() && !options.store.readOnly)
+        printErr(QStringLiteral("keepflowctl: %1 opened read-only: %2\n")
+                     .arg(context.dbPath, (*api)->readOnlyReason()));
+    return api;
 }
 
 int commandValidate(const Context &context) {
@@ -413,7 +441,7 @@ int commandList(const Context &context) {
             QStringLiteral("unknown run state \"%1\" (running, paused, waiting_for_operator, "
                            "succeeded, completed_with_failures, failed, cancelled)")
                 .arg(stateText));
-    auto api = openApi(context);
+    auto api = openApi(context, Access::Read);
     if (!api)
         return fail(api.error());
     auto runs = (*api)->runs(RunFilter{state, 0});
@@ -439,7 +467,7 @@ int commandList(const Context &context) {
 int commandStatus(const Context &context) {
     if (context.args.size() != 1)
         return fail(QStringLiteral("status needs exactly one RUN"));
-    auto api = openApi(context);
+    auto api = openApi(context, Access::Read);
     if (!api)
         return fail(api.error());
     return printRunOutcome(**api, context.args.first(), context.json, Ok);
@@ -448,7 +476,7 @@ int commandStatus(const Context &context) {
 int commandEvents(const Context &context) {
     if (context.args.size() != 1)
         return fail(QStringLiteral("events needs exactly one RUN"));
-    auto api = openApi(context);
+    auto api = openApi(context, Access::Read);
     if (!api)
         return fail(api.error());
     if (auto run = (*api)->run(context.args.first()); !run)
@@ -572,7 +600,7 @@ int commandAction(const QString &command, const Context &context) {
 int commandResources(const Context &context) {
     if (!context.args.isEmpty())
         return fail(QStringLiteral("resources takes no arguments"));
-    auto api = openApi(context);
+    auto api = openApi(context, Access::Read);
     if (!api)
         return fail(api.error());
     auto rows = (*api)->resources();
@@ -633,6 +661,21 @@ int commandResource(const Context &context) {
     return Ok;
 }
 
+int commandCheck(const Context &context) {
+    if (!context.args.isEmpty())
+        return fail(QStringLiteral("check takes no arguments"));
+    auto options = storeOptions(context, Access::Read);
+    if (!options)
+        return fail(options.error());
+    const DatabaseCheck report =
+        checkDatabaseFile(context.dbPath, DatabaseCheck::Depth::Full, *options);
+    if (context.json)
+        printJson(report.toJson());
+    else
+        printOut(report.toText());
+    return report.ok() ? Ok : UsageOrError;
+}
+
 } // namespace
 
 int main(int argc, char *argv[]) {
@@ -664,6 +707,8 @@ int main(int argc, char *argv[]) {
                       QStringLiteral("NAME")});
     parser.addOption({QStringLiteral("happened"), QStringLiteral("resolve: it took effect.")});
     parser.addOption({QStringLiteral("not-happened"), QStringLiteral("resolve: it did not.")});
+    parser.addOption(
+        {QStringLiteral("read-only"), QStringLiteral("Open the database for reading only.")});
     parser.addOption({{QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show help.")});
     parser.addOption({QStringLiteral("version"), QStringLiteral("Show the version.")});
     if (!parser.parse(QCoreApplication::arguments()))
@@ -692,6 +737,7 @@ int main(int argc, char *argv[]) {
         {QStringLiteral("events"), commandEvents},
         {QStringLiteral("resources"), commandResources},
         {QStringLiteral("resource"), commandResource},
+        {QStringLiteral("check"), commandCheck},
     };
     static const QStringList actions = {
         QStringLiteral("retry"),     QStringLiteral("skip"),       QStringLiteral("mark-succeeded"),

@@ -32,7 +32,8 @@ Monitor::Monitor(std::unique_ptr<OperatorApi> api, const Options &options)
     connect(m_feed, &ChangeFeed::runsChanged, this, &Monitor::runsChanged);
     connect(m_feed, &ChangeFeed::resourcesChanged, this, &Monitor::resourcesChanged);
     connect(m_feed, &ChangeFeed::failed, this, &Monitor::failed);
-    if (options.execute) {
+    // A read-only database is only watched: an engine would have to write every step it runs.
+    if (options.execute && !m_api->isReadOnly()) {
         Engine::Options engineOptions;
         engineOptions.workerId = makeWorkerId();
         engineOptions.actor = QStringLiteral("engine");
@@ -208,8 +209,27 @@ Result<QHash<QString, QPair<int, int>>> Monitor::resourceLoad() {
     return m_api->resourceLoad();
 }
 
+bool Monitor::isReadOnly() const {
+    return m_api->isReadOnly();
+}
+
+const QString &Monitor::readOnlyReason() const {
+    return m_api->readOnlyReason();
+}
+
+const QStringList &Monitor::warnings() const {
+    return m_api->warnings();
+}
+
+DatabaseCheck Monitor::check(DatabaseCheck::Depth depth) {
+    return m_api->check(depth);
+}
+
 Result<QString> Monitor::startRun(const Flow &flow, const QString &sourcePath,
                                   const QJsonObject &params) {
+    if (m_api->isReadOnly())
+        return Status::error(QStringLiteral("%1 is open read-only (%2): runs cannot be started")
+                                 .arg(databasePath(), readOnlyReason()));
     if (!m_engine)
         return Status::error(
             QStringLiteral("this monitor does not execute runs: start it with a worker"));
@@ -237,6 +257,10 @@ Result<ActionOutcome> Monitor::act(const OperatorAction &action) {
 }
 
 Status Monitor::changeResource(const QString &name, std::optional<bool> paused, bool resetBreaker) {
+    if (m_api->isReadOnly())
+        return Status::error(
+            QStringLiteral("%1 is open read-only (%2): resources cannot be changed")
+                .arg(databasePath(), readOnlyReason()));
     return m_api->changeResource(name, paused, resetBreaker);
 }
 

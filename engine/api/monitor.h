@@ -64,6 +64,14 @@ public:
     const QString &databasePath() const;
     qint64 now() const;
     bool executing() const;
+    /// Opened for reading only (Options::store): a monitor that executes nothing and refuses
+    /// every action with readOnlyReason().
+    bool isReadOnly() const;
+    const QString &readOnlyReason() const;
+    /// What the user should know about the database file (its mode, for one).
+    const QStringList &warnings() const;
+    /// Checks the database (the desktop runs the quick form when it opens one).
+    DatabaseCheck check(DatabaseCheck::Depth depth);
 
     // Queries (id-keyed).
     Result<QList<RunSummary>> runSummaries(const RunQuery &query);

@@ -39,6 +39,18 @@ const Clock &OperatorApi::clock() const {
     return *m_clock;
 }
 
+bool OperatorApi::isReadOnly() const {
+    return m_store->isReadOnly();
+}
+
+const QString &OperatorApi::readOnlyReason() const {
+    return m_store->readOnlyReason();
+}
+
+const QStringList &OperatorApi::warnings() const {
+    return m_store->warnings();
+}
+
 std::unique_ptr<Engine> OperatorApi::createEngine(Engine::Options options, QObject *parent) {
     if (!options.ownerIsDead)
         options.ownerIsDead = m_options.ownerIsDead;
@@ -75,6 +87,9 @@ bool OperatorApi::holderLetGo(const RunRow &holder, const QString &worker) const
 }
 
 Result<ActionOutcome> OperatorApi::act(const OperatorAction &action, HandOver policy) {
+    if (isReadOnly())
+        return Status::error(QStringLiteral("%1 is open read-only (%2): actions need write access")
+                                 .arg(databasePath(), readOnlyReason()));
     auto outcome = actOnce(action);
     if (!outcome || outcome->requestId == 0 || policy == HandOver::Leave)
         return outcome;

@@ -29,6 +29,7 @@
 // Failure: every call returns its error as a value. A refused action is an error with the
 // reason and changes nothing. A failed query changes nothing.
 
+#include "api/databasecheck.h"
 #include "core/clock.h"
 #include "core/records.h"
 #include "core/runquery.h"
@@ -94,6 +95,18 @@ public:
 
     const QString &databasePath() const;
     const Clock &clock() const;
+    /// Opened for reading only (Options::store): actions and engines are refused with the reason.
+    bool isReadOnly() const;
+    const QString &readOnlyReason() const;
+    /// What the user should know about the database file, said once (its mode, for one).
+    const QStringList &warnings() const;
+
+    /// Checks the database (see databasecheck.h). The invariants: no step or item succeeded
+    /// twice in one generation; replaying a run's events gives the step states its table holds;
+    /// a running run's lease is whole (an owner with a lease time, or neither: a run no worker
+    /// holds, as an interrupted or detached one is). Failed reads are problems too; nothing is
+    /// changed.
+    DatabaseCheck check(DatabaseCheck::Depth depth);
 
     // Executing runs on this database.
     /// An engine on this database with the built-in step kinds (keepflowctl run, resume, worker;

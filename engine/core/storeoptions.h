@@ -16,6 +16,12 @@ struct StoreOptions {
     /// Caps the database at this many pages (PRAGMA max_page_count); 0: no cap. A full database
     /// refuses a write exactly as a full disk does.
     qint64 maxPageCount = 0;
+    /// Opens for reading only (SQLITE_OPEN_READONLY): no migration and every write refused.
+    /// The database must exist and have the latest schema.
+    bool readOnly = false;
+    /// Opens read-only instead of failing when the file or its folder is not writable (the
+    /// queries still work; Store::readOnlyReason() says why writes are refused).
+    bool readOnlyWhenNotWritable = false;
 };
 
 } // namespace keepflow

@@ -9,12 +9,14 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSqlDatabase>
 #include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSqlRecord>
 #include <QThread>
+#include <QUrl>
 #include <QVariant>
 
 #include <algorithm>
@@ -23,6 +25,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <initializer_list>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace keepflow {
@@ -229,6 +232,9 @@ struct Store::Impl {
     int schemaVersion = 0;
     bool broken = false;
     qint64 lastEventId = 0;
+    /// Why writes are refused when the database was opened read-only; empty otherwise.
+    QString readOnlyReason;
+    QStringList warnings;
 
     std::unique_ptr<SqliteBatchWriter> writer;
 
@@ -241,6 +247,17 @@ struct Store::Impl {
 
     QString fail(const QString &what, const QSqlError &error) const {
         return QStringLiteral("%1: %2: %3").arg(path, what, error.text());
+    }
+
+    Status writable() const {
+        if (!readOnlyReason.isEmpty())
+            return Status::error(QStringLiteral("%1: opened read-only (%2); nothing can be changed")
+                                     .arg(path, readOnlyReason));
+        if (broken)
+            return Status::error(QStringLiteral("%1: an earlier write failed; reopen the database "
+                                                "before writing again")
+                                     .arg(path));
+        return Status::ok();
     }
 
     Status exec(const QString &sql) {
@@ -260,43 +277,143 @@ struct Store::Impl {
         return query;
     }
 
+    Result<int> storedSchemaVersion();
     Status migrate();
 };
 
-Status Store::Impl::migrate() {
-    if (Status s = exec(QStringLiteral(
-            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"));
-        !s)
-        return s;
-    auto readVersion = [this]() -> Result<int> {
-        QSqlQuery query(db);
-        if (!query.exec(QStringLiteral("SELECT value FROM meta WHERE key = 'schema_version'")))
-            return Status::error(
-                fail(QStringLiteral("cannot read the schema version"), query.lastError()));
-        return query.next() ? query.value(0).toInt() : 0;
+namespace {
+
+/// The tables the migrations create (not meta).
+const QStringList &keepflowTables() {
+    static const QStringList tables = {QStringLiteral("flows"),     QStringLiteral("runs"),
+                                       QStringLiteral("step_runs"), QStringLiteral("attempts"),
+                                       QStringLiteral("items"),     QStringLiteral("resources"),
+                                       QStringLiteral("events"),    QStringLiteral("requests")};
+    return tables;
+}
+
+/// A meta value as it reads in a message: NULL, or the text in quotes.
+QString metaValueText(const QString &type, const QString &text) {
+    if (type == QLatin1String("null"))
+        return QStringLiteral("NULL");
+    if (type == QLatin1String("blob"))
+        return QStringLiteral("(a blob)");
+    return QStringLiteral("\"%1\"").arg(text.left(40));
+}
+
+} // namespace
+
+/// The schema version recorded in the meta table: 0 for a new, empty file. Anything a Keepflow
+/// never writes there (a value that is not a version, an unknown or repeated key, a missing row
+/// or table next to Keepflow's tables) is an error naming the file, never a guess: migrating a
+/// damaged file would make it worse.
+Result<int> Store::Impl::storedSchemaVersion() {
+    const int latest = static_cast<int>(migrations().size());
+    const auto damaged = [this](const QString &what) {
+        return Status::error(
+            QStringLiteral("%1: %2; the file is damaged or not a Keepflow database")
+                .arg(path, what));
     };
+    QSqlQuery tables(db);
+    if (!tables.exec(QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table'")))
+        return Status::error(fail(QStringLiteral("cannot read the schema"), tables.lastError()));
+    QStringList names;
+    while (tables.next())
+        names << tables.value(0).toString();
+    QStringList ours;
+    for (const QString &table : keepflowTables()) {
+        if (names.contains(table))
+            ours << table;
+    }
+    if (!names.contains(QLatin1String("meta"))) {
+        if (!ours.isEmpty())
+            return damaged(QStringLiteral("it has Keepflow tables (%1) but no meta table, so no "
+                                          "schema version")
+                               .arg(ours.join(QStringLiteral(", "))));
+        if (!names.isEmpty())
+            return Status::error(QStringLiteral("%1: not a Keepflow database (it has the tables "
+                                                "%2 and no meta table)")
+                                     .arg(path, names.join(QStringLiteral(", "))));
+        return 0; // a new, empty file
+    }
+    QSqlQuery meta(db);
+    if (!meta.exec(QStringLiteral("SELECT key, typeof(value), value FROM meta")))
+        return damaged(
+            QStringLiteral("cannot read the meta table (%1)").arg(meta.lastError().text()));
+    std::optional<int> version;
+    bool sawVersion = false;
+    while (meta.next()) {
+        const QString key = meta.value(0).toString();
+        if (key != QLatin1String("schema_version"))
+            return damaged(QStringLiteral("the meta table has a key Keepflow does not write "
+                                          "(%1)")
+                               .arg(metaValueText(meta.value(1).toString(), key)));
+        if (sawVersion)
+            return damaged(QStringLiteral("the meta table has schema_version more than once"));
+        sawVersion = true;
+        const QString type = meta.value(1).toString();
+        const QString text = meta.value(2).toString();
+        bool fits = false;
+        // Exactly what migrate() writes: decimal digits, nothing else.
+        static const QRegularExpression digits(QStringLiteral("^(0|[1-9][0-9]*)$"));
+        const int value = text.toInt(&fits);
+        if ((type != QLatin1String("text") && type != QLatin1String("integer")) ||
+            !digits.match(text).hasMatch() || !fits)
+            return Status::error(QStringLiteral("schema version %1 in %2 is not one Keepflow "
+                                                "knows (expected 0..%3); the file is damaged or "
+                                                "not a Keepflow database")
+                                     .arg(metaValueText(type, text), path)
+                                     .arg(latest));
+        version = value;
+    }
+    if (!version) {
+        if (!ours.isEmpty())
+            return damaged(QStringLiteral("it has Keepflow tables (%1) but its meta table has "
+                                          "no schema_version")
+                               .arg(ours.join(QStringLiteral(", "))));
+        return 0; // the meta table of a file whose first migration never committed
+    }
+    if (*version > latest)
+        return Status::error(QStringLiteral("%1: schema version %2 is newer than this Keepflow "
+                                            "(%3): upgrade Keepflow")
+                                 .arg(path)
+                                 .arg(*version)
+                                 .arg(latest));
+    if (*version == 0 && !ours.isEmpty())
+        return damaged(QStringLiteral("schema version 0 (new) but it already has Keepflow tables "
+                                      "(%1)")
+                           .arg(ours.join(QStringLiteral(", "))));
+    if (*version == latest && ours.size() != keepflowTables().size()) {
+        QStringList missing;
+        for (const QString &table : keepflowTables()) {
+            if (!ours.contains(table))
+                missing << table;
+        }
+        return damaged(QStringLiteral("schema version %1 but the tables %2 are missing")
+                           .arg(*version)
+                           .arg(missing.join(QStringLiteral(", "))));
+    }
+    return *version;
+}
+
+Status Store::Impl::migrate() {
     const int latest = static_cast<int>(migrations().size());
     while (true) {
         // Under the write lock: another process may have migrated while this one waited.
         if (Status s = exec(QStringLiteral("BEGIN IMMEDIATE")); !s)
             return s;
-        auto version = readVersion();
+        auto version = storedSchemaVersion();
         if (!version) {
             exec(QStringLiteral("ROLLBACK"));
             return version.status();
         }
         schemaVersion = *version;
-        if (schemaVersion > latest) {
-            exec(QStringLiteral("ROLLBACK"));
-            return Status::error(QStringLiteral("%1: schema version %2 is newer than this Keepflow "
-                                                "understands (%3); use a newer Keepflow")
-                                     .arg(path)
-                                     .arg(schemaVersion)
-                                     .arg(latest));
-        }
         if (schemaVersion == latest)
             return exec(QStringLiteral("COMMIT"));
         QString script = migrations().at(schemaVersion);
+        if (schemaVersion == 0)
+            script.prepend(QStringLiteral(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"));
         // SQLite dialect; PostgreSQL will use BIGSERIAL PRIMARY KEY and plain tables.
         // Events are never deleted, so a plain rowid key grows monotonically without
         // AUTOINCREMENT's extra write to sqlite_sequence on every insert.
@@ -331,40 +448,108 @@ Store::Store(std::unique_ptr<Impl> impl)
     : d(std::move(impl)) {}
 Store::~Store() = default;
 
+namespace {
+
+/// The permission bits of the file at path; nullopt when there is none.
+std::optional<mode_t> permissionsOf(const QString &path) {
+    struct stat info {};
+    if (::stat(QFile::encodeName(path).constData(), &info) != 0)
+        return std::nullopt;
+    return info.st_mode & 0777;
+}
+
+QString octalMode(mode_t mode) {
+    return QStringLiteral("0%1").arg(mode, 3, 8, QLatin1Char('0'));
+}
+
+} // namespace
+
 Result<std::unique_ptr<Store>> Store::open(const QString &path, const StoreOptions &options) {
     const QFileInfo info(path);
-    if (!QDir().mkpath(info.absolutePath()))
-        return Status::error(
-            QStringLiteral("%1: cannot create the folder %2").arg(path, info.absolutePath()));
+    const QString folder = info.absolutePath();
+    auto impl = std::make_unique<Impl>();
+    impl->path = path;
+    if (options.readOnly)
+        impl->readOnlyReason = QStringLiteral("read-only was asked for");
+    if (info.isDir())
+        return Status::error(QStringLiteral("%1: is a folder, not a database file").arg(path));
     if (!info.exists()) {
+        if (options.readOnly)
+            return Status::error(
+                QStringLiteral("%1: no such database (opened read-only, so it is not created)")
+                    .arg(path));
+        if (!QDir().mkpath(folder))
+            return Status::error(
+                QStringLiteral("%1: cannot create the folder %2").arg(path, folder));
         // Create it owner-only before SQLite does; SQLite gives its -wal and -shm files the
         // same mode as the database file.
         const int fd = ::open(QFile::encodeName(path).constData(),
                               O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
         if (fd < 0 && errno != EEXIST)
-            return Status::error(QStringLiteral("%1: cannot create the database: %2")
-                                     .arg(path, QString::fromLocal8Bit(std::strerror(errno))));
+            return Status::error(
+                QStringLiteral("%1: cannot create the database in %2: %3")
+                    .arg(path, folder, QString::fromLocal8Bit(std::strerror(errno))));
         if (fd >= 0)
             ::close(fd);
-    } else if (info.isDir()) {
-        return Status::error(QStringLiteral("%1: is a folder, not a database file").arg(path));
-    } else if (!info.isWritable()) {
-        return Status::error(
-            QStringLiteral("%1: the database is read-only (no permission to write "
-                           "it); Keepflow records every change, so it needs write access")
-                .arg(path));
     } else if (!info.isReadable()) {
         return Status::error(
             QStringLiteral("%1: cannot read the database (permission denied)").arg(path));
+    } else {
+        const mode_t mode = permissionsOf(path).value_or(0600);
+        // Said, not changed: the file is the user's, and they may share it on purpose.
+        if ((mode & 0077) != 0)
+            impl->warnings << QStringLiteral("%1 can be read by other users (mode %2); `chmod 600 "
+                                             "%1` makes it owner-only")
+                                  .arg(path, octalMode(mode));
+        QString notWritable;
+        if (!info.isWritable())
+            notWritable = QStringLiteral("the file is not writable (mode %1)").arg(octalMode(mode));
+        else if (!QFileInfo(folder).isWritable())
+            notWritable = QStringLiteral("its folder %1 is not writable, and SQLite needs to "
+                                         "create its journal (the -wal and -shm files) there")
+                              .arg(folder);
+        if (!notWritable.isEmpty() && impl->readOnlyReason.isEmpty()) {
+            if (!options.readOnlyWhenNotWritable)
+                return Status::error(QStringLiteral("%1: %2; Keepflow records every change, so it "
+                                                    "needs write access")
+                                         .arg(path, notWritable));
+            impl->readOnlyReason = notWritable;
+        }
+    }
+    const bool readOnly = !impl->readOnlyReason.isEmpty();
+    const QStringList journalFiles = {path + QStringLiteral("-wal"), path + QStringLiteral("-shm")};
+    QStringList newJournalFiles;
+    for (const QString &file : journalFiles) {
+        if (!QFileInfo::exists(file))
+            newJournalFiles << file;
     }
 
-    auto impl = std::make_unique<Impl>();
-    impl->path = path;
+    // SQLite gives a new -wal and -shm the database file's mode; whatever the database's mode,
+    // the journal this process creates is owner-only (it holds the same rows).
+    const auto makeJournalOwnerOnly = [&newJournalFiles] {
+        for (const QString &file : newJournalFiles) {
+            if (const auto mode = permissionsOf(file); mode && (*mode & 0077) != 0)
+                ::chmod(QFile::encodeName(file).constData(), *mode & 0700);
+        }
+    };
+
     impl->connectionName = QStringLiteral("keepflow-store-%1").arg(connectionCounter.fetch_add(1));
     impl->db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), impl->connectionName);
     impl->db.setDatabaseName(path);
-    impl->db.setConnectOptions(
-        QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(options.busyTimeoutMs));
+    QStringList connectOptions = {
+        QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(options.busyTimeoutMs)};
+    if (readOnly) {
+        connectOptions << QStringLiteral("QSQLITE_OPEN_READONLY");
+        if (!QFileInfo(folder).isWritable() && !newJournalFiles.isEmpty()) {
+            // A WAL database needs its -shm file even to be read. Without a journal and without
+            // a writable folder nobody can change the file, so SQLite may read it as immutable.
+            connectOptions << QStringLiteral("QSQLITE_OPEN_URI");
+            impl->db.setDatabaseName(
+                QUrl::fromLocalFile(info.absoluteFilePath()).toString(QUrl::FullyEncoded) +
+                QStringLiteral("?immutable=1"));
+        }
+    }
+    impl->db.setConnectOptions(connectOptions.join(QLatin1Char(';')));
     if (!impl->db.open())
         return Status::error(
             impl->fail(QStringLiteral("cannot open the database"), impl->db.lastError()));
@@ -377,11 +562,37 @@ Result<std::unique_ptr<Store>> Store::open(const QString &path, const StoreOptio
             return Status::error(
                 QStringLiteral("%1: cannot be written (read-only file system, or no "
                                "permission to create its -wal and -shm files in %2): %3")
-                    .arg(path, info.absolutePath(), why));
+                    .arg(path, folder, why));
+        if (why.contains(QLatin1String("unable to open"), Qt::CaseInsensitive))
+            return Status::error(QStringLiteral("%1: cannot be opened (SQLite needs to read and "
+                                                "create its -wal and -shm files in %2): %3")
+                                     .arg(path, folder, why));
         return Status::error(
             QStringLiteral("%1: not a Keepflow database, or it is corrupt: %2").arg(path, why));
     }
     probe.finish();
+    if (readOnly) {
+        auto version = impl->storedSchemaVersion();
+        if (!version)
+            return version.status();
+        const int latest = latestSchemaVersion();
+        if (*version != latest)
+            return Status::error(
+                *version == 0
+                    ? QStringLiteral("%1: not a Keepflow database yet (empty), and it is opened "
+                                     "read-only (%2)")
+                          .arg(path, impl->readOnlyReason)
+                    : QStringLiteral("%1: schema version %2 must be migrated to %3, which a "
+                                     "database opened read-only (%4) cannot be")
+                          .arg(path)
+                          .arg(*version)
+                          .arg(latest)
+                          .arg(impl->readOnlyReason));
+        impl->schemaVersion = latest;
+        makeJournalOwnerOnly();
+        // Nothing more is read here: a damaged page elsewhere must not keep `check` from opening.
+        return std::unique_ptr<Store>(new Store(std::move(impl)));
+    }
     // Switching a new file to WAL needs the file to itself; SQLite does not wait for that lock,
     // so when another process is creating the same database, ask again for the busy timeout.
     QElapsedTimer waited;
@@ -409,6 +620,7 @@ Result<std::unique_ptr<Store>> Store::open(const QString &path, const StoreOptio
     }
     if (Status s = impl->migrate(); !s)
         return s;
+    makeJournalOwnerOnly();
     if (options.maxPageCount > 0) {
         if (Status s =
                 impl->exec(QStringLiteral("PRAGMA max_page_count = %1").arg(options.maxPageCount));
@@ -442,12 +654,31 @@ int Store::latestSchemaVersion() {
 bool Store::isBroken() const {
     return d->broken;
 }
+bool Store::isReadOnly() const {
+    return !d->readOnlyReason.isEmpty();
+}
+const QString &Store::readOnlyReason() const {
+    return d->readOnlyReason;
+}
+const QStringList &Store::warnings() const {
+    return d->warnings;
+}
+
+Status Store::checkSchema() {
+    auto version = d->storedSchemaVersion();
+    if (!version)
+        return version.status();
+    if (*version != latestSchemaVersion())
+        return Status::error(QStringLiteral("%1: schema version %2, expected %3")
+                                 .arg(d->path)
+                                 .arg(*version)
+                                 .arg(latestSchemaVersion()));
+    return Status::ok();
+}
 
 Result<qint64> Store::commit(const Batch &batch) {
-    if (d->broken)
-        return Status::error(QStringLiteral("%1: an earlier write failed; reopen the database "
-                                            "before writing again")
-                                 .arg(d->path));
+    if (Status s = d->writable(); !s)
+        return s;
     if (batch.isEmpty())
         return d->lastEventId;
     auto lastId = d->writer->write(batch, d->lastEventId);
@@ -463,9 +694,8 @@ Result<qint64> Store::commit(const Batch &batch) {
 
 Result<FlowVersionRow> Store::saveFlowVersion(const QString &name, const QByteArray &definition,
                                               const QString &sourcePath) {
-    if (d->broken)
-        return Status::error(
-            QStringLiteral("%1: an earlier write failed; reopen the database").arg(d->path));
+    if (Status s = d->writable(); !s)
+        return s;
     const QString hash = QString::fromLatin1(
         QCryptographicHash::hash(definition, QCryptographicHash::Sha256).toHex());
     QSqlQuery query(d->db);
@@ -853,9 +1083,8 @@ Result<QStringList> Store::flowNames() {
 Result<QList<RunRow>>
 Store::claimRunnable(const QString &owner, qint64 leaseUntil, qint64 now,
                      const std::function<bool(const QString &)> &ownerIsDead) {
-    if (d->broken)
-        return Status::error(
-            QStringLiteral("%1: an earlier write failed; reopen the database").arg(d->path));
+    if (Status s = d->writable(); !s)
+        return s;
     if (Status s = d->exec(QStringLiteral("BEGIN IMMEDIATE")); !s)
         return s;
     auto abort = [this](const QSqlQuery &query) -> Status {
@@ -977,9 +1206,8 @@ Result<qint64> Store::lastEventId() {
 
 Result<bool> Store::claimRun(const QString &runId, const QString &owner, qint64 leaseUntil,
                              qint64 now, const std::function<bool(const QString &)> &ownerIsDead) {
-    if (d->broken)
-        return Status::error(
-            QStringLiteral("%1: an earlier write failed; reopen the database").arg(d->path));
+    if (Status s = d->writable(); !s)
+        return s;
     QSqlQuery claim(d->db);
     claim.prepare(QStringLiteral("UPDATE runs SET owner = ?, lease_until = ? WHERE id = ? AND "
                                  "(owner IS NULL OR owner = ? OR lease_until < ?)"));
@@ -1013,6 +1241,8 @@ Result<bool> Store::claimRun(const QString &runId, const QString &owner, qint64 
 }
 
 Status Store::renewLeases(const QString &owner, qint64 leaseUntil) {
+    if (Status s = d->writable(); !s)
+        return s;
     QSqlQuery query(d->db);
     query.prepare(QStringLiteral("UPDATE runs SET lease_until = ? WHERE owner = ?"));
     query.addBindValue(leaseUntil);
@@ -1023,6 +1253,8 @@ Status Store::renewLeases(const QString &owner, qint64 leaseUntil) {
 }
 
 Status Store::releaseLeases(const QString &owner) {
+    if (Status s = d->writable(); !s)
+        return s;
     QSqlQuery query(d->db);
     query.prepare(
         QStringLiteral("UPDATE runs SET owner = NULL, lease_until = NULL WHERE owner = ?"));
@@ -1101,9 +1333,8 @@ Result<QList<ResourceRow>> Store::resources() {
 Status Store::declareResources(const QStringList &names, qint64 now) {
     if (names.isEmpty())
         return Status::ok();
-    if (d->broken)
-        return Status::error(
-            QStringLiteral("%1: an earlier write failed; reopen the database").arg(d->path));
+    if (Status s = d->writable(); !s)
+        return s;
     for (const QString &name : names) {
         QSqlQuery insert(d->db);
         insert.prepare(
@@ -1177,9 +1408,8 @@ Status Store::changeResource(const QString &name, std::optional<bool> paused, bo
 
 Result<qint64> Store::submitRequest(const QString &runId, const QJsonObject &action,
                                     const QString &actor, qint64 now) {
-    if (d->broken)
-        return Status::error(
-            QStringLiteral("%1: an earlier write failed; reopen the database").arg(d->path));
+    if (Status s = d->writable(); !s)
+        return s;
     QSqlQuery insert(d->db);
     insert.prepare(QStringLiteral("INSERT INTO requests (run_id, created_at, actor, action, state) "
                                   "VALUES (?, ?, ?, ?, 'pending')"));
@@ -1226,6 +1456,8 @@ Result<RequestRow> Store::request(qint64 id) {
 }
 
 Result<bool> Store::withdrawRequest(qint64 id, qint64 now) {
+    if (Status s = d->writable(); !s)
+        return s;
     QSqlQuery query(d->db);
     query.prepare(
         QStringLiteral("UPDATE requests SET state = 'withdrawn', answered_at = ? WHERE id = ? "
@@ -1247,19 +1479,42 @@ Result<QList<RequestRow>> Store::pendingRequests(const QString &owner) {
         {owner}, QStringLiteral("requests"), requestFromQuery);
 }
 
-Status Store::integrityCheck() {
+Status Store::beginRead() {
+    return d->exec(QStringLiteral("BEGIN DEFERRED"));
+}
+
+void Store::endRead() {
+    d->exec(QStringLiteral("COMMIT"));
+}
+
+Result<QStringList> Store::integrityProblems(IntegrityDepth depth) {
     QSqlQuery query(d->db);
-    if (!query.exec(QStringLiteral("PRAGMA integrity_check")))
-        return Status::error(d->fail(QStringLiteral("integrity check failed"), query.lastError()));
+    const QString pragma = depth == IntegrityDepth::Quick ? QStringLiteral("quick_check")
+                                                          : QStringLiteral("integrity_check");
+    if (!query.exec(QStringLiteral("PRAGMA %1").arg(pragma))) {
+        // A page so damaged that SQLite cannot even walk it is a finding, not a failed query.
+        const QString why = query.lastError().text();
+        if (why.contains(QLatin1String("malformed"), Qt::CaseInsensitive) ||
+            why.contains(QLatin1String("corrupt"), Qt::CaseInsensitive))
+            return QStringList{why};
+        return Status::error(d->fail(QStringLiteral("%1 failed").arg(pragma), query.lastError()));
+    }
     QStringList problems;
     while (query.next()) {
         const QString line = query.value(0).toString();
         if (line != QLatin1String("ok"))
             problems << line;
     }
-    if (!problems.isEmpty())
+    return problems;
+}
+
+Status Store::integrityCheck() {
+    auto problems = integrityProblems(IntegrityDepth::Full);
+    if (!problems)
+        return problems.status();
+    if (!problems->isEmpty())
         return Status::error(QStringLiteral("%1: integrity check: %2")
-                                 .arg(d->path, problems.join(QStringLiteral("; "))));
+                                 .arg(d->path, problems->join(QStringLiteral("; "))));
     return Status::ok();
 }
 

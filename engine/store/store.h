@@ -25,8 +25,11 @@ namespace keepflow {
 
 class Store {
 public:
-    /// Opens (creating with mode 0600 when missing) and migrates the database at path.
-    /// A corrupt, unreadable or newer database is an error naming the file.
+    /// Opens (creating with mode 0600 when missing) and migrates the database at path; with
+    /// options.readOnly (or readOnlyWhenNotWritable and a file or folder that is not writable)
+    /// opens it for reading only. A corrupt, unreadable, damaged (its meta table), newer or, for
+    /// writing, read-only database is an error naming the file. New -wal and -shm files are made
+    /// owner-only; a database file others can read is left as it is and named in warnings().
     static Result<std::unique_ptr<Store>> open(const QString &path,
                                                const StoreOptions &options = {});
     ~Store();
@@ -37,6 +40,14 @@ public:
     int schemaVersion() const;
     static int latestSchemaVersion();
     bool isBroken() const;
+    /// Opened for reading only: every write is refused with readOnlyReason().
+    bool isReadOnly() const;
+    const QString &readOnlyReason() const;
+    /// What the user should know about the file (mode readable by others), said once at open.
+    const QStringList &warnings() const;
+    /// Reads the meta table again: an error naming what is wrong unless it holds the latest
+    /// schema version and every Keepflow table exists.
+    Status checkSchema();
 
     /// Writes the batch in one transaction. Returns the id of the last event written (or the
     /// previous last id when the batch has no events).
@@ -102,6 +113,15 @@ public:
     /// Unanswered requests for runs owner executes, oldest first.
     Result<QList<RequestRow>> pendingRequests(const QString &owner);
 
+    /// The reads between beginRead() and endRead() see one snapshot (a read transaction), however
+    /// other processes commit meanwhile. Not while a write is under way on this store.
+    Status beginRead();
+    void endRead();
+
+    enum class IntegrityDepth { Quick, Full };
+    /// SQLite's own check (PRAGMA quick_check or integrity_check): what it found, empty when
+    /// the file is intact. An error only when the check could not run.
+    Result<QStringList> integrityProblems(IntegrityDepth depth);
     /// Runs PRAGMA integrity_check; ok when the database is intact.
     Status integrityCheck();
 

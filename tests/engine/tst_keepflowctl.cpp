@@ -8,7 +8,13 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+
 #include <csignal>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace {
 
@@ -21,6 +27,36 @@ struct Outcome {
         return document.isArray() ? QJsonValue(document.array()) : QJsonValue(document.object());
     }
 };
+
+/// Runs statements on a database file with a connection of its own (a damaged or foreign
+/// writer), then closes it.
+bool tamper(const QString &file, const QStringList &statements) {
+    bool ok = true;
+    {
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("tamper"));
+        db.setDatabaseName(file);
+        ok = db.open();
+        for (const QString &statement : statements) {
+            QSqlQuery query(db);
+            if (ok && !query.exec(statement)) {
+                qWarning() << statement << query.lastError().text();
+                ok = false;
+            }
+        }
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("tamper"));
+    return ok;
+}
+
+/// The check named name in `check --json` output.
+QJsonObject checkNamed(const QJsonValue &report, const QString &name) {
+    for (const QJsonValue &check : report.toObject().value(QStringLiteral("checks")).toArray()) {
+        if (check.toObject().value(QStringLiteral("name")).toString() == name)
+            return check.toObject();
+    }
+    return {};
+}
 
 } // namespace
 
@@ -40,12 +76,21 @@ private Q_SLOTS:
     void actionsChangeFinishedRunsOrRefuse();
     void actionReachesTheWorkerThatRunsIt();
     void sigkilledNonIdempotentStepWaitsForResolve();
+    void damagedMetaTableIsAnErrorNotACrash_data();
+    void damagedMetaTableIsAnErrorNotACrash();
+    void checkPassesAHealthyDatabase();
+    void checkNamesOverwrittenPages();
+    void checkNamesBrokenInvariants();
+    void readOnlyDatabaseCanBeLookedAt();
+    void sharedDatabaseModeIsSaid();
 
 private:
     /// keepflowctl with arguments on the test database (or on database when given).
     Outcome ctl(const QStringList &arguments, const QString &database = {});
     static QString runStateOf(const Outcome &status);
     QString writeFlow(const QString &name, const QByteArray &text);
+    /// A database of its own with one finished run of flow; returns the run id.
+    QString databaseWithRun(const QString &database, const QByteArray &flow);
     QTemporaryDir m_dir;
     QString db() const { return m_dir.filePath(QStringLiteral("ctl.db")); }
 };
@@ -439,6 +484,255 @@ void TestKeepflowctl::sigkilledNonIdempotentStepWaitsForResolve() {
     QCOMPARE(steps[0].toObject().value(QStringLiteral("attempts")).toInt(), 1); // never run twice
     QCOMPARE(steps[1].toObject().value(QStringLiteral("state")).toString(),
              QStringLiteral("succeeded"));
+}
+
+QString TestKeepflowctl::databaseWithRun(const QString &database, const QByteArray &flow) {
+    const QString file = writeFlow(QStringLiteral("fixture.flow.json"), flow);
+    const Outcome run = ctl({QStringLiteral("run"), file, QStringLiteral("--json")}, database);
+    if (run.exitCode == 1 || run.exitCode < 0) // 1: an error; -1: it crashed
+        qWarning() << run.err;
+    return run.json()
+        .toObject()
+        .value(QStringLiteral("run"))
+        .toObject()
+        .value(QStringLiteral("id"))
+        .toString();
+}
+
+void TestKeepflowctl::damagedMetaTableIsAnErrorNotACrash_data() {
+    QTest::addColumn<QStringList>("statements");
+    QTest::addColumn<QByteArray>("expected");
+    const auto setVersion = [](const QString &value) {
+        return QStringList{
+            QStringLiteral("UPDATE meta SET value = %1 WHERE key = 'schema_version'").arg(value)};
+    };
+    const QStringList loose = {QStringLiteral("DROP TABLE meta"),
+                               QStringLiteral("CREATE TABLE meta (key TEXT, value TEXT)")};
+    const QByteArray unknown = "is not one Keepflow knows (expected 0..";
+    QTest::newRow("negative") << setVersion(QStringLiteral("'-1'")) << unknown;
+    QTest::newRow("huge") << setVersion(QStringLiteral("'99999999999999999999'")) << unknown;
+    QTest::newRow("newer") << setVersion(QStringLiteral("'9'")) << QByteArray("upgrade Keepflow");
+    QTest::newRow("text") << setVersion(QStringLiteral("'abc'")) << unknown;
+    QTest::newRow("empty") << setVersion(QStringLiteral("''")) << unknown;
+    QTest::newRow("fractional") << setVersion(QStringLiteral("'0.5'")) << unknown;
+    QTest::newRow("null") << loose + QStringList{QStringLiteral(
+                                         "INSERT INTO meta VALUES ('schema_version', NULL)")}
+                          << QByteArray("schema version NULL in ");
+    QTest::newRow("missing row") << QStringList{QStringLiteral("DELETE FROM meta")}
+                                 << QByteArray("no schema_version");
+    QTest::newRow("missing table")
+        << QStringList{QStringLiteral("DROP TABLE meta")} << QByteArray("no meta table");
+    QTest::newRow("duplicate key")
+        << loose + QStringList{QStringLiteral("INSERT INTO meta VALUES ('schema_version', '1')"),
+                               QStringLiteral("INSERT INTO meta VALUES ('schema_version', '1')")}
+        << QByteArray("more than once");
+    QTest::newRow("extra key") << QStringList{QStringLiteral("INSERT INTO meta VALUES ('x', 'y')")}
+                               << QByteArray("a key Keepflow does not write");
+}
+
+void TestKeepflowctl::damagedMetaTableIsAnErrorNotACrash() {
+    QFETCH(QStringList, statements);
+    QFETCH(QByteArray, expected);
+    const QString database =
+        m_dir.filePath(QStringLiteral("meta-%1.db")
+                           .arg(QString::fromLatin1(QTest::currentDataTag())
+                                    .replace(QLatin1Char(' '), QLatin1Char('-'))));
+    QFile::remove(database);
+    QVERIFY(!databaseWithRun(
+                 database,
+                 R"({ "keepflow": 1, "name": "m", "steps": [ { "id": "a", "kind": "noop" } ] })")
+                 .isEmpty());
+    QVERIFY(tamper(database, statements));
+    for (const QStringList &command :
+         {QStringList{QStringLiteral("list")}, QStringList{QStringLiteral("check")}}) {
+        const Outcome outcome = ctl(command, database);
+        QVERIFY2(outcome.exitCode == 1, // -1: it crashed
+                 qPrintable(QStringLiteral("%1 exited %2: %3")
+                                .arg(command.first())
+                                .arg(outcome.exitCode)
+                                .arg(QString::fromUtf8(outcome.err + outcome.out))));
+        const QByteArray said = outcome.err + outcome.out;
+        QVERIFY2(said.contains(expected), said.constData());
+        QVERIFY2(said.contains(database.toUtf8()), said.constData());
+    }
+}
+
+void TestKeepflowctl::checkPassesAHealthyDatabase() {
+    const QString database = m_dir.filePath(QStringLiteral("healthy.db"));
+    QVERIFY(!databaseWithRun(database, R"({ "keepflow": 1, "name": "h", "steps": [
+        { "id": "a", "kind": "fault", "with": { "fail_first": 1 }, "retry": { "initial_interval": "10ms" } },
+        { "id": "b", "kind": "noop", "after": ["a"], "foreach": [1, 2, 3] } ] })")
+                 .isEmpty());
+    const Outcome text = ctl({QStringLiteral("check")}, database);
+    QVERIFY2(text.exitCode == 0, (text.out + text.err).constData());
+    QCOMPARE(text.out, QByteArray("integrity: ok\nschema: ok\ninvariants: ok\n"));
+    const Outcome json = ctl({QStringLiteral("check"), QStringLiteral("--json")}, database);
+    QCOMPARE(json.exitCode, 0);
+    QCOMPARE(json.json().toObject().value(QStringLiteral("ok")).toBool(), true);
+    for (const char *name : {"integrity", "schema", "invariants"}) {
+        const QJsonObject check = checkNamed(json.json(), QLatin1String(name));
+        QVERIFY2(check.value(QStringLiteral("ok")).toBool(), name);
+        QVERIFY2(check.value(QStringLiteral("problems")).toArray().isEmpty(), name);
+    }
+    // A check never creates a database.
+    const QString missing = m_dir.filePath(QStringLiteral("never-created.db"));
+    QCOMPARE(ctl({QStringLiteral("check")}, missing).exitCode, 1);
+    QVERIFY(!QFile::exists(missing));
+}
+
+void TestKeepflowctl::checkNamesOverwrittenPages() {
+    const QString database = m_dir.filePath(QStringLiteral("overwritten.db"));
+    // Enough rows for the file to have many data pages between its first and last.
+    QStringList items;
+    for (int i = 0; i < 300; ++i)
+        items << QString::number(i);
+    QVERIFY(!databaseWithRun(database, R"({ "keepflow": 1, "name": "big", "steps": [
+        { "id": "each", "kind": "noop", "foreach": [)" +
+                                           items.join(QLatin1Char(',')).toUtf8() + "] } ] }")
+                 .isEmpty());
+    QVERIFY(!QFile::exists(database + QStringLiteral("-wal"))); // checkpointed on the last close
+    QFile file(database);
+    QVERIFY(file.open(QIODevice::ReadWrite));
+    const qint64 pageSize = 4096;
+    const qint64 pages = file.size() / pageSize;
+    QVERIFY2(pages > 20, qPrintable(QString::number(pages)));
+    QVERIFY(file.seek((pages / 2) * pageSize));
+    file.write(QByteArray(2 * pageSize, '\xa5'));
+    file.close();
+
+    const Outcome text = ctl({QStringLiteral("check")}, database);
+    QCOMPARE(text.exitCode, 1);
+    QVERIFY2(text.out.startsWith("integrity: "), text.out.constData());
+    QVERIFY2(!text.out.startsWith("integrity: ok"), text.out.constData());
+    const Outcome json = ctl({QStringLiteral("check"), QStringLiteral("--json")}, database);
+    QCOMPARE(json.exitCode, 1);
+    QCOMPARE(json.json().toObject().value(QStringLiteral("ok")).toBool(), false);
+    const QJsonObject integrity = checkNamed(json.json(), QStringLiteral("integrity"));
+    QCOMPARE(integrity.value(QStringLiteral("ok")).toBool(), false);
+    QVERIFY(!integrity.value(QStringLiteral("problems")).toArray().isEmpty());
+}
+
+void TestKeepflowctl::checkNamesBrokenInvariants() {
+    const QString database = m_dir.filePath(QStringLiteral("invariants.db"));
+    const QString id = databaseWithRun(database, R"({ "keepflow": 1, "name": "inv", "steps": [
+        { "id": "a", "kind": "noop" }, { "id": "b", "kind": "noop", "after": ["a"] } ] })");
+    QVERIFY(!id.isEmpty());
+    QCOMPARE(ctl({QStringLiteral("check")}, database).exitCode, 0);
+    const auto problemsFor = [&](const QStringList &statements) {
+        const QString copy = m_dir.filePath(QStringLiteral("invariants-copy.db"));
+        QFile::remove(copy);
+        QFile::copy(database, copy);
+        tamper(copy, statements);
+        const Outcome outcome = ctl({QStringLiteral("check"), QStringLiteral("--json")}, copy);
+        const QJsonObject invariants = checkNamed(outcome.json(), QStringLiteral("invariants"));
+        return std::make_pair(outcome.exitCode,
+                              invariants.value(QStringLiteral("problems")).toArray());
+    };
+    const auto names = [&id](const QJsonArray &problems, const QString &step, const char *text) {
+        for (const QJsonValue &value : problems) {
+            const QJsonObject problem = value.toObject();
+            if (problem.value(QStringLiteral("run")).toString() == id &&
+                problem.value(QStringLiteral("step")).toString() == step &&
+                problem.value(QStringLiteral("message")).toString().contains(QLatin1String(text)))
+                return true;
+        }
+        return false;
+    };
+
+    // A second succeeded attempt in the same generation: the step's effect happened twice.
+    auto [twiceExit, twice] = problemsFor({QStringLiteral(
+        "INSERT INTO attempts SELECT run_id, step_id, item_key, generation, number + 1, "
+        "idempotency_key, worker, started_at, ended_at, outcome, error_class, error "
+        "FROM attempts WHERE step_id = 'a'")});
+    QCOMPARE(twiceExit, 1);
+    QVERIFY2(names(twice, QStringLiteral("a"), "succeeded twice in generation"),
+             QJsonDocument(twice).toJson().constData());
+
+    // A step row whose state its events do not give.
+    auto [stateExit, state] =
+        problemsFor({QStringLiteral("UPDATE step_runs SET state = 'failed' WHERE step_id = 'b'")});
+    QCOMPARE(stateExit, 1);
+    QVERIFY2(names(state, QStringLiteral("b"),
+                   "is failed in the step table but succeeded by its events"),
+             QJsonDocument(state).toJson().constData());
+
+    // A running run owned by a worker without a lease time: nobody could ever take it over.
+    auto [leaseExit, lease] = problemsFor({QStringLiteral(
+        "UPDATE runs SET state = 'running', owner = 'host:1:w', lease_until = NULL")});
+    QCOMPARE(leaseExit, 1);
+    QVERIFY2(names(lease, QString(), "without a lease time"),
+             QJsonDocument(lease).toJson().constData());
+
+    // A running run that no worker holds is an interrupted one (resume continues it): no problem.
+    auto [unownedExit, unowned] = problemsFor(
+        {QStringLiteral("UPDATE runs SET state = 'running', owner = NULL, lease_until = NULL")});
+    QCOMPARE(unownedExit, 0);
+    QVERIFY(unowned.isEmpty());
+}
+
+void TestKeepflowctl::readOnlyDatabaseCanBeLookedAt() {
+    QTemporaryDir folder;
+    const QString database = folder.filePath(QStringLiteral("ro.db"));
+    const QString id = databaseWithRun(database, R"({ "keepflow": 1, "name": "ro", "steps": [
+        { "id": "a", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } } ] })");
+    QVERIFY(!id.isEmpty());
+    // Asked for: every read command works, every action is refused and changes nothing.
+    const QString readOnly = QStringLiteral("--read-only");
+    for (const QStringList &command :
+         {QStringList{QStringLiteral("list")}, QStringList{QStringLiteral("status"), id},
+          QStringList{QStringLiteral("events"), id}, QStringList{QStringLiteral("resources")}}) {
+        const Outcome outcome = ctl(command + QStringList{readOnly}, database);
+        QVERIFY2(outcome.exitCode == 0, outcome.err.constData());
+    }
+    const auto eventCount = [&] {
+        return ctl({QStringLiteral("events"), id, QStringLiteral("--json")}, database)
+            .json()
+            .toArray()
+            .size();
+    };
+    const qsizetype eventsBefore = eventCount();
+    const Outcome retry =
+        ctl({QStringLiteral("retry"), id, QStringLiteral("a"), readOnly}, database);
+    QCOMPARE(retry.exitCode, 1);
+    QVERIFY2(retry.err.contains("read-only"), retry.err.constData());
+    QCOMPARE(eventCount(), eventsBefore);
+
+    if (::geteuid() == 0)
+        QSKIP("root writes to files and folders whatever their mode; the automatic read-only open "
+              "needs a non-root user");
+    QVERIFY(::chmod(QFile::encodeName(database).constData(), 0400) == 0);
+    const Outcome list = ctl({QStringLiteral("list")}, database);
+    QVERIFY2(list.exitCode == 0, list.err.constData());
+    QVERIFY2(list.err.contains("opened read-only: the file is not writable"), list.err.constData());
+    QVERIFY(list.out.contains(id.toUtf8()));
+    QVERIFY(::chmod(QFile::encodeName(database).constData(), 0600) == 0);
+
+    QVERIFY(::chmod(QFile::encodeName(folder.path()).constData(), 0500) == 0);
+    const Outcome status = ctl({QStringLiteral("status"), id}, database);
+    const Outcome resume = ctl({QStringLiteral("resume")}, database);
+    ::chmod(QFile::encodeName(folder.path()).constData(), 0700);
+    QVERIFY2(status.exitCode == 0, status.err.constData());
+    QVERIFY2(status.out.contains("failed"), status.out.constData());
+    QCOMPARE(resume.exitCode, 1);
+    QVERIFY2(resume.err.contains("is not writable") && resume.err.contains("-wal"),
+             resume.err.constData());
+}
+
+void TestKeepflowctl::sharedDatabaseModeIsSaid() {
+    const QString database = m_dir.filePath(QStringLiteral("shared.db"));
+    QVERIFY(!databaseWithRun(
+                 database,
+                 R"({ "keepflow": 1, "name": "s", "steps": [ { "id": "a", "kind": "noop" } ] })")
+                 .isEmpty());
+    QVERIFY(::chmod(QFile::encodeName(database).constData(), 0644) == 0);
+    const Outcome list = ctl({QStringLiteral("list")}, database);
+    QCOMPARE(list.exitCode, 0);
+    QCOMPARE(list.err.count("chmod 600"), 1);
+    QVERIFY2(list.err.contains(QStringLiteral("`chmod 600 %1`").arg(database).toUtf8()),
+             list.err.constData());
+    struct stat info {};
+    QVERIFY(::stat(QFile::encodeName(database).constData(), &info) == 0);
+    QCOMPARE(info.st_mode & 0777, 0644u); // said, not changed
 }
 
 QTEST_GUILESS_MAIN(TestKeepflowctl)

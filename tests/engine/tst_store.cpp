@@ -3,11 +3,13 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QSqlDatabase>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -75,6 +77,11 @@ private Q_SLOTS:
     void refusesNewerSchema();
     void refusesCorruptFile();
     void refusesFolder();
+    void metaTableValuesGiveClearErrors_data();
+    void metaTableValuesGiveClearErrors();
+    void newJournalFilesAreOwnerOnlyAndOpenModeIsSaid();
+    void readOnlyOpenReadsAndRefusesWrites();
+    void notWritableFileOrFolderIsSaidOrOpenedReadOnly();
     void roundTripsRows();
     void fullDatabaseKeepsLastGoodStateAndRefusesWrites();
     void claimIsExclusive();
@@ -170,6 +177,204 @@ void TestStore::refusesFolder() {
     auto store = Store::open(m_dir.path());
     QVERIFY(!store);
     QVERIFY2(store.error().contains(QStringLiteral("folder")), qPrintable(store.error()));
+}
+
+namespace {
+
+/// Runs statements on the database file with a connection of its own (a damaged or foreign
+/// writer), then closes it.
+bool tamper(const QString &file, const QStringList &statements) {
+    bool ok = true;
+    {
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("tamper"));
+        db.setDatabaseName(file);
+        ok = db.open();
+        for (const QString &statement : statements) {
+            QSqlQuery query(db);
+            if (ok && !query.exec(statement)) {
+                qWarning() << statement << query.lastError().text();
+                ok = false;
+            }
+        }
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("tamper"));
+    return ok;
+}
+
+mode_t modeOf(const QString &file) {
+    struct stat info {};
+    if (::stat(QFile::encodeName(file).constData(), &info) != 0)
+        return 0;
+    return info.st_mode & 0777;
+}
+
+} // namespace
+
+void TestStore::metaTableValuesGiveClearErrors_data() {
+    QTest::addColumn<QStringList>("statements");
+    QTest::addColumn<QString>("expected");
+    const auto setVersion = [](const QString &value) {
+        return QStringList{
+            QStringLiteral("UPDATE meta SET value = %1 WHERE key = 'schema_version'").arg(value)};
+    };
+    const QString unknown = QStringLiteral("is not one Keepflow knows (expected 0..%1)")
+                                .arg(Store::latestSchemaVersion());
+    // A meta table without its constraints, as a foreign or damaged writer could leave it.
+    const QStringList loose = {QStringLiteral("DROP TABLE meta"),
+                               QStringLiteral("CREATE TABLE meta (key TEXT, value TEXT)")};
+    QTest::newRow("negative") << setVersion(QStringLiteral("'-1'")) << unknown;
+    QTest::newRow("huge") << setVersion(QStringLiteral("'99999999999999999999'")) << unknown;
+    QTest::newRow("int overflow") << setVersion(QStringLiteral("'2147483648'")) << unknown;
+    QTest::newRow("newer") << setVersion(QString::number(Store::latestSchemaVersion() + 1))
+                           << QStringLiteral("newer than this Keepflow (%1): upgrade Keepflow")
+                                  .arg(Store::latestSchemaVersion());
+    QTest::newRow("largest int") << setVersion(QStringLiteral("'2147483647'"))
+                                 << QStringLiteral("newer than this Keepflow");
+    QTest::newRow("text") << setVersion(QStringLiteral("'abc'")) << unknown;
+    QTest::newRow("empty") << setVersion(QStringLiteral("''")) << unknown;
+    QTest::newRow("fractional") << setVersion(QStringLiteral("'1.5'")) << unknown;
+    QTest::newRow("real one") << setVersion(QStringLiteral("1.0")) << unknown;
+    QTest::newRow("spaces") << setVersion(QStringLiteral("' 1'")) << unknown;
+    QTest::newRow("plus sign") << setVersion(QStringLiteral("'+1'")) << unknown;
+    QTest::newRow("blob") << setVersion(QStringLiteral("x'01'")) << unknown;
+    QTest::newRow("null") << loose + QStringList{QStringLiteral(
+                                         "INSERT INTO meta VALUES ('schema_version', NULL)")}
+                          << QStringLiteral("schema version NULL in ");
+    QTest::newRow("zero with tables") << setVersion(QStringLiteral("'0'"))
+                                      << QStringLiteral("schema version 0 (new) but it already "
+                                                        "has Keepflow tables");
+    QTest::newRow("missing row")
+        << QStringList{QStringLiteral("DELETE FROM meta")}
+        << QStringLiteral("its meta table has no schema_version; the file is damaged");
+    QTest::newRow("missing table")
+        << QStringList{QStringLiteral("DROP TABLE meta")}
+        << QStringLiteral("but no meta table, so no schema version; the file is damaged");
+    QTest::newRow("duplicate key")
+        << loose + QStringList{QStringLiteral("INSERT INTO meta VALUES ('schema_version', '1')"),
+                               QStringLiteral("INSERT INTO meta VALUES ('schema_version', '1')")}
+        << QStringLiteral("schema_version more than once");
+    QTest::newRow("extra key") << QStringList{QStringLiteral(
+                                      "INSERT INTO meta VALUES ('owner', 'someone')")}
+                               << QStringLiteral("a key Keepflow does not write (\"owner\")");
+    QTest::newRow("missing keepflow table") << QStringList{QStringLiteral("DROP TABLE requests")}
+                                            << QStringLiteral("the tables requests are missing");
+}
+
+void TestStore::metaTableValuesGiveClearErrors() {
+    QFETCH(QStringList, statements);
+    QFETCH(QString, expected);
+    const QString file =
+        path("meta-%1.db").arg(QTest::currentDataTag()).replace(QLatin1Char(' '), QLatin1Char('-'));
+    QFile::remove(file);
+    {
+        auto store = openOrFail(file);
+        QVERIFY(store);
+        QVERIFY(store->commit(sampleBatch(store->saveFlowVersion(QStringLiteral("f"), "{}", {})->id,
+                                          QStringLiteral("r1"))));
+    }
+    QVERIFY(tamper(file, statements));
+    const QByteArray before = [&file] {
+        QFile f(file);
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    }();
+    for (const bool readOnly : {false, true}) {
+        StoreOptions options;
+        options.readOnly = readOnly;
+        auto store = Store::open(file, options);
+        QVERIFY2(!store, readOnly ? "read-only open" : "open");
+        QVERIFY2(store.error().contains(file), qPrintable(store.error()));
+        QVERIFY2(store.error().contains(expected), qPrintable(store.error()));
+    }
+    QFile after(file);
+    QVERIFY(after.open(QIODevice::ReadOnly));
+    QVERIFY2(after.readAll() == before, "a damaged database was changed");
+}
+
+void TestStore::newJournalFilesAreOwnerOnlyAndOpenModeIsSaid() {
+    const QString file = path("shared.db");
+    {
+        auto store = openOrFail(file);
+        QVERIFY(store);
+        QVERIFY(store->warnings().isEmpty());
+    }
+    QVERIFY(!QFile::exists(file + QStringLiteral("-wal"))); // the last close removes the journal
+    QVERIFY(::chmod(QFile::encodeName(file).constData(), 0644) == 0);
+    auto store = openOrFail(file);
+    QVERIFY(store);
+    QVERIFY(store->saveFlowVersion(QStringLiteral("f"), "{}", {}));
+    QCOMPARE(modeOf(file), mode_t(0644)); // the user's file is theirs to change
+    QCOMPARE(modeOf(file + QStringLiteral("-wal")), mode_t(0600));
+    QCOMPARE(modeOf(file + QStringLiteral("-shm")), mode_t(0600));
+    QCOMPARE(store->warnings().size(), 1);
+    const QString warning = store->warnings().first();
+    QVERIFY2(warning.contains(QStringLiteral("mode 0644")), qPrintable(warning));
+    QVERIFY2(warning.contains(QStringLiteral("`chmod 600 %1`").arg(file)), qPrintable(warning));
+}
+
+void TestStore::readOnlyOpenReadsAndRefusesWrites() {
+    const QString file = path("readonly.db");
+    qint64 flowId = 0;
+    {
+        auto store = openOrFail(file);
+        flowId = store->saveFlowVersion(QStringLiteral("f"), "{}", {})->id;
+        QVERIFY(store->commit(sampleBatch(flowId, QStringLiteral("r1"))));
+    }
+    StoreOptions options;
+    options.readOnly = true;
+    auto store = openOrFail(file, options);
+    QVERIFY(store);
+    QVERIFY(store->isReadOnly());
+    QCOMPARE(store->runs()->size(), 1);
+    QCOMPARE(store->events(QStringLiteral("r1"))->size(), 1);
+    const auto write = store->commit(sampleBatch(flowId, QStringLiteral("r2")));
+    QVERIFY(!write);
+    QVERIFY2(write.error().contains(QStringLiteral("read-only")), qPrintable(write.error()));
+    QVERIFY(!store->claimRun(QStringLiteral("r1"), QStringLiteral("w"), 10, 1, {}));
+    QVERIFY(!store->saveFlowVersion(QStringLiteral("g"), "{}", {}));
+    QVERIFY(store->integrityCheck());
+
+    // Read-only never creates a database.
+    const QString missing = path("missing.db");
+    auto none = Store::open(missing, options);
+    QVERIFY(!none);
+    QVERIFY2(none.error().contains(missing), qPrintable(none.error()));
+    QVERIFY(!QFile::exists(missing));
+}
+
+void TestStore::notWritableFileOrFolderIsSaidOrOpenedReadOnly() {
+    if (::geteuid() == 0)
+        QSKIP("root writes to files and folders whatever their mode; needs a non-root user");
+    QTemporaryDir folder;
+    const QString file = folder.filePath(QStringLiteral("locked.db"));
+    openOrFail(file).reset();
+    StoreOptions fallBack;
+    fallBack.readOnlyWhenNotWritable = true;
+
+    QVERIFY(::chmod(QFile::encodeName(file).constData(), 0444) == 0);
+    auto refused = Store::open(file);
+    QVERIFY(!refused);
+    QVERIFY2(refused.error().contains(QStringLiteral("not writable (mode 0444)")),
+             qPrintable(refused.error()));
+    auto reader = openOrFail(file, fallBack);
+    QVERIFY(reader && reader->isReadOnly());
+    QVERIFY(reader->runs());
+    reader.reset();
+    QVERIFY(::chmod(QFile::encodeName(file).constData(), 0600) == 0);
+
+    QVERIFY(::chmod(QFile::encodeName(folder.path()).constData(), 0555) == 0);
+    auto inLockedFolder = Store::open(file);
+    QVERIFY(!inLockedFolder);
+    QVERIFY2(inLockedFolder.error().contains(
+                 QStringLiteral("its folder %1 is not writable").arg(folder.path())),
+             qPrintable(inLockedFolder.error()));
+    QVERIFY2(inLockedFolder.error().contains(QStringLiteral("-wal")),
+             qPrintable(inLockedFolder.error()));
+    auto folderReader = openOrFail(file, fallBack);
+    const bool opened = folderReader && folderReader->isReadOnly() && folderReader->runs();
+    folderReader.reset();
+    ::chmod(QFile::encodeName(folder.path()).constData(), 0700);
+    QVERIFY(opened);
 }
 
 void TestStore::roundTripsRows() {

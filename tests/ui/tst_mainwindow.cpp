@@ -18,8 +18,10 @@
 
 #include <QAccessible>
 #include <QComboBox>
+#include <QFile>
 #include <QHeaderView>
 #include <QJsonArray>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -156,6 +158,8 @@ private Q_SLOTS:
     void runsListFilters();
     void everyButtonIsNamedAsItReads();
     void accessibilityClientSelectsARowAndPressesRetry();
+    void readOnlyDatabaseIsOnlyWatched();
+    void damagedDatabaseIsSaidOnOpen();
 };
 
 void TestMainWindow::retryFailedItemsFromTheStepTable() {
@@ -443,6 +447,111 @@ void TestMainWindow::accessibilityClientSelectsARowAndPressesRetry() {
     for (const AttemptRow &attempt : *attempts)
         fetchAttempts += attempt.stepId == QLatin1String("fetch") ? 1 : 0;
     QCOMPARE(fetchAttempts, 2); // the retry ran (and failed again: the fault fails 9 times)
+}
+
+void TestMainWindow::readOnlyDatabaseIsOnlyWatched() {
+    Fixture f;
+    const QString run = f.start(kBroken);
+    QCOMPARE(f.monitor->run(run)->state, RunState::CompletedWithFailures);
+    const QString path = f.monitor->databasePath();
+    f.window.reset();
+    QVERIFY(f.monitor->shutdown());
+    f.monitor.reset();
+    QVERIFY(QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup |
+                                            QFile::ReadOther));
+
+    Monitor::Options options;
+    options.clock = &f.clock;
+    options.store.readOnly = true;
+    auto opened = Monitor::open(path, options);
+    QVERIFY2(opened, qPrintable(opened.error()));
+    Monitor &monitor = **opened;
+    QVERIFY(monitor.isReadOnly());
+    QVERIFY(!monitor.executing()); // no in-process worker on a database it cannot write
+    MainWindow window(monitor);
+    window.show();
+    window.flushNow();
+    window.selectRun(run);
+    window.flushNow();
+    const QList<QLabel *> labels = window.findChildren<QLabel *>();
+    const auto notice = std::find_if(labels.begin(), labels.end(), [](QLabel *label) {
+        return label->accessibleName() == QLatin1String("Database notice");
+    });
+    QVERIFY(notice != labels.end());
+    QVERIFY((*notice)->isVisible());
+    QVERIFY2((*notice)->text().startsWith(QLatin1String("Read-only: ")),
+             qPrintable((*notice)->text()));
+    QVERIFY2((*notice)->text().contains(QStringLiteral("`chmod 600 %1`").arg(path)),
+             qPrintable((*notice)->text()));
+
+    QTableView *table = window.stepTable();
+    const int row = window.stepModel()->rowOfStep(QStringLiteral("fetch"));
+    QVERIFY(row >= 0);
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {},
+                      table->visualRect(window.stepModel()->index(row, 1)).center());
+    QCOMPARE(window.currentStep(), QStringLiteral("fetch"));
+    for (K kind : stepActionKinds()) {
+        QPushButton *button = window.inspector()->button(kind);
+        QVERIFY2(!button->isEnabled(), qPrintable(actionLabel(kind)));
+        QVERIFY2(button->toolTip().contains(QLatin1String("open read-only")),
+                 qPrintable(button->toolTip()));
+    }
+    OperatorAction retry;
+    retry.kind = K::Retry;
+    retry.runId = run;
+    retry.stepId = QStringLiteral("fetch");
+    const auto refused = monitor.act(retry);
+    QVERIFY(!refused);
+    QVERIFY2(refused.error().contains(QLatin1String("read-only")), qPrintable(refused.error()));
+    QCOMPARE(monitor.stepRuns(run)->first().state, StepState::Failed);
+}
+
+void TestMainWindow::damagedDatabaseIsSaidOnOpen() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("damaged.db"));
+    {
+        // Enough rows for pages between the file's first (schema) and last (newest rows).
+        auto store = Store::open(path);
+        QVERIFY2(store, qPrintable(store.error()));
+        const qint64 flowId = (*store)->saveFlowVersion(QStringLiteral("f"), "{}", {})->id;
+        Batch batch;
+        RunRow run;
+        run.id = QStringLiteral("r1");
+        run.flowId = flowId;
+        run.flowName = QStringLiteral("f");
+        batch.runs.append(run);
+        for (int i = 0; i < 3000; ++i) {
+            EventRow event;
+            event.runId = run.id;
+            event.type = EventType::RunResumed;
+            event.actor = QStringLiteral("test");
+            event.detail = {{QStringLiteral("padding"), QString(100, QLatin1Char('x'))}};
+            batch.events.append(event);
+        }
+        QVERIFY((*store)->commit(batch));
+    }
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadWrite));
+    const qint64 pages = file.size() / 4096;
+    QVERIFY2(pages > 20, qPrintable(QString::number(pages)));
+    QVERIFY(file.seek((pages / 2) * 4096));
+    file.write(QByteArray(2 * 4096, '\xa5'));
+    file.close();
+
+    Monitor::Options options;
+    options.execute = false;
+    auto monitor = Monitor::open(path, options);
+    QVERIFY2(monitor, qPrintable(monitor.error()));
+    MainWindow window(**monitor);
+    const QList<QLabel *> labels = window.findChildren<QLabel *>();
+    const auto notice = std::find_if(labels.begin(), labels.end(), [](QLabel *label) {
+        return label->accessibleName() == QLatin1String("Database notice");
+    });
+    QVERIFY(notice != labels.end());
+    QVERIFY2((*notice)->text().startsWith(QLatin1String("The database failed its quick check")),
+             qPrintable((*notice)->text()));
+    QVERIFY2((*notice)->text().contains(QLatin1String("integrity: ")),
+             qPrintable((*notice)->text()));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -94,6 +94,24 @@ MainWindow::MainWindow(Monitor &monitor, QWidget *parent)
     reloadFlowNames();
     restoreLayout();
     sampleResources();
+    showDatabaseNotices();
+}
+
+void MainWindow::showDatabaseNotices() {
+    QStringList notices = m_monitor.warnings();
+    if (m_monitor.isReadOnly()) {
+        notices.prepend(QStringLiteral("Read-only: %1").arg(m_monitor.readOnlyReason()));
+        m_inspector->setReadOnly(m_monitor.readOnlyReason());
+        m_resources->setReadOnly(readOnlyActionTip(m_monitor.readOnlyReason()));
+    }
+    const DatabaseCheck check = m_monitor.check(DatabaseCheck::Depth::Quick);
+    if (!check.ok())
+        notices << QStringLiteral("The database failed its quick check (`keepflowctl check` "
+                                  "tells more): %1")
+                       .arg(check.problemLines().join(QStringLiteral("; ")));
+    m_databaseNotice->setText(notices.join(QStringLiteral(" · ")));
+    m_databaseNotice->setToolTip(notices.join(QLatin1Char('\n')));
+    m_databaseNotice->setVisible(!notices.isEmpty());
 }
 
 MainWindow::~MainWindow() = default;
@@ -221,6 +239,11 @@ void MainWindow::buildViews() {
         });
     }
     statusBar()->setAccessibleName(QStringLiteral("Status"));
+    m_databaseNotice = new QLabel;
+    m_databaseNotice->setAccessibleName(QStringLiteral("Database notice"));
+    m_databaseNotice->setTextFormat(Qt::PlainText);
+    m_databaseNotice->setVisible(false);
+    statusBar()->addPermanentWidget(m_databaseNotice);
 }
 
 void MainWindow::buildMenus() {
@@ -265,6 +288,15 @@ void MainWindow::buildMenus() {
         });
         if (!actionShortcut(kind).isEmpty())
             action->setShortcut(QKeySequence(actionShortcut(kind)));
+    }
+    if (m_monitor.isReadOnly()) {
+        // A monitor only: nothing here can be written.
+        run->setToolTipsVisible(true);
+        file->setToolTipsVisible(true);
+        for (QAction *action : run->actions() + QList<QAction *>{start}) {
+            action->setEnabled(false);
+            action->setToolTip(readOnlyActionTip(m_monitor.readOnlyReason()));
+        }
     }
 
     QMenu *view = menuBar()->addMenu(QStringLiteral("&View"));
@@ -617,6 +649,7 @@ void MainWindow::showStepMenu(const QString &stepId, const QPoint &globalPos) {
     selectStep(stepId);
     QMenu menu(this);
     menu.setAccessibleName(QStringLiteral("Step actions"));
+    menu.setToolTipsVisible(true);
     const bool approval =
         m_flow && m_flow->step(stepId) && m_flow->step(stepId)->kind == QLatin1String("approval");
     StepView view;
@@ -630,7 +663,9 @@ void MainWindow::showStepMenu(const QString &stepId, const QPoint &globalPos) {
             label = QStringLiteral("Retry now");
         QAction *action =
             menu.addAction(label, this, [this, kind, stepId] { requestAction(kind, stepId); });
-        action->setEnabled(actionApplies(kind, view, approval));
+        action->setEnabled(!m_monitor.isReadOnly() && actionApplies(kind, view, approval));
+        if (m_monitor.isReadOnly())
+            action->setToolTip(readOnlyActionTip(m_monitor.readOnlyReason()));
         if (!actionShortcut(kind).isEmpty())
             action->setShortcut(QKeySequence(actionShortcut(kind)));
         action->setShortcutVisibleInContextMenu(true);
@@ -642,13 +677,21 @@ void MainWindow::showRunsMenu(const QStringList &runIds, const QPoint &globalPos
     if (runIds.isEmpty())
         return;
     QMenu menu(this);
-    menu.addAction(QStringLiteral("Retry all failed steps"), this,
-                   [this] { retryFailedInSelectedRuns(QString()); });
+    menu.setToolTipsVisible(true);
+    QList<QAction *> actions;
+    actions << menu.addAction(QStringLiteral("Retry all failed steps"), this,
+                              [this] { retryFailedInSelectedRuns(QString()); });
     for (K kind : {K::PauseRun, K::UnpauseRun, K::CancelRun}) {
-        menu.addAction(actionLabel(kind), this, [this, kind, runIds] {
+        actions << menu.addAction(actionLabel(kind), this, [this, kind, runIds] {
             for (const QString &id : runIds)
                 actOnRun(kind, id);
         });
+    }
+    for (QAction *action : std::as_const(actions)) {
+        if (!m_monitor.isReadOnly())
+            break;
+        action->setEnabled(false);
+        action->setToolTip(readOnlyActionTip(m_monitor.readOnlyReason()));
     }
     menu.exec(globalPos);
 }

@@ -107,6 +107,8 @@ private:
     void showInspector();
     void runAction(const OperatorAction &action);
     void showMessage(const QString &message, bool error = false);
+    /// Read-only, a file mode others can read, a failed quick check: said once, on open.
+    void showDatabaseNotices();
     void showStepMenu(const QString &stepId, const QPoint &globalPos);
     void showRunsMenu(const QStringList &runIds, const QPoint &globalPos);
     void actOnRun(OperatorAction::Kind kind, const QString &runId);
@@ -128,6 +130,7 @@ private:
     TimelinePlot *m_timeline = nullptr;
     ResourcesView *m_resources = nullptr;
     QLabel *m_runHeader = nullptr;
+    QLabel *m_databaseNotice = nullptr; ///< permanent in the status bar; hidden when all is well
     QSystemTrayIcon *m_tray = nullptr;
     QPointer<ActionDialog> m_dialog;
     std::unique_ptr<LatencyTracker> m_latency;

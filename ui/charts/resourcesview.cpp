@@ -224,9 +224,18 @@ void ResourcesView::onSelectionChanged() {
     Q_EMIT selectedResourceChanged(selected);
 }
 
+void ResourcesView::setReadOnly(const QString &tip) {
+    m_readOnlyTip = tip;
+    for (QPushButton *button : {m_pause, m_unpause, m_reset}) {
+        if (!tip.isEmpty())
+            button->setToolTip(tip);
+    }
+    updateButtons();
+}
+
 void ResourcesView::updateButtons() {
     const int row = m_model->rowOf(selectedResource());
-    const bool selected = row >= 0;
+    const bool selected = row >= 0 && m_readOnlyTip.isEmpty();
     const ResourceSample *sample = selected ? &m_model->sampleAt(row) : nullptr;
     m_pause->setEnabled(selected && !sample->paused);
     m_unpause->setEnabled(selected && sample->paused);

@@ -49,6 +49,8 @@ public:
     /// Selects the resource's row (empty or unknown: clears the selection).
     void selectResource(const QString &name);
     int historySize(const QString &name) const;
+    /// A database opened read-only: pause, unpause and reset disabled, tip (why) as their tooltip.
+    void setReadOnly(const QString &tip);
 
     // For tests and the main window's layout.
     ResourcesTableModel *model() const { return m_model; }
@@ -77,8 +79,9 @@ private:
     QPushButton *m_pause = nullptr;
     QPushButton *m_unpause = nullptr;
     QPushButton *m_reset = nullptr;
-    QList<QCustomPlot *> m_charts;                   ///< indexed by Chart
-    QString m_selected;                              ///< the charts' resource, empty for all
+    QString m_readOnlyTip;         ///< empty unless the database is open read-only
+    QList<QCustomPlot *> m_charts; ///< indexed by Chart
+    QString m_selected;            ///< the charts' resource, empty for all
     QHash<QString, QList<ResourceSample>> m_history; ///< oldest first
     qint64 m_historySpanMs = 30 * 60 * 1000;
     int m_maxPoints = 1800;

@@ -29,6 +29,11 @@ bool actionApplies(K kind, const StepView &view, bool isApproval) {
     return planAction(run, action).isOk();
 }
 
+QString readOnlyActionTip(const QString &reason) {
+    return QStringLiteral("The database is open read-only (%1): actions need write access.")
+        .arg(reason);
+}
+
 const QList<K> &stepActionKinds() {
     static const QList<K> kinds{K::Retry,         K::RetryFailedItems, K::Skip,
                                 K::MarkSucceeded, K::ResolveHappened,  K::ResolveNotHappened,

@@ -13,6 +13,9 @@ namespace keepflow::ui {
 /// The step-level actions offered for a step in view's state. isApproval: an approval step.
 bool actionApplies(OperatorAction::Kind kind, const StepView &view, bool isApproval);
 
+/// The tooltip of every action on a database opened read-only (reason: why it is).
+QString readOnlyActionTip(const QString &reason);
+
 /// Step-level actions in the order the inspector shows them.
 const QList<OperatorAction::Kind> &stepActionKinds();
 

@@ -219,6 +219,11 @@ QString InspectorWidget::explanation() const {
     return m_why->text();
 }
 
+void InspectorWidget::setReadOnly(const QString &reason) {
+    m_readOnlyReason = reason;
+    updateButtons();
+}
+
 QPushButton *InspectorWidget::button(OperatorAction::Kind kind) const {
     return m_buttons.value(static_cast<int>(kind));
 }
@@ -228,6 +233,11 @@ void InspectorWidget::updateButtons() {
     for (auto it = m_buttons.cbegin(); it != m_buttons.cend(); ++it) {
         const auto kind = static_cast<OperatorAction::Kind>(it.key());
         QPushButton *button = it.value();
+        if (!m_readOnlyReason.isEmpty()) {
+            button->setEnabled(false);
+            button->setToolTip(readOnlyActionTip(m_readOnlyReason));
+            continue;
+        }
         button->setEnabled(m_hasStep && actionApplies(kind, m_data.view, approval));
         if (kind == OperatorAction::Kind::Retry) {
             // A step waiting for its backoff can be retried at once.

@@ -44,6 +44,8 @@ public:
     void clear();
     /// Moves countdowns ("next attempt in 12 s") without new data.
     void setNow(qint64 now);
+    /// A database opened read-only: every action disabled, the reason in its tooltip.
+    void setReadOnly(const QString &reason);
 
     const QString &stepId() const { return m_data.view.stepId; }
     /// The "why" line shown under the state (for tests and screen readers).
@@ -61,6 +63,7 @@ private:
 
     InspectorData m_data;
     bool m_hasStep = false;
+    QString m_readOnlyReason; ///< empty unless the database is open read-only
     QLabel *m_title = nullptr;
     QLabel *m_state = nullptr;
     QLabel *m_why = nullptr;
