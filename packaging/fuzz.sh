@@ -38,6 +38,8 @@ export -f fuzz_one
 
 targets=()
 for binary in "$build"/fuzz_*; do
-    [ -x "$binary" ] && targets+=("$(basename "$binary" | sed 's/^fuzz_//')")
+    if [ -f "$binary" ] && [ -x "$binary" ]; then
+        targets+=("$(basename "$binary" | sed 's/^fuzz_//')")
+    fi
 done
 printf '%s\n' "${targets[@]}" | xargs -P 2 -I{} bash -c 'fuzz_one "$@"' _ {} "$seconds" "$here" "$build"

@@ -158,8 +158,8 @@ void Engine::Impl::failForGood(LiveRun &run, int i, qint64 now) {
 
 void Engine::Impl::finalized(LiveRun &run, int i, qint64 now) {
     LiveStep &step = run.step(i);
-    for (int d : run.plan->downstream[i])
-        ledger.addCandidate(run, d);
+    for (int down : run.plan->downstream[i])
+        ledger.addCandidate(run, down);
     skipUnneededFallback(run, i, now);
     const int p = run.plan->primaryOf[i];
     if (p >= 0 && run.step(p).fallbackActive) {

@@ -8,6 +8,16 @@ using namespace keepflow;
 
 namespace {
 
+/// Lines as the reader counts them: "\n", "\r\n" and a lone "\r" each end one.
+qsizetype lineCount(const QByteArray &text) {
+    qsizetype lines = 1;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        if (text[i] == '\n' || (text[i] == '\r' && (i + 1 == text.size() || text[i + 1] != '\n')))
+            ++lines;
+    }
+    return lines;
+}
+
 bool inside(const TextPosition &position, qsizetype lines) {
     return position.line >= 1 && position.line <= lines && position.column >= 1;
 }
@@ -16,7 +26,7 @@ bool inside(const TextPosition &position, qsizetype lines) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
     const QByteArray text = fuzz::bytes(data, size);
-    const qsizetype lines = text.count('\n') + 1;
+    const qsizetype lines = lineCount(text);
     const JsonParseResult result = parseJsonWithPositions(text);
     if (!result.ok) {
         fuzz::require(!result.errorMessage.isEmpty(), QStringLiteral("an error without a message"));
