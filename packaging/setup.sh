@@ -55,6 +55,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# ccache: paths relative to the checkout and no build folder in the hash, so that another
+# checkout (a CI clone) reuses what this one compiled; only the debug info's build folder may
+# then name the other checkout.
+export CCACHE_BASEDIR="$here" CCACHE_NOHASHDIR=1
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$(nproc)"
 build_dir="build/$preset"
