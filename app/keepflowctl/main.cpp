@@ -153,6 +153,11 @@ Result<std::unique_ptr<OperatorApi>> openApi(const Context &context,
     auto store = storeOptions(context, access);
     if (!store)
         return store.status();
+    // Looking must not leave an empty database behind where none was.
+    if (access == Access::Read && !QFileInfo::exists(context.dbPath))
+        return Status::error(QStringLiteral("no Keepflow database at %1 yet (run a flow first, or "
+                                            "choose one with --db or KEEPFLOW_DB)")
+                                 .arg(context.dbPath));
     OperatorApi::Options options;
     options.store = *store;
     auto api = OperatorApi::open(context.dbPath, options);

@@ -52,6 +52,15 @@ struct Harness {
         open();
     }
 
+    /// The process dies while run is executing; a new one takes the run up again.
+    void crashAndAdopt(const QString &run) {
+        crashAndRestart();
+        const auto adopted = engine->adopt(run);
+        QVERIFY2(adopted && *adopted,
+                 qPrintable(adopted ? QStringLiteral("not adopted") : adopted.error()));
+        pump();
+    }
+
     QString start(const QByteArray &flowText, const QJsonObject &params = {}) {
         FlowLoad load = parseFlow(flowText, QStringLiteral("test.flow.json"));
         if (!load.ok()) {

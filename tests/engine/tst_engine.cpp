@@ -400,9 +400,7 @@ void TestEngine::cutOffAttemptsSpendTheBudget() {
         { "id": "report", "kind": "noop", "after": ["sync"] })"));
     for (int crash = 1; crash <= 3; ++crash) {
         QCOMPARE(h.step(run, QStringLiteral("sync")).state, StepState::Running);
-        h.crashAndRestart();
-        QVERIFY(*h.engine->adopt(run));
-        h.pump();
+        h.crashAndAdopt(run);
     }
     const StepRunRow sync = h.step(run, QStringLiteral("sync"));
     QCOMPARE(sync.state, StepState::Failed);
@@ -441,9 +439,7 @@ void TestEngine::cutOffLastAttemptAfterFailuresEndsTheStep() {
     h.advance(1000);
     for (int crash = 0; crash < 2; ++crash) {
         QCOMPARE(h.step(run, QStringLiteral("sync")).state, StepState::Running);
-        h.crashAndRestart();
-        QVERIFY(*h.engine->adopt(run));
-        h.pump();
+        h.crashAndAdopt(run);
     }
     const StepRunRow sync = h.step(run, QStringLiteral("sync"));
     QCOMPARE(sync.state, StepState::Failed);
@@ -460,9 +456,7 @@ void TestEngine::cutOffItemsSpendTheirBudget() {
         "with": { "latency": "1h" } })"));
     for (int crash = 0; crash < 2; ++crash) {
         QCOMPARE(h.step(run, QStringLiteral("mail")).state, StepState::Running);
-        h.crashAndRestart();
-        QVERIFY(*h.engine->adopt(run));
-        h.pump();
+        h.crashAndAdopt(run);
     }
     const auto items = h.store->items(run);
     QCOMPARE(items->size(), 2);

@@ -1,6 +1,9 @@
 // keepflowctl as users script it: its commands, exit codes and JSON.
 
+#include "tamper.h"
+
 #include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -27,27 +30,6 @@ struct Outcome {
         return document.isArray() ? QJsonValue(document.array()) : QJsonValue(document.object());
     }
 };
-
-/// Runs statements on a database file with a connection of its own (a damaged or foreign
-/// writer), then closes it.
-bool tamper(const QString &file, const QStringList &statements) {
-    bool ok = true;
-    {
-        QSqlDatabase db =
-            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("tamper"));
-        db.setDatabaseName(file);
-        ok = db.open();
-        for (const QString &statement : statements) {
-            QSqlQuery query(db);
-            if (ok && !query.exec(statement)) {
-                qWarning() << statement << query.lastError().text();
-                ok = false;
-            }
-        }
-    }
-    QSqlDatabase::removeDatabase(QStringLiteral("tamper"));
-    return ok;
-}
 
 /// The check named name in `check --json` output.
 QJsonObject checkNamed(const QJsonValue &report, const QString &name) {
@@ -82,6 +64,7 @@ private Q_SLOTS:
     void checkNamesOverwrittenPages();
     void checkNamesBrokenInvariants();
     void readOnlyDatabaseCanBeLookedAt();
+    void lookingAtAMissingDatabaseCreatesNone();
     void sharedDatabaseModeIsSaid();
 
 private:
@@ -668,6 +651,21 @@ void TestKeepflowctl::checkNamesBrokenInvariants() {
         {QStringLiteral("UPDATE runs SET state = 'running', owner = NULL, lease_until = NULL")});
     QCOMPARE(unownedExit, 0);
     QVERIFY(unowned.isEmpty());
+}
+
+void TestKeepflowctl::lookingAtAMissingDatabaseCreatesNone() {
+    QTemporaryDir folder;
+    const QString database = folder.filePath(QStringLiteral("typo.db"));
+    for (const QStringList &command : {QStringList{QStringLiteral("list")},
+                                       QStringList{QStringLiteral("status"), QStringLiteral("r1")},
+                                       QStringList{QStringLiteral("events"), QStringLiteral("r1")},
+                                       QStringList{QStringLiteral("resources")}}) {
+        const Outcome outcome = ctl(command, database);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains("no Keepflow database at " + database.toUtf8()),
+                 outcome.err.constData());
+        QVERIFY2(!QFileInfo::exists(database), qPrintable(command.join(QLatin1Char(' '))));
+    }
 }
 
 void TestKeepflowctl::readOnlyDatabaseCanBeLookedAt() {

@@ -1,4 +1,5 @@
 #include "store/store.h"
+#include "tamper.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -180,27 +181,6 @@ void TestStore::refusesFolder() {
 }
 
 namespace {
-
-/// Runs statements on the database file with a connection of its own (a damaged or foreign
-/// writer), then closes it.
-bool tamper(const QString &file, const QStringList &statements) {
-    bool ok = true;
-    {
-        QSqlDatabase db =
-            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("tamper"));
-        db.setDatabaseName(file);
-        ok = db.open();
-        for (const QString &statement : statements) {
-            QSqlQuery query(db);
-            if (ok && !query.exec(statement)) {
-                qWarning() << statement << query.lastError().text();
-                ok = false;
-            }
-        }
-    }
-    QSqlDatabase::removeDatabase(QStringLiteral("tamper"));
-    return ok;
-}
 
 mode_t modeOf(const QString &file) {
     struct stat info {};
