@@ -470,7 +470,7 @@ Result<std::unique_ptr<Store>> Store::open(const QString &path, const StoreOptio
     auto impl = std::make_unique<Impl>();
     impl->path = path;
     if (options.readOnly)
-        impl->readOnlyReason = QStringLiteral("read-only was asked for");
+        impl->readOnlyReason = QStringLiteral("opened with --read-only");
     if (info.isDir())
         return Status::error(QStringLiteral("%1: is a folder, not a database file").arg(path));
     if (!info.exists()) {

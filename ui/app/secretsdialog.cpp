@@ -20,6 +20,7 @@ SecretsDialog::SecretsDialog(const QStringList &referenced, const QStringList &s
     , m_storeButton(new QPushButton(QStringLiteral("Store"), this))
     , m_message(new QLabel(this)) {
     setWindowTitle(QStringLiteral("Secrets"));
+    setMinimumWidth(440); // the explanation reads in three lines, not seven
     auto *layout = new QVBoxLayout(this);
     auto *intro = new QLabel(
         QStringLiteral("Secrets the flows reference as {{secrets.NAME}}. A value stored here goes "
