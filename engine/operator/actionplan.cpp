@@ -2,6 +2,7 @@
 
 #include "core/records.h"
 #include "model/flow.h"
+#include "model/flowfile.h"
 
 #include <vector>
 
@@ -178,6 +179,23 @@ private:
     }
 
     Status refuse(const QString &why) const { return Status::error(why); }
+
+    /// A new input obeys the rules a flow file's does (no template in a statement or in an
+    /// interpreter's code, secrets only where a value is sent, numbers in range): the flow
+    /// with it in place must validate.
+    Status checkNewInput() const {
+        Flow edited = m_view.flow();
+        edited.steps[m_step].with = m_action.input;
+        const QString within = QStringLiteral("/steps/%1/with").arg(m_step);
+        for (const Diagnostic &problem : validateFlow(edited)) {
+            // Only what the new input brings: the rest of the flow was checked when it ran.
+            if (problem.severity == Diagnostic::Severity::Error &&
+                (problem.path == within || problem.path.startsWith(within + QLatin1Char('/'))))
+                return refuse(QStringLiteral("the new input of step %1 is refused: %2")
+                                  .arg(m_name, problem.message));
+        }
+        return Status::ok();
+    }
     Status refuseNotUncertain() const {
         return refuse(QStringLiteral("step %1 is %2, not uncertain: there is nothing to resolve")
                           .arg(m_name, m_stateName));
@@ -334,6 +352,8 @@ private:
     }
 
     Status planSetInput() {
+        if (Status s = checkNewInput(); !s)
+            return s;
         if (m_state == S::Running)
             return refuse(
                 QStringLiteral("step %1 is running: its input can change once the attempt ends")

@@ -51,6 +51,7 @@ private Q_SLOTS:
     void resolveHappenedAndNotHappened();
     void approvalWaitsForApproveOrReject();
     void setInputThenRetry();
+    void setInputObeysTheFlowFileRules();
     void rerunFromRunsDownstreamWithNewKeys();
     void pausedStepIsHeldUntilUnpaused();
     void pausedRunStartsNothing();
@@ -185,6 +186,38 @@ void TestStepKinds::setInputThenRetry() {
     QVERIFY(!apply(h, action).isEmpty());
     QCOMPARE(h.step(run, QStringLiteral("call")).state, StepState::Succeeded);
     QCOMPARE(h.step(run, QStringLiteral("call")).output.toString(), QStringLiteral("fixed"));
+}
+
+void TestStepKinds::setInputObeysTheFlowFileRules() {
+    Harness h;
+    const QString run = h.start(flow(
+        R"({ "id": "call", "kind": "shell", "retry": { "max_attempts": 1 }, "with": { "argv": ["false"] } })",
+        R"("params": { "x": { "default": "hi" } },)"));
+    QVERIFY(h.settle());
+    QCOMPARE(h.step(run, QStringLiteral("call")).state, StepState::Failed);
+    const int before = static_cast<int>(h.store->events(run)->size());
+    // A template in a shell's code is refused here as in a flow file, and nothing changes.
+    OperatorAction code = act(K::SetInput, run, QStringLiteral("call"));
+    code.input =
+        QJsonObject{{QStringLiteral("argv"), QJsonArray{QStringLiteral("sh"), QStringLiteral("-c"),
+                                                        QStringLiteral("echo {{params.x}}")}}};
+    const auto refused = h.engine->act(code);
+    QVERIFY(!refused);
+    QVERIFY2(refused.error().startsWith(QStringLiteral("the new input of step call is refused: ")),
+             qPrintable(refused.error()));
+    QVERIFY2(refused.error().contains(QStringLiteral("with.env")), qPrintable(refused.error()));
+    QCOMPARE(static_cast<int>(h.store->events(run)->size()), before);
+    QCOMPARE(h.step(run, QStringLiteral("call")).state, StepState::Failed);
+    // The value passed as an environment variable is fine.
+    OperatorAction env = code;
+    env.input =
+        QJsonObject{{QStringLiteral("argv"), QJsonArray{QStringLiteral("sh"), QStringLiteral("-c"),
+                                                        QStringLiteral("test \"$X\" = hi")}},
+                    {QStringLiteral("env"),
+                     QJsonObject{{QStringLiteral("X"), QStringLiteral("{{params.x}}")}}}};
+    QVERIFY(!apply(h, env).isEmpty());
+    QVERIFY(h.settle());
+    QCOMPARE(h.step(run, QStringLiteral("call")).state, StepState::Succeeded);
 }
 
 void TestStepKinds::rerunFromRunsDownstreamWithNewKeys() {
