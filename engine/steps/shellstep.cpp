@@ -131,9 +131,11 @@ private:
             QString why = QStringLiteral("%1 exited with code %2")
                               .arg(quotedForMessage(m_program))
                               .arg(exitCode);
+            // The error is printed on operators' terminals: a step's stderr must not move their
+            // cursor, colour their screen or forge log lines there (the output keeps it as it is).
             const QString tail = stderrText.trimmed().right(300);
             if (!tail.isEmpty())
-                why += QStringLiteral(": ") + tail;
+                why += QStringLiteral(": ") + escapeControlCharacters(tail, 300);
             AttemptResult result = AttemptResult::failure(errorClass, why);
             result.errorDetail = QString::number(exitCode);
             finish(std::move(result));

@@ -623,7 +623,7 @@ void TestEngine::templateValueReachesAScriptThroughEnv() {
 void TestEngine::shellExitCodesMapToErrorClasses() {
     Harness h;
     const QString run = h.start(flow(R"({ "id": "perm", "kind": "shell",
-          "with": { "argv": ["sh", "-c", "echo bad input >&2; exit 3"], "permanent_exit_codes": [3] } },
+          "with": { "argv": ["sh", "-c", "printf 'bad input\\033[2J\\nforged line' >&2; exit 3"], "permanent_exit_codes": [3] } },
         { "id": "trans", "kind": "shell", "with": { "argv": ["sh", "-c", "exit 1"] },
           "retry": { "max_attempts": 2, "initial_interval": "1s", "jitter": 0 } },
         { "id": "missing", "kind": "shell", "with": { "argv": ["/nonexistent/keepflow-tool"] } })"));
@@ -633,6 +633,10 @@ void TestEngine::shellExitCodesMapToErrorClasses() {
     QCOMPARE(perm.attempts, 1);
     QVERIFY2(perm.error.contains(QStringLiteral("code 3")) &&
                  perm.error.contains(QStringLiteral("bad input")),
+             qPrintable(perm.error));
+    // Its stderr reaches the error with control characters escaped: no terminal control, no
+    // forged line.
+    QVERIFY2(perm.error.endsWith(QStringLiteral("bad input\\x1b[2J\\nforged line")),
              qPrintable(perm.error));
     QCOMPARE(h.step(run, QStringLiteral("trans")).state, StepState::Retrying);
     QCOMPARE(h.step(run, QStringLiteral("missing")).state, StepState::Failed);
