@@ -448,12 +448,16 @@ private:
         const qsizetype n = m_flow.steps.size();
         m_down = QList<QList<qsizetype>>(n);
         m_up = QList<QList<qsizetype>>(n);
+        // The last step that listed each step: a repeat in one "after" is found in constant
+        // time (a search of the list made a step waiting for all earlier ones quadratic).
+        QList<qsizetype> listedBy(n, -1);
         for (qsizetype j = 0; j < n; ++j) {
             if (m_firstIndex.value(m_flow.steps.at(j).id, -1) != j)
                 continue; // a duplicate or missing id: not part of the graph
             for (const QString &id : m_flow.steps.at(j).after) {
                 const qsizetype up = m_firstIndex.value(id, -1);
-                if (up >= 0 && up != j && !m_up.at(j).contains(up)) {
+                if (up >= 0 && up != j && listedBy.at(up) != j) {
+                    listedBy[up] = j;
                     m_up[j].append(up);
                     m_down[up].append(j);
                 }
