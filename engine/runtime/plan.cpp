@@ -3,6 +3,7 @@
 #include "model/template.h"
 
 #include <QDateTime>
+#include <QHash>
 #include <QJsonArray>
 
 namespace keepflow {
@@ -86,19 +87,24 @@ std::shared_ptr<Plan> makePlan(std::shared_ptr<const Flow> flow, qint64 flowId) 
     plan->downstream.resize(count);
     plan->fallbackStep.fill(-1, count);
     plan->primaryOf.fill(-1, count);
+    // Step ids to positions once: a search per "after" entry made a dense flow's plan cubic.
+    QHash<QString, int> position;
+    position.reserve(count);
+    for (qsizetype i = count - 1; i >= 0; --i) // the first of a repeated id wins, as in a search
+        position.insert(flow->steps[i].id, static_cast<int>(i));
     for (qsizetype i = 0; i < count; ++i) {
         const Step &step = flow->steps[i];
         for (const QString &after : step.after) {
-            const auto u = flow->indexOfStep(after);
+            const int u = position.value(after, -1);
             if (u < 0)
                 continue;
-            plan->upstream[i].append(static_cast<int>(u));
+            plan->upstream[i].append(u);
             plan->downstream[u].append(static_cast<int>(i));
         }
         if (step.fallback.kind == Fallback::Kind::Step) {
-            const auto f = flow->indexOfStep(step.fallback.step);
+            const int f = position.value(step.fallback.step, -1);
             if (f >= 0) {
-                plan->fallbackStep[i] = static_cast<int>(f);
+                plan->fallbackStep[i] = f;
                 plan->primaryOf[f] = static_cast<int>(i);
             }
         }
