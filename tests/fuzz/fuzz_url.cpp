@@ -23,12 +23,10 @@ struct Shape {
 
 Shape shapeOf(const QUrl &url) {
     const QString query = url.query(QUrl::FullyEncoded);
-    return {url.scheme(),
-            url.host(),
-            url.port(),
+    return {url.scheme(), url.host(), url.port(),
             url.path(QUrl::FullyEncoded).count(QLatin1Char('/')),
-            query.isEmpty() ? 0 : query.count(QLatin1Char('&')) + 1,
-            url.hasFragment()};
+            // "?" with nothing after it (an empty value) is still one, empty, parameter.
+            url.hasQuery() ? query.count(QLatin1Char('&')) + 1 : 0, url.hasFragment()};
 }
 
 Result<QUrl> render(const QString &urlTemplate, const QString &x) {
