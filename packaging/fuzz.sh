@@ -7,6 +7,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seconds=${1:-60}
+# libFuzzer reads -max_total_time=0 as "no limit": a bound is always a positive number.
+case "$seconds" in
+  '' | *[!0-9]* | 0) echo "fuzz: SECONDS must be a positive number of seconds, not '$seconds'" >&2; exit 1 ;;
+esac
 build="$here/build/asan/tests/fuzz"
 [ -d "$build" ] || { echo "fuzz: no asan build in $build (run packaging/setup.sh sanitize)" >&2; exit 1; }
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
