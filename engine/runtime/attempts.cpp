@@ -17,20 +17,20 @@ Result<QJsonObject> renderInput(const StepKind *kind, const QJsonObject &with,
     QJsonObject input;
     for (auto it = with.begin(); it != with.end(); ++it) {
         const auto how = kind ? kind->renderingOf(it.key()) : StepKind::InputRendering::Values;
-        if (how == StepKind::InputRendering::Never ||
-            (how == StepKind::InputRendering::Url &&
-             !(it.value().isString() && hasTemplate(it.value().toString())))) {
-            input.insert(it.key(), it.value());
-        } else if (how == StepKind::InputRendering::Url) {
-            const Result<QUrl> url = renderUrl(it.value().toString(), scope);
+        const QJsonValue &value = it.value();
+        if (how == StepKind::InputRendering::Values) {
+            const Result<QJsonValue> rendered = renderTemplates(value, scope);
+            if (!rendered)
+                return rendered.status();
+            input.insert(it.key(), *rendered);
+        } else if (how == StepKind::InputRendering::Url && value.isString() &&
+                   hasTemplate(value.toString())) {
+            const Result<QUrl> url = renderUrl(value.toString(), scope);
             if (!url)
                 return Status::error(QStringLiteral("with.%1: %2").arg(it.key(), url.error()));
             input.insert(it.key(), url->toString(QUrl::FullyEncoded));
         } else {
-            const Result<QJsonValue> value = renderTemplates(it.value(), scope);
-            if (!value)
-                return value.status();
-            input.insert(it.key(), *value);
+            input.insert(it.key(), value); // never rendered, or a URL without a template
         }
     }
     return input;
