@@ -150,8 +150,9 @@ int main(int argc, char *argv[]) {
                          dialog.exec();
                      });
     window.show();
-    // The demo's runs need a running worker at once; their flows reference no secrets.
-    if (demo)
+    // The demo's runs need a running worker at once (their flows reference no secrets), and a
+    // read-only monitor executes nothing: neither waits for the keyring.
+    if (demo || (*monitor)->isReadOnly())
         (*monitor)->start();
     else
         keyring.load([&monitor] { (*monitor)->start(); });

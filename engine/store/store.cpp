@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include "core/messagetext.h"
 #include "store/sqlitewriter.h"
 
 #include <QCryptographicHash>
@@ -292,13 +293,14 @@ const QStringList &keepflowTables() {
     return tables;
 }
 
-/// A meta value as it reads in a message: NULL, or the text in quotes.
+/// A meta value as it reads in a message: NULL, or the text quoted with control characters
+/// escaped (it comes from a damaged or foreign file).
 QString metaValueText(const QString &type, const QString &text) {
     if (type == QLatin1String("null"))
         return QStringLiteral("NULL");
     if (type == QLatin1String("blob"))
         return QStringLiteral("(a blob)");
-    return QStringLiteral("\"%1\"").arg(text.left(40));
+    return quotedForMessage(text, 40);
 }
 
 } // namespace
@@ -347,7 +349,7 @@ Result<int> Store::Impl::storedSchemaVersion() {
         if (key != QLatin1String("schema_version"))
             return damaged(QStringLiteral("the meta table has a key Keepflow does not write "
                                           "(%1)")
-                               .arg(metaValueText(meta.value(1).toString(), key)));
+                               .arg(quotedForMessage(key, 40)));
         if (sawVersion)
             return damaged(QStringLiteral("the meta table has schema_version more than once"));
         sawVersion = true;
