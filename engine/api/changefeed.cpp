@@ -12,6 +12,10 @@ ChangeFeed::ChangeFeed(Store &store, int pageSize, QObject *parent)
     , m_pageSize(std::max(1, pageSize)) {}
 
 Status ChangeFeed::startFromNow() {
+    auto head = m_store.feedHead();
+    if (!head)
+        return head.status();
+    m_position = *head;
     auto last = m_store.lastEventId();
     if (!last)
         return last.status();
@@ -24,11 +28,13 @@ Result<int> ChangeFeed::poll() {
     QStringList resources;
     int read = 0;
     while (true) {
-        auto page = m_store.eventsAfter(m_lastId, m_pageSize);
-        if (!page)
-            return page.status();
+        auto fetched = m_store.eventsAfter(m_position, m_pageSize);
+        if (!fetched)
+            return fetched.status();
+        const QList<EventRow> *page = &fetched->events;
         if (page->isEmpty())
             break;
+        m_position = fetched->next;
         for (const EventRow &event : *page) {
             if (!event.runId.isEmpty() && !runs.contains(event.runId))
                 runs << event.runId;
@@ -36,7 +42,7 @@ Result<int> ChangeFeed::poll() {
             if (isResourceEvent(event.type) && !resources.contains(resource))
                 resources << resource;
         }
-        m_lastId = page->last().id;
+        m_lastId = std::max(m_lastId, page->last().id);
         read += static_cast<int>(page->size());
         Q_EMIT eventsArrived(*page);
         if (page->size() < m_pageSize)
@@ -53,6 +59,11 @@ void ChangeFeed::follow(int intervalMs) {
     if (!m_timer) {
         m_timer = new QTimer(this);
         connect(m_timer, &QTimer::timeout, this, [this] {
+            if (auto read = poll(); !read)
+                Q_EMIT failed(read.error());
+        });
+        // PostgreSQL: a commit elsewhere is read at once; the timer stays as the safety net.
+        m_store.listen(Store::Channel::Events, this, [this] {
             if (auto read = poll(); !read)
                 Q_EMIT failed(read.error());
         });

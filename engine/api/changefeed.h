@@ -1,7 +1,7 @@
 #pragma once
 
-// The change feed: the events table read in id order, so that a monitor sees
-// what any process committed to a database (its own engine, keepflowctl actions, a worker
+// The change feed: the events table read in commit order (Store::eventsAfter), so that a monitor
+// sees what any process committed to a database (its own engine, keepflowctl actions, a worker
 // elsewhere) the same way. The desktop UI is built on it.
 //
 // Threading: the thread that owns the store. Failure: a read that fails changes nothing and
@@ -33,6 +33,7 @@ public:
     /// Polls every intervalMs from the event loop; failures are reported through failed().
     void follow(int intervalMs = 250);
 
+    /// The highest event id announced so far.
     qint64 lastSeenId() const { return m_lastId; }
 
 Q_SIGNALS:
@@ -45,6 +46,7 @@ private:
     Store &m_store;
     int m_pageSize;
     qint64 m_lastId = 0;
+    FeedPosition m_position;
     QTimer *m_timer = nullptr;
 };
 

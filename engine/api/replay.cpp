@@ -44,6 +44,7 @@ std::optional<StepState> stateAfter(EventType type) {
     case EventType::RunStateChanged:
     case EventType::RunWaiting:
     case EventType::RunStalled:
+    case EventType::RunAdoptionLimitReached:
     case EventType::RunFinished:
     case EventType::AttemptFailed:
     case EventType::ItemSucceeded:

@@ -199,6 +199,9 @@ QString runEventSummary(const EventRow &event) {
     case EventType::RunStalled:
         what = QStringLiteral("run %1 stalled: %2").arg(event.runId, text(d, "reason"));
         break;
+    case EventType::RunAdoptionLimitReached:
+        what = QStringLiteral("run %1 paused: %2").arg(event.runId, text(d, "reason"));
+        break;
     case EventType::RunWaiting:
     case EventType::RunStateChanged:
         what = QStringLiteral("run %1 is now %2").arg(event.runId, text(d, "state"));

@@ -21,7 +21,8 @@ enum class EventType {
     RunStateChanged, ///< the run's state moved without finishing
     RunWaiting,      ///< the run waits for an operator or is paused
     RunStalled,      ///< no step could start and nothing was in motion: the rest was blocked
-    RunFinished,     ///< the run reached a final state
+    RunAdoptionLimitReached, ///< taken over too often after its workers stopped: paused
+    RunFinished,             ///< the run reached a final state
 
     StepScheduled,            ///< waits for a not-before time
     StepQueued,               ///< waits for a resource

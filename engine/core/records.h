@@ -14,6 +14,7 @@
 #include <QList>
 #include <QPair>
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
@@ -38,6 +39,8 @@ struct RunRow {
     qint64 endedAt = 0;
     QString owner; ///< worker executing the run, empty when none
     qint64 leaseUntil = 0;
+    qint64 leaseEpoch = 0; ///< bumped by every claim: fences the writes of earlier holders
+    int adoptions = 0;   ///< times a worker took it over from another (since an operator's unpause)
     bool paused = false; ///< held by an operator: no new attempts start
     QString parentRun;   ///< a sub-run: the run whose subflow step started it
     QString parentStep;
@@ -83,6 +86,7 @@ struct AttemptRow {
     int generation = 1;
     QString idempotencyKey;
     QString worker;
+    qint64 leaseEpoch = 0; ///< the run's lease epoch the worker held when it started
     qint64 startedAt = 0;
     qint64 endedAt = 0;                    ///< 0 while the outcome is unknown
     std::optional<AttemptOutcome> outcome; ///< empty while running
@@ -124,6 +128,30 @@ struct EventRow {
     EventType type = EventType::RunCreated;
     QString actor;
     QJsonObject detail;
+};
+
+/// A worker process sharing the database: who it is and when it last said it is alive.
+struct WorkerRow {
+    QString id; ///< "host:pid:random", the owner name on the runs it holds
+    QString host;
+    qint64 pid = 0;
+    qint64 startedAt = 0;
+    qint64 heartbeatAt = 0; ///< by the database's clock
+    QStringList runs;       ///< runs it holds now (read by Store::workers())
+};
+
+/// Where a change feed has read up to. Events are read in (xact, id) order: on SQLite every xact
+/// is 0 (one writer at a time commits ids in order); on PostgreSQL xact is the id of the
+/// transaction that wrote the event, and only transactions below the oldest one still under way
+/// are read, so an event that commits late is never passed over.
+struct FeedPosition {
+    qint64 xact = 0;
+    qint64 id = 0;
+};
+
+struct FeedPage {
+    QList<EventRow> events;
+    FeedPosition next;
 };
 
 /// An operator action left for the worker that executes the run, and its answer.

@@ -150,6 +150,7 @@ Result<std::unique_ptr<LiveRun>> Engine::Impl::newRun(const std::shared_ptr<Plan
     run->parentStep = parent.second;
     run->steps.resize(static_cast<size_t>(flow.steps.size()));
     run->counts[static_cast<int>(StepState::Pending)] = static_cast<int>(flow.steps.size());
+    run->leaseEpoch = execute ? 1 : 0;
     ledger.recordRun(*run, execute ? now + options.leaseMs : 0);
     for (int i = 0; i < static_cast<int>(flow.steps.size()); ++i)
         ledger.recordStep(*run, i);
@@ -196,14 +197,51 @@ void Engine::Impl::popDueTimers(qint64 now) {
 Status Engine::Impl::commit() {
     if (ledger.isEmpty())
         return Status::ok();
-    auto events = ledger.commit();
-    if (!events) {
-        stop(events.error());
-        return events.status();
+    auto committed = ledger.commit();
+    if (!committed) {
+        stop(committed.error());
+        return committed.status();
     }
-    if (!events->isEmpty())
-        Q_EMIT q->eventsCommitted(*events);
+    for (const QString &runId : committed->lostRuns)
+        dropLostRun(runId);
+    if (!committed->events.isEmpty())
+        Q_EMIT q->eventsCommitted(committed->events);
     return Status::ok();
+}
+
+void Engine::Impl::dropLostRun(const QString &runId) {
+    if (!findRun(runId))
+        return;
+    qCWarning(lcEngine).noquote()
+        << QStringLiteral("run %1: another worker took it over (this worker's lease lapsed); "
+                          "dropping it")
+               .arg(runId);
+    unload(runId);
+    std::erase_if(launches, [&runId](const Launch &launch) { return launch.runId == runId; });
+    Q_EMIT q->runLost(runId);
+}
+
+void Engine::Impl::renewLeases() {
+    if (stopped)
+        return;
+    WorkerRow worker;
+    worker.id = options.workerId;
+    const QStringList parts = options.workerId.split(QLatin1Char(':'));
+    worker.host = parts.value(0);
+    worker.pid = parts.value(1).toLongLong();
+    worker.startedAt = startedAt;
+    auto held = store.renewLeases(worker, options.leaseMs, clockRef.nowMs());
+    if (!held) {
+        qCWarning(lcEngine) << held.error();
+        return;
+    }
+    QStringList lost;
+    for (const auto &[id, run] : runs) {
+        if (!run->leaseReleased && held->value(id, -1) != run->leaseEpoch)
+            lost << id;
+    }
+    for (const QString &id : lost)
+        dropLostRun(id);
 }
 
 void Engine::Impl::stop(const QString &message) {
@@ -257,6 +295,8 @@ Status Engine::Impl::pump() {
         for (Launch &item : started)
             launch(item);
         for (const auto &[runId, state] : settled) {
+            if (!findRun(runId))
+                continue; // lost to another worker in this commit
             if (LiveRun *settledRun = findRun(runId);
                 settledRun && isFinal(state) && !settledRun->parentRun.isEmpty())
                 notifyParent(*settledRun, state);
@@ -384,6 +424,19 @@ Result<ActionOutcome> Engine::act(const OperatorAction &request) {
     OperatorAction action = request;
     if (action.actor.isEmpty())
         action.actor = currentUserName();
+    if (LiveRun *kept = d->findRun(action.runId); kept && kept->leaseReleased) {
+        // Still in memory after this engine let go of it: take it again (a new epoch), or leave
+        // it to whoever took it meanwhile.
+        auto row = d->store.claimRun(action.runId, d->leaseRequest(d->clockRef.nowMs()));
+        if (!row)
+            return row.status();
+        if (*row) {
+            kept->leaseEpoch = (*row)->leaseEpoch;
+            kept->leaseReleased = false;
+        } else {
+            d->unload(action.runId);
+        }
+    }
     if (!d->findRun(action.runId)) {
         auto row = d->store.run(action.runId);
         if (!row)
@@ -466,15 +519,18 @@ void Engine::startDriving(int pollMs) {
         d->driveTimer->setSingleShot(true);
         connect(d->driveTimer, &QTimer::timeout, this, [this] { d->pump(); });
         d->leaseTimer = new QTimer(this);
-        connect(d->leaseTimer, &QTimer::timeout, this, [this] {
+        connect(d->leaseTimer, &QTimer::timeout, this, [this] { d->renewLeases(); });
+        d->leaseTimer->start(static_cast<int>(std::max<qint64>(d->options.leaseMs / 3, 1)));
+        d->renewLeases(); // the worker's heartbeat row, at once
+        // PostgreSQL: new runs, requests and commits elsewhere wake this worker at once.
+        d->store.listen(Store::Channel::Work, this, [this] {
             if (d->stopped)
                 return;
-            if (Status s = d->store.renewLeases(d->options.workerId,
-                                                d->clockRef.nowMs() + d->options.leaseMs);
-                !s)
+            if (Status s = answerRequests(); !s)
                 qCWarning(lcEngine) << s.message();
+            d->schedulePump();
+            Q_EMIT workArrived();
         });
-        d->leaseTimer->start(static_cast<int>(d->options.leaseMs / 3));
         // Operators pause, unpause and reset resources from other processes: look every poll.
         auto *resourceTimer = new QTimer(this);
         connect(resourceTimer, &QTimer::timeout, this, [this] {

@@ -40,7 +40,14 @@ public:
     struct Options {
         QString workerId; ///< unique per process; owner of the leases this engine takes
         QString actor;    ///< recorded on the events the engine writes (e.g. "engine")
+        /// How long a claim holds a run without renewal (renewed every third of it).
         qint64 leaseMs = 30'000;
+        /// Runs taken at once by one claim; at most maxLoadedRuns are executed at a time.
+        int claimBatch = 32;
+        int maxLoadedRuns = 1000;
+        /// A run taken over from a stopped worker more often than this (since an operator last
+        /// unpaused it) is paused with the reason, for an operator to look at.
+        int adoptionLimit = 3;
         /// Decides whether another worker holding a lease is gone (same host, dead pid).
         std::function<bool(const QString &owner)> ownerIsDead;
         /// Where {{secrets.NAME}} is looked up when an attempt starts; unset:
@@ -104,6 +111,12 @@ Q_SIGNALS:
     /// The run reached a final state or waits for an operator (or is paused).
     void runSettled(const QString &runId, keepflow::RunState state);
     void fatalError(const QString &message);
+    /// Another worker took the run (this one's lease lapsed): it is dropped from memory, its
+    /// running attempts are stopped, and nothing more of it is written by this engine.
+    void runLost(const QString &runId);
+    /// PostgreSQL: another process committed work for workers (a new run, a released lease, an
+    /// operator's request). Whoever drives adoption adopts now instead of at its next poll.
+    void workArrived();
 
 private:
     struct Impl;

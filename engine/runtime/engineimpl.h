@@ -64,6 +64,7 @@ struct Engine::Impl final : StepContext {
     QTimer *driveTimer = nullptr;
     QTimer *leaseTimer = nullptr;
     int pollMs = 500;
+    qint64 startedAt = clockRef.nowMs(); ///< when this worker started (its heartbeat row)
 
     // StepContext
     const Clock &clock() const override { return clockRef; }
@@ -80,6 +81,10 @@ struct Engine::Impl final : StepContext {
     void fireDueCalls(qint64 now);
     void popDueTimers(qint64 now);
     void unload(const QString &runId);
+    /// Another worker holds the run now: forget it without writing anything of it.
+    void dropLostRun(const QString &runId);
+    /// Extends this worker's leases; drops the runs it no longer holds.
+    void renewLeases();
     LiveRun *findRun(const QString &id);
     Result<std::shared_ptr<Plan>> planFor(qint64 flowId);
     /// A new run of plan with params checked against the flow and defaults applied; its rows
@@ -167,6 +172,10 @@ struct Engine::Impl final : StepContext {
     // ---- recovery.cpp ---------------------------------------------------------------------
     /// Claims and loads a run (finished ones too when allowFinal, for operator actions).
     Result<bool> adopt(const QString &runId, bool allowFinal);
+    /// This worker's lease request at now (its clock; PostgreSQL uses the server's).
+    LeaseRequest leaseRequest(qint64 now) const;
+    /// A run taken over too often is paused with the reason, for an operator.
+    void pauseIfAdoptedTooOften(LiveRun &run, qint64 now);
     Status load(const RunRow &row, const QList<StepRunRow> &stepRows,
                 const QList<AttemptRow> &openAttempts, const QList<ItemRow> &itemRows, qint64 now);
     /// Write-ahead says: an attempt with a start and no outcome was cut off by a crash.

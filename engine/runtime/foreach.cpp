@@ -6,7 +6,7 @@
 // items' attempts are the attempt target's (attempts.cpp).
 
 #include "model/flowfile.h"
-#include "store/sqlitewriter.h"
+#include "store/jsonbytes.h"
 #include "store/store.h"
 
 #include <QSet>

@@ -88,14 +88,38 @@ struct LiveRun {
     StepStateCounts counts{};
     std::vector<int> candidates; ///< steps to look at in the next pass
     bool dirty = false;
-    bool paused = false; ///< held by an operator: nothing new starts
-    QString parentRun;   ///< a sub-run: the run and step that started it
+    bool paused = false;        ///< held by an operator: nothing new starts
+    qint64 leaseEpoch = 0;      ///< the epoch of this worker's lease: every commit is fenced by it
+    int adoptions = 0;          ///< takeovers from stopped workers since an operator's unpause
+    bool leaseReleased = false; ///< let go of (finished, waiting, paused) but still in memory
+    QString parentRun;          ///< a sub-run: the run and step that started it
     QString parentStep;
 
     LiveStep &step(int i) { return steps[static_cast<size_t>(i)]; }
     const LiveStep &step(int i) const { return steps[static_cast<size_t>(i)]; }
     const Step &def(int i) const { return plan->step(i); }
 };
+
+/// Whether anything of the run is under way: an attempt (a step's or an item's) in flight, or a
+/// subflow's child run. A paused run with nothing under way is paused; a foreach step whose
+/// items all wait is not work in flight.
+inline bool hasWorkInFlight(const LiveRun &run) {
+    for (size_t i = 0; i < run.steps.size(); ++i) {
+        const LiveStep &step = run.steps[i];
+        if (step.inFlight)
+            return true;
+        if (step.state == StepState::Running &&
+            run.plan->step(static_cast<int>(i)).kind == QLatin1String("subflow"))
+            return true;
+        if (step.foreach) {
+            for (const auto &[pos, item] : step.foreach->active) {
+                if (item.inFlight)
+                    return true;
+            }
+        }
+    }
+    return false;
+}
 
 /// The one thing that makes attempts: a step, or one item of a foreach step. Start, complete,
 /// expire and reopen are written once for both; where they differ, they ask isItem().

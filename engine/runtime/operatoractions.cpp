@@ -119,6 +119,7 @@ Status Engine::Impl::applyPlan(LiveRun &run, const OperatorAction &action, const
         run.paused = true;
     } else if (plan.runChange == ActionPlan::RunChange::Unpause) {
         run.paused = false;
+        run.adoptions = 0; // the operator looked: the adoption limit counts afresh
         for (int s = 0; s < static_cast<int>(run.steps.size()); ++s)
             ledger.addCandidate(run, s);
     }
@@ -227,8 +228,7 @@ Result<QString> Engine::Impl::act(const OperatorAction &request, bool executing,
     }
     RunState next = deriveRunState(run->counts);
     if (run->paused && next == RunState::Running)
-        next = run->counts[static_cast<int>(StepState::Running)] > 0 ? RunState::Running
-                                                                     : RunState::Paused;
+        next = hasWorkInFlight(*run) ? RunState::Running : RunState::Paused;
     if (next != run->state || before != next || action.kind == OperatorAction::Kind::PauseRun ||
         action.kind == OperatorAction::Kind::UnpauseRun) {
         run->state = next;
@@ -242,6 +242,7 @@ Result<QString> Engine::Impl::act(const OperatorAction &request, bool executing,
     if (requestId != 0) {
         RequestRow answer;
         answer.id = requestId;
+        answer.runId = run->id;
         answer.state = QStringLiteral("done");
         answer.result = done;
         answer.answeredAt = now;

@@ -235,8 +235,7 @@ void Engine::Impl::updateRunState(LiveRun &run, qint64 now) {
         settleStalled(run, now);
     RunState next = deriveRunState(run.counts);
     if (run.paused && next == RunState::Running)
-        next = run.counts[static_cast<int>(StepState::Running)] > 0 ? RunState::Running
-                                                                    : RunState::Paused;
+        next = hasWorkInFlight(run) ? RunState::Running : RunState::Paused;
     if (next == run.state)
         return;
     run.state = next;

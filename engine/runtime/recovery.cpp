@@ -134,6 +134,8 @@ Status Engine::Impl::load(const RunRow &row, const QList<StepRunRow> &stepRows,
     run->createdAt = row.createdAt;
     run->endedAt = row.endedAt;
     run->paused = row.paused;
+    run->leaseEpoch = row.leaseEpoch;
+    run->adoptions = row.adoptions;
     run->parentRun = row.parentRun;
     run->parentStep = row.parentStep;
     const Flow &flow = *run->plan->flow;
@@ -184,9 +186,40 @@ Status Engine::Impl::load(const RunRow &row, const QList<StepRunRow> &stepRows,
     r.state = RunState::Running;
     if (stored != RunState::Running && deriveRunState(r.counts) == RunState::Running)
         ledger.recordRun(r);
-    ledger.event(r, -1, EventType::RunResumed, {{QStringLiteral("worker"), options.workerId}}, now);
+    ledger.event(r, -1, EventType::RunResumed,
+                 {{QStringLiteral("worker"), options.workerId},
+                  {QStringLiteral("lease_epoch"), r.leaseEpoch}},
+                 now);
+    pauseIfAdoptedTooOften(r, now);
     ledger.markDirty(r);
     return Status::ok();
+}
+
+void Engine::Impl::pauseIfAdoptedTooOften(LiveRun &run, qint64 now) {
+    if (run.adoptions <= options.adoptionLimit || run.paused)
+        return;
+    // Its workers keep stopping while they execute it (a step that kills its worker, a host
+    // that keeps failing): taking it over again would repeat that. An operator looks first.
+    run.paused = true;
+    ledger.recordRun(run);
+    ledger.event(run, -1, EventType::RunAdoptionLimitReached,
+                 {{QStringLiteral("adoptions"), run.adoptions},
+                  {QStringLiteral("limit"), options.adoptionLimit},
+                  {QStringLiteral("reason"),
+                   QStringLiteral("taken over %1 times after the workers executing it stopped "
+                                  "(limit %2); paused until an operator unpauses it")
+                       .arg(run.adoptions)
+                       .arg(options.adoptionLimit)}},
+                 now);
+}
+
+LeaseRequest Engine::Impl::leaseRequest(qint64 now) const {
+    LeaseRequest lease;
+    lease.owner = options.workerId;
+    lease.leaseMs = options.leaseMs;
+    lease.now = now;
+    lease.ownerIsDead = options.ownerIsDead;
+    return lease;
 }
 
 QList<int> Engine::Impl::recoverOpenAttempts(LiveRun &r, const QList<AttemptRow> &openAttempts,
@@ -259,18 +292,14 @@ Result<bool> Engine::Impl::adopt(const QString &runId, bool allowFinal) {
     if (findRun(runId))
         return true;
     const qint64 now = clockRef.nowMs();
-    auto claimed =
-        store.claimRun(runId, options.workerId, now + options.leaseMs, now, options.ownerIsDead);
-    if (!claimed)
-        return claimed.status();
-    if (!*claimed)
-        return false;
-    auto row = store.run(runId);
+    auto row = store.claimRun(runId, leaseRequest(now));
     if (!row)
         return row.status();
-    if (!allowFinal && isFinal(row->state))
+    if (!*row)
+        return false;
+    if (!allowFinal && isFinal((*row)->state))
         return Status::error(
-            QStringLiteral("run %1 already finished (%2)").arg(runId, stateName(row->state)));
+            QStringLiteral("run %1 already finished (%2)").arg(runId, stateName((*row)->state)));
     auto steps = store.stepRuns(runId);
     if (!steps)
         return steps.status();
@@ -280,7 +309,7 @@ Result<bool> Engine::Impl::adopt(const QString &runId, bool allowFinal) {
     auto items = store.items(runId);
     if (!items)
         return items.status();
-    if (Status s = load(*row, *steps, *attempts, *items, now); !s)
+    if (Status s = load(**row, *steps, *attempts, *items, now); !s)
         return s;
     if (Status s = commit(); !s)
         return s;
@@ -295,14 +324,20 @@ Result<int> Engine::adoptAvailable() {
         return s;
     // Runs waiting for an operator are not taken: nothing runs until an action wakes them.
     const qint64 now = d->clockRef.nowMs();
-    auto claimed = d->store.claimRunnable(d->options.workerId, now + d->options.leaseMs, now,
-                                          d->options.ownerIsDead);
+    // As many as there is room for, a batch at a time: the other workers get the rest.
+    const int room = d->options.maxLoadedRuns - static_cast<int>(d->runs.size());
+    auto claimed =
+        d->store.claimRunnable(d->leaseRequest(now), std::min(room, d->options.claimBatch));
     if (!claimed)
         return claimed.status();
     QList<RunRow> fresh;
     for (const RunRow &row : *claimed) {
-        if (!d->findRun(row.id))
+        if (LiveRun *kept = d->findRun(row.id)) {
+            kept->leaseEpoch = row.leaseEpoch; // let go of, still in memory, and taken again
+            kept->leaseReleased = false;
+        } else {
             fresh.append(row);
+        }
     }
     if (fresh.isEmpty())
         return 0;

@@ -80,6 +80,11 @@ ItemRow RunLedger::itemRow(const LiveRun &run, int i, int pos) const {
     return row;
 }
 
+void RunLedger::fence(const LiveRun &run) {
+    if (run.leaseEpoch > 0 && !m_createdRuns.contains(run.id))
+        m_batch.fencedRuns.insert(run.id, run.leaseEpoch);
+}
+
 void RunLedger::recordRun(const LiveRun &run, qint64 leaseUntil) {
     RunRow row;
     row.id = run.id;
@@ -92,18 +97,26 @@ void RunLedger::recordRun(const LiveRun &run, qint64 leaseUntil) {
     row.paused = run.paused;
     row.parentRun = run.parentRun;
     row.parentStep = run.parentStep;
+    row.leaseEpoch = run.leaseEpoch;
+    row.adoptions = run.adoptions;
     if (leaseUntil > 0) {
+        // A new run this worker executes: inserted already held, so nothing to fence.
         row.owner = m_identity.workerId;
         row.leaseUntil = leaseUntil;
+        m_createdRuns.insert(run.id);
+        m_batch.fencedRuns.remove(run.id);
     }
+    fence(run);
     m_batch.runs.append(row);
 }
 
 void RunLedger::recordStep(const LiveRun &run, int step) {
+    fence(run);
     m_batch.steps.append(stepRow(run, step));
 }
 
 void RunLedger::recordItem(const LiveRun &run, int step, int pos) {
+    fence(run);
     m_batch.items.append(itemRow(run, step, pos));
 }
 
@@ -128,6 +141,7 @@ AttemptRow RunLedger::attemptRow(const AttemptTarget &target) const {
     row.generation = target.liveStep().generation;
     row.idempotencyKey = idempotencyKey(target);
     row.worker = m_identity.workerId;
+    row.leaseEpoch = target.run().leaseEpoch;
     row.startedAt = state.attemptStartedAt;
     return row;
 }
@@ -135,6 +149,7 @@ AttemptRow RunLedger::attemptRow(const AttemptTarget &target) const {
 void RunLedger::recordAttemptStarted(const AttemptTarget &target, qint64 now) {
     AttemptRow row = attemptRow(target);
     row.startedAt = now;
+    fence(target.run());
     m_batch.attempts.append(row);
 }
 
@@ -147,6 +162,7 @@ void RunLedger::recordAttemptEnded(const AttemptTarget &target, const AttemptRes
         row.errorClass = result.errorClass;
         row.error = result.error;
     }
+    fence(target.run());
     m_batch.attempts.append(row);
 }
 
@@ -163,15 +179,19 @@ void RunLedger::recordAnswer(const RequestRow &answer) {
 }
 
 void RunLedger::clearItems(const LiveRun &run, int step) {
+    fence(run);
     m_batch.clearedItems.append({run.id, run.def(step).id});
 }
 
-void RunLedger::releaseLease(const LiveRun &run) {
+void RunLedger::releaseLease(LiveRun &run) {
+    fence(run);
+    run.leaseReleased = true;
     m_batch.releasedLeases.append({run.id, m_identity.workerId});
 }
 
 EventRow &RunLedger::event(const LiveRun &run, int step, EventType type, QJsonObject detail,
                            qint64 now) {
+    fence(run);
     EventRow row;
     row.at = now;
     row.runId = run.id;
@@ -262,18 +282,30 @@ void RunLedger::forget(const LiveRun &run) {
     std::erase(m_dirtyRuns, &run);
 }
 
-Result<QList<EventRow>> RunLedger::commit() {
+Result<RunLedger::Committed> RunLedger::commit() {
     Batch batch = std::move(m_batch);
     m_batch = Batch();
-    if (batch.isEmpty())
-        return QList<EventRow>();
-    auto lastId = m_store.commit(batch);
-    if (!lastId)
-        return lastId.status();
-    qint64 id = *lastId - batch.events.size() + 1;
-    for (EventRow &row : batch.events)
-        row.id = id++;
-    return std::move(batch.events);
+    m_createdRuns.clear();
+    Committed committed;
+    batch.fenceOwner = m_identity.workerId;
+    // Each refusal takes at least one run out of the batch, so this ends.
+    while (!batch.isEmpty()) {
+        auto result = m_store.commit(batch);
+        if (!result)
+            return result.status();
+        if (result->lostRuns.isEmpty()) {
+            for (qsizetype i = 0; i < batch.events.size() && i < result->eventIds.size(); ++i)
+                batch.events[i].id = result->eventIds[i];
+            committed.events = std::move(batch.events);
+            break;
+        }
+        qCWarning(lcLedger).noquote()
+            << QStringLiteral("another worker holds %1 now: their rows are not written")
+                   .arg(result->lostRuns.join(QStringLiteral(", ")));
+        committed.lostRuns << result->lostRuns;
+        batch = withoutRuns(batch, result->lostRuns);
+    }
+    return committed;
 }
 
 AttemptOutcome outcomeOf(const AttemptResult &result) {

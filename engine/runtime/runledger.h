@@ -4,8 +4,9 @@
 // a step or an item goes through transition() (the one transition function), is recorded as its
 // row, and is announced by its event, all into the batch of the current round; commit() writes
 // that batch in one transaction. Because every write path passes here, this is where a commit is
-// fenced. Today a worker's claim is checked when it takes a run (Store::claimRun); the check of
-// its lease inside the commit's transaction, for several workers on one database, goes here.
+// fenced: every row of a run this worker holds names the run's lease epoch, and the store refuses
+// the rows of runs another worker has claimed since (a worker paused past its lease, a partition).
+// Those runs are reported lost and the rest of the batch is committed again.
 //
 // It also keeps what a change sets in motion: the runs and steps to look at again (candidates),
 // and the durable timers (a step's or item's not-before time, armed in memory as well).
@@ -20,6 +21,7 @@
 
 #include <QJsonObject>
 #include <QList>
+#include <QSet>
 #include <QString>
 
 #include <vector>
@@ -66,8 +68,9 @@ public:
     void recordAnswer(const RequestRow &answer);
     /// The foreach step's item rows are dropped (a rerun makes a new list).
     void clearItems(const LiveRun &run, int step);
-    /// This worker gives up the run's lease in the same transaction.
-    void releaseLease(const LiveRun &run);
+    /// This worker gives up the run's lease in the same transaction. A run kept in memory after
+    /// that (an engine that is not driving) must be claimed again before it is written again.
+    void releaseLease(LiveRun &run);
 
     // ---- events ----------------------------------------------------------------------------
     /// An event of the run (step < 0) or of one of its steps.
@@ -98,11 +101,18 @@ public:
 
     // ---- commit ----------------------------------------------------------------------------
     bool isEmpty() const { return m_batch.isEmpty(); }
-    /// Writes the round's batch in one transaction. Returns the committed events (ids set);
-    /// on failure the batch is dropped and nothing of it is in the database.
-    Result<QList<EventRow>> commit();
+    struct Committed {
+        QList<EventRow> events; ///< committed, ids set
+        QStringList lostRuns;   ///< runs another worker took: none of their rows were written
+    };
+    /// Writes the round's batch in one transaction, fenced by the leases of the runs it writes.
+    /// On failure the batch is dropped and nothing of it is in the database.
+    Result<Committed> commit();
 
 private:
+    /// The batch writes rows of run: fence them with its lease epoch (a run this batch creates
+    /// has no row to check yet).
+    void fence(const LiveRun &run);
     StepRunRow stepRow(const LiveRun &run, int step) const;
     ItemRow itemRow(const LiveRun &run, int step, int pos) const;
     AttemptRow attemptRow(const AttemptTarget &target) const;
@@ -110,6 +120,7 @@ private:
     Store &m_store;
     Identity m_identity;
     Batch m_batch;
+    QSet<QString> m_createdRuns; ///< runs the current batch inserts
     DueHeap m_timers;
     std::vector<LiveRun *> m_dirtyRuns;
 };

@@ -5,9 +5,13 @@
 
 #include "core/records.h"
 
+#include <QHash>
 #include <QList>
 #include <QPair>
 #include <QString>
+#include <QStringList>
+
+#include <functional>
 
 namespace keepflow {
 
@@ -25,6 +29,10 @@ struct Batch {
     QList<QPair<QString, QString>> clearedItems;
     /// (run id, owner): leases this owner gives up in the same transaction.
     QList<QPair<QString, QString>> releasedLeases;
+    /// The fence: run id -> lease epoch of every run this batch writes that fenceOwner holds
+    /// (runs it creates in the same batch are not in it). Checked inside the transaction.
+    QString fenceOwner;
+    QHash<QString, qint64> fencedRuns;
 
     bool isEmpty() const {
         return runs.isEmpty() && steps.isEmpty() && attempts.isEmpty() && events.isEmpty() &&
@@ -32,5 +40,29 @@ struct Batch {
                answers.isEmpty() && releasedLeases.isEmpty();
     }
 };
+
+} // namespace keepflow
+
+namespace keepflow {
+
+/// What Store::commit did: the events' ids, or the runs its fence refused (then nothing).
+struct CommitResult {
+    QList<qint64> eventIds; ///< in the order of Batch::events
+    qint64 lastEventId = 0;
+    QStringList lostRuns; ///< runs another worker holds now; non-empty: nothing was written
+};
+
+/// Who claims, for how long, and by which clock.
+struct LeaseRequest {
+    QString owner;
+    qint64 leaseMs = 30'000;
+    qint64 now = 0; ///< the caller's clock; the database's own clock on PostgreSQL
+    /// Whether a holder is gone for sure (same host, dead pid): its lease need not expire.
+    std::function<bool(const QString &)> ownerIsDead;
+};
+
+/// The batch without the rows, events, answers and leases of the given runs (a fence refused
+/// them): what is committed again.
+Batch withoutRuns(const Batch &batch, const QStringList &runIds);
 
 } // namespace keepflow

@@ -1,5 +1,7 @@
 #include "store/sqlitewriter.h"
 
+#include "store/jsonbytes.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -7,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -16,11 +19,12 @@ namespace {
 
 // Upserts: a row written twice in one statement (a step started and ended in the same batch)
 // ends as the later one, which SQLite applies in order.
-const char *const kRunHead =
-    "INSERT INTO runs (id, flow_id, flow_name, state, params, created_at, "
-    "ended_at, owner, lease_until, paused, parent_run, parent_step) VALUES ";
+const char *const kRunHead = "INSERT INTO runs (id, flow_id, flow_name, state, params, created_at, "
+                             "ended_at, owner, lease_until, paused, parent_run, parent_step, "
+                             "lease_epoch, adoptions) VALUES ";
 const char *const kRunTail = " ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
-                             "ended_at = excluded.ended_at, paused = excluded.paused";
+                             "ended_at = excluded.ended_at, paused = excluded.paused, "
+                             "adoptions = excluded.adoptions";
 const char *const kStepHead =
     "INSERT INTO step_runs (run_id, step_id, position, state, attempts, failures, generation, "
     "not_before, started_at, ended_at, error_class, error, via_fallback, output, resource, "
@@ -34,7 +38,7 @@ const char *const kStepTail =
     "queued_at = excluded.queued_at, input_override = excluded.input_override";
 const char *const kAttemptHead =
     "INSERT INTO attempts (run_id, step_id, item_key, generation, number, idempotency_key, "
-    "worker, started_at, ended_at, outcome, error_class, error) VALUES ";
+    "worker, started_at, ended_at, outcome, error_class, error, lease_epoch) VALUES ";
 const char *const kAttemptTail =
     " ON CONFLICT (run_id, step_id, item_key, generation, number) DO UPDATE SET "
     "ended_at = excluded.ended_at, outcome = excluded.outcome, "
@@ -55,6 +59,8 @@ const char *const kItemTail =
     "error_class = excluded.error_class, error = excluded.error, output = excluded.output";
 const char *const kEventHead =
     "INSERT INTO events (at, run_id, step_id, type, actor, detail) VALUES ";
+const char *const kFence =
+    "SELECT id, owner, lease_epoch FROM runs WHERE id IN (SELECT value FROM json_each(?))";
 const char *const kReleaseLease =
     "UPDATE runs SET owner = NULL, lease_until = NULL WHERE id = ? AND owner = ?";
 
@@ -94,109 +100,14 @@ private:
     std::vector<QByteArray> &m_keep;
 };
 
-void appendJsonString(QByteArray &out, const QString &text) {
-    out += '"';
-    const QByteArray utf8 = text.toUtf8();
-    for (const char c : utf8) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                char escaped[8];
-                std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-                out += escaped;
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
-}
-
-/// Compact JSON, as QJsonDocument writes it, without building a document (hot path).
-void appendJson(QByteArray &out, const QJsonValue &value) {
-    switch (value.type()) {
-    case QJsonValue::Undefined:
-    case QJsonValue::Null:
-        out += "null";
-        return;
-    case QJsonValue::Bool:
-        out += value.toBool() ? "true" : "false";
-        return;
-    case QJsonValue::Double: {
-        const double number = value.toDouble();
-        if (!std::isfinite(number))
-            out += "null";
-        else if (number == std::trunc(number) && std::fabs(number) < 9007199254740992.0)
-            out += QByteArray::number(static_cast<qint64>(number));
-        else
-            out += QByteArray::number(number, 'g', QLocale::FloatingPointShortest);
-        return;
-    }
-    case QJsonValue::String:
-        appendJsonString(out, value.toString());
-        return;
-    case QJsonValue::Array: {
-        out += '[';
-        bool first = true;
-        for (const QJsonValue &element : value.toArray()) {
-            if (!first)
-                out += ',';
-            first = false;
-            appendJson(out, element);
-        }
-        out += ']';
-        return;
-    }
-    case QJsonValue::Object: {
-        out += '{';
-        const QJsonObject object = value.toObject();
-        bool first = true;
-        for (auto it = object.begin(); it != object.end(); ++it) {
-            if (!first)
-                out += ',';
-            first = false;
-            appendJsonString(out, it.key());
-            out += ':';
-            appendJson(out, it.value());
-        }
-        out += '}';
-        return;
-    }
-    }
-}
-
 } // namespace
-
-QByteArray jsonBytes(const QJsonValue &value) {
-    if (value.isUndefined())
-        return {};
-    QByteArray out;
-    out.reserve(64);
-    appendJson(out, value);
-    return out;
-}
 
 SqliteBatchWriter::SqliteBatchWriter(sqlite3 *db, QString path)
     : m_db(db)
     , m_path(std::move(path)) {
     for (Status s :
-         {prepare(m_runs, kRunHead, 12, kRunTail), prepare(m_steps, kStepHead, 17, kStepTail),
-          prepare(m_attempts, kAttemptHead, 12, kAttemptTail), prepare(m_events, kEventHead, 6, ""),
+         {prepare(m_runs, kRunHead, 14, kRunTail), prepare(m_steps, kStepHead, 17, kStepTail),
+          prepare(m_attempts, kAttemptHead, 13, kAttemptTail), prepare(m_events, kEventHead, 6, ""),
           prepare(m_resources, kResourceHead, 6, kResourceTail),
           prepare(m_items, kItemHead, 12, kItemTail)}) {
         if (!s) {
@@ -205,6 +116,7 @@ SqliteBatchWriter::SqliteBatchWriter(sqlite3 *db, QString path)
         }
     }
     if (sqlite3_prepare_v2(m_db, kReleaseLease, -1, &m_release, nullptr) != SQLITE_OK ||
+        sqlite3_prepare_v2(m_db, kFence, -1, &m_fence, nullptr) != SQLITE_OK ||
         sqlite3_prepare_v2(m_db, "DELETE FROM items WHERE run_id = ? AND step_id = ?", -1,
                            &m_clearItems, nullptr) != SQLITE_OK ||
         sqlite3_prepare_v2(
@@ -219,6 +131,7 @@ SqliteBatchWriter::~SqliteBatchWriter() {
         sqlite3_finalize(shape->multi);
     }
     sqlite3_finalize(m_release);
+    sqlite3_finalize(m_fence);
     sqlite3_finalize(m_clearItems);
     sqlite3_finalize(m_answer);
 }
@@ -291,7 +204,9 @@ Status SqliteBatchWriter::writeRuns(const Batch &batch) {
                 .timeOrNull(run.leaseUntil)
                 .integer(run.paused ? 1 : 0)
                 .textOrNull(run.parentRun)
-                .textOrNull(run.parentStep);
+                .textOrNull(run.parentStep)
+                .integer(run.leaseEpoch)
+                .integer(run.adoptions);
         },
         QStringLiteral("cannot write runs"));
 }
@@ -340,7 +255,8 @@ Status SqliteBatchWriter::writeAttempts(const Batch &batch) {
                 .timeOrNull(row.endedAt)
                 .textOrNull(outcomeName(row.outcome))
                 .textOrNull(errorClassName(row.errorClass))
-                .textOrNull(row.error);
+                .textOrNull(row.error)
+                .integer(row.leaseEpoch);
         },
         QStringLiteral("cannot write attempts"));
 }
@@ -444,15 +360,61 @@ Status SqliteBatchWriter::releaseLeases(const Batch &batch) {
     return status;
 }
 
-Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) {
+Result<QStringList> SqliteBatchWriter::lostRuns(const Batch &batch) {
+    QStringList lost;
+    if (batch.fencedRuns.isEmpty())
+        return lost;
+    QByteArray ids = "[";
+    for (auto it = batch.fencedRuns.begin(); it != batch.fencedRuns.end(); ++it) {
+        if (ids.size() > 1)
+            ids += ',';
+        appendJsonString(ids, it.key());
+    }
+    ids += ']';
+    Binder(m_fence, 1, m_keep).bytes(ids);
+    QHash<QString, qint64> held;
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(m_fence)) == SQLITE_ROW) {
+        const auto column = [this](int i) {
+            return QString::fromUtf8(
+                reinterpret_cast<const char *>(sqlite3_column_text(m_fence, i)),
+                sqlite3_column_bytes(m_fence, i));
+        };
+        if (column(1) == batch.fenceOwner)
+            held.insert(column(0), sqlite3_column_int64(m_fence, 2));
+    }
+    sqlite3_reset(m_fence);
+    m_keep.clear();
+    if (rc != SQLITE_DONE)
+        return failure(QStringLiteral("cannot check the leases"));
+    for (auto it = batch.fencedRuns.begin(); it != batch.fencedRuns.end(); ++it) {
+        if (!held.contains(it.key()) || held.value(it.key()) != it.value())
+            lost << it.key();
+    }
+    std::sort(lost.begin(), lost.end());
+    return lost;
+}
+
+Result<CommitResult> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) {
     if (!m_prepared)
         return m_prepared;
     if (Status s = exec("BEGIN IMMEDIATE"); !s)
         return s;
-    auto rollback = [this](const Status &status) -> Result<qint64> {
+    auto rollback = [this](const Status &status) -> Result<CommitResult> {
         sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
         return status;
     };
+    CommitResult result;
+    result.lastEventId = lastEventId;
+    // The fence, under the write lock: no claim can come between this check and the commit.
+    auto lost = lostRuns(batch);
+    if (!lost)
+        return rollback(lost.status());
+    if (!lost->isEmpty()) {
+        sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+        result.lostRuns = *lost;
+        return result;
+    }
 
     Status status = writeRuns(batch);
     if (status)
@@ -475,8 +437,14 @@ Result<qint64> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) 
         status = exec("COMMIT");
     if (!status)
         return rollback(status);
-    // Rows of one multi-row INSERT get consecutive ids; the last one is the batch's last event.
-    return batch.events.isEmpty() ? lastEventId : sqlite3_last_insert_rowid(m_db);
+    // One writer at a time: the batch's events got consecutive ids ending at the last rowid.
+    if (!batch.events.isEmpty()) {
+        result.lastEventId = sqlite3_last_insert_rowid(m_db);
+        for (qint64 id = result.lastEventId - batch.events.size() + 1; id <= result.lastEventId;
+             ++id)
+            result.eventIds << id;
+    }
+    return result;
 }
 
 } // namespace keepflow

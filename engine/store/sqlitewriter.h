@@ -31,11 +31,13 @@ public:
 
     const Status &preparation() const { return m_prepared; }
 
-    /// Writes batch in one IMMEDIATE transaction; on failure rolls back and says why. Returns the
-    /// id of the last event inserted, or lastEventId when there were none.
-    Result<qint64> write(const Batch &batch, qint64 lastEventId);
+    /// Writes batch in one IMMEDIATE transaction, fenced (see Store::commit); on failure rolls
+    /// back and says why.
+    Result<CommitResult> write(const Batch &batch, qint64 lastEventId);
 
 private:
+    /// The fenced runs that batch.fenceOwner no longer holds with their epochs.
+    Result<QStringList> lostRuns(const Batch &batch);
     // One table each, in the order write() takes them; a failure says which rows.
     Status writeRuns(const Batch &batch);
     Status writeStepRuns(const Batch &batch);
@@ -73,12 +75,10 @@ private:
     Shape m_resources;
     Shape m_items;
     sqlite3_stmt *m_release = nullptr;
+    sqlite3_stmt *m_fence = nullptr;
     sqlite3_stmt *m_clearItems = nullptr;
     sqlite3_stmt *m_answer = nullptr;
     std::vector<QByteArray> m_keep; ///< bytes bound with SQLITE_STATIC until the step
 };
-
-/// Compact JSON text of any value (objects, arrays and scalars); empty for undefined.
-QByteArray jsonBytes(const QJsonValue &value);
 
 } // namespace keepflow

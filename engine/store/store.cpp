@@ -1,6 +1,9 @@
 #include "store/store.h"
 
+#include "core/databaseaddress.h"
 #include "core/messagetext.h"
+#include "store/jsonbytes.h"
+#include "store/postgreswriter.h"
 #include "store/sqlitewriter.h"
 
 #include <QCryptographicHash>
@@ -26,6 +29,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <initializer_list>
+#include <limits>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,7 +38,8 @@ namespace keepflow {
 namespace {
 
 // Migration N takes the schema from version N-1 to N. Portable SQL: SQLite and PostgreSQL
-// differ only where %AUTO_ID% and %WITHOUT_ROWID% stand.
+// differ only where %AUTO_ID%, %WITHOUT_ROWID%, %XACT_ID% and %FEED_INDEX% stand
+// (migrationScript()).
 const QStringList &migrations() {
     static const QStringList steps = {
         // 1: the whole first schema.
@@ -137,6 +142,22 @@ CREATE TABLE requests (
     answered_at BIGINT);
 CREATE INDEX requests_pending ON requests (state, run_id);
 )"),
+        // 2: several workers on one database: fenced leases, adoptions, worker heartbeats, and
+        // the change feed's order (xact: the writing transaction on PostgreSQL, 0 on SQLite).
+        QStringLiteral(R"(
+ALTER TABLE runs ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN adoptions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN xact BIGINT NOT NULL DEFAULT %XACT_ID%;
+CREATE INDEX runs_by_owner ON runs (owner);
+CREATE TABLE workers (
+    id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid BIGINT NOT NULL,
+    started_at BIGINT NOT NULL,
+    heartbeat_at BIGINT NOT NULL);
+%FEED_INDEX%
+)"),
     };
     return steps;
 }
@@ -227,7 +248,8 @@ QString rowKey(std::initializer_list<std::pair<const char *, QString>> columns) 
 } // namespace
 
 struct Store::Impl {
-    QString path;
+    QString path; ///< the SQLite file, or the PostgreSQL URL (how messages name the database)
+    bool postgres = false;
     QString connectionName;
     QSqlDatabase db;
     int schemaVersion = 0;
@@ -238,9 +260,11 @@ struct Store::Impl {
     QStringList warnings;
 
     std::unique_ptr<SqliteBatchWriter> writer;
+    std::unique_ptr<PostgresBatchWriter> postgresWriter;
 
     ~Impl() {
         writer.reset(); // its statements must go before the connection closes
+        postgresWriter.reset();
         db.close();
         db = QSqlDatabase();
         QSqlDatabase::removeDatabase(connectionName);
@@ -280,16 +304,74 @@ struct Store::Impl {
 
     Result<int> storedSchemaVersion();
     Status migrate();
+
+    // ---- dialect seams -----------------------------------------------------------------------
+    /// Starts a write transaction. SQLite takes its write lock now (IMMEDIATE), so that the
+    /// reads inside see the state the writes apply to; PostgreSQL locks rows as it reads them.
+    Status beginWrite() {
+        return exec(postgres ? QStringLiteral("BEGIN") : QStringLiteral("BEGIN IMMEDIATE"));
+    }
+    /// Ends a transaction whose first failure was status: COMMIT when ok, ROLLBACK otherwise.
+    Status finish(Status status) {
+        if (status)
+            status = exec(QStringLiteral("COMMIT"));
+        if (!status)
+            exec(QStringLiteral("ROLLBACK"));
+        return status;
+    }
+    /// Case-insensitive LIKE: SQLite's LIKE is, for ASCII; PostgreSQL needs ILIKE.
+    QString like() const { return postgres ? QStringLiteral("ILIKE") : QStringLiteral("LIKE"); }
+    /// Wakes the workers listening for work when the transaction commits (PostgreSQL).
+    Status notifyWork() {
+        if (!postgres)
+            return Status::ok();
+        return exec(QStringLiteral("SELECT pg_notify('%1', '')")
+                        .arg(QLatin1String(PostgresBatchWriter::workChannel())));
+    }
+    Result<qint64> serverNow();
+    Status openPostgres(const DatabaseAddress &address, const StoreOptions &options);
 };
+
+namespace {
+
+/// A migration's portable text made concrete for one dialect.
+QString migrationScript(QString script, bool postgres) {
+    // SQLite: events are never deleted, so a plain rowid key grows monotonically without
+    // AUTOINCREMENT's extra write to sqlite_sequence on every insert.
+    script.replace(QStringLiteral("%AUTO_ID%"), postgres ? QStringLiteral("BIGSERIAL PRIMARY KEY")
+                                                         : QStringLiteral("INTEGER PRIMARY KEY"));
+    script.replace(QStringLiteral("%WITHOUT_ROWID%"),
+                   postgres ? QString() : QStringLiteral(" WITHOUT ROWID"));
+    // The transaction that writes an event, as a number: what the feed orders by on PostgreSQL.
+    script.replace(QStringLiteral("%XACT_ID%"),
+                   postgres ? QStringLiteral("(CAST(CAST(pg_current_xact_id() AS text) AS bigint))")
+                            : QStringLiteral("0"));
+    script.replace(QStringLiteral("%FEED_INDEX%"),
+                   postgres ? QStringLiteral("CREATE INDEX events_feed ON events (xact, id);")
+                            : QString());
+    return script;
+}
+
+} // namespace
+
+Result<qint64> Store::Impl::serverNow() {
+    QSqlQuery query(db);
+    if (!query.exec(QStringLiteral(
+            "SELECT CAST(extract(epoch FROM clock_timestamp()) * 1000 AS bigint)")) ||
+        !query.next())
+        return Status::error(
+            fail(QStringLiteral("cannot read the server's clock"), query.lastError()));
+    return query.value(0).toLongLong();
+}
 
 namespace {
 
 /// The tables the migrations create (not meta).
 const QStringList &keepflowTables() {
-    static const QStringList tables = {QStringLiteral("flows"),     QStringLiteral("runs"),
-                                       QStringLiteral("step_runs"), QStringLiteral("attempts"),
-                                       QStringLiteral("items"),     QStringLiteral("resources"),
-                                       QStringLiteral("events"),    QStringLiteral("requests")};
+    static const QStringList tables = {
+        QStringLiteral("flows"),    QStringLiteral("runs"),     QStringLiteral("step_runs"),
+        QStringLiteral("attempts"), QStringLiteral("items"),    QStringLiteral("resources"),
+        QStringLiteral("events"),   QStringLiteral("requests"), QStringLiteral("workers")};
     return tables;
 }
 
@@ -317,7 +399,10 @@ Result<int> Store::Impl::storedSchemaVersion() {
                 .arg(path, what));
     };
     QSqlQuery tables(db);
-    if (!tables.exec(QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table'")))
+    if (!tables.exec(postgres
+                         ? QStringLiteral("SELECT table_name FROM information_schema.tables "
+                                          "WHERE table_schema = current_schema()")
+                         : QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table'")))
         return Status::error(fail(QStringLiteral("cannot read the schema"), tables.lastError()));
     QStringList names;
     while (tables.next())
@@ -339,7 +424,8 @@ Result<int> Store::Impl::storedSchemaVersion() {
         return 0; // a new, empty file
     }
     QSqlQuery meta(db);
-    if (!meta.exec(QStringLiteral("SELECT key, typeof(value), value FROM meta")))
+    if (!meta.exec(postgres ? QStringLiteral("SELECT key, 'text', value FROM meta")
+                            : QStringLiteral("SELECT key, typeof(value), value FROM meta")))
         return damaged(
             QStringLiteral("cannot read the meta table (%1)").arg(meta.lastError().text()));
     std::optional<int> version;
@@ -402,8 +488,14 @@ Status Store::Impl::migrate() {
     const int latest = static_cast<int>(migrations().size());
     while (true) {
         // Under the write lock: another process may have migrated while this one waited.
-        if (Status s = exec(QStringLiteral("BEGIN IMMEDIATE")); !s)
+        if (Status s = beginWrite(); !s)
             return s;
+        if (postgres) {
+            if (Status s = exec(QStringLiteral("SELECT pg_advisory_xact_lock(7463)")); !s) {
+                exec(QStringLiteral("ROLLBACK"));
+                return s;
+            }
+        }
         auto version = storedSchemaVersion();
         if (!version) {
             exec(QStringLiteral("ROLLBACK"));
@@ -416,11 +508,7 @@ Status Store::Impl::migrate() {
         if (schemaVersion == 0)
             script.prepend(QStringLiteral(
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"));
-        // SQLite dialect; PostgreSQL will use BIGSERIAL PRIMARY KEY and plain tables.
-        // Events are never deleted, so a plain rowid key grows monotonically without
-        // AUTOINCREMENT's extra write to sqlite_sequence on every insert.
-        script.replace(QStringLiteral("%AUTO_ID%"), QStringLiteral("INTEGER PRIMARY KEY"));
-        script.replace(QStringLiteral("%WITHOUT_ROWID%"), QStringLiteral(" WITHOUT ROWID"));
+        script = migrationScript(script, postgres);
         const QStringList statements = script.split(QLatin1Char(';'), Qt::SkipEmptyParts);
         Status status;
         for (const QString &statement : statements) {
@@ -466,7 +554,76 @@ QString octalMode(mode_t mode) {
 
 } // namespace
 
+/// Connects to the PostgreSQL server at address and migrates its schema. The password, when the
+/// server asks for one, comes from PGPASSWORD or ~/.pgpass (libpq reads them): never set here.
+Status Store::Impl::openPostgres(const DatabaseAddress &address, const StoreOptions &options) {
+    Impl &impl = *this;
+    if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QPSQL")))
+        return Status::error(QStringLiteral("%1: Qt's PostgreSQL driver (QPSQL) is not installed "
+                                            "(Debian: apt-get install libqt6sql6-psql)")
+                                 .arg(address.display));
+    impl.db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), impl.connectionName);
+    impl.db.setDatabaseName(address.database);
+    if (!address.host.isEmpty())
+        impl.db.setHostName(address.host);
+    if (address.port > 0)
+        impl.db.setPort(address.port);
+    if (!address.user.isEmpty())
+        impl.db.setUserName(address.user);
+    impl.db.setConnectOptions(QStringLiteral("connect_timeout=%1;application_name=keepflow")
+                                  .arg(std::max(1, options.busyTimeoutMs / 1000)));
+    if (!impl.db.open())
+        return Status::error(impl.fail(QStringLiteral("cannot connect"), impl.db.lastError()));
+    // Quiet notices (a migration's "relation exists" and the like) and a bounded wait for locks.
+    for (const QString &setting :
+         {QStringLiteral("SET client_min_messages = warning"),
+          QStringLiteral("SET lock_timeout = %1").arg(options.busyTimeoutMs)}) {
+        if (Status s = impl.exec(setting); !s)
+            return s;
+    }
+    if (impl.readOnlyReason.isEmpty()) {
+        if (Status s = impl.migrate(); !s)
+            return s;
+    } else {
+        auto version = impl.storedSchemaVersion();
+        if (!version)
+            return version.status();
+        if (*version != Store::latestSchemaVersion())
+            return Status::error(QStringLiteral("%1: schema version %2, expected %3, and it is "
+                                                "opened read-only (%4)")
+                                     .arg(address.display)
+                                     .arg(*version)
+                                     .arg(Store::latestSchemaVersion())
+                                     .arg(impl.readOnlyReason));
+        impl.schemaVersion = *version;
+        if (Status s =
+                impl.exec(QStringLiteral("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"));
+            !s)
+            return s;
+    }
+    impl.postgresWriter = std::make_unique<PostgresBatchWriter>(impl.db, address.display);
+    return Status::ok();
+}
+
 Result<std::unique_ptr<Store>> Store::open(const QString &path, const StoreOptions &options) {
+    auto address = parseDatabaseAddress(path);
+    if (!address)
+        return address.status();
+    if (address->isPostgres()) {
+        auto impl = std::make_unique<Impl>();
+        impl->path = address->display;
+        impl->postgres = true;
+        impl->connectionName =
+            QStringLiteral("keepflow-store-%1").arg(connectionCounter.fetch_add(1));
+        if (options.readOnly)
+            impl->readOnlyReason = QStringLiteral("opened with --read-only");
+        if (Status s = impl->openPostgres(*address, options); !s)
+            return s;
+        auto store = std::unique_ptr<Store>(new Store(std::move(impl)));
+        if (auto lastId = store->lastEventId(); !lastId)
+            return lastId.status();
+        return store;
+    }
     const QFileInfo info(path);
     const QString folder = info.absolutePath();
     auto impl = std::make_unique<Impl>();
@@ -678,20 +835,24 @@ Status Store::checkSchema() {
     return Status::ok();
 }
 
-Result<qint64> Store::commit(const Batch &batch) {
+Result<CommitResult> Store::commit(const Batch &batch) {
     if (Status s = d->writable(); !s)
         return s;
-    if (batch.isEmpty())
-        return d->lastEventId;
-    auto lastId = d->writer->write(batch, d->lastEventId);
-    if (!lastId) {
+    if (batch.isEmpty()) {
+        CommitResult nothing;
+        nothing.lastEventId = d->lastEventId;
+        return nothing;
+    }
+    auto result = d->postgres ? d->postgresWriter->write(batch, d->lastEventId)
+                              : d->writer->write(batch, d->lastEventId);
+    if (!result) {
         // Rolled back; refuse further writes so that nobody carries on from a state the disk
         // does not have.
         d->broken = true;
-        return lastId.status();
+        return result.status();
     }
-    d->lastEventId = *lastId;
-    return lastId;
+    d->lastEventId = std::max(d->lastEventId, result->lastEventId);
+    return result;
 }
 
 Result<FlowVersionRow> Store::saveFlowVersion(const QString &name, const QByteArray &definition,
@@ -718,8 +879,20 @@ Result<FlowVersionRow> Store::saveFlowVersion(const QString &name, const QByteAr
         return row;
     }
     query.finish();
-    if (Status s = d->exec(QStringLiteral("BEGIN IMMEDIATE")); !s)
+    if (Status s = d->beginWrite(); !s)
         return s;
+    if (d->postgres) {
+        // Versions of one name are numbered one writer at a time.
+        QSqlQuery lock(d->db);
+        lock.prepare(QStringLiteral("SELECT pg_advisory_xact_lock(hashtext(?))"));
+        lock.addBindValue(name);
+        if (!lock.exec()) {
+            const QString message =
+                d->fail(QStringLiteral("cannot lock flow %1").arg(name), lock.lastError());
+            d->exec(QStringLiteral("ROLLBACK"));
+            return Status::error(message);
+        }
+    }
     QSqlQuery next(d->db);
     next.prepare(QStringLiteral("SELECT COALESCE(MAX(version), 0) + 1 FROM flows WHERE name = ?"));
     next.addBindValue(name);
@@ -733,21 +906,21 @@ Result<FlowVersionRow> Store::saveFlowVersion(const QString &name, const QByteAr
     QSqlQuery insert(d->db);
     insert.prepare(
         QStringLiteral("INSERT INTO flows (name, version, hash, definition, source_path, "
-                       "created_at) VALUES (?, ?, ?, ?, ?, ?)"));
+                       "created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id"));
     insert.addBindValue(name);
     insert.addBindValue(row.version);
     insert.addBindValue(hash);
     insert.addBindValue(QString::fromUtf8(definition));
     insert.addBindValue(sourcePath);
     insert.addBindValue(row.createdAt);
-    if (!insert.exec()) {
+    if (!insert.exec() || !insert.next()) {
         const QString message =
             d->fail(QStringLiteral("cannot store flow %1").arg(name), insert.lastError());
         insert.finish();
         d->exec(QStringLiteral("ROLLBACK"));
         return Status::error(message);
     }
-    row.id = insert.lastInsertId().toLongLong();
+    row.id = insert.value(0).toLongLong();
     insert.finish();
     if (Status s = d->exec(QStringLiteral("COMMIT")); !s) {
         d->exec(QStringLiteral("ROLLBACK"));
@@ -817,7 +990,7 @@ namespace {
 
 const char *const kRunColumns =
     "id, flow_id, flow_name, state, params, created_at, ended_at, owner, lease_until, paused, "
-    "parent_run, parent_step";
+    "parent_run, parent_step, lease_epoch, adoptions";
 
 Result<RunRow> runFromQuery(const QSqlQuery &query) {
     EnumColumns columns(query);
@@ -834,6 +1007,8 @@ Result<RunRow> runFromQuery(const QSqlQuery &query) {
     row.paused = query.value(9).toInt() != 0;
     row.parentRun = query.value(10).toString();
     row.parentStep = query.value(11).toString();
+    row.leaseEpoch = query.value(12).toLongLong();
+    row.adoptions = query.value(13).toInt();
     if (!columns.isOk())
         return columns.error("runs", rowKey({{"id", row.id}}));
     return row;
@@ -902,7 +1077,7 @@ Result<StepRunRow> stepRunFromQuery(const QSqlQuery &query) {
 
 const char *const kAttemptColumns =
     "run_id, step_id, item_key, generation, number, idempotency_key, worker, started_at, "
-    "ended_at, outcome, error_class, error";
+    "ended_at, outcome, error_class, error, lease_epoch";
 
 Result<AttemptRow> attemptFromQuery(const QSqlQuery &query) {
     EnumColumns columns(query);
@@ -919,6 +1094,7 @@ Result<AttemptRow> attemptFromQuery(const QSqlQuery &query) {
     row.outcome = columns.optional<AttemptOutcome>(9, "outcome");
     row.errorClass = columns.optional<ErrorClass>(10, "error_class");
     row.error = query.value(11).toString();
+    row.leaseEpoch = query.value(12).toLongLong();
     if (!columns.isOk())
         return columns.error("attempts", rowKey({{"run_id", row.runId},
                                                  {"step_id", row.stepId},
@@ -991,7 +1167,7 @@ QString placeholders(qsizetype count) {
 
 /// The WHERE clause of a runs-list query over runs (aliased r), with its binds in order. User
 /// text only ever travels as a bind.
-QString runQueryWhere(const RunQuery &query, QVariantList &binds) {
+QString runQueryWhere(const RunQuery &query, QVariantList &binds, const QString &like) {
     QStringList conditions;
     if (!query.states.isEmpty()) {
         conditions << QStringLiteral("r.state IN (%1)").arg(placeholders(query.states.size()));
@@ -1003,14 +1179,15 @@ QString runQueryWhere(const RunQuery &query, QVariantList &binds) {
         binds << query.flowName;
     }
     if (!query.search.isEmpty()) {
-        // LIKE is case-insensitive for ASCII in SQLite (PostgreSQL will need ILIKE); escape its
-        // wildcards so that "50%" or "a_b" match literally.
+        // Case-insensitive (like: LIKE or ILIKE); the wildcards are escaped so that "50%" or
+        // "a_b" match literally.
         QString escaped = query.search;
         escaped.replace(QLatin1Char('\\'), QStringLiteral("\\\\"))
             .replace(QLatin1Char('%'), QStringLiteral("\\%"))
             .replace(QLatin1Char('_'), QStringLiteral("\\_"));
         const QString pattern = QLatin1Char('%') + escaped + QLatin1Char('%');
-        conditions << QStringLiteral("(r.id LIKE ? ESCAPE '\\' OR r.flow_name LIKE ? ESCAPE '\\')");
+        conditions
+            << QStringLiteral("(r.id %1 ? ESCAPE '\\' OR r.flow_name %1 ? ESCAPE '\\')").arg(like);
         binds << pattern << pattern;
     }
     return conditions.isEmpty()
@@ -1038,7 +1215,7 @@ Result<RunSummary> runSummaryFromQuery(const QSqlQuery &query) {
 
 Result<QList<RunSummary>> Store::runSummaries(const RunQuery &query) {
     QVariantList binds;
-    const QString where = runQueryWhere(query, binds);
+    const QString where = runQueryWhere(query, binds, d->like());
     // The page is chosen first in a derived table (a LIMIT keeps it from being flattened), so
     // the step counts are computed for the page's runs only, never for the rows skipped by the
     // offset. Each count is a prefix scan of step_runs' primary key (run_id, step_id).
@@ -1056,15 +1233,19 @@ Result<QList<RunSummary>> Store::runSummaries(const RunQuery &query) {
     for (const QString &name : finalStepStateNames())
         all << name;
     all << binds;
-    // LIMIT -1 is SQLite's "no limit" (PostgreSQL: LIMIT ALL).
-    all << (query.limit > 0 ? query.limit : -1) << std::max(query.offset, 0);
+    // No limit: -1 for SQLite, NULL for PostgreSQL.
+    if (query.limit > 0)
+        all << query.limit;
+    else
+        all << (d->postgres ? QVariant(QMetaType(QMetaType::LongLong)) : QVariant(-1));
+    all << std::max(query.offset, 0);
     return selectRows<RunSummary>(d->db, d->path, sql, all, QStringLiteral("runs"),
                                   runSummaryFromQuery);
 }
 
 Result<int> Store::countRuns(const RunQuery &query) {
     QVariantList binds;
-    const QString where = runQueryWhere(query, binds);
+    const QString where = runQueryWhere(query, binds, d->like());
     auto count =
         selectRows<int>(d->db, d->path, QStringLiteral("SELECT COUNT(*) FROM runs r%1").arg(where),
                         binds, QStringLiteral("the run count"),
@@ -1080,87 +1261,6 @@ Result<QStringList> Store::flowNames() {
         d->db, d->path, QStringLiteral("SELECT DISTINCT name FROM flows ORDER BY name"), {},
         QStringLiteral("flows"),
         [](const QSqlQuery &q) -> Result<QString> { return q.value(0).toString(); });
-}
-
-Result<QList<RunRow>>
-Store::claimRunnable(const QString &owner, qint64 leaseUntil, qint64 now,
-                     const std::function<bool(const QString &)> &ownerIsDead) {
-    if (Status s = d->writable(); !s)
-        return s;
-    if (Status s = d->exec(QStringLiteral("BEGIN IMMEDIATE")); !s)
-        return s;
-    auto abort = [this](const QSqlQuery &query) -> Status {
-        const Status status =
-            Status::error(d->fail(QStringLiteral("cannot claim runs"), query.lastError()));
-        d->exec(QStringLiteral("ROLLBACK"));
-        return status;
-    };
-    QStringList deadOwners;
-    {
-        QSqlQuery holders(d->db);
-        holders.prepare(
-            QStringLiteral("SELECT DISTINCT owner FROM runs WHERE state = 'running' AND "
-                           "owner IS NOT NULL AND owner <> ? AND lease_until >= ?"));
-        holders.addBindValue(owner);
-        holders.addBindValue(now);
-        if (!holders.exec())
-            return abort(holders);
-        while (holders.next()) {
-            const QString holder = holders.value(0).toString();
-            if (ownerIsDead && ownerIsDead(holder))
-                deadOwners << holder;
-        }
-    }
-    {
-        QSqlQuery claim(d->db);
-        claim.prepare(
-            QStringLiteral("UPDATE runs SET owner = ?, lease_until = ? WHERE state = 'running' "
-                           "AND (owner IS NULL OR owner = ? OR lease_until < ?)"));
-        claim.addBindValue(owner);
-        claim.addBindValue(leaseUntil);
-        claim.addBindValue(owner);
-        claim.addBindValue(now);
-        if (!claim.exec())
-            return abort(claim);
-    }
-    for (const QString &dead : deadOwners) {
-        QSqlQuery takeOver(d->db);
-        takeOver.prepare(
-            QStringLiteral("UPDATE runs SET owner = ?, lease_until = ? WHERE state = 'running' "
-                           "AND owner = ?"));
-        takeOver.addBindValue(owner);
-        takeOver.addBindValue(leaseUntil);
-        takeOver.addBindValue(dead);
-        if (!takeOver.exec())
-            return abort(takeOver);
-    }
-    QList<RunRow> rows;
-    {
-        QSqlQuery held(d->db);
-        held.setForwardOnly(true);
-        held.prepare(
-            QStringLiteral(
-                "SELECT %1 FROM runs WHERE owner = ? AND state = 'running' ORDER BY created_at, id")
-                .arg(QLatin1String(kRunColumns)));
-        held.addBindValue(owner);
-        if (!held.exec())
-            return abort(held);
-        while (held.next()) {
-            auto row = runFromQuery(held);
-            if (!row) {
-                held.finish();
-                d->exec(QStringLiteral("ROLLBACK"));
-                return Status::error(
-                    QStringLiteral("%1: cannot read runs: %2").arg(d->path, row.error()));
-            }
-            rows.append(std::move(*row));
-        }
-    }
-    if (Status s = d->exec(QStringLiteral("COMMIT")); !s) {
-        d->exec(QStringLiteral("ROLLBACK"));
-        return s;
-    }
-    return rows;
 }
 
 namespace {
@@ -1190,12 +1290,55 @@ Result<QList<EventRow>> Store::events(const QString &runId, qint64 afterId) {
         {runId, afterId}, QStringLiteral("events"), eventFromQuery);
 }
 
-Result<QList<EventRow>> Store::eventsAfter(qint64 afterId, int limit) {
-    return selectRows<EventRow>(
-        d->db, d->path,
-        QStringLiteral("SELECT id, at, run_id, step_id, type, actor, detail FROM events "
-                       "WHERE id > ? ORDER BY id LIMIT ?"),
-        {afterId, limit}, QStringLiteral("events"), eventFromQuery);
+Result<FeedPage> Store::eventsAfter(const FeedPosition &position, int limit) {
+    FeedPage page;
+    page.next = position;
+    // SQLite: one writer at a time, so ids become visible in order. PostgreSQL: an id becomes
+    // visible when its transaction commits, in any order; events are read by (xact, id) and only
+    // from transactions older than every one still under way (the snapshot's xmin), whose
+    // events are all visible now and can never be joined by an earlier one.
+    const QString sql =
+        d->postgres ? QStringLiteral(
+                          "SELECT id, at, run_id, step_id, type, actor, detail, xact FROM events "
+                          "WHERE (xact > ? OR (xact = ? AND id > ?)) AND xact < CAST(CAST("
+                          "pg_snapshot_xmin(pg_current_snapshot()) AS text) AS bigint) "
+                          "ORDER BY xact, id LIMIT ?")
+                    : QStringLiteral(
+                          "SELECT id, at, run_id, step_id, type, actor, detail, xact FROM events "
+                          "WHERE id > ? ORDER BY id LIMIT ?");
+    const QVariantList binds = d->postgres
+                                   ? QVariantList{position.xact, position.xact, position.id, limit}
+                                   : QVariantList{position.id, limit};
+    QSqlQuery query(d->db);
+    query.setForwardOnly(true);
+    query.prepare(sql);
+    for (const QVariant &bind : binds)
+        query.addBindValue(bind);
+    if (!query.exec())
+        return Status::error(d->fail(QStringLiteral("cannot read events"), query.lastError()));
+    while (query.next()) {
+        auto row = eventFromQuery(query);
+        if (!row)
+            return Status::error(
+                QStringLiteral("%1: cannot read events: %2").arg(d->path, row.error()));
+        page.next = {query.value(7).toLongLong(), row->id};
+        page.events.append(std::move(*row));
+    }
+    return page;
+}
+
+Result<FeedPosition> Store::feedHead() {
+    QSqlQuery query(d->db);
+    // PostgreSQL: everything of transactions below the oldest one under way is history; what
+    // any later transaction wrote, committed or not yet, is still to be read.
+    if (!query.exec(d->postgres ? QStringLiteral("SELECT CAST(CAST(pg_snapshot_xmin("
+                                                 "pg_current_snapshot()) AS text) AS bigint) - 1")
+                                : QStringLiteral("SELECT COALESCE(MAX(id), 0) FROM events")) ||
+        !query.next())
+        return Status::error(d->fail(QStringLiteral("cannot read events"), query.lastError()));
+    if (d->postgres)
+        return FeedPosition{query.value(0).toLongLong(), std::numeric_limits<qint64>::max()};
+    return FeedPosition{0, query.value(0).toLongLong()};
 }
 
 Result<qint64> Store::lastEventId() {
@@ -1206,64 +1349,245 @@ Result<qint64> Store::lastEventId() {
     return d->lastEventId;
 }
 
-Result<bool> Store::claimRun(const QString &runId, const QString &owner, qint64 leaseUntil,
-                             qint64 now, const std::function<bool(const QString &)> &ownerIsDead) {
+namespace {
+
+/// Who holds a run now, with the runs owner must not take: its own, and runs held by a live
+/// worker whose lease has not expired by the database's clock.
+const char *const kClaimable =
+    "state = 'running' AND (owner IS NULL OR (owner <> ? AND lease_until < ?)%1)";
+
+/// " OR owner IN (?, ?)": the holders that ownerIsDead says are gone.
+QString deadOwnersCondition(const QStringList &dead) {
+    return dead.isEmpty() ? QString()
+                          : QStringLiteral(" OR owner IN (%1)").arg(placeholders(dead.size()));
+}
+
+} // namespace
+
+Result<qint64> Store::databaseNow(qint64 callerNow) {
+    if (!d->postgres)
+        return callerNow;
+    return d->serverNow();
+}
+
+Result<QList<RunRow>> Store::claimRunnable(const LeaseRequest &lease, int limit) {
     if (Status s = d->writable(); !s)
         return s;
+    if (limit <= 0)
+        return QList<RunRow>();
+    if (Status s = d->beginWrite(); !s)
+        return s;
+    auto abort = [this](const QSqlQuery &query) -> Status {
+        const Status status =
+            Status::error(d->fail(QStringLiteral("cannot claim runs"), query.lastError()));
+        d->exec(QStringLiteral("ROLLBACK"));
+        return status;
+    };
+    auto now = databaseNow(lease.now);
+    if (!now) {
+        d->exec(QStringLiteral("ROLLBACK"));
+        return now.status();
+    }
+    // Holders with a live lease that are known to be gone (same host, dead pid).
+    QStringList deadOwners;
+    if (lease.ownerIsDead) {
+        QSqlQuery holders(d->db);
+        holders.prepare(
+            QStringLiteral("SELECT DISTINCT owner FROM runs WHERE state = 'running' AND "
+                           "owner IS NOT NULL AND owner <> ? AND lease_until >= ?"));
+        holders.addBindValue(lease.owner);
+        holders.addBindValue(*now);
+        if (!holders.exec())
+            return abort(holders);
+        while (holders.next()) {
+            const QString holder = holders.value(0).toString();
+            if (lease.ownerIsDead(holder))
+                deadOwners << holder;
+        }
+    }
+    // Oldest first, as many as there is room for; on PostgreSQL rows another worker is claiming
+    // right now are skipped instead of waited for, so claimants never queue behind each other.
     QSqlQuery claim(d->db);
-    claim.prepare(QStringLiteral("UPDATE runs SET owner = ?, lease_until = ? WHERE id = ? AND "
-                                 "(owner IS NULL OR owner = ? OR lease_until < ?)"));
-    claim.addBindValue(owner);
-    claim.addBindValue(leaseUntil);
-    claim.addBindValue(runId);
-    claim.addBindValue(owner);
-    claim.addBindValue(now);
+    claim.setForwardOnly(true);
+    claim.prepare(
+        QStringLiteral(
+            "UPDATE runs SET owner = ?, lease_until = ?, lease_epoch = lease_epoch + 1, "
+            "adoptions = adoptions + CASE WHEN owner IS NULL THEN 0 ELSE 1 END "
+            "WHERE id IN (SELECT id FROM runs WHERE %1 ORDER BY created_at, id LIMIT ?%2) "
+            "RETURNING %3")
+            .arg(QString::fromLatin1(kClaimable).arg(deadOwnersCondition(deadOwners)),
+                 d->postgres ? QStringLiteral(" FOR UPDATE SKIP LOCKED") : QString(),
+                 QLatin1String(kRunColumns)));
+    claim.addBindValue(lease.owner);
+    claim.addBindValue(*now + lease.leaseMs);
+    claim.addBindValue(lease.owner);
+    claim.addBindValue(*now);
+    for (const QString &dead : deadOwners)
+        claim.addBindValue(dead);
+    claim.addBindValue(limit);
     if (!claim.exec())
-        return Status::error(
-            d->fail(QStringLiteral("cannot claim run %1").arg(runId), claim.lastError()));
-    if (claim.numRowsAffected() == 1)
-        return true;
+        return abort(claim);
+    QList<RunRow> rows;
+    while (claim.next()) {
+        auto row = runFromQuery(claim);
+        if (!row) {
+            claim.finish();
+            d->exec(QStringLiteral("ROLLBACK"));
+            return Status::error(
+                QStringLiteral("%1: cannot read runs: %2").arg(d->path, row.error()));
+        }
+        rows.append(std::move(*row));
+    }
+    claim.finish();
+    if (Status s = d->finish(Status::ok()); !s)
+        return s;
+    std::sort(rows.begin(), rows.end(), [](const RunRow &a, const RunRow &b) {
+        return a.createdAt != b.createdAt ? a.createdAt < b.createdAt : a.id < b.id;
+    });
+    return rows;
+}
+
+Result<std::optional<RunRow>> Store::claimRun(const QString &runId, const LeaseRequest &lease) {
+    if (Status s = d->writable(); !s)
+        return s;
+    auto now = databaseNow(lease.now);
+    if (!now)
+        return now.status();
     auto current = run(runId);
     if (!current)
         return current.status();
-    if (current->owner.isEmpty() || !ownerIsDead || !ownerIsDead(current->owner))
-        return false;
-    // The holder is gone: take over from exactly that holder, so two claimants cannot both win.
-    QSqlQuery takeOver(d->db);
-    takeOver.prepare(
-        QStringLiteral("UPDATE runs SET owner = ?, lease_until = ? WHERE id = ? AND owner = ?"));
-    takeOver.addBindValue(owner);
-    takeOver.addBindValue(leaseUntil);
-    takeOver.addBindValue(runId);
-    takeOver.addBindValue(current->owner);
-    if (!takeOver.exec())
+    // The holder may be taken from when its lease expired or it is known to be gone; the update
+    // names exactly the holder and epoch read here, so two claimants cannot both win.
+    const bool free = current->owner.isEmpty() || current->owner == lease.owner ||
+                      current->leaseUntil < *now ||
+                      (lease.ownerIsDead && lease.ownerIsDead(current->owner));
+    if (!free)
+        return std::optional<RunRow>();
+    QSqlQuery claim(d->db);
+    claim.prepare(
+        QStringLiteral("UPDATE runs SET owner = ?, lease_until = ?, lease_epoch = lease_epoch + 1, "
+                       "adoptions = adoptions + CASE WHEN owner IS NULL OR owner = ? THEN 0 "
+                       "ELSE 1 END WHERE id = ? AND lease_epoch = ? RETURNING %1")
+            .arg(QLatin1String(kRunColumns)));
+    claim.addBindValue(lease.owner);
+    claim.addBindValue(*now + lease.leaseMs);
+    claim.addBindValue(lease.owner);
+    claim.addBindValue(runId);
+    claim.addBindValue(current->leaseEpoch);
+    if (!claim.exec())
         return Status::error(
-            d->fail(QStringLiteral("cannot claim run %1").arg(runId), takeOver.lastError()));
-    return takeOver.numRowsAffected() == 1;
+            d->fail(QStringLiteral("cannot claim run %1").arg(runId), claim.lastError()));
+    if (!claim.next())
+        return std::optional<RunRow>(); // another claimant came first
+    auto row = runFromQuery(claim);
+    claim.finish();
+    if (!row)
+        return Status::error(QStringLiteral("%1: cannot read runs: %2").arg(d->path, row.error()));
+    return std::optional<RunRow>(std::move(*row));
 }
 
-Status Store::renewLeases(const QString &owner, qint64 leaseUntil) {
+Result<QHash<QString, qint64>> Store::renewLeases(const WorkerRow &worker, qint64 leaseMs,
+                                                  qint64 callerNow) {
     if (Status s = d->writable(); !s)
         return s;
-    QSqlQuery query(d->db);
-    query.prepare(QStringLiteral("UPDATE runs SET lease_until = ? WHERE owner = ?"));
-    query.addBindValue(leaseUntil);
-    query.addBindValue(owner);
-    if (!query.exec())
-        return Status::error(d->fail(QStringLiteral("cannot renew leases"), query.lastError()));
-    return Status::ok();
+    if (Status s = d->beginWrite(); !s)
+        return s;
+    auto now = databaseNow(callerNow);
+    if (!now) {
+        d->exec(QStringLiteral("ROLLBACK"));
+        return now.status();
+    }
+    QSqlQuery heartbeat(d->db);
+    heartbeat.prepare(QStringLiteral(
+        "INSERT INTO workers (id, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at"));
+    heartbeat.addBindValue(worker.id);
+    heartbeat.addBindValue(worker.host);
+    heartbeat.addBindValue(worker.pid);
+    heartbeat.addBindValue(worker.startedAt > 0 ? worker.startedAt : *now);
+    heartbeat.addBindValue(*now);
+    if (!heartbeat.exec()) {
+        const Status status = Status::error(
+            d->fail(QStringLiteral("cannot record the worker's heartbeat"), heartbeat.lastError()));
+        d->exec(QStringLiteral("ROLLBACK"));
+        return status;
+    }
+    heartbeat.finish();
+    QSqlQuery renew(d->db);
+    renew.setForwardOnly(true);
+    renew.prepare(QStringLiteral("UPDATE runs SET lease_until = ? WHERE owner = ? "
+                                 "RETURNING id, lease_epoch"));
+    renew.addBindValue(*now + leaseMs);
+    renew.addBindValue(worker.id);
+    if (!renew.exec()) {
+        const Status status =
+            Status::error(d->fail(QStringLiteral("cannot renew leases"), renew.lastError()));
+        d->exec(QStringLiteral("ROLLBACK"));
+        return status;
+    }
+    QHash<QString, qint64> held;
+    while (renew.next())
+        held.insert(renew.value(0).toString(), renew.value(1).toLongLong());
+    renew.finish();
+    if (Status s = d->finish(Status::ok()); !s)
+        return s;
+    return held;
 }
 
 Status Store::releaseLeases(const QString &owner) {
     if (Status s = d->writable(); !s)
         return s;
-    QSqlQuery query(d->db);
-    query.prepare(
-        QStringLiteral("UPDATE runs SET owner = NULL, lease_until = NULL WHERE owner = ?"));
-    query.addBindValue(owner);
-    if (!query.exec())
-        return Status::error(d->fail(QStringLiteral("cannot release leases"), query.lastError()));
-    return Status::ok();
+    if (Status s = d->beginWrite(); !s)
+        return s;
+    Status status;
+    for (const QString &sql :
+         {QStringLiteral("UPDATE runs SET owner = NULL, lease_until = NULL WHERE owner = ?"),
+          QStringLiteral("DELETE FROM workers WHERE id = ?")}) {
+        QSqlQuery query(d->db);
+        query.prepare(sql);
+        query.addBindValue(owner);
+        if (!query.exec()) {
+            status =
+                Status::error(d->fail(QStringLiteral("cannot release leases"), query.lastError()));
+            break;
+        }
+    }
+    if (status)
+        status = d->notifyWork(); // the runs are free: other workers may take them now
+    return d->finish(status);
+}
+
+Result<QList<WorkerRow>> Store::workers() {
+    auto rows = selectRows<WorkerRow>(
+        d->db, d->path,
+        QStringLiteral("SELECT id, host, pid, started_at, heartbeat_at FROM workers ORDER BY id"),
+        {}, QStringLiteral("workers"), [](const QSqlQuery &q) -> Result<WorkerRow> {
+            WorkerRow row;
+            row.id = q.value(0).toString();
+            row.host = q.value(1).toString();
+            row.pid = q.value(2).toLongLong();
+            row.startedAt = q.value(3).toLongLong();
+            row.heartbeatAt = q.value(4).toLongLong();
+            return row;
+        });
+    if (!rows)
+        return rows.status();
+    auto held = selectRows<QPair<QString, QString>>(
+        d->db, d->path,
+        QStringLiteral("SELECT owner, id FROM runs WHERE owner IS NOT NULL ORDER BY owner, "
+                       "created_at, id"),
+        {}, QStringLiteral("runs"), [](const QSqlQuery &q) -> Result<QPair<QString, QString>> {
+            return QPair<QString, QString>(q.value(0).toString(), q.value(1).toString());
+        });
+    if (!held)
+        return held.status();
+    for (WorkerRow &worker : *rows) {
+        for (const auto &[owner, runId] : *held) {
+            if (owner == worker.id)
+                worker.runs << runId;
+        }
+    }
+    return rows;
 }
 
 namespace {
@@ -1414,15 +1738,20 @@ Result<qint64> Store::submitRequest(const QString &runId, const QJsonObject &act
         return s;
     QSqlQuery insert(d->db);
     insert.prepare(QStringLiteral("INSERT INTO requests (run_id, created_at, actor, action, state) "
-                                  "VALUES (?, ?, ?, ?, 'pending')"));
+                                  "VALUES (?, ?, ?, ?, 'pending') RETURNING id"));
     insert.addBindValue(runId);
     insert.addBindValue(now);
     insert.addBindValue(actor);
     insert.addBindValue(QString::fromUtf8(jsonBytes(action)));
-    if (!insert.exec())
+    if (!insert.exec() || !insert.next())
         return Status::error(
             d->fail(QStringLiteral("cannot submit a request"), insert.lastError()));
-    return insert.lastInsertId().toLongLong();
+    const qint64 id = insert.value(0).toLongLong();
+    insert.finish();
+    // The worker holding the run learns of it at once (PostgreSQL; SQLite workers poll).
+    if (Status s = d->notifyWork(); !s)
+        return s;
+    return id;
 }
 
 namespace {
@@ -1481,8 +1810,34 @@ Result<QList<RequestRow>> Store::pendingRequests(const QString &owner) {
         {owner}, QStringLiteral("requests"), requestFromQuery);
 }
 
+bool Store::isPostgres() const {
+    return d->postgres;
+}
+
+bool Store::listen(Channel channel, QObject *context, std::function<void()> wake) {
+    if (!d->postgres)
+        return false;
+    const QString name =
+        QLatin1String(channel == Channel::Work ? PostgresBatchWriter::workChannel()
+                                               : PostgresBatchWriter::eventsChannel());
+    QSqlDriver *driver = d->db.driver();
+    if (!driver->subscribedToNotifications().contains(name) &&
+        !driver->subscribeToNotification(name))
+        return false;
+    // A connection hears its own notifications too: those it knows of already.
+    QObject::connect(driver, &QSqlDriver::notification, context,
+                     [name, wake = std::move(wake)](const QString &heard,
+                                                    QSqlDriver::NotificationSource source,
+                                                    const QVariant &) {
+                         if (heard == name && source == QSqlDriver::OtherSource)
+                             wake();
+                     });
+    return true;
+}
+
 Status Store::beginRead() {
-    return d->exec(QStringLiteral("BEGIN DEFERRED"));
+    return d->exec(d->postgres ? QStringLiteral("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                               : QStringLiteral("BEGIN DEFERRED"));
 }
 
 void Store::endRead() {
@@ -1490,6 +1845,8 @@ void Store::endRead() {
 }
 
 Result<QStringList> Store::integrityProblems(IntegrityDepth depth) {
+    if (d->postgres)
+        return QStringList(); // the server checks its own pages (data checksums, amcheck)
     QSqlQuery query(d->db);
     const QString pragma = depth == IntegrityDepth::Quick ? QStringLiteral("quick_check")
                                                           : QStringLiteral("integrity_check");

@@ -1,7 +1,14 @@
 #pragma once
 
-// The only place with SQL. One schema with versioned migrations, portable through Qt SQL
-// (SQLite embedded default; PostgreSQL later through small dialect seams).
+// The only place with SQL. One schema with versioned migrations, portable through Qt SQL:
+// SQLite (a file path: the embedded default) and PostgreSQL (a postgresql:// URL, QPSQL driver)
+// differ only at small dialect seams (storedialect.h) and in their batch writers.
+//
+// Several workers may share one database. A worker holds a run by its lease: owner, lease_until
+// and lease_epoch, which every claim bumps. Lease times are the database's clock (PostgreSQL's
+// server clock; for SQLite, whose database lives on this host, the caller's clock). Every commit
+// that writes rows of held runs names them with their epochs (Batch::fencedRuns) and is refused
+// for the runs another worker took meanwhile, in the same transaction as its writes.
 //
 // Threading: a Store is used from the thread that opened it (it owns one connection).
 // Failure: every write is one transaction; on failure nothing is changed. After a failed commit
@@ -14,6 +21,7 @@
 #include "store/batch.h"
 
 #include <QHash>
+#include <QObject>
 #include <QString>
 #include <QStringList>
 
@@ -49,9 +57,11 @@ public:
     /// schema version and every Keepflow table exists.
     Status checkSchema();
 
-    /// Writes the batch in one transaction. Returns the id of the last event written (or the
-    /// previous last id when the batch has no events).
-    Result<qint64> commit(const Batch &batch);
+    /// Writes the batch in one transaction, fenced: when a run of batch.fencedRuns is no longer
+    /// held by batch.fenceOwner with that epoch, nothing is written and CommitResult::lostRuns
+    /// names those runs (the caller drops them and commits the rest again). Otherwise says the
+    /// ids the events got, in order.
+    Result<CommitResult> commit(const Batch &batch);
 
     /// Stores a flow definition; the same text for the same name reuses its version.
     Result<FlowVersionRow> saveFlowVersion(const QString &name, const QByteArray &definition,
@@ -69,23 +79,41 @@ public:
     Result<QList<StepRunRow>> stepRuns(const QString &runId);
     Result<QList<AttemptRow>> attempts(const QString &runId);
     Result<QList<EventRow>> events(const QString &runId, qint64 afterId = 0);
-    /// The change feed: events of every run after afterId, oldest first, at most limit of them.
-    Result<QList<EventRow>> eventsAfter(qint64 afterId, int limit);
+    /// The change feed: events of every run committed after position, in commit order, at most
+    /// limit of them, and the position after them. Never skips an event: on PostgreSQL, where an
+    /// id is handed out at insert and becomes visible at commit, only events of transactions
+    /// older than every transaction still under way are read (see FeedPosition).
+    Result<FeedPage> eventsAfter(const FeedPosition &position, int limit);
+    /// The position after everything committed so far (a feed that skips the history).
+    Result<FeedPosition> feedHead();
     Result<qint64> lastEventId();
 
-    /// Takes the run for owner until leaseUntil if it is free, expired, or held by a worker for
-    /// which ownerIsDead returns true. Returns whether this owner now holds it.
-    Result<bool> claimRun(const QString &runId, const QString &owner, qint64 leaseUntil, qint64 now,
-                          const std::function<bool(const QString &)> &ownerIsDead);
-    /// In one transaction, takes every running run that is unleased, leased by owner, expired at
-    /// now, or held by an owner for which ownerIsDead is true; returns the runs owner now holds.
-    Result<QList<RunRow>> claimRunnable(const QString &owner, qint64 leaseUntil, qint64 now,
-                                        const std::function<bool(const QString &)> &ownerIsDead);
+    /// The database's clock in ms since the epoch: PostgreSQL's server clock, or callerNow for
+    /// SQLite (its database is on the caller's host).
+    Result<qint64> databaseNow(qint64 callerNow);
+
+    /// Takes the run for lease.owner if it is free, expired by the database's clock, or held by
+    /// a worker for which lease.ownerIsDead returns true; bumps its lease epoch and counts an
+    /// adoption when it took the run from another worker. The run as now held, or nullopt when
+    /// another live worker holds it.
+    Result<std::optional<RunRow>> claimRun(const QString &runId, const LeaseRequest &lease);
+    /// In one transaction, takes up to limit running runs that nobody holds, whose lease expired
+    /// or whose holder is dead (never lease.owner's own), oldest first, skipping rows another
+    /// worker is claiming at the same moment (PostgreSQL: FOR UPDATE SKIP LOCKED). Returns them
+    /// as now held (new epochs).
+    Result<QList<RunRow>> claimRunnable(const LeaseRequest &lease, int limit);
     /// Step runs and unfinished attempts of every run owner holds, keyed by run id (bulk load).
     Result<QHash<QString, QList<StepRunRow>>> stepRunsOwnedBy(const QString &owner);
     Result<QHash<QString, QList<AttemptRow>>> unfinishedAttemptsOwnedBy(const QString &owner);
-    Status renewLeases(const QString &owner, qint64 leaseUntil);
+    /// Extends every lease owner holds and records the worker's heartbeat, in one transaction.
+    /// Returns the runs owner still holds with their epochs: a run missing, or with another
+    /// epoch, was taken by another worker.
+    Result<QHash<QString, qint64>> renewLeases(const WorkerRow &worker, qint64 leaseMs,
+                                               qint64 callerNow);
+    /// Gives up every lease owner holds and removes its worker row.
     Status releaseLeases(const QString &owner);
+    /// Every worker that has a heartbeat row, with the runs it holds.
+    Result<QList<WorkerRow>> workers();
 
     /// Items of every foreach step of the run, by step and position.
     Result<QList<ItemRow>> items(const QString &runId);
@@ -112,6 +140,17 @@ public:
     Result<bool> withdrawRequest(qint64 id, qint64 now);
     /// Unanswered requests for runs owner executes, oldest first.
     Result<QList<RequestRow>> pendingRequests(const QString &owner);
+
+    /// A PostgreSQL database (else SQLite).
+    bool isPostgres() const;
+    enum class Channel {
+        Work,   ///< a new run, a released lease, an operator's request: for workers
+        Events, ///< any commit with events: for change feeds
+    };
+    /// PostgreSQL: calls wake, from this thread's event loop, whenever another connection commits
+    /// to channel: a wake-up only, never the change itself (keep polling slowly as a safety
+    /// net). False on SQLite, or when the subscription failed (then polling alone).
+    bool listen(Channel channel, QObject *context, std::function<void()> wake);
 
     /// The reads between beginRead() and endRead() see one snapshot (a read transaction), however
     /// other processes commit meanwhile. Not while a write is under way on this store.

@@ -625,8 +625,8 @@ void TestKeepflowctl::checkNamesBrokenInvariants() {
     // A second succeeded attempt in the same generation: the step's effect happened twice.
     auto [twiceExit, twice] = problemsFor({QStringLiteral(
         "INSERT INTO attempts SELECT run_id, step_id, item_key, generation, number + 1, "
-        "idempotency_key, worker, started_at, ended_at, outcome, error_class, error "
-        "FROM attempts WHERE step_id = 'a'")});
+        "idempotency_key, worker, started_at, ended_at, outcome, error_class, error, "
+        "lease_epoch FROM attempts WHERE step_id = 'a'")});
     QCOMPARE(twiceExit, 1);
     QVERIFY2(names(twice, QStringLiteral("a"), "succeeded twice in generation"),
              QJsonDocument(twice).toJson().constData());

@@ -27,6 +27,16 @@ std::unique_ptr<Store> openOrFail(const QString &path, const StoreOptions &optio
 }
 
 /// A run with one step, one attempt and one event, as the engine would write them.
+/// owner's claim at now for 10 s; dead: every other holder is known to be gone.
+LeaseRequest lease(const QString &owner, qint64 now, bool dead = false) {
+    LeaseRequest request;
+    request.owner = owner;
+    request.leaseMs = 10'000;
+    request.now = now;
+    request.ownerIsDead = [dead](const QString &) { return dead; };
+    return request;
+}
+
 Batch sampleBatch(qint64 flowId, const QString &runId) {
     Batch batch;
     RunRow run;
@@ -310,7 +320,7 @@ void TestStore::readOnlyOpenReadsAndRefusesWrites() {
     const auto write = store->commit(sampleBatch(flowId, QStringLiteral("r2")));
     QVERIFY(!write);
     QVERIFY2(write.error().contains(QStringLiteral("read-only")), qPrintable(write.error()));
-    QVERIFY(!store->claimRun(QStringLiteral("r1"), QStringLiteral("w"), 10, 1, {}));
+    QVERIFY(!store->claimRun(QStringLiteral("r1"), lease(QStringLiteral("w"), 1)));
     QVERIFY(!store->saveFlowVersion(QStringLiteral("g"), "{}", {}));
     QVERIFY(store->integrityCheck());
 
@@ -364,9 +374,11 @@ void TestStore::roundTripsRows() {
         store->saveFlowVersion(QStringLiteral("sample"), "{\"keepflow\": 1}", QStringLiteral("/x"))
             ->id;
     const Batch batch = sampleBatch(flowId, QStringLiteral("r1"));
-    const auto lastId = store->commit(batch);
-    QVERIFY(lastId);
-    QVERIFY(*lastId > 0);
+    const auto committed = store->commit(batch);
+    QVERIFY(committed);
+    QVERIFY(committed->lastEventId > 0);
+    QCOMPARE(committed->eventIds.size(), batch.events.size());
+    QCOMPARE(committed->eventIds.last(), committed->lastEventId);
 
     const auto run = store->run(QStringLiteral("r1"));
     QVERIFY(run);
@@ -388,7 +400,7 @@ void TestStore::roundTripsRows() {
     QCOMPARE(attempts->first().idempotencyKey, QStringLiteral("r1/fetch/1"));
     const auto events = store->events(QStringLiteral("r1"));
     QCOMPARE(events->size(), 1);
-    QCOMPARE(events->first().id, *lastId);
+    QCOMPARE(events->first().id, committed->lastEventId);
     QCOMPARE(events->first().detail.value(QStringLiteral("attempt")).toInt(), 1);
 
     // Finishing the attempt updates the same row.
@@ -443,21 +455,24 @@ void TestStore::claimIsExclusive() {
     QVERIFY(first && second);
     const qint64 flowId = first->saveFlowVersion(QStringLiteral("sample"), "{}", {})->id;
     QVERIFY(first->commit(sampleBatch(flowId, QStringLiteral("r1"))));
-    auto alive = [](const QString &) { return false; };
-    auto dead = [](const QString &) { return true; };
-    QCOMPARE(*first->claimRun(QStringLiteral("r1"), QStringLiteral("w1"), 10'000, 1000, alive),
-             true);
-    QCOMPARE(*second->claimRun(QStringLiteral("r1"), QStringLiteral("w2"), 10'000, 1000, alive),
-             false);
-    QCOMPARE(*first->claimRun(QStringLiteral("r1"), QStringLiteral("w1"), 20'000, 2000, alive),
-             true);
-    // An expired lease is free.
-    QCOMPARE(*second->claimRun(QStringLiteral("r1"), QStringLiteral("w2"), 40'000, 30'000, alive),
-             true);
+    const QString w1 = QStringLiteral("w1");
+    const QString w2 = QStringLiteral("w2");
+    const auto epochAfter = [](const Result<std::optional<RunRow>> &claim) -> qint64 {
+        return claim && *claim ? (*claim)->leaseEpoch : 0;
+    };
+    // A claim takes the lease for 10 s by the database's clock and bumps the epoch.
+    QCOMPARE(epochAfter(first->claimRun(QStringLiteral("r1"), lease(w1, 1000))), 1);
+    QCOMPARE(first->run(QStringLiteral("r1"))->leaseUntil, 11'000);
+    QCOMPARE(epochAfter(second->claimRun(QStringLiteral("r1"), lease(w2, 1000))), 0);
+    QCOMPARE(epochAfter(first->claimRun(QStringLiteral("r1"), lease(w1, 2000))), 2);
+    QCOMPARE(first->run(QStringLiteral("r1"))->adoptions, 0); // its own: no takeover
+    // An expired lease is free; taking it from another worker counts as an adoption.
+    QCOMPARE(epochAfter(second->claimRun(QStringLiteral("r1"), lease(w2, 30'000))), 3);
+    QCOMPARE(second->run(QStringLiteral("r1"))->adoptions, 1);
     // A dead holder's lease is taken over before it expires.
-    QCOMPARE(*first->claimRun(QStringLiteral("r1"), QStringLiteral("w1"), 50'000, 31'000, dead),
-             true);
+    QCOMPARE(epochAfter(first->claimRun(QStringLiteral("r1"), lease(w1, 31'000, true))), 4);
     QCOMPARE(first->run(QStringLiteral("r1"))->owner, QStringLiteral("w1"));
+    QCOMPARE(first->run(QStringLiteral("r1"))->adoptions, 2);
     QVERIFY(first->releaseLeases(QStringLiteral("w1")));
     QCOMPARE(second->run(QStringLiteral("r1"))->owner, QString());
 }
@@ -494,7 +509,7 @@ void TestStore::requestsAreAnsweredOrWithdrawnOnce() {
     auto store = openOrFail(path("requests.db"));
     const qint64 flowId = store->saveFlowVersion(QStringLiteral("f"), "{}", {})->id;
     QVERIFY(store->commit(sampleBatch(flowId, QStringLiteral("r1"))));
-    QVERIFY(store->claimRun(QStringLiteral("r1"), QStringLiteral("w1"), 10'000, 1000, {}));
+    QVERIFY(store->claimRun(QStringLiteral("r1"), lease(QStringLiteral("w1"), 1000)));
     const qint64 first = *store->submitRequest(QStringLiteral("r1"),
                                                {{QStringLiteral("action"), QStringLiteral("skip")}},
                                                QStringLiteral("ann"), 1000);

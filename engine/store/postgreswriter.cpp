@@ -1,0 +1,433 @@
+#include "store/postgreswriter.h"
+
+#include "store/jsonbytes.h"
+
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+#include <algorithm>
+
+namespace keepflow {
+
+namespace {
+
+// Upserts by natural key, as the SQLite writer's; every value arrives in one JSON parameter.
+const char *const kRuns =
+    "INSERT INTO runs (id, flow_id, flow_name, state, params, created_at, ended_at, owner, "
+    "lease_until, paused, parent_run, parent_step, lease_epoch, adoptions) "
+    "SELECT id, flow_id, flow_name, state, params, created_at, ended_at, owner, lease_until, "
+    "paused, parent_run, parent_step, lease_epoch, adoptions "
+    "FROM json_populate_recordset(CAST(NULL AS runs), CAST(? AS json)) "
+    "ON CONFLICT (id) DO UPDATE SET state = excluded.state, ended_at = excluded.ended_at, "
+    "paused = excluded.paused, adoptions = excluded.adoptions";
+const char *const kSteps =
+    "INSERT INTO step_runs (run_id, step_id, position, state, attempts, failures, generation, "
+    "not_before, started_at, ended_at, error_class, error, via_fallback, output, resource, "
+    "queued_at, input_override) "
+    "SELECT run_id, step_id, position, state, attempts, failures, generation, not_before, "
+    "started_at, ended_at, error_class, error, via_fallback, output, resource, queued_at, "
+    "input_override FROM json_populate_recordset(CAST(NULL AS step_runs), CAST(? AS json)) "
+    "ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, "
+    "attempts = excluded.attempts, failures = excluded.failures, generation = excluded.generation, "
+    "not_before = excluded.not_before, started_at = excluded.started_at, "
+    "ended_at = excluded.ended_at, error_class = excluded.error_class, error = excluded.error, "
+    "via_fallback = excluded.via_fallback, output = excluded.output, "
+    "queued_at = excluded.queued_at, input_override = excluded.input_override";
+const char *const kAttempts =
+    "INSERT INTO attempts (run_id, step_id, item_key, generation, number, idempotency_key, "
+    "worker, started_at, ended_at, outcome, error_class, error, lease_epoch) "
+    "SELECT run_id, step_id, item_key, generation, number, idempotency_key, worker, started_at, "
+    "ended_at, outcome, error_class, error, lease_epoch "
+    "FROM json_populate_recordset(CAST(NULL AS attempts), CAST(? AS json)) "
+    "ON CONFLICT (run_id, step_id, item_key, generation, number) DO UPDATE SET "
+    "ended_at = excluded.ended_at, outcome = excluded.outcome, "
+    "error_class = excluded.error_class, error = excluded.error";
+const char *const kEvents =
+    "INSERT INTO events (at, run_id, step_id, type, actor, detail) "
+    "SELECT at, run_id, step_id, type, actor, detail "
+    "FROM json_populate_recordset(CAST(NULL AS events), CAST(? AS json)) RETURNING id";
+const char *const kResources =
+    "INSERT INTO resources (name, paused, breaker_state, opened_at, call_window, updated_at) "
+    "SELECT name, paused, breaker_state, opened_at, call_window, updated_at "
+    "FROM json_populate_recordset(CAST(NULL AS resources), CAST(? AS json)) "
+    "ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, "
+    "breaker_state = excluded.breaker_state, opened_at = excluded.opened_at, "
+    "call_window = excluded.call_window, updated_at = excluded.updated_at";
+const char *const kClearItems =
+    "DELETE FROM items i USING json_to_recordset(CAST(? AS json)) AS x(run_id text, step_id text) "
+    "WHERE i.run_id = x.run_id AND i.step_id = x.step_id";
+const char *const kItems =
+    "INSERT INTO items (run_id, step_id, item_key, position, state, attempts, failures, "
+    "generation, not_before, error_class, error, output) "
+    "SELECT run_id, step_id, item_key, position, state, attempts, failures, generation, "
+    "not_before, error_class, error, output "
+    "FROM json_populate_recordset(CAST(NULL AS items), CAST(? AS json)) "
+    "ON CONFLICT (run_id, step_id, item_key) DO UPDATE SET position = excluded.position, "
+    "state = excluded.state, attempts = excluded.attempts, failures = excluded.failures, "
+    "generation = excluded.generation, not_before = excluded.not_before, "
+    "error_class = excluded.error_class, error = excluded.error, output = excluded.output";
+const char *const kAnswers =
+    "UPDATE requests q SET state = x.state, result = x.result, answered_at = x.answered_at "
+    "FROM json_to_recordset(CAST(? AS json)) AS x(id bigint, state text, result text, "
+    "answered_at bigint) WHERE q.id = x.id";
+const char *const kReleases = "UPDATE runs r SET owner = NULL, lease_until = NULL "
+                              "FROM json_to_recordset(CAST(? AS json)) AS x(id text, owner text) "
+                              "WHERE r.id = x.id AND r.owner = x.owner";
+const char *const kFence = "SELECT id, owner, lease_epoch FROM runs WHERE id IN "
+                           "(SELECT json_array_elements_text(CAST(? AS json))) FOR SHARE";
+
+/// One JSON object per row, written key by key.
+class RowJson {
+public:
+    explicit RowJson(QByteArray &out)
+        : m_out(out) {
+        m_out += '{';
+    }
+    ~RowJson() { m_out += '}'; }
+    RowJson(const RowJson &) = delete;
+    RowJson &operator=(const RowJson &) = delete;
+
+    RowJson &text(const char *key, const QString &value) {
+        appendJsonString(name(key), value);
+        return *this;
+    }
+    RowJson &textOrNull(const char *key, const QString &value) {
+        return value.isEmpty() ? null(key) : text(key, value);
+    }
+    RowJson &integer(const char *key, qint64 value) {
+        name(key) += QByteArray::number(value);
+        return *this;
+    }
+    RowJson &timeOrNull(const char *key, qint64 ms) {
+        return ms == 0 ? null(key) : integer(key, ms);
+    }
+    /// A JSON column: the value's text as a string, NULL when undefined.
+    RowJson &jsonText(const char *key, const QJsonValue &value) {
+        const QByteArray text = jsonBytes(value);
+        if (text.isEmpty())
+            return null(key);
+        appendJsonString(name(key), QString::fromUtf8(text));
+        return *this;
+    }
+    RowJson &null(const char *key) {
+        name(key) += "null";
+        return *this;
+    }
+
+private:
+    QByteArray &name(const char *key) {
+        if (!m_first)
+            m_out += ',';
+        m_first = false;
+        m_out += '"';
+        m_out += key;
+        m_out += "\":";
+        return m_out;
+    }
+    QByteArray &m_out;
+    bool m_first = true;
+};
+
+/// The rows as a JSON array, each key once: a row that comes again replaces the earlier one.
+template <typename Row, typename Key, typename Write>
+QByteArray jsonRows(const QList<Row> &rows, Key keyOf, Write write) {
+    QHash<QString, qsizetype> last;
+    for (qsizetype i = 0; i < rows.size(); ++i)
+        last.insert(keyOf(rows[i]), i);
+    QByteArray out = "[";
+    bool first = true;
+    for (qsizetype i = 0; i < rows.size(); ++i) {
+        if (last.value(keyOf(rows[i])) != i)
+            continue;
+        if (!first)
+            out += ',';
+        first = false;
+        RowJson row(out);
+        write(row, rows[i]);
+    }
+    out += ']';
+    return out;
+}
+
+QString key2(const QString &a, const QString &b) {
+    return a + QChar(0) + b;
+}
+
+} // namespace
+
+struct PostgresBatchWriter::Statements {
+    explicit Statements(const QSqlDatabase &db)
+        : runs(db)
+        , steps(db)
+        , attempts(db)
+        , events(db)
+        , resources(db)
+        , clearItems(db)
+        , items(db)
+        , answers(db)
+        , releases(db)
+        , fence(db) {}
+    QSqlQuery runs, steps, attempts, events, resources, clearItems, items, answers, releases, fence;
+    bool prepared = false;
+};
+
+PostgresBatchWriter::PostgresBatchWriter(QSqlDatabase db, QString display)
+    : m_db(std::move(db))
+    , m_display(std::move(display)) {}
+
+PostgresBatchWriter::~PostgresBatchWriter() = default;
+
+const char *PostgresBatchWriter::eventsChannel() {
+    return "keepflow_events";
+}
+
+const char *PostgresBatchWriter::workChannel() {
+    return "keepflow_work";
+}
+
+Status PostgresBatchWriter::run(QSqlQuery &query, const char *what, const QByteArray &json) {
+    query.bindValue(0, QString::fromUtf8(json));
+    if (!query.exec())
+        return Status::error(QStringLiteral("%1: cannot write %2: %3")
+                                 .arg(m_display, QLatin1String(what), query.lastError().text()));
+    query.finish();
+    return Status::ok();
+}
+
+Result<CommitResult> PostgresBatchWriter::write(const Batch &batch, qint64 lastEventId) {
+    if (!m_statements) {
+        auto statements = std::make_unique<Statements>(m_db);
+        const std::pair<QSqlQuery *, const char *> all[] = {
+            {&statements->runs, kRuns},           {&statements->steps, kSteps},
+            {&statements->attempts, kAttempts},   {&statements->events, kEvents},
+            {&statements->resources, kResources}, {&statements->clearItems, kClearItems},
+            {&statements->items, kItems},         {&statements->answers, kAnswers},
+            {&statements->releases, kReleases},   {&statements->fence, kFence}};
+        for (const auto &[query, sql] : all) {
+            if (!query->prepare(QString::fromLatin1(sql)))
+                return Status::error(QStringLiteral("%1: cannot prepare a statement: %2")
+                                         .arg(m_display, query->lastError().text()));
+        }
+        m_statements = std::move(statements);
+    }
+    Statements &s = *m_statements;
+    QSqlQuery control(m_db);
+    if (!control.exec(QStringLiteral("BEGIN")))
+        return Status::error(QStringLiteral("%1: cannot begin a transaction: %2")
+                                 .arg(m_display, control.lastError().text()));
+    auto rollback = [&control](Status status) -> Result<CommitResult> {
+        control.exec(QStringLiteral("ROLLBACK"));
+        return status;
+    };
+
+    CommitResult result;
+    if (!batch.fencedRuns.isEmpty()) {
+        QByteArray ids = "[";
+        bool first = true;
+        for (auto it = batch.fencedRuns.begin(); it != batch.fencedRuns.end(); ++it) {
+            if (!first)
+                ids += ',';
+            first = false;
+            appendJsonString(ids, it.key());
+        }
+        ids += ']';
+        s.fence.bindValue(0, QString::fromUtf8(ids));
+        if (!s.fence.exec())
+            return rollback(Status::error(QStringLiteral("%1: cannot check the leases: %2")
+                                              .arg(m_display, s.fence.lastError().text())));
+        QHash<QString, qint64> held;
+        while (s.fence.next()) {
+            if (s.fence.value(1).toString() == batch.fenceOwner)
+                held.insert(s.fence.value(0).toString(), s.fence.value(2).toLongLong());
+        }
+        s.fence.finish();
+        for (auto it = batch.fencedRuns.begin(); it != batch.fencedRuns.end(); ++it) {
+            if (!held.contains(it.key()) || held.value(it.key()) != it.value())
+                result.lostRuns << it.key();
+        }
+        if (!result.lostRuns.isEmpty()) {
+            std::sort(result.lostRuns.begin(), result.lostRuns.end());
+            control.exec(QStringLiteral("ROLLBACK"));
+            result.lastEventId = lastEventId;
+            return result;
+        }
+    }
+
+    Status status;
+    if (!batch.runs.isEmpty())
+        status = run(s.runs, "runs",
+                     jsonRows(
+                         batch.runs, [](const RunRow &r) { return r.id; },
+                         [](RowJson &row, const RunRow &r) {
+                             row.text("id", r.id)
+                                 .integer("flow_id", r.flowId)
+                                 .text("flow_name", r.flowName)
+                                 .text("state", stateName(r.state))
+                                 .jsonText("params", r.params)
+                                 .integer("created_at", r.createdAt)
+                                 .timeOrNull("ended_at", r.endedAt)
+                                 .textOrNull("owner", r.owner)
+                                 .timeOrNull("lease_until", r.leaseUntil)
+                                 .integer("paused", r.paused ? 1 : 0)
+                                 .textOrNull("parent_run", r.parentRun)
+                                 .textOrNull("parent_step", r.parentStep)
+                                 .integer("lease_epoch", r.leaseEpoch)
+                                 .integer("adoptions", r.adoptions);
+                         }));
+    if (status && !batch.steps.isEmpty())
+        status = run(s.steps, "step runs",
+                     jsonRows(
+                         batch.steps, [](const StepRunRow &r) { return key2(r.runId, r.stepId); },
+                         [](RowJson &row, const StepRunRow &r) {
+                             row.text("run_id", r.runId)
+                                 .text("step_id", r.stepId)
+                                 .integer("position", r.position)
+                                 .text("state", stateName(r.state))
+                                 .integer("attempts", r.attempts)
+                                 .integer("failures", r.failures)
+                                 .integer("generation", r.generation)
+                                 .timeOrNull("not_before", r.notBefore)
+                                 .timeOrNull("started_at", r.startedAt)
+                                 .timeOrNull("ended_at", r.endedAt)
+                                 .textOrNull("error_class", errorClassName(r.errorClass))
+                                 .textOrNull("error", r.error)
+                                 .integer("via_fallback", r.viaFallback ? 1 : 0)
+                                 .jsonText("output", r.output)
+                                 .textOrNull("resource", r.resource)
+                                 .timeOrNull("queued_at", r.queuedAt)
+                                 .jsonText("input_override", r.inputOverride);
+                         }));
+    if (status && !batch.attempts.isEmpty())
+        status =
+            run(s.attempts, "attempts",
+                jsonRows(
+                    batch.attempts,
+                    [](const AttemptRow &r) {
+                        return key2(key2(r.runId, r.stepId), r.itemKey) + QChar(0) +
+                               QString::number(r.generation) + QChar(0) + QString::number(r.number);
+                    },
+                    [](RowJson &row, const AttemptRow &r) {
+                        row.text("run_id", r.runId)
+                            .text("step_id", r.stepId)
+                            .text("item_key", r.itemKey.isNull() ? QStringLiteral("") : r.itemKey)
+                            .integer("generation", r.generation)
+                            .integer("number", r.number)
+                            .text("idempotency_key", r.idempotencyKey)
+                            .textOrNull("worker", r.worker)
+                            .integer("started_at", r.startedAt)
+                            .timeOrNull("ended_at", r.endedAt)
+                            .textOrNull("outcome", outcomeName(r.outcome))
+                            .textOrNull("error_class", errorClassName(r.errorClass))
+                            .textOrNull("error", r.error)
+                            .integer("lease_epoch", r.leaseEpoch);
+                    }));
+    if (status && !batch.events.isEmpty()) {
+        QByteArray json = "[";
+        for (qsizetype i = 0; i < batch.events.size(); ++i) {
+            const EventRow &e = batch.events[i];
+            if (i > 0)
+                json += ',';
+            RowJson row(json);
+            row.integer("at", e.at)
+                .textOrNull("run_id", e.runId)
+                .textOrNull("step_id", e.stepId)
+                .text("type", eventTypeName(e.type))
+                .text("actor", e.actor)
+                .jsonText("detail", e.detail);
+        }
+        json += ']';
+        s.events.bindValue(0, QString::fromUtf8(json));
+        if (!s.events.exec()) {
+            status = Status::error(QStringLiteral("%1: cannot append events: %2")
+                                       .arg(m_display, s.events.lastError().text()));
+        } else {
+            while (s.events.next())
+                result.eventIds << s.events.value(0).toLongLong();
+            s.events.finish();
+            // One statement takes its ids in row order; sorted, they pair with the batch's.
+            std::sort(result.eventIds.begin(), result.eventIds.end());
+        }
+    }
+    if (status && !batch.resources.isEmpty())
+        status =
+            run(s.resources, "resources",
+                jsonRows(
+                    batch.resources, [](const ResourceRow &r) { return r.name; },
+                    [](RowJson &row, const ResourceRow &r) {
+                        row.text("name", r.name)
+                            .integer("paused", r.paused ? 1 : 0)
+                            .text("breaker_state", r.breakerState)
+                            .timeOrNull("opened_at", r.openedAt)
+                            .text("call_window", r.window.isNull() ? QStringLiteral("") : r.window)
+                            .integer("updated_at", r.updatedAt);
+                    }));
+    if (status && !batch.clearedItems.isEmpty()) {
+        QList<QPair<QString, QString>> cleared = batch.clearedItems;
+        status = run(s.clearItems, "cleared items",
+                     jsonRows(
+                         cleared,
+                         [](const QPair<QString, QString> &p) { return key2(p.first, p.second); },
+                         [](RowJson &row, const QPair<QString, QString> &p) {
+                             row.text("run_id", p.first).text("step_id", p.second);
+                         }));
+    }
+    if (status && !batch.items.isEmpty())
+        status = run(s.items, "items",
+                     jsonRows(
+                         batch.items,
+                         [](const ItemRow &r) { return key2(key2(r.runId, r.stepId), r.itemKey); },
+                         [](RowJson &row, const ItemRow &r) {
+                             row.text("run_id", r.runId)
+                                 .text("step_id", r.stepId)
+                                 .text("item_key", r.itemKey)
+                                 .integer("position", r.position)
+                                 .text("state", stateName(r.state))
+                                 .integer("attempts", r.attempts)
+                                 .integer("failures", r.failures)
+                                 .integer("generation", r.generation)
+                                 .timeOrNull("not_before", r.notBefore)
+                                 .textOrNull("error_class", errorClassName(r.errorClass))
+                                 .textOrNull("error", r.error)
+                                 .jsonText("output", r.output);
+                         }));
+    if (status && !batch.answers.isEmpty())
+        status = run(s.answers, "answers",
+                     jsonRows(
+                         batch.answers, [](const RequestRow &r) { return QString::number(r.id); },
+                         [](RowJson &row, const RequestRow &r) {
+                             row.integer("id", r.id)
+                                 .text("state", r.state)
+                                 .text("result", r.result)
+                                 .integer("answered_at", r.answeredAt);
+                         }));
+    if (status && !batch.releasedLeases.isEmpty())
+        status = run(s.releases, "released leases",
+                     jsonRows(
+                         batch.releasedLeases,
+                         [](const QPair<QString, QString> &p) { return key2(p.first, p.second); },
+                         [](RowJson &row, const QPair<QString, QString> &p) {
+                             row.text("id", p.first).text("owner", p.second);
+                         }));
+    // Listeners wake up when this commits (NOTIFY is delivered at commit, never before).
+    const bool newWork =
+        !batch.releasedLeases.isEmpty() ||
+        std::any_of(batch.events.begin(), batch.events.end(),
+                    [](const EventRow &e) { return e.type == EventType::RunCreated; });
+    for (const auto &[wanted, channel] :
+         {std::pair{!batch.events.isEmpty(), eventsChannel()}, std::pair{newWork, workChannel()}}) {
+        if (status && wanted &&
+            !control.exec(QStringLiteral("SELECT pg_notify('%1', '')").arg(QLatin1String(channel))))
+            status = Status::error(QStringLiteral("%1: cannot notify listeners: %2")
+                                       .arg(m_display, control.lastError().text()));
+    }
+    if (status && !control.exec(QStringLiteral("COMMIT")))
+        status = Status::error(
+            QStringLiteral("%1: cannot commit: %2").arg(m_display, control.lastError().text()));
+    if (!status)
+        return rollback(status);
+    result.lastEventId = result.eventIds.isEmpty() ? lastEventId : result.eventIds.last();
+    return result;
+}
+
+} // namespace keepflow

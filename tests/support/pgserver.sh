@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# A throw-away PostgreSQL server for the tests and benchmarks, listening only on a Unix socket in
+# DIR (no TCP port, so parallel suites never collide):
+#   pgserver.sh start DIR   initdb + pg_ctl start; prints the URL to connect with
+#   pgserver.sh stop DIR    pg_ctl stop -m fast, then removes DIR
+#   pgserver.sh url DIR     the URL of a server started in DIR
+# initdb refuses to run as root, so as root the server runs as the `postgres` account and DIR is
+# handed to it; the bootstrap superuser is named after the calling user, so that the tests
+# connect as themselves over the socket (trust authentication: the socket folder is private).
+set -euo pipefail
+
+usage() { echo "usage: pgserver.sh start|stop|url DIR" >&2; exit 2; }
+[ $# -eq 2 ] || usage
+action=$1
+dir=$2
+me=$(id -un)
+
+pg_bin() {
+  local found
+  found=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$found" ] || { echo "pgserver: no PostgreSQL server binaries (apt-get install postgresql)" >&2; exit 1; }
+  echo "$found"
+}
+
+# Runs a command as the server's account: postgres when we are root, ourselves otherwise.
+as_server() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+url() { echo "postgresql:///postgres?host=$dir/socket"; }
+
+case "$action" in
+  start)
+    bin=$(pg_bin)
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    [ -e "$dir/data/PG_VERSION" ] && { echo "pgserver: $dir already holds a server" >&2; exit 1; }
+    mkdir -p "$dir/socket"
+    chmod 0700 "$dir"
+    [ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
+    as_server "$bin/initdb" --pgdata="$dir/data" --username="$me" --auth=trust \
+      --encoding=UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
+      { cat "$dir/initdb.log" >&2; exit 1; }
+    # Durable commits as in production (fsync and synchronous_commit stay on); no TCP listener.
+    as_server "$bin/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" --wait \
+      --options="-c listen_addresses='' -c unix_socket_directories='$dir/socket' -c max_connections=200" \
+      start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    # Other users (a test running as root) reach the socket through the folder.
+    chmod 0711 "$dir"
+    url
+    ;;
+  stop)
+    [ -d "$dir/data" ] || exit 0
+    bin=$(pg_bin)
+    as_server "$bin/pg_ctl" --pgdata="$dir/data" --mode=fast --wait stop >/dev/null 2>&1 || true
+    rm -rf "$dir"
+    ;;
+  url) url ;;
+  *) usage ;;
+esac
