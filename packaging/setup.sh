@@ -30,6 +30,8 @@ packages=(
   qt6-svg-dev libqcustomplot-dev libgraphviz-dev qt6-qpa-plugins fonts-dejavu-core
   # {{secrets.NAME}} from the desktop's keyring.
   qtkeychain-qt6-dev
+  # PostgreSQL: Qt SQL's driver for it, and the server the tests start for themselves.
+  libqt6sql6-psql postgresql
 )
 if [ "$job" = sanitize ]; then
   # clang with its sanitizer and libFuzzer runtimes.

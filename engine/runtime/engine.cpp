@@ -151,7 +151,15 @@ Result<std::unique_ptr<LiveRun>> Engine::Impl::newRun(const std::shared_ptr<Plan
     run->steps.resize(static_cast<size_t>(flow.steps.size()));
     run->counts[static_cast<int>(StepState::Pending)] = static_cast<int>(flow.steps.size());
     run->leaseEpoch = execute ? 1 : 0;
-    ledger.recordRun(*run, execute ? now + options.leaseMs : 0);
+    qint64 leaseUntil = 0;
+    if (execute) {
+        // Leases run by the database's clock (PostgreSQL's server), like every claim's.
+        auto databaseNow = store.databaseNow(now);
+        if (!databaseNow)
+            return databaseNow.status();
+        leaseUntil = *databaseNow + options.leaseMs;
+    }
+    ledger.recordRun(*run, leaseUntil);
     for (int i = 0; i < static_cast<int>(flow.steps.size()); ++i)
         ledger.recordStep(*run, i);
     QJsonObject detail{{QStringLiteral("flow"), flow.name},

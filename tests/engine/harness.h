@@ -1,10 +1,12 @@
 #pragma once
 
-// A test engine on a temporary SQLite database with a manual clock. restart simulates a crash.
+// A test engine on a temporary database (SQLite, or PostgreSQL when the suite runs on it: see
+// testdatabase.h) with a manual clock. restart simulates a crash.
 
 #include "model/flowfile.h"
 #include "runtime/engine.h"
 #include "store/store.h"
+#include "testdatabase.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -28,11 +30,14 @@ struct Harness {
 
     /// secrets: where {{secrets.NAME}} is looked up (unset: the engine's default).
     explicit Harness(std::shared_ptr<const SecretChain> secretChain = {})
-        : secrets(std::move(secretChain)) {
+        : secrets(std::move(secretChain))
+        , database(newTestDatabase(dir, QStringLiteral("engine.db"))) {
         open();
     }
     std::shared_ptr<const SecretChain> secrets;
-    QString dbPath() const { return dir.filePath(QStringLiteral("engine.db")); }
+    const QString database;
+    /// The SQLite file, or the PostgreSQL URL.
+    QString dbPath() const { return database; }
 
     void open() {
         auto opened = Store::open(dbPath());

@@ -187,8 +187,17 @@ void TestOperatorApi::withdrawsAndActsDirectlyWhenTheHolderDied() {
 void TestOperatorApi::withdrawsAndActsDirectlyWhenTheHoldersLeaseExpired() {
     Fixture f(kHeldFlow);
     const qint64 leaseUntil = f.holder.store->run(f.run)->leaseUntil;
-    // The holder stops renewing its lease (hung, or its host is gone) and time passes it.
-    f.onWait = [&f, leaseUntil] { f.holder.clock.set(leaseUntil + 1); };
+    // The holder stops renewing its lease (hung, or its host is gone) and time passes it: the
+    // test's clock on SQLite; on PostgreSQL the server's clock decides, so the lease is moved
+    // into its past.
+    f.onWait = [&f, leaseUntil] {
+        if (testsOnPostgres())
+            executeOnTestDatabase(f.holder.dbPath(),
+                                  QStringLiteral("UPDATE runs SET lease_until = 0 WHERE id = ?"),
+                                  {f.run});
+        else
+            f.holder.clock.set(leaseUntil + 1);
+    };
 
     auto outcome =
         f.api->act(action(K::Skip, f.run, QStringLiteral("broken")), OperatorApi::HandOver::Wait);

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # A throw-away PostgreSQL server for the tests and benchmarks, listening only on a Unix socket in
 # DIR (no TCP port, so parallel suites never collide):
-#   pgserver.sh start DIR   initdb + pg_ctl start; prints the URL to connect with
+#   pgserver.sh start DIR [--no-fsync]
+#                           initdb + pg_ctl start; prints the URL to connect with. --no-fsync
+#                           (the test suite) trades durability against power loss for speed;
+#                           benchmarks keep fsync on, as in production.
 #   pgserver.sh stop DIR    pg_ctl stop -m fast, then removes DIR
 #   pgserver.sh url DIR     the URL of a server started in DIR
 # initdb refuses to run as root, so as root the server runs as the `postgres` account and DIR is
@@ -10,9 +13,14 @@
 set -euo pipefail
 
 usage() { echo "usage: pgserver.sh start|stop|url DIR" >&2; exit 2; }
-[ $# -eq 2 ] || usage
+[ $# -ge 2 ] && [ $# -le 3 ] || usage
 action=$1
 dir=$2
+fsync=on
+if [ $# -eq 3 ]; then
+  [ "$action" = start ] && [ "$3" = --no-fsync ] || usage
+  fsync=off
+fi
 me=$(id -un)
 
 pg_bin() {
@@ -38,16 +46,20 @@ case "$action" in
     bin=$(pg_bin)
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
-    [ -e "$dir/data/PG_VERSION" ] && { echo "pgserver: $dir already holds a server" >&2; exit 1; }
+    if [ -e "$dir/data/PG_VERSION" ]; then
+      # A leftover of an interrupted suite: replace it.
+      as_server "$bin/pg_ctl" --pgdata="$dir/data" --mode=immediate --wait stop >/dev/null 2>&1 || true
+      rm -rf "$dir/data" "$dir/socket"
+    fi
     mkdir -p "$dir/socket"
     chmod 0700 "$dir"
     [ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
     as_server "$bin/initdb" --pgdata="$dir/data" --username="$me" --auth=trust \
       --encoding=UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
-    # Durable commits as in production (fsync and synchronous_commit stay on); no TCP listener.
+    # No TCP listener; durable commits unless --no-fsync.
     as_server "$bin/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" --wait \
-      --options="-c listen_addresses='' -c unix_socket_directories='$dir/socket' -c max_connections=200" \
+      --options="-c listen_addresses='' -c unix_socket_directories='$dir/socket' -c max_connections=200 -c fsync=$fsync" \
       start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     # Other users (a test running as root) reach the socket through the folder.
     chmod 0711 "$dir"
