@@ -5,6 +5,7 @@
 #include "api/databasecheck.h"
 #include "api/operatorapi.h"
 #include "api/reports.h"
+#include "core/databaseaddress.h"
 #include "model/flowfile.h"
 #include "runtime/engine.h"
 
@@ -52,14 +53,17 @@ void printJson(const QJsonValue &value) {
     printOut(QString::fromUtf8(document.toJson(QJsonDocument::Indented)));
 }
 
-const char *const kUsage = R"(usage: keepflowctl COMMAND [ARGS] [--db PATH] [--json]
+const char *const kUsage = R"(usage: keepflowctl COMMAND [ARGS] [--db PATH|URL] [--json]
 
 commands:
   validate FILE...                      check flow files; problems as FILE:LINE:COLUMN: error: MESSAGE
   run FILE [--param NAME=VALUE]... [--detach]
                                         start a run; in the foreground with live progress
+  submit FILE [--param NAME=VALUE]...   create a run for the workers; print its id, run nothing
   resume [RUN]                          continue interrupted runs (or RUN) in the foreground
-  worker                                run everything in the database until SIGTERM
+  worker [--lease SECONDS]              run everything in the database until SIGTERM; holds
+                                        each run for SECONDS (30) between renewals
+  workers                               workers sharing the database: heartbeat, runs held
   list [--state STATE]                  runs, newest first
   status RUN                            a run and its steps
   events RUN                            a run's events, oldest first
@@ -77,7 +81,9 @@ commands:
   check                                 SQLite's integrity check, the schema version and the
                                         engine's invariants; exit 1 naming what is wrong
 
---db PATH defaults to $KEEPFLOW_DB, else ~/.local/share/keepflow/keepflow.db.
+--db PATH defaults to $KEEPFLOW_DB, else ~/.local/share/keepflow/keepflow.db. A PostgreSQL
+database is named by URL: postgresql://USER@HOST[:PORT]/DB or postgresql:///DB?host=/socket/dir;
+its password comes from PGPASSWORD or ~/.pgpass, never from the command line.
 --read-only opens it for reading only; list, status, events, resources and check do so by
 themselves when the file or its folder is not writable.
 KEEPFLOW_SYNCHRONOUS=normal trades the last commits on power loss for speed (default: full).
@@ -117,6 +123,14 @@ public:
         sigaction(SIGINT, &action, nullptr);
     }
 
+    ~SignalWatcher() {
+        m_notifier.reset();
+        ::close(s_fds[0]);
+        ::close(s_fds[1]);
+    }
+    SignalWatcher(const SignalWatcher &) = delete;
+    SignalWatcher &operator=(const SignalWatcher &) = delete;
+
 private:
     std::unique_ptr<QSocketNotifier> m_notifier;
 };
@@ -154,7 +168,8 @@ Result<std::unique_ptr<OperatorApi>> openApi(const Context &context,
     if (!store)
         return store.status();
     // Looking must not leave an empty database behind where none was.
-    if (access == Access::Read && !QFileInfo::exists(context.dbPath))
+    if (access == Access::Read && !isPostgresUrl(context.dbPath) &&
+        !QFileInfo::exists(context.dbPath))
         return Status::error(QStringLiteral("no Keepflow database at %1 yet (run a flow first, or "
                                             "choose one with --db or KEEPFLOW_DB)")
                                  .arg(context.dbPath));
@@ -383,16 +398,77 @@ int commandResume(const Context &context) {
     return code;
 }
 
-int commandWorker(const Context &context) {
+int commandSubmit(const Context &context) {
+    if (context.args.size() != 1)
+        return fail(QStringLiteral("submit needs exactly one FILE"));
+    const QString file = context.args.first();
+    const FlowLoad load = loadFlowFile(file);
+    if (!load.ok()) {
+        for (const Diagnostic &diagnostic : load.diagnostics)
+            printErr(diagnostic.toString() + QLatin1Char('\n'));
+        return fail(QStringLiteral("%1 is not a valid flow; nothing was submitted").arg(file));
+    }
+    auto params = parseParams(*load.flow, context.parser.values(QStringLiteral("param")));
+    if (!params)
+        return fail(params.error());
     auto api = openApi(context);
     if (!api)
         return fail(api.error());
-    const std::unique_ptr<Engine> executor = (*api)->createEngine();
+    const std::unique_ptr<Engine> engine = (*api)->createEngine();
+    // Not executed here: the run waits, unclaimed, for whichever worker takes it first.
+    auto runId = engine->createRun(*load.flow, QFileInfo(file).absoluteFilePath(), *params, false);
+    if (!runId)
+        return fail(runId.error());
+    if (context.json)
+        printJson(QJsonObject{{QStringLiteral("id"), *runId},
+                              {QStringLiteral("state"), QStringLiteral("running")}});
+    else
+        printOut(*runId + QLatin1Char('\n'));
+    return Ok;
+}
+
+int commandWorkers(const Context &context) {
+    if (!context.args.isEmpty())
+        return fail(QStringLiteral("workers takes no arguments"));
+    auto api = openApi(context, Access::Read);
+    if (!api)
+        return fail(api.error());
+    auto workers = (*api)->workers();
+    if (!workers)
+        return fail(workers.error());
+    if (context.json) {
+        printJson(workersJson(*workers));
+        return Ok;
+    }
+    if (workers->isEmpty())
+        printOut(QStringLiteral("no worker is running on %1\n").arg(context.dbPath));
+    for (const WorkerRow &worker : *workers)
+        printOut(QStringLiteral("%1  heartbeat %2  %3 run(s)%4\n")
+                     .arg(worker.id, isoTime(worker.heartbeatAt).toString())
+                     .arg(worker.runs.size())
+                     .arg(worker.runs.isEmpty()
+                              ? QString()
+                              : QStringLiteral(": ") + worker.runs.join(QStringLiteral(" "))));
+    return Ok;
+}
+
+/// How one worker session ended.
+enum class WorkerEnd { Stopped, Failed, ConnectionLost };
+
+/// One worker session on one connection: adopts and executes runs until a signal stops it, or
+/// the database fails. fatal says why it failed.
+WorkerEnd workUntilStopped(const Context &context, OperatorApi &api,
+                           const Engine::Options &engineOptions, bool &stopping, QString &fatal) {
+    const std::unique_ptr<Engine> executor = api.createEngine(engineOptions);
     Engine &engine = *executor;
-    QString fatal;
     QObject::connect(&engine, &Engine::eventsCommitted, [](const QList<EventRow> &events) {
         for (const EventRow &event : events)
             printOut(event.runId + QStringLiteral("  ") + describeEvent(event) + QLatin1Char('\n'));
+    });
+    QObject::connect(&engine, &Engine::runLost, [](const QString &runId) {
+        printErr(QStringLiteral("keepflowctl: run %1 was taken over by another worker (this "
+                                "one's lease lapsed); nothing more of it is written here\n")
+                     .arg(runId));
     });
     QObject::connect(&engine, &Engine::fatalError, [&fatal](const QString &message) {
         fatal = message;
@@ -406,7 +482,8 @@ int commandWorker(const Context &context) {
         }
     };
     QObject::connect(&poll, &QTimer::timeout, adoptNewRuns);
-    bool stopping = false;
+    // PostgreSQL tells of new runs and released leases at once; the poll stays as a safety net.
+    QObject::connect(&engine, &Engine::workArrived, adoptNewRuns);
     QTimer drainCheck;
     SignalWatcher watcher([&] {
         if (stopping) {
@@ -430,11 +507,54 @@ int commandWorker(const Context &context) {
     printErr(QStringLiteral("keepflowctl: worker on %1\n").arg(context.dbPath));
     QCoreApplication::exec();
     const Status released = engine.shutdown();
-    if (!fatal.isEmpty())
-        return fail(fatal);
-    if (!released)
-        return fail(released.message());
-    return Ok;
+    if (fatal.isEmpty() && !released)
+        fatal = released.message();
+    if (fatal.isEmpty())
+        return WorkerEnd::Stopped;
+    // A server that went away (restarted, the connection cut) comes back: everything this
+    // worker held is in the database, and its leases lapse for whoever claims next, itself too.
+    return api.isPostgres() && !stopping ? WorkerEnd::ConnectionLost : WorkerEnd::Failed;
+}
+
+int commandWorker(const Context &context) {
+    Engine::Options engineOptions;
+    if (context.parser.isSet(QStringLiteral("lease"))) {
+        bool ok = false;
+        const int seconds = context.parser.value(QStringLiteral("lease")).toInt(&ok);
+        if (!ok || seconds < 1 || seconds > 86'400)
+            return fail(QStringLiteral("--lease takes whole seconds from 1 to 86400, not \"%1\"")
+                            .arg(context.parser.value(QStringLiteral("lease"))));
+        engineOptions.leaseMs = seconds * qint64{1000};
+    }
+    bool stopping = false;
+    for (int reconnects = 0;; ++reconnects) {
+        auto api = openApi(context);
+        if (!api) {
+            if (reconnects == 0 || !isPostgresUrl(context.dbPath))
+                return fail(api.error());
+            printErr(QStringLiteral("keepflowctl: %1; trying again in 1 s\n").arg(api.error()));
+        } else {
+            QString fatal;
+            switch (workUntilStopped(context, **api, engineOptions, stopping, fatal)) {
+            case WorkerEnd::Stopped:
+                return Ok;
+            case WorkerEnd::Failed:
+                return fail(fatal);
+            case WorkerEnd::ConnectionLost:
+                printErr(QStringLiteral("keepflowctl: %1; reconnecting in 1 s\n").arg(fatal));
+                break;
+            }
+        }
+        // Waits for the server without spinning; a signal meanwhile stops the worker.
+        QTimer::singleShot(1000, QCoreApplication::instance(), &QCoreApplication::quit);
+        SignalWatcher watcher([&stopping] {
+            stopping = true;
+            QCoreApplication::quit();
+        });
+        QCoreApplication::exec();
+        if (stopping)
+            return Ok;
+    }
 }
 
 int commandList(const Context &context) {
@@ -690,8 +810,9 @@ int main(int argc, char *argv[]) {
 
     QCommandLineParser parser;
     parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsOptions);
-    parser.addOption(
-        {QStringLiteral("db"), QStringLiteral("Database file."), QStringLiteral("PATH")});
+    parser.addOption({QStringLiteral("db"),
+                      QStringLiteral("Database file, or a postgresql:// URL."),
+                      QStringLiteral("PATH")});
     parser.addOption(
         {QStringLiteral("json"), QStringLiteral("Machine-readable output on stdout.")});
     parser.addOption(
@@ -714,6 +835,9 @@ int main(int argc, char *argv[]) {
     parser.addOption({QStringLiteral("not-happened"), QStringLiteral("resolve: it did not.")});
     parser.addOption(
         {QStringLiteral("read-only"), QStringLiteral("Open the database for reading only.")});
+    parser.addOption({QStringLiteral("lease"),
+                      QStringLiteral("worker: how long a run is held between renewals."),
+                      QStringLiteral("SECONDS")});
     parser.addOption({{QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show help.")});
     parser.addOption({QStringLiteral("version"), QStringLiteral("Show the version.")});
     if (!parser.parse(QCoreApplication::arguments()))
@@ -737,6 +861,8 @@ int main(int argc, char *argv[]) {
         {QStringLiteral("run"), commandRun},
         {QStringLiteral("resume"), commandResume},
         {QStringLiteral("worker"), commandWorker},
+        {QStringLiteral("submit"), commandSubmit},
+        {QStringLiteral("workers"), commandWorkers},
         {QStringLiteral("list"), commandList},
         {QStringLiteral("status"), commandStatus},
         {QStringLiteral("events"), commandEvents},

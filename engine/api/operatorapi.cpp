@@ -218,6 +218,14 @@ Result<QList<ResourceRow>> OperatorApi::resources() {
     return m_store->resources();
 }
 
+Result<QList<WorkerRow>> OperatorApi::workers() {
+    return m_store->workers();
+}
+
+bool OperatorApi::isPostgres() const {
+    return m_store->isPostgres();
+}
+
 Result<QHash<QString, QPair<int, int>>> OperatorApi::resourceLoad() {
     return m_store->resourceLoad();
 }

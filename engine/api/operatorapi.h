@@ -147,6 +147,10 @@ public:
     Result<QList<EventRow>> events(const QString &runId, qint64 afterId = 0);
     /// Every resource, by name.
     Result<QList<ResourceRow>> resources();
+    /// Workers sharing the database, with their heartbeats and the runs they hold.
+    Result<QList<WorkerRow>> workers();
+    /// PostgreSQL (else a SQLite file).
+    bool isPostgres() const;
     /// (queued, in flight) per resource name.
     Result<QHash<QString, QPair<int, int>>> resourceLoad();
 

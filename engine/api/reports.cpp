@@ -14,6 +14,19 @@ QJsonValue isoTime(qint64 ms) {
     return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
 }
 
+QJsonArray workersJson(const QList<WorkerRow> &workers) {
+    QJsonArray rows;
+    for (const WorkerRow &worker : workers) {
+        rows.append(QJsonObject{{QStringLiteral("id"), worker.id},
+                                {QStringLiteral("host"), worker.host},
+                                {QStringLiteral("pid"), worker.pid},
+                                {QStringLiteral("started_at"), isoTime(worker.startedAt)},
+                                {QStringLiteral("heartbeat_at"), isoTime(worker.heartbeatAt)},
+                                {QStringLiteral("runs"), QJsonArray::fromStringList(worker.runs)}});
+    }
+    return rows;
+}
+
 namespace {
 
 QJsonValue textOrNull(const QString &text) {

@@ -28,6 +28,8 @@ QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,
 QJsonArray runListJson(const QList<RunRow> &runs);
 /// `events --json`: [{ "id", "at", "step", "type", "actor", "detail" }], oldest first.
 QJsonArray eventsJson(const QList<EventRow> &events);
+/// `keepflowctl workers --json`: each worker with its heartbeat and the runs it holds.
+QJsonArray workersJson(const QList<WorkerRow> &workers);
 
 /// `resources --json`: [{ "name", "state": "closed|open|half_open|paused", "queued", "in_flight",
 /// "failure_rate" }], by name.
