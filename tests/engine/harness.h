@@ -45,6 +45,7 @@ struct Harness {
         store = std::move(*opened);
         Engine::Options options;
         options.workerId = QStringLiteral("test-worker-%1").arg(++generation);
+        options.leaseMs = leaseMs;
         options.ownerIsDead = [](const QString &) { return true; };
         options.secrets = secrets;
         engine = std::make_unique<Engine>(*store, clock, actions, options);
@@ -137,6 +138,7 @@ struct Harness {
     RunState runState(const QString &run) { return store->run(run)->state; }
 
     int generation = 0;
+    qint64 leaseMs = 30'000; ///< for the engines open() makes
 };
 
 [[maybe_unused]] QByteArray flow(const QByteArray &steps, const QByteArray &extra = {}) {
