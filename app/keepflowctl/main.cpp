@@ -475,10 +475,15 @@ WorkerEnd workUntilStopped(const Context &context, OperatorApi &api,
         QCoreApplication::quit();
     });
     QTimer poll;
-    auto adoptNewRuns = [&engine, &fatal] {
-        if (auto adopted = engine.adoptAvailable(); !adopted) {
+    std::function<void()> adoptNewRuns = [&engine, &fatal, &engineOptions, &adoptNewRuns] {
+        auto adopted = engine.adoptAvailable();
+        if (!adopted) {
             fatal = adopted.error();
             QCoreApplication::quit();
+        } else if (*adopted >= engineOptions.claimBatch) {
+            // A full batch: there may be more. Claim again once this batch got going, so that
+            // other workers claiming meanwhile take their share.
+            QTimer::singleShot(0, &engine, adoptNewRuns);
         }
     };
     QObject::connect(&poll, &QTimer::timeout, adoptNewRuns);

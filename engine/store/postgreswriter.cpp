@@ -6,7 +6,10 @@
 #include <QSqlQuery>
 #include <QVariant>
 
+#include <QSet>
+
 #include <algorithm>
+#include <functional>
 
 namespace keepflow {
 
@@ -21,6 +24,22 @@ const char *const kRuns =
     "FROM json_populate_recordset(CAST(NULL AS runs), CAST(? AS json)) "
     "ON CONFLICT (id) DO UPDATE SET state = excluded.state, ended_at = excluded.ended_at, "
     "paused = excluded.paused, adoptions = excluded.adoptions";
+// The runs upsert of the one-statement path: a run named in the CTE "released" (this worker
+// lets go of it in the same commit) is written without owner and lease.
+const char *const kRunsReleasing =
+    "INSERT INTO runs (id, flow_id, flow_name, state, params, created_at, ended_at, owner, "
+    "lease_until, paused, parent_run, parent_step, lease_epoch, adoptions) "
+    "SELECT x.id, x.flow_id, x.flow_name, x.state, x.params, x.created_at, x.ended_at, "
+    "CASE WHEN r.id IS NULL THEN x.owner END, CASE WHEN r.id IS NULL THEN x.lease_until END, "
+    "x.paused, x.parent_run, x.parent_step, x.lease_epoch, x.adoptions "
+    "FROM json_populate_recordset(CAST(NULL AS runs), CAST(? AS json)) x "
+    "LEFT JOIN released r ON r.id = x.id WHERE (SELECT ok FROM ok) "
+    "ON CONFLICT (id) DO UPDATE SET state = excluded.state, ended_at = excluded.ended_at, "
+    "paused = excluded.paused, adoptions = excluded.adoptions, "
+    "owner = CASE WHEN EXISTS (SELECT 1 FROM released r WHERE r.id = runs.id AND "
+    "r.owner = runs.owner) THEN NULL ELSE runs.owner END, "
+    "lease_until = CASE WHEN EXISTS (SELECT 1 FROM released r WHERE r.id = runs.id AND "
+    "r.owner = runs.owner) THEN NULL ELSE runs.lease_until END";
 const char *const kSteps =
     "INSERT INTO step_runs (run_id, step_id, position, state, attempts, failures, generation, "
     "not_before, started_at, ended_at, error_class, error, via_fallback, output, resource, "
@@ -154,6 +173,153 @@ QString key2(const QString &a, const QString &b) {
     return a + QChar(0) + b;
 }
 
+QByteArray runsJson(const Batch &batch) {
+    return jsonRows(
+        batch.runs, [](const RunRow &r) { return r.id; },
+        [](RowJson &row, const RunRow &r) {
+            row.text("id", r.id)
+                .integer("flow_id", r.flowId)
+                .text("flow_name", r.flowName)
+                .text("state", stateName(r.state))
+                .jsonText("params", r.params)
+                .integer("created_at", r.createdAt)
+                .timeOrNull("ended_at", r.endedAt)
+                .textOrNull("owner", r.owner)
+                .timeOrNull("lease_until", r.leaseUntil)
+                .integer("paused", r.paused ? 1 : 0)
+                .textOrNull("parent_run", r.parentRun)
+                .textOrNull("parent_step", r.parentStep)
+                .integer("lease_epoch", r.leaseEpoch)
+                .integer("adoptions", r.adoptions);
+        });
+}
+
+QByteArray stepsJson(const Batch &batch) {
+    return jsonRows(
+        batch.steps, [](const StepRunRow &r) { return key2(r.runId, r.stepId); },
+        [](RowJson &row, const StepRunRow &r) {
+            row.text("run_id", r.runId)
+                .text("step_id", r.stepId)
+                .integer("position", r.position)
+                .text("state", stateName(r.state))
+                .integer("attempts", r.attempts)
+                .integer("failures", r.failures)
+                .integer("generation", r.generation)
+                .timeOrNull("not_before", r.notBefore)
+                .timeOrNull("started_at", r.startedAt)
+                .timeOrNull("ended_at", r.endedAt)
+                .textOrNull("error_class", errorClassName(r.errorClass))
+                .textOrNull("error", r.error)
+                .integer("via_fallback", r.viaFallback ? 1 : 0)
+                .jsonText("output", r.output)
+                .textOrNull("resource", r.resource)
+                .timeOrNull("queued_at", r.queuedAt)
+                .jsonText("input_override", r.inputOverride);
+        });
+}
+
+QByteArray attemptsJson(const Batch &batch) {
+    return jsonRows(
+        batch.attempts,
+        [](const AttemptRow &r) {
+            return key2(key2(r.runId, r.stepId), r.itemKey) + QChar(0) +
+                   QString::number(r.generation) + QChar(0) + QString::number(r.number);
+        },
+        [](RowJson &row, const AttemptRow &r) {
+            row.text("run_id", r.runId)
+                .text("step_id", r.stepId)
+                .text("item_key", r.itemKey.isNull() ? QStringLiteral("") : r.itemKey)
+                .integer("generation", r.generation)
+                .integer("number", r.number)
+                .text("idempotency_key", r.idempotencyKey)
+                .textOrNull("worker", r.worker)
+                .integer("started_at", r.startedAt)
+                .timeOrNull("ended_at", r.endedAt)
+                .textOrNull("outcome", outcomeName(r.outcome))
+                .textOrNull("error_class", errorClassName(r.errorClass))
+                .textOrNull("error", r.error)
+                .integer("lease_epoch", r.leaseEpoch);
+        });
+}
+
+QByteArray resourcesJson(const Batch &batch) {
+    return jsonRows(
+        batch.resources, [](const ResourceRow &r) { return r.name; },
+        [](RowJson &row, const ResourceRow &r) {
+            row.text("name", r.name)
+                .integer("paused", r.paused ? 1 : 0)
+                .text("breaker_state", r.breakerState)
+                .timeOrNull("opened_at", r.openedAt)
+                .text("call_window", r.window.isNull() ? QStringLiteral("") : r.window)
+                .integer("updated_at", r.updatedAt);
+        });
+}
+
+QByteArray clearedItemsJson(const Batch &batch) {
+    return jsonRows(
+        batch.clearedItems,
+        [](const QPair<QString, QString> &p) { return key2(p.first, p.second); },
+        [](RowJson &row, const QPair<QString, QString> &p) {
+            row.text("run_id", p.first).text("step_id", p.second);
+        });
+}
+
+QByteArray itemsJson(const Batch &batch) {
+    return jsonRows(
+        batch.items, [](const ItemRow &r) { return key2(key2(r.runId, r.stepId), r.itemKey); },
+        [](RowJson &row, const ItemRow &r) {
+            row.text("run_id", r.runId)
+                .text("step_id", r.stepId)
+                .text("item_key", r.itemKey)
+                .integer("position", r.position)
+                .text("state", stateName(r.state))
+                .integer("attempts", r.attempts)
+                .integer("failures", r.failures)
+                .integer("generation", r.generation)
+                .timeOrNull("not_before", r.notBefore)
+                .textOrNull("error_class", errorClassName(r.errorClass))
+                .textOrNull("error", r.error)
+                .jsonText("output", r.output);
+        });
+}
+
+QByteArray answersJson(const Batch &batch) {
+    return jsonRows(
+        batch.answers, [](const RequestRow &r) { return QString::number(r.id); },
+        [](RowJson &row, const RequestRow &r) {
+            row.integer("id", r.id)
+                .text("state", r.state)
+                .text("result", r.result)
+                .integer("answered_at", r.answeredAt);
+        });
+}
+
+QByteArray releasesJson(const QList<QPair<QString, QString>> &releases) {
+    return jsonRows(
+        releases, [](const QPair<QString, QString> &p) { return key2(p.first, p.second); },
+        [](RowJson &row, const QPair<QString, QString> &p) {
+            row.text("id", p.first).text("owner", p.second);
+        });
+}
+
+QByteArray eventsJson(const Batch &batch) {
+    QByteArray json = "[";
+    for (qsizetype i = 0; i < batch.events.size(); ++i) {
+        const EventRow &e = batch.events[i];
+        if (i > 0)
+            json += ',';
+        RowJson row(json);
+        row.integer("at", e.at)
+            .textOrNull("run_id", e.runId)
+            .textOrNull("step_id", e.stepId)
+            .text("type", eventTypeName(e.type))
+            .text("actor", e.actor)
+            .jsonText("detail", e.detail);
+    }
+    json += ']';
+    return json;
+}
+
 } // namespace
 
 struct PostgresBatchWriter::Statements {
@@ -196,6 +362,173 @@ Status PostgresBatchWriter::run(QSqlQuery &query, const char *what, const QByteA
 }
 
 Result<CommitResult> PostgresBatchWriter::write(const Batch &batch, qint64 lastEventId) {
+    // Dropping and rewriting a foreach step's items in one statement would touch the same rows
+    // twice, which PostgreSQL refuses: those (rare) batches take a transaction of statements.
+    if (batch.clearedItems.isEmpty())
+        return writeInOneStatement(batch, lastEventId);
+    return writeInTransaction(batch, lastEventId);
+}
+
+Result<CommitResult> PostgresBatchWriter::writeInOneStatement(const Batch &batch,
+                                                              qint64 lastEventId) {
+    // One statement is one transaction and one round trip: the fence, every table's rows and
+    // the notifications, as data-modifying CTEs that write only when the fence holds.
+    QStringList parts;
+    QVariantList binds;
+    const auto json = [&binds](const QByteArray &text) {
+        binds << QString::fromUtf8(text);
+        return QStringLiteral("CAST(? AS json)");
+    };
+    QByteArray fencedIds = "[";
+    QByteArray fenced = "[";
+    for (auto it = batch.fencedRuns.begin(); it != batch.fencedRuns.end(); ++it) {
+        if (fencedIds.size() > 1) {
+            fencedIds += ',';
+            fenced += ',';
+        }
+        appendJsonString(fencedIds, it.key());
+        RowJson row(fenced);
+        row.text("id", it.key()).integer("epoch", it.value());
+    }
+    fencedIds += ']';
+    fenced += ']';
+    if (batch.fencedRuns.isEmpty()) {
+        parts << QStringLiteral("held AS (SELECT id, owner, lease_epoch FROM runs WHERE false), "
+                                "ok AS (SELECT true AS ok)");
+    } else {
+        // FOR SHARE: a claim (FOR UPDATE) of these runs waits until this commits, and this
+        // waits for a claim under way, then sees its result.
+        parts << QStringLiteral("held AS (SELECT id, owner, lease_epoch FROM runs WHERE id IN "
+                                "(SELECT json_array_elements_text(%1)) FOR SHARE)")
+                     .arg(json(fencedIds));
+        parts << QStringLiteral("ok AS (SELECT count(*) = %1 AS ok FROM held h JOIN "
+                                "json_to_recordset(%2) AS f(id text, epoch bigint) ON h.id = f.id "
+                                "AND h.lease_epoch = f.epoch WHERE h.owner = ?)")
+                     .arg(batch.fencedRuns.size())
+                     .arg(json(fenced));
+        binds << batch.fenceOwner;
+    }
+    // Each table's statement writes only when the fence holds.
+    const auto guarded = [](const char *sql) {
+        QString text = QString::fromLatin1(sql);
+        const QString from = QStringLiteral("CAST(? AS json))");
+        const qsizetype at = text.indexOf(from) + from.size();
+        text.insert(at, QStringLiteral(" WHERE (SELECT ok FROM ok)"));
+        return text;
+    };
+    QSet<QString> upserted;
+    for (const RunRow &row : batch.runs)
+        upserted.insert(row.id);
+    // Releases of runs whose row this batch upserts are applied by that upsert (one statement
+    // may change a row only once); the others by an update of their own.
+    QList<QPair<QString, QString>> releasedByUpsert;
+    QList<QPair<QString, QString>> releasedApart;
+    for (const auto &release : batch.releasedLeases)
+        (upserted.contains(release.first) ? releasedByUpsert : releasedApart).append(release);
+    if (!batch.runs.isEmpty()) {
+        parts << QStringLiteral("released AS (SELECT id, owner FROM json_to_recordset(%1) AS "
+                                "r(id text, owner text))")
+                     .arg(json(releasesJson(releasedByUpsert)));
+        binds << QString::fromUtf8(runsJson(batch));
+        parts << QStringLiteral("w_runs AS (%1)").arg(QLatin1String(kRunsReleasing));
+    }
+    const std::pair<bool, std::pair<const char *, std::function<QByteArray()>>> tables[] = {
+        {!batch.steps.isEmpty(), {kSteps, [&batch] { return stepsJson(batch); }}},
+        {!batch.attempts.isEmpty(), {kAttempts, [&batch] { return attemptsJson(batch); }}},
+        {!batch.resources.isEmpty(), {kResources, [&batch] { return resourcesJson(batch); }}},
+        {!batch.items.isEmpty(), {kItems, [&batch] { return itemsJson(batch); }}},
+    };
+    int table = 0;
+    for (const auto &[present, statement] : tables) {
+        ++table;
+        if (!present)
+            continue;
+        binds << QString::fromUtf8(statement.second());
+        parts << QStringLiteral("w_%1 AS (%2)").arg(table).arg(guarded(statement.first));
+    }
+    if (!batch.events.isEmpty()) {
+        binds << QString::fromUtf8(eventsJson(batch));
+        parts << QStringLiteral("w_events AS (%1)").arg(guarded(kEvents));
+    }
+    if (!batch.answers.isEmpty()) {
+        parts << QStringLiteral("w_answers AS (%1 AND (SELECT ok FROM ok))")
+                     .arg(QString::fromLatin1(kAnswers).replace(QStringLiteral("CAST(? AS json)"),
+                                                                json(answersJson(batch))));
+    }
+    if (!releasedApart.isEmpty()) {
+        parts << QStringLiteral("w_releases AS (%1 AND (SELECT ok FROM ok))")
+                     .arg(QString::fromLatin1(kReleases).replace(
+                         QStringLiteral("CAST(? AS json)"), json(releasesJson(releasedApart))));
+    }
+    const bool newWork =
+        !batch.releasedLeases.isEmpty() ||
+        std::any_of(batch.events.begin(), batch.events.end(),
+                    [](const EventRow &e) { return e.type == EventType::RunCreated; });
+    // Delivered when the statement commits, never before.
+    parts << QStringLiteral("n_events AS (SELECT pg_notify('%1', '') FROM ok WHERE ok AND %2)")
+                 .arg(QLatin1String(eventsChannel()),
+                      batch.events.isEmpty() ? QStringLiteral("false") : QStringLiteral("true"));
+    parts << QStringLiteral("n_work AS (SELECT pg_notify('%1', '') FROM ok WHERE ok AND %2)")
+                 .arg(QLatin1String(workChannel()),
+                      newWork ? QStringLiteral("true") : QStringLiteral("false"));
+    const QString sql =
+        QStringLiteral("WITH %1 SELECT (SELECT ok FROM ok), %2, "
+                       "(SELECT string_agg(id || ':' || COALESCE(owner, '') || ':' || "
+                       "CAST(lease_epoch AS text), ',') FROM held), "
+                       "(SELECT count(*) FROM n_events), (SELECT count(*) FROM n_work)")
+            .arg(parts.join(QStringLiteral(", ")),
+                 batch.events.isEmpty()
+                     ? QStringLiteral("NULL")
+                     : QStringLiteral("(SELECT string_agg(CAST(id AS text), ',' ORDER BY id) "
+                                      "FROM w_events)"));
+    auto cached = m_oneStatement.find(sql);
+    if (cached == m_oneStatement.end()) {
+        QSqlQuery query(m_db);
+        if (!query.prepare(sql))
+            return Status::error(QStringLiteral("%1: cannot prepare a statement: %2")
+                                     .arg(m_display, query.lastError().text()));
+        cached = m_oneStatement.insert(sql, query);
+    }
+    QSqlQuery &query = *cached;
+    for (int i = 0; i < binds.size(); ++i)
+        query.bindValue(i, binds[i]);
+    if (!query.exec() || !query.next())
+        return Status::error(
+            QStringLiteral("%1: cannot commit: %2").arg(m_display, query.lastError().text()));
+    CommitResult result;
+    result.lastEventId = lastEventId;
+    const bool ok = query.value(0).toBool();
+    const QString ids = query.value(1).toString();
+    const QString held = query.value(2).toString();
+    query.finish();
+    if (!ok) {
+        QHash<QString, qint64> holds;
+        for (const QString &entry : held.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            const QStringList fields = entry.split(QLatin1Char(':'));
+            // id:owner:epoch, where the owner "host:pid:random" holds colons itself.
+            if (fields.size() >= 3 &&
+                fields.mid(1, fields.size() - 2).join(QLatin1Char(':')) == batch.fenceOwner)
+                holds.insert(fields.first(), fields.last().toLongLong());
+        }
+        for (auto it = batch.fencedRuns.begin(); it != batch.fencedRuns.end(); ++it) {
+            if (holds.value(it.key(), -1) != it.value())
+                result.lostRuns << it.key();
+        }
+        std::sort(result.lostRuns.begin(), result.lostRuns.end());
+        if (result.lostRuns.isEmpty())
+            return Status::error(
+                QStringLiteral("%1: the lease check failed without a lost run").arg(m_display));
+        return result;
+    }
+    for (const QString &id : ids.split(QLatin1Char(','), Qt::SkipEmptyParts))
+        result.eventIds << id.toLongLong();
+    if (!result.eventIds.isEmpty())
+        result.lastEventId = result.eventIds.last();
+    return result;
+}
+
+Result<CommitResult> PostgresBatchWriter::writeInTransaction(const Batch &batch,
+                                                             qint64 lastEventId) {
     if (!m_statements) {
         auto statements = std::make_unique<Statements>(m_db);
         const std::pair<QSqlQuery *, const char *> all[] = {
@@ -256,87 +589,13 @@ Result<CommitResult> PostgresBatchWriter::write(const Batch &batch, qint64 lastE
 
     Status status;
     if (!batch.runs.isEmpty())
-        status = run(s.runs, "runs",
-                     jsonRows(
-                         batch.runs, [](const RunRow &r) { return r.id; },
-                         [](RowJson &row, const RunRow &r) {
-                             row.text("id", r.id)
-                                 .integer("flow_id", r.flowId)
-                                 .text("flow_name", r.flowName)
-                                 .text("state", stateName(r.state))
-                                 .jsonText("params", r.params)
-                                 .integer("created_at", r.createdAt)
-                                 .timeOrNull("ended_at", r.endedAt)
-                                 .textOrNull("owner", r.owner)
-                                 .timeOrNull("lease_until", r.leaseUntil)
-                                 .integer("paused", r.paused ? 1 : 0)
-                                 .textOrNull("parent_run", r.parentRun)
-                                 .textOrNull("parent_step", r.parentStep)
-                                 .integer("lease_epoch", r.leaseEpoch)
-                                 .integer("adoptions", r.adoptions);
-                         }));
+        status = run(s.runs, "runs", runsJson(batch));
     if (status && !batch.steps.isEmpty())
-        status = run(s.steps, "step runs",
-                     jsonRows(
-                         batch.steps, [](const StepRunRow &r) { return key2(r.runId, r.stepId); },
-                         [](RowJson &row, const StepRunRow &r) {
-                             row.text("run_id", r.runId)
-                                 .text("step_id", r.stepId)
-                                 .integer("position", r.position)
-                                 .text("state", stateName(r.state))
-                                 .integer("attempts", r.attempts)
-                                 .integer("failures", r.failures)
-                                 .integer("generation", r.generation)
-                                 .timeOrNull("not_before", r.notBefore)
-                                 .timeOrNull("started_at", r.startedAt)
-                                 .timeOrNull("ended_at", r.endedAt)
-                                 .textOrNull("error_class", errorClassName(r.errorClass))
-                                 .textOrNull("error", r.error)
-                                 .integer("via_fallback", r.viaFallback ? 1 : 0)
-                                 .jsonText("output", r.output)
-                                 .textOrNull("resource", r.resource)
-                                 .timeOrNull("queued_at", r.queuedAt)
-                                 .jsonText("input_override", r.inputOverride);
-                         }));
+        status = run(s.steps, "step runs", stepsJson(batch));
     if (status && !batch.attempts.isEmpty())
-        status =
-            run(s.attempts, "attempts",
-                jsonRows(
-                    batch.attempts,
-                    [](const AttemptRow &r) {
-                        return key2(key2(r.runId, r.stepId), r.itemKey) + QChar(0) +
-                               QString::number(r.generation) + QChar(0) + QString::number(r.number);
-                    },
-                    [](RowJson &row, const AttemptRow &r) {
-                        row.text("run_id", r.runId)
-                            .text("step_id", r.stepId)
-                            .text("item_key", r.itemKey.isNull() ? QStringLiteral("") : r.itemKey)
-                            .integer("generation", r.generation)
-                            .integer("number", r.number)
-                            .text("idempotency_key", r.idempotencyKey)
-                            .textOrNull("worker", r.worker)
-                            .integer("started_at", r.startedAt)
-                            .timeOrNull("ended_at", r.endedAt)
-                            .textOrNull("outcome", outcomeName(r.outcome))
-                            .textOrNull("error_class", errorClassName(r.errorClass))
-                            .textOrNull("error", r.error)
-                            .integer("lease_epoch", r.leaseEpoch);
-                    }));
+        status = run(s.attempts, "attempts", attemptsJson(batch));
     if (status && !batch.events.isEmpty()) {
-        QByteArray json = "[";
-        for (qsizetype i = 0; i < batch.events.size(); ++i) {
-            const EventRow &e = batch.events[i];
-            if (i > 0)
-                json += ',';
-            RowJson row(json);
-            row.integer("at", e.at)
-                .textOrNull("run_id", e.runId)
-                .textOrNull("step_id", e.stepId)
-                .text("type", eventTypeName(e.type))
-                .text("actor", e.actor)
-                .jsonText("detail", e.detail);
-        }
-        json += ']';
+        const QByteArray json = eventsJson(batch);
         s.events.bindValue(0, QString::fromUtf8(json));
         if (!s.events.exec()) {
             status = Status::error(QStringLiteral("%1: cannot append events: %2")
@@ -350,65 +609,16 @@ Result<CommitResult> PostgresBatchWriter::write(const Batch &batch, qint64 lastE
         }
     }
     if (status && !batch.resources.isEmpty())
-        status =
-            run(s.resources, "resources",
-                jsonRows(
-                    batch.resources, [](const ResourceRow &r) { return r.name; },
-                    [](RowJson &row, const ResourceRow &r) {
-                        row.text("name", r.name)
-                            .integer("paused", r.paused ? 1 : 0)
-                            .text("breaker_state", r.breakerState)
-                            .timeOrNull("opened_at", r.openedAt)
-                            .text("call_window", r.window.isNull() ? QStringLiteral("") : r.window)
-                            .integer("updated_at", r.updatedAt);
-                    }));
+        status = run(s.resources, "resources", resourcesJson(batch));
     if (status && !batch.clearedItems.isEmpty()) {
-        QList<QPair<QString, QString>> cleared = batch.clearedItems;
-        status = run(s.clearItems, "cleared items",
-                     jsonRows(
-                         cleared,
-                         [](const QPair<QString, QString> &p) { return key2(p.first, p.second); },
-                         [](RowJson &row, const QPair<QString, QString> &p) {
-                             row.text("run_id", p.first).text("step_id", p.second);
-                         }));
+        status = run(s.clearItems, "cleared items", clearedItemsJson(batch));
     }
     if (status && !batch.items.isEmpty())
-        status = run(s.items, "items",
-                     jsonRows(
-                         batch.items,
-                         [](const ItemRow &r) { return key2(key2(r.runId, r.stepId), r.itemKey); },
-                         [](RowJson &row, const ItemRow &r) {
-                             row.text("run_id", r.runId)
-                                 .text("step_id", r.stepId)
-                                 .text("item_key", r.itemKey)
-                                 .integer("position", r.position)
-                                 .text("state", stateName(r.state))
-                                 .integer("attempts", r.attempts)
-                                 .integer("failures", r.failures)
-                                 .integer("generation", r.generation)
-                                 .timeOrNull("not_before", r.notBefore)
-                                 .textOrNull("error_class", errorClassName(r.errorClass))
-                                 .textOrNull("error", r.error)
-                                 .jsonText("output", r.output);
-                         }));
+        status = run(s.items, "items", itemsJson(batch));
     if (status && !batch.answers.isEmpty())
-        status = run(s.answers, "answers",
-                     jsonRows(
-                         batch.answers, [](const RequestRow &r) { return QString::number(r.id); },
-                         [](RowJson &row, const RequestRow &r) {
-                             row.integer("id", r.id)
-                                 .text("state", r.state)
-                                 .text("result", r.result)
-                                 .integer("answered_at", r.answeredAt);
-                         }));
+        status = run(s.answers, "answers", answersJson(batch));
     if (status && !batch.releasedLeases.isEmpty())
-        status = run(s.releases, "released leases",
-                     jsonRows(
-                         batch.releasedLeases,
-                         [](const QPair<QString, QString> &p) { return key2(p.first, p.second); },
-                         [](RowJson &row, const QPair<QString, QString> &p) {
-                             row.text("id", p.first).text("owner", p.second);
-                         }));
+        status = run(s.releases, "released leases", releasesJson(batch.releasedLeases));
     // Listeners wake up when this commits (NOTIFY is delivered at commit, never before).
     const bool newWork =
         !batch.releasedLeases.isEmpty() ||

@@ -12,9 +12,9 @@
 #include "core/status.h"
 #include "store/batch.h"
 
+#include <QHash>
 #include <QSqlDatabase>
-
-class QSqlQuery;
+#include <QSqlQuery>
 
 #include <memory>
 
@@ -37,12 +37,17 @@ public:
     static const char *workChannel();
 
 private:
+    /// Fence, rows and notifications in one statement (one round trip); the usual path.
+    Result<CommitResult> writeInOneStatement(const Batch &batch, qint64 lastEventId);
+    /// BEGIN, the fence, one statement per table, COMMIT: batches that drop item rows.
+    Result<CommitResult> writeInTransaction(const Batch &batch, qint64 lastEventId);
     struct Statements;
     /// Executes a prepared statement with its one JSON parameter.
     Status run(QSqlQuery &query, const char *what, const QByteArray &json);
     QSqlDatabase m_db;
     QString m_display;
     std::unique_ptr<Statements> m_statements;
+    QHash<QString, QSqlQuery> m_oneStatement; ///< prepared, by the batch's shape (its text)
 };
 
 } // namespace keepflow

@@ -29,9 +29,17 @@ void TestChangeFeed::seesWhatAnotherConnectionCommits() {
         flow(R"({ "id": "a", "kind": "noop" }, { "id": "b", "kind": "noop", "after": ["a"] })"));
     const QString second = writer.start(flow(R"({ "id": "c", "kind": "noop" })"));
     const auto expected = *writer.store->lastEventId();
-    const auto read = feed.poll();
-    QVERIFY(read);
-    QVERIFY(*read >= 8);
+    // On PostgreSQL the feed reads a transaction's events once every older transaction of the
+    // server (any database's) has ended: another test's may still be open for a moment.
+    int read = 0;
+    for (int polls = 0; feed.lastSeenId() < expected && polls < 500; ++polls) {
+        const auto page = feed.poll();
+        QVERIFY(page);
+        read += *page;
+        if (feed.lastSeenId() < expected)
+            QTest::qWait(10);
+    }
+    QVERIFY(read >= 8);
     QCOMPARE(feed.lastSeenId(), expected);
     QVERIFY(pages.count() >= 3);
     qint64 previous = 0;
@@ -43,9 +51,17 @@ void TestChangeFeed::seesWhatAnotherConnectionCommits() {
             ++total;
         }
     }
-    QCOMPARE(total, *read);
-    QCOMPARE(runs.count(), 1); // coalesced: one announcement per poll
-    QCOMPARE(runs.first().first().toStringList(), (QStringList{first, second}));
+    QCOMPARE(total, read);
+    QStringList announced;
+    for (const QList<QVariant> &signal : runs) {
+        for (const QString &run : signal.first().toStringList()) {
+            if (!announced.contains(run))
+                announced << run;
+        }
+    }
+    QCOMPARE(announced, (QStringList{first, second}));
+    if (!testsOnPostgres())
+        QCOMPARE(runs.count(), 1); // coalesced: one announcement per poll
 
     QVERIFY(*feed.poll() == 0); // nothing new
     QCOMPARE(runs.count(), 1);
