@@ -492,6 +492,7 @@ void TestScaleout::zombieIsFencedOut() {
     QVERIFY2(waitUntil([&] { return a.err.contains("was taken over by another worker"); }, 15000),
              a.err.constData());
     QVERIFY2(a.err.contains(runId.toUtf8()), a.err.constData());
+    qInfo("A: %s", a.err.mid(a.err.indexOf("keepflowctl: run ")).trimmed().constData());
     QVERIFY2(a.stop(), a.err.constData()); // and stops cleanly: everything it did is on disk
     QCOMPARE(runSnapshot(db, runId), before);
     QVERIFY2(!a.out.contains("succeeded"), a.out.constData()); // A never committed a success
@@ -596,6 +597,7 @@ void TestScaleout::sigkillDrillThreeWorkers() {
           "limit paused them",
           kills, crashed, static_cast<long long>(unpaused.size()));
     QVERIFY2(kills >= 4, "the drill ended before it killed much");
+    QVERIFY2(crashed > 0, "no kill landed inside an attempt");
 
     const auto twice = rowsOf(db, QString::fromLatin1(kSucceededTwice));
     QVERIFY2(twice.isEmpty(), qPrintable(describeRows(twice)));
