@@ -5,6 +5,9 @@
 #                           initdb + pg_ctl start; prints the URL to connect with. --no-fsync
 #                           (the test suite) trades durability against power loss for speed;
 #                           benchmarks keep fsync on, as in production.
+#   pgserver.sh restart DIR pg_ctl restart -m immediate (a crash and a start: what a server
+#                           that went away looks like to its clients), with the options and the
+#                           socket folder it was started with
 #   pgserver.sh stop DIR    pg_ctl stop -m fast, then removes DIR
 #   pgserver.sh url DIR     the URL of a server started in DIR
 # initdb refuses to run as root, so as root the server runs as the `postgres` account and DIR is
@@ -12,7 +15,7 @@
 # connect as themselves over the socket (trust authentication: the socket folder is private).
 set -euo pipefail
 
-usage() { echo "usage: pgserver.sh start|stop|url DIR" >&2; exit 2; }
+usage() { echo "usage: pgserver.sh start|restart|stop|url DIR" >&2; exit 2; }
 [ $# -ge 2 ] && [ $# -le 3 ] || usage
 action=$1
 dir=$2
@@ -63,6 +66,14 @@ case "$action" in
       start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     # Other users (a test running as root) reach the socket through the folder.
     chmod 0711 "$dir"
+    url
+    ;;
+  restart)
+    [ -e "$dir/data/PG_VERSION" ] || { echo "pgserver: no server in $dir" >&2; exit 1; }
+    bin=$(pg_bin)
+    # pg_ctl restart starts it again with the options of the last start (postmaster.opts).
+    as_server "$bin/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" --mode=immediate \
+      --wait restart >/dev/null || { tail -n 20 "$dir/server.log" >&2; exit 1; }
     url
     ;;
   stop)
