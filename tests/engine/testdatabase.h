@@ -7,6 +7,7 @@
 
 #include "core/databaseaddress.h"
 
+#include <QElapsedTimer>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -14,6 +15,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUuid>
+
+#include <functional>
 
 namespace {
 
@@ -51,6 +54,20 @@ namespace {
     }
     QSqlDatabase::removeDatabase(connection);
     return QStringLiteral("postgresql:///%1?host=%2").arg(database, address->host);
+}
+
+/// Whether condition holds within timeoutMs, asked again every 10 ms. On PostgreSQL a change feed
+/// reads a transaction's events once every older transaction of the server (of any database,
+/// another test's too) has ended: what one test committed shows up soon, not at once.
+[[maybe_unused]] bool eventually(const std::function<bool()> &condition, int timeoutMs = 10'000) {
+    QElapsedTimer timer;
+    timer.start();
+    while (!condition()) {
+        if (timer.elapsed() > timeoutMs)
+            return false;
+        QTest::qWait(10);
+    }
+    return true;
 }
 
 /// Runs one bound statement on a test's PostgreSQL database (what the server's clock or another
