@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <variant>
 
 using namespace keepflow;
 
@@ -304,26 +305,47 @@ int printRunOutcome(OperatorApi &api, const QString &runId, bool json, int exitC
     return exitCode;
 }
 
-int commandRun(const Context &context) {
+/// The flow file that is the command's one argument, valid, with its --param values.
+struct FlowArgument {
+    QString file;
+    FlowLoad load;
+    QJsonObject params;
+};
+
+/// Reads the command's flow file and parameters; on a problem prints every one (FILE:LINE:COLUMN)
+/// and returns the exit code, saying that nothing was done (nothingDone: "run", "submitted").
+std::variant<FlowArgument, int> flowArgument(const Context &context, const QString &command,
+                                             const QString &nothingDone) {
     if (context.args.size() != 1)
-        return fail(QStringLiteral("run needs exactly one FILE"));
-    const QString file = context.args.first();
-    const FlowLoad load = loadFlowFile(file);
-    if (!load.ok()) {
-        for (const Diagnostic &diagnostic : load.diagnostics)
+        return fail(QStringLiteral("%1 needs exactly one FILE").arg(command));
+    FlowArgument argument;
+    argument.file = context.args.first();
+    argument.load = loadFlowFile(argument.file);
+    if (!argument.load.ok()) {
+        for (const Diagnostic &diagnostic : argument.load.diagnostics)
             printErr(diagnostic.toString() + QLatin1Char('\n'));
-        return fail(QStringLiteral("%1 is not a valid flow; nothing was run").arg(file));
+        return fail(QStringLiteral("%1 is not a valid flow; nothing was %2")
+                        .arg(argument.file, nothingDone));
     }
-    auto params = parseParams(*load.flow, context.parser.values(QStringLiteral("param")));
+    auto params = parseParams(*argument.load.flow, context.parser.values(QStringLiteral("param")));
     if (!params)
         return fail(params.error());
+    argument.params = *params;
+    return argument;
+}
+
+int commandRun(const Context &context) {
+    auto read = flowArgument(context, QStringLiteral("run"), QStringLiteral("run"));
+    if (const int *code = std::get_if<int>(&read))
+        return *code;
+    const auto &[file, load, params] = std::get<FlowArgument>(read);
     auto api = openApi(context);
     if (!api)
         return fail(api.error());
     const std::unique_ptr<Engine> executor = (*api)->createEngine();
     Engine &engine = *executor;
     const bool detach = context.parser.isSet(QStringLiteral("detach"));
-    auto runId = engine.createRun(*load.flow, QFileInfo(file).absoluteFilePath(), *params, !detach);
+    auto runId = engine.createRun(*load.flow, QFileInfo(file).absoluteFilePath(), params, !detach);
     if (!runId)
         return fail(runId.error());
     if (detach) {
@@ -399,24 +421,16 @@ int commandResume(const Context &context) {
 }
 
 int commandSubmit(const Context &context) {
-    if (context.args.size() != 1)
-        return fail(QStringLiteral("submit needs exactly one FILE"));
-    const QString file = context.args.first();
-    const FlowLoad load = loadFlowFile(file);
-    if (!load.ok()) {
-        for (const Diagnostic &diagnostic : load.diagnostics)
-            printErr(diagnostic.toString() + QLatin1Char('\n'));
-        return fail(QStringLiteral("%1 is not a valid flow; nothing was submitted").arg(file));
-    }
-    auto params = parseParams(*load.flow, context.parser.values(QStringLiteral("param")));
-    if (!params)
-        return fail(params.error());
+    auto read = flowArgument(context, QStringLiteral("submit"), QStringLiteral("submitted"));
+    if (const int *code = std::get_if<int>(&read))
+        return *code;
+    const auto &[file, load, params] = std::get<FlowArgument>(read);
     auto api = openApi(context);
     if (!api)
         return fail(api.error());
     const std::unique_ptr<Engine> engine = (*api)->createEngine();
     // Not executed here: the run waits, unclaimed, for whichever worker takes it first.
-    auto runId = engine->createRun(*load.flow, QFileInfo(file).absoluteFilePath(), *params, false);
+    auto runId = engine->createRun(*load.flow, QFileInfo(file).absoluteFilePath(), params, false);
     if (!runId)
         return fail(runId.error());
     if (context.json)

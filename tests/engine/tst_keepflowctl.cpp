@@ -66,6 +66,8 @@ private Q_SLOTS:
     void readOnlyDatabaseCanBeLookedAt();
     void lookingAtAMissingDatabaseCreatesNone();
     void sharedDatabaseModeIsSaid();
+    void submitLeavesTheRunForAWorker();
+    void aPasswordInTheUrlIsRefused();
 
 private:
     /// keepflowctl with arguments on the test database (or on database when given).
@@ -731,6 +733,57 @@ void TestKeepflowctl::sharedDatabaseModeIsSaid() {
     struct stat info {};
     QVERIFY(::stat(QFile::encodeName(database).constData(), &info) == 0);
     QCOMPARE(info.st_mode & 0777, 0644u); // said, not changed
+}
+
+void TestKeepflowctl::submitLeavesTheRunForAWorker() {
+    const QString database = m_dir.filePath(QStringLiteral("submit.db"));
+    const QString file = writeFlow(QStringLiteral("submit.flow.json"),
+                                   R"({ "keepflow": 1, "name": "submitted",
+        "steps": [ { "id": "a", "kind": "noop" }, { "id": "b", "kind": "noop", "after": ["a"] } ] })");
+    const Outcome submitted =
+        ctl({QStringLiteral("submit"), file, QStringLiteral("--json")}, database);
+    QVERIFY2(submitted.exitCode == 0, submitted.err.constData());
+    const QString id = submitted.json().toObject().value(QStringLiteral("id")).toString();
+    QVERIFY(!id.isEmpty());
+    // Nothing ran: the run waits, held by nobody, with no attempt.
+    const QJsonObject status =
+        ctl({QStringLiteral("status"), id, QStringLiteral("--json")}, database).json().toObject();
+    QCOMPARE(
+        status.value(QStringLiteral("run")).toObject().value(QStringLiteral("state")).toString(),
+        QStringLiteral("running"));
+    for (const QJsonValue &step : status.value(QStringLiteral("steps")).toArray())
+        QCOMPARE(step.toObject().value(QStringLiteral("attempts")).toInt(), 0);
+    const Outcome workers = ctl({QStringLiteral("workers"), QStringLiteral("--json")}, database);
+    QCOMPARE(workers.exitCode, 0);
+    QCOMPARE(workers.json().toArray().size(), 0);
+    // A worker takes it, runs it, and is gone again after SIGTERM.
+    QProcess worker;
+    worker.start(QStringLiteral(KEEPFLOWCTL_PATH),
+                 {QStringLiteral("worker"), QStringLiteral("--db"), database});
+    QVERIFY(worker.waitForStarted());
+    QTRY_COMPARE_WITH_TIMEOUT(
+        runStateOf(ctl({QStringLiteral("status"), id, QStringLiteral("--json")}, database)),
+        QStringLiteral("succeeded"), 20'000);
+    const QJsonArray alive =
+        ctl({QStringLiteral("workers"), QStringLiteral("--json")}, database).json().toArray();
+    QCOMPARE(alive.size(), 1);
+    QCOMPARE(alive.first().toObject().value(QStringLiteral("pid")).toInteger(), worker.processId());
+    worker.terminate();
+    QVERIFY(worker.waitForFinished(20'000));
+    QCOMPARE(worker.exitCode(), 0);
+    QCOMPARE(ctl({QStringLiteral("workers"), QStringLiteral("--json")}, database)
+                 .json()
+                 .toArray()
+                 .size(),
+             0);
+}
+
+void TestKeepflowctl::aPasswordInTheUrlIsRefused() {
+    const Outcome outcome = ctl({QStringLiteral("list")},
+                                QStringLiteral("postgresql://ann:s3cret@db.example/keepflow"));
+    QCOMPARE(outcome.exitCode, 1);
+    QVERIFY2(outcome.err.contains("PGPASSWORD"), outcome.err.constData());
+    QVERIFY2(!outcome.err.contains("s3cret"), outcome.err.constData()); // never printed
 }
 
 QTEST_GUILESS_MAIN(TestKeepflowctl)
