@@ -2,6 +2,7 @@
 // engine (Monitor) and ui (MainWindow) libraries.
 
 #include "api/monitor.h"
+#include "core/databaseaddress.h"
 #include "demo.h"
 #include "editorwindow.h"
 #include "keyringsecrets.h"
@@ -61,8 +62,9 @@ int main(int argc, char *argv[]) {
     parser.setApplicationDescription(
         QStringLiteral("Keepflow desktop monitor: runs, live graphs and recovery actions."));
     parser.addHelpOption();
-    parser.addOption(
-        {QStringLiteral("db"), QStringLiteral("Database to open."), QStringLiteral("PATH")});
+    parser.addOption({QStringLiteral("db"),
+                      QStringLiteral("Database to open: a file, or a postgresql:// URL."),
+                      QStringLiteral("PATH")});
     parser.addOption({QStringLiteral("demo"),
                       QStringLiteral("Open a fresh demo database with runs that fail, retry, fall "
                                      "back, partially succeed and wait for an operator.")});
@@ -77,6 +79,10 @@ int main(int argc, char *argv[]) {
         {QStringLiteral("screenshots"),
          QStringLiteral("With --demo or --edit: grab the main screens into DIR, then quit."),
          QStringLiteral("DIR")});
+    parser.addOption({QStringLiteral("worker"),
+                      QStringLiteral("Execute runs too, as a worker for the database (the default "
+                                     "on a SQLite file; on a shared PostgreSQL database the "
+                                     "desktop only watches and acts unless this is given).")});
     parser.addOption({QStringLiteral("read-only"),
                       QStringLiteral("Open the database read-only: a monitor that changes nothing "
                                      "(automatic when the file or its folder is not writable).")});
@@ -101,6 +107,9 @@ int main(int argc, char *argv[]) {
     // A database the user cannot write can still be watched; the window says why it is read-only.
     options.store.readOnlyWhenNotWritable = true;
     options.store.readOnly = parser.isSet(QStringLiteral("read-only"));
+    // On a shared database the workers execute; the desktop watches and acts (an action on a
+    // run no live worker holds is applied by the desktop itself, fenced like a worker's).
+    options.execute = !isPostgresUrl(path) || parser.isSet(QStringLiteral("worker"));
     auto monitor = Monitor::open(path, options);
     if (!monitor)
         return fail(monitor.error());

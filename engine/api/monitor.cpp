@@ -230,9 +230,12 @@ Result<QString> Monitor::startRun(const Flow &flow, const QString &sourcePath,
     if (m_api->isReadOnly())
         return Status::error(QStringLiteral("%1 is open read-only (%2): runs cannot be started")
                                  .arg(databasePath(), readOnlyReason()));
-    if (!m_engine)
-        return Status::error(
-            QStringLiteral("this monitor does not execute runs: start it with a worker"));
+    if (!m_engine) {
+        // A monitor that does not execute (the desktop on a shared database) leaves the run
+        // for the workers, which hear of it at once.
+        const std::unique_ptr<Engine> submitter = m_api->createEngine();
+        return submitter->createRun(flow, sourcePath, params, false);
+    }
     return m_engine->createRun(flow, sourcePath, params, true);
 }
 

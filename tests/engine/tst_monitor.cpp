@@ -50,6 +50,7 @@ private Q_SLOTS:
     void executesRunsStartedByAnotherProcess();
     void announcesActionsTakenByAnotherProcess();
     void announcesRunsWaitingForAnOperator();
+    void aWatchingMonitorLeavesNewRunsToTheWorkers();
 };
 
 void TestMonitor::previewListsExactlyTheStepsThatRunAgain_data() {
@@ -195,6 +196,25 @@ void TestMonitor::announcesRunsWaitingForAnOperator() {
     for (int round = 0; round < 3; ++round)
         QVERIFY((*monitor)->pollNow());
     QCOMPARE((*monitor)->run(*runId)->state, RunState::Succeeded);
+}
+
+void TestMonitor::aWatchingMonitorLeavesNewRunsToTheWorkers() {
+    Harness worker; // a worker process on the shared database
+    Monitor::Options options;
+    options.execute = false; // the desktop on a shared database
+    options.clock = &worker.clock;
+    auto monitor = Monitor::open(worker.dbPath(), options);
+    QVERIFY(monitor);
+    const FlowLoad load = parseFlow(kFlow, QStringLiteral("m.flow.json"));
+    auto run = (*monitor)->startRun(*load.flow, {}, {});
+    QVERIFY2(run, qPrintable(run.error()));
+    // Created and left unclaimed, with nothing run; the worker takes it and runs it.
+    QVERIFY(worker.store->run(*run)->owner.isEmpty());
+    QVERIFY(worker.store->attempts(*run)->isEmpty());
+    QCOMPARE(*worker.engine->adoptAvailable(), 1);
+    worker.pump();
+    QVERIFY(worker.settle());
+    QVERIFY(!worker.store->attempts(*run)->isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestMonitor)
