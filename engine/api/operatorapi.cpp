@@ -86,10 +86,21 @@ bool OperatorApi::holderLetGo(const RunRow &holder, const QString &worker) const
            m_options.ownerIsDead(worker);
 }
 
-Result<ActionOutcome> OperatorApi::act(const OperatorAction &action, HandOver policy) {
+Result<ActionOutcome> OperatorApi::act(const OperatorAction &request, HandOver policy) {
     if (isReadOnly())
         return Status::error(QStringLiteral("%1 is open read-only (%2): actions need write access")
                                  .arg(databasePath(), readOnlyReason()));
+    OperatorAction action = request;
+    if (m_store->isPostgres()) {
+        // On a shared database the actor is who the server authenticated, not a claimed name.
+        const QString &role = m_store->databaseRole();
+        if (!action.actor.isEmpty() && action.actor != role)
+            return Status::error(QStringLiteral("on a shared PostgreSQL database an action is "
+                                                "recorded as the database role you connect as "
+                                                "(%1), not as \"%2\": connect as that role instead")
+                                     .arg(role, action.actor));
+        action.actor = role;
+    }
     auto outcome = actOnce(action);
     if (!outcome || outcome->requestId == 0 || policy == HandOver::Leave)
         return outcome;
@@ -153,8 +164,16 @@ Result<RequestRow> OperatorApi::request(qint64 requestId) {
 
 Status OperatorApi::changeResource(const QString &name, std::optional<bool> paused,
                                    bool resetBreaker, const QString &actor) {
-    return m_store->changeResource(name, paused, resetBreaker,
-                                   actor.isEmpty() ? currentUserName() : actor, m_clock->nowMs());
+    QString who = actor.isEmpty() ? currentUserName() : actor;
+    if (m_store->isPostgres()) {
+        if (!actor.isEmpty() && actor != m_store->databaseRole())
+            return Status::error(QStringLiteral("on a shared PostgreSQL database a change is "
+                                                "recorded as the database role you connect as "
+                                                "(%1), not as \"%2\"")
+                                     .arg(m_store->databaseRole(), actor));
+        who = m_store->databaseRole();
+    }
+    return m_store->changeResource(name, paused, resetBreaker, who, m_clock->nowMs());
 }
 
 Result<RunRow> OperatorApi::run(const QString &runId) {

@@ -158,8 +158,41 @@ CREATE TABLE workers (
     heartbeat_at BIGINT NOT NULL);
 %FEED_INDEX%
 )"),
+        // 3: who may do what on a shared database (PostgreSQL only: postgresqlOnly()).
+        QString(),
     };
     return steps;
+}
+
+/// What a migration also does on PostgreSQL, run as one statement after its portable part.
+/// 3: two group roles: keepflow_watcher may read everything (the desktop shows actions
+/// disabled), keepflow_operator may act and run workers too; grant one of them to each login
+/// role. Creating roles needs CREATEROLE: without it the migration says so and goes on.
+QString postgresqlOnly(int migration) {
+    if (migration != 3)
+        return {};
+    return QStringLiteral(R"(
+DO $roles$
+DECLARE
+    tables text := 'flows, runs, step_runs, attempts, items, resources, events, requests, workers';
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'keepflow_watcher') THEN
+        CREATE ROLE keepflow_watcher NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'keepflow_operator') THEN
+        CREATE ROLE keepflow_operator NOLOGIN;
+    END IF;
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO keepflow_watcher, keepflow_operator',
+                   current_schema());
+    EXECUTE format('GRANT SELECT ON meta, %s TO keepflow_watcher, keepflow_operator', tables);
+    EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO keepflow_operator', tables);
+    EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO keepflow_operator',
+                   current_schema());
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE WARNING 'keepflow: the roles keepflow_watcher and keepflow_operator were not set up: %',
+        SQLERRM;
+END
+$roles$)");
 }
 
 QJsonValue jsonFromText(const QVariant &column) {
@@ -258,6 +291,7 @@ struct Store::Impl {
     /// Why writes are refused when the database was opened read-only; empty otherwise.
     QString readOnlyReason;
     QStringList warnings;
+    QString databaseRole; ///< PostgreSQL: session_user, the authenticated role
 
     std::unique_ptr<SqliteBatchWriter> writer;
     std::unique_ptr<PostgresBatchWriter> postgresWriter;
@@ -509,7 +543,9 @@ Status Store::Impl::migrate() {
             script.prepend(QStringLiteral(
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"));
         script = migrationScript(script, postgres);
-        const QStringList statements = script.split(QLatin1Char(';'), Qt::SkipEmptyParts);
+        QStringList statements = script.split(QLatin1Char(';'), Qt::SkipEmptyParts);
+        if (postgres && !postgresqlOnly(schemaVersion + 1).isEmpty())
+            statements << postgresqlOnly(schemaVersion + 1); // one statement: it holds ';'
         Status status;
         for (const QString &statement : statements) {
             if (statement.trimmed().isEmpty())
@@ -580,6 +616,22 @@ Status Store::Impl::openPostgres(const DatabaseAddress &address, const StoreOpti
           QStringLiteral("SET lock_timeout = %1").arg(options.busyTimeoutMs)}) {
         if (Status s = impl.exec(setting); !s)
             return s;
+    }
+    // Who we are to the server, and whether that role may change anything (the watch-only role
+    // may not: then the database is watched, as a read-only file is).
+    {
+        QSqlQuery role(impl.db);
+        if (!role.exec(QStringLiteral("SELECT session_user, to_regclass('runs') IS NULL OR "
+                                      "has_table_privilege(to_regclass('runs'), 'UPDATE')")) ||
+            !role.next())
+            return Status::error(
+                impl.fail(QStringLiteral("cannot read the role"), role.lastError()));
+        impl.databaseRole = role.value(0).toString();
+        if (!role.value(1).toBool() && impl.readOnlyReason.isEmpty())
+            impl.readOnlyReason =
+                QStringLiteral("the database role %1 may only watch; grant it keepflow_operator "
+                               "to act")
+                    .arg(impl.databaseRole);
     }
     if (impl.readOnlyReason.isEmpty()) {
         if (Status s = impl.migrate(); !s)
@@ -1812,6 +1864,10 @@ Result<QList<RequestRow>> Store::pendingRequests(const QString &owner) {
 
 bool Store::isPostgres() const {
     return d->postgres;
+}
+
+const QString &Store::databaseRole() const {
+    return d->databaseRole;
 }
 
 bool Store::listen(Channel channel, QObject *context, std::function<void()> wake) {

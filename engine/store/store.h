@@ -143,6 +143,8 @@ public:
 
     /// A PostgreSQL database (else SQLite).
     bool isPostgres() const;
+    /// PostgreSQL: the role the server authenticated (session_user); empty for SQLite.
+    const QString &databaseRole() const;
     enum class Channel {
         Work,   ///< a new run, a released lease, an operator's request: for workers
         Events, ///< any commit with events: for change feeds

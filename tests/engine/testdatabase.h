@@ -84,6 +84,11 @@ namespace {
         db.setDatabaseName(address->database);
         QVERIFY2(db.open(), qPrintable(db.lastError().text()));
         QSqlQuery query(db);
+        if (binds.isEmpty()) {
+            // Utility statements (CREATE ROLE) cannot be prepared.
+            QVERIFY2(query.exec(sql), qPrintable(query.lastError().text()));
+            return;
+        }
         query.prepare(sql);
         for (const QVariant &bind : binds)
             query.addBindValue(bind);
