@@ -225,6 +225,10 @@ DatabaseCheck Monitor::check(DatabaseCheck::Depth depth) {
     return m_api->check(depth);
 }
 
+Result<QList<WorkerRow>> Monitor::workers() {
+    return m_api->workers();
+}
+
 Result<QString> Monitor::startRun(const Flow &flow, const QString &sourcePath,
                                   const QJsonObject &params) {
     if (m_api->isReadOnly())

@@ -85,6 +85,8 @@ public:
     Result<QList<ItemRow>> items(const QString &runId);
     Result<QList<EventRow>> events(const QString &runId, qint64 afterId = 0);
     Result<QList<ResourceRow>> resources();
+    /// Worker processes sharing the database, with their heartbeats and the runs they hold.
+    Result<QList<WorkerRow>> workers();
     /// (queued, in flight) per resource name.
     Result<QHash<QString, QPair<int, int>>> resourceLoad();
 

@@ -1565,6 +1565,19 @@ Result<QHash<QString, qint64>> Store::renewLeases(const WorkerRow &worker, qint6
         return status;
     }
     heartbeat.finish();
+    // A worker silent for ten minutes that holds nothing is gone (killed before it could say
+    // so): its row goes, so that the list shows who is there.
+    QSqlQuery prune(d->db);
+    prune.prepare(QStringLiteral("DELETE FROM workers WHERE heartbeat_at < ? AND id NOT IN "
+                                 "(SELECT owner FROM runs WHERE owner IS NOT NULL)"));
+    prune.addBindValue(*now - 600'000);
+    if (!prune.exec()) {
+        const Status status = Status::error(
+            d->fail(QStringLiteral("cannot forget stopped workers"), prune.lastError()));
+        d->exec(QStringLiteral("ROLLBACK"));
+        return status;
+    }
+    prune.finish();
     QSqlQuery renew(d->db);
     renew.setForwardOnly(true);
     renew.prepare(QStringLiteral("UPDATE runs SET lease_until = ? WHERE owner = ? "

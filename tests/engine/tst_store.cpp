@@ -96,6 +96,7 @@ private Q_SLOTS:
     void roundTripsRows();
     void fullDatabaseKeepsLastGoodStateAndRefusesWrites();
     void claimIsExclusive();
+    void longSilentWorkersWithoutRunsAreForgotten();
     void flowVersionsAreReused();
     void concurrentFirstOpensMigrateOnce();
     void requestsAreAnsweredOrWithdrawnOnce();
@@ -475,6 +476,29 @@ void TestStore::claimIsExclusive() {
     QCOMPARE(first->run(QStringLiteral("r1"))->adoptions, 2);
     QVERIFY(first->releaseLeases(QStringLiteral("w1")));
     QCOMPARE(second->run(QStringLiteral("r1"))->owner, QString());
+}
+
+void TestStore::longSilentWorkersWithoutRunsAreForgotten() {
+    auto store = openOrFail(path("workers.db"));
+    const qint64 flowId = store->saveFlowVersion(QStringLiteral("f"), "{}", {})->id;
+    QVERIFY(store->commit(sampleBatch(flowId, QStringLiteral("r1"))));
+    const auto heartbeat = [&store](const QString &id, qint64 at) {
+        return bool(
+            store->renewLeases(WorkerRow{id, QStringLiteral("h"), 1, at, 0, {}}, 10'000, at));
+    };
+    QVERIFY(heartbeat(QStringLiteral("idle"), 1'000));
+    QVERIFY(heartbeat(QStringLiteral("holder"), 1'000));
+    QVERIFY(store->claimRun(QStringLiteral("r1"), lease(QStringLiteral("holder"), 1'000)));
+    QVERIFY(heartbeat(QStringLiteral("recent"), 500'000));
+    QCOMPARE(store->workers()->size(), 3); // nine minutes of silence: still listed
+    QVERIFY(heartbeat(QStringLiteral("recent"), 700'000));
+    QStringList left;
+    const QList<WorkerRow> workers = *store->workers();
+    for (const WorkerRow &worker : workers)
+        left << worker.id;
+    // Silent for more than ten minutes and holding nothing: gone. The holder stays listed
+    // until its runs are taken over.
+    QCOMPARE(left, (QStringList{QStringLiteral("holder"), QStringLiteral("recent")}));
 }
 
 void TestStore::flowVersionsAreReused() {

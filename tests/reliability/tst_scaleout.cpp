@@ -568,7 +568,22 @@ void TestScaleout::sigkillDrillThreeWorkers() {
         if (kills < kKills && progress() >= killAt) {
             // kill -9 one of them, at once a replacement: it takes over what the dead one held
             // (same host, its pid gone) and carries on.
-            const auto victim = random.bounded(static_cast<quint32>(workers.size()));
+            // The victim is one that holds runs when there is one (killing an idle worker
+            // cuts nothing off): a holder's id is host:pid:random.
+            QList<quint32> holders;
+            const auto owners = rowsOf(
+                db, QStringLiteral("SELECT DISTINCT owner FROM runs WHERE owner IS NOT NULL"));
+            for (quint32 w = 0; w < workers.size(); ++w) {
+                for (const QVariantList &owner : owners) {
+                    if (owner[0].toString().section(QLatin1Char(':'), 1, 1).toLongLong() ==
+                        workers[w]->process.processId())
+                        holders << w;
+                }
+            }
+            const auto victim = holders.isEmpty()
+                                    ? random.bounded(static_cast<quint32>(workers.size()))
+                                    : holders[static_cast<qsizetype>(
+                                          random.bounded(static_cast<quint32>(holders.size())))];
             workers[victim]->process.kill();
             workers[victim]->process.waitForFinished();
             killed.push_back(std::move(workers[victim]));

@@ -26,6 +26,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -160,6 +161,7 @@ private Q_SLOTS:
     void accessibilityClientSelectsARowAndPressesRetry();
     void readOnlyDatabaseIsOnlyWatched();
     void damagedDatabaseIsSaidOnOpen();
+    void workersTabShowsHeartbeatsAndHeldRuns();
 };
 
 void TestMainWindow::retryFailedItemsFromTheStepTable() {
@@ -552,6 +554,56 @@ void TestMainWindow::damagedDatabaseIsSaidOnOpen() {
              qPrintable((*notice)->text()));
     QVERIFY2((*notice)->text().contains(QLatin1String("integrity: ")),
              qPrintable((*notice)->text()));
+}
+
+void TestMainWindow::workersTabShowsHeartbeatsAndHeldRuns() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("workers.db"));
+    ManualClock clock;
+    {
+        // Two worker processes: one heard from 2 s ago holding a run, one silent for 2 min.
+        auto store = Store::open(path);
+        QVERIFY2(store, qPrintable(store.error()));
+        const qint64 flowId = (*store)->saveFlowVersion(QStringLiteral("f"), "{}", {})->id;
+        Batch batch;
+        RunRow run;
+        run.id = QStringLiteral("run-held");
+        run.flowId = flowId;
+        run.flowName = QStringLiteral("f");
+        run.createdAt = clock.nowMs();
+        batch.runs.append(run);
+        QVERIFY((*store)->commit(batch));
+        LeaseRequest lease;
+        lease.owner = QStringLiteral("hostb:42:abc123");
+        lease.now = clock.nowMs();
+        QVERIFY(*(*store)->claimRun(run.id, lease));
+        WorkerRow alive{lease.owner, QStringLiteral("hostb"), 42, clock.nowMs(), 0, {}};
+        QVERIFY((*store)->renewLeases(alive, 30'000, clock.nowMs() - 2'000));
+        WorkerRow silent{
+            QStringLiteral("hostc:7:def456"), QStringLiteral("hostc"), 7, clock.nowMs(), 0, {}};
+        QVERIFY((*store)->renewLeases(silent, 30'000, clock.nowMs() - 120'000));
+    }
+    Monitor::Options options;
+    options.clock = &clock;
+    options.execute = false; // only watches, as on a shared database
+    auto monitor = Monitor::open(path, options);
+    QVERIFY2(monitor, qPrintable(monitor.error()));
+    MainWindow window(**monitor);
+    auto *workers = window.findChild<QTableWidget *>();
+    for (auto *table : window.findChildren<QTableWidget *>()) {
+        if (table->accessibleName() == QLatin1String("Workers"))
+            workers = table;
+    }
+    QVERIFY(workers && workers->accessibleName() == QLatin1String("Workers"));
+    QCOMPARE(workers->rowCount(), 2);
+    QCOMPARE(workers->item(0, 0)->text(), QStringLiteral("hostb:42:abc123"));
+    QCOMPARE(workers->item(0, 2)->text(), QStringLiteral("42"));
+    QCOMPARE(workers->item(0, 3)->text(), QStringLiteral("2 s ago"));
+    QCOMPARE(workers->item(0, 4)->text(), QStringLiteral("1: run-held"));
+    QCOMPARE(workers->item(1, 3)->text(), QStringLiteral("2 min ago (silent)"));
+    QVERIFY2(workers->item(1, 3)->toolTip().contains(QLatin1String("go to another worker")),
+             qPrintable(workers->item(1, 3)->toolTip()));
+    QCOMPARE(workers->item(1, 4)->text(), QStringLiteral("none"));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -19,6 +19,7 @@
 #include "steptablemodel.h"
 #include "stepviews.h"
 #include "timelineplot.h"
+#include "workersview.h"
 
 #include <QAction>
 #include <QApplication>
@@ -193,6 +194,8 @@ void MainWindow::buildViews() {
     m_bottomTabs->addTab(m_eventView, QStringLiteral("Event log"));
     m_bottomTabs->addTab(m_timeline, QStringLiteral("Timeline"));
     m_bottomTabs->addTab(m_resources, QStringLiteral("Resources"));
+    m_workers = new WorkersView;
+    m_bottomTabs->addTab(m_workers, QStringLiteral("Workers"));
 
     auto *graphPane = new QWidget;
     auto *graphLayout = new QVBoxLayout(graphPane);
@@ -306,7 +309,7 @@ void MainWindow::buildMenus() {
     legend->setShortcut(QKeySequence(QStringLiteral("Ctrl+L")));
     view->addAction(legend);
     const QStringList tabs{QStringLiteral("Event log"), QStringLiteral("Timeline"),
-                           QStringLiteral("Resources")};
+                           QStringLiteral("Resources"), QStringLiteral("Workers")};
     for (int i = 0; i < tabs.size(); ++i) {
         QAction *tab =
             view->addAction(tabs[i], this, [this, i] { m_bottomTabs->setCurrentIndex(i); });
@@ -417,6 +420,8 @@ void MainWindow::sampleResources() {
                                                m_latency->takeAverage(row.name)));
     }
     m_resources->addSamples(samples);
+    if (auto workers = m_monitor.workers())
+        m_workers->setWorkers(*workers, now);
 }
 
 void MainWindow::reloadFlowNames() {

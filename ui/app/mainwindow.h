@@ -39,6 +39,7 @@ class InspectorWidget;
 class LatencyTracker;
 class LegendWidget;
 class ResourcesView;
+class WorkersView;
 class RunsView;
 class StepTableModel;
 class TimelinePlot;
@@ -129,6 +130,7 @@ private:
     EventLogModel *m_eventModel = nullptr;
     TimelinePlot *m_timeline = nullptr;
     ResourcesView *m_resources = nullptr;
+    WorkersView *m_workers = nullptr;
     QLabel *m_runHeader = nullptr;
     QLabel *m_databaseNotice = nullptr; ///< permanent in the status bar; hidden when all is well
     QSystemTrayIcon *m_tray = nullptr;
