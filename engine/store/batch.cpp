@@ -1,8 +1,34 @@
 #include "store/batch.h"
 
+#include "store/jsonbytes.h"
+
 #include <QSet>
 
+#include <algorithm>
+
 namespace keepflow {
+
+QByteArray fencedRunIdsJson(const Batch &batch) {
+    QByteArray ids = "[";
+    for (auto it = batch.fencedRuns.begin(); it != batch.fencedRuns.end(); ++it) {
+        if (ids.size() > 1)
+            ids += ',';
+        appendJsonString(ids, it.key());
+    }
+    return ids + ']';
+}
+
+QStringList runsLostBy(const Batch &batch, const RunHolders &holders) {
+    QStringList lost;
+    for (auto it = batch.fencedRuns.begin(); it != batch.fencedRuns.end(); ++it) {
+        const auto holder = holders.constFind(it.key());
+        if (holder == holders.cend() || holder->first != batch.fenceOwner ||
+            holder->second != it.value())
+            lost << it.key();
+    }
+    std::sort(lost.begin(), lost.end());
+    return lost;
+}
 
 Batch withoutRuns(const Batch &batch, const QStringList &runIds) {
     const QSet<QString> lost(runIds.begin(), runIds.end());

@@ -61,6 +61,13 @@ struct LeaseRequest {
     std::function<bool(const QString &)> ownerIsDead;
 };
 
+/// Who holds each fenced run, as the database says: run id -> (owner, lease epoch).
+using RunHolders = QHash<QString, QPair<QString, qint64>>;
+/// The fence's question to the database: the ids of batch.fencedRuns as a JSON array.
+QByteArray fencedRunIdsJson(const Batch &batch);
+/// The fence's answer: the fenced runs not held by batch.fenceOwner with their epoch, sorted.
+QStringList runsLostBy(const Batch &batch, const RunHolders &holders);
+
 /// The batch without the rows, events, answers and leases of the given runs (a fence refused
 /// them): what is committed again.
 Batch withoutRuns(const Batch &batch, const QStringList &runIds);

@@ -6,6 +6,8 @@
 #include <QSqlQuery>
 #include <QVariant>
 
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QSet>
 
 #include <algorithm>
@@ -379,18 +381,14 @@ Result<CommitResult> PostgresBatchWriter::writeInOneStatement(const Batch &batch
         binds << QString::fromUtf8(text);
         return QStringLiteral("CAST(? AS json)");
     };
-    QByteArray fencedIds = "[";
+    const QByteArray fencedIds = fencedRunIdsJson(batch);
     QByteArray fenced = "[";
     for (auto it = batch.fencedRuns.begin(); it != batch.fencedRuns.end(); ++it) {
-        if (fencedIds.size() > 1) {
-            fencedIds += ',';
+        if (fenced.size() > 1)
             fenced += ',';
-        }
-        appendJsonString(fencedIds, it.key());
         RowJson row(fenced);
         row.text("id", it.key()).integer("epoch", it.value());
     }
-    fencedIds += ']';
     fenced += ']';
     if (batch.fencedRuns.isEmpty()) {
         parts << QStringLiteral("held AS (SELECT id, owner, lease_epoch FROM runs WHERE false), "
@@ -473,8 +471,7 @@ Result<CommitResult> PostgresBatchWriter::writeInOneStatement(const Batch &batch
                       newWork ? QStringLiteral("true") : QStringLiteral("false"));
     const QString sql =
         QStringLiteral("WITH %1 SELECT (SELECT ok FROM ok), %2, "
-                       "(SELECT string_agg(id || ':' || COALESCE(owner, '') || ':' || "
-                       "CAST(lease_epoch AS text), ',') FROM held), "
+                       "(SELECT json_agg(json_build_array(id, owner, lease_epoch)) FROM held), "
                        "(SELECT count(*) FROM n_events), (SELECT count(*) FROM n_work)")
             .arg(parts.join(QStringLiteral(", ")),
                  batch.events.isEmpty()
@@ -502,19 +499,15 @@ Result<CommitResult> PostgresBatchWriter::writeInOneStatement(const Batch &batch
     const QString held = query.value(2).toString();
     query.finish();
     if (!ok) {
-        QHash<QString, qint64> holds;
-        for (const QString &entry : held.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-            const QStringList fields = entry.split(QLatin1Char(':'));
-            // id:owner:epoch, where the owner "host:pid:random" holds colons itself.
-            if (fields.size() >= 3 &&
-                fields.mid(1, fields.size() - 2).join(QLatin1Char(':')) == batch.fenceOwner)
-                holds.insert(fields.first(), fields.last().toLongLong());
+        // [[id, owner, epoch], ...]: who holds each fenced run now.
+        RunHolders holders;
+        const QJsonArray rows = QJsonDocument::fromJson(held.toUtf8()).array();
+        for (const QJsonValue &row : rows) {
+            const QJsonArray fields = row.toArray();
+            holders.insert(fields.at(0).toString(),
+                           {fields.at(1).toString(), fields.at(2).toInteger()});
         }
-        for (auto it = batch.fencedRuns.begin(); it != batch.fencedRuns.end(); ++it) {
-            if (holds.value(it.key(), -1) != it.value())
-                result.lostRuns << it.key();
-        }
-        std::sort(result.lostRuns.begin(), result.lostRuns.end());
+        result.lostRuns = runsLostBy(batch, holders);
         if (result.lostRuns.isEmpty())
             return Status::error(
                 QStringLiteral("%1: the lease check failed without a lost run").arg(m_display));
@@ -556,31 +549,17 @@ Result<CommitResult> PostgresBatchWriter::writeInTransaction(const Batch &batch,
 
     CommitResult result;
     if (!batch.fencedRuns.isEmpty()) {
-        QByteArray ids = "[";
-        bool first = true;
-        for (auto it = batch.fencedRuns.begin(); it != batch.fencedRuns.end(); ++it) {
-            if (!first)
-                ids += ',';
-            first = false;
-            appendJsonString(ids, it.key());
-        }
-        ids += ']';
-        s.fence.bindValue(0, QString::fromUtf8(ids));
+        s.fence.bindValue(0, QString::fromUtf8(fencedRunIdsJson(batch)));
         if (!s.fence.exec())
             return rollback(Status::error(QStringLiteral("%1: cannot check the leases: %2")
                                               .arg(m_display, s.fence.lastError().text())));
-        QHash<QString, qint64> held;
-        while (s.fence.next()) {
-            if (s.fence.value(1).toString() == batch.fenceOwner)
-                held.insert(s.fence.value(0).toString(), s.fence.value(2).toLongLong());
-        }
+        RunHolders holders;
+        while (s.fence.next())
+            holders.insert(s.fence.value(0).toString(),
+                           {s.fence.value(1).toString(), s.fence.value(2).toLongLong()});
         s.fence.finish();
-        for (auto it = batch.fencedRuns.begin(); it != batch.fencedRuns.end(); ++it) {
-            if (!held.contains(it.key()) || held.value(it.key()) != it.value())
-                result.lostRuns << it.key();
-        }
+        result.lostRuns = runsLostBy(batch, holders);
         if (!result.lostRuns.isEmpty()) {
-            std::sort(result.lostRuns.begin(), result.lostRuns.end());
             control.exec(QStringLiteral("ROLLBACK"));
             result.lastEventId = lastEventId;
             return result;

@@ -361,18 +361,10 @@ Status SqliteBatchWriter::releaseLeases(const Batch &batch) {
 }
 
 Result<QStringList> SqliteBatchWriter::lostRuns(const Batch &batch) {
-    QStringList lost;
     if (batch.fencedRuns.isEmpty())
-        return lost;
-    QByteArray ids = "[";
-    for (auto it = batch.fencedRuns.begin(); it != batch.fencedRuns.end(); ++it) {
-        if (ids.size() > 1)
-            ids += ',';
-        appendJsonString(ids, it.key());
-    }
-    ids += ']';
-    Binder(m_fence, 1, m_keep).bytes(ids);
-    QHash<QString, qint64> held;
+        return QStringList();
+    Binder(m_fence, 1, m_keep).bytes(fencedRunIdsJson(batch));
+    RunHolders holders;
     int rc = SQLITE_ROW;
     while ((rc = sqlite3_step(m_fence)) == SQLITE_ROW) {
         const auto column = [this](int i) {
@@ -380,19 +372,13 @@ Result<QStringList> SqliteBatchWriter::lostRuns(const Batch &batch) {
                 reinterpret_cast<const char *>(sqlite3_column_text(m_fence, i)),
                 sqlite3_column_bytes(m_fence, i));
         };
-        if (column(1) == batch.fenceOwner)
-            held.insert(column(0), sqlite3_column_int64(m_fence, 2));
+        holders.insert(column(0), {column(1), sqlite3_column_int64(m_fence, 2)});
     }
     sqlite3_reset(m_fence);
     m_keep.clear();
     if (rc != SQLITE_DONE)
         return failure(QStringLiteral("cannot check the leases"));
-    for (auto it = batch.fencedRuns.begin(); it != batch.fencedRuns.end(); ++it) {
-        if (!held.contains(it.key()) || held.value(it.key()) != it.value())
-            lost << it.key();
-    }
-    std::sort(lost.begin(), lost.end());
-    return lost;
+    return runsLostBy(batch, holders);
 }
 
 Result<CommitResult> SqliteBatchWriter::write(const Batch &batch, qint64 lastEventId) {
