@@ -206,18 +206,6 @@ QString describeRows(const QList<QVariantList> &rows) {
     return lines.join(u'\n');
 }
 
-/// Waits, processing events (the workers' output), until condition holds or timeoutMs passed.
-bool waitUntil(const std::function<bool()> &condition, int timeoutMs) {
-    QElapsedTimer timer;
-    timer.start();
-    while (!condition()) {
-        if (timer.elapsed() > timeoutMs)
-            return false;
-        QTest::qWait(50);
-    }
-    return true;
-}
-
 bool writeFile(const QString &path, const QByteArray &bytes) {
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly))
@@ -343,7 +331,7 @@ void TestScaleout::claimRaceFourWorkers() {
     for (auto &worker : workers)
         QVERIFY(worker->process.waitForStarted());
     const QString succeeded = QStringLiteral("SELECT count(*) FROM runs WHERE state = 'succeeded'");
-    QVERIFY2(waitUntil([&] { return numberOf(db, succeeded) == kRuns; }, 30000),
+    QVERIFY2(eventually([&] { return numberOf(db, succeeded) == kRuns; }, 30000),
              qPrintable(describeRows(
                  rowsOf(db, QStringLiteral("SELECT id, state, owner FROM runs WHERE state <> "
                                            "'succeeded'")))));
@@ -427,7 +415,7 @@ void TestScaleout::zombieIsFencedOut() {
     Worker a(db, 2);
     QVERIFY(a.process.waitForStarted());
     QVERIFY2(
-        waitUntil([&] { return a.out.contains(" slow ") && a.out.contains("attempt 1/"); }, 15000),
+        eventually([&] { return a.out.contains(" slow ") && a.out.contains("attempt 1/"); }, 15000),
         a.err.constData());
     const auto held =
         ctl({QStringLiteral("workers"), QStringLiteral("--json"), QStringLiteral("--db"), db});
@@ -449,7 +437,7 @@ void TestScaleout::zombieIsFencedOut() {
     QVERIFY(b.process.waitForStarted());
     // B takes the run over once A's lease has lapsed by the server's clock, records A's attempt
     // cut off and runs it again with the same key.
-    QVERIFY2(waitUntil(
+    QVERIFY2(eventually(
                  [&] {
                      return numberOf(db, QStringLiteral("SELECT count(*) FROM runs WHERE id = %1 "
                                                         "AND state = 'succeeded'")
@@ -489,7 +477,7 @@ void TestScaleout::zombieIsFencedOut() {
     // the fence refuses. It says so, and writes nothing.
     resumeA.dismiss();
     a.signal(SIGCONT);
-    QVERIFY2(waitUntil([&] { return a.err.contains("was taken over by another worker"); }, 15000),
+    QVERIFY2(eventually([&] { return a.err.contains("was taken over by another worker"); }, 15000),
              a.err.constData());
     QVERIFY2(a.err.contains(runId.toUtf8()), a.err.constData());
     qInfo("A: %s", a.err.mid(a.err.indexOf("keepflowctl: run ")).trimmed().constData());
@@ -691,22 +679,22 @@ void TestScaleout::workersSurviveServerRestartAndKilledConnections() {
 
     // Some way in, every connection of the workers is cut. (Both are up first: a worker whose
     // first connection fails stops, as it should with a wrong URL.)
-    QVERIFY(waitUntil(
+    QVERIFY(eventually(
         [&] {
             return workers[0]->err.contains("worker on") && workers[1]->err.contains("worker on");
         },
         20000));
-    QVERIFY(waitUntil([&] { return lines() >= 40; }, 20000));
+    QVERIFY(eventually([&] { return lines() >= 40; }, 20000));
     const qint64 terminated = numberOf(
         db, QStringLiteral("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                            "WHERE application_name = 'keepflow' AND pid <> pg_backend_pid()"));
     QVERIFY2(terminated >= 2, qPrintable(QString::number(terminated)));
-    QVERIFY2(waitUntil([&] { return reconnects(0) >= 1 && reconnects(1) >= 1; }, 15000),
+    QVERIFY2(eventually([&] { return reconnects(0) >= 1 && reconnects(1) >= 1; }, 15000),
              qPrintable(QString::fromUtf8(workers[0]->err + workers[1]->err)));
 
     // They carry on; later the server itself goes down hard and comes back.
     const int linesAfterCut = lines();
-    QVERIFY2(waitUntil([&] { return lines() >= linesAfterCut + 30; }, 20000),
+    QVERIFY2(eventually([&] { return lines() >= linesAfterCut + 30; }, 20000),
              qPrintable(QString::fromUtf8(workers[0]->err + workers[1]->err)));
     QVERIFY2(numberOf(db, succeeded) < kRuns, "finished before the restart: make the runs longer");
     QProcess restart;
@@ -715,10 +703,10 @@ void TestScaleout::workersSurviveServerRestartAndKilledConnections() {
     QVERIFY2(restart.exitCode() == 0, restart.readAllStandardError().constData());
     // Back on the same socket.
     QCOMPARE(numberOf(db, QStringLiteral("SELECT 1")), 1);
-    QVERIFY2(waitUntil([&] { return reconnects(0) >= 2 && reconnects(1) >= 2; }, 15000),
+    QVERIFY2(eventually([&] { return reconnects(0) >= 2 && reconnects(1) >= 2; }, 15000),
              qPrintable(QString::fromUtf8(workers[0]->err + workers[1]->err)));
 
-    QVERIFY2(waitUntil([&] { return numberOf(db, succeeded) == kRuns; }, 40000),
+    QVERIFY2(eventually([&] { return numberOf(db, succeeded) == kRuns; }, 40000),
              qPrintable(describeRows(
                  rowsOf(db, QStringLiteral("SELECT id, state, owner, paused, adoptions FROM runs "
                                            "WHERE state <> 'succeeded'")))));

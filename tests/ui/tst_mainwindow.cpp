@@ -25,6 +25,7 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -595,6 +596,13 @@ void TestMainWindow::workersTabShowsHeartbeatsAndHeldRuns() {
             workers = table;
     }
     QVERIFY(workers && workers->accessibleName() == QLatin1String("Workers"));
+    QCOMPARE(workers->rowCount(), 1); // not looked at yet: not queried (the placeholder row)
+    auto *tabs = window.findChild<QTabWidget *>();
+    for (auto *tab : window.findChildren<QTabWidget *>()) {
+        if (tab->accessibleName() == QLatin1String("Details"))
+            tabs = tab;
+    }
+    tabs->setCurrentWidget(workers); // as Alt+4 or a click on the tab does
     QCOMPARE(workers->rowCount(), 2);
     QCOMPARE(workers->item(0, 0)->text(), QStringLiteral("hostb:42:abc123"));
     QCOMPARE(workers->item(0, 2)->text(), QStringLiteral("42"));

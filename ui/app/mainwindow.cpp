@@ -196,6 +196,7 @@ void MainWindow::buildViews() {
     m_bottomTabs->addTab(m_resources, QStringLiteral("Resources"));
     m_workers = new WorkersView;
     m_bottomTabs->addTab(m_workers, QStringLiteral("Workers"));
+    connect(m_bottomTabs, &QTabWidget::currentChanged, this, &MainWindow::refreshWorkers);
 
     auto *graphPane = new QWidget;
     auto *graphLayout = new QVBoxLayout(graphPane);
@@ -420,8 +421,15 @@ void MainWindow::sampleResources() {
                                                m_latency->takeAverage(row.name)));
     }
     m_resources->addSamples(samples);
+    refreshWorkers();
+}
+
+void MainWindow::refreshWorkers() {
+    // Two queries per tick: only while someone looks at the tab.
+    if (m_bottomTabs->currentWidget() != m_workers)
+        return;
     if (auto workers = m_monitor.workers())
-        m_workers->setWorkers(*workers, now);
+        m_workers->setWorkers(*workers, m_monitor.now());
 }
 
 void MainWindow::reloadFlowNames() {

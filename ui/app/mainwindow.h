@@ -101,6 +101,8 @@ private:
     void flush(bool force);
     void tick();
     void sampleResources();
+    /// The Workers tab, when it is the one shown.
+    void refreshWorkers();
     void reloadRun();
     void reloadFlowNames();
     /// The resource the step of the run calls (cached: a run's flow never changes).
