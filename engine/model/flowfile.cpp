@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QSaveFile>
+#include <QSet>
 
 #include <algorithm>
 #include <limits>
@@ -286,12 +287,24 @@ private:
             return;
         }
         const QJsonArray a = v.toArray();
-        for (qsizetype k = 0; k < a.size(); ++k) {
-            if (a.at(k).isString())
-                s.after.append(a.at(k).toString());
+        s.after.reserve(a.size());
+        qsizetype k = 0;
+        // Through references: a.at(k) would build a QJsonValue (and allocate) for every id.
+        for (auto it = a.begin(); it != a.end(); ++it, ++k) {
+            if (const QJsonValueConstRef id = *it; id.isString())
+                s.after.append(shared(id.toString()));
             else
                 typeError(child(path, k), message);
         }
+    }
+
+    /// One copy of each step id named in "after": a step waiting for all 1,500 before it would
+    /// otherwise hold a million copies of a few thousand names.
+    QString shared(const QString &id) {
+        auto it = m_afterIds.constFind(id);
+        if (it == m_afterIds.cend())
+            it = m_afterIds.insert(id);
+        return *it;
     }
 
     void readTolerate(Step &s, const QJsonValue &v, const QString &path, const QString &prefix) {
@@ -356,6 +369,8 @@ private:
             typeError(path, shape);
         }
     }
+
+    QSet<QString> m_afterIds; ///< see shared()
 };
 
 bool isSuppressed(const QString &path, const QStringList &suppressed) {
@@ -394,7 +409,7 @@ QString FlowLoad::errorText() const {
 
 FlowLoad parseFlow(const QByteArray &text, const QString &fileName) {
     FlowLoad load;
-    const JsonParseResult json = parseJsonWithPositions(text);
+    JsonParseResult json = parseJson(text, JsonPositions::NotRecorded);
     if (!json.ok) {
         Diagnostic d;
         d.file = fileName;
@@ -407,6 +422,7 @@ FlowLoad parseFlow(const QByteArray &text, const QString &fileName) {
 
     FlowReader reader;
     Flow flow = reader.read(json.json.value);
+    json.json.value = QJsonValue(); // the document is read: free it before validation runs
     QList<FlowProblem> problems = reader.problems;
     const bool wellTyped =
         std::none_of(reader.problems.cbegin(), reader.problems.cend(), [](const FlowProblem &p) {
@@ -417,6 +433,9 @@ FlowLoad parseFlow(const QByteArray &text, const QString &fileName) {
             problems.append(p);
     }
 
+    // Positions are worked out only when there is something to point at.
+    const PositionedJson positioned =
+        problems.isEmpty() ? PositionedJson() : parseJsonWithPositions(text).json;
     bool hasError = false;
     for (const FlowProblem &p : problems) {
         Diagnostic d;
@@ -426,9 +445,9 @@ FlowLoad parseFlow(const QByteArray &text, const QString &fileName) {
         d.message = p.message;
         TextPosition pos;
         if (p.atKey)
-            pos = json.json.keyPositions.value(p.path);
+            pos = positioned.keyPositions.value(p.path);
         if (!pos.isValid())
-            pos = json.json.nearestValuePosition(p.path);
+            pos = positioned.nearestValuePosition(p.path);
         d.line = pos.line;
         d.column = pos.column;
         hasError = hasError || d.severity == Diagnostic::Severity::Error;

@@ -451,11 +451,15 @@ private:
         // The last step that listed each step: a repeat in one "after" is found in constant
         // time (a search of the list made a step waiting for all earlier ones quadratic).
         QList<qsizetype> listedBy(n, -1);
+        m_afterIndex = QList<QList<qsizetype>>(n);
         for (qsizetype j = 0; j < n; ++j) {
+            QList<qsizetype> &resolved = m_afterIndex[j];
+            resolved.reserve(m_flow.steps.at(j).after.size());
+            for (const QString &id : m_flow.steps.at(j).after)
+                resolved.append(m_firstIndex.value(id, -1));
             if (m_firstIndex.value(m_flow.steps.at(j).id, -1) != j)
                 continue; // a duplicate or missing id: not part of the graph
-            for (const QString &id : m_flow.steps.at(j).after) {
-                const qsizetype up = m_firstIndex.value(id, -1);
+            for (const qsizetype up : resolved) {
                 if (up >= 0 && up != j && listedBy.at(up) != j) {
                     listedBy[up] = j;
                     m_up[j].append(up);
@@ -541,18 +545,23 @@ private:
     }
 
     void checkAfter(const Step &s, qsizetype i, const QString &path, const QString &prefix) {
-        QSet<QString> seen;
+        // Linear in the edges: one id lookup each, duplicates found by marking the steps this
+        // step has listed so far, and a path built only for an edge that has a problem.
+        if (m_listedBy.size() != m_flow.steps.size())
+            m_listedBy = QList<qsizetype>(m_flow.steps.size(), -1);
         for (qsizetype k = 0; k < s.after.size(); ++k) {
             const QString &id = s.after.at(k);
-            const QString p = child(child(path, QStringLiteral("after")), k);
-            if (!s.id.isEmpty() && id == s.id && m_firstIndex.value(id, -1) == i)
-                error(p, prefix + QStringLiteral("\"after\" names the step itself"));
-            else if (!m_firstIndex.contains(id))
-                error(p, prefix + QStringLiteral("\"after\" names unknown step %1%2")
-                                      .arg(quoted(id), didYouMean(id, m_firstIndex.keys())));
-            else if (seen.contains(id))
-                error(p, prefix + QStringLiteral("\"after\" lists %1 twice").arg(quoted(id)));
-            seen.insert(id);
+            const qsizetype target = m_afterIndex.at(i).at(k);
+            const auto at = [&] { return child(child(path, QStringLiteral("after")), k); };
+            if (!s.id.isEmpty() && id == s.id && target == i)
+                error(at(), prefix + QStringLiteral("\"after\" names the step itself"));
+            else if (target < 0)
+                error(at(), prefix + QStringLiteral("\"after\" names unknown step %1%2")
+                                         .arg(quoted(id), didYouMean(id, m_firstIndex.keys())));
+            else if (m_listedBy.at(target) == i)
+                error(at(), prefix + QStringLiteral("\"after\" lists %1 twice").arg(quoted(id)));
+            if (target >= 0)
+                m_listedBy[target] = i;
         }
     }
 
@@ -796,6 +805,8 @@ private:
 
     const Flow &m_flow;
     QHash<QString, qsizetype> m_firstIndex;
+    QList<qsizetype> m_listedBy; // per step: the last step whose "after" named it (checkAfter)
+    QList<QList<qsizetype>> m_afterIndex;  // per step: the index each "after" id names, or -1
     QHash<QString, qsizetype> m_primaryOf; // fallback step id -> the first step it stands in for
     QList<QList<qsizetype>> m_down;        // step -> the steps that wait for it
     QList<QList<qsizetype>> m_up;          // step -> the steps it waits for

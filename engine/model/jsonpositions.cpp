@@ -1,7 +1,12 @@
 #include "model/jsonpositions.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
+#include <QSet>
+#include <QVarLengthArray>
+
+#include <algorithm>
 
 #include <charconv>
 #include <cstdint>
@@ -33,12 +38,43 @@ int hexValue(char c) {
     return -1;
 }
 
+/// The keys of one object seen so far: a short list searched in place, a hash set once the
+/// object is large, so that a hostile object with many keys stays linear.
+class DuplicateKeys {
+public:
+    /// False when key was seen before.
+    bool insert(const QString &key) {
+        if (m_large.isEmpty() && m_small.size() < kSmall) {
+            if (std::find(m_small.cbegin(), m_small.cend(), key) != m_small.cend())
+                return false;
+            m_small.push_back(key);
+            return true;
+        }
+        if (m_large.isEmpty())
+            m_large = QSet<QString>(m_small.cbegin(), m_small.cend());
+        if (m_large.contains(key))
+            return false;
+        m_large.insert(key);
+        return true;
+    }
+
+private:
+    static constexpr qsizetype kSmall = 16;
+    QVarLengthArray<QString, kSmall> m_small;
+    QSet<QString> m_large;
+};
+
 class Parser {
 public:
-    explicit Parser(const QByteArray &text, PositionedJson &out)
+    /// What a parse produces besides the verdict: the values, and their positions on top.
+    enum class Output { CheckOnly, Values, ValuesAndPositions };
+
+    Parser(const QByteArray &text, PositionedJson &out, Output output)
         : m_data(text.constData())
         , m_size(text.size())
-        , m_out(out) {
+        , m_out(out)
+        , m_buildValues(output != Output::CheckOnly)
+        , m_recordPositions(output == Output::ValuesAndPositions) {
         // RFC 8259 lets a parser ignore a byte order mark; editors on Windows add one.
         if (m_size >= 3 && text.startsWith("\xEF\xBB\xBF")) {
             m_pos = 3;
@@ -167,7 +203,8 @@ private:
     bool parseValue(const QString &pointer, QJsonValue &out) {
         if (atEnd())
             return fail(m_pos, QStringLiteral("unexpected end of file: expected a JSON value"));
-        m_out.valuePositions.insert(pointer, positionOf(m_pos));
+        if (m_recordPositions)
+            m_out.valuePositions.insert(pointer, positionOf(m_pos));
         const char c = peek();
         switch (c) {
         case '{':
@@ -176,9 +213,10 @@ private:
             return parseArray(pointer, out);
         case '"': {
             QString s;
-            if (!parseString(s))
+            if (!parseString(m_buildValues ? &s : nullptr))
                 return false;
-            out = s;
+            if (m_buildValues)
+                out = s;
             return true;
         }
         case '\'':
@@ -269,21 +307,33 @@ private:
         return true;
     }
 
-    bool parseString(QString &out) {
+    /// Reads a string into out, or only checks it when out is null.
+    bool parseString(QString *out) {
         const qsizetype open = m_pos;
         ++m_pos; // the opening quote
-        out.clear();
+        QString unused;
+        QString &text = out ? *out : unused;
+        text.clear();
+        // Plain text is appended a run at a time; only escapes are decoded one by one.
+        qsizetype runStart = m_pos;
+        auto appendRun = [&] {
+            if (out && m_pos > runStart)
+                text.append(QString::fromUtf8(m_data + runStart, m_pos - runStart));
+        };
         while (true) {
             if (atEnd())
                 return fail(open, QStringLiteral("unterminated string"));
             const auto c = static_cast<unsigned char>(m_data[m_pos]);
             if (c == '"') {
+                appendRun();
                 ++m_pos;
                 return true;
             }
             if (c == '\\') {
-                if (!parseEscape(out))
+                appendRun();
+                if (!parseEscape(text))
                     return false;
+                runStart = m_pos;
                 continue;
             }
             if (c == '\n' || c == '\r')
@@ -294,7 +344,6 @@ private:
                     m_pos,
                     QStringLiteral("%1 must be escaped in a string").arg(describeCharAt(m_pos)));
             if (c < 0x80) {
-                out.append(QChar(char16_t(c)));
                 ++m_pos;
                 continue;
             }
@@ -303,7 +352,6 @@ private:
             if (len == 0)
                 return fail(m_pos, QStringLiteral("invalid UTF-8 byte 0x%1 in string")
                                        .arg(c, 2, 16, QLatin1Char('0')));
-            out.append(QString::fromUcs4(&cp, 1));
             m_pos += len;
         }
     }
@@ -393,6 +441,7 @@ private:
             return false;
         ++m_pos; // '{'
         QJsonObject object;
+        DuplicateKeys seenKeys; // when only checking: object is not filled
         skipWhitespace();
         if (peek() == '}') {
             ++m_pos;
@@ -415,12 +464,15 @@ private:
             }
             const qsizetype keyOffset = m_pos;
             QString key;
-            if (!parseString(key))
+            if (!parseString(&key))
                 return false;
-            if (object.contains(key))
+            if (m_buildValues ? object.contains(key) : !seenKeys.insert(key))
                 return fail(keyOffset, QStringLiteral("duplicate key \"%1\"").arg(key));
-            const QString child = pointer + QLatin1Char('/') + escapeJsonPointerToken(key);
-            m_out.keyPositions.insert(child, positionOf(keyOffset));
+            QString child;
+            if (m_recordPositions) {
+                child = pointer + QLatin1Char('/') + escapeJsonPointerToken(key);
+                m_out.keyPositions.insert(child, positionOf(keyOffset));
+            }
             skipWhitespace();
             if (peek() != ':')
                 return fail(m_pos, QStringLiteral("expected ':' after object key \"%1\"").arg(key));
@@ -429,7 +481,8 @@ private:
             QJsonValue value;
             if (!parseValue(child, value))
                 return false;
-            object.insert(key, value);
+            if (m_buildValues)
+                object.insert(key, value);
             skipWhitespace();
             if (peek() == ',') {
                 ++m_pos;
@@ -455,6 +508,7 @@ private:
             return false;
         ++m_pos; // '['
         QJsonArray array;
+        qsizetype count = 0;
         skipWhitespace();
         if (peek() == ']') {
             ++m_pos;
@@ -466,9 +520,13 @@ private:
             if (peek() == ']')
                 return fail(m_pos, QStringLiteral("trailing comma before ']'"));
             QJsonValue value;
-            if (!parseValue(pointer + QLatin1Char('/') + QString::number(array.size()), value))
+            const QString child =
+                m_recordPositions ? pointer + QLatin1Char('/') + QString::number(count) : QString();
+            if (!parseValue(child, value))
                 return false;
-            array.append(value);
+            if (m_buildValues)
+                array.append(value);
+            ++count;
             skipWhitespace();
             if (peek() == ',') {
                 ++m_pos;
@@ -494,6 +552,8 @@ private:
     qsizetype m_pos = 0;
     qsizetype m_bomSize = 0;
     PositionedJson &m_out;
+    const bool m_buildValues;
+    const bool m_recordPositions;
     int m_depth = 0;
 
     qsizetype m_cursorOffset = 0;
@@ -518,9 +578,32 @@ TextPosition PositionedJson::nearestValuePosition(const QString &pointer) const 
     }
 }
 
-JsonParseResult parseJsonWithPositions(const QByteArray &text) {
+JsonParseResult parseJson(const QByteArray &text, JsonPositions positions) {
+    if (positions == JsonPositions::NotRecorded) {
+        // Qt's parser builds values several times faster than this one can through QJsonValue,
+        // but it is laxer (duplicate keys, ...). A document both accept is read by Qt; anything
+        // else gets this reader's verdict and message.
+        QJsonParseError qtError;
+        const QJsonDocument document = QJsonDocument::fromJson(text, &qtError);
+        if (qtError.error == QJsonParseError::NoError &&
+            (document.isObject() || document.isArray())) {
+            JsonParseResult result;
+            Parser checker(text, result.json, Parser::Output::CheckOnly);
+            result.ok = checker.parseDocument();
+            if (result.ok) {
+                result.json.value = document.isObject() ? QJsonValue(document.object())
+                                                        : QJsonValue(document.array());
+            } else {
+                result.errorPosition = checker.errorPosition();
+                result.errorMessage = checker.errorMessage();
+            }
+            return result;
+        }
+    }
     JsonParseResult result;
-    Parser parser(text, result.json);
+    Parser parser(text, result.json,
+                  positions == JsonPositions::Recorded ? Parser::Output::ValuesAndPositions
+                                                       : Parser::Output::Values);
     result.ok = parser.parseDocument();
     if (!result.ok) {
         result.errorPosition = parser.errorPosition();
@@ -528,6 +611,10 @@ JsonParseResult parseJsonWithPositions(const QByteArray &text) {
         result.json = PositionedJson();
     }
     return result;
+}
+
+JsonParseResult parseJsonWithPositions(const QByteArray &text) {
+    return parseJson(text, JsonPositions::Recorded);
 }
 
 QString escapeJsonPointerToken(const QString &token) {

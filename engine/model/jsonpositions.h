@@ -38,8 +38,17 @@ struct JsonParseResult {
     QString errorMessage;
 };
 
+/// Whether a parse records where each value and key is. Recording costs a JSON pointer and two
+/// hash entries per value, several times the parse itself, so a flow is read without them and
+/// read again with them only when there is a problem to point at. Without positions, a
+/// document is checked by this reader and its values are built by QJsonDocument (faster).
+enum class JsonPositions { Recorded, NotRecorded };
+
 /// Parses one JSON text (a leading UTF-8 byte order mark is ignored). Strict: no comments, no
-/// trailing commas, no duplicate keys, no unescaped control characters, valid UTF-8 only.
+/// trailing commas, no duplicate keys, no unescaped control characters, valid UTF-8 only. A
+/// syntax error has its position either way.
+JsonParseResult parseJson(const QByteArray &text, JsonPositions positions);
+/// parseJson(text, JsonPositions::Recorded).
 JsonParseResult parseJsonWithPositions(const QByteArray &text);
 
 /// Escapes one reference token of a JSON pointer (RFC 6901): "~" -> "~0", "/" -> "~1".

@@ -244,11 +244,14 @@ void TestFlowFile::jsonSyntaxErrorsHaveRealPositions() {
     QFETCH(int, line);
     QFETCH(int, column);
     QFETCH(QString, message);
-    const JsonParseResult r = parseJsonWithPositions(text);
-    QVERIFY(!r.ok);
-    QVERIFY2(r.errorMessage.contains(message), qPrintable(r.errorMessage));
-    QCOMPARE(r.errorPosition.line, line);
-    QCOMPARE(r.errorPosition.column, column);
+    // The same error at the same place whether or not positions are recorded.
+    for (const JsonPositions positions : {JsonPositions::Recorded, JsonPositions::NotRecorded}) {
+        const JsonParseResult r = parseJson(text, positions);
+        QVERIFY(!r.ok);
+        QVERIFY2(r.errorMessage.contains(message), qPrintable(r.errorMessage));
+        QCOMPARE(r.errorPosition.line, line);
+        QCOMPARE(r.errorPosition.column, column);
+    }
 }
 
 void TestFlowFile::jsonPositionsUseJsonPointers() {
@@ -296,6 +299,11 @@ void TestFlowFile::jsonValuesMatchQJsonDocument() {
     const QJsonDocument doc = QJsonDocument::fromJson(text, &error);
     QCOMPARE(error.error, QJsonParseError::NoError);
     QCOMPARE(r.json.value.toObject(), doc.object());
+    const JsonParseResult bare = parseJson(text, JsonPositions::NotRecorded);
+    QVERIFY2(bare.ok, qPrintable(bare.errorMessage));
+    QCOMPARE(bare.json.value.toObject(), doc.object());
+    QVERIFY(bare.json.valuePositions.isEmpty());
+    QVERIFY(bare.json.keyPositions.isEmpty());
     QCOMPARE(r.json.value[QStringLiteral("ints")][3].toInteger(), 9007199254740993LL);
     QCOMPARE(r.json.value[QStringLiteral("strings")][4].toString(),
              QString::fromUtf8("\xF0\x9F\x98\x80"));

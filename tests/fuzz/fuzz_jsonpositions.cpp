@@ -28,6 +28,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     const QByteArray text = fuzz::bytes(data, size);
     const qsizetype lines = lineCount(text);
     const JsonParseResult result = parseJsonWithPositions(text);
+    // Recording positions changes nothing else: the same value, or the same error at the same
+    // place.
+    const JsonParseResult bare = parseJson(text, JsonPositions::NotRecorded);
+    fuzz::require(bare.ok == result.ok && bare.errorMessage == result.errorMessage &&
+                      bare.errorPosition.line == result.errorPosition.line &&
+                      bare.errorPosition.column == result.errorPosition.column &&
+                      bare.json.value == result.json.value,
+                  QStringLiteral("parsing without positions gave another result"));
     if (!result.ok) {
         fuzz::require(!result.errorMessage.isEmpty(), QStringLiteral("an error without a message"));
         fuzz::require(inside(result.errorPosition, lines),
