@@ -60,11 +60,12 @@ public:
     ~Engine() override;
 
     /// Stores the flow version and creates a run with params (defaults applied). When execute is
-    /// true this engine claims and loads it; otherwise it waits for a worker.
+    /// true this engine claims and loads it; otherwise it waits for a worker. A flow that breaks
+    /// a rule of validateFlow is refused with its problems, and nothing is stored.
     Result<QString> createRun(const Flow &flow, const QString &sourcePath,
                               const QJsonObject &params, bool execute);
     /// Stores the flow version (the same text reuses its version) and returns its id, for
-    /// starting many runs of one flow without storing it each time.
+    /// starting many runs of one flow without storing it each time. flow is checked as above.
     Result<qint64> registerFlow(const Flow &flow, const QString &sourcePath);
     Result<QString> createRun(qint64 flowVersionId, const QJsonObject &params, bool execute);
     /// Claims and loads an unfinished run. Attempts that started and never finished are recorded
