@@ -345,7 +345,7 @@ int commandRun(const Context &context) {
     const std::unique_ptr<Engine> executor = (*api)->createEngine();
     Engine &engine = *executor;
     const bool detach = context.parser.isSet(QStringLiteral("detach"));
-    auto runId = engine.createRun(*load.flow, QFileInfo(file).absoluteFilePath(), params, !detach);
+    auto runId = engine.createRun(load, QFileInfo(file).absoluteFilePath(), params, !detach);
     if (!runId)
         return fail(runId.error());
     if (detach) {
@@ -430,7 +430,7 @@ int commandSubmit(const Context &context) {
         return fail(api.error());
     const std::unique_ptr<Engine> engine = (*api)->createEngine();
     // Not executed here: the run waits, unclaimed, for whichever worker takes it first.
-    auto runId = engine->createRun(*load.flow, QFileInfo(file).absoluteFilePath(), params, false);
+    auto runId = engine->createRun(load, QFileInfo(file).absoluteFilePath(), params, false);
     if (!runId)
         return fail(runId.error());
     if (context.json)

@@ -374,43 +374,59 @@ Result<QString> Engine::createRun(const Flow &flow, const QString &sourcePath,
     return createRun(*version, params, execute);
 }
 
+Result<QString> Engine::createRun(const FlowLoad &load, const QString &sourcePath,
+                                  const QJsonObject &params, bool execute) {
+    if (!load.ok())
+        return Status::error(load.errorText());
+    auto version = d->registerFlow(*load.flow, sourcePath, Impl::FlowChecked::WhenRead);
+    if (!version)
+        return version.status();
+    return createRun(*version, params, execute);
+}
+
 Result<qint64> Engine::registerFlow(const Flow &flow, const QString &sourcePath) {
-    if (d->stopped)
-        return Status::error(d->fatal);
+    return d->registerFlow(flow, sourcePath, Impl::FlowChecked::No);
+}
+
+Result<qint64> Engine::Impl::registerFlow(const Flow &flow, const QString &sourcePath,
+                                          FlowChecked checked) {
+    if (stopped)
+        return Status::error(fatal);
     for (const Step &step : flow.steps) {
-        if (!d->kinds.find(step.kind) && step.kind != QLatin1String("approval") &&
+        if (!kinds.find(step.kind) && step.kind != QLatin1String("approval") &&
             step.kind != QLatin1String("subflow"))
             return Status::error(
                 QStringLiteral("step \"%1\": kind \"%2\" is not supported by this build yet "
                                "(supported: %3)")
-                    .arg(step.id, step.kind, d->kinds.kinds().join(QStringLiteral(", "))));
+                    .arg(step.id, step.kind, kinds.kinds().join(QStringLiteral(", "))));
     }
-    // A flow built in memory may break rules a flow file is held to: the semantic checks run
-    // here too (no parsing; about a millisecond per thousand steps), so nothing invalid is
-    // stored or planned.
+    // A flow built in memory may break rules a flow file is held to: unless it was checked
+    // when read, the semantic checks run here, so nothing invalid is stored or planned.
     QStringList problems;
-    for (const Diagnostic &diagnostic : validateFlow(flow)) {
-        if (diagnostic.severity == Diagnostic::Severity::Error)
-            problems << diagnostic.toString();
+    if (checked == FlowChecked::No) {
+        for (const Diagnostic &diagnostic : validateFlow(flow)) {
+            if (diagnostic.severity == Diagnostic::Severity::Error)
+                problems << diagnostic.toString();
+        }
     }
     if (!problems.isEmpty())
         return Status::error(QStringLiteral("flow %1 is not valid:\n%2")
                                  .arg(flow.name, problems.join(QLatin1Char('\n'))));
-    auto version = d->store.saveFlowVersion(flow.name, serializeFlow(flow), sourcePath);
+    auto version = store.saveFlowVersion(flow.name, serializeFlow(flow), sourcePath);
     if (!version)
         return version.status();
-    if (!d->plans.contains(version->id)) {
+    if (!plans.contains(version->id)) {
         // The flow in hand is the one its stored text reads back as: planning it now spares
         // parsing that text again.
         auto plan = makePlan(std::make_shared<const Flow>(flow), version->id);
         plan->version = version->version;
         plan->sourcePath = version->sourcePath;
-        d->plans.insert(version->id, plan);
+        plans.insert(version->id, plan);
     }
-    QStringList resources;
+    QStringList resourceNames;
     for (const ResourceSpec &resource : flow.resources)
-        resources << resource.name;
-    if (Status s = d->store.declareResources(resources, d->clockRef.nowMs()); !s)
+        resourceNames << resource.name;
+    if (Status s = store.declareResources(resourceNames, clockRef.nowMs()); !s)
         return s;
     return version->id;
 }

@@ -32,6 +32,8 @@ class QTimer;
 
 namespace keepflow {
 
+struct FlowLoad;
+
 class Store;
 
 class Engine : public QObject {
@@ -67,6 +69,10 @@ public:
     /// Stores the flow version (the same text reuses its version) and returns its id, for
     /// starting many runs of one flow without storing it each time. flow is checked as above.
     Result<qint64> registerFlow(const Flow &flow, const QString &sourcePath);
+    /// createRun() of a flow parseFlow or loadFlowFile accepted (load.ok()): it was checked while
+    /// it was read, with positions for its author, and is not checked again.
+    Result<QString> createRun(const FlowLoad &load, const QString &sourcePath,
+                              const QJsonObject &params, bool execute);
     Result<QString> createRun(qint64 flowVersionId, const QJsonObject &params, bool execute);
     /// Claims and loads an unfinished run. Attempts that started and never finished are recorded
     /// as crashed: retried when the step is idempotent or keyed, uncertain otherwise.

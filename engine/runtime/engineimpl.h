@@ -87,6 +87,10 @@ struct Engine::Impl final : StepContext {
     void renewLeases();
     LiveRun *findRun(const QString &id);
     Result<std::shared_ptr<Plan>> planFor(qint64 flowId);
+    /// Whether a flow handed to the engine was validated when it was read from its file.
+    enum class FlowChecked { No, WhenRead };
+    /// Stores the flow's version (checking it first unless checked) and plans it.
+    Result<qint64> registerFlow(const Flow &flow, const QString &sourcePath, FlowChecked checked);
     /// A new run of plan with params checked against the flow and defaults applied; its rows
     /// and its run_created event go into the ledger.
     Result<std::unique_ptr<LiveRun>> newRun(const std::shared_ptr<Plan> &plan,

@@ -22,8 +22,10 @@
 //   - keepflowctl run of a one-step flow, the whole process: median and max of 20, each on a new
 //     database (includes creating the schema) and on one reused database (target: under 20 ms).
 //   - memory: a keepflowctl worker executing 1,000 runs x 100 steps submitted beforehand, its
-//     VmRSS sampled every 250 ms: after 10% of the steps, at 50%, at the end and the peak (target:
-//     flat).
+//     VmRSS sampled every 250 ms: after 10% of the steps, at 50%, at the end and the peak. All
+//     1,000 runs are loaded at once, so this is the working set of 1,000 runs in flight.
+//   - memory over 100,000 steps: one worker given ten waves of 100 runs x 100 steps, each wave
+//     submitted when the one before has finished; its VmRSS after each wave (target: flat).
 // keepflowctl's stdout (a line per event) goes to /dev/null, not to a terminal.
 
 #include <QCoreApplication>
@@ -336,6 +338,45 @@ WorkerResult ctlWorker(const Tools &tools, const QTemporaryDir &dir, const QStri
     return result;
 }
 
+/// One worker on one database, given waves of runs x length-step chains: each wave is submitted
+/// once the one before has finished. Returns the worker's VmRSS (kB) after each wave: a worker
+/// whose memory is flat holds the same after the tenth wave as after the second.
+std::vector<qint64> workerRssOverWaves(const Tools &tools, const QTemporaryDir &dir, int waves,
+                                       int runs, int length) {
+    const QString flow =
+        writeFile(dir.filePath(QStringLiteral("waves.flow.json")), chainsFlowText(1, length));
+    const QString db = dir.filePath(QStringLiteral("waves.db"));
+    createKeepflowDatabase(tools, dir, db);
+    const Reader reader(db);
+    QProcess worker;
+    worker.setStandardOutputFile(QProcess::nullDevice());
+    worker.start(tools.ctl, {QStringLiteral("worker"), QStringLiteral("--db"), db});
+    if (!worker.waitForStarted())
+        die(QStringLiteral("cannot start keepflowctl worker: %1").arg(worker.errorString()));
+    const qint64 pid = worker.processId();
+    std::vector<qint64> rss;
+    QElapsedTimer timer;
+    timer.start();
+    for (int wave = 0; wave < waves; ++wave) {
+        for (int r = 0; r < runs; ++r)
+            runTimed(tools.ctl, {QStringLiteral("submit"), flow, QStringLiteral("--db"), db});
+        while (reader.unfinishedRuns() > 0) {
+            if (worker.state() != QProcess::Running)
+                die(QStringLiteral("waves: keepflowctl worker ended early: %1")
+                        .arg(QString::fromLocal8Bit(worker.readAllStandardError())));
+            if (timer.elapsed() > 3'600'000)
+                die(QStringLiteral("waves: the worker did not finish within an hour"));
+            QThread::msleep(100); // polling the database for the wave's end
+        }
+        rss.push_back(vmRssKb(pid));
+    }
+    ::kill(static_cast<pid_t>(pid), SIGTERM);
+    if (!worker.waitForFinished(30'000))
+        die(QStringLiteral("waves: keepflowctl worker did not stop on SIGTERM"));
+    expectSteps(db, static_cast<qint64>(waves) * runs * length + 1, QStringLiteral("waves"));
+    return rss;
+}
+
 struct Latency {
     double medianMs = 0;
     double maxMs = 0;
@@ -526,6 +567,21 @@ int main(int argc, char *argv[]) {
          QStringLiteral("MiB"), toFirst(memory.rssEnd));
     line(memoryWhat + QStringLiteral(" peak"), mib(memory.rssPeak), "%.1f", QStringLiteral("MiB"),
          toFirst(memory.rssPeak));
+    // 8. Memory of a worker over 100,000 steps given in waves: flat, or growing with the steps.
+    const int waves = quick ? 4 : 10;
+    const std::vector<qint64> waveRss = workerRssOverWaves(tools, dir, waves, 100, 100);
+    for (size_t wave = 0; wave < waveRss.size(); ++wave) {
+        line(
+            QStringLiteral("keepflowctl worker RSS after wave %1 of %2 (100 runs x 100 steps each)")
+                .arg(wave + 1)
+                .arg(waves),
+            mib(waveRss[wave]), "%.1f", QStringLiteral("MiB"),
+            wave == 0
+                ? QString()
+                : QStringLiteral("%1x wave 1")
+                      .arg(static_cast<double>(waveRss[wave]) / static_cast<double>(waveRss[0]), 0,
+                           'f', 2));
+    }
     const double memoryRate = memoryRuns * memoryLength / memory.seconds;
     line(QStringLiteral("keepflowctl worker: %1 runs x %2 steps (the run above)")
              .arg(memoryRuns)
