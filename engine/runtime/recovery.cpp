@@ -341,13 +341,18 @@ Result<int> Engine::adoptAvailable() {
     }
     if (fresh.isEmpty())
         return 0;
-    auto steps = d->store.stepRunsOwnedBy(d->options.workerId);
+    // The rows of the runs just claimed, not of every run this worker holds: loading batch
+    // after batch would otherwise read the loaded runs again each time.
+    QStringList freshIds;
+    for (const RunRow &row : fresh)
+        freshIds << row.id;
+    auto steps = d->store.stepRunsOf(freshIds);
     if (!steps)
         return steps.status();
-    auto attempts = d->store.unfinishedAttemptsOwnedBy(d->options.workerId);
+    auto attempts = d->store.unfinishedAttemptsOf(freshIds);
     if (!attempts)
         return attempts.status();
-    auto items = d->store.itemsOwnedBy(d->options.workerId);
+    auto items = d->store.itemsOf(freshIds);
     if (!items)
         return items.status();
     // All recoveries go into one transaction.

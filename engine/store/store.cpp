@@ -1036,6 +1036,16 @@ template <typename Row> Result<QHash<QString, QList<Row>>> byRun(Result<QList<Ro
     return grouped;
 }
 
+/// "?, ?, ?" for the run ids, which are appended to binds.
+QString runIdMarks(const QStringList &runIds, QVariantList &binds) {
+    QStringList marks;
+    for (const QString &id : runIds) {
+        marks << QStringLiteral("?");
+        binds << id;
+    }
+    return marks.join(QStringLiteral(", "));
+}
+
 } // namespace
 
 namespace {
@@ -1175,23 +1185,24 @@ Result<QList<AttemptRow>> Store::attempts(const QString &runId) {
         {runId}, QStringLiteral("attempts"), attemptFromQuery);
 }
 
-Result<QHash<QString, QList<StepRunRow>>> Store::stepRunsOwnedBy(const QString &owner) {
+Result<QHash<QString, QList<StepRunRow>>> Store::stepRunsOf(const QStringList &runIds) {
+    QVariantList binds;
+    const QString marks = runIdMarks(runIds, binds);
     return byRun(selectRows<StepRunRow>(
         d->db, d->path,
-        QStringLiteral(
-            "SELECT %1 FROM step_runs WHERE run_id IN (SELECT id FROM runs WHERE owner = ?) "
-            "ORDER BY run_id, position")
-            .arg(QLatin1String(kStepColumns)),
-        {owner}, QStringLiteral("step runs"), stepRunFromQuery));
+        QStringLiteral("SELECT %1 FROM step_runs WHERE run_id IN (%2) ORDER BY run_id, position")
+            .arg(QLatin1String(kStepColumns), marks),
+        binds, QStringLiteral("step runs"), stepRunFromQuery));
 }
 
-Result<QHash<QString, QList<AttemptRow>>> Store::unfinishedAttemptsOwnedBy(const QString &owner) {
+Result<QHash<QString, QList<AttemptRow>>> Store::unfinishedAttemptsOf(const QStringList &runIds) {
+    QVariantList binds;
+    const QString marks = runIdMarks(runIds, binds);
     return byRun(selectRows<AttemptRow>(
         d->db, d->path,
-        QStringLiteral("SELECT %1 FROM attempts WHERE ended_at IS NULL AND run_id IN "
-                       "(SELECT id FROM runs WHERE owner = ?)")
-            .arg(QLatin1String(kAttemptColumns)),
-        {owner}, QStringLiteral("attempts"), attemptFromQuery));
+        QStringLiteral("SELECT %1 FROM attempts WHERE ended_at IS NULL AND run_id IN (%2)")
+            .arg(QLatin1String(kAttemptColumns), marks),
+        binds, QStringLiteral("attempts"), attemptFromQuery));
 }
 
 namespace {
@@ -1692,13 +1703,15 @@ Result<QList<ItemRow>> Store::items(const QString &runId) {
         {runId}, QStringLiteral("items"), itemFromQuery);
 }
 
-Result<QHash<QString, QList<ItemRow>>> Store::itemsOwnedBy(const QString &owner) {
+Result<QHash<QString, QList<ItemRow>>> Store::itemsOf(const QStringList &runIds) {
+    QVariantList binds;
+    const QString marks = runIdMarks(runIds, binds);
     return byRun(selectRows<ItemRow>(
         d->db, d->path,
-        QStringLiteral("SELECT %1 FROM items WHERE run_id IN (SELECT id FROM runs WHERE owner = ?) "
-                       "ORDER BY run_id, step_id, position")
-            .arg(QLatin1String(kItemColumns)),
-        {owner}, QStringLiteral("items"), itemFromQuery));
+        QStringLiteral(
+            "SELECT %1 FROM items WHERE run_id IN (%2) ORDER BY run_id, step_id, position")
+            .arg(QLatin1String(kItemColumns), marks),
+        binds, QStringLiteral("items"), itemFromQuery));
 }
 
 Result<QList<ResourceRow>> Store::resources() {

@@ -102,9 +102,9 @@ public:
     /// worker is claiming at the same moment (PostgreSQL: FOR UPDATE SKIP LOCKED). Returns them
     /// as now held (new epochs).
     Result<QList<RunRow>> claimRunnable(const LeaseRequest &lease, int limit);
-    /// Step runs and unfinished attempts of every run owner holds, keyed by run id (bulk load).
-    Result<QHash<QString, QList<StepRunRow>>> stepRunsOwnedBy(const QString &owner);
-    Result<QHash<QString, QList<AttemptRow>>> unfinishedAttemptsOwnedBy(const QString &owner);
+    /// Step runs and unfinished attempts of the runs, keyed by run id (loading a claimed batch).
+    Result<QHash<QString, QList<StepRunRow>>> stepRunsOf(const QStringList &runIds);
+    Result<QHash<QString, QList<AttemptRow>>> unfinishedAttemptsOf(const QStringList &runIds);
     /// Extends every lease owner holds and records the worker's heartbeat, in one transaction.
     /// Returns the runs owner still holds with their epochs: a run missing, or with another
     /// epoch, was taken by another worker.
@@ -117,8 +117,8 @@ public:
 
     /// Items of every foreach step of the run, by step and position.
     Result<QList<ItemRow>> items(const QString &runId);
-    /// Items of every run owner holds, keyed by run id (bulk load).
-    Result<QHash<QString, QList<ItemRow>>> itemsOwnedBy(const QString &owner);
+    /// Items of the runs, keyed by run id (loading a claimed batch).
+    Result<QHash<QString, QList<ItemRow>>> itemsOf(const QStringList &runIds);
 
     /// Every resource with its durable state, by name.
     Result<QList<ResourceRow>> resources();
