@@ -23,6 +23,11 @@ Status ChangeFeed::startFromNow() {
     return Status::ok();
 }
 
+void ChangeFeed::continueFrom(const FeedPosition &position, qint64 lastSeenId) {
+    m_position = position;
+    m_lastId = lastSeenId;
+}
+
 Result<int> ChangeFeed::poll() {
     QStringList runs;
     QStringList resources;
@@ -64,11 +69,18 @@ void ChangeFeed::follow(int intervalMs) {
         });
         // PostgreSQL: a commit elsewhere is read at once; the timer stays as the safety net.
         m_store.listen(Store::Channel::Events, this, [this] {
+            if (!m_timer->isActive())
+                return; // stopped
             if (auto read = poll(); !read)
                 Q_EMIT failed(read.error());
         });
     }
     m_timer->start(intervalMs);
+}
+
+void ChangeFeed::stop() {
+    if (m_timer)
+        m_timer->stop();
 }
 
 } // namespace keepflow

@@ -26,15 +26,22 @@ public:
 
     /// Skips the history: only what is committed from now on is announced.
     Status startFromNow();
+    /// Goes on from position() and lastSeenId() of a feed on an earlier connection to the same
+    /// database: what was committed since it last read is announced, nothing twice.
+    void continueFrom(const FeedPosition &position, qint64 lastSeenId);
     /// Announces everything committed since the last poll: eventsArrived per page of events,
     /// then once runsChanged and resourcesChanged with each id once (coalesced). Returns how many
     /// events it read.
     Result<int> poll();
     /// Polls every intervalMs from the event loop; failures are reported through failed().
     void follow(int intervalMs = 250);
+    /// Stops following (poll() still reads on demand).
+    void stop();
 
     /// The highest event id announced so far.
     qint64 lastSeenId() const { return m_lastId; }
+    /// Where the next poll reads from.
+    const FeedPosition &position() const { return m_position; }
 
 Q_SIGNALS:
     void eventsArrived(const QList<keepflow::EventRow> &events);

@@ -17,33 +17,20 @@ Result<std::unique_ptr<Monitor>> Monitor::open(const QString &path, const Option
     auto api = OperatorApi::open(path, apiOptions);
     if (!api)
         return api.status();
-    std::unique_ptr<Monitor> monitor(new Monitor(std::move(*api), options));
+    std::unique_ptr<Monitor> monitor(new Monitor(path, std::move(*api), options));
     // Only what happens from now on is news; the views read the current state on their own.
     if (Status s = monitor->m_feed->startFromNow(); !s)
         return s;
     return monitor;
 }
 
-Monitor::Monitor(std::unique_ptr<OperatorApi> api, const Options &options)
-    : m_api(std::move(api))
+Monitor::Monitor(const QString &path, std::unique_ptr<OperatorApi> api, const Options &options)
+    : m_path(path)
+    , m_api(std::move(api))
     , m_options(options) {
-    m_feed = m_api->createChangeFeed(500, this);
-    connect(m_feed, &ChangeFeed::eventsArrived, this, &Monitor::onEvents);
-    connect(m_feed, &ChangeFeed::runsChanged, this, &Monitor::runsChanged);
-    connect(m_feed, &ChangeFeed::resourcesChanged, this, &Monitor::resourcesChanged);
-    connect(m_feed, &ChangeFeed::failed, this, &Monitor::failed);
-    // A read-only database is only watched: an engine would have to write every step it runs.
-    if (options.execute && !m_api->isReadOnly()) {
-        Engine::Options engineOptions;
-        engineOptions.workerId = makeWorkerId();
-        engineOptions.actor = QStringLiteral("engine");
-        engineOptions.ownerIsDead = isLocalOwnerDead;
-        engineOptions.secrets = options.secrets;
-        m_engine = m_api->createEngine(engineOptions);
-        connect(m_engine.get(), &Engine::fatalError, this, &Monitor::failed);
-        // Actions on runs this engine executes (or nobody does) are applied through it.
-        m_api->setExecutor(m_engine.get());
-    }
+    m_reconnectTimer = new QTimer(this);
+    connect(m_reconnectTimer, &QTimer::timeout, this, &Monitor::reconnect);
+    attach();
 }
 
 Monitor::~Monitor() {
@@ -51,38 +38,174 @@ Monitor::~Monitor() {
         (void)m_engine->shutdown();
         m_api->setExecutor(nullptr);
     }
+    m_engine.reset();
     // The feed reads the API's store: it goes first.
     delete m_feed;
     m_feed = nullptr;
 }
 
+OperatorApi::Options Monitor::apiOptions() const {
+    OperatorApi::Options options;
+    options.store = m_options.store;
+    options.clock = m_options.clock;
+    // This monitor's engines of lost connections are gone, though this process lives on.
+    options.ownerIsDead = [former = m_formerWorkers](const QString &owner) {
+        return former.contains(owner) || isLocalOwnerDead(owner);
+    };
+    return options;
+}
+
+void Monitor::attach() {
+    m_feed = m_api->createChangeFeed(500, this);
+    connect(m_feed, &ChangeFeed::eventsArrived, this, &Monitor::onEvents);
+    connect(m_feed, &ChangeFeed::runsChanged, this, &Monitor::runsChanged);
+    connect(m_feed, &ChangeFeed::resourcesChanged, this, &Monitor::resourcesChanged);
+    connect(m_feed, &ChangeFeed::failed, this, &Monitor::onFailure);
+    // A read-only database is only watched: an engine would have to write every step it runs.
+    if (m_options.execute && !m_api->isReadOnly()) {
+        Engine::Options engineOptions;
+        m_workerId = makeWorkerId();
+        engineOptions.workerId = m_workerId;
+        engineOptions.actor = QStringLiteral("engine");
+        engineOptions.secrets = m_options.secrets;
+        // ownerIsDead: the API's (see apiOptions()).
+        m_engine = m_api->createEngine(engineOptions);
+        connect(m_engine.get(), &Engine::fatalError, this, &Monitor::onFailure);
+        // Actions on runs this engine executes (or nobody does) are applied through it.
+        m_api->setExecutor(m_engine.get());
+    }
+}
+
 void Monitor::start() {
-    m_feed->follow(m_options.feedIntervalMs);
+    m_started = true;
     m_requestTimer = new QTimer(this);
     connect(m_requestTimer, &QTimer::timeout, this, &Monitor::checkRequests);
     m_requestTimer->start(m_options.feedIntervalMs);
+    if (m_options.execute && !m_api->isReadOnly()) {
+        m_adoptTimer = new QTimer(this);
+        connect(m_adoptTimer, &QTimer::timeout, this, &Monitor::adoptAvailable);
+        m_adoptTimer->start(m_options.adoptIntervalMs);
+    }
+    if (m_connected)
+        drive();
+}
+
+void Monitor::drive() {
+    m_feed->follow(m_options.feedIntervalMs);
     if (!m_engine)
         return;
-    m_adoptTimer = new QTimer(this);
-    connect(m_adoptTimer, &QTimer::timeout, this, &Monitor::adoptAvailable);
-    m_adoptTimer->start(m_options.adoptIntervalMs);
     QTimer::singleShot(0, this, &Monitor::adoptAvailable);
     m_engine->startDriving();
 }
 
-Result<int> Monitor::pollNow() {
+void Monitor::detach() {
     if (m_engine) {
-        if (auto adopted = m_engine->adoptAvailable(); !adopted)
-            return adopted.status();
-        if (Status s = m_engine->syncResources(); !s)
-            return s;
-        if (Status s = m_engine->answerRequests(); !s)
-            return s;
-        if (Status s = m_engine->pump(); !s)
-            return s;
+        // Its leases cannot be given back over a lost connection: the next engine takes its
+        // runs over at once (see apiOptions()), and other workers once the leases lapse.
+        (void)m_engine->shutdown();
+        m_api->setExecutor(nullptr);
+        m_formerWorkers << m_workerId;
+        m_engine.reset();
     }
-    checkRequests();
-    return m_feed->poll();
+    if (m_feed) {
+        m_feedPosition = m_feed->position();
+        m_feedLastId = m_feed->lastSeenId();
+        delete m_feed;
+        m_feed = nullptr;
+    }
+}
+
+bool Monitor::isConnected() const {
+    return m_connected;
+}
+
+const QString &Monitor::connectionProblem() const {
+    return m_connectionProblem;
+}
+
+QString Monitor::notConnectedMessage() {
+    return QStringLiteral("not connected to DB; reconnecting");
+}
+
+bool Monitor::failureLostTheConnection() {
+    if (!m_connected)
+        return true;
+    if (!m_api->isPostgres())
+        return false; // a file does not disconnect
+    const Status probe = m_api->checkConnection();
+    if (probe)
+        return false; // the failure was the statement's, not the connection's
+    m_connected = false;
+    m_connectionProblem = probe.message();
+    // Nothing more goes to the dead connection; the engine and the feed are dropped by the first
+    // try to reconnect, once whatever failed has returned.
+    if (m_feed)
+        m_feed->stop();
+    if (m_engine)
+        m_engine->drain();
+    m_reconnectTimer->start(m_options.reconnectIntervalMs);
+    QTimer::singleShot(0, this, &Monitor::reconnect);
+    Q_EMIT connectionLost(m_connectionProblem);
+    return true;
+}
+
+void Monitor::reconnect() {
+    if (m_connected)
+        return;
+    detach();
+    auto api = OperatorApi::open(m_path, apiOptions());
+    if (!api) {
+        // The store names the database first: the rest is what went wrong.
+        QString why = api.error();
+        const QString prefix = databasePath() + QStringLiteral(": ");
+        if (why.startsWith(prefix))
+            why = why.mid(prefix.size());
+        m_connectionProblem = why.simplified();
+        Q_EMIT reconnectFailed(m_connectionProblem);
+        return;
+    }
+    m_reconnectTimer->stop();
+    m_api = std::move(*api);
+    attach();
+    m_feed->continueFrom(m_feedPosition, m_feedLastId);
+    m_connected = true;
+    m_connectionProblem.clear();
+    if (m_started)
+        drive();
+    Q_EMIT connectionRestored();
+}
+
+template <typename R, typename Call> R Monitor::onConnection(Call &&call) {
+    if (!m_connected)
+        return R(Status::error(notConnectedMessage()));
+    R result = call();
+    if (!result && failureLostTheConnection())
+        return R(Status::error(notConnectedMessage()));
+    return result;
+}
+
+void Monitor::onFailure(const QString &message) {
+    if (!failureLostTheConnection())
+        Q_EMIT failed(message);
+}
+
+Result<int> Monitor::pollNow() {
+    return onConnection<Result<int>>([this]() -> Result<int> {
+        if (m_engine) {
+            if (auto adopted = m_engine->adoptAvailable(); !adopted)
+                return adopted.status();
+            if (Status s = m_engine->syncResources(); !s)
+                return s;
+            if (Status s = m_engine->answerRequests(); !s)
+                return s;
+            if (Status s = m_engine->pump(); !s)
+                return s;
+        }
+        checkRequests();
+        if (!m_connected)
+            return Status::error(notConnectedMessage());
+        return m_feed->poll();
+    });
 }
 
 Status Monitor::shutdown() {
@@ -104,10 +227,10 @@ bool Monitor::executing() const {
 }
 
 void Monitor::adoptAvailable() {
-    if (!m_engine || m_engine->stopped())
+    if (!m_connected || !m_engine || m_engine->stopped())
         return;
     if (auto adopted = m_engine->adoptAvailable(); !adopted)
-        Q_EMIT failed(adopted.error());
+        onFailure(adopted.error());
 }
 
 void Monitor::onEvents(const QList<EventRow> &events) {
@@ -135,8 +258,8 @@ void Monitor::onEvents(const QList<EventRow> &events) {
 }
 
 void Monitor::checkRequests() {
-    for (auto it = m_requests.begin(); it != m_requests.end();) {
-        auto answer = m_api->request(it.key());
+    for (auto it = m_requests.begin(); m_connected && it != m_requests.end();) {
+        auto answer = onConnection<Result<RequestRow>>([&] { return m_api->request(it.key()); });
         if (!answer || answer->state == QLatin1String("pending")) {
             ++it;
             continue;
@@ -147,66 +270,71 @@ void Monitor::checkRequests() {
 }
 
 Result<QList<RunSummary>> Monitor::runSummaries(const RunQuery &query) {
-    return m_api->runSummaries(query);
+    return onConnection<Result<QList<RunSummary>>>([&] { return m_api->runSummaries(query); });
 }
 
 Result<int> Monitor::countRuns(const RunQuery &query) {
-    return m_api->countRuns(query);
+    return onConnection<Result<int>>([&] { return m_api->countRuns(query); });
 }
 
 Result<QStringList> Monitor::flowNames() {
-    return m_api->flowNames();
+    return onConnection<Result<QStringList>>([&] { return m_api->flowNames(); });
 }
 
 Result<RunRow> Monitor::run(const QString &runId) {
-    return m_api->run(runId);
+    return onConnection<Result<RunRow>>([&] { return m_api->run(runId); });
 }
 
 Result<Flow> Monitor::flowOfRun(const QString &runId) {
     // A run's flow version never changes: after the first lookup no query is needed.
-    qint64 flowId = m_flowIdOfRun.value(runId);
-    if (flowId == 0) {
-        auto row = m_api->run(runId);
-        if (!row)
-            return row.status();
-        flowId = row->flowId;
-        m_flowIdOfRun.insert(runId, flowId);
+    if (const qint64 known = m_flowIdOfRun.value(runId); known != 0) {
+        if (auto cached = m_flows.constFind(known); cached != m_flows.constEnd())
+            return *cached;
     }
-    if (auto cached = m_flows.constFind(flowId); cached != m_flows.constEnd())
-        return *cached;
-    auto version = m_api->flowVersion(flowId);
-    if (!version)
-        return version.status();
-    FlowLoad load = parseFlow(version->definition, version->sourcePath);
-    if (!load.ok())
-        return Status::error(QStringLiteral("the stored flow %1 of run %2 does not parse: %3")
-                                 .arg(version->name, runId, load.errorText()));
-    m_flows.insert(flowId, *load.flow);
-    return *load.flow;
+    return onConnection<Result<Flow>>([&]() -> Result<Flow> {
+        qint64 flowId = m_flowIdOfRun.value(runId);
+        if (flowId == 0) {
+            auto row = m_api->run(runId);
+            if (!row)
+                return row.status();
+            flowId = row->flowId;
+            m_flowIdOfRun.insert(runId, flowId);
+        }
+        auto version = m_api->flowVersion(flowId);
+        if (!version)
+            return version.status();
+        FlowLoad load = parseFlow(version->definition, version->sourcePath);
+        if (!load.ok())
+            return Status::error(QStringLiteral("the stored flow %1 of run %2 does not parse: %3")
+                                     .arg(version->name, runId, load.errorText()));
+        m_flows.insert(flowId, *load.flow);
+        return *load.flow;
+    });
 }
 
 Result<QList<StepRunRow>> Monitor::stepRuns(const QString &runId) {
-    return m_api->stepRuns(runId);
+    return onConnection<Result<QList<StepRunRow>>>([&] { return m_api->stepRuns(runId); });
 }
 
 Result<QList<AttemptRow>> Monitor::attempts(const QString &runId) {
-    return m_api->attempts(runId);
+    return onConnection<Result<QList<AttemptRow>>>([&] { return m_api->attempts(runId); });
 }
 
 Result<QList<ItemRow>> Monitor::items(const QString &runId) {
-    return m_api->items(runId);
+    return onConnection<Result<QList<ItemRow>>>([&] { return m_api->items(runId); });
 }
 
 Result<QList<EventRow>> Monitor::events(const QString &runId, qint64 afterId) {
-    return m_api->events(runId, afterId);
+    return onConnection<Result<QList<EventRow>>>([&] { return m_api->events(runId, afterId); });
 }
 
 Result<QList<ResourceRow>> Monitor::resources() {
-    return m_api->resources();
+    return onConnection<Result<QList<ResourceRow>>>([&] { return m_api->resources(); });
 }
 
 Result<QHash<QString, QPair<int, int>>> Monitor::resourceLoad() {
-    return m_api->resourceLoad();
+    return onConnection<Result<QHash<QString, QPair<int, int>>>>(
+        [&] { return m_api->resourceLoad(); });
 }
 
 bool Monitor::isReadOnly() const {
@@ -226,7 +354,7 @@ DatabaseCheck Monitor::check(DatabaseCheck::Depth depth) {
 }
 
 Result<QList<WorkerRow>> Monitor::workers() {
-    return m_api->workers();
+    return onConnection<Result<QList<WorkerRow>>>([&] { return m_api->workers(); });
 }
 
 Result<QString> Monitor::startRun(const Flow &flow, const QString &sourcePath,
@@ -234,30 +362,35 @@ Result<QString> Monitor::startRun(const Flow &flow, const QString &sourcePath,
     if (m_api->isReadOnly())
         return Status::error(QStringLiteral("%1 is open read-only (%2): runs cannot be started")
                                  .arg(databasePath(), readOnlyReason()));
-    if (!m_engine) {
-        // A monitor that does not execute (the desktop on a shared database) leaves the run
-        // for the workers, which hear of it at once.
-        const std::unique_ptr<Engine> submitter = m_api->createEngine();
-        return submitter->createRun(flow, sourcePath, params, false);
-    }
-    return m_engine->createRun(flow, sourcePath, params, true);
+    return onConnection<Result<QString>>([&]() -> Result<QString> {
+        if (!m_engine) {
+            // A monitor that does not execute (the desktop on a shared database) leaves the run
+            // for the workers, which hear of it at once.
+            const std::unique_ptr<Engine> submitter = m_api->createEngine();
+            return submitter->createRun(flow, sourcePath, params, false);
+        }
+        return m_engine->createRun(flow, sourcePath, params, true);
+    });
 }
 
 Result<QStringList> Monitor::stepsRunAgainBy(const OperatorAction &action) {
-    auto flow = flowOfRun(action.runId);
-    if (!flow)
-        return flow.status();
-    auto status = m_api->status(action.runId);
-    if (!status)
-        return status.status();
-    const RunSnapshot run =
-        RunSnapshot::of(*flow, status->run.state, status->run.paused, status->steps, status->items);
-    return keepflow::stepsRunAgainBy(action, run);
+    return onConnection<Result<QStringList>>([&]() -> Result<QStringList> {
+        auto flow = flowOfRun(action.runId);
+        if (!flow)
+            return flow.status();
+        auto status = m_api->status(action.runId);
+        if (!status)
+            return status.status();
+        const RunSnapshot run = RunSnapshot::of(*flow, status->run.state, status->run.paused,
+                                                status->steps, status->items);
+        return keepflow::stepsRunAgainBy(action, run);
+    });
 }
 
 Result<ActionOutcome> Monitor::act(const OperatorAction &action) {
     // Without an engine of our own the API applies it with a short-lived one, as keepflowctl does.
-    auto outcome = m_api->act(action, OperatorApi::HandOver::Leave);
+    auto outcome = onConnection<Result<ActionOutcome>>(
+        [&] { return m_api->act(action, OperatorApi::HandOver::Leave); });
     if (outcome && outcome->requestId != 0)
         m_requests.insert(outcome->requestId, action.runId);
     return outcome;
@@ -268,7 +401,7 @@ Status Monitor::changeResource(const QString &name, std::optional<bool> paused, 
         return Status::error(
             QStringLiteral("%1 is open read-only (%2): resources cannot be changed")
                 .arg(databasePath(), readOnlyReason()));
-    return m_api->changeResource(name, paused, resetBreaker);
+    return onConnection<Status>([&] { return m_api->changeResource(name, paused, resetBreaker); });
 }
 
 } // namespace keepflow

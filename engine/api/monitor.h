@@ -10,6 +10,16 @@
 // Threading: the GUI thread (the thread that opened it). Signals are past-tense and follow the
 // commit they announce. Failure: queries return errors as values; a failed engine commit stops
 // execution (failed() is emitted) while the queries keep working on the last good state.
+//
+// A lost connection (PostgreSQL; a SQLite file never disconnects): when a query, an action, the
+// change feed or the engine fails and the connection no longer answers (the rule lives in
+// failureLostTheConnection()), the monitor says connectionLost() with the reason, refuses every
+// query and action with notConnectedMessage() meanwhile, and reconnects by itself: at once, then
+// every Options::reconnectIntervalMs (each failed try is reconnectFailed() with the database's own
+// words). Reconnected, it has a new connection with its LISTEN wake-ups, a new engine when it
+// executes (its former engine's runs are taken over at once, not after their leases lapse), and
+// a change feed that goes on where the old one stopped, so nothing committed meanwhile is missed;
+// then connectionRestored(). Callers keep everything they hold: only the connection is new.
 
 #include "api/operatorapi.h"
 #include "core/clock.h"
@@ -39,10 +49,11 @@ class Monitor : public QObject {
     Q_OBJECT
 public:
     struct Options {
-        bool execute = true;          ///< run an engine in-process as a worker for the database
-        const Clock *clock = nullptr; ///< the system clock when null (tests pass a ManualClock)
-        int feedIntervalMs = 250;     ///< change feed polling: other processes' commits
-        int adoptIntervalMs = 500;    ///< looking for runs no live worker holds
+        bool execute = true;            ///< run an engine in-process as a worker for the database
+        const Clock *clock = nullptr;   ///< the system clock when null (tests pass a ManualClock)
+        int feedIntervalMs = 250;       ///< change feed polling: other processes' commits
+        int adoptIntervalMs = 500;      ///< looking for runs no live worker holds
+        int reconnectIntervalMs = 1000; ///< between two tries after the connection was lost
         StoreOptions store;
         /// Where the in-process engine looks up {{secrets.NAME}}; unset: the engine's default.
         std::shared_ptr<const SecretChain> secrets;
@@ -72,6 +83,14 @@ public:
     const QStringList &warnings() const;
     /// Checks the database (the desktop runs the quick form when it opens one).
     DatabaseCheck check(DatabaseCheck::Depth depth);
+
+    /// False from connectionLost() until connectionRestored(): queries and actions are refused
+    /// with notConnectedMessage() meanwhile. Always true on SQLite.
+    bool isConnected() const;
+    /// Why the connection was lost, or why the last try to reconnect failed; empty while connected.
+    const QString &connectionProblem() const;
+    /// What a query or an action is refused with while the connection is lost.
+    static QString notConnectedMessage();
 
     // Queries (id-keyed).
     Result<QList<RunSummary>> runSummaries(const RunQuery &query);
@@ -114,20 +133,54 @@ Q_SIGNALS:
     /// The worker that executes the run answered a request left by act().
     void actionAnswered(qint64 requestId, bool applied, const QString &message);
     void failed(const QString &message);
+    /// The connection to the database was lost (reason: the database's or its client's words);
+    /// the monitor reconnects by itself.
+    void connectionLost(const QString &reason);
+    /// A try to reconnect failed (reason: why); the next follows in Options::reconnectIntervalMs.
+    void reconnectFailed(const QString &reason);
+    /// Connected again: queries and actions work, the feed follows and the engine executes again.
+    void connectionRestored();
 
 private:
-    Monitor(std::unique_ptr<OperatorApi> api, const Options &options);
+    Monitor(const QString &path, std::unique_ptr<OperatorApi> api, const Options &options);
+    OperatorApi::Options apiOptions() const;
+    /// Creates the change feed and, with Options::execute, the engine on m_api's connection.
+    void attach();
+    /// Starts the feed and the engine of the current connection (after start()).
+    void drive();
+    /// Stops and drops the engine and the feed of a lost connection (the feed's place is kept).
+    void detach();
+    /// The rule, asked after anything failed: on PostgreSQL the failure lost the connection
+    /// when the connection no longer answers either (OperatorApi::checkConnection()). Then the
+    /// monitor is disconnected (connectionLost()) and starts reconnecting; returns true. Always
+    /// true while disconnected; false on SQLite.
+    bool failureLostTheConnection();
+    void reconnect();
+    /// Runs call on the connection: refused while disconnected; a failure that lost the
+    /// connection is refused the same way.
+    template <typename R, typename Call> R onConnection(Call &&call);
+    /// A failure of the feed or the engine: a lost connection, else failed().
+    void onFailure(const QString &message);
     void onEvents(const QList<EventRow> &events);
     void adoptAvailable();
     void checkRequests();
 
+    QString m_path; ///< as given to open(): what reconnecting opens again
     std::unique_ptr<OperatorApi> m_api;
     std::unique_ptr<Engine> m_engine; ///< on m_api's database; destroyed before it
     ChangeFeed *m_feed = nullptr;
+    FeedPosition m_feedPosition; ///< where the feed of a lost connection stopped
+    qint64 m_feedLastId = 0;
     QTimer *m_adoptTimer = nullptr;
     QTimer *m_requestTimer = nullptr;
+    QTimer *m_reconnectTimer = nullptr;
     Options m_options;
-    QHash<qint64, Flow> m_flows;          ///< by flow version id
+    bool m_started = false;
+    bool m_connected = true;
+    QString m_connectionProblem;
+    QString m_workerId;          ///< the engine's
+    QStringList m_formerWorkers; ///< this monitor's engines of lost connections: gone for good
+    QHash<qint64, Flow> m_flows; ///< by flow version id
     QHash<QString, qint64> m_flowIdOfRun; ///< run id -> its flow version id
     QHash<qint64, QString> m_requests;    ///< requests left for other workers: id -> run
 };

@@ -245,6 +245,10 @@ bool OperatorApi::isPostgres() const {
     return m_store->isPostgres();
 }
 
+Status OperatorApi::checkConnection() {
+    return m_store->checkConnection();
+}
+
 Result<QHash<QString, QPair<int, int>>> OperatorApi::resourceLoad() {
     return m_store->resourceLoad();
 }

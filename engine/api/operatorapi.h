@@ -151,6 +151,9 @@ public:
     Result<QList<WorkerRow>> workers();
     /// PostgreSQL (else a SQLite file).
     bool isPostgres() const;
+    /// PostgreSQL: an error saying why when the connection is gone (see Store::checkConnection);
+    /// ok while it answers, and always on SQLite.
+    Status checkConnection();
     /// (queued, in flight) per resource name.
     Result<QHash<QString, QPair<int, int>>> resourceLoad();
 

@@ -278,6 +278,18 @@ QString rowKey(std::initializer_list<std::pair<const char *, QString>> columns) 
     return parts.join(QStringLiteral(", "));
 }
 
+/// Why a connection failed or broke, in libpq's or the server's words on one line, its lines
+/// joined by "; " (not Qt's driver's "QPSQL: Unable to connect").
+QString connectionErrorText(const QSqlError &error) {
+    const QString text = error.databaseText().isEmpty() ? error.text() : error.databaseText();
+    QStringList lines;
+    for (const QString &line : text.split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
+        if (!line.simplified().isEmpty())
+            lines << line.simplified();
+    }
+    return lines.join(QStringLiteral("; "));
+}
+
 } // namespace
 
 struct Store::Impl {
@@ -304,7 +316,13 @@ struct Store::Impl {
         QSqlDatabase::removeDatabase(connectionName);
     }
 
+    /// What the database said about the last statement that failed (PostgreSQL's or libpq's
+    /// words): why, when the driver closed a connection that broke.
+    mutable QString lastDatabaseText;
+
     QString fail(const QString &what, const QSqlError &error) const {
+        if (!error.databaseText().isEmpty())
+            lastDatabaseText = connectionErrorText(error);
         return QStringLiteral("%1: %2: %3").arg(path, what, error.text());
     }
 
@@ -609,7 +627,8 @@ Status Store::Impl::openPostgres(const DatabaseAddress &address, const StoreOpti
     impl.db.setConnectOptions(QStringLiteral("connect_timeout=%1;application_name=keepflow")
                                   .arg(std::max(1, options.busyTimeoutMs / 1000)));
     if (!impl.db.open())
-        return Status::error(impl.fail(QStringLiteral("cannot connect"), impl.db.lastError()));
+        return Status::error(QStringLiteral("%1: cannot connect: %2")
+                                 .arg(address.display, connectionErrorText(impl.db.lastError())));
     // Quiet notices (a migration's "relation exists" and the like) and a bounded wait for locks.
     for (const QString &setting :
          {QStringLiteral("SET client_min_messages = warning"),
@@ -1890,6 +1909,28 @@ Result<QList<RequestRow>> Store::pendingRequests(const QString &owner) {
 
 bool Store::isPostgres() const {
     return d->postgres;
+}
+
+Status Store::checkConnection() {
+    if (!d->postgres)
+        return Status::ok();
+    // Qt's driver closes a connection that broke under a statement.
+    if (!d->db.isOpen())
+        return Status::error(d->lastDatabaseText.isEmpty()
+                                 ? QStringLiteral("the connection was closed")
+                                 : d->lastDatabaseText);
+    QSqlQuery probe(d->db);
+    if (probe.exec(QStringLiteral("SELECT 1")) && probe.next())
+        return Status::ok();
+    // libpq's own failures (no connection, the server closed it) carry no SQLSTATE; the server
+    // says 08xxx (connection exception) or 57P0x (shut down, crashed, starting up). Anything
+    // else (an aborted transaction, say) came over a connection that still works.
+    const QSqlError error = probe.lastError();
+    const QString state = error.nativeErrorCode();
+    if (!state.isEmpty() && !state.startsWith(QLatin1String("08")) &&
+        !state.startsWith(QLatin1String("57P")))
+        return Status::ok();
+    return Status::error(connectionErrorText(error));
 }
 
 const QString &Store::databaseRole() const {

@@ -143,6 +143,11 @@ public:
 
     /// A PostgreSQL database (else SQLite).
     bool isPostgres() const;
+    /// PostgreSQL: whether this store's connection still answers (a SELECT 1 on it). An error
+    /// only when the connection is gone (the server closed it, restarted or cannot be reached),
+    /// saying why in the client library's or the server's own words; a statement refused on a
+    /// live connection is no such error. Always ok on SQLite (a file does not disconnect).
+    Status checkConnection();
     /// PostgreSQL: the role the server authenticated (session_user); empty for SQLite.
     const QString &databaseRole() const;
     enum class Channel {

@@ -5,6 +5,9 @@
 #include "harness.h"
 #include "operator/actionplan.h"
 
+#include <QFile>
+#include <QProcess>
+#include <QScopeGuard>
 #include <QSignalSpy>
 
 using namespace keepflow;
@@ -51,6 +54,8 @@ private Q_SLOTS:
     void announcesActionsTakenByAnotherProcess();
     void announcesRunsWaitingForAnOperator();
     void aWatchingMonitorLeavesNewRunsToTheWorkers();
+    void reconnectsAfterItsConnectionIsKilled();
+    void reconnectsAfterTheServerRestarts();
 };
 
 void TestMonitor::previewListsExactlyTheStepsThatRunAgain_data() {
@@ -215,6 +220,180 @@ void TestMonitor::aWatchingMonitorLeavesNewRunsToTheWorkers() {
     worker.pump();
     QVERIFY(worker.settle());
     QVERIFY(!worker.store->attempts(*run)->isEmpty());
+}
+
+/// Whether one of the announced events is of type for run.
+bool announced(const QSignalSpy &events, EventType type, const QString &runId) {
+    for (const QList<QVariant> &signal : events) {
+        for (const EventRow &event : signal.at(0).value<QList<EventRow>>()) {
+            if (event.type == type && event.runId == runId)
+                return true;
+        }
+    }
+    return false;
+}
+
+const QByteArray kTwoSteps = flow(R"({ "id": "one", "kind": "noop" },
+    { "id": "two", "kind": "noop", "after": ["one"] })");
+
+/// Another process on the database starts a run of flowText (two noop steps unless given) and
+/// leaves it for a worker.
+QString runStartedElsewhere(const QString &database, const QByteArray &flowText = kTwoSteps) {
+    auto store = Store::open(database);
+    if (!store)
+        return {};
+    SystemClock clock;
+    Engine creator(**store, clock, StepKindRegistry::withBuiltins(), {});
+    const FlowLoad load = parseFlow(flowText, QStringLiteral("elsewhere.flow.json"));
+    auto runId = creator.createRun(*load.flow, {}, {}, false);
+    return runId ? *runId : QString();
+}
+
+void TestMonitor::reconnectsAfterItsConnectionIsKilled() {
+    if (!testsOnPostgres())
+        QSKIP("PostgreSQL only: a SQLite file does not disconnect");
+    QTemporaryDir dir;
+    const QString url = newTestDatabase(dir, {});
+    const QString server = qEnvironmentVariable("KEEPFLOW_TEST_POSTGRES");
+    const QString database = parseDatabaseAddress(url)->database;
+    Monitor::Options options;
+    options.execute = false; // the desktop watching a shared database
+    auto opened = Monitor::open(url, options);
+    QVERIFY2(opened, qPrintable(opened.error()));
+    Monitor &monitor = **opened;
+    monitor.start();
+    QVERIFY(monitor.isConnected());
+    QSignalSpy lost(&monitor, &Monitor::connectionLost);
+    QSignalSpy failedTries(&monitor, &Monitor::reconnectFailed);
+    QSignalSpy restored(&monitor, &Monitor::connectionRestored);
+    QSignalSpy failed(&monitor, &Monitor::failed);
+    QSignalSpy events(&monitor, &Monitor::eventsArrived);
+
+    // Nobody may connect to the database for a while, and the monitor's connection is cut (the
+    // backends of this test's database only: other tests share the server).
+    executeOnTestDatabase(
+        server, QStringLiteral("ALTER DATABASE %1 ALLOW_CONNECTIONS false").arg(database));
+    executeOnTestDatabase(server, QStringLiteral("SELECT pg_terminate_backend(pid) FROM "
+                                                 "pg_stat_activity WHERE datname = '%1'")
+                                      .arg(database));
+    QVERIFY(eventually([&] { return !lost.isEmpty(); }));
+    QVERIFY(!monitor.isConnected());
+    const QString reason = lost.first().at(0).toString();
+    QVERIFY2(reason.contains(QLatin1String("connection")), qPrintable(reason));
+    // Meanwhile queries and actions are refused at once, all with the same words.
+    const auto list = monitor.runSummaries(RunQuery{});
+    QVERIFY(!list);
+    QCOMPARE(list.error(), Monitor::notConnectedMessage());
+    OperatorAction cancel = action(K::CancelRun, QStringLiteral("some-run"), {});
+    const auto acted = monitor.act(cancel);
+    QVERIFY(!acted);
+    QCOMPARE(acted.error(), Monitor::notConnectedMessage());
+    // It tries again every second and says why each try failed, in the server's words.
+    QVERIFY(eventually([&] { return failedTries.size() >= 2; }));
+    const QString refusal = failedTries.last().at(0).toString();
+    QVERIFY2(refusal.contains(QLatin1String("is not currently accepting connections")),
+             qPrintable(refusal));
+    QCOMPARE(monitor.connectionProblem(), refusal);
+    QVERIFY(restored.isEmpty());
+
+    executeOnTestDatabase(server,
+                          QStringLiteral("ALTER DATABASE %1 ALLOW_CONNECTIONS true").arg(database));
+    QVERIFY(eventually([&] { return !restored.isEmpty(); }));
+    QVERIFY(monitor.isConnected());
+    QVERIFY(monitor.connectionProblem().isEmpty());
+    QCOMPARE(lost.size(), 1);
+    QCOMPARE(restored.size(), 1);
+    // The loss was said once, as a loss: no failure for each query that could not run.
+    QVERIFY2(failed.isEmpty(), qPrintable(failed.value(0).value(0).toString()));
+    const auto after = monitor.runSummaries(RunQuery{});
+    QVERIFY2(after, qPrintable(after.error()));
+    QVERIFY(after->isEmpty());
+
+    // Another process starts a run now: the feed of the new connection announces it.
+    const QString runId = runStartedElsewhere(url);
+    QVERIFY(!runId.isEmpty());
+    QVERIFY(eventually([&] { return announced(events, EventType::RunCreated, runId); }));
+    QCOMPARE(monitor.run(runId)->state, RunState::Running);
+    QCOMPARE(lost.size(), 1);
+}
+
+void TestMonitor::reconnectsAfterTheServerRestarts() {
+    if (!testsOnPostgres())
+        QSKIP("PostgreSQL only: a SQLite file does not disconnect");
+    // A server of this test's own: restarting the suite's would cut off the other tests.
+    const QString pgserver = QStringLiteral(KEEPFLOW_PGSERVER);
+    QTemporaryDir serverParent(QStringLiteral("/tmp/kf-monitor-XXXXXX"));
+    QVERIFY(serverParent.isValid());
+    // The server's account (postgres, when we are root) must reach its folder.
+    QVERIFY(QFile::setPermissions(serverParent.path(), QFile::ReadOwner | QFile::WriteOwner |
+                                                           QFile::ExeOwner | QFile::ExeGroup |
+                                                           QFile::ExeOther));
+    const QString serverDir = serverParent.filePath(QStringLiteral("pg"));
+    QProcess start;
+    start.start(pgserver, {QStringLiteral("start"), serverDir, QStringLiteral("--no-fsync")});
+    QVERIFY(start.waitForFinished(60000));
+    QVERIFY2(start.exitCode() == 0, start.readAllStandardError().constData());
+    auto stopServer = qScopeGuard([&] {
+        QProcess::execute(pgserver, {QStringLiteral("stop"), serverDir});
+    });
+    const QString url = QString::fromUtf8(start.readAllStandardOutput()).trimmed();
+
+    Monitor::Options options;
+    options.execute = true; // the desktop started with --worker
+    // Polled once a minute: within the test's deadlines only the LISTEN wake-ups of the new
+    // connection bring news.
+    options.feedIntervalMs = 60'000;
+    auto opened = Monitor::open(url, options);
+    QVERIFY2(opened, qPrintable(opened.error()));
+    Monitor &monitor = **opened;
+    monitor.start();
+    QSignalSpy lost(&monitor, &Monitor::connectionLost);
+    QSignalSpy restored(&monitor, &Monitor::connectionRestored);
+    QSignalSpy failed(&monitor, &Monitor::failed);
+    QSignalSpy events(&monitor, &Monitor::eventsArrived);
+    const QString before = runStartedElsewhere(url);
+    QVERIFY(eventually([&] {
+        auto row = monitor.run(before);
+        return row && row->state == RunState::Succeeded;
+    }));
+    // A run the monitor's engine is in the middle of when the server goes down.
+    const QString inFlight = runStartedElsewhere(url, flow(R"({ "id": "slow", "kind": "shell",
+        "with": { "argv": ["sleep", "1"] }, "idempotency": "idempotent",
+        "retry": { "max_attempts": 3 } },
+        { "id": "after", "kind": "noop", "after": ["slow"] })"));
+    QVERIFY(eventually([&] {
+        auto attempts = monitor.attempts(inFlight);
+        return attempts && !attempts->isEmpty();
+    }));
+
+    // The server goes down hard and comes back, while the monitor carries on.
+    QProcess restart;
+    restart.start(pgserver, {QStringLiteral("restart"), serverDir});
+    QVERIFY(eventually([&] { return restart.state() == QProcess::NotRunning; }, 60000));
+    QVERIFY2(restart.exitCode() == 0, restart.readAllStandardError().constData());
+    QVERIFY(eventually([&] { return !restored.isEmpty(); }, 15000));
+    QCOMPARE(lost.size(), 1);
+    QVERIFY2(!lost.first().at(0).toString().isEmpty(), "no reason given");
+    QVERIFY(monitor.isConnected());
+    QVERIFY(monitor.executing());
+    QVERIFY2(failed.isEmpty(), qPrintable(failed.value(0).value(0).toString()));
+    // The new engine takes over the run its former one held, without waiting for the lease
+    // (30 s) to lapse.
+    QVERIFY(eventually([&] {
+        auto row = monitor.run(inFlight);
+        return row && row->state == RunState::Succeeded;
+    }));
+
+    // A run started elsewhere now is announced by the resubscribed LISTEN and executed by the
+    // monitor's new engine.
+    const QString runId = runStartedElsewhere(url);
+    QVERIFY(!runId.isEmpty());
+    QVERIFY(eventually([&] { return announced(events, EventType::RunCreated, runId); }));
+    QVERIFY(eventually([&] {
+        auto row = monitor.run(runId);
+        return row && row->state == RunState::Succeeded;
+    }));
+    QCOMPARE(lost.size(), 1);
 }
 
 QTEST_GUILESS_MAIN(TestMonitor)

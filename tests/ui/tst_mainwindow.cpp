@@ -2,6 +2,7 @@
 // buttons, the action dialog with its preview, and the views following state changes. The
 // engine runs in-process on a manual clock; nothing sleeps.
 
+#include "../engine/testdatabase.h"
 #include "actionavailability.h"
 #include "actiondialog.h"
 #include "api/monitor.h"
@@ -25,6 +26,8 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSignalSpy>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
@@ -163,6 +166,7 @@ private Q_SLOTS:
     void readOnlyDatabaseIsOnlyWatched();
     void damagedDatabaseIsSaidOnOpen();
     void workersTabShowsHeartbeatsAndHeldRuns();
+    void lostConnectionIsSaidAndNothingTypedIsLost();
 };
 
 void TestMainWindow::retryFailedItemsFromTheStepTable() {
@@ -612,6 +616,120 @@ void TestMainWindow::workersTabShowsHeartbeatsAndHeldRuns() {
     QVERIFY2(workers->item(1, 3)->toolTip().contains(QLatin1String("go to another worker")),
              qPrintable(workers->item(1, 3)->toolTip()));
     QCOMPARE(workers->item(1, 4)->text(), QStringLiteral("none"));
+}
+
+void TestMainWindow::lostConnectionIsSaidAndNothingTypedIsLost() {
+    if (!testsOnPostgres())
+        QSKIP("PostgreSQL only: a SQLite file does not disconnect");
+    QTemporaryDir dir;
+    const QString url = newTestDatabase(dir, {});
+    const QString server = qEnvironmentVariable("KEEPFLOW_TEST_POSTGRES");
+    const QString database = parseDatabaseAddress(url)->database;
+    QString failedRun;
+    QString otherRun;
+    {
+        // A worker elsewhere ran one run to a failed step and left another; then it stopped.
+        auto store = Store::open(url);
+        QVERIFY2(store, qPrintable(store.error()));
+        SystemClock clock;
+        Engine worker(**store, clock, StepKindRegistry::withBuiltins(), {});
+        const FlowLoad broken = parseFlow(kBroken, QStringLiteral("orders.flow.json"));
+        const FlowLoad release = parseFlow(kApproval, QStringLiteral("release.flow.json"));
+        failedRun = *worker.createRun(*broken.flow, {}, {}, true);
+        otherRun = *worker.createRun(*release.flow, {}, {}, false);
+        QVERIFY(eventually([&] {
+            (void)worker.pump();
+            const auto steps = (*store)->stepRuns(failedRun);
+            return steps && std::any_of(steps->begin(), steps->end(), [](const StepRunRow &row) {
+                       return row.stepId == QLatin1String("fetch") &&
+                              row.state == StepState::Failed;
+                   });
+        }));
+        QVERIFY(worker.shutdown());
+    }
+    Monitor::Options options;
+    options.execute = false; // the desktop watching a shared database
+    auto opened = Monitor::open(url, options);
+    QVERIFY2(opened, qPrintable(opened.error()));
+    Monitor &monitor = **opened;
+    MainWindow window(monitor);
+    window.resize(1280, 720);
+    window.show();
+    monitor.start();
+    QSignalSpy tries(&monitor, &Monitor::reconnectFailed);
+    QLabel *notice = window.connectionNotice();
+    QCOMPARE(notice->accessibleName(), QStringLiteral("Database connection"));
+    QVERIFY(!notice->isVisible());
+
+    // The operator narrows the list, opens a run and starts writing why a step is skipped.
+    RunsView *runs = window.runsView();
+    QTest::keyClicks(runs->searchField(), failedRun.left(8));
+    QTest::keyClick(runs->searchField(), Qt::Key_Return);
+    QCOMPARE(runs->model()->rowCount(), 1);
+    window.selectRun(failedRun);
+    window.requestAction(K::Skip, QStringLiteral("fetch"));
+    QPointer<ActionDialog> dialog = window.actionDialog();
+    QVERIFY(dialog);
+    QTest::keyClicks(dialog->reasonEdit(), QStringLiteral("supplier feed is down, skipping"));
+
+    // The connection is cut, and nobody may connect to the database for a while.
+    executeOnTestDatabase(
+        server, QStringLiteral("ALTER DATABASE %1 ALLOW_CONNECTIONS false").arg(database));
+    executeOnTestDatabase(server, QStringLiteral("SELECT pg_terminate_backend(pid) FROM "
+                                                 "pg_stat_activity WHERE datname = '%1'")
+                                      .arg(database));
+    QVERIFY(eventually([&] { return notice->isVisible(); }));
+    QVERIFY2(notice->text().startsWith(QStringLiteral("⚠ connection to DB lost (")),
+             qPrintable(notice->text()));
+    QVERIFY2(notice->text().endsWith(QStringLiteral("; reconnecting…")),
+             qPrintable(notice->text()));
+    QVERIFY(window.statusBar()->isAncestorOf(notice));
+
+    // While it is away the views keep failing to read, and say nothing: the notice says it once.
+    QSignalSpy messages(window.statusBar(), &QStatusBar::messageChanged);
+    window.selectRun(otherRun); // its flow was never read: cannot be shown now
+    QCOMPARE(window.currentRun(), failedRun);
+    QTest::keyClicks(runs->searchField(), failedRun.mid(8, 1)); // the list cannot be read now
+    QTest::keyClick(runs->searchField(), Qt::Key_Return);
+    QVERIFY(eventually([&] { return tries.size() >= 2; })); // a second and more of ticks
+    for (const QList<QVariant> &message : std::as_const(messages))
+        QVERIFY2(message.at(0).toString().isEmpty(), qPrintable(message.at(0).toString()));
+    // The notice has the database's words for the last try.
+    QVERIFY2(notice->toolTip().contains(QLatin1String("is not currently accepting connections")),
+             qPrintable(notice->toolTip()));
+
+    // Confirming the half-written action now is refused with the reason; nothing typed is lost.
+    dialog->confirm();
+    QVERIFY(dialog);
+    QVERIFY(dialog->isVisible());
+    QCOMPARE(dialog->reason(), QStringLiteral("supplier feed is down, skipping"));
+    QVERIFY(dialog->refusalLabel()->isVisible());
+    QVERIFY2(dialog->refusalLabel()->text().contains(Monitor::notConnectedMessage()),
+             qPrintable(dialog->refusalLabel()->text()));
+    QCOMPARE(window.lastMessage(), Monitor::notConnectedMessage());
+
+    // Back: the notice goes, said once; the filter and the list are as the operator left them.
+    executeOnTestDatabase(server,
+                          QStringLiteral("ALTER DATABASE %1 ALLOW_CONNECTIONS true").arg(database));
+    QVERIFY(eventually([&] { return !notice->isVisible(); }));
+    QCOMPARE(window.lastMessage(), QStringLiteral("reconnected to DB"));
+    QCOMPARE(runs->searchField()->text(), failedRun.left(9));
+    QCOMPARE(runs->model()->rowCount(), 1);
+    QCOMPARE(runs->model()->runIdAt(0), failedRun);
+    QCOMPARE(window.currentRun(), failedRun);
+    QCOMPARE(window.stepModel()->rowCount(), 4);
+
+    // The same dialog, confirmed again, acts.
+    QSignalSpy finished(&window, &MainWindow::actionFinished);
+    dialog->confirm();
+    QCOMPARE(finished.size(), 1);
+    QVERIFY2(finished.first().at(0).toBool(), qPrintable(finished.first().at(1).toString()));
+    QVERIFY(eventually([&] { return !dialog || !dialog->isVisible(); }));
+    const auto steps = monitor.stepRuns(failedRun);
+    QVERIFY2(steps, qPrintable(steps.error()));
+    QVERIFY(std::any_of(steps->begin(), steps->end(), [](const StepRunRow &row) {
+        return row.stepId == QLatin1String("fetch") && row.state == StepState::Skipped;
+    }));
 }
 
 QTEST_MAIN(TestMainWindow)

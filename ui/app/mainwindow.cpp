@@ -248,6 +248,11 @@ void MainWindow::buildViews() {
     m_databaseNotice->setTextFormat(Qt::PlainText);
     m_databaseNotice->setVisible(false);
     statusBar()->addPermanentWidget(m_databaseNotice);
+    m_connectionNotice = new QLabel;
+    m_connectionNotice->setAccessibleName(QStringLiteral("Database connection"));
+    m_connectionNotice->setTextFormat(Qt::PlainText);
+    m_connectionNotice->setVisible(false);
+    statusBar()->addPermanentWidget(m_connectionNotice);
 }
 
 void MainWindow::buildMenus() {
@@ -342,6 +347,48 @@ void MainWindow::connectMonitor() {
             });
     connect(&m_monitor, &Monitor::failed, this,
             [this](const QString &message) { showMessage(message, true); });
+    // The monitor reconnects by itself; the window only says so and reads again once back.
+    connect(&m_monitor, &Monitor::connectionLost, this, &MainWindow::showConnectionLost);
+    connect(&m_monitor, &Monitor::reconnectFailed, this, &MainWindow::showConnectionLost);
+    connect(&m_monitor, &Monitor::connectionRestored, this, &MainWindow::onReconnected);
+}
+
+void MainWindow::showConnectionLost(const QString &reason) {
+    // The notice says why in short: libpq's "connection to server on socket … failed: WHY" as
+    // WHY, and at most a line's worth; the whole reason is in its tip.
+    constexpr int kShownReason = 100;
+    QString shown = reason;
+    if (const qsizetype failed = shown.lastIndexOf(QLatin1String("failed: ")); failed >= 0)
+        shown = shown.mid(failed + 8);
+    if (shown.size() > kShownReason)
+        shown = shown.left(kShownReason - 1) + QStringLiteral("…");
+    if (m_connectionNotice->isHidden())
+        statusBar()->clearMessage(); // what it said before no longer holds
+    m_connectionNotice->setText(
+        QStringLiteral("⚠ connection to DB lost (%1); reconnecting…").arg(shown));
+    const QString full =
+        QStringLiteral("The connection to %1 was lost: %2\nReconnecting: trying again every "
+                       "second. Windows, filters and what you typed are kept; actions are "
+                       "refused until the connection is back.")
+            .arg(m_monitor.databasePath(), reason);
+    m_connectionNotice->setToolTip(full);
+    m_connectionNotice->setAccessibleDescription(full);
+    m_connectionNotice->setVisible(true);
+}
+
+void MainWindow::onReconnected() {
+    m_connectionNotice->setVisible(false);
+    m_connectionNotice->clear();
+    showMessage(QStringLiteral("reconnected to DB"));
+    // Once, every open view: what changed meanwhile, and what failed to load while away.
+    m_runs->model()->reload();
+    if (!m_runId.isEmpty())
+        m_runs->selectRun(m_runId);
+    reloadFlowNames();
+    m_runDirty = true;
+    m_inspectorDirty = true;
+    reloadRun();
+    sampleResources(); // and the workers, when their tab is shown
 }
 
 void MainWindow::onEvents(const QList<EventRow> &events) {
@@ -443,7 +490,7 @@ void MainWindow::selectRun(const QString &runId) {
         return;
     auto flow = m_monitor.flowOfRun(runId);
     if (!flow) {
-        showMessage(flow.error(), true);
+        showQueryError(flow.error());
         return;
     }
     m_runId = runId;
@@ -479,13 +526,12 @@ void MainWindow::reloadRun() {
     auto resources = m_monitor.resources();
     auto run = m_monitor.run(m_runId);
     if (!steps || !items || !attempts || !resources || !run) {
-        showMessage(QStringLiteral("cannot read run %1: %2")
-                        .arg(m_runId, !steps       ? steps.error()
-                                      : !items     ? items.error()
-                                      : !attempts  ? attempts.error()
-                                      : !resources ? resources.error()
-                                                   : run.error()),
-                    true);
+        showQueryError(QStringLiteral("cannot read run %1: %2")
+                           .arg(m_runId, !steps       ? steps.error()
+                                         : !items     ? items.error()
+                                         : !attempts  ? attempts.error()
+                                         : !resources ? resources.error()
+                                                      : run.error()));
         return;
     }
     m_stepRows = *steps;
@@ -588,36 +634,39 @@ void MainWindow::requestAction(K kind, const QString &stepId) {
     m_dialog = new ActionDialog(kind, QStringLiteral("step %1 of run %2").arg(stepId, m_runId),
                                 previewed ? &preview : nullptr, initial, this);
     m_dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(m_dialog, &QDialog::accepted, this, [this, action]() mutable {
+    connect(m_dialog, &ActionDialog::confirmed, this, [this, action]() mutable {
         action.reason = m_dialog->reason();
         const QJsonValue json = m_dialog->json();
         if (action.kind == K::SetInput)
             action.input = json.toObject();
         else
             action.output = json;
-        runAction(action);
+        // Refused for want of a connection: the dialog stays, with what was typed, for later.
+        if (!runAction(action) && !m_monitor.isConnected())
+            m_dialog->refuse(lastMessage() + QStringLiteral("; confirm again once reconnected"));
     });
     m_dialog->open();
 }
 
-void MainWindow::runAction(const OperatorAction &action) {
+bool MainWindow::runAction(const OperatorAction &action) {
     auto outcome = m_monitor.act(action);
     if (!outcome) {
         showMessage(outcome.error(), true);
         Q_EMIT actionFinished(false, outcome.error());
-        return;
+        return false;
     }
     if (outcome->requestId != 0) {
         showMessage(QStringLiteral("worker %1 executes run %2: it applies the action within a "
                                    "second")
                         .arg(outcome->worker, action.runId));
-        return;
+        return true;
     }
     showMessage(outcome->message);
     m_dirtyRuns.insert(action.runId);
     if (action.runId == m_runId)
         m_runDirty = true;
     Q_EMIT actionFinished(true, outcome->message);
+    return true;
 }
 
 void MainWindow::actOnRun(K kind, const QString &runId) {
@@ -794,6 +843,11 @@ void MainWindow::openDatabase() {
 void MainWindow::showMessage(const QString &message, bool error) {
     m_message = message;
     statusBar()->showMessage(error ? QStringLiteral("⚠ ") + message : message, 15000);
+}
+
+void MainWindow::showQueryError(const QString &message) {
+    if (m_monitor.isConnected())
+        showMessage(message, true);
 }
 
 ActionDialog *MainWindow::actionDialog() const {

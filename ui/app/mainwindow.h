@@ -79,6 +79,8 @@ public:
     EventLogModel *eventLog() const { return m_eventModel; }
     TimelinePlot *timeline() const { return m_timeline; }
     ResourcesView *resourcesView() const { return m_resources; }
+    /// The status bar's notice while the connection to the database is lost (hidden otherwise).
+    QLabel *connectionNotice() const { return m_connectionNotice; }
     /// The last message shown in the status bar (action results and refusals).
     QString lastMessage() const;
 
@@ -108,8 +110,16 @@ private:
     /// The resource the step of the run calls (cached: a run's flow never changes).
     QString resourceOf(const QString &runId, const QString &stepId);
     void showInspector();
-    void runAction(const OperatorAction &action);
+    /// Acts; false when the action was refused (the status bar says why).
+    bool runAction(const OperatorAction &action);
     void showMessage(const QString &message, bool error = false);
+    /// A query of a view failed: said in the status bar, unless the connection is lost (the
+    /// connection notice says so once, instead of every view at every refresh).
+    void showQueryError(const QString &message);
+    /// The connection to the database is lost (or the last try to reconnect failed: reason).
+    void showConnectionLost(const QString &reason);
+    /// Connected again: the notice goes and every open view reads the database once.
+    void onReconnected();
     /// Read-only, a file mode others can read, a failed quick check: said once, on open.
     void showDatabaseNotices();
     void showStepMenu(const QString &stepId, const QPoint &globalPos);
@@ -134,7 +144,8 @@ private:
     ResourcesView *m_resources = nullptr;
     WorkersView *m_workers = nullptr;
     QLabel *m_runHeader = nullptr;
-    QLabel *m_databaseNotice = nullptr; ///< permanent in the status bar; hidden when all is well
+    QLabel *m_databaseNotice = nullptr;   ///< permanent in the status bar; hidden when all is well
+    QLabel *m_connectionNotice = nullptr; ///< permanent while the connection is lost
     QSystemTrayIcon *m_tray = nullptr;
     QPointer<ActionDialog> m_dialog;
     std::unique_ptr<LatencyTracker> m_latency;

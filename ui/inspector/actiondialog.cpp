@@ -61,8 +61,14 @@ ActionDialog::ActionDialog(K kind, const QString &target, const QStringList *run
     ok->setText(actionLabel(kind));
     ok->setAccessibleName(actionLabel(kind));
     m_buttons->button(QDialogButtonBox::Cancel)->setAccessibleName(QStringLiteral("Cancel"));
-    connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(m_buttons, &QDialogButtonBox::accepted, this, &ActionDialog::confirm);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    m_refusal = new QLabel;
+    m_refusal->setAccessibleName(QStringLiteral("Not taken"));
+    m_refusal->setTextFormat(Qt::PlainText);
+    m_refusal->setWordWrap(true);
+    m_refusal->setVisible(false);
+    layout->addWidget(m_refusal);
     layout->addWidget(m_buttons);
     validate();
     m_reason->setFocus();
@@ -90,8 +96,19 @@ QStringList ActionDialog::previewedSteps() const {
 }
 
 void ActionDialog::confirm() {
-    if (m_buttons->button(QDialogButtonBox::Ok)->isEnabled())
+    if (!m_buttons->button(QDialogButtonBox::Ok)->isEnabled())
+        return;
+    m_refused = false;
+    Q_EMIT confirmed();
+    if (!m_refused)
         accept();
+}
+
+void ActionDialog::refuse(const QString &why) {
+    m_refused = true;
+    m_refusal->setText(QStringLiteral("⚠ Not taken: %1").arg(why));
+    m_refusal->setAccessibleDescription(why);
+    m_refusal->setVisible(true);
 }
 
 void ActionDialog::validate() {

@@ -2,7 +2,8 @@
 
 // Asks for what an operator action needs before it is taken: a reason (recorded with the
 // action), an output or input as JSON where the action takes one, and for actions that run steps
-// again the exact list of those steps. Accepting it never acts by itself: the caller does.
+// again the exact list of those steps. Confirming it never acts by itself: the caller does, on
+// confirmed(), and may refuse() to keep the dialog open with everything as typed.
 
 #include "operator/operatoraction.h"
 
@@ -34,6 +35,15 @@ public:
     QListWidget *previewList() const { return m_preview; }
     /// Presses the confirm button (what a person does with Enter).
     void confirm();
+    /// From a receiver of confirmed(): the action was not taken (why says why). The dialog stays
+    /// open with what was typed, and says why.
+    void refuse(const QString &why);
+    QLabel *refusalLabel() const { return m_refusal; }
+
+Q_SIGNALS:
+    /// The operator confirmed valid input. Unless a receiver calls refuse(), the dialog is then
+    /// accepted (and closes).
+    void confirmed();
 
 private:
     void validate();
@@ -44,6 +54,8 @@ private:
     QLabel *m_jsonError = nullptr;
     QListWidget *m_preview = nullptr;
     QDialogButtonBox *m_buttons = nullptr;
+    QLabel *m_refusal = nullptr;
+    bool m_refused = false;
 };
 
 } // namespace keepflow::ui
