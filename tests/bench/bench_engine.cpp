@@ -214,13 +214,25 @@ int main(int argc, char *argv[]) {
         SystemClock clock;
         Engine::Options options;
         options.ownerIsDead = [](const QString &) { return true; };
+        options.maxLoadedRuns = waitingRuns; // one worker takes all of them up again
         Engine engine(*store, clock, StepKindRegistry::withBuiltins(), options);
         QElapsedTimer timer;
         timer.start();
-        auto adopted = engine.adoptAvailable();
+        // A worker claims a batch at a time and claims again at once after a full one.
+        int resumed = 0;
+        while (true) {
+            const auto adopted = engine.adoptAvailable();
+            if (!adopted) {
+                std::fprintf(stderr, "adopt: %s\n", qPrintable(adopted.error()));
+                return 1;
+            }
+            if (*adopted == 0)
+                break;
+            resumed += *adopted;
+        }
         engine.pump();
         std::printf("restart: %d waiting runs resumed in %.3f s (target < 2 s); RSS %lld KiB\n",
-                    adopted ? *adopted : -1, static_cast<double>(timer.elapsed()) / 1000.0,
+                    resumed, static_cast<double>(timer.elapsed()) / 1000.0,
                     procStatusKb("VmRSS:"));
     }
     if (wanted("foreach")) {
