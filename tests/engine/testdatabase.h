@@ -8,6 +8,8 @@
 #include "core/databaseaddress.h"
 
 #include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -96,5 +98,55 @@ namespace {
     }
     QSqlDatabase::removeDatabase(connection);
 }
+
+/// A PostgreSQL server of one test's own (tests/support/pgserver.sh, fsync off), for a test that
+/// restarts or stops its server: doing that to the suite's server would cut off the other tests.
+/// Stopped and removed when this goes out of scope.
+class OwnPostgresServer {
+public:
+    /// Starts it under /tmp (the socket's path must stay short); pgserver is the script's path.
+    /// error() says why when it could not.
+    explicit OwnPostgresServer(const QString &pgserver)
+        : m_pgserver(pgserver)
+        , m_parent(QStringLiteral("/tmp/kf-own-pg-XXXXXX")) {
+        if (!m_parent.isValid()) {
+            m_error = QStringLiteral("cannot make a folder under /tmp");
+            return;
+        }
+        // The server's account (postgres, when we are root) must reach its folder.
+        QFile::setPermissions(m_parent.path(), QFile::ReadOwner | QFile::WriteOwner |
+                                                   QFile::ExeOwner | QFile::ExeGroup |
+                                                   QFile::ExeOther);
+        m_directory = m_parent.filePath(QStringLiteral("pg"));
+        QProcess start;
+        start.start(m_pgserver,
+                    {QStringLiteral("start"), m_directory, QStringLiteral("--no-fsync")});
+        if (!start.waitForFinished(60000) || start.exitCode() != 0) {
+            m_error = QString::fromLocal8Bit(start.readAllStandardError());
+            return;
+        }
+        m_url = QString::fromUtf8(start.readAllStandardOutput()).trimmed();
+    }
+    ~OwnPostgresServer() {
+        if (!m_url.isEmpty())
+            QProcess::execute(m_pgserver, {QStringLiteral("stop"), m_directory});
+    }
+    OwnPostgresServer(const OwnPostgresServer &) = delete;
+    OwnPostgresServer &operator=(const OwnPostgresServer &) = delete;
+
+    bool isRunning() const { return !m_url.isEmpty(); }
+    const QString &error() const { return m_error; }
+    /// postgresql:///postgres?host=SOCKET_DIR
+    const QString &url() const { return m_url; }
+    /// What pgserver.sh restart and stop are given.
+    const QString &directory() const { return m_directory; }
+
+private:
+    QString m_pgserver;
+    QTemporaryDir m_parent;
+    QString m_directory;
+    QString m_url;
+    QString m_error;
+};
 
 } // namespace

@@ -7,7 +7,6 @@
 
 #include <QFile>
 #include <QProcess>
-#include <QScopeGuard>
 #include <QSignalSpy>
 
 using namespace keepflow;
@@ -322,21 +321,10 @@ void TestMonitor::reconnectsAfterTheServerRestarts() {
         QSKIP("PostgreSQL only: a SQLite file does not disconnect");
     // A server of this test's own: restarting the suite's would cut off the other tests.
     const QString pgserver = QStringLiteral(KEEPFLOW_PGSERVER);
-    QTemporaryDir serverParent(QStringLiteral("/tmp/kf-monitor-XXXXXX"));
-    QVERIFY(serverParent.isValid());
-    // The server's account (postgres, when we are root) must reach its folder.
-    QVERIFY(QFile::setPermissions(serverParent.path(), QFile::ReadOwner | QFile::WriteOwner |
-                                                           QFile::ExeOwner | QFile::ExeGroup |
-                                                           QFile::ExeOther));
-    const QString serverDir = serverParent.filePath(QStringLiteral("pg"));
-    QProcess start;
-    start.start(pgserver, {QStringLiteral("start"), serverDir, QStringLiteral("--no-fsync")});
-    QVERIFY(start.waitForFinished(60000));
-    QVERIFY2(start.exitCode() == 0, start.readAllStandardError().constData());
-    auto stopServer = qScopeGuard([&] {
-        QProcess::execute(pgserver, {QStringLiteral("stop"), serverDir});
-    });
-    const QString url = QString::fromUtf8(start.readAllStandardOutput()).trimmed();
+    const OwnPostgresServer server(pgserver);
+    QVERIFY2(server.isRunning(), qPrintable(server.error()));
+    const QString serverDir = server.directory();
+    const QString url = server.url();
 
     Monitor::Options options;
     options.execute = true; // the desktop started with --worker

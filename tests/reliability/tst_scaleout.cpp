@@ -638,21 +638,10 @@ void TestScaleout::workersSurviveServerRestartAndKilledConnections() {
     if (pgBin().isEmpty())
         QSKIP("no PostgreSQL server binaries under /usr/lib/postgresql");
     // A server of this test's own: restarting the suite's would cut off the other tests.
-    QTemporaryDir serverParent(QStringLiteral("/tmp/kf-scaleout-XXXXXX"));
-    QVERIFY(serverParent.isValid());
-    // The server's account (postgres, when we are root) must reach its folder.
-    QVERIFY(QFile::setPermissions(serverParent.path(), QFile::ReadOwner | QFile::WriteOwner |
-                                                           QFile::ExeOwner | QFile::ExeGroup |
-                                                           QFile::ExeOther));
-    const QString serverDir = serverParent.filePath(QStringLiteral("pg"));
-    QProcess start;
-    start.start(pgserver, {QStringLiteral("start"), serverDir, QStringLiteral("--no-fsync")});
-    QVERIFY(start.waitForFinished(60000));
-    QVERIFY2(start.exitCode() == 0, start.readAllStandardError().constData());
-    auto stopServer = qScopeGuard([&] {
-        QProcess::execute(pgserver, {QStringLiteral("stop"), serverDir});
-    });
-    const QString serverUrl = QString::fromUtf8(start.readAllStandardOutput()).trimmed();
+    const OwnPostgresServer server(pgserver);
+    QVERIFY2(server.isRunning(), qPrintable(server.error()));
+    const QString serverDir = server.directory();
+    const QString serverUrl = server.url();
     const QString db = createDatabaseOn(serverUrl);
     QVERIFY2(!db.isEmpty(), qPrintable(serverUrl));
 
