@@ -1055,14 +1055,18 @@ template <typename Row> Result<QHash<QString, QList<Row>>> byRun(Result<QList<Ro
     return grouped;
 }
 
-/// "?, ?, ?" for the run ids, which are appended to binds.
-QString runIdMarks(const QStringList &runIds, QVariantList &binds) {
+/// "?, ?, ?": count placeholders for an IN list whose values travel as binds.
+QString placeholders(qsizetype count) {
     QStringList marks;
-    for (const QString &id : runIds) {
-        marks << QStringLiteral("?");
-        binds << id;
-    }
+    marks.fill(QStringLiteral("?"), count);
     return marks.join(QStringLiteral(", "));
+}
+
+/// placeholders() for the run ids, which are appended to binds.
+QString runIdMarks(const QStringList &runIds, QVariantList &binds) {
+    for (const QString &id : runIds)
+        binds << id;
+    return placeholders(runIds.size());
 }
 
 } // namespace
@@ -1239,12 +1243,6 @@ const QStringList &finalStepStateNames() {
         return finals;
     }();
     return names;
-}
-
-QString placeholders(qsizetype count) {
-    QStringList marks;
-    marks.fill(QStringLiteral("?"), count);
-    return marks.join(QStringLiteral(", "));
 }
 
 /// The WHERE clause of a runs-list query over runs (aliased r), with its binds in order. User
