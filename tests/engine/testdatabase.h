@@ -27,6 +27,19 @@ namespace {
     return qEnvironmentVariableIsSet("KEEPFLOW_TEST_POSTGRES");
 }
 
+/// A QPSQL connection named connection to the database at address (not opened yet). Remove it
+/// with QSqlDatabase::removeDatabase once every handle to it is gone.
+[[maybe_unused]] QSqlDatabase postgresConnection(const keepflow::DatabaseAddress &address,
+                                                 const QString &connection) {
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), connection);
+    db.setHostName(address.host);
+    if (address.port > 0)
+        db.setPort(address.port);
+    db.setUserName(address.user);
+    db.setDatabaseName(address.database);
+    return db;
+}
+
 /// A new, empty database for one test: the SQLite file dir/name, or a PostgreSQL database of
 /// its own (created here; the server is thrown away after the suite).
 [[maybe_unused]] QString newTestDatabase(const QTemporaryDir &dir, const QString &name) {
@@ -40,12 +53,7 @@ namespace {
         QStringLiteral("kf_%1").arg(QUuid::createUuid().toString(QUuid::Id128).left(16));
     const QString connection = QStringLiteral("create-") + database;
     {
-        QSqlDatabase admin = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), connection);
-        admin.setHostName(address->host);
-        if (address->port > 0)
-            admin.setPort(address->port);
-        admin.setUserName(address->user);
-        admin.setDatabaseName(address->database);
+        QSqlDatabase admin = postgresConnection(*address, connection);
         if (!admin.open())
             qFatal("cannot reach the test server %s: %s", qPrintable(server),
                    qPrintable(admin.lastError().text()));
@@ -80,10 +88,7 @@ namespace {
     QVERIFY2(address && address->isPostgres(), qPrintable(url));
     const QString connection = QStringLiteral("tamper-%1").arg(QUuid::createUuid().toString());
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), connection);
-        db.setHostName(address->host);
-        db.setUserName(address->user);
-        db.setDatabaseName(address->database);
+        QSqlDatabase db = postgresConnection(*address, connection);
         QVERIFY2(db.open(), qPrintable(db.lastError().text()));
         QSqlQuery query(db);
         if (binds.isEmpty()) {

@@ -148,10 +148,7 @@ void TestFencing::theFeedNeverSkipsATransactionThatCommitsLate() {
     const auto address = parseDatabaseAddress(h.dbPath());
     QVERIFY(address);
     const auto connectTo = [&address](const QString &name) {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), name);
-        db.setHostName(address->host);
-        db.setDatabaseName(address->database);
-        return db;
+        return postgresConnection(*address, name);
     };
     {
         QSqlDatabase early = connectTo(QStringLiteral("early"));

@@ -146,12 +146,7 @@ std::optional<QList<QVariantList>> queryRows(const QString &url, const QString &
     const QString connection = QStringLiteral("scaleout-%1").arg(QUuid::createUuid().toString());
     std::optional<QList<QVariantList>> rows;
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), connection);
-        db.setHostName(address->host);
-        if (address->port > 0)
-            db.setPort(address->port);
-        db.setUserName(address->user);
-        db.setDatabaseName(address->database);
+        QSqlDatabase db = postgresConnection(*address, connection);
         db.setConnectOptions(QStringLiteral("connect_timeout=5"));
         if (!db.open()) {
             if (error)
