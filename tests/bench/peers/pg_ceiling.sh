@@ -5,6 +5,9 @@
 #
 #   tests/bench/peers/pg_ceiling.sh [--keepflowctl PATH] [--seconds N]
 #
+# KEEP_SERVER=1 leaves the server running in its /tmp/keepflow-pg-ceiling-* folder (to EXPLAIN the
+# statements in chain.sql and batch.sql there); stop it with tests/support/pgserver.sh stop DIR.
+#
 # Per step, the six rows of Keepflow's tables: at its start an upsert of its step_runs row
 # (running), an attempts row and an attempt_started event; at its end an upsert of step_runs
 # (succeeded), an update of its attempt and a step_succeeded event. One transaction ends the
