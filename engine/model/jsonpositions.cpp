@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 
 namespace keepflow {
@@ -303,6 +304,13 @@ private:
         const auto r = std::from_chars(first, last, d);
         if (r.ec != std::errc() || r.ptr != last)
             return fail(start, QStringLiteral("number out of range"));
+        // Qt's own reader keeps a whole number written as a double ("2e18") as a 64-bit integer
+        // when it fits; so does this one, or the two readers would give different values.
+        constexpr double twoToThe63 = 9223372036854775808.0;
+        if (std::trunc(d) == d && d >= -twoToThe63 && d < twoToThe63) {
+            out = QJsonValue(static_cast<qint64>(d));
+            return true;
+        }
         out = QJsonValue(d);
         return true;
     }

@@ -288,7 +288,7 @@ void TestFlowFile::jsonPositionsUseJsonPointers() {
 void TestFlowFile::jsonValuesMatchQJsonDocument() {
     const QByteArray text = R"json({
   "ints": [0, 7, -42, 9007199254740993, 12345678901234567890],
-  "doubles": [0.5, -1.25e-3, 1E3, 2.0, 6.02e23],
+  "doubles": [0.5, -1.25e-3, 1E3, 2.0, 6.02e23, 277777777773e7, -9.2e18, 9.3e18],
   "strings": ["", "a\"b\\c\/d", "\b\f\n\r\t", "\u00e9\u65e5", "\ud83d\ude00", "日本 é"],
   "literals": [true, false, null],
   "nested": {"a": {"b": [[], {}]}}
