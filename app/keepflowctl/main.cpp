@@ -68,6 +68,9 @@ commands:
   list [--state STATE]                  runs, newest first
   status RUN                            a run and its steps
   events RUN                            a run's events, oldest first
+  logs RUN STEP [--attempt N] [--item KEY]
+                                        what an attempt printed: its stdout, then its stderr
+                                        (the latest attempt unless N; the last 64 KiB of each)
   retry RUN STEP [--failed-items]       run a failed step again (or only its failed items)
   skip RUN STEP [--output JSON]         skip a step; downstream goes on with the output
   mark-succeeded RUN STEP --output JSON
@@ -639,6 +642,110 @@ int commandEvents(const Context &context) {
     return Ok;
 }
 
+/// The captured stdout, then stderr, of one attempt of a step or of one of its items (the latest
+/// unless --attempt). What was kept goes to stdout as it is; what was cut off is said on stderr.
+int commandLogs(const Context &context) {
+    if (context.args.size() != 2)
+        return fail(QStringLiteral("usage: keepflowctl logs RUN STEP [--attempt N] [--item KEY]"));
+    const QString &runId = context.args[0];
+    const QString &stepId = context.args[1];
+    const QString itemKey = context.parser.value(QStringLiteral("item"));
+    int wanted = 0; // the latest
+    if (context.parser.isSet(QStringLiteral("attempt"))) {
+        bool ok = false;
+        wanted = context.parser.value(QStringLiteral("attempt")).toInt(&ok);
+        if (!ok || wanted < 1)
+            return fail(QStringLiteral("--attempt needs a positive number, not \"%1\"")
+                            .arg(context.parser.value(QStringLiteral("attempt"))));
+    }
+    auto api = openApi(context, Access::Read);
+    if (!api)
+        return fail(api.error());
+    auto steps = (*api)->stepRuns(runId);
+    if (!steps)
+        return fail(steps.error());
+    if (steps->isEmpty())
+        return fail(QStringLiteral("no run %1").arg(runId));
+    if (std::none_of(steps->begin(), steps->end(),
+                     [&](const StepRunRow &step) { return step.stepId == stepId; }))
+        return fail(QStringLiteral("run %1 has no step \"%2\"").arg(runId, stepId));
+    auto all = (*api)->attemptOutputs(runId, stepId);
+    if (!all)
+        return fail(all.error());
+    QList<AttemptRow> attempts;
+    for (AttemptRow &attempt : *all) {
+        if (attempt.itemKey == itemKey)
+            attempts.append(std::move(attempt));
+    }
+    const QString target = itemKey.isEmpty()
+                               ? QStringLiteral("step %1").arg(stepId)
+                               : QStringLiteral("item %1 of step %2").arg(itemKey, stepId);
+    if (attempts.isEmpty() && !itemKey.isEmpty()) {
+        QStringList keys;
+        for (const AttemptRow &attempt : *all) {
+            if (!attempt.itemKey.isEmpty() && !keys.contains(attempt.itemKey))
+                keys.append(attempt.itemKey);
+        }
+        return fail(QStringLiteral("step %1 of run %2 has no attempt of an item \"%3\"%4")
+                        .arg(stepId, runId, itemKey,
+                             keys.isEmpty()
+                                 ? QString()
+                                 : QStringLiteral(" (items that made attempts: %1)")
+                                       .arg(keys.mid(0, 10).join(QStringLiteral(", ")))));
+    }
+    if (attempts.isEmpty()) {
+        const bool hasItems = std::any_of(all->begin(), all->end(),
+                                          [](const AttemptRow &a) { return !a.itemKey.isEmpty(); });
+        return fail(QStringLiteral("%1 of run %2 has made no attempt%3")
+                        .arg(target, runId,
+                             hasItems && itemKey.isEmpty()
+                                 ? QStringLiteral(" (its items did: name one with --item KEY)")
+                                 : QString()));
+    }
+    // Attempt numbers start again after an operator's retry: the latest generation's N wins.
+    auto chosen = std::find_if(attempts.rbegin(), attempts.rend(), [wanted](const AttemptRow &a) {
+        return wanted == 0 || a.number == wanted;
+    });
+    if (chosen == attempts.rend())
+        return fail(QStringLiteral("%1 of run %2 has no attempt %3 (it made %4)")
+                        .arg(target, runId)
+                        .arg(wanted)
+                        .arg(attempts.size()));
+    const CapturedOutput &captured = chosen->captured;
+    if (context.json) {
+        printJson(QJsonObject{
+            {QStringLiteral("run"), runId},
+            {QStringLiteral("step"), stepId},
+            {QStringLiteral("item"), itemKey.isEmpty() ? QJsonValue() : QJsonValue(itemKey)},
+            {QStringLiteral("attempt"), chosen->number},
+            {QStringLiteral("generation"), chosen->generation},
+            {QStringLiteral("stdout"), captured.stdoutTail},
+            {QStringLiteral("stderr"), captured.stderrTail},
+            {QStringLiteral("stdout_bytes"), captured.stdoutBytes},
+            {QStringLiteral("stderr_bytes"), captured.stderrBytes}});
+        return Ok;
+    }
+    const auto cutNote = [&](const char *stream, qint64 bytes) {
+        printErr(QStringLiteral("(%1 printed %2 bytes on %3; only its last %4 KiB are kept)\n")
+                     .arg(QStringLiteral("attempt %1").arg(chosen->number))
+                     .arg(bytes)
+                     .arg(QLatin1String(stream))
+                     .arg(CapturedOutput::kCapturedTailBytes / 1024));
+    };
+    if (captured.isEmpty()) {
+        printErr(
+            QStringLiteral("(attempt %1 of %2 printed nothing)\n").arg(chosen->number).arg(target));
+        return Ok;
+    }
+    if (captured.stdoutCut())
+        cutNote("stdout", captured.stdoutBytes);
+    printOut(captured.stdoutTail);
+    if (captured.stderrCut())
+        cutNote("stderr", captured.stderrBytes);
+    printOut(captured.stderrTail);
+    return Ok;
+}
+
 Result<QJsonValue> jsonOption(const Context &context, const QString &name) {
     if (!context.parser.isSet(name))
         return QJsonValue(QJsonValue::Undefined);
@@ -857,6 +964,11 @@ int main(int argc, char *argv[]) {
     parser.addOption({QStringLiteral("lease"),
                       QStringLiteral("worker: how long a run is held between renewals."),
                       QStringLiteral("SECONDS")});
+    parser.addOption({QStringLiteral("attempt"),
+                      QStringLiteral("logs: which attempt (default: the latest)."),
+                      QStringLiteral("N")});
+    parser.addOption({QStringLiteral("item"), QStringLiteral("logs: an item of a foreach step."),
+                      QStringLiteral("KEY")});
     parser.addOption({{QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show help.")});
     parser.addOption({QStringLiteral("version"), QStringLiteral("Show the version.")});
     if (!parser.parse(QCoreApplication::arguments()))
@@ -885,6 +997,7 @@ int main(int argc, char *argv[]) {
         {QStringLiteral("list"), commandList},
         {QStringLiteral("status"), commandStatus},
         {QStringLiteral("events"), commandEvents},
+        {QStringLiteral("logs"), commandLogs},
         {QStringLiteral("resources"), commandResources},
         {QStringLiteral("resource"), commandResource},
         {QStringLiteral("check"), commandCheck},

@@ -320,6 +320,11 @@ Result<QList<AttemptRow>> Monitor::attempts(const QString &runId) {
     return onConnection<Result<QList<AttemptRow>>>([&] { return m_api->attempts(runId); });
 }
 
+Result<QList<AttemptRow>> Monitor::attemptOutputs(const QString &runId, const QString &stepId) {
+    return onConnection<Result<QList<AttemptRow>>>(
+        [&] { return m_api->attemptOutputs(runId, stepId); });
+}
+
 Result<QList<ItemRow>> Monitor::items(const QString &runId) {
     return onConnection<Result<QList<ItemRow>>>([&] { return m_api->items(runId); });
 }

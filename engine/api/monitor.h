@@ -101,6 +101,8 @@ public:
     Result<Flow> flowOfRun(const QString &runId);
     Result<QList<StepRunRow>> stepRuns(const QString &runId);
     Result<QList<AttemptRow>> attempts(const QString &runId);
+    /// The attempts of one step and of its items, oldest first, with what each printed.
+    Result<QList<AttemptRow>> attemptOutputs(const QString &runId, const QString &stepId);
     Result<QList<ItemRow>> items(const QString &runId);
     Result<QList<EventRow>> events(const QString &runId, qint64 afterId = 0);
     Result<QList<ResourceRow>> resources();

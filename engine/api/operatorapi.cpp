@@ -225,6 +225,10 @@ Result<QList<AttemptRow>> OperatorApi::attempts(const QString &runId) {
     return m_store->attempts(runId);
 }
 
+Result<QList<AttemptRow>> OperatorApi::attemptOutputs(const QString &runId, const QString &stepId) {
+    return m_store->attemptOutputs(runId, stepId);
+}
+
 Result<QList<ItemRow>> OperatorApi::items(const QString &runId) {
     return m_store->items(runId);
 }

@@ -142,6 +142,8 @@ public:
     Result<RunStatus> status(const QString &runId);
     Result<QList<StepRunRow>> stepRuns(const QString &runId);
     Result<QList<AttemptRow>> attempts(const QString &runId);
+    /// The attempts of one step and of its items, oldest first, with what each printed.
+    Result<QList<AttemptRow>> attemptOutputs(const QString &runId, const QString &stepId);
     Result<QList<ItemRow>> items(const QString &runId);
     /// The run's events after afterId, oldest first.
     Result<QList<EventRow>> events(const QString &runId, qint64 afterId = 0);

@@ -78,6 +78,22 @@ struct StepRunRow {
     QJsonValue inputOverride; ///< an operator's edited `with`, undefined when none
 };
 
+/// What an attempt printed on stdout and stderr: how much, and the end of it (the last
+/// kCapturedTailBytes of each stream, cut at a character boundary). Empty for kinds that print
+/// nothing (only shell steps capture today).
+struct CapturedOutput {
+    /// The cap on what is kept of each stream: its tail, where a failure says why.
+    static constexpr qsizetype kCapturedTailBytes = 64 * 1024;
+    QString stdoutTail;
+    QString stderrTail;
+    qint64 stdoutBytes = 0; ///< everything printed, kept or not
+    qint64 stderrBytes = 0;
+
+    bool isEmpty() const { return stdoutBytes == 0 && stderrBytes == 0; }
+    bool stdoutCut() const { return stdoutBytes > stdoutTail.toUtf8().size(); }
+    bool stderrCut() const { return stderrBytes > stderrTail.toUtf8().size(); }
+};
+
 struct AttemptRow {
     QString runId;
     QString stepId;
@@ -92,6 +108,8 @@ struct AttemptRow {
     std::optional<AttemptOutcome> outcome; ///< empty while running
     std::optional<ErrorClass> errorClass;
     QString error;
+    /// Written when the attempt ends; read only by Store::attemptOutputs (it can be large).
+    CapturedOutput captured;
 };
 
 /// One item of a foreach step: its own state, attempts, output and error, stored like a step's.

@@ -99,6 +99,8 @@ AttemptResult masked(AttemptResult result, const SecretMask &mask) {
     result.output = mask.apply(result.output);
     result.error = mask.apply(result.error);
     result.errorDetail = mask.apply(result.errorDetail);
+    result.captured.stdoutTail = mask.apply(result.captured.stdoutTail);
+    result.captured.stderrTail = mask.apply(result.captured.stderrTail);
     return result;
 }
 
@@ -469,7 +471,9 @@ void Engine::Impl::expire(const Due &due) {
     if (state.state != StepState::Running || (!target->isItem() && step.fallbackActive) ||
         state.attempts != static_cast<int>(due.stamp) || state.attemptDeadline != due.at)
         return;
+    CapturedOutput printed;
     if (state.execution) {
+        printed = state.execution->capturedSoFar();
         state.execution->cancel(); // kills the process group, aborts the request
         retired.push_back(std::move(state.execution));
     }
@@ -492,8 +496,9 @@ void Engine::Impl::expire(const Due &due) {
             ErrorClass::Timeout,
             QStringLiteral("attempt %1 timed out after %2").arg(state.attempts).arg(limit));
     }
-    completions.push_back(
-        Completion{run->id, due.step, state.attempts, step.generation, result, due.item});
+    result.captured = std::move(printed);
+    completions.push_back(Completion{run->id, due.step, state.attempts, step.generation,
+                                     masked(std::move(result), state.mask), due.item});
 }
 
 void Engine::Impl::expireAttempts(qint64 now) {
@@ -528,6 +533,7 @@ void Engine::Impl::launch(Launch &item) {
     }
     AttemptState &state = target->state();
     state.inFlight = true;
+    state.mask = item.mask;
     auto done = [this, base, mask = item.mask](AttemptResult result) {
         Completion completion = base;
         completion.result = masked(std::move(result), mask);

@@ -41,6 +41,7 @@ struct AttemptState {
     bool inQueue = false;   ///< listed in its resource's queue
     qint64 queuedAt = 0;
     std::unique_ptr<Execution> execution;
+    SecretMask mask; ///< the running attempt's secrets, hidden in what it printed
 };
 
 /// A started, not yet final item of a foreach step.

@@ -162,6 +162,7 @@ void RunLedger::recordAttemptEnded(const AttemptTarget &target, const AttemptRes
         row.errorClass = result.errorClass;
         row.error = result.error;
     }
+    row.captured = result.captured;
     fence(target.run());
     m_batch.attempts.append(row);
 }

@@ -16,7 +16,47 @@ namespace keepflow {
 
 namespace {
 
-constexpr qsizetype kMaxCapturedBytes = 1024 * 1024;
+/// How much of stdout becomes the step's output (its beginning: JSON is read from the start).
+constexpr qsizetype kMaxOutputBytes = 1024 * 1024;
+
+/// One stream of a command: its beginning for the step's output, its end for the attempt's log.
+class CapturedStream {
+public:
+    void append(const QByteArray &chunk) {
+        m_total += chunk.size();
+        const qsizetype room = kMaxOutputBytes - m_head.size();
+        if (chunk.size() > room)
+            m_headCut = true;
+        m_head.append(chunk.left(std::max<qsizetype>(0, room)));
+        m_tail.append(chunk);
+        // Trimmed in big steps, so that a chatty command costs no quadratic copying.
+        if (m_tail.size() > 2 * CapturedOutput::kCapturedTailBytes)
+            m_tail.remove(0, m_tail.size() - CapturedOutput::kCapturedTailBytes);
+    }
+    const QByteArray &head() const { return m_head; }
+    bool headCut() const { return m_headCut; }
+    qint64 total() const { return m_total; }
+
+    /// The last kCapturedTailBytes as text: starting at a character boundary, with NUL bytes
+    /// (which no database text column takes) shown as U+FFFD.
+    QString tailText() const {
+        qsizetype start =
+            std::max<qsizetype>(0, m_tail.size() - CapturedOutput::kCapturedTailBytes);
+        for (int skipped = 0; start > 0 && start < m_tail.size() && skipped < 3 &&
+                              (static_cast<unsigned char>(m_tail[start]) & 0xC0) == 0x80;
+             ++skipped)
+            ++start; // inside a multi-byte character: begin with the next one
+        QString text = QString::fromUtf8(m_tail.constData() + start, m_tail.size() - start);
+        text.replace(QChar(0), QChar(QChar::ReplacementCharacter));
+        return text;
+    }
+
+private:
+    QByteArray m_head;
+    QByteArray m_tail;
+    qint64 m_total = 0;
+    bool m_headCut = false;
+};
 
 class ShellExecution final : public Execution {
 public:
@@ -70,12 +110,10 @@ public:
         // Its own session and process group, so that a timeout can kill the whole tree.
         m_process->setChildProcessModifier([] { ::setsid(); });
 
-        QObject::connect(m_process, &QProcess::readyReadStandardOutput, m_process, [this] {
-            capture(m_stdout, m_process->readAllStandardOutput(), m_stdoutCut);
-        });
-        QObject::connect(m_process, &QProcess::readyReadStandardError, m_process, [this] {
-            capture(m_stderr, m_process->readAllStandardError(), m_stderrCut);
-        });
+        QObject::connect(m_process, &QProcess::readyReadStandardOutput, m_process,
+                         [this] { m_stdout.append(m_process->readAllStandardOutput()); });
+        QObject::connect(m_process, &QProcess::readyReadStandardError, m_process,
+                         [this] { m_stderr.append(m_process->readAllStandardError()); });
         QObject::connect(
             m_process, &QProcess::finished, m_process,
             [this](int exitCode, QProcess::ExitStatus status) { onFinished(exitCode, status); });
@@ -107,18 +145,32 @@ public:
         process->deleteLater();
     }
 
+    CapturedOutput capturedSoFar() override {
+        // What is still in the pipes too: the last lines before a hang say most. (Reading may
+        // find that the process just ended: then finish() ran and m_process is gone.)
+        for (const auto channel : {QProcess::StandardOutput, QProcess::StandardError}) {
+            if (m_process)
+                m_process->setReadChannel(channel);
+            while (m_process && m_process->waitForReadyRead(0)) {
+            }
+        }
+        if (m_process) {
+            m_stdout.append(m_process->readAllStandardOutput());
+            m_stderr.append(m_process->readAllStandardError());
+        }
+        return captured();
+    }
+
 private:
-    static void capture(QByteArray &into, const QByteArray &chunk, bool &cut) {
-        const qsizetype room = kMaxCapturedBytes - into.size();
-        if (chunk.size() > room)
-            cut = true;
-        into.append(chunk.left(std::max<qsizetype>(0, room)));
+    CapturedOutput captured() const {
+        return CapturedOutput{m_stdout.tailText(), m_stderr.tailText(), m_stdout.total(),
+                              m_stderr.total()};
     }
 
     void onFinished(int exitCode, QProcess::ExitStatus status) {
-        capture(m_stdout, m_process->readAllStandardOutput(), m_stdoutCut);
-        capture(m_stderr, m_process->readAllStandardError(), m_stderrCut);
-        const QString stderrText = QString::fromUtf8(m_stderr);
+        m_stdout.append(m_process->readAllStandardOutput());
+        m_stderr.append(m_process->readAllStandardError());
+        const QString stderrText = QString::fromUtf8(m_stderr.head());
         if (status == QProcess::CrashExit) {
             finish(AttemptResult::failure(
                 ErrorClass::Transient,
@@ -133,7 +185,7 @@ private:
                               .arg(exitCode);
             // The error is printed on operators' terminals: a step's stderr must not move their
             // cursor, colour their screen or forge log lines there (the output keeps it as it is).
-            const QString tail = stderrText.trimmed().right(300);
+            const QString tail = m_stderr.tailText().trimmed().right(300);
             if (!tail.isEmpty())
                 why += QStringLiteral(": ") + escapeControlCharacters(tail, 300);
             AttemptResult result = AttemptResult::failure(errorClass, why);
@@ -144,28 +196,30 @@ private:
         if (m_jsonOutput) {
             QJsonParseError error{};
             // Wrapping accepts any JSON value (not only objects and arrays) on stdout.
-            const QJsonDocument document = QJsonDocument::fromJson("[" + m_stdout + "]", &error);
-            if (error.error != QJsonParseError::NoError || m_stdoutCut || !document.isArray() ||
-                document.array().size() != 1) {
+            const QJsonDocument document =
+                QJsonDocument::fromJson("[" + m_stdout.head() + "]", &error);
+            if (error.error != QJsonParseError::NoError || m_stdout.headCut() ||
+                !document.isArray() || document.array().size() != 1) {
                 finish(AttemptResult::failure(
                     ErrorClass::Garbage,
                     QStringLiteral("%1 printed output that is not one JSON value: %2")
                         .arg(quotedForMessage(m_program),
-                             quotedForMessage(QString::fromUtf8(m_stdout.left(80))))));
+                             quotedForMessage(QString::fromUtf8(m_stdout.head().left(80))))));
                 return;
             }
             finish(AttemptResult::success(document.array().first()));
             return;
         }
         QJsonObject output{{QStringLiteral("exit_code"), exitCode},
-                           {QStringLiteral("stdout"), QString::fromUtf8(m_stdout)},
+                           {QStringLiteral("stdout"), QString::fromUtf8(m_stdout.head())},
                            {QStringLiteral("stderr"), stderrText}};
-        if (m_stdoutCut || m_stderrCut)
+        if (m_stdout.headCut() || m_stderr.headCut())
             output.insert(QStringLiteral("truncated"), true);
         finish(AttemptResult::success(output));
     }
 
     void finish(AttemptResult result) {
+        result.captured = captured();
         if (m_process) {
             m_process->disconnect();
             m_process->deleteLater();
@@ -178,10 +232,8 @@ private:
     CompletionCallback m_done;
     QProcess *m_process;
     QString m_program;
-    QByteArray m_stdout;
-    QByteArray m_stderr;
-    bool m_stdoutCut = false;
-    bool m_stderrCut = false;
+    CapturedStream m_stdout;
+    CapturedStream m_stderr;
     bool m_jsonOutput = false;
     QList<int> m_permanentCodes;
 };

@@ -3,6 +3,7 @@
 // One small interface behind every step kind. Adding a kind means one new file pair and one line
 // in StepKindRegistry::withBuiltins().
 
+#include "core/records.h"
 #include "core/states.h"
 #include "model/flow.h"
 
@@ -39,6 +40,7 @@ struct AttemptResult {
     QString error;       ///< human-readable reason naming what failed
     QString errorDetail; ///< matched against non_retryable (e.g. an HTTP status), may be empty
     qint64 retryAfterMs = -1;
+    CapturedOutput captured; ///< what the attempt printed, whether it succeeded or not
 
     static AttemptResult success(QJsonValue output) {
         AttemptResult r;
@@ -71,6 +73,9 @@ class Execution {
 public:
     virtual ~Execution() = default;
     virtual void cancel() = 0;
+    /// What the attempt printed until now: the engine keeps it when it cuts the attempt off
+    /// (a timeout), where the output says most about why.
+    virtual CapturedOutput capturedSoFar() { return {}; }
 };
 
 using CompletionCallback = std::function<void(AttemptResult)>;

@@ -57,13 +57,17 @@ const char *const kSteps =
     "queued_at = excluded.queued_at, input_override = excluded.input_override";
 const char *const kAttempts =
     "INSERT INTO attempts (run_id, step_id, item_key, generation, number, idempotency_key, "
-    "worker, started_at, ended_at, outcome, error_class, error, lease_epoch) "
+    "worker, started_at, ended_at, outcome, error_class, error, lease_epoch, stdout_tail, "
+    "stderr_tail, stdout_bytes, stderr_bytes) "
     "SELECT run_id, step_id, item_key, generation, number, idempotency_key, worker, started_at, "
-    "ended_at, outcome, error_class, error, lease_epoch "
+    "ended_at, outcome, error_class, error, lease_epoch, stdout_tail, stderr_tail, stdout_bytes, "
+    "stderr_bytes "
     "FROM json_populate_recordset(CAST(NULL AS attempts), CAST(? AS json)) "
     "ON CONFLICT (run_id, step_id, item_key, generation, number) DO UPDATE SET "
     "ended_at = excluded.ended_at, outcome = excluded.outcome, "
-    "error_class = excluded.error_class, error = excluded.error";
+    "error_class = excluded.error_class, error = excluded.error, "
+    "stdout_tail = excluded.stdout_tail, stderr_tail = excluded.stderr_tail, "
+    "stdout_bytes = excluded.stdout_bytes, stderr_bytes = excluded.stderr_bytes";
 const char *const kEvents =
     "INSERT INTO events (at, run_id, step_id, type, actor, detail) "
     "SELECT at, run_id, step_id, type, actor, detail "
@@ -240,7 +244,11 @@ QByteArray attemptsJson(const Batch &batch) {
                 .textOrNull("outcome", outcomeName(r.outcome))
                 .textOrNull("error_class", errorClassName(r.errorClass))
                 .textOrNull("error", r.error)
-                .integer("lease_epoch", r.leaseEpoch);
+                .integer("lease_epoch", r.leaseEpoch)
+                .textOrNull("stdout_tail", r.captured.stdoutTail)
+                .textOrNull("stderr_tail", r.captured.stderrTail)
+                .integer("stdout_bytes", r.captured.stdoutBytes)
+                .integer("stderr_bytes", r.captured.stderrBytes);
         });
 }
 

@@ -38,11 +38,14 @@ const char *const kStepTail =
     "queued_at = excluded.queued_at, input_override = excluded.input_override";
 const char *const kAttemptHead =
     "INSERT INTO attempts (run_id, step_id, item_key, generation, number, idempotency_key, "
-    "worker, started_at, ended_at, outcome, error_class, error, lease_epoch) VALUES ";
+    "worker, started_at, ended_at, outcome, error_class, error, lease_epoch, stdout_tail, "
+    "stderr_tail, stdout_bytes, stderr_bytes) VALUES ";
 const char *const kAttemptTail =
     " ON CONFLICT (run_id, step_id, item_key, generation, number) DO UPDATE SET "
     "ended_at = excluded.ended_at, outcome = excluded.outcome, "
-    "error_class = excluded.error_class, error = excluded.error";
+    "error_class = excluded.error_class, error = excluded.error, "
+    "stdout_tail = excluded.stdout_tail, stderr_tail = excluded.stderr_tail, "
+    "stdout_bytes = excluded.stdout_bytes, stderr_bytes = excluded.stderr_bytes";
 const char *const kResourceHead = "INSERT INTO resources (name, paused, breaker_state, opened_at, "
                                   "call_window, updated_at) VALUES ";
 const char *const kResourceTail =
@@ -107,7 +110,7 @@ SqliteBatchWriter::SqliteBatchWriter(sqlite3 *db, QString path)
     , m_path(std::move(path)) {
     for (Status s :
          {prepare(m_runs, kRunHead, 14, kRunTail), prepare(m_steps, kStepHead, 17, kStepTail),
-          prepare(m_attempts, kAttemptHead, 13, kAttemptTail), prepare(m_events, kEventHead, 6, ""),
+          prepare(m_attempts, kAttemptHead, 17, kAttemptTail), prepare(m_events, kEventHead, 6, ""),
           prepare(m_resources, kResourceHead, 6, kResourceTail),
           prepare(m_items, kItemHead, 12, kItemTail)}) {
         if (!s) {
@@ -256,7 +259,11 @@ Status SqliteBatchWriter::writeAttempts(const Batch &batch) {
                 .textOrNull(outcomeName(row.outcome))
                 .textOrNull(errorClassName(row.errorClass))
                 .textOrNull(row.error)
-                .integer(row.leaseEpoch);
+                .integer(row.leaseEpoch)
+                .textOrNull(row.captured.stdoutTail)
+                .textOrNull(row.captured.stderrTail)
+                .integer(row.captured.stdoutBytes)
+                .integer(row.captured.stderrBytes);
         },
         QStringLiteral("cannot write attempts"));
 }

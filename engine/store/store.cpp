@@ -160,6 +160,13 @@ CREATE TABLE workers (
 )"),
         // 3: who may do what on a shared database (PostgreSQL only: postgresqlOnly()).
         QString(),
+        // 4: what each attempt printed (CapturedOutput): sizes and tails.
+        QStringLiteral(R"(
+ALTER TABLE attempts ADD COLUMN stdout_tail TEXT;
+ALTER TABLE attempts ADD COLUMN stderr_tail TEXT;
+ALTER TABLE attempts ADD COLUMN stdout_bytes BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN stderr_bytes BIGINT NOT NULL DEFAULT 0;
+)"),
     };
     return steps;
 }
@@ -1163,6 +1170,7 @@ Result<StepRunRow> stepRunFromQuery(const QSqlQuery &query) {
 const char *const kAttemptColumns =
     "run_id, step_id, item_key, generation, number, idempotency_key, worker, started_at, "
     "ended_at, outcome, error_class, error, lease_epoch";
+constexpr int kAttemptColumnCount = 13;
 
 Result<AttemptRow> attemptFromQuery(const QSqlQuery &query) {
     EnumColumns columns(query);
@@ -1206,6 +1214,27 @@ Result<QList<AttemptRow>> Store::attempts(const QString &runId) {
                        "ORDER BY started_at, step_id, item_key, generation, number")
             .arg(QLatin1String(kAttemptColumns)),
         {runId}, QStringLiteral("attempts"), attemptFromQuery);
+}
+
+Result<QList<AttemptRow>> Store::attemptOutputs(const QString &runId, const QString &stepId) {
+    return selectRows<AttemptRow>(
+        d->db, d->path,
+        QStringLiteral("SELECT %1, stdout_tail, stderr_tail, stdout_bytes, stderr_bytes "
+                       "FROM attempts WHERE run_id = ? AND step_id = ? "
+                       "ORDER BY started_at, item_key, generation, number")
+            .arg(QLatin1String(kAttemptColumns)),
+        {runId, stepId}, QStringLiteral("attempts"),
+        [](const QSqlQuery &query) -> Result<AttemptRow> {
+            Result<AttemptRow> row = attemptFromQuery(query);
+            if (row) {
+                const int first = kAttemptColumnCount;
+                row->captured.stdoutTail = query.value(first).toString();
+                row->captured.stderrTail = query.value(first + 1).toString();
+                row->captured.stdoutBytes = query.value(first + 2).toLongLong();
+                row->captured.stderrBytes = query.value(first + 3).toLongLong();
+            }
+            return row;
+        });
 }
 
 Result<QHash<QString, QList<StepRunRow>>> Store::stepRunsOf(const QStringList &runIds) {

@@ -78,6 +78,8 @@ public:
     Result<QStringList> flowNames();
     Result<QList<StepRunRow>> stepRuns(const QString &runId);
     Result<QList<AttemptRow>> attempts(const QString &runId);
+    /// The attempts of one step and of its items, oldest first, with what each printed.
+    Result<QList<AttemptRow>> attemptOutputs(const QString &runId, const QString &stepId);
     Result<QList<EventRow>> events(const QString &runId, qint64 afterId = 0);
     /// The change feed: events of every run committed after position, in commit order, at most
     /// limit of them, and the position after them. Never skips an event: on PostgreSQL, where an

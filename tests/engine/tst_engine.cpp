@@ -89,6 +89,9 @@ private Q_SLOTS:
     void shellExitCodesMapToErrorClasses();
     void shellJsonOutputThatIsGarbageFails();
     void shellTimeoutKillsProcessGroup();
+    void shellOutputIsKeptForEachAttempt();
+    void shellOutputKeepsItsTailWhole();
+    void timedOutAttemptKeepsWhatItPrinted();
     void missingRequiredParamIsRefused();
 };
 
@@ -682,6 +685,72 @@ void TestEngine::shellTimeoutKillsProcessGroup() {
     QCOMPARE(step.state, StepState::Failed);
     QCOMPARE(step.errorClass, ErrorClass::Timeout);
     QTRY_VERIFY(processGone(grandchild)); // the whole group, not only the direct child
+}
+
+void TestEngine::shellOutputIsKeptForEachAttempt() {
+    Harness h;
+    const QString run = h.start(flow(R"({ "id": "talk", "kind": "shell",
+        "retry": { "max_attempts": 2, "initial_interval": "1s", "jitter": 0 },
+        "with": { "argv": ["sh", "-c", "echo out $KEEPFLOW_ATTEMPT; echo err $KEEPFLOW_ATTEMPT >&2; exit 1"] } })"));
+    QVERIFY(h.settleProcesses());
+    QVERIFY(h.advanceAndSettle(1000));
+    QCOMPARE(h.step(run, QStringLiteral("talk")).state, StepState::Failed);
+    const auto attempts = h.store->attemptOutputs(run, QStringLiteral("talk"));
+    QVERIFY2(attempts, qPrintable(attempts.error()));
+    QCOMPARE(attempts->size(), 2);
+    for (int n = 1; n <= 2; ++n) {
+        const CapturedOutput &captured = attempts->at(n - 1).captured;
+        QCOMPARE(attempts->at(n - 1).number, n);
+        QCOMPARE(captured.stdoutTail, QStringLiteral("out %1\n").arg(n));
+        QCOMPARE(captured.stderrTail, QStringLiteral("err %1\n").arg(n));
+        QCOMPARE(captured.stdoutBytes, 6);
+        QCOMPARE(captured.stderrBytes, 6);
+        QVERIFY(!captured.stdoutCut() && !captured.stderrCut());
+    }
+    // The runs' own attempt list stays light: it does not carry what was printed.
+    QVERIFY(h.attempts(run, QStringLiteral("talk")).first().captured.isEmpty());
+}
+
+void TestEngine::shellOutputKeepsItsTailWhole() {
+    Harness h;
+    // "é\n" 70,000 times then "END!\n": 210,005 bytes, so the last 64 KiB begin inside an "é"
+    // and the tail must start after it; a NUL byte (which no text column stores) shows as U+FFFD.
+    const QString run = h.start(flow(R"({ "id": "chatty", "kind": "shell",
+        "with": { "argv": ["sh", "-c", "yes é | head -n 70000; echo END!; printf 'a\\000b' >&2"] } })"));
+    QVERIFY(!run.isEmpty());
+    QVERIFY(h.settleProcesses());
+    QCOMPARE(h.step(run, QStringLiteral("chatty")).state, StepState::Succeeded);
+    const auto attempts = h.store->attemptOutputs(run, QStringLiteral("chatty"));
+    QVERIFY2(attempts && attempts->size() == 1, "one attempt");
+    const CapturedOutput &captured = attempts->first().captured;
+    QCOMPARE(captured.stdoutBytes, 70000 * 3 + 5);
+    QVERIFY(captured.stdoutCut());
+    const QByteArray tail = captured.stdoutTail.toUtf8();
+    QVERIFY(tail.size() <= CapturedOutput::kCapturedTailBytes);
+    QCOMPARE(tail.size(), CapturedOutput::kCapturedTailBytes - 1);
+    QVERIFY(captured.stdoutTail.endsWith(QStringLiteral("\u00e9\nEND!\n")));
+    QVERIFY2(!captured.stdoutTail.contains(QChar(QChar::ReplacementCharacter)),
+             "the tail starts inside a character");
+    QCOMPARE(captured.stderrTail, QStringLiteral("a\ufffdb"));
+    QCOMPARE(captured.stderrBytes, 3);
+}
+
+void TestEngine::timedOutAttemptKeepsWhatItPrinted() {
+    Harness h;
+    const QString marker = h.dir.filePath(QStringLiteral("printed"));
+    const QString run =
+        h.start(flow(QStringLiteral(R"({ "id": "hang", "kind": "shell", "timeout": "2s",
+        "retry": { "max_attempts": 1 },
+        "with": { "argv": ["sh", "-c", "echo waiting for the lock; echo still waiting >&2; touch %1; sleep 60"] } })")
+                         .arg(marker)
+                         .toUtf8()));
+    QTRY_VERIFY(QFile::exists(marker));
+    h.advance(2000);
+    QCOMPARE(h.step(run, QStringLiteral("hang")).errorClass, ErrorClass::Timeout);
+    const auto attempts = h.store->attemptOutputs(run, QStringLiteral("hang"));
+    QVERIFY2(attempts && attempts->size() == 1, "one attempt");
+    QCOMPARE(attempts->first().captured.stdoutTail, QStringLiteral("waiting for the lock\n"));
+    QCOMPARE(attempts->first().captured.stderrTail, QStringLiteral("still waiting\n"));
 }
 
 void TestEngine::missingRequiredParamIsRefused() {

@@ -68,6 +68,7 @@ private Q_SLOTS:
     void sharedDatabaseModeIsSaid();
     void submitLeavesTheRunForAWorker();
     void aPasswordInTheUrlIsRefused();
+    void logsPrintWhatAnAttemptPrinted();
 
 private:
     /// keepflowctl with arguments on the test database (or on database when given).
@@ -626,7 +627,9 @@ void TestKeepflowctl::checkNamesBrokenInvariants() {
 
     // A second succeeded attempt in the same generation: the step's effect happened twice.
     auto [twiceExit, twice] = problemsFor({QStringLiteral(
-        "INSERT INTO attempts SELECT run_id, step_id, item_key, generation, number + 1, "
+        "INSERT INTO attempts (run_id, step_id, item_key, generation, number, idempotency_key, "
+        "worker, started_at, ended_at, outcome, error_class, error, lease_epoch) "
+        "SELECT run_id, step_id, item_key, generation, number + 1, "
         "idempotency_key, worker, started_at, ended_at, outcome, error_class, error, "
         "lease_epoch FROM attempts WHERE step_id = 'a'")});
     QCOMPARE(twiceExit, 1);
@@ -784,6 +787,76 @@ void TestKeepflowctl::aPasswordInTheUrlIsRefused() {
     QCOMPARE(outcome.exitCode, 1);
     QVERIFY2(outcome.err.contains("PGPASSWORD"), outcome.err.constData());
     QVERIFY2(!outcome.err.contains("s3cret"), outcome.err.constData()); // never printed
+}
+
+void TestKeepflowctl::logsPrintWhatAnAttemptPrinted() {
+    const QString database = m_dir.filePath(QStringLiteral("logs.db"));
+    const QString file = writeFlow(QStringLiteral("logs.flow.json"),
+                                   R"({ "keepflow": 1, "name": "logs", "steps": [
+        { "id": "flaky", "kind": "shell", "retry": { "max_attempts": 2, "initial_interval": "10ms" },
+          "with": { "argv": ["sh", "-c", "echo try $KEEPFLOW_ATTEMPT; echo oops $KEEPFLOW_ATTEMPT >&2; [ $KEEPFLOW_ATTEMPT = 2 ]"] } },
+        { "id": "each", "kind": "shell", "foreach": ["x", "y"], "after": ["flaky"],
+          "with": { "argv": ["sh", "-c", "echo item $KEEPFLOW_ITEM_KEY"] } },
+        { "id": "quiet", "kind": "noop", "after": ["flaky"] } ] })");
+    const Outcome run = ctl({QStringLiteral("run"), file, QStringLiteral("--json")}, database);
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    const QString id = run.json()
+                           .toObject()
+                           .value(QStringLiteral("run"))
+                           .toObject()
+                           .value(QStringLiteral("id"))
+                           .toString();
+
+    // The latest attempt by default: its stdout, then its stderr.
+    const Outcome latest = ctl({QStringLiteral("logs"), id, QStringLiteral("flaky")}, database);
+    QCOMPARE(latest.exitCode, 0);
+    QCOMPARE(latest.out, QByteArray("try 2\noops 2\n"));
+    const Outcome first =
+        ctl({QStringLiteral("logs"), id, QStringLiteral("flaky"), QStringLiteral("--attempt"),
+             QStringLiteral("1"), QStringLiteral("--json")},
+            database);
+    QCOMPARE(first.exitCode, 0);
+    const QJsonObject json = first.json().toObject();
+    QCOMPARE(json.value(QStringLiteral("attempt")).toInt(), 1);
+    QCOMPARE(json.value(QStringLiteral("stdout")).toString(), QStringLiteral("try 1\n"));
+    QCOMPARE(json.value(QStringLiteral("stderr")).toString(), QStringLiteral("oops 1\n"));
+    QCOMPARE(json.value(QStringLiteral("stdout_bytes")).toInt(), 6);
+    // An item of a foreach step is named with --item; without it the refusal says so.
+    // (Items without an item_key are keyed by their position.)
+    const Outcome item = ctl({QStringLiteral("logs"), id, QStringLiteral("each"),
+                              QStringLiteral("--item"), QStringLiteral("1")},
+                             database);
+    QCOMPARE(item.out, QByteArray("item 1\n"));
+    const Outcome noSuchItem = ctl({QStringLiteral("logs"), id, QStringLiteral("each"),
+                                    QStringLiteral("--item"), QStringLiteral("y")},
+                                   database);
+    QCOMPARE(noSuchItem.exitCode, 1);
+    QVERIFY2(
+        noSuchItem.err.contains(R"(no attempt of an item "y" (items that made attempts: 0, 1))"),
+        noSuchItem.err.constData());
+    const Outcome noItem = ctl({QStringLiteral("logs"), id, QStringLiteral("each")}, database);
+    QCOMPARE(noItem.exitCode, 1);
+    QVERIFY2(noItem.err.contains("--item KEY"), noItem.err.constData());
+    // A kind that prints nothing says so, on stderr.
+    const Outcome quiet = ctl({QStringLiteral("logs"), id, QStringLiteral("quiet")}, database);
+    QCOMPARE(quiet.exitCode, 0);
+    QVERIFY(quiet.out.isEmpty());
+    QVERIFY2(quiet.err.contains("printed nothing"), quiet.err.constData());
+    // What is not there is named.
+    const Outcome noAttempt = ctl({QStringLiteral("logs"), id, QStringLiteral("flaky"),
+                                   QStringLiteral("--attempt"), QStringLiteral("3")},
+                                  database);
+    QCOMPARE(noAttempt.exitCode, 1);
+    QVERIFY2(noAttempt.err.contains("has no attempt 3 (it made 2)"), noAttempt.err.constData());
+    const Outcome noStep = ctl({QStringLiteral("logs"), id, QStringLiteral("nope")}, database);
+    QCOMPARE(noStep.exitCode, 1);
+    QVERIFY2(noStep.err.contains(R"(has no step "nope")"), noStep.err.constData());
+    const Outcome badNumber = ctl({QStringLiteral("logs"), id, QStringLiteral("flaky"),
+                                   QStringLiteral("--attempt"), QStringLiteral("0")},
+                                  database);
+    QCOMPARE(badNumber.exitCode, 1);
+    QVERIFY2(badNumber.err.contains("--attempt needs a positive number"),
+             badNumber.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestKeepflowctl)

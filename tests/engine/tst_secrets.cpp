@@ -289,6 +289,9 @@ void TestSecrets::valueReachesServerAndCommandButNeverTheRecord() {
     const Outcome status = ctl({QStringLiteral("status"), runId, QStringLiteral("--json")});
     const Outcome events = ctl({QStringLiteral("events"), runId, QStringLiteral("--json")});
     const Outcome text = ctl({QStringLiteral("status"), runId});
+    const Outcome echoLogs = ctl({QStringLiteral("logs"), runId, QStringLiteral("echo")});
+    const Outcome leakLogs =
+        ctl({QStringLiteral("logs"), runId, QStringLiteral("leak"), QStringLiteral("--json")});
 
     // The server received both values.
     const auto requests = server.requests(QStringLiteral("/deploy"));
@@ -304,11 +307,14 @@ void TestSecrets::valueReachesServerAndCommandButNeverTheRecord() {
              status.out.constData());
     QVERIFY2(status.out.contains("failed with ***"), status.out.constData());
     QVERIFY2(status.out.contains(R"("you_sent": "***")"), status.out.constData());
+    // What the commands printed is kept, masked the same way.
+    QCOMPARE(echoLogs.out, QByteArray("out ***\nerr ***\n"));
+    QVERIFY2(leakLogs.out.contains(R"("stderr": "failed with ***\n")"), leakLogs.out.constData());
     QVERIFY(!steps.isEmpty());
 
     QByteArray everything = run.out + run.err + status.out + status.err + events.out + events.err +
-                            text.out + text.err + readAll(db) +
-                            readAll(db + QStringLiteral("-wal"));
+                            text.out + text.err + echoLogs.out + echoLogs.err + leakLogs.out +
+                            leakLogs.err + readAll(db) + readAll(db + QStringLiteral("-wal"));
     for (const QString &token : {headerToken, fileToken}) {
         QVERIFY2(!everything.contains(token.toUtf8()), qPrintable(token));
         QVERIFY(!everything.contains(QUrl::toPercentEncoding(token)));

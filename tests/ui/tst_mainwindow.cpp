@@ -6,6 +6,7 @@
 #include "actionavailability.h"
 #include "actiondialog.h"
 #include "api/monitor.h"
+#include "attemptoutputview.h"
 #include "eventlogmodel.h"
 #include "graphscene.h"
 #include "inspectorwidget.h"
@@ -18,6 +19,7 @@
 #include "timelineplot.h"
 
 #include <QAccessible>
+#include <QClipboard>
 #include <QComboBox>
 #include <QFile>
 #include <QHeaderView>
@@ -167,6 +169,7 @@ private Q_SLOTS:
     void damagedDatabaseIsSaidOnOpen();
     void workersTabShowsHeartbeatsAndHeldRuns();
     void lostConnectionIsSaidAndNothingTypedIsLost();
+    void logsTabShowsWhatEachAttemptPrinted();
 };
 
 void TestMainWindow::retryFailedItemsFromTheStepTable() {
@@ -730,6 +733,48 @@ void TestMainWindow::lostConnectionIsSaidAndNothingTypedIsLost() {
     QVERIFY(std::any_of(steps->begin(), steps->end(), [](const StepRunRow &row) {
         return row.stepId == QLatin1String("fetch") && row.state == StepState::Skipped;
     }));
+}
+
+void TestMainWindow::logsTabShowsWhatEachAttemptPrinted() {
+    Fixture f;
+    const QString run = f.start(flowText("chatty", R"(
+        { "id": "talk", "kind": "shell",
+          "retry": { "max_attempts": 2, "initial_interval": "1s", "jitter": 0 },
+          "with": { "argv": ["sh", "-c", "echo line one $KEEPFLOW_ATTEMPT; echo disk full >&2; exit 1"] } })"));
+    auto reaches = [&](StepState state) {
+        f.settle();
+        return f.stepState(run, QStringLiteral("talk")) == std::optional(state);
+    };
+    QTRY_VERIFY(reaches(StepState::Retrying));
+    f.window->selectRun(run);
+    f.clickStepRow(QStringLiteral("talk"));
+    f.window->inspector()->showLogs();
+    AttemptOutputView *logs = f.window->inspector()->outputView();
+    QVERIFY(logs->isVisible());
+    QCOMPARE(logs->attemptChooser()->count(), 1);
+    QVERIFY2(logs->shownText().contains(QLatin1String("line one 1\n")),
+             qPrintable(logs->shownText()));
+    QVERIFY(logs->shownText().contains(QLatin1String("disk full")));
+
+    // The second attempt arrives live and is shown; the first stays one choice away.
+    f.clock.advance(1000);
+    QTRY_VERIFY(reaches(StepState::Failed));
+    f.window->flushNow();
+    QCOMPARE(logs->attemptChooser()->count(), 2);
+    QCOMPARE(logs->attemptChooser()->currentIndex(), 1);
+    QVERIFY(logs->attemptChooser()->currentText().contains(QLatin1String("(latest)")));
+    QVERIFY(logs->shownText().contains(QLatin1String("line one 2")));
+    logs->attemptChooser()->setCurrentIndex(0);
+    QVERIFY(logs->shownText().contains(QLatin1String("line one 1")));
+
+    // Search counts and walks the matches; Copy copies what is shown.
+    QTest::keyClicks(logs->searchField(), QStringLiteral("disk"));
+    QCOMPARE(logs->searchStatus(), QStringLiteral("1 of 1"));
+    logs->searchField()->clear();
+    QTest::keyClicks(logs->searchField(), QStringLiteral("nowhere"));
+    QCOMPARE(logs->searchStatus(), QStringLiteral("no match"));
+    QTest::mouseClick(logs->copyButton(), Qt::LeftButton);
+    QCOMPARE(QGuiApplication::clipboard()->text(), logs->shownText());
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -3,6 +3,7 @@
 #include "actionavailability.h"
 #include "actiondialog.h"
 #include "api/monitor.h"
+#include "attemptoutputview.h"
 #include "eventlogmodel.h"
 #include "graphscene.h"
 #include "graphview.h"
@@ -161,6 +162,9 @@ void MainWindow::buildViews() {
 
     m_inspector = new InspectorWidget;
     connect(m_inspector, &InspectorWidget::actionRequested, this, &MainWindow::requestAction);
+    m_inspector->outputView()->setLoader([this](const QString &runId, const QString &stepId) {
+        return m_monitor.attemptOutputs(runId, stepId);
+    });
 
     m_eventModel = new EventLogModel(this);
     m_eventView = makeTable(m_eventModel, QStringLiteral("Event log"));

@@ -1,6 +1,7 @@
 #include "inspectorwidget.h"
 
 #include "actionavailability.h"
+#include "attemptoutputview.h"
 #include "countdown.h"
 #include "statestyle.h"
 #include "stepviews.h"
@@ -108,6 +109,8 @@ InspectorWidget::InspectorWidget(QWidget *parent)
     m_output->setAccessibleName(QStringLiteral("Output"));
     m_output->setFont(QFont(QStringLiteral("monospace")));
     m_tabs->addTab(m_output, QStringLiteral("Output"));
+    m_logs = new AttemptOutputView;
+    m_tabs->addTab(m_logs, QStringLiteral("Logs"));
     m_itemsModel = new QStandardItemModel(this);
     m_items = makeTable(m_itemsModel, QStringLiteral("Items"));
     m_items->setContextMenuPolicy(Qt::ActionsContextMenu);
@@ -132,7 +135,12 @@ void InspectorWidget::clear() {
     m_itemsModel->clear();
     m_input->clear();
     m_output->clear();
+    m_logs->clear();
     updateButtons();
+}
+
+void InspectorWidget::showLogs() {
+    m_tabs->setCurrentWidget(m_logs);
 }
 
 void InspectorWidget::showStep(const InspectorData &shown) {
@@ -181,6 +189,9 @@ void InspectorWidget::showStep(const InspectorData &shown) {
         inputText = QStringLiteral("// set by an operator\n") + inputText;
     m_input->setPlainText(inputText);
     m_output->setPlainText(jsonText(shown.row.output));
+    const auto ended = std::count_if(shown.attempts.begin(), shown.attempts.end(),
+                                     [](const AttemptRow &attempt) { return attempt.endedAt > 0; });
+    m_logs->showStep(shown.runId, shown.view.stepId, shown.attempts.size() + ended);
 
     const bool isForeach = shown.view.itemsTotal >= 0;
     m_tabs->setTabVisible(m_itemsTab, isForeach);

@@ -35,6 +35,8 @@ struct InspectorData {
     qint64 now = 0;
 };
 
+class AttemptOutputView;
+
 class InspectorWidget : public QWidget {
     Q_OBJECT
 public:
@@ -53,6 +55,10 @@ public:
     QPushButton *button(OperatorAction::Kind kind) const;
     QTableView *itemsTable() const { return m_items; }
     QTableView *attemptsTable() const { return m_attempts; }
+    /// The "Logs" tab: what the step's attempts printed. Give it the monitor's attemptOutputs.
+    AttemptOutputView *outputView() const { return m_logs; }
+    /// Brings the Logs tab to the front (the "open its output" of an operator or a test).
+    void showLogs();
 
 Q_SIGNALS:
     void actionRequested(keepflow::OperatorAction::Kind kind, const QString &stepId);
@@ -73,6 +79,7 @@ private:
     QStandardItemModel *m_attemptsModel = nullptr;
     QPlainTextEdit *m_input = nullptr;
     QPlainTextEdit *m_output = nullptr;
+    AttemptOutputView *m_logs = nullptr;
     QTableView *m_items = nullptr;
     QStandardItemModel *m_itemsModel = nullptr;
     int m_itemsTab = -1;
