@@ -300,7 +300,8 @@ int printRunOutcome(OperatorApi &api, const QString &runId, bool json, int exitC
     auto status = api.status(runId);
     if (!status)
         return fail(status.error());
-    const QJsonObject report = runStatusJson(status->run, status->steps, status->items);
+    const QJsonObject report =
+        runStatusJson(status->run, status->steps, status->items, status->maxAttempts);
     if (json)
         printJson(report);
     else

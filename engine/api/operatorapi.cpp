@@ -1,6 +1,7 @@
 #include "api/operatorapi.h"
 
 #include "api/changefeed.h"
+#include "model/flowfile.h"
 #include "steps/stepkind.h"
 #include "store/store.h"
 
@@ -214,6 +215,13 @@ Result<RunStatus> OperatorApi::status(const QString &runId) {
     if (!items)
         return items.status();
     status.items = *items;
+    // The policies, so that reports can say "attempt 3/4" after an operator's retry.
+    if (auto version = m_store->flowVersion(run->flowId)) {
+        if (const FlowLoad load = parseFlow(version->definition, version->sourcePath); load.ok()) {
+            for (const Step &step : load.flow->steps)
+                status.maxAttempts.insert(step.id, load.flow->effectiveRetry(step).maxAttempts);
+        }
+    }
     return status;
 }
 

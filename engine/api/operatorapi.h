@@ -59,6 +59,8 @@ struct RunStatus {
     RunRow run;
     QList<StepRunRow> steps;
     QList<ItemRow> items;
+    /// Step id -> its retry policy's max_attempts (empty if the stored flow cannot be read).
+    QHash<QString, int> maxAttempts;
 };
 
 class OperatorApi {

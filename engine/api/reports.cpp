@@ -98,7 +98,7 @@ Result<QJsonObject> runStatusJson(Store &store, const QString &runId) {
 }
 
 QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,
-                          const QList<ItemRow> &items) {
+                          const QList<ItemRow> &items, const QHash<QString, int> &maxAttempts) {
     QJsonObject runJson{{QStringLiteral("id"), run.id},
                         {QStringLiteral("flow"), run.flowName},
                         {QStringLiteral("state"), stateName(run.state)},
@@ -149,6 +149,10 @@ QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,
                     counts.insert(QLatin1String(key), 0);
             }
             stepJson.insert(QStringLiteral("items"), counts);
+        } else if (const auto max = maxAttempts.constFind(step.stepId);
+                   max != maxAttempts.cend() && step.attempts > 0) {
+            stepJson.insert(QStringLiteral("attempt_budget"),
+                            attemptBudget(step.state, step.attempts, step.failures, *max));
         }
         stepsJson.append(stepJson);
     }
@@ -254,6 +258,13 @@ QString runEventSummary(const EventRow &event) {
     return what;
 }
 
+/// The attempts allowed in all (an operator's retry adds a fresh budget); events written before
+/// attempt_budget existed carry only the policy's max_attempts.
+qint64 attemptBudgetOf(const QJsonObject &d) {
+    return d.contains(QLatin1String("attempt_budget")) ? number(d, "attempt_budget")
+                                                       : number(d, "max_attempts");
+}
+
 /// A step's events: its attempts, its way to a final state.
 QString stepEventSummary(const EventRow &event) {
     const QJsonObject &d = event.detail;
@@ -262,7 +273,7 @@ QString stepEventSummary(const EventRow &event) {
     case EventType::AttemptStarted:
         what = QStringLiteral("attempt %1/%2 started")
                    .arg(number(d, "attempt"))
-                   .arg(number(d, "max_attempts"));
+                   .arg(attemptBudgetOf(d));
         if (d.contains(QLatin1String("item")))
             what = QStringLiteral("item %1 ").arg(text(d, "item")) + what;
         break;
@@ -271,7 +282,7 @@ QString stepEventSummary(const EventRow &event) {
                    .arg(number(d, "attempt"))
                    .arg(text(d, "error_class"), text(d, "error"))
                    .arg(number(d, "attempt") + 1)
-                   .arg(number(d, "max_attempts"))
+                   .arg(attemptBudgetOf(d))
                    .arg(seconds(number(d, "delay_ms")));
         break;
     case EventType::AttemptFailed:

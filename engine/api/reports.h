@@ -21,9 +21,10 @@ QJsonValue isoTime(qint64 ms);
 
 /// `status --json`: { "run": {...}, "steps": [...] }.
 Result<QJsonObject> runStatusJson(Store &store, const QString &runId);
-/// The same from rows already read (OperatorApi::status()).
+/// The same from rows already read (OperatorApi::status()); with each step's max_attempts, a
+/// step that makes attempts of its own also gets "attempt_budget" (attemptBudget()).
 QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,
-                          const QList<ItemRow> &items);
+                          const QList<ItemRow> &items, const QHash<QString, int> &maxAttempts = {});
 /// `list --json`: [{ "id", "flow", "state", "created_at", "ended_at" }], newest first.
 QJsonArray runListJson(const QList<RunRow> &runs);
 /// `events --json`: [{ "id", "at", "step", "type", "actor", "detail" }], oldest first.

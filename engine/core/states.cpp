@@ -136,6 +136,16 @@ bool countsAsSuccess(StepState state) {
            state == StepState::PartiallySucceeded || state == StepState::Skipped;
 }
 
+int attemptBudget(StepState state, int attempts, int failures, int maxAttempts) {
+    // The latest attempt counts as a failure unless it is running, succeeded or has an unknown
+    // outcome; every other attempt since the fresh budget failed.
+    const bool latestNotAFailure =
+        attempts > 0 && (state == StepState::Running || state == StepState::Succeeded ||
+                         state == StepState::Uncertain);
+    const int beforeTheBudget = std::max(0, attempts - failures - (latestNotAFailure ? 1 : 0));
+    return std::max(attempts, maxAttempts + beforeTheBudget);
+}
+
 RunState deriveRunState(const StepStateCounts &counts) {
     auto count = [&counts](StepState s) { return counts[static_cast<int>(s)]; };
     using S = StepState;

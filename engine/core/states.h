@@ -93,6 +93,11 @@ bool isFinal(StepState state);
 /// Succeeded directly, via fallback, partially (for downstream purposes), or skipped.
 bool countsAsSuccess(StepState state);
 
+/// How many attempts a step (or item) may make in all: its policy's maxAttempts, plus the
+/// attempts it made before an operator's retry gave it a fresh budget (attempt numbers go on,
+/// failures start again from 0). "attempt 3/4" after a retry, never "3/2".
+int attemptBudget(StepState state, int attempts, int failures, int maxAttempts);
+
 /// Number of steps in each state, indexed by StepState.
 using StepStateCounts = std::array<int, kStepStateCount>;
 

@@ -262,6 +262,9 @@ void Engine::Impl::startAttempt(const AttemptTarget &target, qint64 now) {
     ledger.targetEvent(target, EventType::AttemptStarted,
                        {{QStringLiteral("attempt"), state.attempts},
                         {QStringLiteral("max_attempts"), run.plan->retry[i].maxAttempts},
+                        {QStringLiteral("attempt_budget"),
+                         attemptBudget(StepState::Running, state.attempts, state.failures,
+                                       run.plan->retry[i].maxAttempts)},
                         {QStringLiteral("key"), key}},
                        now);
 
@@ -419,6 +422,9 @@ void Engine::Impl::attemptFailed(const AttemptTarget &target, const AttemptResul
     case AfterFailure::Verdict::Retry: {
         const QJsonObject detail{{QStringLiteral("attempt"), state.attempts},
                                  {QStringLiteral("max_attempts"), run.plan->retry[i].maxAttempts},
+                                 {QStringLiteral("attempt_budget"),
+                                  attemptBudget(StepState::Retrying, state.attempts, state.failures,
+                                                run.plan->retry[i].maxAttempts)},
                                  {QStringLiteral("error_class"), errorClassName(state.errorClass)},
                                  {QStringLiteral("error"), state.error},
                                  {QStringLiteral("next_attempt_at"), after.nextAt},

@@ -1,6 +1,7 @@
 // Operator actions: each one changes the run in one transaction with an event naming who and
 // why, or is refused with a reason and changes nothing.
 
+#include "api/reports.h"
 #include "harness.h"
 
 #include <QJsonArray>
@@ -93,6 +94,17 @@ void TestStepKinds::retryGivesAFreshBudgetAndKeepsTheKey() {
     QCOMPARE(attempts.size(), 3);
     QCOMPARE(attempts[2].idempotencyKey, attempts[0].idempotencyKey); // the same logical effect
     QCOMPARE(h.runState(run), RunState::Succeeded);
+    // The fresh budget is said honestly: the third attempt is 3 of 4, never "3/2".
+    QCOMPARE(attemptBudget(step.state, step.attempts, step.failures, 2), 4);
+    QStringList started;
+    const auto events = h.store->events(run);
+    for (const EventRow &event : *events) {
+        if (event.type == EventType::AttemptStarted)
+            started << describeEvent(event);
+    }
+    QCOMPARE(started.size(), 3);
+    QVERIFY2(started[2].contains(QLatin1String("attempt 3/4 started")), qPrintable(started[2]));
+    QVERIFY2(started[0].contains(QLatin1String("attempt 1/2 started")), qPrintable(started[0]));
 }
 
 void TestStepKinds::retryNowSkipsTheBackoff() {
@@ -298,6 +310,18 @@ void TestStepKinds::retryFailedItemsOnly() {
     QCOMPARE(attemptsByItem.value(QStringLiteral("1")), 2);
     QCOMPARE(attemptsByItem.value(QStringLiteral("2")), 1);
     QCOMPARE(attemptsByItem.value(QStringLiteral("3")), 2);
+    // The retried items' second attempt is 2 of 2 (one made before the retry plus a fresh 1).
+    QStringList started;
+    const auto events = h.store->events(run);
+    for (const EventRow &event : *events) {
+        if (event.type == EventType::AttemptStarted)
+            started << describeEvent(event);
+    }
+    const QString log = started.join(QLatin1Char('\n'));
+    QVERIFY2(log.contains(QLatin1String("item 1 attempt 2/2 started")), qPrintable(log));
+    const auto items = h.store->items(run);
+    for (const ItemRow &item : *items)
+        QVERIFY(item.attempts <= attemptBudget(item.state, item.attempts, item.failures, 1));
     QCOMPARE(h.step(run, QStringLiteral("notify"))
                  .output.toObject()
                  .value(QStringLiteral("succeeded"))

@@ -15,7 +15,7 @@ struct StepView {
     QString kind;
     StepState state = StepState::Pending;
     int attempts = 0;         ///< attempts started
-    int maxAttempts = 0;      ///< from the retry policy
+    int maxAttempts = 0;      ///< the retry policy's, plus the attempts before an operator's retry
     qint64 nextAttemptAt = 0; ///< retrying or scheduled: when the next attempt may start; 0 none
     int itemsTotal = -1;      ///< -1: not a foreach step
     int itemsSucceeded = 0;

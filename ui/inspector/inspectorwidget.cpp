@@ -205,7 +205,11 @@ void InspectorWidget::showStep(const InspectorData &shown) {
             auto *stateItem = new QStandardItem(stateIcon(state), stateLabel(state));
             m_itemsModel->appendRow(
                 {new QStandardItem(item.itemKey), stateItem,
-                 new QStandardItem(QString::number(item.attempts)), new QStandardItem(item.error),
+                 new QStandardItem(QStringLiteral("%1/%2")
+                                       .arg(item.attempts)
+                                       .arg(attemptBudget(item.state, item.attempts, item.failures,
+                                                          shown.retry.maxAttempts))),
+                 new QStandardItem(item.error),
                  new QStandardItem(
                      item.output.isUndefined() ? QString() : jsonText(item.output).simplified())});
         }
@@ -309,9 +313,7 @@ QString InspectorWidget::why() const {
                 .arg(v.itemsSucceeded)
                 .arg(v.itemsTotal)
                 .arg(v.itemsFailed);
-        return QStringLiteral("Attempt %1 of %2 is running.")
-            .arg(v.attempts)
-            .arg(m_data.retry.maxAttempts);
+        return QStringLiteral("Attempt %1 of %2 is running.").arg(v.attempts).arg(v.maxAttempts);
     case StepState::Retrying:
         return QStringLiteral("Attempt %1 failed (%2)%3; %4 attempt(s) left, %5.")
             .arg(v.attempts)
@@ -343,7 +345,7 @@ QString InspectorWidget::why() const {
                 .arg(row.error);
         return QStringLiteral("Failed after %1 of %2 attempts: %3.")
             .arg(v.attempts)
-            .arg(m_data.retry.maxAttempts)
+            .arg(v.maxAttempts)
             .arg(error);
     case StepState::Uncertain:
         return QStringLiteral("The outcome of attempt %1 is unknown (%2); the step is not "

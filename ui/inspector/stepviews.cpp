@@ -42,6 +42,8 @@ QList<StepView> buildStepViews(const Flow &flow, const QList<StepRunRow> &steps,
         if (const StepRunRow *row = rowOf.value(step.id)) {
             view.state = row->state;
             view.attempts = row->attempts;
+            view.maxAttempts =
+                attemptBudget(row->state, row->attempts, row->failures, view.maxAttempts);
             if (view.state == StepState::Retrying || view.state == StepState::Scheduled)
                 view.nextAttemptAt = row->notBefore;
             view.viaFallback = row->viaFallback;
