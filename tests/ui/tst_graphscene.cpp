@@ -14,6 +14,7 @@
 #include <QImage>
 #include <QJsonObject>
 #include <QPainter>
+#include <QScreen>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTest>
@@ -450,6 +451,47 @@ private Q_SLOTS:
                                 .arg(scenePoint.y())));
         view.setMinimapVisible(false);
         QVERIFY(!minimap->isVisible());
+    }
+
+    void minimapFollowsStateChanges() {
+        // The overview repaints after the main view has: it must not keep its first colors.
+        GraphScene scene;
+        scene.setFlow(diamondFlow());
+        GraphView view(&scene);
+        view.resize(500, 400);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.resetZoom();
+        MinimapView *minimap = view.minimap();
+        QVERIFY(minimap->isVisible());
+        const auto minimapColor = [&](const QString &id) {
+            // As on screen: the scene hands its dirty items to the views, the main view paints,
+            // then the overview; read back what is shown.
+            QCoreApplication::processEvents();
+            view.viewport()->repaint();
+            minimap->viewport()->repaint();
+            const QImage shown = view.screen()->grabWindow(view.winId()).toImage();
+            const QPoint at =
+                minimap->viewport()->mapTo(&view, minimap->mapFromScene(scene.nodeItem(id)->pos()));
+            return shown.pixelColor(at).rgb();
+        };
+        // Steps out of the main view (the overview tints the visible area).
+        const QRectF visible = view.mapToScene(view.viewport()->rect()).boundingRect();
+        QStringList outside;
+        for (const QString &id : scene.stepIds()) {
+            if (!visible.intersects(scene.nodeItem(id)->sceneBoundingRect()))
+                outside << id;
+        }
+        QVERIFY(!outside.isEmpty());
+        for (StepState state : {StepState::Retrying, StepState::Skipped, StepState::Succeeded}) {
+            QList<StepView> views;
+            for (const QString &id : std::as_const(outside))
+                views << viewOf(id, state);
+            scene.updateSteps(views);
+            scene.flushUpdates();
+            for (const QString &id : std::as_const(outside))
+                QCOMPARE(minimapColor(id), stateColor(state).rgb());
+        }
     }
 
     void legendListsEveryStateWithItsLabel() {
