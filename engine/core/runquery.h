@@ -21,7 +21,9 @@ struct RunFilter {
 struct RunQuery {
     QList<RunState> states; ///< empty: every state
     QString flowName;       ///< exact flow name; empty: every flow
-    QString search;         ///< case-insensitive substring of the run id or the flow name
+    /// Case-insensitive substring of the run id, the flow name, or the id or last error of one
+    /// of the run's steps.
+    QString search;
     int offset = 0;
     int limit = 0; ///< 0: no limit
 };

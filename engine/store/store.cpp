@@ -1295,9 +1295,13 @@ QString runQueryWhere(const RunQuery &query, QVariantList &binds, const QString 
             .replace(QLatin1Char('%'), QStringLiteral("\\%"))
             .replace(QLatin1Char('_'), QStringLiteral("\\_"));
         const QString pattern = QLatin1Char('%') + escaped + QLatin1Char('%');
-        conditions
-            << QStringLiteral("(r.id %1 ? ESCAPE '\\' OR r.flow_name %1 ? ESCAPE '\\')").arg(like);
-        binds << pattern << pattern;
+        // A run also matches by the id or the last error of one of its steps, so that "timeout"
+        // or "warehouse-load" finds the runs where it happened.
+        conditions << QStringLiteral("(r.id %1 ? ESCAPE '\\' OR r.flow_name %1 ? ESCAPE '\\' OR "
+                                     "EXISTS (SELECT 1 FROM step_runs s WHERE s.run_id = r.id AND "
+                                     "(s.step_id %1 ? ESCAPE '\\' OR s.error %1 ? ESCAPE '\\')))")
+                          .arg(like);
+        binds << pattern << pattern << pattern << pattern;
     }
     return conditions.isEmpty()
                ? QString()

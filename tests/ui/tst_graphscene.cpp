@@ -11,9 +11,12 @@
 #include "statestyle.h"
 #include "stepnodeitem.h"
 
+#include <QAccessible>
+#include <QFontMetricsF>
 #include <QImage>
 #include <QJsonObject>
 #include <QPainter>
+#include <QScreen>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTest>
@@ -450,6 +453,187 @@ private Q_SLOTS:
                                 .arg(scenePoint.y())));
         view.setMinimapVisible(false);
         QVERIFY(!minimap->isVisible());
+    }
+
+    void minimapFollowsStateChanges() {
+        // The overview repaints after the main view has: it must not keep its first colors.
+        GraphScene scene;
+        scene.setFlow(diamondFlow());
+        GraphView view(&scene);
+        view.resize(500, 400);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.resetZoom();
+        MinimapView *minimap = view.minimap();
+        QVERIFY(minimap->isVisible());
+        const auto minimapColor = [&](const QString &id) {
+            // As on screen: the scene hands its dirty items to the views, the main view paints,
+            // then the overview; read back what is shown.
+            QCoreApplication::processEvents();
+            view.viewport()->repaint();
+            minimap->viewport()->repaint();
+            const QImage shown = view.screen()->grabWindow(view.winId()).toImage();
+            const QPoint at =
+                minimap->viewport()->mapTo(&view, minimap->mapFromScene(scene.nodeItem(id)->pos()));
+            return shown.pixelColor(at).rgb();
+        };
+        // Steps out of the main view (the overview tints the visible area).
+        const QRectF visible = view.mapToScene(view.viewport()->rect()).boundingRect();
+        QStringList outside;
+        for (const QString &id : scene.stepIds()) {
+            if (!visible.intersects(scene.nodeItem(id)->sceneBoundingRect()))
+                outside << id;
+        }
+        QVERIFY(!outside.isEmpty());
+        for (StepState state : {StepState::Retrying, StepState::Skipped, StepState::Succeeded}) {
+            QList<StepView> views;
+            for (const QString &id : std::as_const(outside))
+                views << viewOf(id, state);
+            scene.updateSteps(views);
+            scene.flushUpdates();
+            for (const QString &id : std::as_const(outside))
+                QCOMPARE(minimapColor(id), stateColor(state).rgb());
+        }
+    }
+
+    void namesAreReadableAtTheDefaultFit_data() {
+        QTest::addColumn<Flow>("flow");
+        QTest::addColumn<QSize>("size");
+        Flow nightly;
+        nightly.steps = {makeStep("prepare"),
+                         makeStep("extract", {"prepare"}),
+                         makeStep("warehouse-load", {"extract"}),
+                         makeStep("search-index", {"extract"}),
+                         makeStep("thumbnails", {"extract"}),
+                         makeStep("cool-down", {"warehouse-load"}),
+                         makeStep("verify-load", {"cool-down", "warehouse-load"}),
+                         makeStep("report", {"verify-load", "search-index", "thumbnails"})};
+        Flow runbook;
+        runbook.steps = {makeStep("probe-health"),
+                         makeStep("assume-degraded"),
+                         makeStep("snapshot-logs", {"probe-health"}),
+                         makeStep("drain", {"snapshot-logs"}),
+                         makeStep("restart", {"drain"}),
+                         makeStep("settle", {"restart"}),
+                         makeStep("verify", {"settle"}),
+                         makeStep("close-incident", {"verify"})};
+        // The graph pane at 1600x1000 and at 1280x720.
+        for (const QSize size : {QSize(860, 330), QSize(560, 200)}) {
+            const QString at = QStringLiteral(" %1x%2").arg(size.width()).arg(size.height());
+            QTest::newRow(qPrintable("nightly" + at)) << nightly << size;
+            QTest::newRow(qPrintable("runbook" + at)) << runbook << size;
+            QTest::newRow(qPrintable("50 steps" + at)) << chainsFlow(50) << size;
+        }
+    }
+
+    void namesAreReadableAtTheDefaultFit() {
+        QFETCH(Flow, flow);
+        QFETCH(QSize, size);
+        GraphScene scene;
+        scene.setFlow(flow);
+        GraphView view(&scene);
+        view.resize(size);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.fitAll();
+        const qreal zoom = view.zoom();
+        for (const Step &step : flow.steps) {
+            const StepNodeItem::NameLayout name = scene.nodeItem(step.id)->nameLayout(zoom);
+            QVERIFY2(!name.lines.isEmpty(), qPrintable(step.id));
+            QVERIFY2(
+                name.pixelSize * zoom >= StepNodeItem::kMinNamePixels - 0.01,
+                qPrintable(QStringLiteral("%1: %2 px").arg(step.id).arg(name.pixelSize * zoom)));
+            QCOMPARE(name.lines.join(QString()), step.id); // whole: wrapped, not elided
+        }
+    }
+
+    void longNamesWrapThenElide() {
+        QFont font;
+        font.setPixelSize(11);
+        const QFontMetricsF metrics(font);
+        const QStringList lines =
+            StepNodeItem::wrapName("warehouse-load-and-verify-every-partition", metrics,
+                                   metrics.horizontalAdvance("warehouse-load-"), 2);
+        QCOMPARE(lines.size(), 2);
+        QVERIFY2(lines[0].startsWith("warehouse-") && lines[0].endsWith("-"), qPrintable(lines[0]));
+        QVERIFY(lines[1].contains(QChar(0x2026))); // the rest does not fit: elided
+    }
+
+    void bigGraphsLabelTheStepsThatNeedAttention() {
+        GraphScene scene;
+        const Flow flow = chainsFlow(300);
+        scene.setFlow(flow);
+        QList<StepView> views;
+        for (const Step &step : flow.steps)
+            views << viewOf(step.id, StepState::Succeeded);
+        const QHash<QString, StepState> problems = {{"s5", StepState::Failed},
+                                                    {"s40", StepState::Retrying},
+                                                    {"s77", StepState::WaitingForOperator},
+                                                    {"s100", StepState::Uncertain}};
+        for (StepView &view : views)
+            view.state = problems.value(view.stepId, view.state);
+        scene.updateSteps(views);
+        scene.flushUpdates();
+        GraphView view(&scene);
+        view.resize(900, 400);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.fitAll();
+        QVERIFY(view.zoom() < StepNodeItem::kNameLod); // too small for names in the boxes
+        QStringList labelled;
+        const QImage shown = view.viewport()->grab().toImage();
+        for (const GraphView::AttentionLabel &label : view.attentionLabels()) {
+            labelled << label.stepId;
+            QVERIFY(label.rect.height() >= StepNodeItem::kMinNamePixels);
+            QVERIFY(label.rect.width() > 40);
+            // Drawn in the state's color, at screen size.
+            const QPoint inside(label.rect.right() - 3, label.rect.center().y() + 4);
+            QCOMPARE(shown.pixelColor(inside).rgb(), stateColor(problems[label.stepId]).rgb());
+        }
+        QCOMPARE(labelled, QStringList({"s5", "s40", "s77", "s100"}));
+
+        scene.updateSteps({viewOf("s40", StepState::Succeeded)});
+        scene.flushUpdates();
+        labelled.clear();
+        for (const GraphView::AttentionLabel &label : view.attentionLabels())
+            labelled << label.stepId;
+        QCOMPARE(labelled, QStringList({"s5", "s77", "s100"}));
+    }
+
+    void stepsAreAccessibleChildrenOfTheGraph() {
+        GraphScene scene;
+        scene.setFlow(diamondFlow());
+        scene.updateSteps({viewOf("c", StepState::Failed)});
+        scene.flushUpdates();
+        GraphView view(&scene);
+        view.resize(900, 400);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QSignalSpy selected(&scene, &GraphScene::stepSelected);
+        QAccessibleInterface *graph = QAccessible::queryAccessibleInterface(&view);
+        QVERIFY(graph);
+        QCOMPARE(graph->text(QAccessible::Name), QStringLiteral("Run graph"));
+        QCOMPARE(graph->childCount(), 5);
+        QAccessibleInterface *c = graph->child(2);
+        QVERIFY(c && c->isValid());
+        QCOMPARE(c->role(), QAccessible::ListItem);
+        QCOMPARE(c->text(QAccessible::Name), QStringLiteral("c"));
+        QCOMPARE(c->text(QAccessible::Description), QStringLiteral("c (http): Failed"));
+        QCOMPARE(c->parent(), graph);
+        QCOMPARE(graph->indexOfChild(c), 2);
+        QVERIFY(c->state().selectable);
+        QVERIFY(!c->state().selected);
+        QVERIFY(
+            view.viewport()->rect().contains(view.viewport()->mapFromGlobal(c->rect().center())));
+        QCOMPARE(graph->childAt(c->rect().center().x(), c->rect().center().y()), c);
+        QAccessibleActionInterface *actions = c->actionInterface();
+        QVERIFY(actions);
+        QVERIFY(actions->actionNames().contains(QAccessibleActionInterface::pressAction()));
+        actions->doAction(QAccessibleActionInterface::pressAction());
+        QCOMPARE(scene.selectedStep(), QStringLiteral("c"));
+        QCOMPARE(selected.last().first().toString(), QStringLiteral("c"));
+        QVERIFY(c->state().selected);
+        QCOMPARE(graph->child(2), c); // the same interface each time
     }
 
     void legendListsEveryStateWithItsLabel() {

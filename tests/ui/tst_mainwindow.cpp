@@ -19,6 +19,7 @@
 #include "timelineplot.h"
 
 #include <QAccessible>
+#include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
 #include <QFile>
@@ -28,7 +29,9 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScreen>
 #include <QSignalSpy>
+#include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
@@ -61,6 +64,16 @@ const QByteArray kBroken = flowText("orders", R"(
       "with": { "output": "{{steps.fetch.output.orders}}" } },
     { "id": "archive", "kind": "noop", "after": ["use"] },
     { "id": "audit", "kind": "noop" })");
+
+// Two steps fail for good, one waits for approval, two succeed.
+const QByteArray kTroubled = flowText("troubled", R"(
+    { "id": "alpha", "kind": "noop" },
+    { "id": "bravo", "kind": "fault", "retry": { "max_attempts": 1 },
+      "with": { "fail_first": 9, "error": "permanent" } },
+    { "id": "charlie", "kind": "noop" },
+    { "id": "delta", "kind": "approval", "with": { "prompt": "ok?" } },
+    { "id": "echo", "kind": "fault", "retry": { "max_attempts": 1 },
+      "with": { "fail_first": 8, "error": "permanent" } })");
 
 const QByteArray kApproval = flowText("release", R"(
     { "id": "build", "kind": "noop" },
@@ -156,6 +169,11 @@ class TestMainWindow : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void retryFailedItemsFromTheStepTable();
+    void windowFitsItsScreenAndTheGraphLeads();
+    void eventLogFollowsTheSelectedStep();
+    void nextProblemWalksTheStepsThatNeedAttention();
+    void stepTableSortsAndFilters();
+    void runsSearchMatchesStepNamesAndErrors();
     void skipWithAnOutputUnblocksDownstream();
     void approveFinishesTheRun();
     void previewListsTheStepsThatRunAgain();
@@ -775,6 +793,133 @@ void TestMainWindow::logsTabShowsWhatEachAttemptPrinted() {
     QCOMPARE(logs->searchStatus(), QStringLiteral("no match"));
     QTest::mouseClick(logs->copyButton(), Qt::LeftButton);
     QCOMPARE(QGuiApplication::clipboard()->text(), logs->shownText());
+}
+
+void TestMainWindow::windowFitsItsScreenAndTheGraphLeads() {
+    Fixture f;
+    // A window saved on a bigger screen (or the default size) stays on this one.
+    MainWindow other(*f.monitor);
+    other.resize(4000, 3000);
+    other.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&other));
+    other.fitToScreen();
+    const QRect available = other.screen()->availableGeometry();
+    const QRect frame = other.frameGeometry();
+    // The offscreen screen is narrower than the window's minimum width: that much sticks out.
+    const int width = std::max(available.width(),
+                               other.minimumSizeHint().width() + frame.width() - other.width());
+    QVERIFY2(frame.height() <= available.height() && frame.width() <= width &&
+                 frame.top() >= available.top() && frame.left() >= available.left(),
+             qPrintable(QStringLiteral("%1x%2 on %3x%4")
+                            .arg(frame.width())
+                            .arg(frame.height())
+                            .arg(available.width())
+                            .arg(available.height())));
+
+    // The graph and the step table get more height than the log below them.
+    auto *center = f.window->findChild<QSplitter *>(QStringLiteral("centerSplitter"));
+    QVERIFY(center);
+    const QList<int> sizes = center->sizes();
+    QVERIFY2(sizes[0] > sizes[2] && sizes[1] > sizes[2] && sizes[0] > sizes[1],
+             qPrintable(QStringLiteral("%1 %2 %3").arg(sizes[0]).arg(sizes[1]).arg(sizes[2])));
+    QVERIFY(f.window->stepTable()->height() >= 5 * f.window->stepTable()->rowHeight(0) ||
+            f.window->stepTable()->rowHeight(0) == 0);
+}
+
+void TestMainWindow::eventLogFollowsTheSelectedStep() {
+    Fixture f;
+    const QString run = f.start(kTroubled);
+    f.window->selectRun(run);
+    QTableView *log = f.window->eventTable();
+    const int all = f.window->eventLog()->rowCount();
+    QCOMPARE(log->model()->rowCount(), all); // no step selected: the whole run
+    f.clickStepRow(QStringLiteral("bravo"));
+    const int shown = log->model()->rowCount();
+    QVERIFY(shown > 0 && shown < all);
+    for (int row = 0; row < shown; ++row)
+        QCOMPARE(log->model()->index(row, EventLogModel::StepColumn).data().toString(),
+                 QStringLiteral("bravo"));
+    QTest::mouseClick(f.window->allEventsToggle(), Qt::LeftButton);
+    QCOMPARE(log->model()->rowCount(), all);
+    QTest::keyClicks(f.window->eventSearch(), QStringLiteral("FIRST 9"));
+    QVERIFY(log->model()->rowCount() > 0);
+    QVERIFY(log->model()->rowCount() < all);
+    for (int row = 0; row < log->model()->rowCount(); ++row)
+        QVERIFY(log->model()
+                    ->index(row, EventLogModel::EventColumn)
+                    .data()
+                    .toString()
+                    .contains(QStringLiteral("first 9")));
+}
+
+void TestMainWindow::nextProblemWalksTheStepsThatNeedAttention() {
+    Fixture f;
+    const QString run = f.start(kTroubled);
+    f.window->selectRun(run);
+    f.window->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(f.window.get()));
+    const auto table = [&] {
+        const StepView *step =
+            f.window->stepModel()->stepAt(f.window->stepTable()->currentIndex().row());
+        return step ? step->stepId : QString();
+    };
+    const QStringList expected{"bravo", "delta", "echo", "bravo"};
+    for (const QString &id : expected) {
+        QTest::keyClick(f.window.get(), Qt::Key_F8);
+        QCOMPARE(f.window->currentStep(), id);
+        QCOMPARE(f.window->graphScene()->selectedStep(), id);
+        QCOMPARE(table(), id);
+    }
+    QTest::keyClick(f.window.get(), Qt::Key_F8, Qt::ShiftModifier);
+    QCOMPARE(f.window->currentStep(), QStringLiteral("echo"));
+    QVERIFY(f.window->previousProblemAction()->shortcut() == QKeySequence(Qt::SHIFT | Qt::Key_F8));
+}
+
+void TestMainWindow::stepTableSortsAndFilters() {
+    Fixture f;
+    const QString run = f.start(kTroubled);
+    f.window->selectRun(run);
+    StepTableModel *model = f.window->stepModel();
+    QCOMPARE(model->stepAt(0)->stepId, QStringLiteral("alpha")); // the flow's order first
+    f.clickStepRow(QStringLiteral("charlie"));
+    // A click on the State header: the steps that need attention first; the selection stays.
+    QHeaderView *header = f.window->stepTable()->horizontalHeader();
+    QTest::mouseClick(header->viewport(), Qt::LeftButton, {},
+                      QPoint(header->sectionViewportPosition(StepTableModel::StateColumn) + 10,
+                             header->height() / 2));
+    QStringList order;
+    for (int row = 0; row < model->rowCount(); ++row)
+        order << model->stepAt(row)->stepId;
+    QCOMPARE(QSet<QString>(order.cbegin(), order.cbegin() + 3),
+             QSet<QString>({"bravo", "delta", "echo"}));
+    QCOMPARE(model->stepAt(f.window->stepTable()->currentIndex().row())->stepId,
+             QStringLiteral("charlie"));
+    // Filtered: by text (the error too) and to the problems.
+    QTest::keyClicks(f.window->stepFilter(), QStringLiteral("first 9"));
+    QCOMPARE(model->rowCount(), 1);
+    QCOMPARE(model->stepAt(0)->stepId, QStringLiteral("bravo"));
+    f.window->stepFilter()->clear();
+    QTest::mouseClick(f.window->attentionOnlyToggle(), Qt::LeftButton);
+    QCOMPARE(model->rowCount(), 3);
+    f.clickStepRow(QStringLiteral("echo"));
+    QCOMPARE(f.window->graphScene()->selectedStep(), QStringLiteral("echo"));
+}
+
+void TestMainWindow::runsSearchMatchesStepNamesAndErrors() {
+    Fixture f;
+    const QString troubled = f.start(kTroubled);
+    f.start(kApproval);
+    RunsModel *runs = f.window->runsView()->model();
+    QCOMPARE(runs->rowCount(), 2);
+    runs->setSearch(QStringLiteral("THE FIRST 9 FAILS")); // a step's error
+    QCOMPARE(runs->rowCount(), 1);
+    QCOMPARE(runs->runIdAt(0), troubled);
+    runs->setSearch(QStringLiteral("charl")); // a step's name
+    QCOMPARE(runs->rowCount(), 1);
+    QCOMPARE(runs->runIdAt(0), troubled);
+    runs->setSearch(QStringLiteral("go_live")); // the other run's step
+    QCOMPARE(runs->rowCount(), 1);
+    QVERIFY(runs->runIdAt(0) != troubled);
 }
 
 QTEST_MAIN(TestMainWindow)

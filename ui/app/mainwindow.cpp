@@ -24,6 +24,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
 #include <QCloseEvent>
 #include <QCoreApplication>
 #include <QDialog>
@@ -44,6 +45,7 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QScopeGuard>
+#include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
@@ -51,6 +53,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTimer>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace keepflow::ui {
@@ -139,9 +142,13 @@ void MainWindow::buildViews() {
     m_stepModel = new StepTableModel(this);
     m_stepTable = makeTable(m_stepModel, QStringLiteral("Steps"));
     m_stepTable->setContextMenuPolicy(Qt::CustomContextMenu);
-    const int widths[] = {190, 130, 80, 150, 80};
+    const int widths[] = {170, 160, 70, 90, 80};
     for (int column = 0; column < StepTableModel::ErrorColumn; ++column)
         m_stepTable->setColumnWidth(column, widths[column]);
+    // Sorted by a header click (a third click is the flow's order again); flow order at first.
+    m_stepTable->horizontalHeader()->setSortIndicator(-1, Qt::AscendingOrder);
+    m_stepTable->horizontalHeader()->setSortIndicatorClearable(true);
+    m_stepTable->setSortingEnabled(true);
     connect(m_stepTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) {
                 if (const StepView *step = m_stepModel->stepAt(current.row()))
@@ -167,7 +174,9 @@ void MainWindow::buildViews() {
     });
 
     m_eventModel = new EventLogModel(this);
-    m_eventView = makeTable(m_eventModel, QStringLiteral("Event log"));
+    m_eventFilter = new EventLogFilter(this);
+    m_eventFilter->setSourceModel(m_eventModel);
+    m_eventView = makeTable(m_eventFilter, QStringLiteral("Event log"));
     m_eventView->horizontalHeader()->setStretchLastSection(false);
     m_eventView->horizontalHeader()->setSectionResizeMode(EventLogModel::EventColumn,
                                                           QHeaderView::Stretch);
@@ -195,28 +204,102 @@ void MainWindow::buildViews() {
 
     m_bottomTabs = new QTabWidget;
     m_bottomTabs->setAccessibleName(QStringLiteral("Details"));
-    m_bottomTabs->addTab(m_eventView, QStringLiteral("Event log"));
+    // The log follows the selected step, as the step's history; "All events" shows the run's.
+    m_allEvents = new QCheckBox(QStringLiteral("&All events"));
+    m_allEvents->setAccessibleName(QStringLiteral("All events"));
+    m_allEvents->setToolTip(QStringLiteral("Show the events of every step of the run, not only "
+                                           "those of the selected step"));
+    connect(m_allEvents, &QCheckBox::toggled, this, [this](bool all) {
+        m_eventFilter->setAllEvents(all);
+        m_eventView->scrollToBottom();
+    });
+    m_eventSearch = new QLineEdit;
+    m_eventSearch->setPlaceholderText(QStringLiteral("Search events"));
+    m_eventSearch->setAccessibleName(QStringLiteral("Search events"));
+    m_eventSearch->setClearButtonEnabled(true);
+    connect(m_eventSearch, &QLineEdit::textChanged, this,
+            [this](const QString &text) { m_eventFilter->setSearch(text.trimmed()); });
+    auto *eventPane = new QWidget;
+    auto *eventLayout = new QVBoxLayout(eventPane);
+    eventLayout->setContentsMargins(0, 2, 0, 0);
+    eventLayout->setSpacing(2);
+    auto *eventBar = new QHBoxLayout;
+    eventBar->addWidget(m_eventSearch, 1);
+    eventBar->addWidget(m_allEvents);
+    eventLayout->addLayout(eventBar);
+    eventLayout->addWidget(m_eventView, 1);
+    m_bottomTabs->addTab(eventPane, QStringLiteral("Event log"));
     m_bottomTabs->addTab(m_timeline, QStringLiteral("Timeline"));
     m_bottomTabs->addTab(m_resources, QStringLiteral("Resources"));
     m_workers = new WorkersView;
     m_bottomTabs->addTab(m_workers, QStringLiteral("Workers"));
     connect(m_bottomTabs, &QTabWidget::currentChanged, this, &MainWindow::refreshWorkers);
 
+    m_nextProblem = new QAction(QStringLiteral("Next problem"), this);
+    m_nextProblem->setShortcut(QKeySequence(Qt::Key_F8));
+    m_nextProblem->setToolTip(QStringLiteral("Select the next failed, retrying, uncertain or "
+                                             "waiting step (F8)"));
+    connect(m_nextProblem, &QAction::triggered, this, [this] { selectNextProblem(true); });
+    m_previousProblem = new QAction(QStringLiteral("Previous problem"), this);
+    m_previousProblem->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F8));
+    m_previousProblem->setToolTip(QStringLiteral("Select the previous failed, retrying, "
+                                                 "uncertain or waiting step (Shift+F8)"));
+    connect(m_previousProblem, &QAction::triggered, this, [this] { selectNextProblem(false); });
+    for (QAction *action : {m_nextProblem, m_previousProblem})
+        action->setShortcutContext(Qt::WindowShortcut);
+    auto *headerBar = new QHBoxLayout;
+    headerBar->setContentsMargins(4, 0, 4, 0);
+    headerBar->addWidget(m_runHeader, 1);
+    for (QAction *action : {m_previousProblem, m_nextProblem}) {
+        auto *button = new QToolButton;
+        button->setDefaultAction(action);
+        button->setAccessibleName(action->text());
+        headerBar->addWidget(button);
+    }
     auto *graphPane = new QWidget;
     auto *graphLayout = new QVBoxLayout(graphPane);
     graphLayout->setContentsMargins(0, 0, 0, 0);
-    graphLayout->addWidget(m_runHeader);
+    graphLayout->setSpacing(2);
+    graphLayout->addLayout(headerBar);
     graphLayout->addWidget(m_graph, 1);
 
+    m_stepFilter = new QLineEdit;
+    m_stepFilter->setPlaceholderText(QStringLiteral("Filter steps (name, kind, state, error)"));
+    m_stepFilter->setAccessibleName(QStringLiteral("Filter steps"));
+    m_stepFilter->setClearButtonEnabled(true);
+    connect(m_stepFilter, &QLineEdit::textChanged, this,
+            [this](const QString &text) { m_stepModel->setFilterText(text.trimmed()); });
+    m_attentionOnly = new QCheckBox(QStringLiteral("&Problems only"));
+    m_attentionOnly->setAccessibleName(QStringLiteral("Problems only"));
+    m_attentionOnly->setToolTip(
+        QStringLiteral("Only the failed, retrying, uncertain and waiting steps"));
+    connect(m_attentionOnly, &QCheckBox::toggled, m_stepModel, &StepTableModel::setAttentionOnly);
+    auto *stepPane = new QWidget;
+    auto *stepLayout = new QVBoxLayout(stepPane);
+    stepLayout->setContentsMargins(0, 2, 0, 0);
+    stepLayout->setSpacing(2);
+    auto *stepBar = new QHBoxLayout;
+    stepBar->addWidget(m_stepFilter, 1);
+    stepBar->addWidget(m_attentionOnly);
+    stepLayout->addLayout(stepBar);
+    stepLayout->addWidget(m_stepTable, 1);
+
+    // The graph and the step table lead; the log below follows the selected step.
     auto *center = new QSplitter(Qt::Vertical);
     center->setObjectName(QStringLiteral("centerSplitter"));
     center->addWidget(graphPane);
-    center->addWidget(m_stepTable);
+    center->addWidget(stepPane);
     center->addWidget(m_bottomTabs);
-    center->setStretchFactor(0, 3);
-    center->setStretchFactor(1, 2);
+    center->setStretchFactor(0, 5);
+    center->setStretchFactor(1, 3);
     center->setStretchFactor(2, 2);
-    center->setSizes({460, 210, 280}); // the graph gets the most room
+    // The charts of the lower tabs ask for more height than they need: the graph and the steps
+    // come first, and the tabs take what is left.
+    m_bottomTabs->setMinimumHeight(110);
+    graphPane->setMinimumHeight(160);
+    stepPane->setMinimumHeight(110);
+    center->setSizes({500, 280, 190});
+    center->setChildrenCollapsible(false);
 
     auto *main = new QSplitter(Qt::Horizontal);
     main->setObjectName(QStringLiteral("mainSplitter"));
@@ -224,9 +307,9 @@ void MainWindow::buildViews() {
     main->addWidget(center);
     main->addWidget(m_inspector);
     main->setStretchFactor(0, 2);
-    main->setStretchFactor(1, 5);
+    main->setStretchFactor(1, 6);
     main->setStretchFactor(2, 3);
-    main->setSizes({330, 780, 390});
+    main->setSizes({360, 860, 380});
     setCentralWidget(main);
 
     m_legend = new LegendWidget;
@@ -315,6 +398,8 @@ void MainWindow::buildMenus() {
     QMenu *view = menuBar()->addMenu(QStringLiteral("&View"));
     QAction *fit = view->addAction(QStringLiteral("&Fit graph"), m_graph, &GraphView::fitAll);
     fit->setShortcut(QKeySequence(QStringLiteral("Ctrl+0")));
+    view->addAction(m_nextProblem);
+    view->addAction(m_previousProblem);
     QAction *legend = findChild<QDockWidget *>(QStringLiteral("legendDock"))->toggleViewAction();
     legend->setShortcut(QKeySequence(QStringLiteral("Ctrl+L")));
     view->addAction(legend);
@@ -507,6 +592,7 @@ void MainWindow::selectRun(const QString &runId) {
     m_timeline->setSteps(ids);
     auto events = m_monitor.events(runId);
     m_eventModel->setEvents(runId, events ? *events : QList<EventRow>{});
+    m_eventFilter->setStep(QString());
     m_eventView->scrollToBottom();
     m_inspector->clear();
     reloadRun();
@@ -567,7 +653,34 @@ void MainWindow::selectStep(const QString &stepId) {
     if (row >= 0 && m_stepTable->currentIndex().row() != row)
         m_stepTable->setCurrentIndex(m_stepModel->index(row, StepTableModel::StepColumn));
     m_timeline->highlightStep(stepId);
+    m_eventFilter->setStep(stepId);
+    m_eventView->scrollToBottom();
     showInspector();
+}
+
+bool MainWindow::selectNextProblem(bool forward) {
+    const QList<StepView> &steps = m_stepModel->allSteps();
+    qsizetype current = -1;
+    for (qsizetype i = 0; i < steps.size(); ++i) {
+        if (steps[i].stepId == m_stepId)
+            current = i;
+    }
+    const qsizetype count = steps.size();
+    for (qsizetype offset = 1; offset <= count; ++offset) {
+        const qsizetype start = current < 0 ? (forward ? -1 : count) : current;
+        const qsizetype at = ((start + (forward ? offset : -offset)) % count + count) % count;
+        if (!needsAttention(steps[at]))
+            continue;
+        if (steps[at].stepId == m_stepId)
+            return true; // the only one: it stays selected
+        selectStep(steps[at].stepId);
+        m_graph->centerOnStep(steps[at].stepId);
+        if (const int row = m_stepModel->rowOfStep(m_stepId); row >= 0)
+            m_stepTable->scrollTo(m_stepModel->index(row, 0));
+        return true;
+    }
+    showMessage(QStringLiteral("no step needs attention"));
+    return false;
 }
 
 void MainWindow::showInspector() {
@@ -872,6 +985,28 @@ void MainWindow::restoreLayout() {
         splitter->restoreState(
             settings.value(QStringLiteral("window/") + splitter->objectName()).toByteArray());
     }
+    fitToScreen();
+}
+
+void MainWindow::fitToScreen() {
+    // A geometry saved on a bigger screen (or the default size on a small one) would put the
+    // inspector and its buttons off the right edge.
+    const QScreen *shown = screen();
+    if (!shown || isMaximized() || isFullScreen())
+        return;
+    const QRect available = shown->availableGeometry();
+    const QRect frame = frameGeometry();
+    const QSize decoration = frame.size() - geometry().size();
+    const QSize size = this->size().boundedTo(available.size() - decoration);
+    if (size != this->size())
+        resize(size);
+    QRect placed(frame.topLeft(), size + decoration);
+    placed.moveRight(std::min(placed.right(), available.right()));
+    placed.moveBottom(std::min(placed.bottom(), available.bottom()));
+    placed.moveLeft(std::max(placed.left(), available.left()));
+    placed.moveTop(std::max(placed.top(), available.top()));
+    if (placed.topLeft() != frame.topLeft())
+        move(placed.topLeft());
 }
 
 void MainWindow::closeEvent(QCloseEvent *event) {

@@ -18,7 +18,10 @@
 #include <functional>
 #include <memory>
 
+class QAction;
+class QCheckBox;
 class QLabel;
+class QLineEdit;
 class QSystemTrayIcon;
 class QTableView;
 class QTabWidget;
@@ -32,6 +35,7 @@ struct Flow;
 namespace keepflow::ui {
 
 class ActionDialog;
+class EventLogFilter;
 class EventLogModel;
 class GraphScene;
 class GraphView;
@@ -69,6 +73,9 @@ public:
 
     /// Refreshes everything that is dirty now instead of on the next tick (tests).
     void flushNow();
+    /// Keeps the window on its screen's available area (a geometry saved on a bigger screen, or
+    /// the default size on a small one); done when the layout is restored.
+    void fitToScreen();
 
     RunsView *runsView() const { return m_runs; }
     GraphScene *graphScene() const { return m_scene; }
@@ -77,6 +84,19 @@ public:
     StepTableModel *stepModel() const { return m_stepModel; }
     InspectorWidget *inspector() const { return m_inspector; }
     EventLogModel *eventLog() const { return m_eventModel; }
+    /// What the event log table shows: the selected step's events unless "All events" is on.
+    EventLogFilter *eventLogFilter() const { return m_eventFilter; }
+    QTableView *eventTable() const { return m_eventView; }
+    QCheckBox *allEventsToggle() const { return m_allEvents; }
+    QLineEdit *eventSearch() const { return m_eventSearch; }
+    QLineEdit *stepFilter() const { return m_stepFilter; }
+    QCheckBox *attentionOnlyToggle() const { return m_attentionOnly; }
+    /// F8 / Shift+F8: the next (previous) step that needs attention, in the flow's order.
+    QAction *nextProblemAction() const { return m_nextProblem; }
+    QAction *previousProblemAction() const { return m_previousProblem; }
+    /// Selects the next (or previous) step that needs attention after the selected one, wrapping
+    /// around; false when there is none.
+    bool selectNextProblem(bool forward = true);
     TimelinePlot *timeline() const { return m_timeline; }
     ResourcesView *resourcesView() const { return m_resources; }
     /// The status bar's notice while the connection to the database is lost (hidden otherwise).
@@ -140,6 +160,13 @@ private:
     QTabWidget *m_bottomTabs = nullptr;
     QTableView *m_eventView = nullptr;
     EventLogModel *m_eventModel = nullptr;
+    EventLogFilter *m_eventFilter = nullptr;
+    QCheckBox *m_allEvents = nullptr;
+    QLineEdit *m_eventSearch = nullptr;
+    QLineEdit *m_stepFilter = nullptr;
+    QCheckBox *m_attentionOnly = nullptr;
+    QAction *m_nextProblem = nullptr;
+    QAction *m_previousProblem = nullptr;
     TimelinePlot *m_timeline = nullptr;
     ResourcesView *m_resources = nullptr;
     WorkersView *m_workers = nullptr;

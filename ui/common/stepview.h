@@ -32,4 +32,20 @@ struct StepView {
     bool operator==(const StepView &) const = default;
 };
 
+/// Whether an operator should look at the step: failed (wholly or some items), retrying,
+/// uncertain, or waiting for an operator. The graph keeps these visible when zoomed out, and
+/// "next problem" walks them.
+inline bool needsAttention(const StepView &step) {
+    switch (step.state) {
+    case StepState::Failed:
+    case StepState::PartiallySucceeded:
+    case StepState::Retrying:
+    case StepState::Uncertain:
+    case StepState::WaitingForOperator:
+        return true;
+    default:
+        return step.uncertain;
+    }
+}
+
 } // namespace keepflow::ui

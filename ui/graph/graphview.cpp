@@ -2,12 +2,17 @@
 
 #include "graphscene.h"
 #include "minimapview.h"
+#include "statestyle.h"
 #include "stepnodeitem.h"
+#include "stepview.h"
 
 #include <QAccessible>
+#include <QAccessibleWidget>
 #include <QAction>
+#include <QFontMetricsF>
 #include <QKeyEvent>
 #include <QMouseEvent>
+#include <QPainter>
 #include <QScrollBar>
 #include <QWheelEvent>
 
@@ -21,6 +26,167 @@ namespace {
 
 constexpr qreal kZoomStep = 1.25;
 constexpr int kMinimapMargin = 8;
+// Attention labels, in screen pixels.
+constexpr int kLabelFontPixels = 11;
+constexpr int kLabelGlyph = 14;
+constexpr int kLabelPad = 3;
+constexpr int kLabelMaxText = 180;
+
+QFont labelFont() {
+    QFont font;
+    font.setPixelSize(kLabelFontPixels);
+    font.setBold(true);
+    return font;
+}
+
+// One step of the graph for assistive technologies: a list item of the view's interface.
+class StepNodeAccessible : public QAccessibleInterface, public QAccessibleActionInterface {
+public:
+    StepNodeAccessible(GraphView *view, const QString &id)
+        : m_view(view)
+        , m_id(id) {}
+
+    const QString &stepId() const { return m_id; }
+
+    bool isValid() const override { return node() != nullptr; }
+    QObject *object() const override { return nullptr; }
+    QWindow *window() const override { return m_view ? m_view->window()->windowHandle() : nullptr; }
+    QAccessibleInterface *childAt(int, int) const override { return nullptr; }
+    QAccessibleInterface *parent() const override {
+        return m_view ? QAccessible::queryAccessibleInterface(m_view) : nullptr;
+    }
+    QAccessibleInterface *child(int) const override { return nullptr; }
+    int childCount() const override { return 0; }
+    int indexOfChild(const QAccessibleInterface *) const override { return -1; }
+
+    QString text(QAccessible::Text t) const override {
+        const StepNodeItem *item = node();
+        if (!item)
+            return {};
+        switch (t) {
+        case QAccessible::Name:
+            return m_id;
+        case QAccessible::Description:
+            return item->summaryText();
+        case QAccessible::Value: {
+            const StepView *view = m_view->graphScene()->stepView(m_id);
+            return view ? stateLabel(view->state) : QString();
+        }
+        default:
+            return {};
+        }
+    }
+    void setText(QAccessible::Text, const QString &) override {}
+
+    QRect rect() const override {
+        const StepNodeItem *item = node();
+        if (!item)
+            return {};
+        const QRect local = m_view->mapFromScene(item->sceneBoundingRect()).boundingRect();
+        return QRect(m_view->viewport()->mapToGlobal(local.topLeft()), local.size());
+    }
+    QAccessible::Role role() const override { return QAccessible::ListItem; }
+    QAccessible::State state() const override {
+        QAccessible::State state;
+        const StepNodeItem *item = node();
+        if (!item) {
+            state.invalid = true;
+            return state;
+        }
+        state.selectable = true;
+        state.focusable = true;
+        state.selected = item->isSelected();
+        state.focused = item->isSelected() && m_view->hasFocus();
+        const QRect local = m_view->mapFromScene(item->sceneBoundingRect()).boundingRect();
+        state.offscreen = !m_view->viewport()->rect().intersects(local);
+        return state;
+    }
+    void *interface_cast(QAccessible::InterfaceType type) override {
+        return type == QAccessible::ActionInterface
+                   ? static_cast<QAccessibleActionInterface *>(this)
+                   : nullptr;
+    }
+
+    QStringList actionNames() const override {
+        return {pressAction(), setFocusAction(), toggleAction()};
+    }
+    void doAction(const QString &name) override {
+        if (!isValid() || !actionNames().contains(name))
+            return;
+        // As a click: the scene's selection drives the table and the inspector.
+        m_view->graphScene()->selectStep(m_id);
+    }
+    QStringList keyBindingsForAction(const QString &) const override { return {}; }
+
+private:
+    StepNodeItem *node() const {
+        GraphScene *scene = m_view ? m_view->graphScene() : nullptr;
+        return scene ? scene->nodeItem(m_id) : nullptr;
+    }
+
+    QPointer<GraphView> m_view;
+    QString m_id;
+};
+
+// The run graph for assistive technologies: a list of its steps, in flow order.
+class GraphViewAccessible : public QAccessibleWidget {
+public:
+    explicit GraphViewAccessible(GraphView *view)
+        : QAccessibleWidget(view, QAccessible::List) {}
+    ~GraphViewAccessible() override {
+        for (QAccessible::Id id : std::as_const(m_children))
+            QAccessible::deleteAccessibleInterface(id);
+    }
+
+    int childCount() const override {
+        GraphScene *scene = view()->graphScene();
+        return scene ? int(scene->stepIds().size()) : 0;
+    }
+    QAccessibleInterface *child(int index) const override {
+        GraphScene *scene = view()->graphScene();
+        if (!scene || index < 0 || index >= scene->stepIds().size())
+            return nullptr;
+        const QString &id = scene->stepIds().at(index);
+        if (const auto found = m_children.constFind(id); found != m_children.cend()) {
+            if (QAccessibleInterface *known = QAccessible::accessibleInterface(*found))
+                return known;
+        }
+        auto *created = new StepNodeAccessible(view(), id);
+        m_children.insert(id, QAccessible::registerAccessibleInterface(created));
+        return created;
+    }
+    int indexOfChild(const QAccessibleInterface *child) const override {
+        const auto *step = dynamic_cast<const StepNodeAccessible *>(child);
+        GraphScene *scene = view()->graphScene();
+        return step && scene ? int(scene->stepIds().indexOf(step->stepId())) : -1;
+    }
+    QAccessibleInterface *childAt(int x, int y) const override {
+        GraphScene *scene = view()->graphScene();
+        if (!scene)
+            return nullptr;
+        const QPoint local = view()->viewport()->mapFromGlobal(QPoint(x, y));
+        for (QGraphicsItem *item : view()->items(local)) {
+            if (item->type() == StepNodeItem::Type) {
+                const int index =
+                    int(scene->stepIds().indexOf(static_cast<StepNodeItem *>(item)->stepId()));
+                return child(index);
+            }
+        }
+        return nullptr;
+    }
+
+private:
+    GraphView *view() const { return static_cast<GraphView *>(widget()); }
+
+    mutable QHash<QString, QAccessible::Id> m_children;
+};
+
+QAccessibleInterface *graphViewAccessibleFactory(const QString &className, QObject *object) {
+    if (className == QLatin1String(GraphView::staticMetaObject.className()) && object &&
+        object->isWidgetType())
+        return new GraphViewAccessible(static_cast<GraphView *>(object));
+    return nullptr;
+}
 
 } // namespace
 
@@ -38,6 +204,11 @@ GraphView::GraphView(GraphScene *scene, QWidget *parent)
 GraphView::~GraphView() = default;
 
 void GraphView::init() {
+    static const bool factoryInstalled = [] {
+        QAccessible::installFactory(graphViewAccessibleFactory);
+        return true;
+    }();
+    Q_UNUSED(factoryInstalled);
     setAccessibleName(tr("Run graph"));
     setFocusPolicy(Qt::StrongFocus);
     setRenderHints(QPainter::Antialiasing | QPainter::TextAntialiasing |
@@ -71,7 +242,7 @@ void GraphView::setGraphScene(GraphScene *scene) {
         disconnect(m_scene, nullptr, this, nullptr);
     m_scene = scene;
     setScene(scene);
-    m_minimap->setScene(scene);
+    m_minimap->setSourceScene(scene);
     const bool editable = scene && scene->isEditable();
     setAccessibleName(editable ? tr("Flow canvas") : tr("Run graph"));
     // The editor selects with a rubber band; the monitor pans by dragging the background.
@@ -89,10 +260,12 @@ void GraphView::setGraphScene(GraphScene *scene) {
             if (!id.isEmpty())
                 revealStep(id);
             updateAccessibleDescription();
+            announceSelection();
         });
         connect(scene, &GraphScene::updatesFlushed, this, [this] {
             m_minimap->scheduleRefresh();
             updateAccessibleDescription();
+            updateAttentionLabels();
         });
     }
     m_fitPending = true;
@@ -139,9 +312,32 @@ void GraphView::fitAll() {
     if (!scene())
         return;
     const QRectF rect = m_scene ? m_scene->contentRect() : sceneRect();
-    // Not magnified beyond 100 %: a three-step flow would otherwise fill the screen.
-    applyZoom(std::min(1.0, fitZoom()));
+    // Not magnified beyond 100 %: a three-step flow would otherwise fill the screen. Not shrunk
+    // below names either, unless the flow is too big to read step by step anyway.
+    qreal zoom = std::min(1.0, fitZoom());
+    const qsizetype steps = m_scene ? m_scene->stepIds().size() : 0;
+    if (zoom < kReadableZoom && steps <= kReadableFitMaxSteps)
+        zoom = kReadableZoom;
+    applyZoom(zoom);
     centerOn(rect.center());
+    const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
+    if (!visible.adjusted(-2, -2, 2, 2).contains(rect)) {
+        // It scrolls: show where the flow starts, then the selected step or the first one that
+        // needs attention.
+        const qreal x =
+            rect.width() > visible.width() ? rect.left() + visible.width() / 2 : rect.center().x();
+        const qreal y = rect.height() > visible.height() ? rect.top() + visible.height() / 2
+                                                         : rect.center().y();
+        centerOn(QPointF(x, y));
+        QString shown = m_scene ? m_scene->selectedStep() : QString();
+        for (qsizetype i = 0; shown.isEmpty() && i < steps; ++i) {
+            const StepView *view = m_scene->stepView(m_scene->stepIds().at(i));
+            if (view && needsAttention(*view))
+                shown = view->stepId;
+        }
+        if (!shown.isEmpty())
+            revealStep(shown);
+    }
     viewChanged();
 }
 
@@ -398,11 +594,93 @@ void GraphView::showEvent(QShowEvent *event) {
 
 void GraphView::scrollContentsBy(int dx, int dy) {
     QGraphicsView::scrollContentsBy(dx, dy);
+    m_labelRegion.translate(dx, dy); // the labels' pixels scrolled with the rest
     viewChanged();
 }
 
 void GraphView::viewChanged() {
+    placeMinimap();
     m_minimap->updateVisibleArea();
+}
+
+QList<GraphView::AttentionLabel> GraphView::attentionLabels() const {
+    QList<AttentionLabel> labels;
+    if (!m_scene || zoom() >= StepNodeItem::kNameLod)
+        return labels;
+    const QRect area = viewport()->rect();
+    const QFontMetricsF metrics(labelFont());
+    const int height = std::max(kLabelGlyph, int(std::ceil(metrics.height()))) + 2 * kLabelPad;
+    for (const QString &id : m_scene->stepIds()) {
+        const StepView *step = m_scene->stepView(id);
+        if (!step || !needsAttention(*step))
+            continue;
+        const QPoint center = mapFromScene(m_scene->nodeItem(id)->pos());
+        const qreal text = std::min<qreal>(kLabelMaxText, metrics.horizontalAdvance(id));
+        const int width = 3 * kLabelPad + kLabelGlyph + int(std::ceil(text)) + kLabelPad;
+        const QRect rect(center.x() - width / 2, center.y() - height / 2, width, height);
+        if (!rect.intersects(area))
+            continue;
+        labels.append({id, rect});
+        if (labels.size() == kMaxAttentionLabels)
+            break;
+    }
+    return labels;
+}
+
+void GraphView::updateAttentionLabels() {
+    QRegion region = m_labelRegion;
+    for (const AttentionLabel &label : attentionLabels())
+        region += label.rect.adjusted(-1, -1, 1, 1);
+    if (!region.isEmpty())
+        viewport()->update(region);
+}
+
+void GraphView::drawForeground(QPainter *painter, const QRectF &rect) {
+    QGraphicsView::drawForeground(painter, rect);
+    const QList<AttentionLabel> labels = attentionLabels();
+    m_labelRegion = QRegion();
+    if (labels.isEmpty())
+        return;
+    // In screen pixels, whatever the zoom: a pill in the state's color with glyph and name.
+    painter->save();
+    painter->resetTransform();
+    painter->setRenderHint(QPainter::Antialiasing);
+    const QFont font = labelFont();
+    const QFontMetricsF metrics(font);
+    painter->setFont(font);
+    for (const AttentionLabel &label : labels) {
+        const StepState state = m_scene->stepView(label.stepId)->state;
+        const QColor fill = stateColor(state);
+        painter->setPen(QPen(fill.darker(160), 1));
+        painter->setBrush(fill);
+        painter->drawRoundedRect(QRectF(label.rect).adjusted(0.5, 0.5, -0.5, -0.5), 4, 4);
+        const QRect glyph(label.rect.left() + kLabelPad,
+                          label.rect.center().y() - kLabelGlyph / 2 + 1, kLabelGlyph, kLabelGlyph);
+        painter->drawPixmap(glyph, stateGlyph(state, kLabelGlyph));
+        const QRectF textRect(glyph.right() + 1 + kLabelPad, label.rect.top(),
+                              label.rect.right() - kLabelPad - glyph.right(), label.rect.height());
+        painter->setPen(Qt::white);
+        painter->drawText(textRect, Qt::AlignLeft | Qt::AlignVCenter,
+                          metrics.elidedText(label.stepId, Qt::ElideMiddle, kLabelMaxText));
+        m_labelRegion += label.rect.adjusted(-1, -1, 1, 1);
+    }
+    painter->restore();
+}
+
+void GraphView::announceSelection() {
+    if (!m_scene || !QAccessible::isActive())
+        return;
+    const int index = int(m_scene->stepIds().indexOf(m_scene->selectedStep()));
+    if (index < 0)
+        return;
+    QAccessibleEvent selection(this, QAccessible::Selection);
+    selection.setChild(index);
+    QAccessible::updateAccessibility(&selection);
+    if (hasFocus()) {
+        QAccessibleEvent focus(this, QAccessible::Focus);
+        focus.setChild(index);
+        QAccessible::updateAccessibility(&focus);
+    }
 }
 
 void GraphView::placeMinimap() {
@@ -428,7 +706,11 @@ void GraphView::placeMinimap() {
     height = std::max(height, 16);
     m_minimap->setGeometry(area.right() - width - kMinimapMargin,
                            area.bottom() - height - kMinimapMargin, width, height);
-    m_minimap->setVisible(area.width() > 3 * 24 && area.height() > 3 * 16);
+    // Only while part of the graph is out of view: otherwise it would only cover steps.
+    const QRectF content = m_scene ? m_scene->contentRect() : rect;
+    const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
+    const bool needed = !visible.adjusted(-2, -2, 2, 2).contains(content);
+    m_minimap->setVisible(needed && area.width() > 3 * 24 && area.height() > 3 * 16);
     m_minimap->raise();
 }
 

@@ -6,6 +6,17 @@
 // that direction, Enter activates, the Menu key (or Shift+F10) asks for the context menu, Escape
 // clears the selection. The selected step's summary is the view's accessible description.
 //
+// Reading at a glance: fitting never shrinks a flow of up to kReadableFitMaxSteps steps below
+// kReadableZoom, where every box shows its name (StepNodeItem's compact box); a larger flow is
+// fitted whole and, while its boxes are too small for names, the steps that need attention
+// (failed, retrying, uncertain, waiting: needsAttention) get a label of screen-sized glyph and
+// name over their box. The minimap only shows while the graph does not fit in the view.
+//
+// Accessibility: the view's QAccessibleInterface (role List) has one child per step (ListItem,
+// in flow order) named by the step id, described by its summary ("fetch (http): Failed, ..."),
+// selected like the node, with the press and setFocus actions selecting the step as a click
+// does.
+//
 // On an editable scene (EditorScene) it is the editor's canvas, "Flow canvas": dragging the
 // background draws a rubber band instead of panning (the middle button pans), editing keys go to
 // the scene first, and the view fits the steps rather than the scene rect, which grows as steps
@@ -15,6 +26,7 @@
 
 #include <QGraphicsView>
 #include <QPointer>
+#include <QRegion>
 
 class QAction;
 
@@ -29,6 +41,20 @@ public:
     static constexpr qreal kMaxZoom = 4.0;
     /// Zooming out stops here, or at the fit-all scale when that is smaller.
     static constexpr qreal kMinZoom = 0.05;
+    /// Fitting shows names (StepNodeItem::kNameLod and up): it stops at this scale and lets the
+    /// view scroll, for flows of up to kReadableFitMaxSteps steps.
+    static constexpr qreal kReadableZoom = 0.5;
+    static constexpr int kReadableFitMaxSteps = 50;
+    /// At most this many attention labels are drawn (the first ones in flow order).
+    static constexpr int kMaxAttentionLabels = 100;
+
+    /// A label over a step that needs attention, while the boxes are too small for names.
+    struct AttentionLabel {
+        QString stepId;
+        QRect rect; ///< in viewport coordinates
+    };
+    /// The labels drawn now (empty when the boxes show names themselves).
+    QList<AttentionLabel> attentionLabels() const;
 
     explicit GraphView(QWidget *parent = nullptr);
     explicit GraphView(GraphScene *scene, QWidget *parent = nullptr);
@@ -76,6 +102,7 @@ protected:
     void resizeEvent(QResizeEvent *event) override;
     void showEvent(QShowEvent *event) override;
     void scrollContentsBy(int dx, int dy) override;
+    void drawForeground(QPainter *painter, const QRectF &rect) override;
     bool focusNextPrevChild(bool next) override;
 
 private:
@@ -88,6 +115,9 @@ private:
     void updateAccessibleDescription();
     void placeMinimap();
     void viewChanged();
+    /// Repaints where attention labels were and where they are now (after a flush).
+    void updateAttentionLabels();
+    void announceSelection();
 
     QPointer<GraphScene> m_scene;
     MinimapView *m_minimap = nullptr;
@@ -98,6 +128,7 @@ private:
     bool m_fitPending = true;
     bool m_panning = false; ///< middle-button pan on the editable canvas
     QPoint m_panFrom;
+    QRegion m_labelRegion; ///< where attention labels were last drawn (viewport coordinates)
 };
 
 } // namespace keepflow::ui

@@ -11,6 +11,7 @@
 #include <QStyleOptionGraphicsItem>
 
 #include <algorithm>
+#include <cmath>
 
 namespace keepflow::ui {
 
@@ -24,8 +25,24 @@ constexpr qreal kProblemBadge = 9.0; // radius of the "!" badge on the top-right
 constexpr int kGlyphSize = 20;
 // Below this scale a box is a few pixels: a plain fill is all that can be seen.
 constexpr qreal kBoxOnlyLod = 0.25;
-// The smallest text is 10 px: below 0.55 it would be under 6 px on screen, unreadable.
-constexpr qreal kTextLod = 0.55;
+// The compact box (between kNameLod and kFullLod), in screen pixels: padding, glyph, gap.
+constexpr qreal kCompactPad = 3.0;
+constexpr qreal kCompactGlyph = 12.0;
+constexpr qreal kCompactGap = 3.0;
+constexpr int kCompactNameLines = 2;
+
+bool isBreakAfter(QChar c) {
+    return c == QLatin1Char('-') || c == QLatin1Char('_') || c == QLatin1Char('.') ||
+           c == QLatin1Char(' ') || c == QLatin1Char('/') || c == QLatin1Char(':');
+}
+
+// The compact box's font: at least kMinNamePixels on screen at this scale.
+QFont compactFont(qreal lod, bool bold) {
+    QFont font;
+    font.setPixelSize(std::max(13, int(std::ceil(StepNodeItem::kMinNamePixels / lod))));
+    font.setBold(bold);
+    return font;
+}
 
 const QFont &titleFont() {
     static const QFont font = [] {
@@ -175,11 +192,15 @@ void StepNodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *opti
     if (problem)
         paintProblemMarker(painter, box, false);
 
-    if (lod < kTextLod) {
-        // Mid zoom: the glyph alone, large, so the state reads without color.
+    if (lod < kNameLod) {
+        // Far out: the glyph alone, large, so the state reads without color.
         const int size = int(box.height() * 0.6);
         const QPixmap &glyph = stateGlyph(state, size);
         painter->drawPixmap(QPointF(-size / 2.0, -size / 2.0), glyph);
+        return;
+    }
+    if (lod < kFullLod) {
+        paintCompact(painter, box, state, lod);
         return;
     }
 
@@ -210,6 +231,83 @@ void StepNodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *opti
                                smallMetrics.height());
         painter->drawText(badgeRect, Qt::AlignLeft | Qt::AlignVCenter,
                           smallMetrics.elidedText(badgeLine, Qt::ElideRight, width));
+    }
+}
+
+QStringList StepNodeItem::wrapName(const QString &name, const QFontMetricsF &metrics, qreal width,
+                                   int maxLines) {
+    if (maxLines <= 0 || name.isEmpty())
+        return {};
+    if (maxLines == 1 || metrics.horizontalAdvance(name) <= width)
+        return {metrics.elidedText(name, Qt::ElideMiddle, width)};
+    // The longest head that fits, cut after a separator when there is one in its second half.
+    qsizetype fits = 1;
+    while (fits < name.size() && metrics.horizontalAdvance(name.left(fits + 1)) <= width)
+        ++fits;
+    qsizetype cut = fits;
+    for (qsizetype at = fits; at > fits / 2; --at) {
+        if (isBreakAfter(name.at(at - 1))) {
+            cut = at;
+            break;
+        }
+    }
+    return QStringList{name.left(cut)} + wrapName(name.mid(cut), metrics, width, maxLines - 1);
+}
+
+StepNodeItem::NameLayout StepNodeItem::nameLayout(qreal lod) const {
+    NameLayout layout;
+    if (lod < kNameLod)
+        return layout;
+    const QRectF box = boxRect();
+    if (lod >= kFullLod) {
+        const qreal pad = 10.0;
+        const qreal width = box.right() - pad - (box.left() + pad + kGlyphSize + 6);
+        layout.pixelSize = titleFont().pixelSize();
+        layout.lines = {QFontMetricsF(titleFont()).elidedText(m_stepId, Qt::ElideMiddle, width)};
+        return layout;
+    }
+    const QFont font = compactFont(lod, true);
+    const QFontMetricsF metrics(font);
+    const qreal pad = kCompactPad / lod;
+    const qreal textLeft = box.left() + pad + (kCompactGlyph + kCompactGap) / lod;
+    const int room = std::max(1, int((box.height() - 2 * pad) / metrics.height()));
+    layout.pixelSize = font.pixelSize();
+    layout.lines = wrapName(m_stepId, metrics, box.right() - pad - textLeft,
+                            std::min(room, kCompactNameLines));
+    return layout;
+}
+
+void StepNodeItem::paintCompact(QPainter *painter, const QRectF &box, StepState state,
+                                qreal lod) const {
+    // The glyph on the left, the name beside it in a font of at least kMinNamePixels on screen,
+    // and the badges on a last line when there is room for one.
+    const qreal pad = kCompactPad / lod;
+    const qreal glyph = kCompactGlyph / lod;
+    painter->drawPixmap(QRectF(box.left() + pad, -glyph / 2, glyph, glyph),
+                        stateGlyph(state, kGlyphSize), QRectF(0, 0, kGlyphSize, kGlyphSize));
+    const QFont bold = compactFont(lod, true);
+    const QFont font = compactFont(lod, false);
+    const QFontMetricsF metrics(bold);
+    const qreal textLeft = box.left() + pad + glyph + kCompactGap / lod;
+    const qreal width = box.right() - pad - textLeft;
+    const int room = std::max(1, int((box.height() - 2 * pad) / metrics.height()));
+    const QStringList lines = nameLayout(lod).lines;
+    const QString badgeLine =
+        qsizetype(room) > lines.size() ? badges().join(QStringLiteral(" · ")) : QString();
+    const qsizetype count = lines.size() + (badgeLine.isEmpty() ? 0 : 1);
+    qreal y = -count * metrics.height() / 2;
+    painter->setPen(Qt::white);
+    for (const QString &line : lines) {
+        painter->setFont(bold);
+        painter->drawText(QRectF(textLeft, y, width, metrics.height()),
+                          Qt::AlignLeft | Qt::AlignVCenter, line);
+        y += metrics.height();
+    }
+    if (!badgeLine.isEmpty()) {
+        painter->setFont(font);
+        painter->drawText(QRectF(textLeft, y, width, metrics.height()),
+                          Qt::AlignLeft | Qt::AlignVCenter,
+                          QFontMetricsF(font).elidedText(badgeLine, Qt::ElideRight, width));
     }
 }
 

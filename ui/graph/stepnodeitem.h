@@ -8,7 +8,10 @@
 //
 // Threading: GUI thread.
 
+#include "core/states.h"
+
 #include <QColor>
+#include <QFontMetricsF>
 #include <QGraphicsItem>
 #include <QString>
 #include <QStringList>
@@ -38,6 +41,26 @@ public:
     /// Color of the problem marker (outline and badge).
     static QColor problemColor();
 
+    /// Names are drawn at kMinNamePixels or more on screen: from kNameLod up, a small box shows
+    /// the glyph and the name, wrapped on two lines (elided past that), in a font that grows in
+    /// scene units as the view zooms out; below kNameLod only the glyph (GraphView labels the
+    /// steps that need attention instead).
+    static constexpr qreal kMinNamePixels = 11.0;
+    static constexpr qreal kNameLod = 0.4;
+    /// From here up the full box: title, kind and badges in their own fonts (13 and 11 px).
+    static constexpr qreal kFullLod = 0.85;
+    /// The name as drawn at this scale: its lines (empty below kNameLod) and the font's pixel
+    /// size in scene units (times lod: on screen).
+    struct NameLayout {
+        QStringList lines;
+        qreal pixelSize = 0;
+    };
+    NameLayout nameLayout(qreal lod) const;
+    /// Splits name into at most maxLines lines of at most width (breaking after '-', '_', '.'
+    /// or ' ' where it can), the last one elided in the middle when the name does not fit.
+    static QStringList wrapName(const QString &name, const QFontMetricsF &metrics, qreal width,
+                                int maxLines);
+
     int type() const override { return Type; }
     QRectF boundingRect() const override;
     QPainterPath shape() const override;
@@ -47,6 +70,7 @@ public:
 private:
     const StepView *view() const;
     void paintProblemMarker(QPainter *painter, const QRectF &box, bool coarse) const;
+    void paintCompact(QPainter *painter, const QRectF &box, StepState state, qreal lod) const;
     GraphScene *graphScene() const;
 
     QString m_stepId;

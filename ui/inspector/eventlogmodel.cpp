@@ -77,4 +77,46 @@ QVariant EventLogModel::headerData(int section, Qt::Orientation orientation, int
     return section >= 0 && section < ColumnCount ? QString::fromLatin1(names[section]) : QVariant();
 }
 
+EventLogFilter::EventLogFilter(QObject *parent)
+    : QSortFilterProxyModel(parent) {}
+
+void EventLogFilter::setStep(const QString &stepId) {
+    if (stepId == m_step)
+        return;
+    m_step = stepId;
+    if (!m_all)
+        invalidateRowsFilter();
+}
+
+void EventLogFilter::setAllEvents(bool all) {
+    if (all == m_all)
+        return;
+    m_all = all;
+    invalidateRowsFilter();
+}
+
+void EventLogFilter::setSearch(const QString &text) {
+    if (text == m_search)
+        return;
+    m_search = text;
+    invalidateRowsFilter();
+}
+
+bool EventLogFilter::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const {
+    const auto *log = qobject_cast<const EventLogModel *>(sourceModel());
+    const EventRow *event = log ? log->eventAt(sourceRow) : nullptr;
+    if (!event)
+        return false;
+    if (!m_all && !m_step.isEmpty() && event->stepId != m_step)
+        return false;
+    if (m_search.isEmpty())
+        return true;
+    for (int column = 0; column < EventLogModel::ColumnCount; ++column) {
+        const QModelIndex index = log->index(sourceRow, column, sourceParent);
+        if (log->data(index).toString().contains(m_search, Qt::CaseInsensitive))
+            return true;
+    }
+    return false;
+}
+
 } // namespace keepflow::ui

@@ -6,6 +6,7 @@
 #include "core/records.h"
 
 #include <QAbstractTableModel>
+#include <QSortFilterProxyModel>
 
 namespace keepflow::ui {
 
@@ -33,6 +34,29 @@ private:
     QString m_runId;
     QList<EventRow> m_events;
     qint64 m_lastId = 0;
+};
+
+/// What the event log shows of its model: by default the events of the selected step (all of
+/// them while no step is selected, or with allEvents), narrowed to the rows where some column
+/// contains the search text (case-insensitive).
+class EventLogFilter : public QSortFilterProxyModel {
+    Q_OBJECT
+public:
+    explicit EventLogFilter(QObject *parent = nullptr);
+
+    void setStep(const QString &stepId);
+    const QString &step() const { return m_step; }
+    void setAllEvents(bool all);
+    bool allEvents() const { return m_all; }
+    void setSearch(const QString &text);
+
+protected:
+    bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
+
+private:
+    QString m_step;
+    QString m_search;
+    bool m_all = false;
 };
 
 } // namespace keepflow::ui

@@ -4,6 +4,8 @@
 #include "statestyle.h"
 #include "stepviews.h"
 
+#include <algorithm>
+
 namespace keepflow::ui {
 
 StepTableModel::StepTableModel(QObject *parent)
@@ -17,36 +19,133 @@ void StepTableModel::setSteps(const QList<StepView> &steps, qint64 now) {
     if (!sameSteps) {
         beginResetModel();
         m_steps = steps;
-        m_rowOf.clear();
-        for (qsizetype i = 0; i < m_steps.size(); ++i)
-            m_rowOf.insert(m_steps[i].stepId, static_cast<int>(i));
+        m_rows = shownRows();
+        indexRows();
         endResetModel();
         return;
     }
+    QList<bool> changed(steps.size(), false);
+    for (qsizetype i = 0; i < steps.size(); ++i)
+        changed[i] = !(steps[i] == m_steps[i]);
+    m_steps = steps;
+    const QList<int> rows = shownRows();
+    if (rows != m_rows)
+        relayout(rows); // a state change moved or hid a step, or showed one
     // Only the rows between the first and the last that changed are repainted.
-    qsizetype first = -1;
-    qsizetype last = -1;
-    for (qsizetype i = 0; i < steps.size(); ++i) {
-        if (steps[i] == m_steps[i])
+    int first = -1;
+    int last = -1;
+    for (int row = 0; row < m_rows.size(); ++row) {
+        if (!changed[m_rows[row]])
             continue;
         if (first < 0)
-            first = i;
-        last = i;
+            first = row;
+        last = row;
     }
-    m_steps = steps;
     if (first >= 0)
-        Q_EMIT dataChanged(index(static_cast<int>(first), 0),
-                           index(static_cast<int>(last), ColumnCount - 1));
+        Q_EMIT dataChanged(index(first, 0), index(last, ColumnCount - 1));
 }
 
 void StepTableModel::setNow(qint64 now) {
     m_now = now;
-    if (!m_steps.isEmpty())
+    if (!m_rows.isEmpty())
         Q_EMIT dataChanged(index(0, DurationColumn), index(rowCount() - 1, DurationColumn));
 }
 
+void StepTableModel::setFilterText(const QString &text) {
+    if (text == m_filter)
+        return;
+    m_filter = text;
+    relayout(shownRows());
+}
+
+void StepTableModel::setAttentionOnly(bool only) {
+    if (only == m_attentionOnly)
+        return;
+    m_attentionOnly = only;
+    relayout(shownRows());
+}
+
+void StepTableModel::sort(int column, Qt::SortOrder order) {
+    m_sortColumn = column >= 0 && column < ColumnCount ? column : -1;
+    m_sortOrder = order;
+    relayout(shownRows());
+}
+
+bool StepTableModel::accepts(const StepView &step) const {
+    if (m_attentionOnly && !needsAttention(step))
+        return false;
+    if (m_filter.isEmpty())
+        return true;
+    for (const QString &text : {step.stepId, step.kind, stateLabel(step.state), step.lastError}) {
+        if (text.contains(m_filter, Qt::CaseInsensitive))
+            return true;
+    }
+    return false;
+}
+
+QList<int> StepTableModel::shownRows() const {
+    QList<int> rows;
+    rows.reserve(m_steps.size());
+    for (int i = 0; i < m_steps.size(); ++i) {
+        if (accepts(m_steps[i]))
+            rows.append(i);
+    }
+    if (m_sortColumn < 0)
+        return rows;
+    // Keys that sort as people expect: numbers as numbers, states with problems first.
+    const auto key = [this](const StepView &step) -> QVariant {
+        switch (m_sortColumn) {
+        case StateColumn:
+            return (needsAttention(step) ? 0 : 100) + int(step.state);
+        case AttemptsColumn:
+            return step.itemsTotal > 0 ? step.itemsFailed : step.attempts;
+        case DurationColumn:
+            return step.startedAt == 0 ? qint64(-1)
+                                       : (step.endedAt > 0 ? step.endedAt : m_now) - step.startedAt;
+        default:
+            return text(step, m_sortColumn).toLower();
+        }
+    };
+    QList<QVariant> keys(m_steps.size());
+    for (int i : std::as_const(rows))
+        keys[i] = key(m_steps[i]);
+    const bool ascending = m_sortOrder == Qt::AscendingOrder;
+    std::stable_sort(rows.begin(), rows.end(), [&](int a, int b) {
+        const QPartialOrdering order = QVariant::compare(keys[a], keys[b]);
+        return ascending ? order == QPartialOrdering::Less : order == QPartialOrdering::Greater;
+    });
+    return rows;
+}
+
+void StepTableModel::relayout(const QList<int> &rows) {
+    if (rows == m_rows)
+        return;
+    Q_EMIT layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
+    const QModelIndexList before = persistentIndexList();
+    QList<QString> ids;
+    ids.reserve(before.size());
+    for (const QModelIndex &index : before)
+        ids.append(stepAt(index.row()) ? stepAt(index.row())->stepId : QString());
+    m_rows = rows;
+    indexRows();
+    QModelIndexList after;
+    after.reserve(before.size());
+    for (qsizetype i = 0; i < before.size(); ++i) {
+        const int row = rowOfStep(ids[i]);
+        after.append(row >= 0 ? index(row, before[i].column()) : QModelIndex());
+    }
+    changePersistentIndexList(before, after);
+    Q_EMIT layoutChanged({}, QAbstractItemModel::VerticalSortHint);
+}
+
+void StepTableModel::indexRows() {
+    m_rowOf.clear();
+    for (int row = 0; row < m_rows.size(); ++row)
+        m_rowOf.insert(m_steps[m_rows[row]].stepId, row);
+}
+
 const StepView *StepTableModel::stepAt(int row) const {
-    return row >= 0 && row < m_steps.size() ? &m_steps[row] : nullptr;
+    return row >= 0 && row < m_rows.size() ? &m_steps[m_rows[row]] : nullptr;
 }
 
 int StepTableModel::rowOfStep(const QString &stepId) const {
@@ -54,7 +153,7 @@ int StepTableModel::rowOfStep(const QString &stepId) const {
 }
 
 int StepTableModel::rowCount(const QModelIndex &parent) const {
-    return parent.isValid() ? 0 : static_cast<int>(m_steps.size());
+    return parent.isValid() ? 0 : static_cast<int>(m_rows.size());
 }
 
 int StepTableModel::columnCount(const QModelIndex &parent) const {
