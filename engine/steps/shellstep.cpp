@@ -1,5 +1,7 @@
 #include "steps/shellstep.h"
 
+#include "steps/capturedstream.h"
+
 #include "model/template.h"
 
 #include "core/messagetext.h"
@@ -15,48 +17,6 @@
 namespace keepflow {
 
 namespace {
-
-/// How much of stdout becomes the step's output (its beginning: JSON is read from the start).
-constexpr qsizetype kMaxOutputBytes = 1024 * 1024;
-
-/// One stream of a command: its beginning for the step's output, its end for the attempt's log.
-class CapturedStream {
-public:
-    void append(const QByteArray &chunk) {
-        m_total += chunk.size();
-        const qsizetype room = kMaxOutputBytes - m_head.size();
-        if (chunk.size() > room)
-            m_headCut = true;
-        m_head.append(chunk.left(std::max<qsizetype>(0, room)));
-        m_tail.append(chunk);
-        // Trimmed in big steps, so that a chatty command costs no quadratic copying.
-        if (m_tail.size() > 2 * CapturedOutput::kCapturedTailBytes)
-            m_tail.remove(0, m_tail.size() - CapturedOutput::kCapturedTailBytes);
-    }
-    const QByteArray &head() const { return m_head; }
-    bool headCut() const { return m_headCut; }
-    qint64 total() const { return m_total; }
-
-    /// The last kCapturedTailBytes as text: starting at a character boundary, with NUL bytes
-    /// (which no database text column takes) shown as U+FFFD.
-    QString tailText() const {
-        qsizetype start =
-            std::max<qsizetype>(0, m_tail.size() - CapturedOutput::kCapturedTailBytes);
-        for (int skipped = 0; start > 0 && start < m_tail.size() && skipped < 3 &&
-                              (static_cast<unsigned char>(m_tail[start]) & 0xC0) == 0x80;
-             ++skipped)
-            ++start; // inside a multi-byte character: begin with the next one
-        QString text = QString::fromUtf8(m_tail.constData() + start, m_tail.size() - start);
-        text.replace(QChar(0), QChar(QChar::ReplacementCharacter));
-        return text;
-    }
-
-private:
-    QByteArray m_head;
-    QByteArray m_tail;
-    qint64 m_total = 0;
-    bool m_headCut = false;
-};
 
 class ShellExecution final : public Execution {
 public:

@@ -3,6 +3,7 @@
 
 #include "harness.h"
 #include "runtime/stall.h"
+#include "steps/capturedstream.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -91,6 +92,7 @@ private Q_SLOTS:
     void shellTimeoutKillsProcessGroup();
     void shellOutputIsKeptForEachAttempt();
     void shellOutputKeepsItsTailWhole();
+    void capturedTailStartsOnACharacterWhateverTheChunks();
     void timedOutAttemptKeepsWhatItPrinted();
     void missingRequiredParamIsRefused();
 };
@@ -733,6 +735,29 @@ void TestEngine::shellOutputKeepsItsTailWhole() {
              "the tail starts inside a character");
     QCOMPARE(captured.stderrTail, QStringLiteral("a\ufffdb"));
     QCOMPARE(captured.stderrBytes, 3);
+}
+
+void TestEngine::capturedTailStartsOnACharacterWhateverTheChunks() {
+    // "é\n" 70,000 times then "END!\n": wherever the pipe cuts it into chunks, the kept tail
+    // begins on a whole character and fits the cap.
+    QByteArray printed;
+    for (int i = 0; i < 70000; ++i)
+        printed += "\xc3\xa9\n";
+    printed += "END!\n";
+    for (const qsizetype chunk : {qsizetype(1), qsizetype(7), qsizetype(4096), qsizetype(65535),
+                                  qsizetype(65536), qsizetype(131073), printed.size()}) {
+        CapturedStream stream;
+        for (qsizetype at = 0; at < printed.size(); at += chunk)
+            stream.append(printed.mid(at, chunk));
+        const QString tail = stream.tailText();
+        QCOMPARE(stream.total(), printed.size());
+        QVERIFY2(tail.toUtf8().size() <= CapturedOutput::kCapturedTailBytes,
+                 qPrintable(QString::number(chunk)));
+        QVERIFY2(!tail.contains(QChar(QChar::ReplacementCharacter)),
+                 qPrintable(QString::number(chunk)));
+        QVERIFY(tail.endsWith(QStringLiteral("\u00e9\nEND!\n")));
+        QCOMPARE(stream.head(), printed.left(CapturedStream::kMaxOutputBytes));
+    }
 }
 
 void TestEngine::timedOutAttemptKeepsWhatItPrinted() {
