@@ -220,6 +220,14 @@ void TestMainWindow::skipWithAnOutputUnblocksDownstream() {
             QStringLiteral(R"({ "orders": [7, 8] })"));
     QCOMPARE(f.stepState(run, QStringLiteral("fetch")), std::optional(StepState::Skipped));
     QCOMPARE(f.stepState(run, QStringLiteral("use")), std::optional(StepState::Succeeded));
+    // The skipped step names who skipped it and why, and lists no error on its row.
+    f.window->flushNow();
+    QVERIFY2(f.window->inspector()->explanation().startsWith(
+                 QStringLiteral("Skipped by %1 at ").arg(currentUserName())),
+             qPrintable(f.window->inspector()->explanation()));
+    QVERIFY(f.window->inspector()->explanation().contains(QLatin1String("orders API down")));
+    const int fetchRow = f.window->stepModel()->rowOfStep(QStringLiteral("fetch"));
+    QVERIFY(f.window->stepModel()->stepAt(fetchRow)->lastError.isEmpty());
     const auto steps = f.monitor->stepRuns(run);
     for (const StepRunRow &step : *steps) {
         if (step.stepId == QLatin1String("use"))
@@ -247,6 +255,18 @@ void TestMainWindow::approveFinishesTheRun() {
     f.press(QStringLiteral("Approve"), QStringLiteral("looks good"));
     QCOMPARE(f.stepState(run, QStringLiteral("go_live")), std::optional(StepState::Succeeded));
     QCOMPARE(f.monitor->run(run)->state, RunState::Succeeded);
+    // The step says who decided and why, not "Succeeded after 0 attempt(s)".
+    f.window->flushNow();
+    const QString why = f.window->inspector()->explanation();
+    QVERIFY2(why.startsWith(QStringLiteral("Approved by %1 at ").arg(currentUserName())) &&
+                 why.endsWith(QStringLiteral(": “looks good”.")),
+             qPrintable(why));
+    // The timeline marks the wait and the decision on the step's row, in that order.
+    const QList<TimelineMark> marks = f.window->timeline()->marksForStep(QStringLiteral("go_live"));
+    QCOMPARE(marks.size(), 2);
+    QCOMPARE(marks[0].kind, TimelineMark::Kind::Wait);
+    QCOMPARE(marks[1].kind, TimelineMark::Kind::OperatorAction);
+    QVERIFY2(marks[1].label.contains(QLatin1String("looks good")), qPrintable(marks[1].label));
 }
 
 void TestMainWindow::previewListsTheStepsThatRunAgain() {

@@ -3,6 +3,7 @@
 #include "actionavailability.h"
 #include "actiondialog.h"
 #include "api/monitor.h"
+#include "api/reports.h"
 #include "attemptoutputview.h"
 #include "eventlogmodel.h"
 #include "graphscene.h"
@@ -600,6 +601,26 @@ void MainWindow::selectRun(const QString &runId) {
     m_runs->selectRun(runId);
 }
 
+namespace {
+
+/// The timeline's marks: every operator action on a step, and every wait for one.
+QList<TimelineMark> timelineMarks(const QList<EventRow> &events) {
+    QList<TimelineMark> marks;
+    for (const EventRow &event : events) {
+        if (event.stepId.isEmpty())
+            continue;
+        if (isOperatorEvent(event.type))
+            marks.append(
+                {event.stepId, event.at, TimelineMark::Kind::OperatorAction, describeEvent(event)});
+        else if (event.type == EventType::StepWaitingForApproval ||
+                 event.type == EventType::StepUncertain)
+            marks.append({event.stepId, event.at, TimelineMark::Kind::Wait, describeEvent(event)});
+    }
+    return marks;
+}
+
+} // namespace
+
 void MainWindow::reloadRun() {
     QElapsedTimer cost;
     cost.start();
@@ -633,6 +654,7 @@ void MainWindow::reloadRun() {
     m_scene->updateSteps(m_stepViews);
     m_stepModel->setSteps(m_stepViews, now);
     m_timeline->setAttempts(m_attempts, now);
+    m_timeline->setMarks(timelineMarks(m_eventModel->events()));
     m_runHeader->setText(
         QStringLiteral("Run %1 · %2 · %3").arg(m_runId, run->flowName, stateLabel(run->state)));
     // Rebuilding the inspector (attempts, items) only when its step or an upstream changed.
@@ -715,6 +737,13 @@ void MainWindow::showInspector() {
     for (const ItemRow &item : std::as_const(m_items)) {
         if (item.stepId == m_stepId)
             shown.items.append(item);
+    }
+    const QList<EventRow> &events = m_eventModel->events();
+    for (auto it = events.crbegin(); it != events.crend(); ++it) {
+        if (it->stepId == m_stepId && isOperatorEvent(it->type)) {
+            shown.decision = *it;
+            break;
+        }
     }
     m_inspector->showStep(shown);
 }

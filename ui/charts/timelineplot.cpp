@@ -74,6 +74,17 @@ TimelinePlot::TimelinePlot(QWidget *parent)
         bars->setSelectable(QCP::stNone);
         m_groups.append(bars);
     }
+    // Operator actions and waits: points on the step's row, drawn over the bars.
+    const auto addMarks = [this](QCPScatterStyle::ScatterShape shape, const QString &name) {
+        QCPGraph *marks = m_plot->addGraph(m_plot->xAxis, m_plot->yAxis);
+        marks->setName(name);
+        marks->setLineStyle(QCPGraph::lsNone);
+        marks->setScatterStyle(QCPScatterStyle(shape, 11));
+        return marks;
+    };
+    m_actionMarks = addMarks(QCPScatterStyle::ssDiamond, QStringLiteral("Operator action"));
+    m_waitMarks =
+        addMarks(QCPScatterStyle::ssTriangleInverted, QStringLiteral("Waits for an operator"));
     // The legend sits below the plot in rows, so it never covers bars.
     m_plot->legend->setVisible(true);
     m_plot->legend->setFillOrder(QCPLegend::foColumnsFirst);
@@ -171,6 +182,33 @@ void TimelinePlot::setAttempts(const QList<AttemptRow> &attempts, qint64 now) {
         m_groups[kUnknownGroup]->addToLegend();
     updateRanges();
     replotSoon();
+}
+
+void TimelinePlot::setMarks(const QList<TimelineMark> &marks) {
+    m_marks.clear();
+    QVector<double> actionX, actionY, waitX, waitY;
+    for (const TimelineMark &mark : marks) {
+        if (!m_rowOf.contains(mark.stepId))
+            continue;
+        m_marks.append(mark);
+        const bool action = mark.kind == TimelineMark::Kind::OperatorAction;
+        (action ? actionX : waitX).append(plotTime(mark.at));
+        (action ? actionY : waitY).append(m_rowOf.value(mark.stepId));
+    }
+    m_actionMarks->setData(actionX, actionY);
+    m_waitMarks->setData(waitX, waitY);
+    replotSoon();
+}
+
+QList<TimelineMark> TimelinePlot::marksForStep(const QString &stepId) const {
+    QList<TimelineMark> found;
+    for (const TimelineMark &mark : m_marks) {
+        if (mark.stepId == stepId)
+            found.append(mark);
+    }
+    std::stable_sort(found.begin(), found.end(),
+                     [](const TimelineMark &a, const TimelineMark &b) { return a.at < b.at; });
+    return found;
 }
 
 void TimelinePlot::setNow(qint64 now) {
@@ -354,6 +392,17 @@ void TimelinePlot::applyPalette() {
     QColor band = pal.color(QPalette::Highlight);
     band.setAlpha(50);
     m_highlightBand->setBrush(band);
+    if (m_actionMarks) {
+        // Outlined in the text color, so they read on every bar color.
+        QCPScatterStyle action = m_actionMarks->scatterStyle();
+        action.setPen(QPen(text, 1.5));
+        action.setBrush(pal.color(QPalette::Base));
+        m_actionMarks->setScatterStyle(action);
+        QCPScatterStyle wait = m_waitMarks->scatterStyle();
+        wait.setPen(QPen(text, 1.5));
+        wait.setBrush(stateColor(StepState::WaitingForOperator));
+        m_waitMarks->setScatterStyle(wait);
+    }
 }
 
 void TimelinePlot::replotSoon() {

@@ -27,12 +27,23 @@
 #include <QWidget>
 
 class QCustomPlot;
+class QCPGraph;
 class QCPItemRect;
 class QMouseEvent;
 
 namespace keepflow::ui {
 
 class AttemptBars;
+
+/// A moment on a step's row that is not an attempt: an operator's action (retry, skip, approve,
+/// resolve...) or the start of a wait for one (an approval, an uncertain outcome).
+struct TimelineMark {
+    enum class Kind { OperatorAction, Wait };
+    QString stepId;
+    qint64 at = 0;
+    Kind kind = Kind::OperatorAction;
+    QString label; ///< "skip by alice: upstream data is bad"
+};
 
 class TimelinePlot : public QWidget {
     Q_OBJECT
@@ -45,6 +56,10 @@ public:
     QStringList steps() const { return m_steps; }
     /// Replaces the bars. Running attempts (endedAt 0) end at now (ms since the epoch).
     void setAttempts(const QList<AttemptRow> &attempts, qint64 now);
+    /// Replaces the marks of operator actions and waits (diamonds and triangles on the rows).
+    void setMarks(const QList<TimelineMark> &marks);
+    /// The step's marks, ordered by time (for tests and tooltips).
+    QList<TimelineMark> marksForStep(const QString &stepId) const;
     /// Moves "now": running bars grow to it; nothing else is rebuilt (call it from a 1 Hz timer).
     void setNow(qint64 now);
     /// The left edge of the time axis (ms); without it the earliest attempt's start.
@@ -99,7 +114,10 @@ private:
     void replotSoon();
 
     QCustomPlot *m_plot = nullptr;
-    QList<AttemptBars *> m_groups; ///< indexed by group, owned by m_plot
+    QList<AttemptBars *> m_groups;     ///< indexed by group, owned by m_plot
+    QCPGraph *m_actionMarks = nullptr; ///< owned by m_plot
+    QCPGraph *m_waitMarks = nullptr;
+    QList<TimelineMark> m_marks;
     QCPItemRect *m_highlightBand = nullptr;
     QStringList m_steps;
     QHash<QString, int> m_rowOf;

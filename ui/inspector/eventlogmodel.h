@@ -23,6 +23,8 @@ public:
     void appendEvents(const QList<EventRow> &events);
     const QString &runId() const { return m_runId; }
     const EventRow *eventAt(int row) const;
+    /// Every event of the run, oldest first.
+    const QList<EventRow> &events() const { return m_events; }
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;

@@ -265,7 +265,107 @@ void InspectorWidget::updateButtons() {
     }
 }
 
+namespace {
+
+/// "Approved by alice at 14:03:12: “looks good”" for an operator event.
+QString decisionSentence(const EventRow &decision) {
+    QString verb;
+    switch (decision.type) {
+    case EventType::OperatorApprove:
+        verb = QStringLiteral("Approved");
+        break;
+    case EventType::OperatorReject:
+        verb = QStringLiteral("Rejected");
+        break;
+    case EventType::OperatorSkip:
+        verb = QStringLiteral("Skipped");
+        break;
+    case EventType::OperatorMarkSucceeded:
+        verb = QStringLiteral("Marked succeeded");
+        break;
+    case EventType::OperatorResolveHappened:
+        verb = QStringLiteral("Resolved as happened");
+        break;
+    case EventType::OperatorResolveNotHappened:
+        verb = QStringLiteral("Resolved as not happened");
+        break;
+    case EventType::OperatorRetry:
+        verb = QStringLiteral("Retried");
+        break;
+    case EventType::OperatorRetryFailedItems:
+        verb = QStringLiteral("Failed items retried");
+        break;
+    case EventType::OperatorSetInput:
+        verb = QStringLiteral("Input replaced");
+        break;
+    case EventType::OperatorRerunFrom:
+        verb = QStringLiteral("Run again from here");
+        break;
+    case EventType::OperatorPauseStep:
+        verb = QStringLiteral("Held");
+        break;
+    case EventType::OperatorUnpauseStep:
+        verb = QStringLiteral("Released");
+        break;
+    default:
+        verb = QStringLiteral("Acted on");
+        break;
+    }
+    QString text =
+        QStringLiteral("%1 by %2 at %3").arg(verb, decision.actor, clockTime(decision.at));
+    const QString reason = decision.detail.value(QLatin1String("reason")).toString();
+    return reason.isEmpty() ? text + QLatin1Char('.')
+                            : text + QStringLiteral(": “%1”.").arg(reason);
+}
+
+} // namespace
+
 QString InspectorWidget::why() const {
+    if (QString decided = decidedWhy(); !decided.isEmpty())
+        return decided;
+    QString text = stateWhy();
+    // A step an operator set going again says so under its state.
+    if (m_data.decision && !isFinal(m_data.view.state))
+        text += QLatin1Char(' ') + decisionSentence(*m_data.decision);
+    return text;
+}
+
+QString InspectorWidget::decidedWhy() const {
+    if (!m_data.decision)
+        return {};
+    const EventRow &decision = *m_data.decision;
+    const StepState state = m_data.view.state;
+    const QString sentence = decisionSentence(decision);
+    switch (decision.type) {
+    case EventType::OperatorApprove:
+    case EventType::OperatorMarkSucceeded:
+        return state == StepState::Succeeded ? sentence : QString();
+    case EventType::OperatorSkip:
+        return state == StepState::Skipped ? sentence : QString();
+    case EventType::OperatorReject:
+        return state == StepState::Failed ? sentence : QString();
+    case EventType::OperatorResolveHappened: {
+        if (state != StepState::Succeeded)
+            return {};
+        // Its attempt's outcome was unknown; the operator confirmed the effect took place.
+        QString uncertain;
+        for (auto it = m_data.attempts.crbegin(); it != m_data.attempts.crend(); ++it) {
+            if (it->outcome == AttemptOutcome::Uncertain || !it->error.isEmpty()) {
+                uncertain = QStringLiteral(" Attempt %1 had an unknown outcome (%2); its effect "
+                                           "was confirmed.")
+                                .arg(it->number)
+                                .arg(it->error);
+                break;
+            }
+        }
+        return sentence + uncertain;
+    }
+    default:
+        return {};
+    }
+}
+
+QString InspectorWidget::stateWhy() const {
     const StepView &v = m_data.view;
     const StepRunRow &row = m_data.row;
     const int left = std::max(0, m_data.retry.maxAttempts - row.failures);

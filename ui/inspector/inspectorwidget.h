@@ -33,6 +33,8 @@ struct InspectorData {
     QList<ItemRow> items;       ///< foreach only
     QHash<QString, StepState> upstreamStates;
     qint64 now = 0;
+    /// The latest operator action on this step (who, why, when), if any.
+    std::optional<EventRow> decision;
 };
 
 class AttemptOutputView;
@@ -66,6 +68,10 @@ Q_SIGNALS:
 private:
     void updateButtons();
     QString why() const;
+    /// What the state alone says.
+    QString stateWhy() const;
+    /// For a state an operator decided (approved, skipped, resolved...): who, when, why.
+    QString decidedWhy() const;
 
     InspectorData m_data;
     bool m_hasStep = false;

@@ -49,7 +49,10 @@ QList<StepView> buildStepViews(const Flow &flow, const QList<StepRunRow> &steps,
             view.viaFallback = row->viaFallback;
             view.startedAt = row->startedAt;
             view.endedAt = row->endedAt;
-            view.lastError = row->error;
+            // A step that ended well shows no error: a resolved or approved step's old
+            // failure stays in its attempts, not on its row.
+            if (view.state != StepState::Succeeded && view.state != StepState::Skipped)
+                view.lastError = row->error;
             if (!row->resource.isEmpty())
                 view.resource = row->resource;
         }
