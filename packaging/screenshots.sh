@@ -13,11 +13,16 @@ mkdir -p "$out"
 # A throwaway home: the demo database and the remembered window layout stay out of the user's.
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-shoot() { # theme, output folder
+shoot() { # theme, output folder, screen size
   HOME="$scratch" XDG_DATA_HOME="$scratch/data" XDG_CONFIG_HOME="$scratch/config" KEEPFLOW_THEME="$1" \
-    xvfb-run -a -s "-screen 0 1600x1000x24" "$app" --demo --screenshots "$2"
+    xvfb-run -a -s "-screen 0 ${3:-1600x1000}x24" "$app" --demo --screenshots "$2"
 }
 shoot light "$out"
+# The run page on a small laptop screen too: the window must fit and still show names.
+rm -rf "$scratch/data" "$scratch/config"
+shoot light "$scratch/small" 1280x720
+cp "$scratch/small/partial-success.png" "$out/partial-success-1280x720.png"
+rm -rf "$scratch/data" "$scratch/config"
 # The dark palette once, on the screen with the most states.
 shoot dark "$scratch/dark"
 cp "$scratch/dark/partial-success.png" "$out/dark.png"

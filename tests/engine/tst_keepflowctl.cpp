@@ -74,6 +74,8 @@ private:
     /// keepflowctl with arguments on the test database (or on database when given).
     Outcome ctl(const QStringList &arguments, const QString &database = {});
     static QString runStateOf(const Outcome &status);
+    /// The run id in the JSON of `run --json` or `status --json`.
+    static QString runIdOf(const Outcome &status);
     QString writeFlow(const QString &name, const QByteArray &text);
     /// A database of its own with one finished run of flow; returns the run id.
     QString databaseWithRun(const QString &database, const QByteArray &flow);
@@ -87,6 +89,15 @@ QString TestKeepflowctl::runStateOf(const Outcome &status) {
         .value(QStringLiteral("run"))
         .toObject()
         .value(QStringLiteral("state"))
+        .toString();
+}
+
+QString TestKeepflowctl::runIdOf(const Outcome &status) {
+    return status.json()
+        .toObject()
+        .value(QStringLiteral("run"))
+        .toObject()
+        .value(QStringLiteral("id"))
         .toString();
 }
 
@@ -354,12 +365,7 @@ void TestKeepflowctl::actionsChangeFinishedRunsOrRefuse() {
                    { "id": "b", "kind": "noop", "after": ["a"], "with": { "output": "{{steps.a.output.v}}" } } ] })");
     const Outcome run = ctl({QStringLiteral("run"), file, QStringLiteral("--json")});
     QCOMPARE(run.exitCode, 3);
-    const QString id = run.json()
-                           .toObject()
-                           .value(QStringLiteral("run"))
-                           .toObject()
-                           .value(QStringLiteral("id"))
-                           .toString();
+    const QString id = runIdOf(run);
     const Outcome refused = ctl({QStringLiteral("approve"), id, QStringLiteral("a")});
     QCOMPARE(refused.exitCode, 1);
     QVERIFY2(refused.err.contains("not an approval"), refused.err.constData());
@@ -477,12 +483,7 @@ QString TestKeepflowctl::databaseWithRun(const QString &database, const QByteArr
     const Outcome run = ctl({QStringLiteral("run"), file, QStringLiteral("--json")}, database);
     if (run.exitCode == 1 || run.exitCode < 0) // 1: an error; -1: it crashed
         qWarning() << run.err;
-    return run.json()
-        .toObject()
-        .value(QStringLiteral("run"))
-        .toObject()
-        .value(QStringLiteral("id"))
-        .toString();
+    return runIdOf(run);
 }
 
 void TestKeepflowctl::damagedMetaTableIsAnErrorNotACrash_data() {
@@ -800,12 +801,7 @@ void TestKeepflowctl::logsPrintWhatAnAttemptPrinted() {
         { "id": "quiet", "kind": "noop", "after": ["flaky"] } ] })");
     const Outcome run = ctl({QStringLiteral("run"), file, QStringLiteral("--json")}, database);
     QVERIFY2(run.exitCode == 0, run.err.constData());
-    const QString id = run.json()
-                           .toObject()
-                           .value(QStringLiteral("run"))
-                           .toObject()
-                           .value(QStringLiteral("id"))
-                           .toString();
+    const QString id = runIdOf(run);
 
     // The latest attempt by default: its stdout, then its stderr.
     const Outcome latest = ctl({QStringLiteral("logs"), id, QStringLiteral("flaky")}, database);

@@ -82,6 +82,24 @@ QTableView *makeTable(QAbstractItemModel *model, const QString &name) {
 
 } // namespace
 
+namespace {
+
+/// A view under a bar of a search field (stretched) and a toggle: the step table and the log.
+QWidget *underFilterBar(QWidget *view, QWidget *search, QWidget *toggle) {
+    auto *pane = new QWidget;
+    auto *layout = new QVBoxLayout(pane);
+    layout->setContentsMargins(0, 2, 0, 0);
+    layout->setSpacing(2);
+    auto *bar = new QHBoxLayout;
+    bar->addWidget(search, 1);
+    bar->addWidget(toggle);
+    layout->addLayout(bar);
+    layout->addWidget(view, 1);
+    return pane;
+}
+
+} // namespace
+
 MainWindow::MainWindow(Monitor &monitor, QWidget *parent)
     : QMainWindow(parent)
     , m_monitor(monitor)
@@ -220,15 +238,7 @@ void MainWindow::buildViews() {
     m_eventSearch->setClearButtonEnabled(true);
     connect(m_eventSearch, &QLineEdit::textChanged, this,
             [this](const QString &text) { m_eventFilter->setSearch(text.trimmed()); });
-    auto *eventPane = new QWidget;
-    auto *eventLayout = new QVBoxLayout(eventPane);
-    eventLayout->setContentsMargins(0, 2, 0, 0);
-    eventLayout->setSpacing(2);
-    auto *eventBar = new QHBoxLayout;
-    eventBar->addWidget(m_eventSearch, 1);
-    eventBar->addWidget(m_allEvents);
-    eventLayout->addLayout(eventBar);
-    eventLayout->addWidget(m_eventView, 1);
+    QWidget *eventPane = underFilterBar(m_eventView, m_eventSearch, m_allEvents);
     m_bottomTabs->addTab(eventPane, QStringLiteral("Event log"));
     m_bottomTabs->addTab(m_timeline, QStringLiteral("Timeline"));
     m_bottomTabs->addTab(m_resources, QStringLiteral("Resources"));
@@ -275,15 +285,7 @@ void MainWindow::buildViews() {
     m_attentionOnly->setToolTip(
         QStringLiteral("Only the failed, retrying, uncertain and waiting steps"));
     connect(m_attentionOnly, &QCheckBox::toggled, m_stepModel, &StepTableModel::setAttentionOnly);
-    auto *stepPane = new QWidget;
-    auto *stepLayout = new QVBoxLayout(stepPane);
-    stepLayout->setContentsMargins(0, 2, 0, 0);
-    stepLayout->setSpacing(2);
-    auto *stepBar = new QHBoxLayout;
-    stepBar->addWidget(m_stepFilter, 1);
-    stepBar->addWidget(m_attentionOnly);
-    stepLayout->addLayout(stepBar);
-    stepLayout->addWidget(m_stepTable, 1);
+    QWidget *stepPane = underFilterBar(m_stepTable, m_stepFilter, m_attentionOnly);
 
     // The graph and the step table lead; the log below follows the selected step.
     auto *center = new QSplitter(Qt::Vertical);
