@@ -20,6 +20,13 @@
 
 namespace keepflow {
 
+/// The id of the child run that attempt `attempt` of subflow step stepId (in its generation)
+/// starts: derived, so that parent and child find each other without a lookup.
+inline QString subflowRunId(const QString &runId, const QString &stepId, int generation,
+                            int attempt) {
+    return QStringLiteral("%1.%2.%3.%4").arg(runId, stepId).arg(generation).arg(attempt);
+}
+
 struct FlowVersionRow {
     qint64 id = 0;
     QString name;

@@ -14,10 +14,7 @@ namespace keepflow {
 
 QString Engine::Impl::childRunId(const LiveRun &run, int i) const {
     const LiveStep &step = run.step(i);
-    return QStringLiteral("%1.%2.%3.%4")
-        .arg(run.id, run.def(i).id)
-        .arg(step.generation)
-        .arg(step.attempts);
+    return subflowRunId(run.id, run.def(i).id, step.generation, step.attempts);
 }
 
 /// Starts the child run of a subflow step in the transaction that records the attempt, so the

@@ -188,6 +188,7 @@ private Q_SLOTS:
     void workersTabShowsHeartbeatsAndHeldRuns();
     void lostConnectionIsSaidAndNothingTypedIsLost();
     void logsTabShowsWhatEachAttemptPrinted();
+    void parentAndChildRunsLinkBothWays();
 };
 
 void TestMainWindow::retryFailedItemsFromTheStepTable() {
@@ -940,6 +941,42 @@ void TestMainWindow::runsSearchMatchesStepNamesAndErrors() {
     runs->setSearch(QStringLiteral("go_live")); // the other run's step
     QCOMPARE(runs->rowCount(), 1);
     QVERIFY(runs->runIdAt(0) != troubled);
+}
+
+void TestMainWindow::parentAndChildRunsLinkBothWays() {
+    Fixture f;
+    QFile child(f.dir.filePath(QStringLiteral("child.flow.json")));
+    QVERIFY(child.open(QIODevice::WriteOnly));
+    child.write(flowText("child", R"({ "id": "inner", "kind": "noop" })"));
+    child.close();
+    const QString parentPath = f.dir.filePath(QStringLiteral("parent.flow.json"));
+    FlowLoad load = parseFlow(flowText("parent", R"(
+        { "id": "sub", "kind": "subflow", "with": { "flow": "child.flow.json" } },
+        { "id": "after", "kind": "noop", "after": ["sub"] })"),
+                              parentPath);
+    QVERIFY2(load.ok(), qPrintable(load.errorText()));
+    auto parent = f.monitor->startRun(*load.flow, parentPath, {});
+    QVERIFY2(parent, qPrintable(parent.error()));
+    QTRY_VERIFY((f.settle(), f.monitor->run(*parent)->state == RunState::Succeeded));
+    f.window->selectRun(*parent);
+    QVERIFY(!f.window->openParentButton()->isVisible()); // a top-level run has no parent
+
+    // Parent → child: the subflow step's inspector opens the run it started.
+    f.clickStepRow(QStringLiteral("sub"));
+    QPushButton *openChild = f.window->inspector()->openChildButton();
+    QVERIFY(openChild->isVisible());
+    QTest::mouseClick(openChild, Qt::LeftButton);
+    const QString childId = subflowRunId(*parent, QStringLiteral("sub"), 1, 1);
+    QCOMPARE(f.window->currentRun(), childId);
+    QCOMPARE(f.monitor->run(childId)->parentRun, *parent);
+
+    // Child → parent: back to the parent run with its subflow step selected.
+    QPushButton *openParent = f.window->openParentButton();
+    QVERIFY(openParent->isVisible());
+    QVERIFY(openParent->text().contains(*parent));
+    QTest::mouseClick(openParent, Qt::LeftButton);
+    QCOMPARE(f.window->currentRun(), *parent);
+    QCOMPARE(f.window->currentStep(), QStringLiteral("sub"));
 }
 
 QTEST_MAIN(TestMainWindow)

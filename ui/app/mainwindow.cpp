@@ -188,6 +188,7 @@ void MainWindow::buildViews() {
 
     m_inspector = new InspectorWidget;
     connect(m_inspector, &InspectorWidget::actionRequested, this, &MainWindow::requestAction);
+    connect(m_inspector, &InspectorWidget::runRequested, this, &MainWindow::selectRun);
     m_inspector->outputView()->setLoader([this](const QString &runId, const QString &stepId) {
         return m_monitor.attemptOutputs(runId, stepId);
     });
@@ -261,6 +262,17 @@ void MainWindow::buildViews() {
     auto *headerBar = new QHBoxLayout;
     headerBar->setContentsMargins(4, 0, 4, 0);
     headerBar->addWidget(m_runHeader, 1);
+    m_openParent = new QPushButton;
+    m_openParent->setVisible(false);
+    connect(m_openParent, &QPushButton::clicked, this, [this] {
+        const QString parent = m_openParent->property("runId").toString();
+        const QString step = m_openParent->property("stepId").toString();
+        if (parent.isEmpty())
+            return;
+        selectRun(parent);
+        selectStep(step);
+    });
+    headerBar->addWidget(m_openParent);
     for (QAction *action : {m_previousProblem, m_nextProblem}) {
         auto *button = new QToolButton;
         button->setDefaultAction(action);
@@ -659,6 +671,14 @@ void MainWindow::reloadRun() {
     m_timeline->setMarks(timelineMarks(m_eventModel->events()));
     m_runHeader->setText(
         QStringLiteral("Run %1 · %2 · %3").arg(m_runId, run->flowName, stateLabel(run->state)));
+    m_openParent->setVisible(!run->parentRun.isEmpty());
+    if (!run->parentRun.isEmpty()) {
+        m_openParent->setProperty("runId", run->parentRun);
+        m_openParent->setProperty("stepId", run->parentStep);
+        m_openParent->setText(
+            QStringLiteral("↑ Parent run %1 (step %2)").arg(run->parentRun, run->parentStep));
+        m_openParent->setAccessibleName(m_openParent->text());
+    }
     // Rebuilding the inspector (attempts, items) only when its step or an upstream changed.
     if (!m_stepId.isEmpty() && m_inspectorDirty)
         showInspector();
@@ -879,6 +899,19 @@ void MainWindow::showStepMenu(const QString &stepId, const QPoint &globalPos) {
         if (!actionShortcut(kind).isEmpty())
             action->setShortcut(QKeySequence(actionShortcut(kind)));
         action->setShortcutVisibleInContextMenu(true);
+    }
+    // A subflow step that started its child run leads there.
+    const StepRunRow *row = nullptr;
+    for (const StepRunRow &candidate : std::as_const(m_stepRows)) {
+        if (candidate.stepId == stepId)
+            row = &candidate;
+    }
+    if (m_flow && m_flow->step(stepId) && m_flow->step(stepId)->kind == QLatin1String("subflow") &&
+        row && row->attempts > 0) {
+        const QString child = subflowRunId(m_runId, stepId, row->generation, row->attempts);
+        menu.addSeparator();
+        menu.addAction(QStringLiteral("Open child run %1").arg(child), this,
+                       [this, child] { selectRun(child); });
     }
     menu.exec(globalPos);
 }

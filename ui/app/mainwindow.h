@@ -22,6 +22,7 @@ class QAction;
 class QCheckBox;
 class QLabel;
 class QLineEdit;
+class QPushButton;
 class QSystemTrayIcon;
 class QTableView;
 class QTabWidget;
@@ -101,6 +102,8 @@ public:
     ResourcesView *resourcesView() const { return m_resources; }
     /// The status bar's notice while the connection to the database is lost (hidden otherwise).
     QLabel *connectionNotice() const { return m_connectionNotice; }
+    /// Shown on a sub-run: back to the parent run and its subflow step.
+    QPushButton *openParentButton() const { return m_openParent; }
     /// The last message shown in the status bar (action results and refusals).
     QString lastMessage() const;
 
@@ -171,6 +174,7 @@ private:
     ResourcesView *m_resources = nullptr;
     WorkersView *m_workers = nullptr;
     QLabel *m_runHeader = nullptr;
+    QPushButton *m_openParent = nullptr;  ///< a sub-run's way back to its parent run and step
     QLabel *m_databaseNotice = nullptr;   ///< permanent in the status bar; hidden when all is well
     QLabel *m_connectionNotice = nullptr; ///< permanent while the connection is lost
     QSystemTrayIcon *m_tray = nullptr;

@@ -94,6 +94,13 @@ InspectorWidget::InspectorWidget(QWidget *parent)
         ++position;
     }
     layout->addLayout(buttons);
+    m_openChild = new QPushButton;
+    m_openChild->setVisible(false);
+    connect(m_openChild, &QPushButton::clicked, this, [this] {
+        if (const QString child = m_openChild->property("runId").toString(); !child.isEmpty())
+            Q_EMIT runRequested(child);
+    });
+    layout->addWidget(m_openChild);
 
     m_tabs = new QTabWidget;
     m_attemptsModel = new QStandardItemModel(this);
@@ -131,6 +138,7 @@ void InspectorWidget::clear() {
     m_title->setText(QStringLiteral("No step selected"));
     m_state->clear();
     m_why->setText(QStringLiteral("Select a step in the graph or the step table."));
+    m_openChild->setVisible(false);
     m_attemptsModel->clear();
     m_itemsModel->clear();
     m_input->clear();
@@ -155,6 +163,16 @@ void InspectorWidget::showStep(const InspectorData &shown) {
     m_state->setPixmap({});
     m_state->setText(stateLabel(shown.view.state));
     m_why->setText(why());
+    // A subflow step links to the run its latest attempt started.
+    const bool startedChild = shown.step.kind == QLatin1String("subflow") && shown.row.attempts > 0;
+    m_openChild->setVisible(startedChild);
+    if (startedChild) {
+        const QString child =
+            subflowRunId(shown.runId, shown.view.stepId, shown.row.generation, shown.row.attempts);
+        m_openChild->setProperty("runId", child);
+        m_openChild->setText(QStringLiteral("Open child run %1").arg(child));
+        m_openChild->setAccessibleName(m_openChild->text());
+    }
 
     m_attemptsModel->clear();
     m_attemptsModel->setHorizontalHeaderLabels(

@@ -55,6 +55,7 @@ public:
     /// The "why" line shown under the state (for tests and screen readers).
     QString explanation() const;
     QPushButton *button(OperatorAction::Kind kind) const;
+    QPushButton *openChildButton() const { return m_openChild; }
     QTableView *itemsTable() const { return m_items; }
     QTableView *attemptsTable() const { return m_attempts; }
     /// The "Logs" tab: what the step's attempts printed. Give it the monitor's attemptOutputs.
@@ -64,6 +65,8 @@ public:
 
 Q_SIGNALS:
     void actionRequested(keepflow::OperatorAction::Kind kind, const QString &stepId);
+    /// "Open child run" of a subflow step.
+    void runRequested(const QString &runId);
 
 private:
     void updateButtons();
@@ -80,6 +83,7 @@ private:
     QLabel *m_state = nullptr;
     QLabel *m_why = nullptr;
     QHash<int, QPushButton *> m_buttons;
+    QPushButton *m_openChild = nullptr; ///< a subflow step's child run, shown once it started
     QTabWidget *m_tabs = nullptr;
     QTableView *m_attempts = nullptr;
     QStandardItemModel *m_attemptsModel = nullptr;
