@@ -167,6 +167,7 @@ private Q_SLOTS:
     void damagedDatabaseIsSaidOnOpen();
     void workersTabShowsHeartbeatsAndHeldRuns();
     void lostConnectionIsSaidAndNothingTypedIsLost();
+    void retryCountdownTicksInTheStepTable();
 };
 
 void TestMainWindow::retryFailedItemsFromTheStepTable() {
@@ -730,6 +731,49 @@ void TestMainWindow::lostConnectionIsSaidAndNothingTypedIsLost() {
     QVERIFY(std::any_of(steps->begin(), steps->end(), [](const StepRunRow &row) {
         return row.stepId == QLatin1String("fetch") && row.state == StepState::Skipped;
     }));
+}
+
+void TestMainWindow::retryCountdownTicksInTheStepTable() {
+    StepTableModel model;
+    StepView waiting;
+    waiting.stepId = QStringLiteral("deploy");
+    waiting.state = StepState::Retrying;
+    waiting.attempts = 1;
+    waiting.maxAttempts = 3;
+    waiting.nextAttemptAt = 20'000;
+    StepView done;
+    done.stepId = QStringLiteral("build");
+    done.state = StepState::Succeeded;
+    model.setSteps({done, waiting}, 2'000);
+    const QModelIndex state = model.index(1, StepTableModel::StateColumn);
+    QCOMPARE(state.data().toString(), QStringLiteral("Retrying (in 18 s)"));
+
+    // A tick tells the views that the state cell changed (they repaint only what they are told).
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    model.setNow(12'000);
+    bool stateCellRepainted = false;
+    for (const QList<QVariant> &args : std::as_const(changed)) {
+        const QModelIndex from = args.at(0).toModelIndex();
+        const QModelIndex to = args.at(1).toModelIndex();
+        stateCellRepainted = stateCellRepainted || (from.row() <= 1 && to.row() >= 1 &&
+                                                    from.column() <= StepTableModel::StateColumn &&
+                                                    to.column() >= StepTableModel::StateColumn);
+    }
+    QVERIFY(stateCellRepainted);
+    QCOMPARE(state.data().toString(), QStringLiteral("Retrying (in 8 s)"));
+
+    // And in the window: the row says what the node's badge says.
+    QTableView view;
+    view.setModel(&model);
+    view.resize(600, 200);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QAccessibleInterface *table = QAccessible::queryAccessibleInterface(&view);
+    QVERIFY(table && table->tableInterface());
+    model.setNow(18'000);
+    QCOMPARE(
+        table->tableInterface()->cellAt(1, StepTableModel::StateColumn)->text(QAccessible::Name),
+        QStringLiteral("Retrying (in 2 s)"));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -41,8 +41,15 @@ void StepTableModel::setSteps(const QList<StepView> &steps, qint64 now) {
 
 void StepTableModel::setNow(qint64 now) {
     m_now = now;
-    if (!m_steps.isEmpty())
-        Q_EMIT dataChanged(index(0, DurationColumn), index(rowCount() - 1, DurationColumn));
+    if (m_steps.isEmpty())
+        return;
+    // Running steps' durations grow; a retry's countdown ("Retrying (in 5 s)") ticks down.
+    Q_EMIT dataChanged(index(0, DurationColumn), index(rowCount() - 1, DurationColumn));
+    for (qsizetype i = 0; i < m_steps.size(); ++i) {
+        if (m_steps[i].state == StepState::Retrying && m_steps[i].nextAttemptAt > 0)
+            Q_EMIT dataChanged(index(static_cast<int>(i), StateColumn),
+                               index(static_cast<int>(i), StateColumn));
+    }
 }
 
 const StepView *StepTableModel::stepAt(int row) const {
