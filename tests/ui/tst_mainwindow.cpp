@@ -168,6 +168,7 @@ private Q_SLOTS:
     void workersTabShowsHeartbeatsAndHeldRuns();
     void lostConnectionIsSaidAndNothingTypedIsLost();
     void retryCountdownTicksInTheStepTable();
+    void attemptColumnsKeepTheirWidthsAcrossUpdates();
 };
 
 void TestMainWindow::retryFailedItemsFromTheStepTable() {
@@ -774,6 +775,59 @@ void TestMainWindow::retryCountdownTicksInTheStepTable() {
     QCOMPARE(
         table->tableInterface()->cellAt(1, StepTableModel::StateColumn)->text(QAccessible::Name),
         QStringLiteral("Retrying (in 2 s)"));
+}
+
+void TestMainWindow::attemptColumnsKeepTheirWidthsAcrossUpdates() {
+    InspectorWidget inspector;
+    inspector.resize(700, 600);
+    inspector.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&inspector));
+    InspectorData data;
+    data.runId = QStringLiteral("r");
+    data.view.stepId = QStringLiteral("charge");
+    data.view.state = StepState::Retrying;
+    data.view.attempts = 1;
+    data.step.id = QStringLiteral("charge");
+    data.step.kind = QStringLiteral("http");
+    data.retry.maxAttempts = 5;
+    data.now = 10'000;
+    AttemptRow first;
+    first.stepId = QStringLiteral("charge");
+    first.number = 1;
+    first.startedAt = 1'000;
+    first.endedAt = 2'000;
+    first.outcome = AttemptOutcome::FailedTransient;
+    first.error = QStringLiteral("HTTP 503");
+    first.idempotencyKey = QStringLiteral("r/charge/1");
+    data.attempts = {first};
+    inspector.showStep(data);
+    QTableView *attempts = inspector.attemptsTable();
+    QHeaderView *header = attempts->horizontalHeader();
+    QCOMPARE(attempts->model()->rowCount(), 1);
+    QVERIFY2(header->sectionSize(0) < 60, qPrintable(QString::number(header->sectionSize(0))));
+    header->resizeSection(5, 150); // the operator widens the error column
+    QList<int> widths;
+    for (int c = 0; c < header->count(); ++c)
+        widths << header->sectionSize(c);
+
+    // A live update of the same step (a second attempt started): same columns, same widths.
+    AttemptRow second = first;
+    second.number = 2;
+    second.startedAt = 9'000;
+    second.endedAt = 0;
+    second.outcome.reset();
+    second.error.clear();
+    second.idempotencyKey = QStringLiteral("r/charge/2");
+    data.attempts = {first, second};
+    data.view.state = StepState::Running;
+    data.view.attempts = 2;
+    inspector.showStep(data);
+    QCOMPARE(attempts->model()->rowCount(), 2);
+    QCOMPARE(attempts->model()->headerData(0, Qt::Horizontal).toString(), QStringLiteral("#"));
+    QList<int> after;
+    for (int c = 0; c < header->count(); ++c)
+        after << header->sectionSize(c);
+    QCOMPARE(after, widths);
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -96,6 +96,10 @@ InspectorWidget::InspectorWidget(QWidget *parent)
 
     m_tabs = new QTabWidget;
     m_attemptsModel = new QStandardItemModel(this);
+    m_attemptsModel->setHorizontalHeaderLabels(
+        {QStringLiteral("#"), QStringLiteral("Item"), QStringLiteral("Started"),
+         QStringLiteral("Duration"), QStringLiteral("Outcome"), QStringLiteral("Error"),
+         QStringLiteral("Idempotency key")});
     m_attempts = makeTable(m_attemptsModel, QStringLiteral("Attempts"));
     m_tabs->addTab(m_attempts, QStringLiteral("Attempts"));
     m_input = new QPlainTextEdit;
@@ -109,6 +113,9 @@ InspectorWidget::InspectorWidget(QWidget *parent)
     m_output->setFont(QFont(QStringLiteral("monospace")));
     m_tabs->addTab(m_output, QStringLiteral("Output"));
     m_itemsModel = new QStandardItemModel(this);
+    m_itemsModel->setHorizontalHeaderLabels({QStringLiteral("Item"), QStringLiteral("State"),
+                                             QStringLiteral("Attempts"), QStringLiteral("Error"),
+                                             QStringLiteral("Output")});
     m_items = makeTable(m_itemsModel, QStringLiteral("Items"));
     m_items->setContextMenuPolicy(Qt::ActionsContextMenu);
     auto *retryItems = new QAction(actionLabel(OperatorAction::Kind::RetryFailedItems), m_items);
@@ -128,8 +135,8 @@ void InspectorWidget::clear() {
     m_title->setText(QStringLiteral("No step selected"));
     m_state->clear();
     m_why->setText(QStringLiteral("Select a step in the graph or the step table."));
-    m_attemptsModel->clear();
-    m_itemsModel->clear();
+    m_attemptsModel->setRowCount(0);
+    m_itemsModel->setRowCount(0);
     m_input->clear();
     m_output->clear();
     updateButtons();
@@ -148,11 +155,8 @@ void InspectorWidget::showStep(const InspectorData &shown) {
     m_state->setText(stateLabel(shown.view.state));
     m_why->setText(why());
 
-    m_attemptsModel->clear();
-    m_attemptsModel->setHorizontalHeaderLabels(
-        {QStringLiteral("#"), QStringLiteral("Item"), QStringLiteral("Started"),
-         QStringLiteral("Duration"), QStringLiteral("Outcome"), QStringLiteral("Error"),
-         QStringLiteral("Idempotency key")});
+    // Rows only: the columns (and the widths the operator gave them) stay across live updates.
+    m_attemptsModel->setRowCount(0);
     for (const AttemptRow &attempt : shown.attempts) {
         const std::optional<AttemptOutcome> &outcome = attempt.outcome;
         auto *outcomeItem =
@@ -184,11 +188,8 @@ void InspectorWidget::showStep(const InspectorData &shown) {
 
     const bool isForeach = shown.view.itemsTotal >= 0;
     m_tabs->setTabVisible(m_itemsTab, isForeach);
-    m_itemsModel->clear();
+    m_itemsModel->setRowCount(0);
     if (isForeach) {
-        m_itemsModel->setHorizontalHeaderLabels(
-            {QStringLiteral("Item"), QStringLiteral("State"), QStringLiteral("Attempts"),
-             QStringLiteral("Error"), QStringLiteral("Output")});
         for (const ItemRow &item : shown.items) {
             const StepState state = item.state;
             auto *stateItem = new QStandardItem(stateIcon(state), stateLabel(state));
