@@ -96,6 +96,7 @@ private Q_SLOTS:
     void drillRunInjectsFaultsWithoutChangingTheFile();
     void unsavedChangesAskBeforeClosing();
     void redoAnswersCtrlShiftZAndCtrlY();
+    void renamingAStepAndTabbingKeepsItSelected();
     void openSaveOpenIsUnchangedForEveryExample();
 };
 
@@ -231,6 +232,35 @@ void TestEditorWindow::redoAnswersCtrlShiftZAndCtrlY() {
     QCOMPARE(undo->index(), 2);
     QCOMPARE(f.window->document()->flow().step(QStringLiteral("a"))->description,
              QStringLiteral("second"));
+}
+
+void TestEditorWindow::renamingAStepAndTabbingKeepsItSelected() {
+    Fixture f;
+    QVERIFY(f.window->openFile(f.write(QStringLiteral("pair.flow.json"), kTwoSteps)));
+    QApplication::setActiveWindow(f.window.get());
+    QVERIFY(QTest::qWaitForWindowActive(f.window.get()));
+    f.window->scene()->selectStep(QStringLiteral("a"));
+    PropertyEditor *properties = f.window->propertyEditor();
+    auto *id = qobject_cast<QLineEdit *>(properties->fieldWidget(QStringLiteral("id")));
+    QVERIFY(id && id->isVisible());
+    id->setFocus();
+    id->selectAll();
+    QTest::keyClicks(id, QStringLiteral("extract"));
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+    QVERIFY(f.window->document()->flow().step(QStringLiteral("extract")));
+    // The renamed step stays selected and shown; the focus went on to the next field.
+    QCOMPARE(f.window->scene()->selectedStep(), QStringLiteral("extract"));
+    QCOMPARE(properties->stepId(), QStringLiteral("extract"));
+    QVERIFY(id->isVisible());
+    QWidget *next = QApplication::focusWidget();
+    QVERIFY(next && next != id && properties->isAncestorOf(next) && next->isVisible());
+    // What is typed next lands in the form: Tab on to the description, type, Tab away.
+    while (QApplication::focusWidget() != properties->fieldWidget(QStringLiteral("description")))
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+    QTest::keyClicks(QApplication::focusWidget(), QStringLiteral("reads the orders"));
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+    QCOMPARE(f.window->document()->flow().step(QStringLiteral("extract"))->description,
+             QStringLiteral("reads the orders"));
 }
 
 void TestEditorWindow::unsavedChangesAskBeforeClosing() {

@@ -109,6 +109,8 @@ void EditorWindow::buildViews() {
                     m_scene->selectStep(step->stepId);
             });
     connect(m_scene, &GraphScene::stepSelected, this, [this](const QString &id) {
+        if (id.isEmpty() && m_scene->isFollowingRename())
+            return; // the renamed step is selected again at once
         m_properties->showStep(id);
         if (!id.isEmpty())
             m_sideTabs->setCurrentWidget(m_properties);
