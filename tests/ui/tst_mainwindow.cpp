@@ -169,6 +169,8 @@ private Q_SLOTS:
     void lostConnectionIsSaidAndNothingTypedIsLost();
     void retryCountdownTicksInTheStepTable();
     void attemptColumnsKeepTheirWidthsAcrossUpdates();
+    void accessibilityClientSelectsARunAndItOpens();
+    void noMatchingRunClosesTheRunAndTheTitleNamesIt();
 };
 
 void TestMainWindow::retryFailedItemsFromTheStepTable() {
@@ -828,6 +830,60 @@ void TestMainWindow::attemptColumnsKeepTheirWidthsAcrossUpdates() {
     for (int c = 0; c < header->count(); ++c)
         after << header->sectionSize(c);
     QCOMPARE(after, widths);
+}
+
+void TestMainWindow::accessibilityClientSelectsARunAndItOpens() {
+    Fixture f;
+    const QString broken = f.start(kBroken);
+    f.clock.advance(1000);
+    const QString approval = f.start(kApproval);
+    f.window->flushNow();
+    f.window->selectRun(approval);
+    QCOMPARE(f.window->stepModel()->rowCount(), 2);
+    QAccessibleInterface *window = QAccessible::queryAccessibleInterface(f.window.get());
+    QAccessibleInterface *runs = findAccessible(window, QAccessible::Table, QStringLiteral("Runs"));
+    QVERIFY(runs && runs->tableInterface());
+    int row = -1;
+    for (int r = 0; r < runs->tableInterface()->rowCount(); ++r) {
+        QAccessibleInterface *cell = runs->tableInterface()->cellAt(r, RunsModel::RunColumn);
+        if (cell && cell->text(QAccessible::Name) == QStringLiteral("Run: ") + broken)
+            row = r;
+    }
+    QVERIFY(row >= 0);
+    // Selected, as a screen reader's "select" does: the run opens as if clicked.
+    QVERIFY(runs->tableInterface()->selectRow(row));
+    QCOMPARE(f.window->currentRun(), broken);
+    QCOMPARE(f.window->stepModel()->rowCount(), 4);
+    QVERIFY(f.window->windowTitle().contains(broken));
+}
+
+void TestMainWindow::noMatchingRunClosesTheRunAndTheTitleNamesIt() {
+    Fixture f;
+    // The platform appends the application's name: the title does not say it too.
+    QVERIFY(!f.window->windowTitle().contains(QLatin1String("Keepflow")));
+    const QString run = f.start(kBroken);
+    f.window->selectRun(run);
+    QVERIFY(f.window->windowTitle().startsWith(run + QStringLiteral(" · orders")));
+    QVERIFY(!f.window->windowTitle().contains(QLatin1String("Keepflow")));
+    RunsView *runs = f.window->runsView();
+    QTest::keyClicks(runs->searchField(), QStringLiteral("no-such-run"));
+    QTest::keyClick(runs->searchField(), Qt::Key_Return);
+    QCOMPARE(runs->model()->rowCount(), 0);
+    // Not the old run under a search that excludes it: empty panes that say why.
+    QCOMPARE(f.window->currentRun(), QString());
+    QCOMPARE(f.window->stepModel()->rowCount(), 0);
+    QCOMPARE(f.window->eventLog()->rowCount(), 0);
+    QVERIFY(!f.window->windowTitle().contains(run));
+    QVERIFY(runs->emptyNotice()->isVisible());
+    QVERIFY(runs->emptyNotice()->text().contains(QStringLiteral("“no-such-run”")));
+    // Cleared, the run is listed again and opens on a click.
+    runs->searchField()->clear();
+    QTest::keyClick(runs->searchField(), Qt::Key_Return);
+    QCOMPARE(runs->model()->rowCount(), 1);
+    QTableView *table = runs->table();
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {},
+                      table->visualRect(runs->model()->index(0, RunsModel::RunColumn)).center());
+    QCOMPARE(f.window->currentRun(), run);
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -81,7 +81,8 @@ MainWindow::MainWindow(Monitor &monitor, QWidget *parent)
     : QMainWindow(parent)
     , m_monitor(monitor)
     , m_latency(std::make_unique<LatencyTracker>()) {
-    setWindowTitle(QStringLiteral("Keepflow — %1").arg(monitor.databasePath()));
+    // The platform adds the application's name ("— Keepflow") itself.
+    setWindowTitle(monitor.databasePath());
     buildViews();
     buildMenus();
     connectMonitor();
@@ -126,7 +127,7 @@ void MainWindow::buildViews() {
     connect(m_runs, &RunsView::runSelected, this, &MainWindow::selectRun);
     connect(m_runs, &RunsView::runContextMenuRequested, this, &MainWindow::showRunsMenu);
 
-    m_runHeader = new QLabel(QStringLiteral("Select a run"));
+    m_runHeader = new QLabel(QStringLiteral("No run open: select one in the runs list."));
     m_runHeader->setTextFormat(Qt::PlainText);
     m_runHeader->setAccessibleName(QStringLiteral("Run"));
 
@@ -486,6 +487,10 @@ void MainWindow::reloadFlowNames() {
 }
 
 void MainWindow::selectRun(const QString &runId) {
+    if (runId.isEmpty()) {
+        closeRun();
+        return;
+    }
     if (runId == m_runId && m_flow)
         return;
     auto flow = m_monitor.flowOfRun(runId);
@@ -508,6 +513,26 @@ void MainWindow::selectRun(const QString &runId) {
     reloadRun();
     m_graph->fitAll();
     m_runs->selectRun(runId);
+}
+
+void MainWindow::closeRun() {
+    if (m_runId.isEmpty())
+        return;
+    m_runId.clear();
+    m_stepId.clear();
+    m_flow.reset();
+    m_stepViews.clear();
+    m_stepRows.clear();
+    m_attempts.clear();
+    m_items.clear();
+    m_scene->setFlow(Flow());
+    m_stepModel->setSteps({}, m_monitor.now());
+    m_timeline->setSteps({});
+    m_timeline->setAttempts({}, m_monitor.now());
+    m_eventModel->setEvents(QString(), {});
+    m_inspector->clear();
+    m_runHeader->setText(QStringLiteral("No run open: select one in the runs list."));
+    setWindowTitle(m_monitor.databasePath());
 }
 
 void MainWindow::reloadRun() {
@@ -545,6 +570,8 @@ void MainWindow::reloadRun() {
     m_timeline->setAttempts(m_attempts, now);
     m_runHeader->setText(
         QStringLiteral("Run %1 · %2 · %3").arg(m_runId, run->flowName, stateLabel(run->state)));
+    setWindowTitle(
+        QStringLiteral("%1 · %2 — %3").arg(m_runId, run->flowName, m_monitor.databasePath()));
     // Rebuilding the inspector (attempts, items) only when its step or an upstream changed.
     if (!m_stepId.isEmpty() && m_inspectorDirty)
         showInspector();

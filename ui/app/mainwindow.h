@@ -106,6 +106,8 @@ private:
     /// The Workers tab, when it is the one shown.
     void refreshWorkers();
     void reloadRun();
+    /// Shows no run (the runs list has none to show): empty panes that say so.
+    void closeRun();
     void reloadFlowNames();
     /// The resource the step of the run calls (cached: a run's flow never changes).
     QString resourceOf(const QString &runId, const QString &stepId);
