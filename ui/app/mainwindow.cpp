@@ -488,7 +488,9 @@ void MainWindow::reloadFlowNames() {
 
 void MainWindow::selectRun(const QString &runId) {
     if (runId.isEmpty()) {
-        closeRun();
+        // An empty list while the database is away is a list that could not be read.
+        if (m_monitor.isConnected())
+            closeRun();
         return;
     }
     if (runId == m_runId && m_flow)

@@ -111,6 +111,12 @@ RunsView::RunsView(QWidget *parent)
             [this] { m_model->setFlowFilter(m_flowCombo->currentData().toString()); });
     connect(m_table, &QWidget::customContextMenuRequested, this, &RunsView::showContextMenu);
     // A filter change resets the model; the selection is gone with the rows it named.
+    connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this,
+            [this] { m_loadError.clear(); });
+    connect(m_model, &RunsModel::loadFailed, this, [this](const QString &message) {
+        m_loadError = message;
+        updateEmptyNotice();
+    });
     connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
         updateEmptyNotice();
         Q_EMIT selectionChanged(selectedRunIds());
@@ -160,6 +166,11 @@ void RunsView::updateEmptyNotice() {
     m_empty->setVisible(empty);
     if (!empty)
         return;
+    if (!m_loadError.isEmpty()) {
+        m_empty->setText(tr("The runs could not be read: %1").arg(m_loadError));
+        m_empty->setAccessibleDescription(m_empty->text());
+        return;
+    }
     const bool filtered = !m_model->search().isEmpty() || !m_model->stateFilter().isEmpty() ||
                           !m_model->flowFilter().isEmpty();
     if (!filtered)

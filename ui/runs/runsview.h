@@ -64,6 +64,7 @@ private:
     QTimer *m_searchDelay = nullptr;
     QLabel *m_empty = nullptr;
     QString m_openedRun; ///< the last run announced by runSelected
+    QString m_loadError; ///< why the list's last load failed; empty when it did not
 };
 
 } // namespace keepflow::ui
