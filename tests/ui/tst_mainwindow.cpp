@@ -18,12 +18,15 @@
 #include "timelineplot.h"
 
 #include <QAccessible>
+#include <QApplication>
 #include <QComboBox>
 #include <QFile>
 #include <QHeaderView>
 #include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
+#include <QMenuBar>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -33,6 +36,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 using namespace keepflow;
 using namespace keepflow::ui;
@@ -171,6 +175,11 @@ private Q_SLOTS:
     void attemptColumnsKeepTheirWidthsAcrossUpdates();
     void accessibilityClientSelectsARunAndItOpens();
     void noMatchingRunClosesTheRunAndTheTitleNamesIt();
+    void approvalShowsItsRenderedPromptAndTakesAComment();
+    void reasonIsRequiredWhereAnActionSettlesOrEnds();
+    void retryFailedItemsPreviewNamesTheItems();
+    void cancelAsksForAReasonAndRecordsIt();
+    void requiredParameterMustBeFilled();
 };
 
 void TestMainWindow::retryFailedItemsFromTheStepTable() {
@@ -884,6 +893,203 @@ void TestMainWindow::noMatchingRunClosesTheRunAndTheTitleNamesIt() {
     QTest::mouseClick(table->viewport(), Qt::LeftButton, {},
                       table->visualRect(runs->model()->index(0, RunsModel::RunColumn)).center());
     QCOMPARE(f.window->currentRun(), run);
+}
+
+namespace {
+
+const QByteArray kTemplatedApproval = R"({ "keepflow": 1, "name": "release",
+    "params": { "version": { "default": "2.4" } },
+    "steps": [ { "id": "build", "kind": "noop" },
+               { "id": "go_live", "kind": "approval", "after": ["build"],
+                 "with": { "prompt": "Release {{params.version}} passed its tests" } } ] })";
+
+} // namespace
+
+void TestMainWindow::approvalShowsItsRenderedPromptAndTakesAComment() {
+    Fixture f;
+    const QString run = f.start(kTemplatedApproval);
+    QCOMPARE(f.monitor->run(run)->state, RunState::WaitingForOperator);
+    f.window->selectRun(run);
+    f.clickStepRow(QStringLiteral("go_live"));
+    // The inspector says what the event log says: the prompt as rendered for this run.
+    const QString why = f.window->inspector()->explanation();
+    QVERIFY2(why.contains(QLatin1String("Release 2.4 passed its tests")), qPrintable(why));
+    QVERIFY2(!why.contains(QLatin1String("{{")), qPrintable(why));
+
+    QTest::mouseClick(f.button(QStringLiteral("Approve")), Qt::LeftButton);
+    ActionDialog *dialog = f.window->actionDialog();
+    QVERIFY(dialog);
+    QVERIFY(QTest::qWaitForWindowExposed(dialog));
+    // What is being approved, a comment field (the CLI's --comment), room for both.
+    QVERIFY(dialog->promptLabel()->isVisible());
+    QVERIFY(dialog->promptLabel()->text().contains(QLatin1String("Release 2.4 passed its tests")));
+    QCOMPARE(dialog->reasonEdit()->accessibleName(), QStringLiteral("Comment"));
+    QVERIFY2(dialog->width() >= 480, qPrintable(QString::number(dialog->width())));
+    QLineEdit *comment = dialog->reasonEdit();
+    QVERIFY(comment->width() >
+            comment->fontMetrics().horizontalAdvance(comment->placeholderText()) + 8);
+    QVERIFY(dialog->canConfirm()); // a comment is optional
+    QTest::keyClicks(comment, QStringLiteral("tests green, ship it"));
+    dialog->confirm();
+    f.settle();
+    QCOMPARE(f.stepState(run, QStringLiteral("go_live")), std::optional(StepState::Succeeded));
+    bool recorded = false;
+    const auto events = f.monitor->events(run);
+    for (const EventRow &event : *events)
+        recorded = recorded || event.detail.value(QLatin1String("reason")).toString() ==
+                                   QLatin1String("tests green, ship it");
+    QVERIFY(recorded);
+}
+
+void TestMainWindow::reasonIsRequiredWhereAnActionSettlesOrEnds() {
+    for (K kind : {K::Skip, K::MarkSucceeded, K::ResolveHappened, K::ResolveNotHappened, K::Reject,
+                   K::CancelRun})
+        QVERIFY2(actionNeedsReason(kind), qPrintable(actionLabel(kind)));
+    for (K kind : {K::Retry, K::Approve})
+        QVERIFY2(!actionNeedsReason(kind), qPrintable(actionLabel(kind)));
+
+    Fixture f;
+    const QString run = f.start(kBroken);
+    f.window->selectRun(run);
+    f.clickStepRow(QStringLiteral("fetch"));
+    QTest::mouseClick(f.button(QStringLiteral("Skip")), Qt::LeftButton);
+    ActionDialog *dialog = f.window->actionDialog();
+    QVERIFY(dialog);
+    QVERIFY(!dialog->canConfirm());
+    QVERIFY2(dialog->problem().contains(QLatin1String("reason is required")),
+             qPrintable(dialog->problem()));
+    QTest::keyClicks(dialog->reasonEdit(), QStringLiteral("   ")); // blanks are no reason
+    dialog->confirm();
+    f.settle();
+    QCOMPARE(f.stepState(run, QStringLiteral("fetch")), std::optional(StepState::Failed));
+    QTest::keyClicks(dialog->reasonEdit(), QStringLiteral("supplier is down"));
+    QVERIFY(dialog->canConfirm());
+    QVERIFY(dialog->problem().isEmpty());
+    dialog->confirm();
+    f.settle();
+    QCOMPARE(f.stepState(run, QStringLiteral("fetch")), std::optional(StepState::Skipped));
+
+    // Retry takes one if given, and goes without.
+    f.clickStepRow(QStringLiteral("fetch"));
+    QTest::mouseClick(f.button(QStringLiteral("Rerun from here")), Qt::LeftButton);
+    f.clickStepRow(QStringLiteral("audit"));
+    f.window->requestAction(K::Retry, QStringLiteral("fetch"));
+    QVERIFY(f.window->actionDialog());
+    QVERIFY(f.window->actionDialog()->canConfirm());
+}
+
+void TestMainWindow::retryFailedItemsPreviewNamesTheItems() {
+    Fixture f;
+    const QString run = f.start(kPartial);
+    f.window->selectRun(run);
+    f.clickStepRow(QStringLiteral("notify"));
+    QStringList failed;
+    const auto items = f.monitor->items(run);
+    for (const ItemRow &item : *items) {
+        if (item.stepId == QLatin1String("notify") && item.state == StepState::Failed)
+            failed << item.itemKey;
+    }
+    QCOMPARE(failed.size(), 2);
+    QTest::mouseClick(f.button(QStringLiteral("Retry failed items")), Qt::LeftButton);
+    ActionDialog *dialog = f.window->actionDialog();
+    QVERIFY(dialog && dialog->itemsList());
+    QStringList listed;
+    for (int i = 0; i < dialog->itemsList()->count(); ++i)
+        listed << dialog->itemsList()->item(i)->text();
+    QCOMPARE(listed, failed);
+    QVERIFY(dialog->previewedSteps().contains(QStringLiteral("notify")));
+}
+
+void TestMainWindow::cancelAsksForAReasonAndRecordsIt() {
+    Fixture f;
+    const QString run = f.start(kApproval);
+    f.window->flushNow();
+    f.window->selectRun(run);
+    QAction *cancel = nullptr;
+    for (QAction *menu : f.window->menuBar()->actions()) {
+        if (menu->menu() && menu->text() == QLatin1String("&Run")) {
+            for (QAction *action : menu->menu()->actions()) {
+                if (action->text().startsWith(QLatin1String("Cancel run")))
+                    cancel = action;
+            }
+        }
+    }
+    QVERIFY(cancel);
+    QVERIFY(cancel->text().endsWith(QStringLiteral("…"))); // it asks before acting
+    cancel->trigger();
+    // Nothing happened yet: a dialog asks for the reason.
+    QCOMPARE(f.monitor->run(run)->state, RunState::WaitingForOperator);
+    ActionDialog *dialog = f.window->actionDialog();
+    QVERIFY(dialog);
+    QCOMPARE(dialog->kind(), K::CancelRun);
+    QVERIFY(dialog->promptLabel()->text().contains(run));
+    QVERIFY(!dialog->canConfirm());
+    dialog->confirm();
+    QCOMPARE(f.monitor->run(run)->state, RunState::WaitingForOperator);
+    QTest::keyClicks(dialog->reasonEdit(), QStringLiteral("release postponed to Monday"));
+    dialog->confirm();
+    f.settle();
+    QCOMPARE(f.monitor->run(run)->state, RunState::Cancelled);
+    // The event log says who and why, not only "cancel by root".
+    bool said = false;
+    for (int row = 0; row < f.window->eventLog()->rowCount(); ++row) {
+        const QString text =
+            f.window->eventLog()->index(row, EventLogModel::EventColumn).data().toString();
+        said = said || text.contains(QLatin1String("release postponed to Monday"));
+    }
+    QVERIFY(said);
+}
+
+void TestMainWindow::requiredParameterMustBeFilled() {
+    Fixture f;
+    const QString path = f.dir.filePath(QStringLiteral("greet.flow.json"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(R"({ "keepflow": 1, "name": "greet",
+        "params": { "who": { "description": "whom to greet" }, "greeting": { "default": "hi" } },
+        "steps": [ { "id": "say", "kind": "noop", "with": { "output": "{{params.who}}" } } ] })");
+    file.close();
+
+    // Given on the command line without it: refused, by name.
+    f.window->startRunFromFile(path, {QStringLiteral("greeting=hello")});
+    QCOMPARE(*f.monitor->countRuns({}), 0);
+    QVERIFY2(f.window->lastMessage().contains(QLatin1String("who")),
+             qPrintable(f.window->lastMessage()));
+
+    // In the dialog: Start waits for it and says which is missing.
+    bool checked = false;
+    QTimer::singleShot(0, [&] {
+        QWidget *dialog = QApplication::activeModalWidget();
+        QVERIFY(dialog);
+        QPushButton *start = nullptr;
+        for (QPushButton *b : dialog->findChildren<QPushButton *>()) {
+            if (b->accessibleName() == QLatin1String("Start"))
+                start = b;
+        }
+        QLineEdit *who = nullptr;
+        for (QLineEdit *e : dialog->findChildren<QLineEdit *>()) {
+            if (e->accessibleName() == QLatin1String("who"))
+                who = e;
+        }
+        QLabel *missing = nullptr;
+        for (QLabel *l : dialog->findChildren<QLabel *>()) {
+            if (l->accessibleName() == QLatin1String("Missing parameters"))
+                missing = l;
+        }
+        QVERIFY(start && who && missing);
+        QVERIFY(!start->isEnabled());
+        QVERIFY2(missing->text().contains(QLatin1String("who")), qPrintable(missing->text()));
+        QTest::keyClicks(who, QStringLiteral("  "));
+        QVERIFY(!start->isEnabled());
+        QTest::keyClicks(who, QStringLiteral("ops"));
+        QVERIFY(start->isEnabled());
+        QVERIFY(!missing->isVisible());
+        checked = true;
+        QTest::mouseClick(start, Qt::LeftButton);
+    });
+    f.window->startRunFromFile(path);
+    QVERIFY(checked);
+    QCOMPARE(*f.monitor->countRuns({}), 1);
 }
 
 QTEST_MAIN(TestMainWindow)

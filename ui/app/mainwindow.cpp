@@ -62,6 +62,17 @@ namespace {
 constexpr int kFlushIntervalMs = 30;
 constexpr int kTickIntervalMs = 1000;
 
+/// The prompt of the step's approval as the engine rendered it when the step began to wait (its
+/// StepWaitingForApproval event); empty when the log has none.
+QString renderedPrompt(const EventLogModel *log, const QString &stepId) {
+    for (int row = log->rowCount() - 1; row >= 0; --row) {
+        const EventRow *event = log->eventAt(row);
+        if (event->stepId == stepId && event->type == EventType::StepWaitingForApproval)
+            return event->detail.value(QLatin1String("prompt")).toString();
+    }
+    return {};
+}
+
 QTableView *makeTable(QAbstractItemModel *model, const QString &name) {
     auto *table = new QTableView;
     table->setModel(model);
@@ -292,10 +303,14 @@ void MainWindow::buildMenus() {
         });
     retryAll->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+A")));
     for (K kind : {K::PauseRun, K::UnpauseRun, K::CancelRun}) {
-        QAction *action = run->addAction(actionLabel(kind), this, [this, kind] {
-            for (const QString &id : m_runs->selectedRunIds())
-                actOnRun(kind, id);
-        });
+        QAction *action = run->addAction(
+            actionLabel(kind) + (kind == K::CancelRun ? QStringLiteral("…") : QString()), this,
+            [this, kind] {
+                QStringList ids = m_runs->selectedRunIds();
+                if (ids.isEmpty() && !m_runId.isEmpty())
+                    ids << m_runId;
+                actOnRuns(kind, ids);
+            });
         if (!actionShortcut(kind).isEmpty())
             action->setShortcut(QKeySequence(actionShortcut(kind)));
     }
@@ -628,6 +643,8 @@ void MainWindow::showInspector() {
         if (item.stepId == m_stepId)
             shown.items.append(item);
     }
+    if (step->kind == QLatin1String("approval"))
+        shown.approvalPrompt = renderedPrompt(m_eventModel, m_stepId);
     m_inspector->showStep(shown);
 }
 
@@ -663,6 +680,17 @@ void MainWindow::requestAction(K kind, const QString &stepId) {
     m_dialog = new ActionDialog(kind, QStringLiteral("step %1 of run %2").arg(stepId, m_runId),
                                 previewed ? &preview : nullptr, initial, this);
     m_dialog->setAttribute(Qt::WA_DeleteOnClose);
+    if (kind == K::Approve || kind == K::Reject)
+        m_dialog->setPrompt(renderedPrompt(m_eventModel, stepId));
+    if (kind == K::RetryFailedItems || kind == K::Retry) {
+        // The items that run again: a foreach step's failed ones (the engine's rule).
+        QStringList failedItems;
+        for (const ItemRow &item : std::as_const(m_items)) {
+            if (item.stepId == stepId && item.state == StepState::Failed)
+                failedItems << item.itemKey;
+        }
+        m_dialog->setItemsPreview(failedItems);
+    }
     connect(m_dialog, &ActionDialog::confirmed, this, [this, action]() mutable {
         action.reason = m_dialog->reason();
         const QJsonValue json = m_dialog->json();
@@ -703,6 +731,43 @@ void MainWindow::actOnRun(K kind, const QString &runId) {
     action.kind = kind;
     action.runId = runId;
     runAction(action);
+}
+
+void MainWindow::actOnRuns(K kind, const QStringList &runIds) {
+    if (runIds.isEmpty())
+        return;
+    if (kind != K::CancelRun) {
+        for (const QString &id : runIds)
+            actOnRun(kind, id);
+        return;
+    }
+    // Cancelling ends runs: asked first, with the reason that goes into each run's event.
+    if (m_dialog)
+        m_dialog->deleteLater();
+    const QString target = runIds.size() == 1 ? QStringLiteral("run %1").arg(runIds.first())
+                                              : QStringLiteral("%1 runs").arg(runIds.size());
+    m_dialog = new ActionDialog(kind, target, nullptr, {}, this);
+    m_dialog->setAttribute(Qt::WA_DeleteOnClose);
+    m_dialog->setPrompt(
+        QStringLiteral("Cancel %1? Steps that have not finished end cancelled and nothing more "
+                       "of %2 starts.%3")
+            .arg(target, runIds.size() == 1 ? QStringLiteral("it") : QStringLiteral("them"),
+                 runIds.size() == 1 ? QString()
+                                    : QStringLiteral("\n") + runIds.join(QStringLiteral(", "))));
+    connect(m_dialog, &ActionDialog::confirmed, this, [this, runIds] {
+        QStringList refused;
+        for (const QString &id : runIds) {
+            OperatorAction action;
+            action.kind = K::CancelRun;
+            action.runId = id;
+            action.reason = m_dialog->reason();
+            if (!runAction(action))
+                refused << id;
+        }
+        if (!refused.isEmpty() && !m_monitor.isConnected())
+            m_dialog->refuse(lastMessage() + QStringLiteral("; confirm again once reconnected"));
+    });
+    m_dialog->open();
 }
 
 void MainWindow::retryFailedInSelectedRuns(const QString &reason) {
@@ -773,10 +838,9 @@ void MainWindow::showRunsMenu(const QStringList &runIds, const QPoint &globalPos
     actions << menu.addAction(QStringLiteral("Retry all failed steps"), this,
                               [this] { retryFailedInSelectedRuns(QString()); });
     for (K kind : {K::PauseRun, K::UnpauseRun, K::CancelRun}) {
-        actions << menu.addAction(actionLabel(kind), this, [this, kind, runIds] {
-            for (const QString &id : runIds)
-                actOnRun(kind, id);
-        });
+        actions << menu.addAction(actionLabel(kind) +
+                                      (kind == K::CancelRun ? QStringLiteral("…") : QString()),
+                                  this, [this, kind, runIds] { actOnRuns(kind, runIds); });
     }
     for (QAction *action : std::as_const(actions)) {
         if (!m_monitor.isReadOnly())
@@ -810,14 +874,46 @@ void MainWindow::startRunFromFile(const QString &path, const QStringList &given)
                           .mid(1)
                           .chopped(1));
         }
-        form->addRow(param.name, edit);
+        const bool required = param.defaultValue.isUndefined();
+        if (required) {
+            edit->setPlaceholderText(QStringLiteral("required"));
+            edit->setAccessibleDescription(QStringLiteral("Required"));
+        }
+        form->addRow(required ? param.name + QStringLiteral(" (required)") : param.name, edit);
         edits.insert(param.name, edit);
     }
+    // A required parameter left empty: said by name, and Start waits for it.
+    auto missingParams = [&load, &edits] {
+        QStringList missing;
+        for (const ParamSpec &param : load.flow->params) {
+            if (param.defaultValue.isUndefined() &&
+                edits.value(param.name)->text().trimmed().isEmpty())
+                missing << param.name;
+        }
+        return missing;
+    };
+    auto *missingLabel = new QLabel;
+    missingLabel->setAccessibleName(QStringLiteral("Missing parameters"));
+    missingLabel->setTextFormat(Qt::PlainText);
+    missingLabel->setWordWrap(true);
+    form->addRow(missingLabel);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
     buttons->button(QDialogButtonBox::Ok)->setText(QStringLiteral("Start"));
+    buttons->button(QDialogButtonBox::Ok)->setAccessibleName(QStringLiteral("Start"));
     connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
     form->addRow(buttons);
+    dialog.setMinimumWidth(420);
+    auto checkMissing = [missingParams, missingLabel, buttons] {
+        const QStringList missing = missingParams();
+        missingLabel->setText(missing.isEmpty() ? QString()
+                                                : QStringLiteral("Required, still empty: %1")
+                                                      .arg(missing.join(QStringLiteral(", "))));
+        missingLabel->setVisible(!missing.isEmpty());
+        buttons->button(QDialogButtonBox::Ok)->setEnabled(missing.isEmpty());
+    };
+    for (QLineEdit *edit : std::as_const(edits))
+        connect(edit, &QLineEdit::textChanged, &dialog, checkMissing);
     for (const QString &assignment : given) {
         const qsizetype eq = assignment.indexOf(QLatin1Char('='));
         QLineEdit *edit = edits.value(assignment.left(eq));
@@ -829,8 +925,15 @@ void MainWindow::startRunFromFile(const QString &path, const QStringList &given)
         }
         edit->setText(assignment.mid(eq + 1));
     }
+    checkMissing();
     if (given.isEmpty() && !load.flow->params.isEmpty() && dialog.exec() != QDialog::Accepted)
         return;
+    if (const QStringList missing = missingParams(); !missing.isEmpty()) {
+        showMessage(QStringLiteral("%1: required parameter(s) not given: %2 (use NAME=VALUE)")
+                        .arg(path, missing.join(QStringLiteral(", "))),
+                    true);
+        return;
+    }
     QJsonObject params;
     for (auto it = edits.cbegin(); it != edits.cend(); ++it) {
         const QString text = it.value()->text();

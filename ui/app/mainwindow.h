@@ -61,6 +61,9 @@ public:
     void requestAction(OperatorAction::Kind kind, const QString &stepId);
     /// The open action dialog, if any (tests fill and confirm it as a person would).
     ActionDialog *actionDialog() const;
+    /// Pauses or resumes the runs at once; cancelling asks first, for a reason, in a dialog
+    /// (actionDialog()) and cancels them all when it is confirmed.
+    void actOnRuns(OperatorAction::Kind kind, const QStringList &runIds);
     /// Retries every failed step of the selected runs (one action per step, same reason).
     void retryFailedInSelectedRuns(const QString &reason);
     /// Starts a run of the flow file. Without params ("NAME=VALUE") a flow that has parameters

@@ -342,7 +342,9 @@ QString InspectorWidget::why() const {
             .arg(error.isEmpty() ? QStringLiteral("the engine stopped during it") : error);
     case StepState::WaitingForOperator:
         return QStringLiteral("Waits for approval: %1")
-            .arg(m_data.step.with.value(QLatin1String("prompt")).toString());
+            .arg(!m_data.approvalPrompt.isEmpty()
+                     ? m_data.approvalPrompt
+                     : m_data.step.with.value(QLatin1String("prompt")).toString());
     case StepState::Paused:
         return QStringLiteral("Held by an operator: it does not start until released.");
     case StepState::Skipped:
