@@ -180,6 +180,7 @@ private Q_SLOTS:
     void retryFailedItemsPreviewNamesTheItems();
     void cancelAsksForAReasonAndRecordsIt();
     void requiredParameterMustBeFilled();
+    void workerResumesAreFoldedInTheEventLog();
 };
 
 void TestMainWindow::retryFailedItemsFromTheStepTable() {
@@ -1090,6 +1091,46 @@ void TestMainWindow::requiredParameterMustBeFilled() {
     f.window->startRunFromFile(path);
     QVERIFY(checked);
     QCOMPARE(*f.monitor->countRuns({}), 1);
+}
+
+void TestMainWindow::workerResumesAreFoldedInTheEventLog() {
+    auto event = [](qint64 id, EventType type, const QString &step = {}) {
+        EventRow row;
+        row.id = id;
+        row.at = 1000 * id;
+        row.runId = QStringLiteral("r");
+        row.stepId = step;
+        row.type = type;
+        row.actor = QStringLiteral("vm:1");
+        row.detail = {{QStringLiteral("worker"), QStringLiteral("vm:1234")}};
+        return row;
+    };
+    EventLogModel log;
+    log.setEvents(QStringLiteral("r"),
+                  {event(1, EventType::RunCreated), event(2, EventType::RunResumed),
+                   event(3, EventType::StepScheduled, QStringLiteral("a")),
+                   event(4, EventType::RunResumed)});
+    QCOMPARE(log.rowCount(), 2);
+    QCOMPARE(log.hiddenCount(), 2);
+    for (int row = 0; row < log.rowCount(); ++row)
+        QVERIFY(log.eventAt(row)->type != EventType::RunResumed);
+    QSignalSpy hidden(&log, &EventLogModel::hiddenCountChanged);
+    log.appendEvents(
+        {event(5, EventType::RunResumed), event(6, EventType::StepSucceeded, QStringLiteral("a"))});
+    QCOMPARE(log.rowCount(), 3);
+    QCOMPARE(log.eventAt(2)->id, 6);
+    QCOMPARE(hidden.last().at(0).toInt(), 3);
+    log.setShowResumes(true); // on demand, in their places
+    QCOMPARE(log.rowCount(), 6);
+    QCOMPARE(log.eventAt(1)->type, EventType::RunResumed);
+
+    // The window's log folds them too, and its context menu offers them.
+    Fixture f;
+    auto *toggle = f.window->findChild<QAction *>(QStringLiteral("showResumes"));
+    QVERIFY(toggle && toggle->isCheckable() && !toggle->isChecked());
+    QVERIFY(!f.window->eventLog()->showsResumes());
+    toggle->trigger();
+    QVERIFY(f.window->eventLog()->showsResumes());
 }
 
 QTEST_MAIN(TestMainWindow)

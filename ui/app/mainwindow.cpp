@@ -181,6 +181,25 @@ void MainWindow::buildViews() {
                                                           QHeaderView::Stretch);
     m_eventView->setColumnWidth(EventLogModel::TimeColumn, 100);
     m_eventView->setColumnWidth(EventLogModel::StepColumn, 120);
+    // Workers taking runs up ("resumed by vm:…") are folded; the context menu shows them.
+    m_eventView->setContextMenuPolicy(Qt::ActionsContextMenu);
+    auto *showResumes = new QAction(m_eventView);
+    showResumes->setCheckable(true);
+    showResumes->setObjectName(QStringLiteral("showResumes"));
+    m_eventView->addAction(showResumes);
+    connect(showResumes, &QAction::toggled, m_eventModel, &EventLogModel::setShowResumes);
+    connect(m_eventModel, &EventLogModel::hiddenCountChanged, showResumes, [this, showResumes] {
+        const int resumes = m_eventModel->showsResumes() ? -1 : m_eventModel->hiddenCount();
+        showResumes->setText(resumes < 0
+                                 ? QStringLiteral("Show worker resumes")
+                                 : QStringLiteral("Show worker resumes (%1 folded)").arg(resumes));
+        m_eventView->setToolTip(resumes > 0 ? QStringLiteral("%1 \"resumed by\" event(s) of "
+                                                             "workers are folded: right-click to "
+                                                             "show them")
+                                                  .arg(resumes)
+                                            : QString());
+    });
+    showResumes->setText(QStringLiteral("Show worker resumes"));
     m_timeline = new TimelinePlot;
     connect(m_timeline, &TimelinePlot::stepClicked, this, &MainWindow::selectStep);
     m_resources = new ResourcesView;
