@@ -7,18 +7,22 @@
 #include "editorwindow.h"
 #include "flowdocument.h"
 #include "graphscene.h"
+#include "graphview.h"
 #include "propertyeditor.h"
 #include "validationpanel.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeWidget>
+#include <QUndoStack>
 
 using namespace keepflow;
 using namespace keepflow::ui;
@@ -91,6 +95,8 @@ private Q_SLOTS:
     void runFromTheEditorShowsStatesOnTheCanvas();
     void drillRunInjectsFaultsWithoutChangingTheFile();
     void unsavedChangesAskBeforeClosing();
+    void redoAnswersCtrlShiftZAndCtrlY();
+    void renamingAStepAndTabbingKeepsItSelected();
     void openSaveOpenIsUnchangedForEveryExample();
 };
 
@@ -171,6 +177,90 @@ void TestEditorWindow::drillRunInjectsFaultsWithoutChangingTheFile() {
     QVERIFY(!f.window->document()->isModified());
     QCOMPARE(readAll(path), before);
     QVERIFY(!f.window->document()->serialized().contains("drill"));
+}
+
+void TestEditorWindow::redoAnswersCtrlShiftZAndCtrlY() {
+    Fixture f;
+    QVERIFY(f.window->openFile(f.write(QStringLiteral("pair.flow.json"), kTwoSteps)));
+    QApplication::setActiveWindow(f.window.get());
+    QVERIFY(QTest::qWaitForWindowActive(f.window.get()));
+    QUndoStack *undo = f.window->document()->undoStack();
+    Step a = *f.window->document()->flow().step(QStringLiteral("a"));
+    a.description = QStringLiteral("first");
+    QVERIFY(f.window->document()->requestStepReplace(QStringLiteral("a"), a));
+    a.description = QStringLiteral("second");
+    QVERIFY(f.window->document()->requestStepReplace(QStringLiteral("a"), a));
+    QCOMPARE(undo->index(), 2);
+    // On X11 (Redo is Ctrl+Shift+Z alone) and on Windows (Ctrl+Y first): both keys, each once.
+    const QKeySequence ctrlShiftZ(QStringLiteral("Ctrl+Shift+Z"));
+    const QKeySequence ctrlY(QStringLiteral("Ctrl+Y"));
+    for (const QList<QKeySequence> &platform :
+         {QList<QKeySequence>{ctrlShiftZ},
+          QList<QKeySequence>{ctrlY, QKeySequence(QStringLiteral("Alt+Shift+Backspace")),
+                              ctrlShiftZ}}) {
+        const QList<QKeySequence> keys = EditorWindow::redoShortcuts(platform);
+        QCOMPARE(keys.count(ctrlShiftZ), 1);
+        QCOMPARE(keys.count(ctrlY), 1);
+        for (const QKeySequence &key : platform)
+            QVERIFY(keys.contains(key));
+    }
+    // Each key once on the Redo action (one key twice is an "ambiguous overload" that does
+    // nothing), Ctrl+Y too, and no other action of the window claims them.
+    const auto actions = f.window->findChildren<QAction *>();
+    QAction *redo = nullptr;
+    for (QAction *action : actions) {
+        if (action->text().startsWith(QLatin1String("&Redo")))
+            redo = action;
+    }
+    QVERIFY(redo);
+    QCOMPARE(redo->shortcuts().count(ctrlShiftZ), 1);
+    QCOMPARE(redo->shortcuts().count(ctrlY), 1);
+    for (QAction *action : actions) {
+        if (action != redo)
+            QVERIFY2(!action->shortcuts().contains(ctrlShiftZ) &&
+                         !action->shortcuts().contains(ctrlY),
+                     qPrintable(action->text()));
+    }
+    f.window->canvas()->setFocus();
+    QTest::keyClick(f.window.get(), Qt::Key_Z, Qt::ControlModifier);
+    QTest::keyClick(f.window.get(), Qt::Key_Z, Qt::ControlModifier);
+    QCOMPARE(undo->index(), 0);
+    // Both keys redo (neither is "ambiguous"), one step each.
+    QTest::keyClick(f.window.get(), Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+    QCOMPARE(undo->index(), 1);
+    QTest::keyClick(f.window.get(), Qt::Key_Y, Qt::ControlModifier);
+    QCOMPARE(undo->index(), 2);
+    QCOMPARE(f.window->document()->flow().step(QStringLiteral("a"))->description,
+             QStringLiteral("second"));
+}
+
+void TestEditorWindow::renamingAStepAndTabbingKeepsItSelected() {
+    Fixture f;
+    QVERIFY(f.window->openFile(f.write(QStringLiteral("pair.flow.json"), kTwoSteps)));
+    QApplication::setActiveWindow(f.window.get());
+    QVERIFY(QTest::qWaitForWindowActive(f.window.get()));
+    f.window->scene()->selectStep(QStringLiteral("a"));
+    PropertyEditor *properties = f.window->propertyEditor();
+    auto *id = qobject_cast<QLineEdit *>(properties->fieldWidget(QStringLiteral("id")));
+    QVERIFY(id && id->isVisible());
+    id->setFocus();
+    id->selectAll();
+    QTest::keyClicks(id, QStringLiteral("extract"));
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+    QVERIFY(f.window->document()->flow().step(QStringLiteral("extract")));
+    // The renamed step stays selected and shown; the focus went on to the next field.
+    QCOMPARE(f.window->scene()->selectedStep(), QStringLiteral("extract"));
+    QCOMPARE(properties->stepId(), QStringLiteral("extract"));
+    QVERIFY(id->isVisible());
+    QWidget *next = QApplication::focusWidget();
+    QVERIFY(next && next != id && properties->isAncestorOf(next) && next->isVisible());
+    // What is typed next lands in the form: Tab on to the description, type, Tab away.
+    while (QApplication::focusWidget() != properties->fieldWidget(QStringLiteral("description")))
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+    QTest::keyClicks(QApplication::focusWidget(), QStringLiteral("reads the orders"));
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+    QCOMPARE(f.window->document()->flow().step(QStringLiteral("extract"))->description,
+             QStringLiteral("reads the orders"));
 }
 
 void TestEditorWindow::unsavedChangesAskBeforeClosing() {

@@ -19,6 +19,7 @@
 #include "timelineplot.h"
 
 #include <QAccessible>
+#include <QApplication>
 #include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
@@ -27,6 +28,8 @@
 #include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
+#include <QMenuBar>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScreen>
@@ -38,6 +41,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 using namespace keepflow;
 using namespace keepflow::ui;
@@ -189,6 +193,16 @@ private Q_SLOTS:
     void lostConnectionIsSaidAndNothingTypedIsLost();
     void logsTabShowsWhatEachAttemptPrinted();
     void parentAndChildRunsLinkBothWays();
+    void retryCountdownTicksInTheStepTable();
+    void attemptColumnsKeepTheirWidthsAcrossUpdates();
+    void accessibilityClientSelectsARunAndItOpens();
+    void noMatchingRunClosesTheRunAndTheTitleNamesIt();
+    void approvalShowsItsRenderedPromptAndTakesAComment();
+    void reasonIsRequiredWhereAnActionSettlesOrEnds();
+    void retryFailedItemsPreviewNamesTheItems();
+    void cancelAsksForAReasonAndRecordsIt();
+    void requiredParameterMustBeFilled();
+    void workerResumesAreFoldedInTheEventLog();
 };
 
 void TestMainWindow::retryFailedItemsFromTheStepTable() {
@@ -979,6 +993,393 @@ void TestMainWindow::parentAndChildRunsLinkBothWays() {
     QTest::mouseClick(openParent, Qt::LeftButton);
     QCOMPARE(f.window->currentRun(), *parent);
     QCOMPARE(f.window->currentStep(), QStringLiteral("sub"));
+}
+
+void TestMainWindow::retryCountdownTicksInTheStepTable() {
+    StepTableModel model;
+    StepView waiting;
+    waiting.stepId = QStringLiteral("deploy");
+    waiting.state = StepState::Retrying;
+    waiting.attempts = 1;
+    waiting.maxAttempts = 3;
+    waiting.nextAttemptAt = 20'000;
+    StepView done;
+    done.stepId = QStringLiteral("build");
+    done.state = StepState::Succeeded;
+    model.setSteps({done, waiting}, 2'000);
+    const QModelIndex state = model.index(1, StepTableModel::StateColumn);
+    QCOMPARE(state.data().toString(), QStringLiteral("Retrying (in 18 s)"));
+
+    // A tick tells the views that the state cell changed (they repaint only what they are told).
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    model.setNow(12'000);
+    bool stateCellRepainted = false;
+    for (const QList<QVariant> &args : std::as_const(changed)) {
+        const QModelIndex from = args.at(0).toModelIndex();
+        const QModelIndex to = args.at(1).toModelIndex();
+        stateCellRepainted = stateCellRepainted || (from.row() <= 1 && to.row() >= 1 &&
+                                                    from.column() <= StepTableModel::StateColumn &&
+                                                    to.column() >= StepTableModel::StateColumn);
+    }
+    QVERIFY(stateCellRepainted);
+    QCOMPARE(state.data().toString(), QStringLiteral("Retrying (in 8 s)"));
+
+    // And in the window: the row says what the node's badge says.
+    QTableView view;
+    view.setModel(&model);
+    view.resize(600, 200);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QAccessibleInterface *table = QAccessible::queryAccessibleInterface(&view);
+    QVERIFY(table && table->tableInterface());
+    model.setNow(18'000);
+    QCOMPARE(
+        table->tableInterface()->cellAt(1, StepTableModel::StateColumn)->text(QAccessible::Name),
+        QStringLiteral("Retrying (in 2 s)"));
+}
+
+void TestMainWindow::attemptColumnsKeepTheirWidthsAcrossUpdates() {
+    InspectorWidget inspector;
+    inspector.resize(700, 600);
+    inspector.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&inspector));
+    InspectorData data;
+    data.runId = QStringLiteral("r");
+    data.view.stepId = QStringLiteral("charge");
+    data.view.state = StepState::Retrying;
+    data.view.attempts = 1;
+    data.step.id = QStringLiteral("charge");
+    data.step.kind = QStringLiteral("http");
+    data.retry.maxAttempts = 5;
+    data.now = 10'000;
+    AttemptRow first;
+    first.stepId = QStringLiteral("charge");
+    first.number = 1;
+    first.startedAt = 1'000;
+    first.endedAt = 2'000;
+    first.outcome = AttemptOutcome::FailedTransient;
+    first.error = QStringLiteral("HTTP 503");
+    first.idempotencyKey = QStringLiteral("r/charge/1");
+    data.attempts = {first};
+    inspector.showStep(data);
+    QTableView *attempts = inspector.attemptsTable();
+    QHeaderView *header = attempts->horizontalHeader();
+    QCOMPARE(attempts->model()->rowCount(), 1);
+    QVERIFY2(header->sectionSize(0) < 60, qPrintable(QString::number(header->sectionSize(0))));
+    header->resizeSection(5, 150); // the operator widens the error column
+    QList<int> widths;
+    for (int c = 0; c < header->count(); ++c)
+        widths << header->sectionSize(c);
+
+    // A live update of the same step (a second attempt started): same columns, same widths.
+    AttemptRow second = first;
+    second.number = 2;
+    second.startedAt = 9'000;
+    second.endedAt = 0;
+    second.outcome.reset();
+    second.error.clear();
+    second.idempotencyKey = QStringLiteral("r/charge/2");
+    data.attempts = {first, second};
+    data.view.state = StepState::Running;
+    data.view.attempts = 2;
+    inspector.showStep(data);
+    QCOMPARE(attempts->model()->rowCount(), 2);
+    QCOMPARE(attempts->model()->headerData(0, Qt::Horizontal).toString(), QStringLiteral("#"));
+    QList<int> after;
+    for (int c = 0; c < header->count(); ++c)
+        after << header->sectionSize(c);
+    QCOMPARE(after, widths);
+}
+
+void TestMainWindow::accessibilityClientSelectsARunAndItOpens() {
+    Fixture f;
+    const QString broken = f.start(kBroken);
+    f.clock.advance(1000);
+    const QString approval = f.start(kApproval);
+    f.window->flushNow();
+    f.window->selectRun(approval);
+    QCOMPARE(f.window->stepModel()->rowCount(), 2);
+    QAccessibleInterface *window = QAccessible::queryAccessibleInterface(f.window.get());
+    QAccessibleInterface *runs = findAccessible(window, QAccessible::Table, QStringLiteral("Runs"));
+    QVERIFY(runs && runs->tableInterface());
+    int row = -1;
+    for (int r = 0; r < runs->tableInterface()->rowCount(); ++r) {
+        QAccessibleInterface *cell = runs->tableInterface()->cellAt(r, RunsModel::RunColumn);
+        if (cell && cell->text(QAccessible::Name) == QStringLiteral("Run: ") + broken)
+            row = r;
+    }
+    QVERIFY(row >= 0);
+    // Selected, as a screen reader's "select" does: the run opens as if clicked.
+    QVERIFY(runs->tableInterface()->selectRow(row));
+    QCOMPARE(f.window->currentRun(), broken);
+    QCOMPARE(f.window->stepModel()->rowCount(), 4);
+    QVERIFY(f.window->windowTitle().contains(broken));
+}
+
+void TestMainWindow::noMatchingRunClosesTheRunAndTheTitleNamesIt() {
+    Fixture f;
+    // The platform appends the application's name: the title does not say it too.
+    QVERIFY(!f.window->windowTitle().contains(QLatin1String("Keepflow")));
+    const QString run = f.start(kBroken);
+    f.window->selectRun(run);
+    QVERIFY(f.window->windowTitle().startsWith(run + QStringLiteral(" · orders")));
+    QVERIFY(!f.window->windowTitle().contains(QLatin1String("Keepflow")));
+    RunsView *runs = f.window->runsView();
+    QTest::keyClicks(runs->searchField(), QStringLiteral("no-such-run"));
+    QTest::keyClick(runs->searchField(), Qt::Key_Return);
+    QCOMPARE(runs->model()->rowCount(), 0);
+    // Not the old run under a search that excludes it: empty panes that say why.
+    QCOMPARE(f.window->currentRun(), QString());
+    QCOMPARE(f.window->stepModel()->rowCount(), 0);
+    QCOMPARE(f.window->eventLog()->rowCount(), 0);
+    QVERIFY(!f.window->windowTitle().contains(run));
+    QVERIFY(runs->emptyNotice()->isVisible());
+    QVERIFY(runs->emptyNotice()->text().contains(QStringLiteral("“no-such-run”")));
+    // Cleared, the run is listed again and opens on a click.
+    runs->searchField()->clear();
+    QTest::keyClick(runs->searchField(), Qt::Key_Return);
+    QCOMPARE(runs->model()->rowCount(), 1);
+    QTableView *table = runs->table();
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {},
+                      table->visualRect(runs->model()->index(0, RunsModel::RunColumn)).center());
+    QCOMPARE(f.window->currentRun(), run);
+}
+
+namespace {
+
+const QByteArray kTemplatedApproval = R"({ "keepflow": 1, "name": "release",
+    "params": { "version": { "default": "2.4" } },
+    "steps": [ { "id": "build", "kind": "noop" },
+               { "id": "go_live", "kind": "approval", "after": ["build"],
+                 "with": { "prompt": "Release {{params.version}} passed its tests" } } ] })";
+
+} // namespace
+
+void TestMainWindow::approvalShowsItsRenderedPromptAndTakesAComment() {
+    Fixture f;
+    const QString run = f.start(kTemplatedApproval);
+    QCOMPARE(f.monitor->run(run)->state, RunState::WaitingForOperator);
+    f.window->selectRun(run);
+    f.clickStepRow(QStringLiteral("go_live"));
+    // The inspector says what the event log says: the prompt as rendered for this run.
+    const QString why = f.window->inspector()->explanation();
+    QVERIFY2(why.contains(QLatin1String("Release 2.4 passed its tests")), qPrintable(why));
+    QVERIFY2(!why.contains(QLatin1String("{{")), qPrintable(why));
+
+    QTest::mouseClick(f.button(QStringLiteral("Approve")), Qt::LeftButton);
+    ActionDialog *dialog = f.window->actionDialog();
+    QVERIFY(dialog);
+    QVERIFY(QTest::qWaitForWindowExposed(dialog));
+    // What is being approved, a comment field (the CLI's --comment), room for both.
+    QVERIFY(dialog->promptLabel()->isVisible());
+    QVERIFY(dialog->promptLabel()->text().contains(QLatin1String("Release 2.4 passed its tests")));
+    QCOMPARE(dialog->reasonEdit()->accessibleName(), QStringLiteral("Comment"));
+    QVERIFY2(dialog->width() >= 480, qPrintable(QString::number(dialog->width())));
+    QLineEdit *comment = dialog->reasonEdit();
+    QVERIFY(comment->width() >
+            comment->fontMetrics().horizontalAdvance(comment->placeholderText()) + 8);
+    QVERIFY(dialog->canConfirm()); // a comment is optional
+    QTest::keyClicks(comment, QStringLiteral("tests green, ship it"));
+    dialog->confirm();
+    f.settle();
+    QCOMPARE(f.stepState(run, QStringLiteral("go_live")), std::optional(StepState::Succeeded));
+    bool recorded = false;
+    const auto events = f.monitor->events(run);
+    for (const EventRow &event : *events)
+        recorded = recorded || event.detail.value(QLatin1String("reason")).toString() ==
+                                   QLatin1String("tests green, ship it");
+    QVERIFY(recorded);
+}
+
+void TestMainWindow::reasonIsRequiredWhereAnActionSettlesOrEnds() {
+    for (K kind : {K::Skip, K::MarkSucceeded, K::ResolveHappened, K::ResolveNotHappened, K::Reject,
+                   K::CancelRun})
+        QVERIFY2(actionNeedsReason(kind), qPrintable(actionLabel(kind)));
+    for (K kind : {K::Retry, K::Approve})
+        QVERIFY2(!actionNeedsReason(kind), qPrintable(actionLabel(kind)));
+
+    Fixture f;
+    const QString run = f.start(kBroken);
+    f.window->selectRun(run);
+    f.clickStepRow(QStringLiteral("fetch"));
+    QTest::mouseClick(f.button(QStringLiteral("Skip")), Qt::LeftButton);
+    ActionDialog *dialog = f.window->actionDialog();
+    QVERIFY(dialog);
+    QVERIFY(!dialog->canConfirm());
+    QVERIFY2(dialog->problem().contains(QLatin1String("reason is required")),
+             qPrintable(dialog->problem()));
+    QTest::keyClicks(dialog->reasonEdit(), QStringLiteral("   ")); // blanks are no reason
+    dialog->confirm();
+    f.settle();
+    QCOMPARE(f.stepState(run, QStringLiteral("fetch")), std::optional(StepState::Failed));
+    QTest::keyClicks(dialog->reasonEdit(), QStringLiteral("supplier is down"));
+    QVERIFY(dialog->canConfirm());
+    QVERIFY(dialog->problem().isEmpty());
+    dialog->confirm();
+    f.settle();
+    QCOMPARE(f.stepState(run, QStringLiteral("fetch")), std::optional(StepState::Skipped));
+
+    // Retry takes one if given, and goes without.
+    f.clickStepRow(QStringLiteral("fetch"));
+    QTest::mouseClick(f.button(QStringLiteral("Rerun from here")), Qt::LeftButton);
+    f.clickStepRow(QStringLiteral("audit"));
+    f.window->requestAction(K::Retry, QStringLiteral("fetch"));
+    QVERIFY(f.window->actionDialog());
+    QVERIFY(f.window->actionDialog()->canConfirm());
+}
+
+void TestMainWindow::retryFailedItemsPreviewNamesTheItems() {
+    Fixture f;
+    const QString run = f.start(kPartial);
+    f.window->selectRun(run);
+    f.clickStepRow(QStringLiteral("notify"));
+    QStringList failed;
+    const auto items = f.monitor->items(run);
+    for (const ItemRow &item : *items) {
+        if (item.stepId == QLatin1String("notify") && item.state == StepState::Failed)
+            failed << item.itemKey;
+    }
+    QCOMPARE(failed.size(), 2);
+    QTest::mouseClick(f.button(QStringLiteral("Retry failed items")), Qt::LeftButton);
+    ActionDialog *dialog = f.window->actionDialog();
+    QVERIFY(dialog && dialog->itemsList());
+    QStringList listed;
+    for (int i = 0; i < dialog->itemsList()->count(); ++i)
+        listed << dialog->itemsList()->item(i)->text();
+    QCOMPARE(listed, failed);
+    QVERIFY(dialog->previewedSteps().contains(QStringLiteral("notify")));
+}
+
+void TestMainWindow::cancelAsksForAReasonAndRecordsIt() {
+    Fixture f;
+    const QString run = f.start(kApproval);
+    f.window->flushNow();
+    f.window->selectRun(run);
+    QAction *cancel = nullptr;
+    for (QAction *menu : f.window->menuBar()->actions()) {
+        if (menu->menu() && menu->text() == QLatin1String("&Run")) {
+            for (QAction *action : menu->menu()->actions()) {
+                if (action->text().startsWith(QLatin1String("Cancel run")))
+                    cancel = action;
+            }
+        }
+    }
+    QVERIFY(cancel);
+    QVERIFY(cancel->text().endsWith(QStringLiteral("…"))); // it asks before acting
+    cancel->trigger();
+    // Nothing happened yet: a dialog asks for the reason.
+    QCOMPARE(f.monitor->run(run)->state, RunState::WaitingForOperator);
+    ActionDialog *dialog = f.window->actionDialog();
+    QVERIFY(dialog);
+    QCOMPARE(dialog->kind(), K::CancelRun);
+    QVERIFY(dialog->promptLabel()->text().contains(run));
+    QVERIFY(!dialog->canConfirm());
+    dialog->confirm();
+    QCOMPARE(f.monitor->run(run)->state, RunState::WaitingForOperator);
+    QTest::keyClicks(dialog->reasonEdit(), QStringLiteral("release postponed to Monday"));
+    dialog->confirm();
+    f.settle();
+    QCOMPARE(f.monitor->run(run)->state, RunState::Cancelled);
+    // The event log says who and why, not only "cancel by root".
+    bool said = false;
+    for (int row = 0; row < f.window->eventLog()->rowCount(); ++row) {
+        const QString text =
+            f.window->eventLog()->index(row, EventLogModel::EventColumn).data().toString();
+        said = said || text.contains(QLatin1String("release postponed to Monday"));
+    }
+    QVERIFY(said);
+}
+
+void TestMainWindow::requiredParameterMustBeFilled() {
+    Fixture f;
+    const QString path = f.dir.filePath(QStringLiteral("greet.flow.json"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(R"({ "keepflow": 1, "name": "greet",
+        "params": { "who": { "description": "whom to greet" }, "greeting": { "default": "hi" } },
+        "steps": [ { "id": "say", "kind": "noop", "with": { "output": "{{params.who}}" } } ] })");
+    file.close();
+
+    // Given on the command line without it: refused, by name.
+    f.window->startRunFromFile(path, {QStringLiteral("greeting=hello")});
+    QCOMPARE(*f.monitor->countRuns({}), 0);
+    QVERIFY2(f.window->lastMessage().contains(QLatin1String("who")),
+             qPrintable(f.window->lastMessage()));
+
+    // In the dialog: Start waits for it and says which is missing.
+    bool checked = false;
+    QTimer::singleShot(0, [&] {
+        QWidget *dialog = QApplication::activeModalWidget();
+        QVERIFY(dialog);
+        QPushButton *start = nullptr;
+        for (QPushButton *b : dialog->findChildren<QPushButton *>()) {
+            if (b->accessibleName() == QLatin1String("Start"))
+                start = b;
+        }
+        QLineEdit *who = nullptr;
+        for (QLineEdit *e : dialog->findChildren<QLineEdit *>()) {
+            if (e->accessibleName() == QLatin1String("who"))
+                who = e;
+        }
+        QLabel *missing = nullptr;
+        for (QLabel *l : dialog->findChildren<QLabel *>()) {
+            if (l->accessibleName() == QLatin1String("Missing parameters"))
+                missing = l;
+        }
+        QVERIFY(start && who && missing);
+        QVERIFY(!start->isEnabled());
+        QVERIFY2(missing->text().contains(QLatin1String("who")), qPrintable(missing->text()));
+        QTest::keyClicks(who, QStringLiteral("  "));
+        QVERIFY(!start->isEnabled());
+        QTest::keyClicks(who, QStringLiteral("ops"));
+        QVERIFY(start->isEnabled());
+        QVERIFY(!missing->isVisible());
+        checked = true;
+        QTest::mouseClick(start, Qt::LeftButton);
+    });
+    f.window->startRunFromFile(path);
+    QVERIFY(checked);
+    QCOMPARE(*f.monitor->countRuns({}), 1);
+}
+
+void TestMainWindow::workerResumesAreFoldedInTheEventLog() {
+    auto event = [](qint64 id, EventType type, const QString &step = {}) {
+        EventRow row;
+        row.id = id;
+        row.at = 1000 * id;
+        row.runId = QStringLiteral("r");
+        row.stepId = step;
+        row.type = type;
+        row.actor = QStringLiteral("vm:1");
+        row.detail = {{QStringLiteral("worker"), QStringLiteral("vm:1234")}};
+        return row;
+    };
+    EventLogModel log;
+    log.setEvents(QStringLiteral("r"),
+                  {event(1, EventType::RunCreated), event(2, EventType::RunResumed),
+                   event(3, EventType::StepScheduled, QStringLiteral("a")),
+                   event(4, EventType::RunResumed)});
+    QCOMPARE(log.rowCount(), 2);
+    QCOMPARE(log.hiddenCount(), 2);
+    for (int row = 0; row < log.rowCount(); ++row)
+        QVERIFY(log.eventAt(row)->type != EventType::RunResumed);
+    QSignalSpy hidden(&log, &EventLogModel::hiddenCountChanged);
+    log.appendEvents(
+        {event(5, EventType::RunResumed), event(6, EventType::StepSucceeded, QStringLiteral("a"))});
+    QCOMPARE(log.rowCount(), 3);
+    QCOMPARE(log.eventAt(2)->id, 6);
+    QCOMPARE(hidden.last().at(0).toInt(), 3);
+    log.setShowResumes(true); // on demand, in their places
+    QCOMPARE(log.rowCount(), 6);
+    QCOMPARE(log.eventAt(1)->type, EventType::RunResumed);
+
+    // The window's log folds them too, and its context menu offers them.
+    Fixture f;
+    auto *toggle = f.window->findChild<QAction *>(QStringLiteral("showResumes"));
+    QVERIFY(toggle && toggle->isCheckable() && !toggle->isChecked());
+    QVERIFY(!f.window->eventLog()->showsResumes());
+    toggle->trigger();
+    QVERIFY(f.window->eventLog()->showsResumes());
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -159,6 +159,7 @@ private Q_SLOTS:
     void emptyingARetryFieldRemovesTheKey();
     void eachFieldChangeIsOneUndoCommand();
     void renamingTheIdRenamesReferences();
+    void afterListShowsACheckboxOnEveryCandidate();
     void badJsonBodyIsRefusedWithAVisibleMessage();
     void badDurationIsRefusedNextToTheField();
     void takenIdIsRefusedWithTheDocumentsReason();
@@ -301,6 +302,30 @@ void TestPropertyEditor::eachFieldChangeIsOneUndoCommand() {
         undo->undo();
     QCOMPARE(doc.document.serialized(), original);
     QCOMPARE(lineField(editor, QStringLiteral("description"))->text(), QString());
+}
+
+void TestPropertyEditor::afterListShowsACheckboxOnEveryCandidate() {
+    Doc doc;
+    PropertyEditor editor(&doc.document);
+    editor.showStep(QStringLiteral("flaky")); // after fetch only
+    auto *after = qobject_cast<QListWidget *>(editor.fieldWidget(QStringLiteral("after")));
+    QVERIFY(after);
+    QCOMPARE(after->count(), 3);
+    for (int i = 0; i < after->count(); ++i) {
+        QListWidgetItem *item = after->item(i);
+        // A check state of its own on every row: the style draws a box, empty or ticked, and
+        // screen readers say "not checked"; without one "run" reads as if it were set.
+        QVERIFY2(item->data(Qt::CheckStateRole).isValid(), qPrintable(item->text()));
+        QCOMPARE(item->checkState(),
+                 item->text() == QLatin1String("fetch") ? Qt::Checked : Qt::Unchecked);
+    }
+    // Ticking an unchecked candidate by keyboard adds it.
+    after->setFocus();
+    after->setCurrentRow(2);
+    QCOMPARE(after->currentItem()->text(), QStringLiteral("spare"));
+    QTest::keyClick(after, Qt::Key_Space);
+    QCOMPARE(doc.step(QStringLiteral("flaky")).after,
+             (QStringList{QStringLiteral("fetch"), QStringLiteral("spare")}));
 }
 
 void TestPropertyEditor::renamingTheIdRenamesReferences() {

@@ -4,15 +4,18 @@
 #include "statestyle.h"
 #include "store/store.h"
 
+#include <QAccessible>
 #include <QApplication>
 #include <QComboBox>
 #include <QIcon>
 #include <QItemSelectionModel>
+#include <QLabel>
 #include <QLineEdit>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QVBoxLayout>
 
 using namespace keepflow;
 using namespace keepflow::ui;
@@ -81,6 +84,9 @@ private Q_SLOTS:
     void runEnteringStateFilterKeepsSelectionOnItsRun();
     void viewCombosFilterTheModel();
     void viewReportsSelectedRuns();
+    void tabLeavesTheRunsList();
+    void selectingARowThroughAccessibilityOpensItsRun();
+    void emptyListSaysWhy();
 
 private:
     void addRuns(int count);
@@ -397,6 +403,98 @@ void TestRunsModel::viewReportsSelectedRuns() {
     Q_EMIT table->customContextMenuRequested(third.center());
     QCOMPARE(menu.count(), 1);
     QCOMPARE(menu.first().at(0).toStringList(), (QStringList{runId(29), runId(28), runId(27)}));
+}
+
+void TestRunsModel::tabLeavesTheRunsList() {
+    QWidget window;
+    auto *layout = new QVBoxLayout(&window);
+    auto *view = new RunsView;
+    auto *next = new QLineEdit; // the next pane
+    next->setObjectName(QStringLiteral("next"));
+    layout->addWidget(view);
+    layout->addWidget(next);
+    view->model()->setSource(sourceOf(m_store.get()));
+    window.resize(800, 600);
+    window.show();
+    QApplication::setActiveWindow(&window);
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    view->selectRun(runId(29));
+    QSignalSpy selected(view, &RunsView::runSelected);
+    QTableView *table = view->table();
+    const QModelIndex current = table->currentIndex();
+
+    for (const Qt::KeyboardModifiers modifiers :
+         {Qt::KeyboardModifiers(Qt::NoModifier), Qt::KeyboardModifiers(Qt::ControlModifier)}) {
+        table->setFocus();
+        QVERIFY(table->hasFocus());
+        QTest::keyClick(table, Qt::Key_Tab, modifiers);
+        QCOMPARE(QApplication::focusWidget(), next); // one stop, then the next pane
+        QCOMPARE(table->currentIndex(), current);    // no walk through the cells
+        QCOMPARE(view->selectedRunIds(), QStringList{runId(29)});
+        QCOMPARE(selected.count(), 0);
+    }
+    // And back: Shift+Tab from the next pane lands on the list, not in its last cell.
+    QTest::keyClick(next, Qt::Key_Backtab, Qt::ShiftModifier);
+    QCOMPARE(QApplication::focusWidget(), table);
+    QCOMPARE(table->currentIndex(), current);
+}
+
+void TestRunsModel::selectingARowThroughAccessibilityOpensItsRun() {
+    RunsView view;
+    view.resize(800, 600);
+    view.model()->setSource(sourceOf(m_store.get()));
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.selectRun(runId(29));
+    QSignalSpy selected(&view, &RunsView::runSelected);
+    // What an AT-SPI client's "select" does: select a row, the current index untouched.
+    QAccessibleInterface *table = QAccessible::queryAccessibleInterface(view.table());
+    QVERIFY(table && table->tableInterface());
+    QVERIFY(table->tableInterface()->selectRow(3));
+    QCOMPARE(selected.count(), 1);
+    QCOMPARE(selected.last().at(0).toString(), runId(26));
+    // The keyboard goes on from the selected row.
+    QCOMPARE(view.table()->currentIndex().row(), 3);
+    // A selection made in code (the selection model) is the same.
+    view.table()->selectionModel()->select(
+        view.model()->index(5, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    QCOMPARE(selected.count(), 2);
+    QCOMPARE(selected.last().at(0).toString(), runId(24));
+    QCOMPARE(view.selectedRunIds(), QStringList{runId(24)});
+}
+
+void TestRunsModel::emptyListSaysWhy() {
+    RunsView view;
+    view.resize(800, 600);
+    view.model()->setSource(sourceOf(m_store.get()));
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QVERIFY(!view.emptyNotice()->isVisible());
+    view.selectRun(runId(29));
+    QSignalSpy selected(&view, &RunsView::runSelected);
+    QTest::keyClicks(view.searchField(), QStringLiteral("nothing-like-it"));
+    QTest::keyClick(view.searchField(), Qt::Key_Return);
+    QCOMPARE(view.model()->rowCount(), 0);
+    QVERIFY(view.emptyNotice()->isVisible());
+    QVERIFY(view.emptyNotice()->text().contains(QStringLiteral("“nothing-like-it”")));
+    // Nothing matches, so nothing stays open.
+    QCOMPARE(selected.count(), 1);
+    QCOMPARE(selected.last().at(0).toString(), QString());
+    view.searchField()->clear();
+    QTest::keyClick(view.searchField(), Qt::Key_Return);
+    QVERIFY(!view.emptyNotice()->isVisible());
+
+    // An empty database says how to start a run.
+    QTemporaryDir dir;
+    auto empty = Store::open(dir.filePath(QStringLiteral("empty.db")));
+    QVERIFY(empty);
+    RunsView fresh;
+    fresh.resize(400, 400);
+    fresh.model()->setSource(sourceOf(empty->get()));
+    fresh.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&fresh));
+    QVERIFY(fresh.emptyNotice()->isVisible());
+    QVERIFY(fresh.emptyNotice()->text().contains(QLatin1String("Start run")));
 }
 
 QTEST_MAIN(TestRunsModel)

@@ -67,6 +67,17 @@ namespace {
 constexpr int kFlushIntervalMs = 30;
 constexpr int kTickIntervalMs = 1000;
 
+/// The prompt of the step's approval as the engine rendered it when the step began to wait (its
+/// StepWaitingForApproval event); empty when the log has none.
+QString renderedPrompt(const EventLogModel *log, const QString &stepId) {
+    for (int row = log->rowCount() - 1; row >= 0; --row) {
+        const EventRow *event = log->eventAt(row);
+        if (event->stepId == stepId && event->type == EventType::StepWaitingForApproval)
+            return event->detail.value(QLatin1String("prompt")).toString();
+    }
+    return {};
+}
+
 QTableView *makeTable(QAbstractItemModel *model, const QString &name) {
     auto *table = new QTableView;
     table->setModel(model);
@@ -104,7 +115,8 @@ MainWindow::MainWindow(Monitor &monitor, QWidget *parent)
     : QMainWindow(parent)
     , m_monitor(monitor)
     , m_latency(std::make_unique<LatencyTracker>()) {
-    setWindowTitle(QStringLiteral("Keepflow — %1").arg(monitor.databasePath()));
+    // The platform adds the application's name ("— Keepflow") itself.
+    setWindowTitle(monitor.databasePath());
     buildViews();
     buildMenus();
     connectMonitor();
@@ -149,7 +161,7 @@ void MainWindow::buildViews() {
     connect(m_runs, &RunsView::runSelected, this, &MainWindow::selectRun);
     connect(m_runs, &RunsView::runContextMenuRequested, this, &MainWindow::showRunsMenu);
 
-    m_runHeader = new QLabel(QStringLiteral("Select a run"));
+    m_runHeader = new QLabel(QStringLiteral("No run open: select one in the runs list."));
     m_runHeader->setTextFormat(Qt::PlainText);
     m_runHeader->setAccessibleName(QStringLiteral("Run"));
 
@@ -202,6 +214,25 @@ void MainWindow::buildViews() {
                                                           QHeaderView::Stretch);
     m_eventView->setColumnWidth(EventLogModel::TimeColumn, 100);
     m_eventView->setColumnWidth(EventLogModel::StepColumn, 120);
+    // Workers taking runs up ("resumed by vm:…") are folded; the context menu shows them.
+    m_eventView->setContextMenuPolicy(Qt::ActionsContextMenu);
+    auto *showResumes = new QAction(m_eventView);
+    showResumes->setCheckable(true);
+    showResumes->setObjectName(QStringLiteral("showResumes"));
+    m_eventView->addAction(showResumes);
+    connect(showResumes, &QAction::toggled, m_eventModel, &EventLogModel::setShowResumes);
+    connect(m_eventModel, &EventLogModel::hiddenCountChanged, showResumes, [this, showResumes] {
+        const int resumes = m_eventModel->showsResumes() ? -1 : m_eventModel->hiddenCount();
+        showResumes->setText(resumes < 0
+                                 ? QStringLiteral("Show worker resumes")
+                                 : QStringLiteral("Show worker resumes (%1 folded)").arg(resumes));
+        m_eventView->setToolTip(resumes > 0 ? QStringLiteral("%1 \"resumed by\" event(s) of "
+                                                             "workers are folded: right-click to "
+                                                             "show them")
+                                                  .arg(resumes)
+                                            : QString());
+    });
+    showResumes->setText(QStringLiteral("Show worker resumes"));
     m_timeline = new TimelinePlot;
     connect(m_timeline, &TimelinePlot::stepClicked, this, &MainWindow::selectStep);
     m_resources = new ResourcesView;
@@ -393,10 +424,14 @@ void MainWindow::buildMenus() {
         });
     retryAll->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+A")));
     for (K kind : {K::PauseRun, K::UnpauseRun, K::CancelRun}) {
-        QAction *action = run->addAction(actionLabel(kind), this, [this, kind] {
-            for (const QString &id : m_runs->selectedRunIds())
-                actOnRun(kind, id);
-        });
+        QAction *action = run->addAction(
+            actionLabel(kind) + (kind == K::CancelRun ? QStringLiteral("…") : QString()), this,
+            [this, kind] {
+                QStringList ids = m_runs->selectedRunIds();
+                if (ids.isEmpty() && !m_runId.isEmpty())
+                    ids << m_runId;
+                actOnRuns(kind, ids);
+            });
         if (!actionShortcut(kind).isEmpty())
             action->setShortcut(QKeySequence(actionShortcut(kind)));
     }
@@ -590,6 +625,12 @@ void MainWindow::reloadFlowNames() {
 }
 
 void MainWindow::selectRun(const QString &runId) {
+    if (runId.isEmpty()) {
+        // An empty list while the database is away is a list that could not be read.
+        if (m_monitor.isConnected())
+            closeRun();
+        return;
+    }
     if (runId == m_runId && m_flow)
         return;
     auto flow = m_monitor.flowOfRun(runId);
@@ -635,6 +676,26 @@ QList<TimelineMark> timelineMarks(const QList<EventRow> &events) {
 
 } // namespace
 
+void MainWindow::closeRun() {
+    if (m_runId.isEmpty())
+        return;
+    m_runId.clear();
+    m_stepId.clear();
+    m_flow.reset();
+    m_stepViews.clear();
+    m_stepRows.clear();
+    m_attempts.clear();
+    m_items.clear();
+    m_scene->setFlow(Flow());
+    m_stepModel->setSteps({}, m_monitor.now());
+    m_timeline->setSteps({});
+    m_timeline->setAttempts({}, m_monitor.now());
+    m_eventModel->setEvents(QString(), {});
+    m_inspector->clear();
+    m_runHeader->setText(QStringLiteral("No run open: select one in the runs list."));
+    setWindowTitle(m_monitor.databasePath());
+}
+
 void MainWindow::reloadRun() {
     QElapsedTimer cost;
     cost.start();
@@ -679,6 +740,8 @@ void MainWindow::reloadRun() {
             QStringLiteral("↑ Parent run %1 (step %2)").arg(run->parentRun, run->parentStep));
         m_openParent->setAccessibleName(m_openParent->text());
     }
+    setWindowTitle(
+        QStringLiteral("%1 · %2 — %3").arg(m_runId, run->flowName, m_monitor.databasePath()));
     // Rebuilding the inspector (attempts, items) only when its step or an upstream changed.
     if (!m_stepId.isEmpty() && m_inspectorDirty)
         showInspector();
@@ -767,6 +830,8 @@ void MainWindow::showInspector() {
             break;
         }
     }
+    if (step->kind == QLatin1String("approval"))
+        shown.approvalPrompt = renderedPrompt(m_eventModel, m_stepId);
     m_inspector->showStep(shown);
 }
 
@@ -802,6 +867,17 @@ void MainWindow::requestAction(K kind, const QString &stepId) {
     m_dialog = new ActionDialog(kind, QStringLiteral("step %1 of run %2").arg(stepId, m_runId),
                                 previewed ? &preview : nullptr, initial, this);
     m_dialog->setAttribute(Qt::WA_DeleteOnClose);
+    if (kind == K::Approve || kind == K::Reject)
+        m_dialog->setPrompt(renderedPrompt(m_eventModel, stepId));
+    if (kind == K::RetryFailedItems || kind == K::Retry) {
+        // The items that run again: a foreach step's failed ones (the engine's rule).
+        QStringList failedItems;
+        for (const ItemRow &item : std::as_const(m_items)) {
+            if (item.stepId == stepId && item.state == StepState::Failed)
+                failedItems << item.itemKey;
+        }
+        m_dialog->setItemsPreview(failedItems);
+    }
     connect(m_dialog, &ActionDialog::confirmed, this, [this, action]() mutable {
         action.reason = m_dialog->reason();
         const QJsonValue json = m_dialog->json();
@@ -842,6 +918,43 @@ void MainWindow::actOnRun(K kind, const QString &runId) {
     action.kind = kind;
     action.runId = runId;
     runAction(action);
+}
+
+void MainWindow::actOnRuns(K kind, const QStringList &runIds) {
+    if (runIds.isEmpty())
+        return;
+    if (kind != K::CancelRun) {
+        for (const QString &id : runIds)
+            actOnRun(kind, id);
+        return;
+    }
+    // Cancelling ends runs: asked first, with the reason that goes into each run's event.
+    if (m_dialog)
+        m_dialog->deleteLater();
+    const QString target = runIds.size() == 1 ? QStringLiteral("run %1").arg(runIds.first())
+                                              : QStringLiteral("%1 runs").arg(runIds.size());
+    m_dialog = new ActionDialog(kind, target, nullptr, {}, this);
+    m_dialog->setAttribute(Qt::WA_DeleteOnClose);
+    m_dialog->setPrompt(
+        QStringLiteral("Cancel %1? Steps that have not finished end cancelled and nothing more "
+                       "of %2 starts.%3")
+            .arg(target, runIds.size() == 1 ? QStringLiteral("it") : QStringLiteral("them"),
+                 runIds.size() == 1 ? QString()
+                                    : QStringLiteral("\n") + runIds.join(QStringLiteral(", "))));
+    connect(m_dialog, &ActionDialog::confirmed, this, [this, runIds] {
+        QStringList refused;
+        for (const QString &id : runIds) {
+            OperatorAction action;
+            action.kind = K::CancelRun;
+            action.runId = id;
+            action.reason = m_dialog->reason();
+            if (!runAction(action))
+                refused << id;
+        }
+        if (!refused.isEmpty() && !m_monitor.isConnected())
+            m_dialog->refuse(lastMessage() + QStringLiteral("; confirm again once reconnected"));
+    });
+    m_dialog->open();
 }
 
 void MainWindow::retryFailedInSelectedRuns(const QString &reason) {
@@ -925,10 +1038,9 @@ void MainWindow::showRunsMenu(const QStringList &runIds, const QPoint &globalPos
     actions << menu.addAction(QStringLiteral("Retry all failed steps"), this,
                               [this] { retryFailedInSelectedRuns(QString()); });
     for (K kind : {K::PauseRun, K::UnpauseRun, K::CancelRun}) {
-        actions << menu.addAction(actionLabel(kind), this, [this, kind, runIds] {
-            for (const QString &id : runIds)
-                actOnRun(kind, id);
-        });
+        actions << menu.addAction(actionLabel(kind) +
+                                      (kind == K::CancelRun ? QStringLiteral("…") : QString()),
+                                  this, [this, kind, runIds] { actOnRuns(kind, runIds); });
     }
     for (QAction *action : std::as_const(actions)) {
         if (!m_monitor.isReadOnly())
@@ -962,14 +1074,46 @@ void MainWindow::startRunFromFile(const QString &path, const QStringList &given)
                           .mid(1)
                           .chopped(1));
         }
-        form->addRow(param.name, edit);
+        const bool required = param.defaultValue.isUndefined();
+        if (required) {
+            edit->setPlaceholderText(QStringLiteral("required"));
+            edit->setAccessibleDescription(QStringLiteral("Required"));
+        }
+        form->addRow(required ? param.name + QStringLiteral(" (required)") : param.name, edit);
         edits.insert(param.name, edit);
     }
+    // A required parameter left empty: said by name, and Start waits for it.
+    auto missingParams = [&load, &edits] {
+        QStringList missing;
+        for (const ParamSpec &param : load.flow->params) {
+            if (param.defaultValue.isUndefined() &&
+                edits.value(param.name)->text().trimmed().isEmpty())
+                missing << param.name;
+        }
+        return missing;
+    };
+    auto *missingLabel = new QLabel;
+    missingLabel->setAccessibleName(QStringLiteral("Missing parameters"));
+    missingLabel->setTextFormat(Qt::PlainText);
+    missingLabel->setWordWrap(true);
+    form->addRow(missingLabel);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
     buttons->button(QDialogButtonBox::Ok)->setText(QStringLiteral("Start"));
+    buttons->button(QDialogButtonBox::Ok)->setAccessibleName(QStringLiteral("Start"));
     connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
     form->addRow(buttons);
+    dialog.setMinimumWidth(420);
+    auto checkMissing = [missingParams, missingLabel, buttons] {
+        const QStringList missing = missingParams();
+        missingLabel->setText(missing.isEmpty() ? QString()
+                                                : QStringLiteral("Required, still empty: %1")
+                                                      .arg(missing.join(QStringLiteral(", "))));
+        missingLabel->setVisible(!missing.isEmpty());
+        buttons->button(QDialogButtonBox::Ok)->setEnabled(missing.isEmpty());
+    };
+    for (QLineEdit *edit : std::as_const(edits))
+        connect(edit, &QLineEdit::textChanged, &dialog, checkMissing);
     for (const QString &assignment : given) {
         const qsizetype eq = assignment.indexOf(QLatin1Char('='));
         QLineEdit *edit = edits.value(assignment.left(eq));
@@ -981,8 +1125,15 @@ void MainWindow::startRunFromFile(const QString &path, const QStringList &given)
         }
         edit->setText(assignment.mid(eq + 1));
     }
+    checkMissing();
     if (given.isEmpty() && !load.flow->params.isEmpty() && dialog.exec() != QDialog::Accepted)
         return;
+    if (const QStringList missing = missingParams(); !missing.isEmpty()) {
+        showMessage(QStringLiteral("%1: required parameter(s) not given: %2 (use NAME=VALUE)")
+                        .arg(path, missing.join(QStringLiteral(", "))),
+                    true);
+        return;
+    }
     QJsonObject params;
     for (auto it = edits.cbegin(); it != edits.cend(); ++it) {
         const QString text = it.value()->text();

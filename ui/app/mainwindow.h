@@ -66,6 +66,9 @@ public:
     void requestAction(OperatorAction::Kind kind, const QString &stepId);
     /// The open action dialog, if any (tests fill and confirm it as a person would).
     ActionDialog *actionDialog() const;
+    /// Pauses or resumes the runs at once; cancelling asks first, for a reason, in a dialog
+    /// (actionDialog()) and cancels them all when it is confirmed.
+    void actOnRuns(OperatorAction::Kind kind, const QStringList &runIds);
     /// Retries every failed step of the selected runs (one action per step, same reason).
     void retryFailedInSelectedRuns(const QString &reason);
     /// Starts a run of the flow file. Without params ("NAME=VALUE") a flow that has parameters
@@ -129,6 +132,8 @@ private:
     /// The Workers tab, when it is the one shown.
     void refreshWorkers();
     void reloadRun();
+    /// Shows no run (the runs list has none to show): empty panes that say so.
+    void closeRun();
     void reloadFlowNames();
     /// The resource the step of the run calls (cached: a run's flow never changes).
     QString resourceOf(const QString &runId, const QString &stepId);

@@ -141,10 +141,27 @@ void EditorScene::rebuild() {
     positions.reserve(flow.steps.size());
     for (const Step &step : flow.steps)
         positions.insert(step.id, displayPosition(step.id));
+    // A rename (or its undo) replaces ids in their places: the renamed steps stay selected, so
+    // the property editor keeps showing the step (and the focus) the author is editing.
+    const QStringList oldIds = stepIds();
+    const QStringList oldSelected = selectedSteps();
+    QStringList renamedSelection;
+    bool renamed = false;
+    if (oldIds.size() == flow.steps.size() && !oldSelected.isEmpty()) {
+        for (const QString &id : oldSelected) {
+            const QString now = flow.steps.at(oldIds.indexOf(id)).id;
+            renamed = renamed || (now != id && !oldIds.contains(now));
+            renamedSelection.append(now);
+        }
+    }
     // setFlow deletes every item; the notice survives a rebuild.
     if (m_notice)
         removeItem(m_notice);
+    m_followingRename = renamed;
     setFlow(flow, positions);
+    m_followingRename = false;
+    if (renamed)
+        selectSteps(renamedSelection);
     if (m_notice)
         addItem(m_notice);
     updateActions();

@@ -86,6 +86,9 @@ public:
     NoticeItem *noticeItem() const { return m_notice; }
     /// The reason of the last refused edit.
     const QString &lastRefusal() const { return m_lastRefusal; }
+    /// While a rebuild follows a rename: the selection that goes empty for a moment comes back
+    /// on the renamed step (views keep showing it instead of reacting to the empty one).
+    bool isFollowingRename() const { return m_followingRename; }
     /// How long a refusal stays (kNoticeMs unless set); a shown notice restarts with it, so that
     /// tests see it go without waiting for the real time to pass.
     void setNoticeDuration(int ms);
@@ -163,6 +166,7 @@ private:
     NoticeItem *m_notice = nullptr;
     QTimer m_noticeTimer;
     QString m_lastRefusal;
+    bool m_followingRename = false;
 
     QByteArray m_lastCopied;
     int m_pasteCount = 0;

@@ -109,6 +109,8 @@ void EditorWindow::buildViews() {
                     m_scene->selectStep(step->stepId);
             });
     connect(m_scene, &GraphScene::stepSelected, this, [this](const QString &id) {
+        if (id.isEmpty() && m_scene->isFollowingRename())
+            return; // the renamed step is selected again at once
         m_properties->showStep(id);
         if (!id.isEmpty())
             m_sideTabs->setCurrentWidget(m_properties);
@@ -148,6 +150,18 @@ void EditorWindow::buildViews() {
     statusBar()->setAccessibleName(QStringLiteral("Status"));
 }
 
+QList<QKeySequence> EditorWindow::redoShortcuts(const QList<QKeySequence> &platformRedo) {
+    // The platform's redo keys plus both that authors expect (Ctrl+Shift+Z and Ctrl+Y), each
+    // once: the same sequence twice makes the shortcut ambiguous and neither works.
+    QList<QKeySequence> keys = platformRedo;
+    for (const QKeySequence &key :
+         {QKeySequence(QStringLiteral("Ctrl+Shift+Z")), QKeySequence(QStringLiteral("Ctrl+Y"))}) {
+        if (!keys.contains(key))
+            keys.append(key);
+    }
+    return keys;
+}
+
 void EditorWindow::buildMenus() {
     QMenu *file = menuBar()->addMenu(QStringLiteral("&File"));
     file->addAction(QStringLiteral("&New"), QKeySequence::New, this, [this] {
@@ -173,7 +187,7 @@ void EditorWindow::buildMenus() {
     QAction *undo = m_document->undoStack()->createUndoAction(this, QStringLiteral("&Undo"));
     undo->setShortcut(QKeySequence::Undo);
     QAction *redo = m_document->undoStack()->createRedoAction(this, QStringLiteral("&Redo"));
-    redo->setShortcuts({QKeySequence(QStringLiteral("Ctrl+Shift+Z")), QKeySequence::Redo});
+    redo->setShortcuts(redoShortcuts(QKeySequence::keyBindings(QKeySequence::Redo)));
     edit->addAction(undo);
     edit->addAction(redo);
     edit->addSeparator();

@@ -8,6 +8,7 @@
 #include "core/records.h"
 #include "operator/operatoraction.h"
 
+#include <QKeySequence>
 #include <QMainWindow>
 
 #include <functional>
@@ -57,6 +58,10 @@ public:
 
     /// Asked when closing with unsaved changes: Save, Discard or Cancel. Tests replace it.
     void setUnsavedChangesQuestion(std::function<int()> ask) { m_askToSave = std::move(ask); }
+
+    /// Edit → Redo's keys from the platform's (QKeySequence::keyBindings): those, Ctrl+Shift+Z
+    /// and Ctrl+Y, each once (X11's is Ctrl+Shift+Z alone, Windows' Ctrl+Y first).
+    static QList<QKeySequence> redoShortcuts(const QList<QKeySequence> &platformRedo);
 
     FlowDocument *document() const { return m_document; }
     EditorScene *scene() const { return m_scene; }

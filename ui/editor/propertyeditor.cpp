@@ -298,6 +298,8 @@ void PropertyEditor::buildStepGroup(QVBoxLayout *layout) {
                 auto *item = new QListWidgetItem(other, after);
                 item->setData(Qt::UserRole, other);
                 item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsUserCheckable);
+                // An explicit state: without one no checkbox is drawn and "shell" reads as set.
+                item->setCheckState(Qt::Unchecked);
             }
             after->setProperty("ids", m_otherIds);
         }

@@ -120,4 +120,9 @@ bool actionTakesOutput(K kind) {
            kind == K::SetInput;
 }
 
+bool actionNeedsReason(K kind) {
+    return kind == K::Skip || kind == K::MarkSucceeded || kind == K::ResolveHappened ||
+           kind == K::ResolveNotHappened || kind == K::Reject || kind == K::CancelRun;
+}
+
 } // namespace keepflow::ui

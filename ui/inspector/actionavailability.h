@@ -26,6 +26,9 @@ QString actionShortcut(OperatorAction::Kind kind);
 
 /// Actions that run steps again and so show a preview first.
 bool actionRunsStepsAgain(OperatorAction::Kind kind);
+/// Actions that must say why (skip, mark succeeded, resolve, reject, cancel): they settle or end
+/// something by an operator's word. Retry, approve and the others take an optional reason.
+bool actionNeedsReason(OperatorAction::Kind kind);
 /// Actions that take an output (skip, mark succeeded, resolve "happened") or an input (set input).
 bool actionTakesOutput(OperatorAction::Kind kind);
 

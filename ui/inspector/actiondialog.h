@@ -24,6 +24,12 @@ public:
     ActionDialog(OperatorAction::Kind kind, const QString &target, const QStringList *runAgain,
                  const QString &initialJson, QWidget *parent = nullptr);
 
+    /// What the operator decides on, shown above the fields: an approval's prompt as rendered
+    /// for this run (approve, reject). Empty: nothing is shown.
+    void setPrompt(const QString &prompt);
+    /// The items that will run again (retry failed items): listed under the steps.
+    void setItemsPreview(const QStringList &itemKeys);
+
     OperatorAction::Kind kind() const { return m_kind; }
     QString reason() const;
     /// The output (or input) entered; undefined when the field was left empty.
@@ -33,6 +39,12 @@ public:
     QLineEdit *reasonEdit() const { return m_reason; }
     QPlainTextEdit *jsonEdit() const { return m_json; }
     QListWidget *previewList() const { return m_preview; }
+    QListWidget *itemsList() const { return m_items; }
+    QLabel *promptLabel() const { return m_prompt; }
+    /// Whether confirming is possible now (a required reason given, valid JSON).
+    bool canConfirm() const;
+    /// What stops confirming ("A reason is required …"); empty when nothing does.
+    QString problem() const;
     /// Presses the confirm button (what a person does with Enter).
     void confirm();
     /// From a receiver of confirmed(): the action was not taken (why says why). The dialog stays
@@ -52,7 +64,11 @@ private:
     QLineEdit *m_reason = nullptr;
     QPlainTextEdit *m_json = nullptr;
     QLabel *m_jsonError = nullptr;
+    QLabel *m_problem = nullptr;
+    QLabel *m_prompt = nullptr;
+    QLabel *m_itemsLabel = nullptr;
     QListWidget *m_preview = nullptr;
+    QListWidget *m_items = nullptr;
     QDialogButtonBox *m_buttons = nullptr;
     QLabel *m_refusal = nullptr;
     bool m_refused = false;

@@ -9,12 +9,29 @@ namespace keepflow::ui {
 EventLogModel::EventLogModel(QObject *parent)
     : QAbstractTableModel(parent) {}
 
+bool EventLogModel::shown(const EventRow &event) const {
+    return m_showResumes || event.type != EventType::RunResumed;
+}
+
 void EventLogModel::setEvents(const QString &runId, const QList<EventRow> &events) {
     beginResetModel();
     m_runId = runId;
     m_events = events;
+    m_shown.clear();
+    for (qsizetype i = 0; i < m_events.size(); ++i) {
+        if (shown(m_events[i]))
+            m_shown.append(static_cast<int>(i));
+    }
     m_lastId = events.isEmpty() ? 0 : events.last().id;
     endResetModel();
+    Q_EMIT hiddenCountChanged(hiddenCount());
+}
+
+void EventLogModel::setShowResumes(bool show) {
+    if (show == m_showResumes)
+        return;
+    m_showResumes = show;
+    setEvents(m_runId, QList<EventRow>(m_events));
 }
 
 void EventLogModel::appendEvents(const QList<EventRow> &events) {
@@ -25,19 +42,29 @@ void EventLogModel::appendEvents(const QList<EventRow> &events) {
     }
     if (mine.isEmpty())
         return;
-    const int first = static_cast<int>(m_events.size());
-    beginInsertRows({}, first, first + static_cast<int>(mine.size()) - 1);
-    m_events += mine;
     m_lastId = mine.last().id;
-    endInsertRows();
+    QList<int> added;
+    for (const EventRow &event : std::as_const(mine)) {
+        if (shown(event))
+            added.append(static_cast<int>(m_events.size()));
+        m_events.append(event);
+    }
+    if (!added.isEmpty()) {
+        const int first = static_cast<int>(m_shown.size());
+        beginInsertRows({}, first, first + static_cast<int>(added.size()) - 1);
+        m_shown += added;
+        endInsertRows();
+    }
+    if (added.size() != mine.size())
+        Q_EMIT hiddenCountChanged(hiddenCount());
 }
 
 const EventRow *EventLogModel::eventAt(int row) const {
-    return row >= 0 && row < m_events.size() ? &m_events[row] : nullptr;
+    return row >= 0 && row < m_shown.size() ? &m_events[m_shown[row]] : nullptr;
 }
 
 int EventLogModel::rowCount(const QModelIndex &parent) const {
-    return parent.isValid() ? 0 : static_cast<int>(m_events.size());
+    return parent.isValid() ? 0 : static_cast<int>(m_shown.size());
 }
 
 int EventLogModel::columnCount(const QModelIndex &parent) const {

@@ -22,10 +22,21 @@ public:
     /// Appends the events of the shown run from a feed page (others are ignored).
     void appendEvents(const QList<EventRow> &events);
     const QString &runId() const { return m_runId; }
+    /// The shown event at row (folded events are not shown).
     const EventRow *eventAt(int row) const;
     /// Every event of the run, oldest first.
     const QList<EventRow> &events() const { return m_events; }
 
+    /// "run resumed by vm:…" (a worker took the run up) is the machinery's business, not the
+    /// operator's: folded away unless shown. hiddenCount() says how many are folded.
+    void setShowResumes(bool show);
+    bool showsResumes() const { return m_showResumes; }
+    int hiddenCount() const { return static_cast<int>(m_events.size() - m_shown.size()); }
+
+Q_SIGNALS:
+    void hiddenCountChanged(int count);
+
+public:
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
@@ -33,8 +44,12 @@ public:
                         int role = Qt::DisplayRole) const override;
 
 private:
+    bool shown(const EventRow &event) const;
+
     QString m_runId;
     QList<EventRow> m_events;
+    QList<int> m_shown; ///< indexes into m_events of the rows shown
+    bool m_showResumes = false;
     qint64 m_lastId = 0;
 };
 

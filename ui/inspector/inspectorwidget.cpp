@@ -104,6 +104,10 @@ InspectorWidget::InspectorWidget(QWidget *parent)
 
     m_tabs = new QTabWidget;
     m_attemptsModel = new QStandardItemModel(this);
+    m_attemptsModel->setHorizontalHeaderLabels(
+        {QStringLiteral("#"), QStringLiteral("Item"), QStringLiteral("Started"),
+         QStringLiteral("Duration"), QStringLiteral("Outcome"), QStringLiteral("Error"),
+         QStringLiteral("Idempotency key")});
     m_attempts = makeTable(m_attemptsModel, QStringLiteral("Attempts"));
     m_tabs->addTab(m_attempts, QStringLiteral("Attempts"));
     m_input = new QPlainTextEdit;
@@ -119,6 +123,9 @@ InspectorWidget::InspectorWidget(QWidget *parent)
     m_logs = new AttemptOutputView;
     m_tabs->addTab(m_logs, QStringLiteral("Logs"));
     m_itemsModel = new QStandardItemModel(this);
+    m_itemsModel->setHorizontalHeaderLabels({QStringLiteral("Item"), QStringLiteral("State"),
+                                             QStringLiteral("Attempts"), QStringLiteral("Error"),
+                                             QStringLiteral("Output")});
     m_items = makeTable(m_itemsModel, QStringLiteral("Items"));
     m_items->setContextMenuPolicy(Qt::ActionsContextMenu);
     auto *retryItems = new QAction(actionLabel(OperatorAction::Kind::RetryFailedItems), m_items);
@@ -139,8 +146,8 @@ void InspectorWidget::clear() {
     m_state->clear();
     m_why->setText(QStringLiteral("Select a step in the graph or the step table."));
     m_openChild->setVisible(false);
-    m_attemptsModel->clear();
-    m_itemsModel->clear();
+    m_attemptsModel->setRowCount(0);
+    m_itemsModel->setRowCount(0);
     m_input->clear();
     m_output->clear();
     m_logs->clear();
@@ -174,11 +181,8 @@ void InspectorWidget::showStep(const InspectorData &shown) {
         m_openChild->setAccessibleName(m_openChild->text());
     }
 
-    m_attemptsModel->clear();
-    m_attemptsModel->setHorizontalHeaderLabels(
-        {QStringLiteral("#"), QStringLiteral("Item"), QStringLiteral("Started"),
-         QStringLiteral("Duration"), QStringLiteral("Outcome"), QStringLiteral("Error"),
-         QStringLiteral("Idempotency key")});
+    // Rows only: the columns (and the widths the operator gave them) stay across live updates.
+    m_attemptsModel->setRowCount(0);
     for (const AttemptRow &attempt : shown.attempts) {
         const std::optional<AttemptOutcome> &outcome = attempt.outcome;
         auto *outcomeItem =
@@ -213,11 +217,8 @@ void InspectorWidget::showStep(const InspectorData &shown) {
 
     const bool isForeach = shown.view.itemsTotal >= 0;
     m_tabs->setTabVisible(m_itemsTab, isForeach);
-    m_itemsModel->clear();
+    m_itemsModel->setRowCount(0);
     if (isForeach) {
-        m_itemsModel->setHorizontalHeaderLabels(
-            {QStringLiteral("Item"), QStringLiteral("State"), QStringLiteral("Attempts"),
-             QStringLiteral("Error"), QStringLiteral("Output")});
         for (const ItemRow &item : shown.items) {
             const StepState state = item.state;
             auto *stateItem = new QStandardItem(stateIcon(state), stateLabel(state));
@@ -472,7 +473,9 @@ QString InspectorWidget::stateWhy() const {
             .arg(error.isEmpty() ? QStringLiteral("the engine stopped during it") : error);
     case StepState::WaitingForOperator:
         return QStringLiteral("Waits for approval: %1")
-            .arg(m_data.step.with.value(QLatin1String("prompt")).toString());
+            .arg(!m_data.approvalPrompt.isEmpty()
+                     ? m_data.approvalPrompt
+                     : m_data.step.with.value(QLatin1String("prompt")).toString());
     case StepState::Paused:
         return QStringLiteral("Held by an operator: it does not start until released.");
     case StepState::Skipped:

@@ -32,6 +32,9 @@ struct InspectorData {
     QList<AttemptRow> attempts; ///< of this step (items too), oldest first
     QList<ItemRow> items;       ///< foreach only
     QHash<QString, StepState> upstreamStates;
+    /// An approval's prompt as the engine rendered it for this run (its waiting event), the
+    /// template's {{...}} filled in; empty when unknown (the template is shown then).
+    QString approvalPrompt;
     qint64 now = 0;
     /// The latest operator action on this step (who, why, when), if any.
     std::optional<EventRow> decision;

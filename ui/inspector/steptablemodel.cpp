@@ -47,8 +47,15 @@ void StepTableModel::setSteps(const QList<StepView> &steps, qint64 now) {
 
 void StepTableModel::setNow(qint64 now) {
     m_now = now;
-    if (!m_rows.isEmpty())
-        Q_EMIT dataChanged(index(0, DurationColumn), index(rowCount() - 1, DurationColumn));
+    if (m_rows.isEmpty())
+        return;
+    // Running steps' durations grow; a retry's countdown ("Retrying (in 5 s)") ticks down.
+    Q_EMIT dataChanged(index(0, DurationColumn), index(rowCount() - 1, DurationColumn));
+    for (int row = 0; row < m_rows.size(); ++row) {
+        const StepView &step = m_steps[m_rows[row]];
+        if (step.state == StepState::Retrying && step.nextAttemptAt > 0)
+            Q_EMIT dataChanged(index(row, StateColumn), index(row, StateColumn));
+    }
 }
 
 void StepTableModel::setFilterText(const QString &text) {

@@ -7,6 +7,8 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
+#include <QKeyEvent>
+#include <QLabel>
 #include <QLineEdit>
 #include <QTableView>
 #include <QTimer>
@@ -47,6 +49,10 @@ RunsView::RunsView(QWidget *parent)
 
     m_table->setAccessibleName(tr("Runs"));
     m_table->setModel(m_model);
+    // Tab leaves the list for the next pane (a list of runs is one stop, not one per cell);
+    // the arrow keys move between runs.
+    m_table->setTabKeyNavigation(false);
+    m_table->installEventFilter(this);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_table->setSortingEnabled(false);
@@ -73,6 +79,18 @@ RunsView::RunsView(QWidget *parent)
     layout->addLayout(filters);
     layout->addWidget(m_table, 1);
 
+    // Guidance where the rows would be: an empty database, or filters that match nothing.
+    m_empty = new QLabel(m_table->viewport());
+    m_empty->setAccessibleName(tr("No runs"));
+    m_empty->setTextFormat(Qt::PlainText);
+    m_empty->setWordWrap(true);
+    m_empty->setAlignment(Qt::AlignCenter);
+    m_empty->setForegroundRole(QPalette::PlaceholderText);
+    auto *emptyLayout = new QVBoxLayout(m_table->viewport());
+    emptyLayout->setContentsMargins(12, 12, 12, 12);
+    emptyLayout->addWidget(m_empty);
+    m_empty->hide();
+
     m_searchDelay->setSingleShot(true);
     m_searchDelay->setInterval(kSearchDelayMs);
     connect(m_search, &QLineEdit::textChanged, m_searchDelay, qOverload<>(&QTimer::start));
@@ -93,19 +111,94 @@ RunsView::RunsView(QWidget *parent)
             [this] { m_model->setFlowFilter(m_flowCombo->currentData().toString()); });
     connect(m_table, &QWidget::customContextMenuRequested, this, &RunsView::showContextMenu);
     // A filter change resets the model; the selection is gone with the rows it named.
-    connect(m_model, &QAbstractItemModel::modelReset, this,
-            [this] { Q_EMIT selectionChanged(selectedRunIds()); });
+    connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this,
+            [this] { m_loadError.clear(); });
+    connect(m_model, &RunsModel::loadFailed, this, [this](const QString &message) {
+        m_loadError = message;
+        updateEmptyNotice();
+    });
+    connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
+        updateEmptyNotice();
+        Q_EMIT selectionChanged(selectedRunIds());
+        // Nothing matches: nothing is open (the run shown before is not what was asked for).
+        if (m_model->rowCount() == 0)
+            openRun(QString());
+    });
+    connect(m_model, &QAbstractItemModel::rowsInserted, this, &RunsView::updateEmptyNotice);
+    connect(m_model, &QAbstractItemModel::rowsRemoved, this, &RunsView::updateEmptyNotice);
     connectSelection();
+    updateEmptyNotice();
 }
 
 void RunsView::connectSelection() {
     QItemSelectionModel *selection = m_table->selectionModel();
+    // Selecting a row opens its run, whoever selected it: a click or a key (which also move the
+    // current index) or an assistive client (AT-SPI selects rows and leaves the current index
+    // alone). The current index then follows, so that the keyboard goes on from that row.
     connect(selection, &QItemSelectionModel::selectionChanged, this,
-            [this] { Q_EMIT selectionChanged(selectedRunIds()); });
+            [this](const QItemSelection &selected) {
+                Q_EMIT selectionChanged(selectedRunIds());
+                if (selected.isEmpty())
+                    return;
+                QItemSelectionModel *model = m_table->selectionModel();
+                QModelIndex row = model->currentIndex();
+                if (!row.isValid() || !selected.contains(row))
+                    row = selected.indexes().constLast();
+                openRun(m_model->runIdAt(row.row()));
+                if (model->currentIndex().row() != row.row())
+                    model->setCurrentIndex(row, QItemSelectionModel::NoUpdate);
+            });
     connect(selection, &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) {
-                Q_EMIT runSelected(current.isValid() ? m_model->runIdAt(current.row()) : QString());
+                openRun(current.isValid() ? m_model->runIdAt(current.row()) : QString());
             });
+}
+
+void RunsView::openRun(const QString &runId) {
+    if (runId == m_openedRun)
+        return;
+    m_openedRun = runId;
+    Q_EMIT runSelected(runId);
+}
+
+void RunsView::updateEmptyNotice() {
+    const bool empty = m_model->rowCount() == 0;
+    m_empty->setVisible(empty);
+    if (!empty)
+        return;
+    if (!m_loadError.isEmpty()) {
+        m_empty->setText(tr("The runs could not be read: %1").arg(m_loadError));
+        m_empty->setAccessibleDescription(m_empty->text());
+        return;
+    }
+    const bool filtered = !m_model->search().isEmpty() || !m_model->stateFilter().isEmpty() ||
+                          !m_model->flowFilter().isEmpty();
+    if (!filtered)
+        m_empty->setText(tr("No runs in this database yet.\n\nStart one with File → Start run from "
+                            "flow file… (Ctrl+N), or with keepflowctl run FLOW."));
+    else if (!m_model->search().isEmpty())
+        m_empty->setText(tr("No run matches “%1” with these filters.\n\nClear the search or "
+                            "choose All states and All flows.")
+                             .arg(m_model->search()));
+    else
+        m_empty->setText(tr("No run matches these filters.\n\nChoose All states and All flows "
+                            "to see every run."));
+    m_empty->setAccessibleDescription(m_empty->text());
+}
+
+bool RunsView::eventFilter(QObject *watched, QEvent *event) {
+    // Ctrl+Tab, Ctrl+Shift+Tab: out of the list as well (the keys that leave a widget that keeps
+    // Tab for itself), never a walk through its cells.
+    if (watched == m_table && event->type() == QEvent::KeyPress) {
+        auto *key = static_cast<QKeyEvent *>(event);
+        if ((key->key() == Qt::Key_Tab || key->key() == Qt::Key_Backtab) &&
+            (key->modifiers() & Qt::ControlModifier)) {
+            focusNextPrevChild(key->key() == Qt::Key_Tab &&
+                               !(key->modifiers() & Qt::ShiftModifier));
+            return true;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
 }
 
 void RunsView::setFlowNames(const QStringList &names) {
@@ -135,8 +228,10 @@ QStringList RunsView::selectedRunIds() const {
 
 void RunsView::selectRun(const QString &runId) {
     const int row = m_model->rowOfRun(runId);
-    if (row < 0)
+    if (row < 0) {
+        m_openedRun = runId; // open all the same (the window shows it)
         return;
+    }
     const QModelIndex index = m_model->index(row, 0);
     m_table->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect |
                                                           QItemSelectionModel::Rows);

@@ -10,6 +10,7 @@
 #include <QWidget>
 
 class QComboBox;
+class QLabel;
 class QLineEdit;
 class QTableView;
 class QTimer;
@@ -36,15 +37,24 @@ public:
     /// Selects the run's row and scrolls to it, when the run is loaded in the list.
     void selectRun(const QString &runId);
 
+    /// What the list says when it has no rows (guidance); hidden while it has rows.
+    QLabel *emptyNotice() const { return m_empty; }
+
 Q_SIGNALS:
-    /// The current run changed (click, keyboard); empty when there is none.
+    /// The run to open changed: a row was selected (click, keyboard, or an assistive client
+    /// selecting it through accessibility) or became current; empty when there is none.
     void runSelected(const QString &runId);
     void selectionChanged(const QStringList &runIds);
     void runContextMenuRequested(const QStringList &runIds, const QPoint &globalPos);
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
     void connectSelection();
     void showContextMenu(const QPoint &pos);
+    void openRun(const QString &runId);
+    void updateEmptyNotice();
 
     RunsModel *m_model = nullptr;
     QLineEdit *m_search = nullptr;
@@ -52,6 +62,9 @@ private:
     QComboBox *m_flowCombo = nullptr;
     QTableView *m_table = nullptr;
     QTimer *m_searchDelay = nullptr;
+    QLabel *m_empty = nullptr;
+    QString m_openedRun; ///< the last run announced by runSelected
+    QString m_loadError; ///< why the list's last load failed; empty when it did not
 };
 
 } // namespace keepflow::ui

@@ -1,0 +1,103 @@
+#!/usr/bin/python3
+"""Selects a row of Keepflow's runs list through AT-SPI, as a screen reader's "select" does,
+and checks that the run opened (the window title names it and the Steps table changes).
+
+Run it with the app under the real accessibility bus (see README.md beside this file). Uses
+Debian's python3-pyatspi. Exit status 0: the run opened; 1: it did not; 2: not found.
+"""
+import sys
+import time
+
+import pyatspi
+
+
+def find(root, predicate, depth=0):
+    if root is None or depth > 40:
+        return None
+    try:
+        if predicate(root):
+            return root
+        for i in range(root.childCount):
+            found = find(root.getChildAtIndex(i), predicate, depth + 1)
+            if found is not None:
+                return found
+    except Exception:
+        pass
+    return None
+
+
+def wait_for(what, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = what()
+        if value:
+            return value
+        time.sleep(0.25)
+    return None
+
+
+def app():
+    desktop = pyatspi.Registry.getDesktop(0)
+    for i in range(desktop.childCount):
+        a = desktop.getChildAtIndex(i)
+        if a is not None and a.name.lower() == "keepflow":
+            return a
+    return None
+
+
+def main():
+    application = wait_for(app)
+    if application is None:
+        print("keepflow is not on the accessibility bus")
+        return 2
+    frame = wait_for(lambda: find(application, lambda o: o.getRole() == pyatspi.ROLE_FRAME))
+    runs = wait_for(lambda: find(frame, lambda o: o.name == "Runs" and
+                                 o.getRole() == pyatspi.ROLE_TABLE))
+    steps_table = find(frame, lambda o: o.name == "Steps" and o.getRole() == pyatspi.ROLE_TABLE)
+    if runs is None or steps_table is None:
+        print("runs list or step table not found")
+        return 2
+    table = runs.queryTable()
+    wait_for(lambda: table.nRows >= 2)
+    columns = [table.getColumnHeader(c).name if table.getColumnHeader(c) else ""
+               for c in range(table.nColumns)]
+    run_column = columns.index("Run") if "Run" in columns else 2
+
+    def run_at(row):
+        return table.getAccessibleAt(row, run_column).name.replace("Run: ", "")
+
+    def step_names():
+        t = steps_table.queryTable()
+        return [t.getAccessibleAt(r, 1).name for r in range(t.nRows)]
+
+    print("window title before:", frame.name)
+    print("runs listed:", table.nRows, "- steps shown before:", step_names())
+    # A row that is not open now (the title names the open run).
+    row = next(r for r in range(table.nRows) if run_at(r) not in frame.name)
+    target = run_at(row)
+    print("selecting row %d (run %s)" % (row, target))
+    try:
+        selection = runs.querySelection()
+        child = row * table.nColumns + run_column
+        ok = selection.selectChild(child)
+        how = "Selection.selectChild(%d)" % child
+    except NotImplementedError:
+        # Qt 6.4 exposes no Selection interface on item views (QAccessibleSelectionInterface
+        # came with Qt 6.5); its Table interface's row selection is what clients use there.
+        ok = table.addRowSelection(row)
+        how = ("Selection interface not exposed by this Qt; "
+               "Table.addRowSelection(%d)" % row)
+    print("%s returned %s" % (how, ok))
+    opened = wait_for(lambda: target in frame.name, timeout=10.0)
+    print("window title after:", frame.name)
+    print("steps shown after:", step_names())
+    print("row selected:", table.isRowSelected(row))
+    if opened:
+        print("PASS: run %s opened" % target)
+        return 0
+    print("FAIL: run %s did not open" % target)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
