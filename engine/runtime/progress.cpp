@@ -56,9 +56,12 @@ void Engine::Impl::advance(LiveRun &run, qint64 now) {
         case StepState::Pending: {
             if (const int primary = run.plan->primaryOf[i]; primary >= 0) {
                 // A fallback step starts only when its primary fails for good. One that was
-                // held while its primary finished is not needed any more once released.
+                // held while its primary finished is not needed any more once released; one
+                // held while its primary failed for good runs in its stead once released.
                 if (isFinal(run.step(primary).state))
                     skipUnneededFallback(run, primary, now);
+                else if (run.step(primary).fallbackActive)
+                    makeReady(run, i, now);
                 break;
             }
             QString blockedBy;

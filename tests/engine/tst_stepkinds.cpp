@@ -56,6 +56,7 @@ private Q_SLOTS:
     void rerunFromRunsDownstreamWithNewKeys();
     void pausedStepIsHeldUntilUnpaused();
     void pausedRunStartsNothing();
+    void heldFallbackRunsOnceReleased();
     void cancelStopsEverything();
     void retryFailedItemsOnly();
     void refusals_data();
@@ -261,6 +262,27 @@ void TestStepKinds::pausedStepIsHeldUntilUnpaused() {
     QCOMPARE(h.runState(run), RunState::Paused);
     QVERIFY(!apply(h, act(K::UnpauseStep, run, QStringLiteral("later"))).isEmpty());
     QCOMPARE(h.step(run, QStringLiteral("later")).state, StepState::Succeeded);
+    QCOMPARE(h.runState(run), RunState::Succeeded);
+}
+
+void TestStepKinds::heldFallbackRunsOnceReleased() {
+    // The fallback is held while it waits to retry; its primary has already failed for good.
+    // Released, it must run in the primary's stead (it used to stay pending for ever, the run
+    // "running" with nothing to do).
+    Harness h;
+    const QString run = h.start(flow(R"({ "id": "primary", "kind": "fault",
+          "with": { "fail_first": 1, "error": "permanent" }, "fallback": { "step": "backup" } },
+        { "id": "backup", "kind": "fault", "with": { "fail_first": 1, "output": "saved" },
+          "retry": { "max_attempts": 2, "initial_interval": "1s", "jitter": 0 } })"));
+    QCOMPARE(h.step(run, QStringLiteral("backup")).state, StepState::Retrying);
+    QVERIFY(!apply(h, act(K::PauseStep, run, QStringLiteral("backup"))).isEmpty());
+    h.advance(5000);
+    QCOMPARE(h.step(run, QStringLiteral("backup")).state, StepState::Paused);
+    QVERIFY(!apply(h, act(K::UnpauseStep, run, QStringLiteral("backup"))).isEmpty());
+    h.advance(0);
+    QCOMPARE(h.step(run, QStringLiteral("backup")).state, StepState::Succeeded);
+    QCOMPARE(h.step(run, QStringLiteral("primary")).state, StepState::SucceededViaFallback);
+    QCOMPARE(h.step(run, QStringLiteral("primary")).output, QJsonValue(QStringLiteral("saved")));
     QCOMPARE(h.runState(run), RunState::Succeeded);
 }
 
