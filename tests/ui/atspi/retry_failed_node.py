@@ -8,55 +8,10 @@ Run it with the app under the real accessibility bus (see README.md beside this 
 Debian's python3-pyatspi. Exit status 0: every stage passed; 1: a stage failed; 2: not found.
 """
 import sys
-import time
 
 import pyatspi
 
-
-def find(root, predicate, depth=0):
-    if root is None or depth > 40:
-        return None
-    try:
-        if predicate(root):
-            return root
-        for i in range(root.childCount):
-            found = find(root.getChildAtIndex(i), predicate, depth + 1)
-            if found is not None:
-                return found
-    except Exception:
-        pass
-    return None
-
-
-def wait_for(what, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = what()
-        if value:
-            return value
-        time.sleep(0.25)
-    return None
-
-
-def app():
-    desktop = pyatspi.Registry.getDesktop(0)
-    for i in range(desktop.childCount):
-        a = desktop.getChildAtIndex(i)
-        if a is not None and a.name.lower() == "keepflow":
-            return a
-    return None
-
-
-def press(accessible, wanted=("press", "click", "activate")):
-    action = accessible.queryAction()
-    for i in range(action.nActions):
-        if action.getName(i) in wanted:
-            return action.doAction(i)
-    return action.doAction(0)
-
-
-def role_named(role, name):
-    return lambda o: o.getRole() == role and o.name == name
+from keepflow_atspi import find, wait_for, app, press, role_named
 
 
 def main():

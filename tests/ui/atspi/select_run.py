@@ -6,43 +6,10 @@ Run it with the app under the real accessibility bus (see README.md beside this 
 Debian's python3-pyatspi. Exit status 0: the run opened; 1: it did not; 2: not found.
 """
 import sys
-import time
 
 import pyatspi
 
-
-def find(root, predicate, depth=0):
-    if root is None or depth > 40:
-        return None
-    try:
-        if predicate(root):
-            return root
-        for i in range(root.childCount):
-            found = find(root.getChildAtIndex(i), predicate, depth + 1)
-            if found is not None:
-                return found
-    except Exception:
-        pass
-    return None
-
-
-def wait_for(what, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = what()
-        if value:
-            return value
-        time.sleep(0.25)
-    return None
-
-
-def app():
-    desktop = pyatspi.Registry.getDesktop(0)
-    for i in range(desktop.childCount):
-        a = desktop.getChildAtIndex(i)
-        if a is not None and a.name.lower() == "keepflow":
-            return a
-    return None
+from keepflow_atspi import find, wait_for, app
 
 
 def main():
