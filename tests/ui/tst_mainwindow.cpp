@@ -14,6 +14,7 @@
 #include "model/flowfile.h"
 #include "runsmodel.h"
 #include "runsview.h"
+#include "statestyle.h"
 #include "steptablemodel.h"
 #include "store/store.h"
 #include "timelineplot.h"
@@ -174,6 +175,7 @@ class TestMainWindow : public QObject {
 private Q_SLOTS:
     void retryFailedItemsFromTheStepTable();
     void windowFitsItsScreenAndTheGraphLeads();
+    void savedGeometryIsClampedToASmallScreen();
     void eventLogFollowsTheSelectedStep();
     void nextProblemWalksTheStepsThatNeedAttention();
     void stepTableSortsAndFilters();
@@ -832,26 +834,62 @@ void TestMainWindow::logsTabShowsWhatEachAttemptPrinted() {
     QCOMPARE(QGuiApplication::clipboard()->text(), logs->shownText());
 }
 
+namespace {
+
+/// Every column of the runs list lies inside its viewport (none behind the scroll bar).
+bool allRunColumnsShown(QTableView *table) {
+    const int last = RunsModel::kColumnCount - 1;
+    return table->columnViewportPosition(last) +
+               table->fontMetrics().horizontalAdvance(QStringLiteral("10/10")) <=
+           table->viewport()->width();
+}
+
+/// Every action button of the inspector lies inside the window.
+bool allButtonsInside(MainWindow &window) {
+    const auto buttons = window.inspector()->findChildren<QPushButton *>();
+    for (const QPushButton *button : buttons) {
+        if (!button->isVisible())
+            continue;
+        const QRect inWindow(button->mapTo(&window, QPoint(0, 0)), button->size());
+        if (!window.rect().contains(inWindow))
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
 void TestMainWindow::windowFitsItsScreenAndTheGraphLeads() {
     Fixture f;
-    // A window saved on a bigger screen (or the default size) stays on this one.
-    MainWindow other(*f.monitor);
-    other.resize(4000, 3000);
-    other.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&other));
-    other.fitToScreen();
-    const QRect available = other.screen()->availableGeometry();
-    const QRect frame = other.frameGeometry();
-    // The offscreen screen is narrower than the window's minimum width: that much sticks out.
-    const int width = std::max(available.width(),
-                               other.minimumSizeHint().width() + frame.width() - other.width());
-    QVERIFY2(frame.height() <= available.height() && frame.width() <= width &&
-                 frame.top() >= available.top() && frame.left() >= available.left(),
-             qPrintable(QStringLiteral("%1x%2 on %3x%4")
-                            .arg(frame.width())
-                            .arg(frame.height())
-                            .arg(available.width())
-                            .arg(available.height())));
+    const QString run = f.start(kPartial);
+    // A small laptop's screen holds the whole window with a frame around it.
+    QVERIFY2(f.window->minimumSizeHint().width() <= 1200 &&
+                 f.window->minimumSizeHint().height() <= 640,
+             qPrintable(QStringLiteral("minimum %1x%2")
+                            .arg(f.window->minimumSizeHint().width())
+                            .arg(f.window->minimumSizeHint().height())));
+    // At 1280 px the runs list shows every column, the states folded to their icons, and the
+    // inspector's buttons fold to two columns; on a wide screen the states keep their labels.
+    f.window->resize(1280, 720);
+    f.window->apportionPanes();
+    QCoreApplication::processEvents();
+    QTableView *runs = f.window->runsView()->table();
+    QVERIFY2(allRunColumnsShown(runs),
+             qPrintable(QStringLiteral("runs viewport %1").arg(runs->viewport()->width())));
+    QVERIFY(f.window->runsView()->model()->compactStates());
+    QCOMPARE(f.window->inspector()->buttonColumns(), 2);
+    QVERIFY(allButtonsInside(*f.window));
+    // The runs list gives way before the graph does.
+    QVERIFY(f.window->findChild<QSplitter *>(QStringLiteral("centerSplitter"))->width() >=
+            f.window->width() * 3 / 8);
+    f.window->resize(1920, 1000);
+    f.window->apportionPanes();
+    QCoreApplication::processEvents();
+    QVERIFY(allRunColumnsShown(runs));
+    QVERIFY(!f.window->runsView()->model()->compactStates());
+    QCOMPARE(runs->model()->index(0, RunsModel::StateColumn).data().toString(),
+             stateLabel(f.monitor->run(run)->state));
+    QCOMPARE(f.window->inspector()->buttonColumns(), 3);
 
     // The graph and the step table get more height than the log below them.
     auto *center = f.window->findChild<QSplitter *>(QStringLiteral("centerSplitter"));
@@ -861,6 +899,30 @@ void TestMainWindow::windowFitsItsScreenAndTheGraphLeads() {
              qPrintable(QStringLiteral("%1 %2 %3").arg(sizes[0]).arg(sizes[1]).arg(sizes[2])));
     QVERIFY(f.window->stepTable()->height() >= 5 * f.window->stepTable()->rowHeight(0) ||
             f.window->stepTable()->rowHeight(0) == 0);
+}
+
+void TestMainWindow::savedGeometryIsClampedToASmallScreen() {
+    // Run by the test tst_mainwindow_1280x720, on an offscreen screen of that size.
+    Fixture f;
+    const QRect available = f.window->screen()->availableGeometry();
+    if (available.size() != QSize(1280, 720))
+        QSKIP("needs a 1280x720 screen (the test tst_mainwindow_1280x720)");
+    // A window saved on a bigger screen (or the default size) comes back inside this one.
+    MainWindow other(*f.monitor);
+    other.resize(4000, 3000);
+    other.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&other));
+    other.fitToScreen();
+    other.apportionPanes();
+    QCoreApplication::processEvents();
+    const QRect frame = other.frameGeometry();
+    QVERIFY2(available.contains(frame), qPrintable(QStringLiteral("%1x%2+%3+%4")
+                                                       .arg(frame.width())
+                                                       .arg(frame.height())
+                                                       .arg(frame.x())
+                                                       .arg(frame.y())));
+    QVERIFY(allButtonsInside(other));
+    QVERIFY(allRunColumnsShown(other.runsView()->table()));
 }
 
 void TestMainWindow::eventLogFollowsTheSelectedStep() {

@@ -7,6 +7,7 @@
 #include <QAccessible>
 #include <QApplication>
 #include <QComboBox>
+#include <QDateTime>
 #include <QIcon>
 #include <QItemSelectionModel>
 #include <QLabel>
@@ -75,6 +76,8 @@ private Q_SLOTS:
     void showsRunsNewestFirst();
     void showsStateAsIconAndLabel();
     void durationIsLiveForUnfinishedRuns();
+    void startedIsShortAndWholeInTheTooltip();
+    void compactStatesKeepTheLabelForAssistiveClients();
     void filtersAreNewQueries();
     void searchMatchesIdOrFlow();
     void lazyLoadingLoadsPagesNotEverything();
@@ -187,6 +190,46 @@ void TestRunsModel::durationIsLiveForUnfinishedRuns() {
     // A finished run keeps its own duration, whatever the time.
     QCOMPARE(display(model, model.rowOfRun(runId(28)), RunsModel::DurationColumn),
              QStringLiteral("1h 02m"));
+}
+
+void TestRunsModel::startedIsShortAndWholeInTheTooltip() {
+    RunsModel model;
+    model.setSource(sourceOf(m_store.get()));
+    const qint64 started = kStart + 29 * 10'000; // the top row
+    const QDateTime at = QDateTime::fromMSecsSinceEpoch(started);
+    // The same day: the time alone.
+    model.setNow(started + 60'000);
+    QCOMPARE(display(model, 0, RunsModel::StartedColumn), at.toString(QStringLiteral("HH:mm:ss")));
+    // Days later: the day; a year later: the date.
+    model.setNow(started + 3 * 86'400'000LL);
+    QCOMPARE(display(model, 0, RunsModel::StartedColumn), at.toString(QStringLiteral("MMM d")));
+    model.setNow(started + 400 * 86'400'000LL);
+    QCOMPARE(display(model, 0, RunsModel::StartedColumn),
+             at.toString(QStringLiteral("yyyy-MM-dd")));
+    // The whole time for the tooltip and for assistive clients.
+    const QString whole = at.toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+    QVERIFY(model.data(model.index(0, RunsModel::FlowColumn), Qt::ToolTipRole)
+                .toString()
+                .contains(whole));
+    QCOMPARE(
+        model.data(model.index(0, RunsModel::StartedColumn), Qt::AccessibleTextRole).toString(),
+        QStringLiteral("Started: ") + whole);
+}
+
+void TestRunsModel::compactStatesKeepTheLabelForAssistiveClients() {
+    RunsModel model;
+    model.setSource(sourceOf(m_store.get()));
+    const QModelIndex state = model.index(0, RunsModel::StateColumn);
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    model.setCompactStates(true);
+    QCOMPARE(changed.count(), 1);
+    // The icon alone on screen; the label for the tooltip and a screen reader.
+    QVERIFY(model.data(state).toString().isEmpty());
+    QVERIFY(!model.data(state, Qt::DecorationRole).value<QIcon>().isNull());
+    QCOMPARE(model.data(state, Qt::AccessibleTextRole).toString(), QStringLiteral("State: Failed"));
+    QVERIFY(model.data(state, Qt::ToolTipRole).toString().contains(stateLabel(RunState::Failed)));
+    model.setCompactStates(false);
+    QCOMPARE(model.data(state).toString(), stateLabel(RunState::Failed));
 }
 
 void TestRunsModel::filtersAreNewQueries() {

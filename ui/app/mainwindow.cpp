@@ -164,6 +164,8 @@ void MainWindow::buildViews() {
     m_runHeader = new QLabel(QStringLiteral("No run open: select one in the runs list."));
     m_runHeader->setTextFormat(Qt::PlainText);
     m_runHeader->setAccessibleName(QStringLiteral("Run"));
+    // On a narrow window the header takes two lines rather than widening the window.
+    m_runHeader->setWordWrap(true);
 
     m_scene = new GraphScene(this);
     m_graph = new GraphView(m_scene);
@@ -1195,12 +1197,30 @@ void MainWindow::restoreLayout() {
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1500, 920);
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    bool panesRestored = false;
     const auto splitters = findChildren<QSplitter *>();
     for (QSplitter *splitter : splitters) {
-        splitter->restoreState(
+        const bool restored = splitter->restoreState(
             settings.value(QStringLiteral("window/") + splitter->objectName()).toByteArray());
+        if (splitter->objectName() == QLatin1String("mainSplitter"))
+            panesRestored = restored;
     }
     fitToScreen();
+    if (!panesRestored)
+        apportionPanes();
+}
+
+void MainWindow::apportionPanes() {
+    auto *main = findChild<QSplitter *>(QStringLiteral("mainSplitter"));
+    const int total = width();
+    // The runs list as wide as its columns, the inspector a quarter, the graph the rest; on a
+    // small screen the runs list gives way first (its states fold to icons), so that the graph
+    // keeps two fifths.
+    const int inspector = std::clamp(total / 4, m_inspector->minimumWidth(), 420);
+    const int room = total - inspector - total * 2 / 5;
+    const int runs = std::max(std::min(m_runs->sizeHint().width(), room),
+                              std::min(m_runs->compactWidth(), total / 3));
+    main->setSizes({runs, total - runs - inspector, inspector});
 }
 
 void MainWindow::fitToScreen() {

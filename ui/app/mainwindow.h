@@ -80,6 +80,8 @@ public:
     /// Keeps the window on its screen's available area (a geometry saved on a bigger screen, or
     /// the default size on a small one); done when the layout is restored.
     void fitToScreen();
+    /// First start (no saved layout): runs list, graph and inspector shares of the width.
+    void apportionPanes();
 
     RunsView *runsView() const { return m_runs; }
     GraphScene *graphScene() const { return m_scene; }

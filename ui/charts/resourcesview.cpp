@@ -100,7 +100,7 @@ ResourcesView::ResourcesView(QWidget *parent)
         plot->setAccessibleName(chartTitle(chart));
         plot->setObjectName(chartTitle(chart));
         plot->setFocusPolicy(Qt::NoFocus);
-        plot->setMinimumSize(200, 140);
+        plot->setMinimumSize(160, 140);
         plot->plotLayout()->insertRow(0);
         plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, chartTitle(chart)));
         auto ticker = QSharedPointer<QCPAxisTickerDateTime>::create();

@@ -7,6 +7,7 @@
 
 #include <QApplication>
 #include <QKeyEvent>
+#include <QResizeEvent>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -88,13 +89,16 @@ TimelinePlot::TimelinePlot(QWidget *parent)
     // The legend sits below the plot in rows, so it never covers bars.
     m_plot->legend->setVisible(true);
     m_plot->legend->setFillOrder(QCPLegend::foColumnsFirst);
-    m_plot->legend->setWrap(4);
+    m_plot->legend->setWrap(kLegendColumns);
     m_plot->legend->setSelectableParts(QCPLegend::spNone);
     auto *legendRow = new QCPLayoutGrid;
     m_plot->plotLayout()->addElement(1, 0, legendRow);
-    legendRow->setMargins(QMargins(5, 0, 5, 5));
+    legendRow->setMargins(QMargins(kLegendRowMargin, 0, kLegendRowMargin, kLegendRowMargin));
     legendRow->addElement(0, 0, m_plot->legend);
     m_plot->plotLayout()->setRowStretchFactor(1, 0.001);
+    // The legend's rows fold to fewer columns on a narrow pane (resizeEvent) instead of setting
+    // the window's minimum width by four entries side by side.
+    m_plot->setMinimumWidth(kMinimumWidth);
     m_groups[kUnknownGroup]->removeFromLegend(); // shown only when such attempts exist
 
     connect(m_plot, &QCustomPlot::mousePress, this, &TimelinePlot::onMousePress);
@@ -263,6 +267,21 @@ QPoint TimelinePlot::pixelFor(const QString &stepId, qint64 ms) const {
         return {};
     return QPointF(m_plot->xAxis->coordToPixel(plotTime(ms)), m_plot->yAxis->coordToPixel(row))
         .toPoint();
+}
+
+void TimelinePlot::resizeEvent(QResizeEvent *event) {
+    QWidget::resizeEvent(event);
+    QCPLegend *legend = m_plot->legend;
+    const int room = event->size().width() - kLegendRowMargin * 2;
+    for (int wrap = kLegendColumns; wrap >= 1; --wrap) {
+        if (legend->wrap() != wrap) {
+            legend->setWrap(wrap);
+            legend->setFillOrder(legend->fillOrder(), true); // re-flows the entries
+        }
+        if (wrap == 1 || legend->minimumOuterSizeHint().width() <= room)
+            break;
+    }
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void TimelinePlot::keyPressEvent(QKeyEvent *event) {

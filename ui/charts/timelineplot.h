@@ -88,8 +88,14 @@ Q_SIGNALS:
 protected:
     void keyPressEvent(QKeyEvent *event) override;
     void changeEvent(QEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
 
 private:
+    /// Legend entries side by side when there is room; fewer on a narrow pane.
+    static constexpr int kLegendColumns = 4;
+    static constexpr int kLegendRowMargin = 5;
+    /// The plot's own minimum: axes and a few bars (the legend folds to fit).
+    static constexpr int kMinimumWidth = 280;
     // Plottable groups: one per AttemptOutcome, then running, then an unknown outcome name.
     static constexpr int kOutcomeGroups = 6;
     static constexpr int kRunningGroup = kOutcomeGroups;

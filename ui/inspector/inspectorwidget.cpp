@@ -14,10 +14,14 @@
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QResizeEvent>
 #include <QStandardItemModel>
 #include <QTabWidget>
 #include <QTableView>
 #include <QVBoxLayout>
+
+#include <algorithm>
+#include <numeric>
 
 namespace keepflow::ui {
 
@@ -75,8 +79,7 @@ InspectorWidget::InspectorWidget(QWidget *parent)
     layout->addWidget(m_state);
     layout->addWidget(m_why);
 
-    auto *buttons = new QGridLayout;
-    int position = 0;
+    m_buttonGrid = new QGridLayout;
     for (OperatorAction::Kind kind : stepActionKinds()) {
         auto *button = new QPushButton(actionLabel(kind));
         button->setAccessibleName(actionLabel(kind));
@@ -89,11 +92,11 @@ InspectorWidget::InspectorWidget(QWidget *parent)
             if (m_hasStep)
                 Q_EMIT actionRequested(kind, m_data.view.stepId);
         });
-        buttons->addWidget(button, position / 3, position % 3);
         m_buttons.insert(static_cast<int>(kind), button);
-        ++position;
+        m_buttonOrder.append(button);
     }
-    layout->addLayout(buttons);
+    layOutButtons(3);
+    layout->addLayout(m_buttonGrid);
     m_openChild = new QPushButton;
     m_openChild->setVisible(false);
     connect(m_openChild, &QPushButton::clicked, this, [this] {
@@ -256,6 +259,35 @@ QString InspectorWidget::explanation() const {
 void InspectorWidget::setReadOnly(const QString &reason) {
     m_readOnlyReason = reason;
     updateButtons();
+}
+
+int InspectorWidget::buttonsWidth(int columns) const {
+    QList<int> widest(columns, 0);
+    for (qsizetype i = 0; i < m_buttonOrder.size(); ++i)
+        widest[i % columns] = std::max(widest[i % columns], m_buttonOrder[i]->sizeHint().width());
+    const int spacing = std::max(m_buttonGrid->horizontalSpacing(), 0);
+    return std::accumulate(widest.cbegin(), widest.cend(), 0) + spacing * (columns - 1);
+}
+
+void InspectorWidget::layOutButtons(int columns) {
+    if (columns == m_buttonColumns)
+        return;
+    m_buttonColumns = columns;
+    for (QPushButton *button : std::as_const(m_buttonOrder))
+        m_buttonGrid->removeWidget(button);
+    for (qsizetype i = 0; i < m_buttonOrder.size(); ++i)
+        m_buttonGrid->addWidget(m_buttonOrder[i], static_cast<int>(i / columns),
+                                static_cast<int>(i % columns));
+    // The narrow layout sets how far the pane may shrink, whichever is shown.
+    const QMargins margins = layout()->contentsMargins();
+    setMinimumWidth(buttonsWidth(2) + margins.left() + margins.right());
+}
+
+void InspectorWidget::resizeEvent(QResizeEvent *event) {
+    const QMargins margins = layout()->contentsMargins();
+    const int room = event->size().width() - margins.left() - margins.right();
+    layOutButtons(buttonsWidth(3) <= room ? 3 : 2);
+    QWidget::resizeEvent(event);
 }
 
 QPushButton *InspectorWidget::button(OperatorAction::Kind kind) const {

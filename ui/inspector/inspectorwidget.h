@@ -12,6 +12,7 @@
 #include <QHash>
 #include <QWidget>
 
+class QGridLayout;
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
@@ -65,14 +66,22 @@ public:
     AttemptOutputView *outputView() const { return m_logs; }
     /// Brings the Logs tab to the front (the "open its output" of an operator or a test).
     void showLogs();
+    /// Columns the action buttons are laid out in: three when they fit, else two.
+    int buttonColumns() const { return m_buttonColumns; }
 
 Q_SIGNALS:
     void actionRequested(keepflow::OperatorAction::Kind kind, const QString &stepId);
     /// "Open child run" of a subflow step.
     void runRequested(const QString &runId);
 
+protected:
+    void resizeEvent(QResizeEvent *event) override;
+
 private:
     void updateButtons();
+    /// Width the buttons need in this many columns (their widest label per column).
+    int buttonsWidth(int columns) const;
+    void layOutButtons(int columns);
     QString why() const;
     /// What the state alone says.
     QString stateWhy() const;
@@ -86,6 +95,9 @@ private:
     QLabel *m_state = nullptr;
     QLabel *m_why = nullptr;
     QHash<int, QPushButton *> m_buttons;
+    QList<QPushButton *> m_buttonOrder; ///< in the order they are laid out
+    QGridLayout *m_buttonGrid = nullptr;
+    int m_buttonColumns = 0;
     QPushButton *m_openChild = nullptr; ///< a subflow step's child run, shown once it started
     QTabWidget *m_tabs = nullptr;
     QTableView *m_attempts = nullptr;

@@ -30,6 +30,20 @@ QString formatDuration(qint64 ms) {
     return QStringLiteral("%1d %2h").arg(hours / 24).arg(hours % 24);
 }
 
+/// When a run started. Short: the time alone for a run started on the day of now, else the day
+/// (with the year when it is not this year's); the whole time is in the row's tooltip.
+QString startedText(qint64 startedAt, qint64 now, bool shortForm) {
+    const QDateTime started = QDateTime::fromMSecsSinceEpoch(startedAt);
+    if (!shortForm)
+        return started.toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+    const QDate today = QDateTime::fromMSecsSinceEpoch(now).date();
+    if (started.date() == today)
+        return started.toString(QStringLiteral("HH:mm:ss"));
+    if (started.date().year() == today.year())
+        return started.toString(QStringLiteral("MMM d"));
+    return started.toString(QStringLiteral("yyyy-MM-dd"));
+}
+
 bool sameSummary(const RunSummary &a, const RunSummary &b) {
     return a.id == b.id && a.state == b.state && a.endedAt == b.endedAt &&
            a.stepsDone == b.stepsDone && a.stepsTotal == b.stepsTotal;
@@ -85,10 +99,20 @@ void RunsModel::setSearch(const QString &text) {
 
 void RunsModel::setNow(qint64 now) {
     m_now = now;
+    // Durations run on, and "started" loses its date at midnight.
     // Only the visible rows are asked again, so this is cheap however long the list is.
     if (m_count > 0)
-        Q_EMIT dataChanged(index(0, DurationColumn), index(m_count - 1, DurationColumn),
+        Q_EMIT dataChanged(index(0, StartedColumn), index(m_count - 1, DurationColumn),
                            {Qt::DisplayRole, Qt::ToolTipRole, Qt::AccessibleTextRole});
+}
+
+void RunsModel::setCompactStates(bool compact) {
+    if (compact == m_compactStates)
+        return;
+    m_compactStates = compact;
+    if (m_count > 0)
+        Q_EMIT dataChanged(index(0, StateColumn), index(m_count - 1, StateColumn),
+                           {Qt::DisplayRole});
 }
 
 qint64 RunsModel::now() const {
@@ -403,7 +427,8 @@ QVariant RunsModel::data(const QModelIndex &index, int role) const {
     if (role == RunIdRole)
         return run->id;
     const RunState state = run->state;
-    auto text = [&](int column) -> QString {
+    // The compact forms are for the eye; tooltips and assistive clients get the whole text.
+    auto text = [&](int column, bool compactTime = false) -> QString {
         switch (column) {
         case StateColumn:
             return stateLabel(run->state);
@@ -412,8 +437,7 @@ QVariant RunsModel::data(const QModelIndex &index, int role) const {
         case RunColumn:
             return run->id;
         case StartedColumn:
-            return QDateTime::fromMSecsSinceEpoch(run->createdAt)
-                .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+            return startedText(run->createdAt, now(), compactTime);
         case DurationColumn:
             if (run->endedAt > 0)
                 return formatDuration(run->endedAt - run->createdAt);
@@ -427,17 +451,20 @@ QVariant RunsModel::data(const QModelIndex &index, int role) const {
     };
     switch (role) {
     case Qt::DisplayRole:
-        return text(index.column());
+        if (index.column() == StateColumn && m_compactStates)
+            return {};
+        return text(index.column(), true);
     case Qt::DecorationRole:
         // The icon's glyph and the label both say the state: never color alone.
         if (index.column() == StateColumn)
             return stateIcon(state);
         return {};
     case Qt::ToolTipRole:
-        return tr("Run %1 of %2: %3, %4 of %5 steps done")
+        return tr("Run %1 of %2: %3, %4 of %5 steps done; started %6")
             .arg(run->id, run->flowName, stateLabel(run->state))
             .arg(run->stepsDone)
-            .arg(run->stepsTotal);
+            .arg(run->stepsTotal)
+            .arg(startedText(run->createdAt, now(), false));
     case Qt::AccessibleTextRole:
         if (index.column() == StepsColumn)
             return tr("Steps: %1 of %2 done").arg(run->stepsDone).arg(run->stepsTotal);

@@ -56,6 +56,12 @@ public:
     /// the duration of the loaded unfinished runs.
     void setNow(qint64 now);
 
+    /// Compact: the state column shows only the state's icon (its glyph says the state; the
+    /// label stays in the tooltip and for assistive clients), for a runs pane too narrow for
+    /// every column with labels.
+    void setCompactStates(bool compact);
+    bool compactStates() const { return m_compactStates; }
+
     /// The runs changed (the change feed named them): loaded rows of these runs are updated in
     /// place, runs newer than the top row are inserted at the top, and a run that no longer
     /// matches the filters leaves the list.
@@ -104,6 +110,7 @@ private:
     RunQuery m_query;
     int m_count = 0;
     qint64 m_now = 0;
+    bool m_compactStates = false;
     // Cache: row of its first run -> chunk; chunks never overlap. Mutable: data() fills it.
     mutable QMap<int, Chunk> m_chunks;
     mutable QHash<QString, int> m_rowOfRun;

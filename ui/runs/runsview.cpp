@@ -10,6 +10,7 @@
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QScrollBar>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -45,6 +46,11 @@ RunsView::RunsView(QWidget *parent)
         m_stateCombo->addItem(stateIcon(state), stateLabel(state), static_cast<int>(state));
 
     m_flowCombo->setAccessibleName(tr("Flow filter"));
+    // The filters share the pane's width instead of setting it by their longest entry.
+    for (QComboBox *combo : {m_stateCombo, m_flowCombo}) {
+        combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        combo->setMinimumContentsLength(8);
+    }
     m_flowCombo->addItem(tr("All flows"), QString());
 
     m_table->setAccessibleName(tr("Runs"));
@@ -64,10 +70,33 @@ RunsView::RunsView(QWidget *parent)
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     m_table->horizontalHeader()->setStretchLastSection(true);
-    m_table->setColumnWidth(RunsModel::StateColumn, 170);
-    m_table->setColumnWidth(RunsModel::FlowColumn, 130);
-    m_table->setColumnWidth(RunsModel::RunColumn, 110);
-    m_table->setColumnWidth(RunsModel::StartedColumn, 140);
+    // Widths from the text they hold, so that every column shows in a pane a third of a
+    // 1280 px screen wide; the state column folds to its icon when the pane is narrower still.
+    const QFontMetrics metrics = m_table->fontMetrics();
+    const QFontMetrics headerMetrics = m_table->horizontalHeader()->fontMetrics();
+    const auto fit = [&](int column, const QString &sample) {
+        const QString header = m_model->headerData(column, Qt::Horizontal).toString();
+        return std::max(metrics.horizontalAdvance(sample),
+                        headerMetrics.horizontalAdvance(header) + kHeaderPadding) +
+               2 * kCellPadding;
+    };
+    // Longer flow names elide; the whole name is in the row's tooltip.
+    m_table->setColumnWidth(RunsModel::FlowColumn,
+                            fit(RunsModel::FlowColumn, QStringLiteral("release-train")));
+    m_table->setColumnWidth(RunsModel::RunColumn,
+                            fit(RunsModel::RunColumn, QStringLiteral("0123456789ab")));
+    m_table->setColumnWidth(RunsModel::StartedColumn,
+                            fit(RunsModel::StartedColumn, QStringLiteral("00:00:00")));
+    m_table->setColumnWidth(RunsModel::DurationColumn,
+                            fit(RunsModel::DurationColumn, QStringLiteral("59m 59s")));
+    m_table->setColumnWidth(RunsModel::StepsColumn,
+                            fit(RunsModel::StepsColumn, QStringLiteral("10/10")));
+    const int icon = m_table->iconSize().width();
+    m_stateLabelWidth =
+        icon + fit(RunsModel::StateColumn, stateLabel(RunState::CompletedWithFailures));
+    m_stateIconWidth = fit(RunsModel::StateColumn, QString());
+    m_table->setColumnWidth(RunsModel::StateColumn, m_stateLabelWidth);
+    m_table->viewport()->installEventFilter(this);
 
     // The search gets a line of its own: the runs pane is narrow beside the graph.
     auto *filters = new QHBoxLayout;
@@ -186,7 +215,35 @@ void RunsView::updateEmptyNotice() {
     m_empty->setAccessibleDescription(m_empty->text());
 }
 
+int RunsView::columnsWidth(int stateWidth) const {
+    int width = stateWidth;
+    for (int column = RunsModel::FlowColumn; column < RunsModel::kColumnCount; ++column)
+        width += m_table->columnWidth(column);
+    return width;
+}
+
+void RunsView::fitStateColumn() {
+    // Labels when every column fits beside them; otherwise the icon alone.
+    const bool compact = columnsWidth(m_stateLabelWidth) > m_table->viewport()->width();
+    m_model->setCompactStates(compact);
+    m_table->setColumnWidth(RunsModel::StateColumn, compact ? m_stateIconWidth : m_stateLabelWidth);
+}
+
+QSize RunsView::sizeHint() const {
+    return {columnsWidth(m_stateLabelWidth) + tableFrameWidth(), QWidget::sizeHint().height()};
+}
+
+int RunsView::compactWidth() const {
+    return columnsWidth(m_stateIconWidth) + tableFrameWidth();
+}
+
+int RunsView::tableFrameWidth() const {
+    return 2 * m_table->frameWidth() + m_table->verticalScrollBar()->sizeHint().width();
+}
+
 bool RunsView::eventFilter(QObject *watched, QEvent *event) {
+    if (watched == m_table->viewport() && event->type() == QEvent::Resize)
+        fitStateColumn();
     // Ctrl+Tab, Ctrl+Shift+Tab: out of the list as well (the keys that leave a widget that keeps
     // Tab for itself), never a walk through its cells.
     if (watched == m_table && event->type() == QEvent::KeyPress) {

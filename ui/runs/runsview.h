@@ -40,6 +40,11 @@ public:
     /// What the list says when it has no rows (guidance); hidden while it has rows.
     QLabel *emptyNotice() const { return m_empty; }
 
+    /// Every column, the state with its label.
+    QSize sizeHint() const override;
+    /// Every column, the state shown as its icon: what a small screen should give the list.
+    int compactWidth() const;
+
 Q_SIGNALS:
     /// The run to open changed: a row was selected (click, keyboard, or an assistive client
     /// selecting it through accessibility) or became current; empty when there is none.
@@ -55,6 +60,16 @@ private:
     void showContextMenu(const QPoint &pos);
     void openRun(const QString &runId);
     void updateEmptyNotice();
+    /// Sum of the column widths with the state column stateWidth wide.
+    int columnsWidth(int stateWidth) const;
+    void fitStateColumn();
+    /// The table's frame and vertical scroll bar.
+    int tableFrameWidth() const;
+
+    /// Room either side of a cell's text.
+    static constexpr int kCellPadding = 4;
+    /// A header's text leaves room for the style's margins.
+    static constexpr int kHeaderPadding = 8;
 
     RunsModel *m_model = nullptr;
     QLineEdit *m_search = nullptr;
@@ -63,8 +78,10 @@ private:
     QTableView *m_table = nullptr;
     QTimer *m_searchDelay = nullptr;
     QLabel *m_empty = nullptr;
-    QString m_openedRun; ///< the last run announced by runSelected
-    QString m_loadError; ///< why the list's last load failed; empty when it did not
+    int m_stateLabelWidth = 0; ///< icon and the longest state label
+    int m_stateIconWidth = 0;  ///< the icon alone
+    QString m_openedRun;       ///< the last run announced by runSelected
+    QString m_loadError;       ///< why the list's last load failed; empty when it did not
 };
 
 } // namespace keepflow::ui
