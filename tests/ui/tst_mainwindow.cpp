@@ -15,6 +15,7 @@
 #include "runsmodel.h"
 #include "runsview.h"
 #include "statestyle.h"
+#include "stepnodeitem.h"
 #include "steptablemodel.h"
 #include "store/store.h"
 #include "timelineplot.h"
@@ -195,6 +196,7 @@ private Q_SLOTS:
     void lostConnectionIsSaidAndNothingTypedIsLost();
     void logsTabShowsWhatEachAttemptPrinted();
     void parentAndChildRunsLinkBothWays();
+    void parentHeldUpByAWaitingChildSaysSo();
     void retryCountdownTicksInTheStepTable();
     void attemptColumnsKeepTheirWidthsAcrossUpdates();
     void accessibilityClientSelectsARunAndItOpens();
@@ -1055,6 +1057,69 @@ void TestMainWindow::parentAndChildRunsLinkBothWays() {
     QTest::mouseClick(openParent, Qt::LeftButton);
     QCOMPARE(f.window->currentRun(), *parent);
     QCOMPARE(f.window->currentStep(), QStringLiteral("sub"));
+}
+
+void TestMainWindow::parentHeldUpByAWaitingChildSaysSo() {
+    Fixture f;
+    QFile child(f.dir.filePath(QStringLiteral("child.flow.json")));
+    QVERIFY(child.open(QIODevice::WriteOnly));
+    child.write(
+        flowText("child", R"({ "id": "gate", "kind": "approval", "with": { "prompt": "ok?" } })"));
+    child.close();
+    const QString parentPath = f.dir.filePath(QStringLiteral("parent.flow.json"));
+    FlowLoad load = parseFlow(flowText("parent", R"(
+        { "id": "prepare", "kind": "noop" },
+        { "id": "sub", "kind": "subflow", "after": ["prepare"], "with": { "flow": "child.flow.json" } })"),
+                              parentPath);
+    QVERIFY2(load.ok(), qPrintable(load.errorText()));
+    auto parent = f.monitor->startRun(*load.flow, parentPath, {});
+    QVERIFY2(parent, qPrintable(parent.error()));
+    const QString childId = subflowRunId(*parent, QStringLiteral("sub"), 1, 1);
+    QTRY_VERIFY((f.settle(), f.monitor->run(childId) &&
+                                 f.monitor->run(childId)->state == RunState::WaitingForOperator));
+    QCOMPARE(f.monitor->run(*parent)->state, RunState::Running);
+    f.window->selectRun(*parent);
+
+    // The parent's last step reads "running", but the page says what holds it up and where.
+    const QString header = f.window->runHeaderText();
+    QVERIFY2(header.contains(QStringLiteral("held up: step sub waits on child run %1 (%2)")
+                                 .arg(childId, stateLabel(RunState::WaitingForOperator))),
+             qPrintable(header));
+    const int row = f.window->stepModel()->rowOfStep(QStringLiteral("sub"));
+    QCOMPARE(f.window->stepModel()->index(row, StepTableModel::StateColumn).data().toString(),
+             QStringLiteral("Running (child waits for an operator)"));
+    QVERIFY(f.window->graphScene()
+                ->nodeItem(QStringLiteral("sub"))
+                ->badgeText()
+                .contains(QLatin1String("child waits for an operator")));
+    // It is a problem to walk to, and the inspector says where to act.
+    QVERIFY(f.window->selectNextProblem(true));
+    QCOMPARE(f.window->currentStep(), QStringLiteral("sub"));
+    QVERIFY2(f.window->inspector()->explanation().contains(childId),
+             qPrintable(f.window->inspector()->explanation()));
+
+    // Approved in the child: the parent's open page follows (the child's changes mark it for a
+    // reload).
+    OperatorAction approve;
+    approve.kind = OperatorAction::Kind::Approve;
+    approve.runId = childId;
+    approve.stepId = QStringLiteral("gate");
+    QVERIFY(f.monitor->act(approve));
+    QTRY_VERIFY((f.settle(), f.monitor->run(*parent)->state == RunState::Succeeded));
+    QCOMPARE(f.window->currentRun(), *parent);
+    QVERIFY(!f.window->runHeaderText().contains(QLatin1String("held up")));
+
+    // A paused child holds its parent up too, and says so.
+    StepView held = *f.window->stepModel()->stepAt(row);
+    held.state = StepState::Running;
+    held.childState = RunState::Paused;
+    StepTableModel model;
+    model.setSteps({held}, 0);
+    QCOMPARE(model.index(0, StepTableModel::StateColumn).data().toString(),
+             QStringLiteral("Running (child paused)"));
+    QVERIFY(needsAttention(held));
+    QCOMPARE(f.window->stepModel()->index(row, StepTableModel::StateColumn).data().toString(),
+             stateLabel(StepState::Succeeded));
 }
 
 void TestMainWindow::retryCountdownTicksInTheStepTable() {

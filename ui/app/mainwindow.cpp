@@ -565,6 +565,11 @@ void MainWindow::onRunsChanged(const QStringList &runIds) {
         m_dirtyRuns.insert(id);
     if (runIds.contains(m_runId))
         m_runDirty = true;
+    // A child run of the open run's subflow steps: its state shows on the parent's step.
+    for (const StepView &step : std::as_const(m_stepViews)) {
+        if (!step.childRunId.isEmpty() && runIds.contains(step.childRunId))
+            m_runDirty = true;
+    }
 }
 
 void MainWindow::flushNow() {
@@ -727,13 +732,15 @@ void MainWindow::reloadRun() {
     m_attempts = *attempts;
     const qint64 now = m_monitor.now();
     m_stepViews = buildStepViews(*m_flow, m_stepRows, m_items, *resources);
+    readChildRuns();
     m_scene->setNow(now);
     m_scene->updateSteps(m_stepViews);
     m_stepModel->setSteps(m_stepViews, now);
     m_timeline->setAttempts(m_attempts, now);
     m_timeline->setMarks(timelineMarks(m_eventModel->events()));
     m_runHeader->setText(
-        QStringLiteral("Run %1 · %2 · %3").arg(m_runId, run->flowName, stateLabel(run->state)));
+        QStringLiteral("Run %1 · %2 · %3%4")
+            .arg(m_runId, run->flowName, stateLabel(run->state), childHoldUpText(m_stepViews)));
     m_openParent->setVisible(!run->parentRun.isEmpty());
     if (!run->parentRun.isEmpty()) {
         m_openParent->setProperty("runId", run->parentRun);
@@ -748,6 +755,27 @@ void MainWindow::reloadRun() {
     if (!m_stepId.isEmpty() && m_inspectorDirty)
         showInspector();
     m_inspectorDirty = false;
+}
+
+QString MainWindow::runHeaderText() const {
+    return m_runHeader->text();
+}
+
+void MainWindow::readChildRuns() {
+    for (StepView &view : m_stepViews) {
+        if (view.kind != QLatin1String("subflow") || view.attempts == 0)
+            continue;
+        const auto row = std::find_if(m_stepRows.cbegin(), m_stepRows.cend(),
+                                      [&](const StepRunRow &r) { return r.stepId == view.stepId; });
+        if (row == m_stepRows.cend())
+            continue;
+        view.childRunId = subflowRunId(m_runId, view.stepId, row->generation, row->attempts);
+        if (view.state != StepState::Running)
+            continue;
+        // Unreadable (or not yet visible) child: the step reads as running, as before.
+        if (auto child = m_monitor.run(view.childRunId))
+            view.childState = child->state;
+    }
 }
 
 void MainWindow::selectStep(const QString &stepId) {

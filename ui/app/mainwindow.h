@@ -61,6 +61,8 @@ public:
     void selectStep(const QString &stepId);
     const QString &currentRun() const { return m_runId; }
     const QString &currentStep() const { return m_stepId; }
+    /// The line above the graph: run, flow, state, and what holds it up.
+    QString runHeaderText() const;
 
     /// Asks for what the action needs (reason, output, preview) in a dialog; confirming it acts.
     void requestAction(OperatorAction::Kind kind, const QString &stepId);
@@ -134,6 +136,8 @@ private:
     /// The Workers tab, when it is the one shown.
     void refreshWorkers();
     void reloadRun();
+    /// Subflow steps: their child run's id, and its state while they run.
+    void readChildRuns();
     /// Shows no run (the runs list has none to show): empty panes that say so.
     void closeRun();
     void reloadFlowNames();

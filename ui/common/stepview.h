@@ -8,6 +8,8 @@
 
 #include <QString>
 
+#include <optional>
+
 namespace keepflow::ui {
 
 struct StepView {
@@ -28,9 +30,29 @@ struct StepView {
     qint64 startedAt = 0;
     qint64 endedAt = 0;
     QString lastError;
+    /// A subflow step: the child run its latest attempt started, and that run's state (read
+    /// while the step runs; a child that waits for an operator holds its parent up).
+    QString childRunId;
+    std::optional<RunState> childState;
 
     bool operator==(const StepView &) const = default;
 };
+
+/// A running subflow step whose child run waits for an operator or is paused: the parent's
+/// progress stops there, though the step itself reads "running".
+inline bool childHoldsUp(const StepView &step) {
+    return step.state == StepState::Running && step.childState &&
+           (*step.childState == RunState::WaitingForOperator ||
+            *step.childState == RunState::Paused);
+}
+
+/// "child waits for an operator", "child paused": what holds the step up, for badges and rows.
+inline QString childHoldUpBadge(const StepView &step) {
+    if (!childHoldsUp(step))
+        return {};
+    return *step.childState == RunState::Paused ? QStringLiteral("child paused")
+                                                : QStringLiteral("child waits for an operator");
+}
 
 /// Whether an operator should look at the step: failed (wholly or some items), retrying,
 /// uncertain, or waiting for an operator. The graph keeps these visible when zoomed out, and
@@ -44,7 +66,7 @@ inline bool needsAttention(const StepView &step) {
     case StepState::WaitingForOperator:
         return true;
     default:
-        return step.uncertain;
+        return step.uncertain || childHoldsUp(step);
     }
 }
 

@@ -115,6 +115,8 @@ QStringList StepNodeItem::badges() const {
         out << QStringLiteral("breaker open");
     if (step->resourcePaused)
         out << QStringLiteral("paused resource");
+    if (const QString held = childHoldUpBadge(*step); !held.isEmpty())
+        out << held;
     return out;
 }
 

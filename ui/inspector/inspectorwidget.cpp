@@ -464,6 +464,10 @@ QString InspectorWidget::stateWhy() const {
                 .arg(v.itemsSucceeded)
                 .arg(v.itemsTotal)
                 .arg(v.itemsFailed);
+        if (childHoldsUp(v))
+            return QStringLiteral("Its child run %1 is %2: this run goes on only when an "
+                                  "operator acts there (Open child run).")
+                .arg(v.childRunId, stateLabel(*v.childState).toLower());
         return QStringLiteral("Attempt %1 of %2 is running.").arg(v.attempts).arg(v.maxAttempts);
     case StepState::Retrying:
         return QStringLiteral("Attempt %1 failed (%2)%3; %4 attempt(s) left, %5.")

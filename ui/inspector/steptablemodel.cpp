@@ -173,6 +173,8 @@ QString StepTableModel::text(const StepView &step, int column) const {
         QString label = stateLabel(step.state);
         if (step.state == StepState::Retrying && step.nextAttemptAt > 0)
             label += QStringLiteral(" (in %1)").arg(formatCountdown(step.nextAttemptAt - m_now));
+        if (const QString held = childHoldUpBadge(step); !held.isEmpty())
+            label += QStringLiteral(" (%1)").arg(held);
         return label;
     }
     case StepColumn:

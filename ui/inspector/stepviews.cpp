@@ -1,5 +1,7 @@
 #include "stepviews.h"
 
+#include "statestyle.h"
+
 #include <QHash>
 
 namespace keepflow::ui {
@@ -90,6 +92,17 @@ QString formatSpan(qint64 ms) {
     if (hours < 48)
         return QStringLiteral("%1 h %2 min").arg(hours).arg(minutes % 60);
     return QStringLiteral("%1 d %2 h").arg(hours / 24).arg(hours % 24);
+}
+
+QString childHoldUpText(const QList<StepView> &steps) {
+    QStringList held;
+    for (const StepView &step : steps) {
+        if (childHoldsUp(step))
+            held << QStringLiteral("step %1 waits on child run %2 (%3)")
+                        .arg(step.stepId, step.childRunId, stateLabel(*step.childState));
+    }
+    return held.isEmpty() ? QString()
+                          : QStringLiteral(" · held up: ") + held.join(QStringLiteral("; "));
 }
 
 } // namespace keepflow::ui

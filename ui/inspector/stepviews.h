@@ -13,6 +13,10 @@ namespace keepflow::ui {
 QList<StepView> buildStepViews(const Flow &flow, const QList<StepRunRow> &steps,
                                const QList<ItemRow> &items, const QList<ResourceRow> &resources);
 
+/// What holds a parent run up in its children, for the run's header: " · held up: step deploy
+/// waits on child run 1a2b… (Waiting for operator)"; empty when no child does.
+QString childHoldUpText(const QList<StepView> &steps);
+
 /// "2 s", "1 min 5 s", "3 h 2 min": a duration for people.
 QString formatSpan(qint64 ms);
 
