@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """The flow file JSON Schema against the engine's validator.
 
-  check_schema.py --schema FILE --keepflowctl PATH --flows DIR [--also DIR]...
+  check_schema.py --schema FILE --keepflowctl PATH --flows DIR [--also DIR]... [--page FILE]
 
 - every *.flow.json under --also (the shipped examples and demo flows) names the schema in
   "$schema", is valid against it and passes `keepflowctl validate` without a warning;
-- DIR/valid: both accept, without a warning from keepflowctl;
+- DIR/valid, and every whole flow (a literal block holding "keepflow") in the EXAMPLES of the
+  scdoc --page:
+  both accept, without a warning from keepflowctl;
 - DIR/invalid: both refuse (validate exits 1), and they name the same place (one JSON pointer
   equal to or inside the other): the same problem, not two different ones;
 - DIR/warning: keepflowctl accepts with a warning about an unknown key (it keeps such keys), the
@@ -20,8 +22,10 @@ Exits 1 naming every disagreement.
 import argparse
 import json
 import pathlib
+import re
 import subprocess
 import sys
+import tempfile
 
 try:
     import jsonschema
@@ -61,7 +65,9 @@ def main():
     parser.add_argument("--keepflowctl", required=True)
     parser.add_argument("--flows", required=True, type=pathlib.Path)
     parser.add_argument("--also", action="append", default=[], type=pathlib.Path)
+    parser.add_argument("--page", type=pathlib.Path)
     args = parser.parse_args()
+    scratch = tempfile.TemporaryDirectory()
 
     schema = json.loads(args.schema.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -80,7 +86,18 @@ def main():
         return found
 
     shipped = [f for folder in args.also for f in files(folder)]
-    for file in shipped + files(args.flows / "valid"):
+    documented = []
+    if args.page:
+        examples = args.page.read_text(encoding="utf-8").partition("\n# EXAMPLES\n")[2]
+        examples = re.split(r"^# ", examples, flags=re.M)[0]
+        blocks = re.findall(r"^```\n(.*?)^```", examples, re.S | re.M)
+        for n, text in enumerate(b for b in blocks if '"keepflow"' in b):
+            documented.append(pathlib.Path(scratch.name) / f"{args.page.name}-{n + 1}.flow.json")
+            documented[-1].write_text(text, encoding="utf-8")
+        if not documented:
+            fail(args.page, "no example flow (a literal block holding \"keepflow\")")
+        counts[args.page] = len(documented)
+    for file in shipped + documented + files(args.flows / "valid"):
         errors = schema_errors(validator, file)
         if errors:
             fail(file, "the schema refuses it: " + describe(errors))
