@@ -90,10 +90,24 @@ QString helpText() {
         QString left = QStringLiteral("  ") + names.join(QStringLiteral(", "));
         if (!option.valueName().isEmpty())
             left += QLatin1Char(' ') + option.valueName();
-        text += left.size() < 26 ? left.leftJustified(26) + option.description()
-                                 : left + QStringLiteral("\n") + QString(26, QLatin1Char(' ')) +
-                                       option.description();
-        text += QLatin1Char('\n');
+        // The description from column 26, its words wrapped before column 100.
+        constexpr qsizetype kColumn = 26;
+        constexpr qsizetype kWidth = 100;
+        QString line = left.size() < kColumn
+                           ? left.leftJustified(kColumn)
+                           : left + QLatin1Char('\n') + QString(kColumn, QLatin1Char(' '));
+        qsizetype lineStart = line.lastIndexOf(QLatin1Char('\n')) + 1;
+        for (const QString &word : option.description().split(QLatin1Char(' '))) {
+            if (line.size() - lineStart > kColumn &&
+                line.size() - lineStart + 1 + word.size() > kWidth) {
+                line += QLatin1Char('\n') + QString(kColumn, QLatin1Char(' '));
+                lineStart = line.size() - kColumn;
+            } else if (line.size() - lineStart > kColumn) {
+                line += QLatin1Char(' ');
+            }
+            line += word;
+        }
+        text += line + QLatin1Char('\n');
     }
     return text + QStringLiteral("\nFLOW.json: a flow file to start a run of. man keepflow is "
                                  "the reference.\n");
