@@ -32,6 +32,8 @@ packages=(
   qtkeychain-qt6-dev
   # PostgreSQL: Qt SQL's driver for it, and the server the tests start for themselves.
   libqt6sql6-psql postgresql
+  # The reference: man pages from scdoc; the test of the flow file JSON Schema.
+  scdoc python3-jsonschema
 )
 if [ "$job" = sanitize ]; then
   # clang with its sanitizer and libFuzzer runtimes.

@@ -22,6 +22,8 @@
 #include <QStyleFactory>
 #include <QTimer>
 
+#include <cstdio>
+
 using namespace keepflow;
 
 namespace {
@@ -45,11 +47,108 @@ int fail(const QString &message) {
     return 1;
 }
 
+/// Every option of keepflow, declared once: parsed, and listed by --help.
+QList<QCommandLineOption> commandLineOptions() {
+    return {
+        {QStringLiteral("db"), QStringLiteral("Database to open: a file, or a postgresql:// URL."),
+         QStringLiteral("PATH")},
+        {QStringLiteral("demo"),
+         QStringLiteral("Open a fresh demo database with runs that fail, retry, fall back, "
+                        "partially succeed and wait for an operator.")},
+        {QStringLiteral("param"), QStringLiteral("A parameter of the run of FLOW (repeatable)."),
+         QStringLiteral("NAME=VALUE")},
+        {QStringLiteral("edit"),
+         QStringLiteral("Open FILE in the flow editor (a new flow when it does not exist yet)."),
+         QStringLiteral("FILE")},
+        {QStringLiteral("screenshots"),
+         QStringLiteral("With --demo or --edit: grab the main screens into DIR, then quit."),
+         QStringLiteral("DIR")},
+        {QStringLiteral("worker"),
+         QStringLiteral("Execute runs too, as a worker for the database (the default on a SQLite "
+                        "file; on a shared PostgreSQL database the desktop only watches and acts "
+                        "unless this is given).")},
+        {QStringLiteral("read-only"),
+         QStringLiteral("Open the database read-only: a monitor that changes nothing (automatic "
+                        "when the file or its folder is not writable).")},
+        {{QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Print this help.")},
+        {QStringLiteral("version"), QStringLiteral("Print the version.")},
+    };
+}
+
+/// --help: written here rather than by QCommandLineParser, which needs the application object
+/// (and so a display) for the program's name.
+QString helpText() {
+    QString text = QStringLiteral(
+        "usage: keepflow [--db PATH] [--param NAME=VALUE]... [FLOW.json]\n"
+        "       keepflow --demo | --edit FILE | --read-only [--db PATH]\n\n"
+        "Keepflow desktop monitor: runs, live graphs and recovery actions, and the flow "
+        "editor.\n\noptions:\n");
+    for (const QCommandLineOption &option : commandLineOptions()) {
+        QStringList names;
+        for (const QString &name : option.names())
+            names.append((name.size() == 1 ? QStringLiteral("-") : QStringLiteral("--")) + name);
+        QString left = QStringLiteral("  ") + names.join(QStringLiteral(", "));
+        if (!option.valueName().isEmpty())
+            left += QLatin1Char(' ') + option.valueName();
+        // The description from column 26, its words wrapped before column 100.
+        constexpr qsizetype kColumn = 26;
+        constexpr qsizetype kWidth = 100;
+        QString line = left.size() < kColumn
+                           ? left.leftJustified(kColumn)
+                           : left + QLatin1Char('\n') + QString(kColumn, QLatin1Char(' '));
+        qsizetype lineStart = line.lastIndexOf(QLatin1Char('\n')) + 1;
+        for (const QString &word : option.description().split(QLatin1Char(' '))) {
+            if (line.size() - lineStart > kColumn &&
+                line.size() - lineStart + 1 + word.size() > kWidth) {
+                line += QLatin1Char('\n') + QString(kColumn, QLatin1Char(' '));
+                lineStart = line.size() - kColumn;
+            } else if (line.size() - lineStart > kColumn) {
+                line += QLatin1Char(' ');
+            }
+            line += word;
+        }
+        text += line + QLatin1Char('\n');
+    }
+    return text + QStringLiteral("\nFLOW.json: a flow file to start a run of. man keepflow is "
+                                 "the reference.\n");
+}
+
+void printTo(FILE *stream, const QString &text) {
+    const QByteArray bytes = text.toLocal8Bit();
+    std::fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), stream);
+}
+
 } // namespace
 
 int main(int argc, char *argv[]) {
+    // --help and --version are answered before the application object exists: they need no
+    // display. Qt's own options (-platform, -style...) are known only to it: with one of them,
+    // the arguments are parsed again once QApplication has taken its own.
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i)
+        arguments.append(QString::fromLocal8Bit(argv[i]));
+    QCommandLineParser parser;
+    parser.addOptions(commandLineOptions());
+    parser.addPositionalArgument(QStringLiteral("FLOW"),
+                                 QStringLiteral("A flow file to start a run of."),
+                                 QStringLiteral("[FLOW.json]"));
+    // --help or --version: answered, true.
+    const auto answered = [&parser] {
+        if (parser.isSet(QStringLiteral("help")))
+            printTo(stdout, helpText());
+        else if (parser.isSet(QStringLiteral("version")))
+            printTo(stdout, QStringLiteral("keepflow %1\n").arg(QStringLiteral(KEEPFLOW_VERSION)));
+        else
+            return false;
+        return true;
+    };
+    const bool parsedEarly = parser.parse(arguments);
+    if (parsedEarly && answered())
+        return 0;
+
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("keepflow"));
+    QApplication::setApplicationVersion(QStringLiteral(KEEPFLOW_VERSION));
     QApplication::setOrganizationName(QStringLiteral("keepflow"));
     QApplication::setApplicationDisplayName(QStringLiteral("Keepflow"));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/io.keepflow.Keepflow.svg")));
@@ -57,39 +156,12 @@ int main(int argc, char *argv[]) {
     // Fusion draws the desktop's palette (light or dark) consistently on every platform theme.
     QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
     ui::applyDesktopTheme(app);
-
-    QCommandLineParser parser;
-    parser.setApplicationDescription(
-        QStringLiteral("Keepflow desktop monitor: runs, live graphs and recovery actions."));
-    parser.addHelpOption();
-    parser.addOption({QStringLiteral("db"),
-                      QStringLiteral("Database to open: a file, or a postgresql:// URL."),
-                      QStringLiteral("PATH")});
-    parser.addOption({QStringLiteral("demo"),
-                      QStringLiteral("Open a fresh demo database with runs that fail, retry, fall "
-                                     "back, partially succeed and wait for an operator.")});
-    parser.addOption({QStringLiteral("param"),
-                      QStringLiteral("A parameter of the run of FLOW (repeatable)."),
-                      QStringLiteral("NAME=VALUE")});
-    parser.addOption({QStringLiteral("edit"),
-                      QStringLiteral("Open FILE in the flow editor (a new flow when it does not "
-                                     "exist yet)."),
-                      QStringLiteral("FILE")});
-    parser.addOption(
-        {QStringLiteral("screenshots"),
-         QStringLiteral("With --demo or --edit: grab the main screens into DIR, then quit."),
-         QStringLiteral("DIR")});
-    parser.addOption({QStringLiteral("worker"),
-                      QStringLiteral("Execute runs too, as a worker for the database (the default "
-                                     "on a SQLite file; on a shared PostgreSQL database the "
-                                     "desktop only watches and acts unless this is given).")});
-    parser.addOption({QStringLiteral("read-only"),
-                      QStringLiteral("Open the database read-only: a monitor that changes nothing "
-                                     "(automatic when the file or its folder is not writable).")});
-    parser.addPositionalArgument(QStringLiteral("FLOW"),
-                                 QStringLiteral("A flow file to start a run of."),
-                                 QStringLiteral("[FLOW.json]"));
-    parser.process(app);
+    if (!parsedEarly && !parser.parse(QApplication::arguments())) {
+        printTo(stderr, QStringLiteral("keepflow: %1\n\n%2").arg(parser.errorText(), helpText()));
+        return 1;
+    }
+    if (!parsedEarly && answered())
+        return 0;
 
     const bool demo = parser.isSet(QStringLiteral("demo"));
     const QString path = demo ? ui::demoDatabasePath() : databasePath(parser);

@@ -15,6 +15,7 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QSet>
 #include <QSocketNotifier>
 #include <QStandardPaths>
 #include <QTimer>
@@ -54,38 +55,9 @@ void printJson(const QJsonValue &value) {
     printOut(QString::fromUtf8(document.toJson(QJsonDocument::Indented)));
 }
 
-const char *const kUsage = R"(usage: keepflowctl COMMAND [ARGS] [--db PATH|URL] [--json]
-
-commands:
-  validate FILE...                      check flow files; problems as FILE:LINE:COLUMN: error: MESSAGE
-  run FILE [--param NAME=VALUE]... [--detach]
-                                        start a run; in the foreground with live progress
-  submit FILE [--param NAME=VALUE]...   create a run for the workers; print its id, run nothing
-  resume [RUN]                          continue interrupted runs (or RUN) in the foreground
-  worker [--lease SECONDS]              run everything in the database until SIGTERM; holds
-                                        each run for SECONDS (30) between renewals
-  workers                               workers sharing the database: heartbeat, runs held
-  list [--state STATE]                  runs, newest first
-  status RUN                            a run and its steps
-  events RUN                            a run's events, oldest first
-  logs RUN STEP [--attempt N] [--item KEY]
-                                        what an attempt printed: its stdout, then its stderr
-                                        (the latest attempt unless N; the last 64 KiB of each)
-  retry RUN STEP [--failed-items]       run a failed step again (or only its failed items)
-  skip RUN STEP [--output JSON]         skip a step; downstream goes on with the output
-  mark-succeeded RUN STEP --output JSON
-  resolve RUN STEP (--happened [--output JSON] | --not-happened)
-  approve RUN STEP [--comment TEXT] | reject RUN STEP [--comment TEXT]
-  set-input RUN STEP JSON               replace the step's input, then retry it
-  rerun-from RUN STEP                   the step and everything downstream, with new keys
-  pause RUN [STEP] | unpause RUN [STEP] | cancel RUN
-                                        every action takes --reason TEXT and --actor NAME
-  resources                             external dependencies: breaker, queue, in flight
-  resource (pause|unpause|reset) NAME   hold or release a resource's work; close its breaker
-  check                                 SQLite's integrity check, the schema version and the
-                                        engine's invariants; exit 1 naming what is wrong
-
---db PATH defaults to $KEEPFLOW_DB, else ~/.local/share/keepflow/keepflow.db. A PostgreSQL
+// What the overview says after the commands: the database, the environment, the exit codes.
+const char *const kOverviewTail =
+    R"(--db PATH defaults to $KEEPFLOW_DB, else ~/.local/share/keepflow/keepflow.db. A PostgreSQL
 database is named by URL: postgresql://USER@HOST[:PORT]/DB or postgresql:///DB?host=/socket/dir;
 its password comes from PGPASSWORD or ~/.pgpass, never from the command line.
 --read-only opens it for reading only; list, status, events, resources and check do so by
@@ -93,6 +65,7 @@ themselves when the file or its folder is not writable.
 KEEPFLOW_SYNCHRONOUS=normal trades the last commits on power loss for speed (default: full).
 exit codes: 0 succeeded, 1 usage/invalid input/infrastructure error, 2 completed with failures,
 3 failed, 4 waiting for an operator or paused, 5 cancelled.
+`keepflowctl COMMAND --help` lists a command's options; man keepflowctl is the reference.
 )";
 
 QString defaultDatabasePath() {
@@ -141,10 +114,21 @@ private:
 int SignalWatcher::s_fds[2] = {-1, -1};
 
 struct Context {
-    QCommandLineParser &parser;
-    QStringList args; ///< positional arguments after the command
+    const QCommandLineParser &parser;
+    QString command;       ///< the command's name ("retry")
+    QSet<QString> options; ///< the options the command takes (the global ones included)
+    QStringList args;      ///< positional arguments after the command
     bool json = false;
     QString dbPath;
+
+    /// Whether the option was given; false for one the command does not take.
+    bool isSet(const QString &name) const { return options.contains(name) && parser.isSet(name); }
+    QString value(const QString &name) const {
+        return options.contains(name) ? parser.value(name) : QString();
+    }
+    QStringList values(const QString &name) const {
+        return options.contains(name) ? parser.values(name) : QStringList();
+    }
 };
 
 /// How a command opens the database: to change it, or only to look at it.
@@ -161,7 +145,7 @@ Result<StoreOptions> storeOptions(const Context &context, Access access) {
         return Status::error(
             QStringLiteral("KEEPFLOW_SYNCHRONOUS must be \"full\" or \"normal\", not \"%1\"")
                 .arg(sync));
-    options.readOnly = context.parser.isSet(QStringLiteral("read-only"));
+    options.readOnly = context.isSet(QStringLiteral("read-only"));
     options.readOnlyWhenNotWritable = access == Access::Read;
     return options;
 }
@@ -331,7 +315,7 @@ std::variant<FlowArgument, int> flowArgument(const Context &context, const QStri
         return fail(QStringLiteral("%1 is not a valid flow; nothing was %2")
                         .arg(argument.file, nothingDone));
     }
-    auto params = parseParams(*argument.load.flow, context.parser.values(QStringLiteral("param")));
+    auto params = parseParams(*argument.load.flow, context.values(QStringLiteral("param")));
     if (!params)
         return fail(params.error());
     argument.params = *params;
@@ -348,7 +332,7 @@ int commandRun(const Context &context) {
         return fail(api.error());
     const std::unique_ptr<Engine> executor = (*api)->createEngine();
     Engine &engine = *executor;
-    const bool detach = context.parser.isSet(QStringLiteral("detach"));
+    const bool detach = context.isSet(QStringLiteral("detach"));
     auto runId = engine.createRun(load, QFileInfo(file).absoluteFilePath(), params, !detach);
     if (!runId)
         return fail(runId.error());
@@ -541,12 +525,12 @@ WorkerEnd workUntilStopped(const Context &context, OperatorApi &api,
 
 int commandWorker(const Context &context) {
     Engine::Options engineOptions;
-    if (context.parser.isSet(QStringLiteral("lease"))) {
+    if (context.isSet(QStringLiteral("lease"))) {
         bool ok = false;
-        const int seconds = context.parser.value(QStringLiteral("lease")).toInt(&ok);
+        const int seconds = context.value(QStringLiteral("lease")).toInt(&ok);
         if (!ok || seconds < 1 || seconds > 86'400)
             return fail(QStringLiteral("--lease takes whole seconds from 1 to 86400, not \"%1\"")
-                            .arg(context.parser.value(QStringLiteral("lease"))));
+                            .arg(context.value(QStringLiteral("lease"))));
         engineOptions.leaseMs = seconds * qint64{1000};
     }
     bool stopping = false;
@@ -581,7 +565,7 @@ int commandWorker(const Context &context) {
 }
 
 int commandList(const Context &context) {
-    const QString stateText = context.parser.value(QStringLiteral("state"));
+    const QString stateText = context.value(QStringLiteral("state"));
     const std::optional<RunState> state =
         stateText.isEmpty() ? std::nullopt : runStateFromName(stateText);
     if (!stateText.isEmpty() && !state)
@@ -650,14 +634,14 @@ int commandLogs(const Context &context) {
         return fail(QStringLiteral("usage: keepflowctl logs RUN STEP [--attempt N] [--item KEY]"));
     const QString &runId = context.args[0];
     const QString &stepId = context.args[1];
-    const QString itemKey = context.parser.value(QStringLiteral("item"));
+    const QString itemKey = context.value(QStringLiteral("item"));
     int wanted = 0; // the latest
-    if (context.parser.isSet(QStringLiteral("attempt"))) {
+    if (context.isSet(QStringLiteral("attempt"))) {
         bool ok = false;
-        wanted = context.parser.value(QStringLiteral("attempt")).toInt(&ok);
+        wanted = context.value(QStringLiteral("attempt")).toInt(&ok);
         if (!ok || wanted < 1)
             return fail(QStringLiteral("--attempt needs a positive number, not \"%1\"")
-                            .arg(context.parser.value(QStringLiteral("attempt"))));
+                            .arg(context.value(QStringLiteral("attempt"))));
     }
     auto api = openApi(context, Access::Read);
     if (!api)
@@ -748,9 +732,9 @@ int commandLogs(const Context &context) {
 }
 
 Result<QJsonValue> jsonOption(const Context &context, const QString &name) {
-    if (!context.parser.isSet(name))
+    if (!context.isSet(name))
         return QJsonValue(QJsonValue::Undefined);
-    const QByteArray text = context.parser.value(name).toUtf8();
+    const QByteArray text = context.value(name).toUtf8();
     QJsonParseError error{};
     const QJsonDocument document = QJsonDocument::fromJson("[" + text + "]", &error);
     if (error.error != QJsonParseError::NoError || document.array().size() != 1)
@@ -761,8 +745,9 @@ Result<QJsonValue> jsonOption(const Context &context, const QString &name) {
 
 /// retry, skip, mark-succeeded, resolve, approve, reject, set-input, rerun-from, pause, unpause,
 /// cancel: one transaction plus an event with who and why, or a refusal that changes nothing.
-int commandAction(const QString &command, const Context &context) {
+int commandAction(const Context &context) {
     using K = OperatorAction::Kind;
+    const QString &command = context.command;
     OperatorAction action;
     const QStringList &args = context.args;
     const bool runLevel =
@@ -778,17 +763,17 @@ int commandAction(const QString &command, const Context &context) {
     action.runId = args[0];
     if (!runLevel)
         action.stepId = args[1];
-    action.reason = context.parser.value(QStringLiteral("reason"));
-    if (context.parser.isSet(QStringLiteral("comment")))
-        action.reason = context.parser.value(QStringLiteral("comment"));
-    action.actor = context.parser.value(QStringLiteral("actor"));
+    action.reason = context.value(QStringLiteral("reason"));
+    if (context.isSet(QStringLiteral("comment")))
+        action.reason = context.value(QStringLiteral("comment"));
+    action.actor = context.value(QStringLiteral("actor"));
     auto output = jsonOption(context, QStringLiteral("output"));
     if (!output)
         return fail(output.error());
     action.output = *output;
     if (command == QLatin1String("retry")) {
         action.kind =
-            context.parser.isSet(QStringLiteral("failed-items")) ? K::RetryFailedItems : K::Retry;
+            context.isSet(QStringLiteral("failed-items")) ? K::RetryFailedItems : K::Retry;
     } else if (command == QLatin1String("skip")) {
         action.kind = K::Skip;
     } else if (command == QLatin1String("mark-succeeded")) {
@@ -797,8 +782,8 @@ int commandAction(const QString &command, const Context &context) {
                 "mark-succeeded needs --output JSON (the output downstream receives)"));
         action.kind = K::MarkSucceeded;
     } else if (command == QLatin1String("resolve")) {
-        const bool happened = context.parser.isSet(QStringLiteral("happened"));
-        const bool notHappened = context.parser.isSet(QStringLiteral("not-happened"));
+        const bool happened = context.isSet(QStringLiteral("happened"));
+        const bool notHappened = context.isSet(QStringLiteral("not-happened"));
         if (happened == notHappened)
             return fail(
                 QStringLiteral("resolve needs exactly one of --happened and --not-happened"));
@@ -928,91 +913,317 @@ int commandCheck(const Context &context) {
     return report.ok() ? Ok : UsageOrError;
 }
 
+// --- the command table: each command's synopsis and options, for parsing and for its help ---
+
+/// One option of a command. value: the name of its value ("JSON"), nullptr for a flag.
+struct OptionSpec {
+    const char *name;
+    const char *value;
+    const char *help; ///< one line
+};
+
+/// One command. synopsis: its arguments as in the overview (options included where they are
+/// part of its shape); summary: what it does, for the overview and its --help, lines broken
+/// with "\n"; options: every option it takes besides the global ones.
+struct CommandSpec {
+    const char *name;
+    const char *synopsis;
+    const char *summary;
+    QList<OptionSpec> options;
+    int (*handler)(const Context &);
+};
+
+// Options several commands share.
+const OptionSpec kJson{"json", nullptr, "machine-readable output (JSON) on stdout"};
+const OptionSpec kParam{"param", "NAME=VALUE",
+                        "a run parameter (repeatable); VALUE is JSON when the default is not a "
+                        "string"};
+const OptionSpec kReason{"reason", "TEXT", "why, recorded in the event log"};
+const OptionSpec kActor{"actor", "NAME", "who acts (default: the OS user)"};
+const OptionSpec kOutput{"output", "JSON", "the output downstream receives"};
+const OptionSpec kComment{"comment", "TEXT", "a comment, recorded as the reason"};
+
+/// Options every command takes: the database, and help.
+const QList<OptionSpec> &globalOptions() {
+    static const QList<OptionSpec> options{
+        {"db", "PATH|URL", "the database file, or a postgresql:// URL (default: $KEEPFLOW_DB)"},
+        {"read-only", nullptr, "open the database for reading only"},
+        {"help", nullptr, "this help"},
+        {"version", nullptr, "print the version"},
+    };
+    return options;
+}
+
+const QList<CommandSpec> &commandTable() {
+    static const QList<CommandSpec> table{
+        {"validate",
+         "FILE...",
+         "check flow files; problems as FILE:LINE:COLUMN: error: MESSAGE",
+         {kJson},
+         commandValidate},
+        {"run",
+         "FILE [--param NAME=VALUE]... [--detach]",
+         "start a run; in the foreground with live progress",
+         {
+             kParam,
+             {"detach", nullptr, "return at once with the run's id; a background process runs it"},
+             kJson,
+         },
+         commandRun},
+        {"submit",
+         "FILE [--param NAME=VALUE]...",
+         "create a run for the workers; print its id, run nothing",
+         {kParam, kJson},
+         commandSubmit},
+        {"resume",
+         "[RUN]",
+         "continue interrupted runs (or RUN) in the foreground",
+         {kJson},
+         commandResume},
+        {"worker",
+         "[--lease SECONDS]",
+         "run everything in the database until SIGTERM; holds\neach run for SECONDS (30) between "
+         "renewals",
+         {
+             {"lease", "SECONDS", "how long a run is held between renewals, 1 to 86400 (30)"},
+         },
+         commandWorker},
+        {"workers",
+         "",
+         "workers sharing the database: heartbeat, runs held",
+         {kJson},
+         commandWorkers},
+        {"list",
+         "[--state STATE]",
+         "runs, newest first",
+         {{"state", "STATE", "only runs in this state"}, kJson},
+         commandList},
+        {"status", "RUN", "a run and its steps", {kJson}, commandStatus},
+        {"events", "RUN", "a run's events, oldest first", {kJson}, commandEvents},
+        {"logs",
+         "RUN STEP [--attempt N] [--item KEY]",
+         "what an attempt printed: its stdout, then its stderr\n(the latest attempt unless N; the "
+         "last 64 KiB of each)",
+         {{"attempt", "N", "which attempt (default: the latest)"},
+          {"item", "KEY", "an item of a foreach step"},
+          kJson},
+         commandLogs},
+        {"retry",
+         "RUN STEP [--failed-items]",
+         "run a failed step again (or only its failed items)",
+         {{"failed-items", nullptr, "only the failed items of a foreach step"},
+          kReason,
+          kActor,
+          kJson},
+         commandAction},
+        {"skip",
+         "RUN STEP [--output JSON]",
+         "skip a step; downstream goes on with the output",
+         {kOutput, kReason, kActor, kJson},
+         commandAction},
+        {"mark-succeeded",
+         "RUN STEP --output JSON",
+         "record a step as succeeded with the output given",
+         {kOutput, kReason, kActor, kJson},
+         commandAction},
+        {"resolve",
+         "RUN STEP (--happened [--output JSON] | --not-happened)",
+         "decide an uncertain step: it took effect, or it did not",
+         {{"happened", nullptr, "it took effect: the step succeeds (with --output)"},
+          {"not-happened", nullptr, "it did not: it runs again with the same idempotency key"},
+          kOutput,
+          kReason,
+          kActor,
+          kJson},
+         commandAction},
+        {"approve",
+         "RUN STEP [--comment TEXT]",
+         "approve a step waiting for approval",
+         {kComment, kReason, kActor, kJson},
+         commandAction},
+        {"reject",
+         "RUN STEP [--comment TEXT]",
+         "reject it: the step fails",
+         {kComment, kReason, kActor, kJson},
+         commandAction},
+        {"set-input",
+         "RUN STEP JSON",
+         "replace the step's input, then retry it",
+         {kReason, kActor, kJson},
+         commandAction},
+        {"rerun-from",
+         "RUN STEP",
+         "the step and everything downstream, with new keys",
+         {kReason, kActor, kJson},
+         commandAction},
+        {"pause",
+         "RUN [STEP]",
+         "hold a run (or a step that has not started)",
+         {kReason, kActor, kJson},
+         commandAction},
+        {"unpause",
+         "RUN [STEP]",
+         "release a held run or step",
+         {kReason, kActor, kJson},
+         commandAction},
+        {"cancel", "RUN", "cancel a run", {kReason, kActor, kJson}, commandAction},
+        {"resources",
+         "",
+         "external dependencies: breaker, queue, in flight",
+         {kJson},
+         commandResources},
+        {"resource",
+         "(pause|unpause|reset) NAME",
+         "hold or release a resource's work; close its breaker",
+         {},
+         commandResource},
+        {"check",
+         "",
+         "SQLite's integrity check, the schema version and the\nengine's invariants; exit 1 "
+         "naming what is wrong",
+         {kJson},
+         commandCheck},
+    };
+    return table;
+}
+
+const CommandSpec *findCommand(const QString &name) {
+    for (const CommandSpec &spec : commandTable()) {
+        if (name == QLatin1String(spec.name))
+            return &spec;
+    }
+    return nullptr;
+}
+
+QCommandLineOption toOption(const OptionSpec &spec) {
+    QStringList names{QString::fromLatin1(spec.name)};
+    if (names.first() == QLatin1String("help"))
+        names.prepend(QStringLiteral("h"));
+    return spec.value ? QCommandLineOption(names, QString::fromLatin1(spec.help),
+                                           QString::fromLatin1(spec.value))
+                      : QCommandLineOption(names, QString::fromLatin1(spec.help));
+}
+
+/// "--param NAME=VALUE", "-h, --help".
+QString optionText(const OptionSpec &spec) {
+    QString text = QStringLiteral("--") + QLatin1String(spec.name);
+    if (text == QLatin1String("--help"))
+        text.prepend(QStringLiteral("-h, "));
+    if (spec.value)
+        text += QLatin1Char(' ') + QLatin1String(spec.value);
+    return text;
+}
+
+/// Lines of text in two columns: left, then right from column (on the next line when left does
+/// not leave two spaces); right's own lines indented to that column.
+QString twoColumns(const QString &left, const QString &right, int column) {
+    const QString indent(column, QLatin1Char(' '));
+    QString out = QStringLiteral("  ") + left;
+    out += out.size() + 2 <= column ? QString(column - out.size(), QLatin1Char(' '))
+                                    : QLatin1Char('\n') + indent;
+    return out + QString(right).replace(QLatin1Char('\n'), QLatin1Char('\n') + indent) +
+           QLatin1Char('\n');
+}
+
+constexpr int kCommandColumn = 40; ///< where the overview's summaries start
+constexpr int kOptionColumn = 22;  ///< where a command's option descriptions start
+
+QString commandLine(const CommandSpec &spec) {
+    QString line = QLatin1String(spec.name);
+    if (*spec.synopsis)
+        line += QLatin1Char(' ') + QLatin1String(spec.synopsis);
+    return line;
+}
+
+/// `keepflowctl --help`: every command, then the database, the environment and the exit codes.
+QString overview() {
+    QString text = QStringLiteral("usage: keepflowctl COMMAND [ARGS] [--db PATH|URL] [--json]\n"
+                                  "       keepflowctl COMMAND --help\n\ncommands:\n");
+    for (const CommandSpec &spec : commandTable())
+        text += twoColumns(commandLine(spec), QLatin1String(spec.summary), kCommandColumn);
+    return text + QLatin1Char('\n') + QLatin1String(kOverviewTail);
+}
+
+/// `keepflowctl COMMAND --help`: its synopsis, what it does and each option it takes.
+QString commandHelp(const CommandSpec &spec) {
+    QString text = QStringLiteral("usage: keepflowctl %1\n\n").arg(commandLine(spec));
+    QString summary =
+        QString::fromLatin1(spec.summary).replace(QLatin1Char('\n'), QLatin1Char(' '));
+    summary[0] = summary[0].toUpper();
+    text += summary + QStringLiteral(".\n");
+    if (!spec.options.isEmpty()) {
+        text += QStringLiteral("\noptions:\n");
+        for (const OptionSpec &option : spec.options)
+            text += twoColumns(optionText(option), QLatin1String(option.help), kOptionColumn);
+    }
+    text += QStringLiteral("\nglobal options:\n");
+    for (const OptionSpec &option : globalOptions())
+        text += twoColumns(optionText(option), QLatin1String(option.help), kOptionColumn);
+    return text;
+}
+
+/// A parser that knows options: a command's with the global ones, or every command's (to find
+/// the command among the arguments; names mean the same everywhere).
+void addOptions(QCommandLineParser &parser, const QList<OptionSpec> &options,
+                QSet<QString> &added) {
+    for (const OptionSpec &option : options) {
+        if (!added.contains(QLatin1String(option.name))) {
+            added.insert(QLatin1String(option.name));
+            parser.addOption(toOption(option));
+        }
+    }
+}
+
 } // namespace
 
 int main(int argc, char *argv[]) {
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("keepflowctl"));
     QCoreApplication::setApplicationVersion(QStringLiteral(KEEPFLOW_VERSION));
+    const QStringList arguments = QCoreApplication::arguments();
 
-    QCommandLineParser parser;
-    parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsOptions);
-    parser.addOption({QStringLiteral("db"),
-                      QStringLiteral("Database file, or a postgresql:// URL."),
-                      QStringLiteral("PATH")});
-    parser.addOption(
-        {QStringLiteral("json"), QStringLiteral("Machine-readable output on stdout.")});
-    parser.addOption(
-        {QStringLiteral("param"), QStringLiteral("Run parameter."), QStringLiteral("NAME=VALUE")});
-    parser.addOption(
-        {QStringLiteral("detach"), QStringLiteral("Start the run in the background.")});
-    parser.addOption({QStringLiteral("state"), QStringLiteral("Only runs in this state."),
-                      QStringLiteral("STATE")});
-    parser.addOption(
-        {QStringLiteral("failed-items"), QStringLiteral("retry: only the failed items.")});
-    parser.addOption(
-        {QStringLiteral("output"), QStringLiteral("The step's output."), QStringLiteral("JSON")});
-    parser.addOption({QStringLiteral("reason"), QStringLiteral("Why, for the event log."),
-                      QStringLiteral("TEXT")});
-    parser.addOption({QStringLiteral("comment"), QStringLiteral("approve/reject comment."),
-                      QStringLiteral("TEXT")});
-    parser.addOption({QStringLiteral("actor"), QStringLiteral("Who acts (default: the OS user)."),
-                      QStringLiteral("NAME")});
-    parser.addOption({QStringLiteral("happened"), QStringLiteral("resolve: it took effect.")});
-    parser.addOption({QStringLiteral("not-happened"), QStringLiteral("resolve: it did not.")});
-    parser.addOption(
-        {QStringLiteral("read-only"), QStringLiteral("Open the database for reading only.")});
-    parser.addOption({QStringLiteral("lease"),
-                      QStringLiteral("worker: how long a run is held between renewals."),
-                      QStringLiteral("SECONDS")});
-    parser.addOption({QStringLiteral("attempt"),
-                      QStringLiteral("logs: which attempt (default: the latest)."),
-                      QStringLiteral("N")});
-    parser.addOption({QStringLiteral("item"), QStringLiteral("logs: an item of a foreach step."),
-                      QStringLiteral("KEY")});
-    parser.addOption({{QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show help.")});
-    parser.addOption({QStringLiteral("version"), QStringLiteral("Show the version.")});
-    if (!parser.parse(QCoreApplication::arguments()))
-        return fail(parser.errorText() + QStringLiteral("\n") + QString::fromLatin1(kUsage));
-    if (parser.isSet(QStringLiteral("version"))) {
+    // First with every option of every command, to find the command.
+    QCommandLineParser any;
+    any.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsOptions);
+    QSet<QString> added;
+    addOptions(any, globalOptions(), added);
+    for (const CommandSpec &spec : commandTable())
+        addOptions(any, spec.options, added);
+    if (!any.parse(arguments))
+        return fail(any.errorText() + QStringLiteral("\n") + overview());
+    if (any.isSet(QStringLiteral("version"))) {
         printOut(QStringLiteral("keepflowctl %1\n").arg(QStringLiteral(KEEPFLOW_VERSION)));
         return Ok;
     }
-    QStringList positional = parser.positionalArguments();
-    if (parser.isSet(QStringLiteral("help")) || positional.isEmpty()) {
-        (parser.isSet(QStringLiteral("help")) ? printOut : printErr)(QString::fromLatin1(kUsage));
-        return parser.isSet(QStringLiteral("help")) ? Ok : UsageOrError;
+    QStringList positional = any.positionalArguments();
+    if (positional.isEmpty()) {
+        const bool help = any.isSet(QStringLiteral("help"));
+        (help ? printOut : printErr)(overview());
+        return help ? Ok : UsageOrError;
     }
-    const QString command = positional.takeFirst();
-    Context context{parser, positional, parser.isSet(QStringLiteral("json")),
-                    parser.isSet(QStringLiteral("db")) ? parser.value(QStringLiteral("db"))
-                                                       : defaultDatabasePath()};
+    const QString command = positional.first();
+    const CommandSpec *spec = findCommand(command);
+    if (!spec)
+        return fail(QStringLiteral("unknown command \"%1\"\n%2").arg(command, overview()));
 
-    const QHash<QString, int (*)(const Context &)> commands = {
-        {QStringLiteral("validate"), commandValidate},
-        {QStringLiteral("run"), commandRun},
-        {QStringLiteral("resume"), commandResume},
-        {QStringLiteral("worker"), commandWorker},
-        {QStringLiteral("submit"), commandSubmit},
-        {QStringLiteral("workers"), commandWorkers},
-        {QStringLiteral("list"), commandList},
-        {QStringLiteral("status"), commandStatus},
-        {QStringLiteral("events"), commandEvents},
-        {QStringLiteral("logs"), commandLogs},
-        {QStringLiteral("resources"), commandResources},
-        {QStringLiteral("resource"), commandResource},
-        {QStringLiteral("check"), commandCheck},
-    };
-    static const QStringList actions = {
-        QStringLiteral("retry"),     QStringLiteral("skip"),       QStringLiteral("mark-succeeded"),
-        QStringLiteral("resolve"),   QStringLiteral("approve"),    QStringLiteral("reject"),
-        QStringLiteral("set-input"), QStringLiteral("rerun-from"), QStringLiteral("pause"),
-        QStringLiteral("unpause"),   QStringLiteral("cancel")};
-    if (actions.contains(command))
-        return commandAction(command, context);
-    const auto handler = commands.value(command);
-    if (!handler)
+    // Then with the command's own options: another command's is a mistake.
+    QCommandLineParser parser;
+    parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsOptions);
+    added.clear();
+    addOptions(parser, globalOptions(), added);
+    addOptions(parser, spec->options, added);
+    if (!parser.parse(arguments))
         return fail(
-            QStringLiteral("unknown command \"%1\"\n%2").arg(command, QString::fromLatin1(kUsage)));
-    return handler(context);
+            QStringLiteral("%1: %2\n%3").arg(command, parser.errorText(), commandHelp(*spec)));
+    if (parser.isSet(QStringLiteral("help"))) {
+        printOut(commandHelp(*spec));
+        return Ok;
+    }
+    positional = parser.positionalArguments();
+    positional.removeFirst();
+    Context context{parser, command, added, positional, false, defaultDatabasePath()};
+    context.json = context.isSet(QStringLiteral("json"));
+    if (context.isSet(QStringLiteral("db")))
+        context.dbPath = context.value(QStringLiteral("db"));
+    return spec->handler(context);
 }

@@ -100,6 +100,9 @@ struct ResourceSpec {
 };
 
 struct Flow {
+    /// "$schema": the JSON Schema the file names for editors (the format's is
+    /// https://keepflow.io/schema/flow-1.json); kept as written, never interpreted.
+    std::optional<QString> schema;
     int formatVersion = 1;
     QString name;
     QString description;

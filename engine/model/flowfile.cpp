@@ -42,7 +42,13 @@ public:
             const QString key = it.key();
             const QJsonValue v = it.value();
             const QString path = child(QString(), key);
-            if (key == QLatin1String("keepflow")) {
+            if (key == QLatin1String("$schema")) {
+                if (v.isString())
+                    flow.schema = v.toString();
+                else
+                    typeError(path, QStringLiteral("\"$schema\" must be a string: the URL of the "
+                                                   "flow file's JSON Schema"));
+            } else if (key == QLatin1String("keepflow")) {
                 if (const auto n = jsonInteger(v)) {
                     flow.formatVersion = clampToInt(*n);
                 } else {

@@ -864,10 +864,10 @@ std::optional<qint64> jsonInteger(const QJsonValue &v) {
 }
 
 const QStringList &knownTopLevelKeys() {
-    static const QStringList keys{QStringLiteral("keepflow"),    QStringLiteral("name"),
-                                  QStringLiteral("description"), QStringLiteral("params"),
-                                  QStringLiteral("defaults"),    QStringLiteral("resources"),
-                                  QStringLiteral("steps")};
+    static const QStringList keys{QStringLiteral("$schema"),   QStringLiteral("keepflow"),
+                                  QStringLiteral("name"),      QStringLiteral("description"),
+                                  QStringLiteral("params"),    QStringLiteral("defaults"),
+                                  QStringLiteral("resources"), QStringLiteral("steps")};
     return keys;
 }
 

@@ -309,6 +309,8 @@ Node stepNode(const Step &s) {
 QByteArray serializeFlow(const Flow &flow) {
     Node root = Node::object();
     root.expand = true;
+    if (flow.schema)
+        root.add(QStringLiteral("$schema"), *flow.schema);
     root.add(QStringLiteral("keepflow"), flow.formatVersion);
     root.add(QStringLiteral("name"), flow.name);
     if (!flow.description.isEmpty())

@@ -173,6 +173,8 @@ private Q_SLOTS:
     void serializeRoundTripIsStable_data();
     void serializeRoundTripIsStable();
     void examplesAreValidAndCanonical();
+    void schemaKeyIsReadAndWrittenFirst();
+    void schemaKeyMustBeAString();
     void saveFlowFileWritesAtomically();
     void loadFlowFileNamesUnreadableFile();
 
@@ -447,6 +449,51 @@ void TestFlowFile::examplesAreValidAndCanonical() {
         runnable += allExecutable ? 1 : 0;
     }
     QVERIFY(runnable >= 2);
+}
+
+// "$schema" names the JSON Schema for editors: accepted without a warning, kept as written and
+// written first, where editors look for it; a file without one is written without one.
+void TestFlowFile::schemaKeyIsReadAndWrittenFirst() {
+    const QByteArray text = R"json({"keepflow": 1, "name": "x",
+        "steps": [{"id": "a", "kind": "noop"}],
+        "$schema": "https://keepflow.io/schema/flow-1.json"})json";
+    const FlowLoad load = parseFlow(text, QStringLiteral("t.flow.json"));
+    QVERIFY2(load.ok(), qPrintable(load.errorText()));
+    QVERIFY(load.diagnostics.isEmpty()); // no "unknown key" warning
+    QCOMPARE(load.flow->schema, QStringLiteral("https://keepflow.io/schema/flow-1.json"));
+    QVERIFY(load.flow->extra.isEmpty());
+    const QByteArray saved = serializeFlow(*load.flow);
+    QVERIFY2(saved.startsWith("{\n  \"$schema\": \"https://keepflow.io/schema/flow-1.json\",\n"
+                              "  \"keepflow\": 1,\n"),
+             saved.constData());
+    QCOMPARE(saved.count("$schema"), 1);
+    QCOMPARE(serializeFlow(parsedOrFail(saved)), saved);
+
+    // An empty string is what the file said: kept too.
+    const Flow empty = parsedOrFail(R"json({"$schema": "", "keepflow": 1, "name": "x",
+        "steps": [{"id": "a", "kind": "noop"}]})json");
+    QCOMPARE(empty.schema, QString());
+    QVERIFY(serializeFlow(empty).contains("\"$schema\": \"\""));
+
+    const Flow without = parsedOrFail(
+        R"json({"keepflow": 1, "name": "x", "steps": [{"id": "a", "kind": "noop"}]})json");
+    QVERIFY(!without.schema);
+    QVERIFY(!serializeFlow(without).contains("$schema"));
+}
+
+void TestFlowFile::schemaKeyMustBeAString() {
+    const FlowLoad load = parseFlow(R"json({"keepflow": 1, "name": "x",
+  "$schema": 1,
+  "steps": [{"id": "a", "kind": "noop"}]})json",
+                                    QStringLiteral("t.flow.json"));
+    QVERIFY(!load.ok());
+    QCOMPARE(load.diagnostics.size(), 1);
+    const Diagnostic &d = load.diagnostics.first();
+    QCOMPARE(d.path, QStringLiteral("/$schema"));
+    QCOMPARE(d.line, 2);
+    QCOMPARE(d.column, 14);
+    QVERIFY2(d.message.contains(QLatin1String("\"$schema\" must be a string")),
+             qPrintable(d.message));
 }
 
 void TestFlowFile::saveFlowFileWritesAtomically() {

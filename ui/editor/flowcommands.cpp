@@ -213,6 +213,7 @@ FlowSettingsCommand::FlowSettingsCommand(FlowDocument *document, Flow oldSetting
 }
 
 void FlowSettingsCommand::copySettings(Flow &to, const Flow &from) {
+    to.schema = from.schema;
     to.formatVersion = from.formatVersion;
     to.name = from.name;
     to.description = from.description;
