@@ -124,6 +124,8 @@ bool Engine::Impl::tryStart(const AttemptTarget &target, qint64 now) {
     const int i = target.stepIndex();
     if (draining || run.paused)
         return false; // left as it is: the next engine to adopt the run, or unpause, starts it
+    if (run.leaseReleased)
+        return false; // let go: its attempt could not be recorded before it ran (write-ahead)
     const Step &def = target.def();
     // A foreach step is not one call: its items are (the step only expands the list).
     if (def.resource.isEmpty() || (!target.isItem() && !def.foreach.isUndefined())) {
@@ -555,6 +557,18 @@ void Engine::Impl::launch(Launch &item) {
     } catch (...) {
         fail(AttemptResult::failure(ErrorClass::Transient,
                                     QStringLiteral("the action threw an unknown exception")));
+    }
+}
+
+void Engine::Impl::abandonExecutions(LiveRun &run, int s, qint64 now) {
+    LiveStep &step = run.step(s);
+    cancelExecutions(step);
+    releaseSlot(AttemptTarget::step(run, s), std::nullopt, now);
+    if (!step.foreach)
+        return;
+    for (const auto &[pos, item] : step.foreach->active) {
+        if (const auto target = AttemptTarget::item(run, s, pos))
+            releaseSlot(*target, std::nullopt, now);
     }
 }
 

@@ -323,9 +323,11 @@ void Engine::Impl::unload(const QString &runId) {
     const auto it = runs.find(runId);
     if (it == runs.end())
         return;
-    for (LiveStep &step : it->second->steps)
-        cancelExecutions(step);
-    ledger.forget(*it->second);
+    LiveRun &run = *it->second;
+    const qint64 now = clockRef.nowMs();
+    for (int s = 0; s < static_cast<int>(run.steps.size()); ++s)
+        abandonExecutions(run, s, now);
+    ledger.forget(run);
     runs.erase(it);
 }
 

@@ -103,6 +103,9 @@ struct Engine::Impl final : StepContext {
     // ---- progress.cpp: a step's way through its states -------------------------------------
     enum class JoinDecision { Wait, Ready, Blocked };
     JoinDecision evaluateJoin(const LiveRun &run, int i, QString &blockedBy) const;
+    /// Whether a pending step (not a fallback, which starts only with its primary's failure)
+    /// has its upstream settled so that it may start.
+    bool hasStepReadyToStart(const LiveRun &run) const;
     void advance(LiveRun &run, qint64 now);
     void makeReady(LiveRun &run, int i, qint64 now);
     void failForGood(LiveRun &run, int i, qint64 now);
@@ -135,6 +138,9 @@ struct Engine::Impl final : StepContext {
     void releaseSlot(const AttemptTarget &target, std::optional<AttemptResult> result, qint64 now);
     /// Stops the step's running work (and its items'); their completions never arrive.
     void cancelExecutions(LiveStep &step);
+    /// Cancels the step's calls (and its items') and gives back the resource slots they held:
+    /// their results will never be read (the step is cancelled, or the run leaves memory).
+    void abandonExecutions(LiveRun &run, int s, qint64 now);
     ResourceGate::Resource &resourceOf(const LiveRun &run, int i);
     bool stillWaiting(const QueueEntry &entry);
 

@@ -156,8 +156,7 @@ void Engine::Impl::startNewGeneration(LiveRun &run, int s) {
 void Engine::Impl::cancelStep(LiveRun &run, int s, const QString &actor, qint64 now) {
     LiveStep &target = run.step(s);
     const bool wasRunning = target.state == StepState::Running;
-    cancelExecutions(target);
-    releaseSlot(AttemptTarget::step(run, s), std::nullopt, now);
+    abandonExecutions(run, s, now);
     target.foreach.reset();
     ledger.transition(run, s, StepEvent::Cancel);
     target.endedAt = now;
@@ -227,6 +226,11 @@ Result<QString> Engine::Impl::act(const OperatorAction &request, bool executing,
         run->endedAt = 0;
     }
     RunState next = deriveRunState(run->counts);
+    // The counts cannot tell a pending step behind the waiting one from one the action has just
+    // freed (a skip that unblocks another branch while an approval still waits): the latter
+    // makes the run run, so that it keeps its lease or a worker adopts it.
+    if (next == RunState::WaitingForOperator && hasStepReadyToStart(*run))
+        next = RunState::Running;
     if (run->paused && next == RunState::Running)
         next = hasWorkInFlight(*run) ? RunState::Running : RunState::Paused;
     if (next != run->state || before != next || action.kind == OperatorAction::Kind::PauseRun ||

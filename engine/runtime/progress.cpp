@@ -45,6 +45,17 @@ Engine::Impl::JoinDecision Engine::Impl::evaluateJoin(const LiveRun &run, int i,
     return JoinDecision::Wait;
 }
 
+bool Engine::Impl::hasStepReadyToStart(const LiveRun &run) const {
+    for (int i = 0; i < static_cast<int>(run.steps.size()); ++i) {
+        if (run.step(i).state != StepState::Pending || run.plan->primaryOf[i] >= 0)
+            continue;
+        QString blockedBy;
+        if (evaluateJoin(run, i, blockedBy) == JoinDecision::Ready)
+            return true;
+    }
+    return false;
+}
+
 void Engine::Impl::advance(LiveRun &run, qint64 now) {
     // run.dirty stays true until the end: candidates added meanwhile join this same pass.
     // Candidates may add more candidates (a blocked step blocks its downstream at once).

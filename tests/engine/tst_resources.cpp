@@ -49,6 +49,7 @@ private Q_SLOTS:
     void unknownResourceActionIsRefused();
     void foreachItemsShareTheResourceLimits();
     void foreachItemsWaitForAnOpenCircuit();
+    void cancelledItemsGiveBackTheirSlots();
 };
 
 void TestResources::concurrencyLimitQueuesInOrder() {
@@ -286,6 +287,31 @@ void TestResources::foreachItemsShareTheResourceLimits() {
         QVERIFY2(running <= 2, qPrintable(QString::number(running)));
     }
     QCOMPARE(h.runState(run), RunState::Succeeded);
+}
+
+void TestResources::cancelledItemsGiveBackTheirSlots() {
+    // Two items of a cancelled run held both slots of crm: another run's call must not wait for
+    // results that will never be read (the slots used to stay taken for the engine's life).
+    Harness h;
+    const QByteArray resources = R"("resources": { "crm": { "concurrency": 2 } },)";
+    const QString first =
+        h.start(flow(R"({ "id": "notify", "kind": "fault", "resource": "crm", "foreach": [1, 2],
+          "concurrency": 2, "with": { "latency": "1m" } })",
+                     resources));
+    QCOMPARE(h.step(first, QStringLiteral("notify")).state, StepState::Running);
+    OperatorAction cancel;
+    cancel.kind = OperatorAction::Kind::CancelRun;
+    cancel.runId = first;
+    cancel.actor = QStringLiteral("alice");
+    QVERIFY(h.engine->act(cancel));
+    h.pump();
+    QCOMPARE(h.runState(first), RunState::Cancelled);
+    const QString second = h.start(
+        flow(R"({ "id": "sync", "kind": "fault", "resource": "crm", "with": { "latency": "1s" } })",
+             resources));
+    QCOMPARE(h.step(second, QStringLiteral("sync")).state, StepState::Running);
+    h.advance(1000);
+    QCOMPARE(h.runState(second), RunState::Succeeded);
 }
 
 void TestResources::foreachItemsWaitForAnOpenCircuit() {

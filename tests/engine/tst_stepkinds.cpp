@@ -57,6 +57,7 @@ private Q_SLOTS:
     void pausedStepIsHeldUntilUnpaused();
     void pausedRunStartsNothing();
     void heldFallbackRunsOnceReleased();
+    void skipFreesAnotherBranchWhileAnApprovalWaits();
     void cancelStopsEverything();
     void retryFailedItemsOnly();
     void refusals_data();
@@ -262,6 +263,27 @@ void TestStepKinds::pausedStepIsHeldUntilUnpaused() {
     QCOMPARE(h.runState(run), RunState::Paused);
     QVERIFY(!apply(h, act(K::UnpauseStep, run, QStringLiteral("later"))).isEmpty());
     QCOMPARE(h.step(run, QStringLiteral("later")).state, StepState::Succeeded);
+    QCOMPARE(h.runState(run), RunState::Succeeded);
+}
+
+void TestStepKinds::skipFreesAnotherBranchWhileAnApprovalWaits() {
+    // An approval waits on one branch; skipping a pending step of another frees its downstream.
+    // The run runs again (it used to be recorded as waiting, its lease let go, and the freed
+    // step started unrecorded or never).
+    Harness h;
+    const QString run =
+        h.start(flow(R"({ "id": "gate", "kind": "approval", "with": { "prompt": "go?" } },
+        { "id": "prepare", "kind": "noop", "after": ["gate"] },
+        { "id": "send", "kind": "fault", "after": ["prepare"], "with": { "latency": "1s" } })"));
+    QCOMPARE(h.runState(run), RunState::WaitingForOperator);
+    QVERIFY(!apply(h, act(K::Skip, run, QStringLiteral("prepare"))).isEmpty());
+    QCOMPARE(h.runState(run), RunState::Running);
+    QCOMPARE(h.step(run, QStringLiteral("send")).state, StepState::Running);
+    QCOMPARE(h.attempts(run, QStringLiteral("send")).size(), 1); // recorded before it ran
+    h.advance(1000);
+    QCOMPARE(h.step(run, QStringLiteral("send")).state, StepState::Succeeded);
+    QCOMPARE(h.runState(run), RunState::WaitingForOperator); // the approval still waits
+    QVERIFY(!apply(h, act(K::Approve, run, QStringLiteral("gate"))).isEmpty());
     QCOMPARE(h.runState(run), RunState::Succeeded);
 }
 
