@@ -170,10 +170,10 @@ void TestRandomized::randomRunsKeepTheirInvariants() {
     const int seeds = qEnvironmentVariableIntValue("KEEPFLOW_RANDOM_SEEDS") > 0
                           ? qEnvironmentVariableIntValue("KEEPFLOW_RANDOM_SEEDS")
                           : 30;
-    const quint32 base =
-        qEnvironmentVariableIsSet("KEEPFLOW_RANDOM_SEED")
-            ? static_cast<quint32>(qEnvironmentVariableIntValue("KEEPFLOW_RANDOM_SEED"))
-            : QRandomGenerator::global()->generate();
+    // Seeds are unsigned 32-bit: read as an int, half of them would replay seed 0.
+    bool replayed = false;
+    const quint32 asked = qEnvironmentVariable("KEEPFLOW_RANDOM_SEED").toUInt(&replayed);
+    const quint32 base = replayed ? asked : QRandomGenerator::global()->generate();
     qInfo("base seed %u (KEEPFLOW_RANDOM_SEED replays it)", base);
     int crashes = 0;
     int actions = 0;
@@ -280,6 +280,11 @@ void TestRandomized::randomRunsKeepTheirInvariants() {
                 for (const EventRow &e : events)
                     qDebug().noquote() << e.at << e.stepId << e.type
                                        << QJsonDocument(e.detail).toJson(QJsonDocument::Compact);
+                const auto items = *h.store->items(run);
+                for (const ItemRow &item : items)
+                    qDebug().noquote() << "item" << item.stepId << item.itemKey
+                                       << stateName(item.state) << item.attempts << item.failures
+                                       << item.generation << item.notBefore;
                 const auto resources = *h.store->resources();
                 for (const ResourceRow &r : resources)
                     qDebug() << r.name << r.breakerState << r.openedAt << r.window << r.paused;
