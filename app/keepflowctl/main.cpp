@@ -3,14 +3,17 @@
 // an Engine it creates); the behaviour lives in the engine library.
 
 #include "api/databasecheck.h"
+#include "api/loglines.h"
 #include "api/operatorapi.h"
 #include "api/reports.h"
 #include "core/databaseaddress.h"
 #include "model/flowfile.h"
+#include "model/secrets.h"
 #include "runtime/engine.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonDocument>
@@ -454,23 +457,43 @@ int commandWorkers(const Context &context) {
     return Ok;
 }
 
+/// The worker's log on stderr: one line per event at or above a level, as text or JSON; under
+/// journald (JOURNAL_STREAM set) text lines carry the syslog priority instead of a time.
+struct WorkerLog {
+    LogFormat format = LogFormat::Text;
+    LogLevel least = LogLevel::Info;
+    bool journal = false;
+
+    void event(const EventRow &row) const {
+        if (eventLevel(row) >= least)
+            printErr(eventLogLine(row, format, journal));
+    }
+    void notice(LogLevel level, const QString &message) const {
+        if (level >= least)
+            printErr(noticeLogLine(level, message, QDateTime::currentMSecsSinceEpoch(), format,
+                                   journal));
+    }
+};
+
 /// How one worker session ended.
 enum class WorkerEnd { Stopped, Failed, ConnectionLost };
 
 /// One worker session on one connection: adopts and executes runs until a signal stops it, or
 /// the database fails. fatal says why it failed.
 WorkerEnd workUntilStopped(const Context &context, OperatorApi &api,
-                           const Engine::Options &engineOptions, bool &stopping, QString &fatal) {
+                           const Engine::Options &engineOptions, const WorkerLog &log,
+                           bool &stopping, QString &fatal) {
     const std::unique_ptr<Engine> executor = api.createEngine(engineOptions);
     Engine &engine = *executor;
-    QObject::connect(&engine, &Engine::eventsCommitted, [](const QList<EventRow> &events) {
+    QObject::connect(&engine, &Engine::eventsCommitted, [&log](const QList<EventRow> &events) {
         for (const EventRow &event : events)
-            printOut(event.runId + QStringLiteral("  ") + describeEvent(event) + QLatin1Char('\n'));
+            log.event(event);
     });
-    QObject::connect(&engine, &Engine::runLost, [](const QString &runId) {
-        printErr(QStringLiteral("keepflowctl: run %1 was taken over by another worker (this "
-                                "one's lease lapsed); nothing more of it is written here\n")
-                     .arg(runId));
+    QObject::connect(&engine, &Engine::runLost, [&log](const QString &runId) {
+        log.notice(LogLevel::Warning,
+                   QStringLiteral("run %1 was taken over by another worker (this one's lease "
+                                  "lapsed); nothing more of it is written here")
+                       .arg(runId));
     });
     QObject::connect(&engine, &Engine::fatalError, [&fatal](const QString &message) {
         fatal = message;
@@ -498,8 +521,9 @@ WorkerEnd workUntilStopped(const Context &context, OperatorApi &api,
             return;
         }
         stopping = true;
-        printErr(QStringLiteral("keepflowctl: stopping: no new attempts; waiting for %1 running\n")
-                     .arg(engine.runningAttemptCount()));
+        log.notice(LogLevel::Info,
+                   QStringLiteral("stopping: no new attempts; waiting for %1 running")
+                       .arg(engine.runningAttemptCount()));
         poll.stop();
         engine.drain();
         QObject::connect(&drainCheck, &QTimer::timeout, [&engine] {
@@ -511,7 +535,7 @@ WorkerEnd workUntilStopped(const Context &context, OperatorApi &api,
     poll.start(500);
     QTimer::singleShot(0, &poll, adoptNewRuns);
     engine.startDriving();
-    printErr(QStringLiteral("keepflowctl: worker on %1\n").arg(context.dbPath));
+    log.notice(LogLevel::Info, QStringLiteral("worker on %1").arg(context.dbPath));
     QCoreApplication::exec();
     const Status released = engine.shutdown();
     if (fatal.isEmpty() && !released)
@@ -533,22 +557,39 @@ int commandWorker(const Context &context) {
                             .arg(context.value(QStringLiteral("lease"))));
         engineOptions.leaseMs = seconds * qint64{1000};
     }
+    WorkerLog log;
+    log.journal = !qEnvironmentVariableIsEmpty("JOURNAL_STREAM");
+    if (context.isSet(QStringLiteral("log-format"))) {
+        const auto format = logFormatFromName(context.value(QStringLiteral("log-format")));
+        if (!format)
+            return fail(QStringLiteral("--log-format is text or json, not \"%1\"")
+                            .arg(context.value(QStringLiteral("log-format"))));
+        log.format = *format;
+    }
+    if (context.isSet(QStringLiteral("log-level"))) {
+        const auto level = logLevelFromName(context.value(QStringLiteral("log-level")));
+        if (!level)
+            return fail(QStringLiteral("--log-level is debug, info, warning or error, not \"%1\"")
+                            .arg(context.value(QStringLiteral("log-level"))));
+        log.least = *level;
+    }
     bool stopping = false;
     for (int reconnects = 0;; ++reconnects) {
         auto api = openApi(context);
         if (!api) {
             if (reconnects == 0 || !isPostgresUrl(context.dbPath))
-                return fail(api.error());
-            printErr(QStringLiteral("keepflowctl: %1; trying again in 1 s\n").arg(api.error()));
+                return fail(redactCredentials(api.error()));
+            log.notice(LogLevel::Warning,
+                       QStringLiteral("%1; trying again in 1 s").arg(api.error()));
         } else {
             QString fatal;
-            switch (workUntilStopped(context, **api, engineOptions, stopping, fatal)) {
+            switch (workUntilStopped(context, **api, engineOptions, log, stopping, fatal)) {
             case WorkerEnd::Stopped:
                 return Ok;
             case WorkerEnd::Failed:
-                return fail(fatal);
+                return fail(redactCredentials(fatal));
             case WorkerEnd::ConnectionLost:
-                printErr(QStringLiteral("keepflowctl: %1; reconnecting in 1 s\n").arg(fatal));
+                log.notice(LogLevel::Warning, QStringLiteral("%1; reconnecting in 1 s").arg(fatal));
                 break;
             }
         }
@@ -981,11 +1022,14 @@ const QList<CommandSpec> &commandTable() {
          {kJson},
          commandResume},
         {"worker",
-         "[--lease SECONDS]",
+         "[--lease SECONDS] [--log-format text|json] [--log-level LEVEL]",
          "run everything in the database until SIGTERM; holds\neach run for SECONDS (30) between "
-         "renewals",
+         "renewals; logs one line per event on stderr",
          {
              {"lease", "SECONDS", "how long a run is held between renewals, 1 to 86400 (30)"},
+             {"log-format", "FORMAT", "text (default) or json: one JSON object per line"},
+             {"log-level", "LEVEL",
+              "the least level logged: debug, info (default), warning, error"},
          },
          commandWorker},
         {"workers",

@@ -216,6 +216,24 @@ QJsonValue SecretMask::apply(const QJsonValue &value) const {
 
 // --- where secrets may appear ---------------------------------------------------------------
 
+QString redactCredentials(QString text) {
+    // Cheap tests first: most texts hold neither.
+    if (text.contains(QLatin1String("://"))) {
+        // scheme://user:password@ — the user stays (it names the account), the password goes.
+        static const QRegularExpression urlPassword(
+            QStringLiteral(R"(([A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*:)[^\s/@]+@)"));
+        text.replace(urlPassword, QStringLiteral("\\1") + kMask + QLatin1Char('@'));
+    }
+    if (text.contains(QLatin1String("uthorization"), Qt::CaseInsensitive)) {
+        // "Authorization: Bearer x", "authorization=x", "\"Authorization\": \"Basic x\"".
+        static const QRegularExpression header(
+            QStringLiteral(R"(((?:proxy-)?authorization"?\s*[:=]\s*"?)[^"\r\n,;}]+)"),
+            QRegularExpression::CaseInsensitiveOption);
+        text.replace(header, QStringLiteral("\\1") + kMask);
+    }
+    return text;
+}
+
 bool isSecretName(const QString &name) {
     static const QRegularExpression re(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]*$"));
     return re.match(name).hasMatch();

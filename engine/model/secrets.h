@@ -95,6 +95,12 @@ private:
     QStringList m_values;
 };
 
+/// text with credentials written into it masked, whether or not they came from a secret: the
+/// password of a URL ("https://user:***@host/") and the value of an Authorization or
+/// Proxy-Authorization header ("Authorization: ***"), as a dependency's error or a step's
+/// output may echo them.
+QString redactCredentials(QString text);
+
 /// A secret name: letters, digits and "_", not starting with a digit.
 bool isSecretName(const QString &name);
 /// The `with` keys of kind where {{secrets.NAME}} may appear (values that are sent somewhere).

@@ -92,8 +92,13 @@ AfterFailure afterFailure(const AttemptTarget &target, const AttemptResult &resu
 }
 
 /// result with every secret the attempt was given replaced by "***": outputs, errors and the
-/// captured stdout and stderr inside them are recorded only after this.
+/// captured stdout and stderr inside them are recorded only after this. Credentials written
+/// into a URL or an Authorization header are masked in its texts too, secrets or not.
 AttemptResult masked(AttemptResult result, const SecretMask &mask) {
+    result.error = redactCredentials(result.error);
+    result.errorDetail = redactCredentials(result.errorDetail);
+    result.captured.stdoutTail = redactCredentials(result.captured.stdoutTail);
+    result.captured.stderrTail = redactCredentials(result.captured.stderrTail);
     if (mask.isEmpty())
         return result;
     result.output = mask.apply(result.output);

@@ -69,6 +69,7 @@ private Q_SLOTS:
     void submitLeavesTheRunForAWorker();
     void aPasswordInTheUrlIsRefused();
     void logsPrintWhatAnAttemptPrinted();
+    void workerLogsEachEventWithoutCredentials();
 
 private:
     /// keepflowctl with arguments on the test database (or on database when given).
@@ -788,6 +789,84 @@ void TestKeepflowctl::aPasswordInTheUrlIsRefused() {
     QCOMPARE(outcome.exitCode, 1);
     QVERIFY2(outcome.err.contains("PGPASSWORD"), outcome.err.constData());
     QVERIFY2(!outcome.err.contains("s3cret"), outcome.err.constData()); // never printed
+}
+
+void TestKeepflowctl::workerLogsEachEventWithoutCredentials() {
+    // A step echoes a URL with a password, an Authorization header and a secret it was given,
+    // then fails: the worker's log (stderr, JSON lines), the events and the captured output
+    // show none of them.
+    const QString database = m_dir.filePath(QStringLiteral("worker-log.db"));
+    const QString file = writeFlow(QStringLiteral("leaky.flow.json"),
+                                   R"({ "keepflow": 1, "name": "leaky", "steps": [
+        { "id": "ok", "kind": "noop" },
+        { "id": "leak", "kind": "shell", "after": ["ok"], "retry": { "max_attempts": 1 },
+          "with": { "argv": ["sh", "-c", "echo fetching https://bob:hunter2@crm.example/orders; echo 'Authorization: Bearer tok-9f8e' >&2; echo key $API_KEY >&2; exit 3"],
+                    "env": { "API_KEY": "{{secrets.api_key}}" } } } ] })");
+    const Outcome submitted = ctl({QStringLiteral("submit"), file}, database);
+    QCOMPARE(submitted.exitCode, 0);
+    const QString id = QString::fromUtf8(submitted.out).trimmed();
+    QProcess worker;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("KEEPFLOW_SECRET_API_KEY"), QStringLiteral("sk-live-5150"));
+    env.remove(QStringLiteral("JOURNAL_STREAM"));
+    worker.setProcessEnvironment(env);
+    worker.start(QStringLiteral(KEEPFLOWCTL_PATH),
+                 {QStringLiteral("worker"), QStringLiteral("--db"), database,
+                  QStringLiteral("--log-format"), QStringLiteral("json")});
+    QVERIFY(worker.waitForStarted());
+    QTRY_COMPARE_WITH_TIMEOUT(
+        runStateOf(ctl({QStringLiteral("status"), id, QStringLiteral("--json")}, database)),
+        QStringLiteral("completed_with_failures"), 20'000);
+    worker.terminate();
+    QVERIFY(worker.waitForFinished(20'000));
+    QCOMPARE(worker.exitCode(), 0);
+    const QByteArray log = worker.readAllStandardError();
+    QVERIFY2(worker.readAllStandardOutput().isEmpty(), "the log goes to stderr only");
+
+    // One JSON object per line, one line per event at info and above, each with its level.
+    const Outcome events = ctl({QStringLiteral("events"), id, QStringLiteral("--json")}, database);
+    QCOMPARE(events.exitCode, 0);
+    QSet<QString> logged;
+    QString failedLevel;
+    for (const QByteArray &line : log.split('\n')) {
+        if (line.isEmpty())
+            continue;
+        QJsonParseError error;
+        const QJsonObject object = QJsonDocument::fromJson(line, &error).object();
+        QVERIFY2(error.error == QJsonParseError::NoError, line.constData());
+        QVERIFY2(object.contains(QStringLiteral("level")) &&
+                     object.contains(QStringLiteral("time")),
+                 line.constData());
+        if (object.value(QStringLiteral("run")).toString() != id)
+            continue;
+        logged.insert(object.value(QStringLiteral("event")).toString());
+        if (object.value(QStringLiteral("event")).toString() == QLatin1String("step_failed"))
+            failedLevel = object.value(QStringLiteral("level")).toString();
+    }
+    // Every event the worker committed (submit committed the run's creation).
+    for (const QJsonValue &event : events.json().toArray()) {
+        const QString type = event.toObject().value(QStringLiteral("type")).toString();
+        if (type != QLatin1String("run_created"))
+            QVERIFY2(logged.contains(type), qPrintable(type));
+    }
+    QCOMPARE(failedLevel, QStringLiteral("error"));
+
+    // Nothing anywhere holds the password, the token or the secret.
+    const Outcome logs = ctl({QStringLiteral("logs"), id, QStringLiteral("leak")}, database);
+    const Outcome status = ctl({QStringLiteral("status"), id, QStringLiteral("--json")}, database);
+    for (const QByteArray &text : {log, events.out, logs.out, status.out}) {
+        for (const char *secret : {"hunter2", "tok-9f8e", "sk-live-5150"})
+            QVERIFY2(!text.contains(secret), text.constData());
+    }
+    QVERIFY2(logs.out.contains("https://bob:***@crm.example/orders"), logs.out.constData());
+    QVERIFY2(logs.out.contains("Authorization: ***"), logs.out.constData());
+
+    // A level that does not exist is refused, naming the option.
+    const Outcome badLevel =
+        ctl({QStringLiteral("worker"), QStringLiteral("--log-level"), QStringLiteral("loud")},
+            database);
+    QCOMPARE(badLevel.exitCode, 1);
+    QVERIFY2(badLevel.err.contains("--log-level"), badLevel.err.constData());
 }
 
 void TestKeepflowctl::logsPrintWhatAnAttemptPrinted() {

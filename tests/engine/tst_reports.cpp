@@ -1,9 +1,13 @@
 // The times in keepflowctl's reports: formatted by hand for speed, so checked against QDateTime.
 
+#include "api/loglines.h"
 #include "api/reports.h"
 #include "core/records.h"
+#include "model/secrets.h"
 
 #include <QDateTime>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTest>
 
 using namespace keepflow;
@@ -14,6 +18,9 @@ private Q_SLOTS:
     void isoTimeIsQtsUtcIsoDateWithMs_data();
     void isoTimeIsQtsUtcIsoDateWithMs();
     void noTimeIsNull();
+    void logLinesCarryLevelRunAndStep();
+    void logLinesMaskCredentials_data();
+    void logLinesMaskCredentials();
     void eventLinesStartWithTheLocalClock_data();
     void eventLinesStartWithTheLocalClock();
 };
@@ -66,6 +73,77 @@ void TestReports::eventLinesStartWithTheLocalClock() {
     const QString expected =
         QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss.zzz"));
     QCOMPARE(describeEvent(event).left(expected.size()), expected);
+}
+
+void TestReports::logLinesCarryLevelRunAndStep() {
+    EventRow failed;
+    failed.at = 1'780'000'000'123;
+    failed.runId = QStringLiteral("4d61ab129371");
+    failed.stepId = QStringLiteral("charge");
+    failed.type = EventType::StepFailed;
+    failed.detail = {{QStringLiteral("error"), QStringLiteral("HTTP 503")}};
+    QCOMPARE(eventLevel(failed), LogLevel::Error);
+    const QString text = eventLogLine(failed, LogFormat::Text, false);
+    QVERIFY2(text.startsWith(QStringLiteral("2026-05-28T20:26:40.123Z ERROR run=4d61ab129371 "
+                                            "step=charge ")) &&
+                 text.endsWith(QLatin1Char('\n')) && text.count(QLatin1Char('\n')) == 1,
+             qPrintable(text));
+    // Under journald the line starts with the syslog priority and journald adds the time.
+    QVERIFY2(
+        eventLogLine(failed, LogFormat::Text, true).startsWith(QStringLiteral("<3>ERROR run=")),
+        qPrintable(eventLogLine(failed, LogFormat::Text, true)));
+    const QJsonObject json =
+        QJsonDocument::fromJson(eventLogLine(failed, LogFormat::Json, true).toUtf8()).object();
+    QCOMPARE(json.value(QStringLiteral("level")).toString(), QStringLiteral("error"));
+    QCOMPARE(json.value(QStringLiteral("event")).toString(), QStringLiteral("step_failed"));
+    QCOMPARE(json.value(QStringLiteral("step")).toString(), QStringLiteral("charge"));
+    QCOMPARE(json.value(QStringLiteral("time")).toString(),
+             QStringLiteral("2026-05-28T20:26:40.123Z"));
+    // Routine item progress is debug; a retry is a warning; a success is information.
+    EventRow item;
+    item.type = EventType::ItemSucceeded;
+    QCOMPARE(eventLevel(item), LogLevel::Debug);
+    item.type = EventType::StepRetrying;
+    QCOMPARE(eventLevel(item), LogLevel::Warning);
+    item.type = EventType::StepSucceeded;
+    QCOMPARE(eventLevel(item), LogLevel::Info);
+    QCOMPARE(logLevelFromName(QStringLiteral("WARN")), std::optional(LogLevel::Warning));
+    QCOMPARE(logLevelFromName(QStringLiteral("loud")), std::nullopt);
+    QCOMPARE(logFormatFromName(QStringLiteral("json")), std::optional(LogFormat::Json));
+}
+
+void TestReports::logLinesMaskCredentials_data() {
+    QTest::addColumn<QString>("said");
+    QTest::addColumn<QString>("masked");
+    QTest::newRow("url password")
+        << QStringLiteral("GET https://bob:hunter2@crm.example/orders failed")
+        << QStringLiteral("GET https://bob:***@crm.example/orders failed");
+    QTest::newRow("port is no password") << QStringLiteral("http://crm.example:8080/orders")
+                                         << QStringLiteral("http://crm.example:8080/orders");
+    QTest::newRow("user without password") << QStringLiteral("postgresql://ann@db/keepflow")
+                                           << QStringLiteral("postgresql://ann@db/keepflow");
+    // A header's value runs to the end of its line.
+    QTest::newRow("header") << QStringLiteral("sent Authorization: Bearer tok-9f8e\nthen retried")
+                            << QStringLiteral("sent Authorization: ***\nthen retried");
+    QTest::newRow("json header") << QStringLiteral(R"({"authorization": "Basic Ym9iOmh1bnRlcjI="})")
+                                 << QStringLiteral(R"({"authorization": "***"})");
+    QTest::newRow("proxy") << QStringLiteral("Proxy-Authorization=Digest abc, then")
+                           << QStringLiteral("Proxy-Authorization=***, then");
+}
+
+void TestReports::logLinesMaskCredentials() {
+    QFETCH(QString, said);
+    QFETCH(QString, masked);
+    QCOMPARE(redactCredentials(said), masked);
+    EventRow event;
+    event.runId = QStringLiteral("r");
+    event.type = EventType::AttemptFailed;
+    event.detail = {{QStringLiteral("error"), said}};
+    for (LogFormat format : {LogFormat::Text, LogFormat::Json}) {
+        const QString line = eventLogLine(event, format, false);
+        for (const char *secret : {"hunter2", "tok-9f8e", "Ym9iOmh1bnRlcjI", "Digest abc"})
+            QVERIFY2(!line.contains(QLatin1String(secret)), qPrintable(line));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestReports)

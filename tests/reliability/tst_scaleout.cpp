@@ -65,7 +65,19 @@ public:
     qint64 pid() const { return process.processId(); }
     void signal(int number) const { ::kill(static_cast<pid_t>(process.processId()), number); }
     bool running() const { return process.state() == QProcess::Running; }
-    int lines() const { return static_cast<int>(out.count('\n')); }
+    /// Event lines of its log (stderr): "TIME LEVEL run=ID [step=STEP] message".
+    int lines() const { return static_cast<int>(err.count(" run=")); }
+    /// The runs its log's event lines name.
+    QSet<QString> runsLogged() const {
+        QSet<QString> runs;
+        for (const QByteArray &line : err.split('\n')) {
+            const qsizetype at = line.indexOf(" run=");
+            if (at >= 0)
+                runs.insert(
+                    QString::fromUtf8(line.mid(at + 5, line.indexOf(' ', at + 5) - at - 5)));
+        }
+        return runs;
+    }
     /// SIGTERM, then waits for it to finish what it runs; true when it exited by itself with 0.
     bool stop() {
         if (process.state() == QProcess::NotRunning)
@@ -371,10 +383,7 @@ void TestScaleout::claimRaceFourWorkers() {
     QHash<QString, int> printedBy;
     QStringList share;
     for (int w = 0; w < kWorkers; ++w) {
-        QSet<QString> runs;
-        for (const QByteArray &line : workers[w]->out.split('\n'))
-            if (!line.isEmpty())
-                runs.insert(QString::fromUtf8(line.left(line.indexOf(' '))));
+        const QSet<QString> runs = workers[w]->runsLogged();
         for (const QString &run : runs) {
             QVERIFY2(!printedBy.contains(run),
                      qPrintable(QStringLiteral("run %1 printed by workers %2 and %3")
@@ -410,7 +419,8 @@ void TestScaleout::zombieIsFencedOut() {
     Worker a(db, 2);
     QVERIFY(a.process.waitForStarted());
     QVERIFY2(
-        eventually([&] { return a.out.contains(" slow ") && a.out.contains("attempt 1/"); }, 15000),
+        eventually([&] { return a.err.contains(" step=slow ") && a.err.contains("attempt 1/"); },
+                   15000),
         a.err.constData());
     const auto held =
         ctl({QStringLiteral("workers"), QStringLiteral("--json"), QStringLiteral("--db"), db});
@@ -475,10 +485,10 @@ void TestScaleout::zombieIsFencedOut() {
     QVERIFY2(eventually([&] { return a.err.contains("was taken over by another worker"); }, 15000),
              a.err.constData());
     QVERIFY2(a.err.contains(runId.toUtf8()), a.err.constData());
-    qInfo("A: %s", a.err.mid(a.err.indexOf("keepflowctl: run ")).trimmed().constData());
+    qInfo("A: %s", a.err.mid(a.err.indexOf("WARNING run ")).trimmed().constData());
     QVERIFY2(a.stop(), a.err.constData()); // and stops cleanly: everything it did is on disk
     QCOMPARE(runSnapshot(db, runId), before);
-    QVERIFY2(!a.out.contains("succeeded"), a.out.constData()); // A never committed a success
+    QVERIFY2(!a.err.contains("succeeded"), a.err.constData()); // A never committed a success
     QVERIFY2(b.stop(), b.err.constData());
     QCOMPARE(runSnapshot(db, runId), before);
 
