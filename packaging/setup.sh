@@ -78,8 +78,11 @@ export CCACHE_BASEDIR="$here" CCACHE_NOHASHDIR=1
 configure=()
 if [ "$job" = package ]; then
   # The flags Debian builds its packages with: fortified functions, stack protector,
-  # read-only relocations, bind now.
-  export DEB_BUILD_MAINT_OPTIONS=hardening=+all
+  # read-only relocations, bind now. Without -g (the package is stripped) and without
+  # -ffile-prefix-map=CHECKOUT=. (and its debug-info form), which would make ccache miss in
+  # every other checkout.
+  export DEB_BUILD_MAINT_OPTIONS="hardening=+all reproducible=-fixfilepath,-fixdebugpath"
+  export DEB_CXXFLAGS_MAINT_STRIP=-g
   configure+=(
     "-DCMAKE_CXX_FLAGS=$(dpkg-buildflags --get CPPFLAGS) $(dpkg-buildflags --get CXXFLAGS)"
     "-DCMAKE_EXE_LINKER_FLAGS=$(dpkg-buildflags --get LDFLAGS)"
