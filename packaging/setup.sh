@@ -5,21 +5,24 @@
 #                             retries, fallbacks, partial success, an approval, an uncertain step)
 #   packaging/setup.sh test   build and run the whole test suite
 #   packaging/setup.sh build  only build
+#   packaging/setup.sh package  build the Debian package (preset package: optimised, under /usr,
+#                             no tests; Debian's hardening flags) and print the .deb's path
 #   packaging/setup.sh sanitize  build the engine, its tests and the fuzz targets with clang's
 #                             AddressSanitizer + UndefinedBehaviorSanitizer (preset asan), run
 #                             those tests, then fuzz each target for KEEPFLOW_FUZZ_SECONDS (60)
-# Environment: KEEPFLOW_PRESET (default: release; CI uses ci), KEEPFLOW_DEMO_DB.
+# Environment: KEEPFLOW_PRESET (default: release; CI uses ci; not for package), KEEPFLOW_DEMO_DB.
 set -euo pipefail
 
 job=${1:-build}
 case "$job" in
-  build | test | demo | sanitize) ;;
-  *) echo "setup: unknown job '$job' (build, test, demo or sanitize)" >&2; exit 1 ;;
+  build | test | demo | sanitize | package) ;;
+  *) echo "setup: unknown job '$job' (build, test, demo, sanitize or package)" >&2; exit 1 ;;
 esac
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 preset=${KEEPFLOW_PRESET:-release}
 [ "$job" = sanitize ] && preset=asan
+[ "$job" = package ] && preset=package
 
 # Build tools and libraries, by Debian package name.
 packages=(
@@ -38,6 +41,17 @@ packages=(
 if [ "$job" = sanitize ]; then
   # clang with its sanitizer and libFuzzer runtimes.
   packages+=(clang libclang-rt-14-dev)
+fi
+if [ "$job" = test ]; then
+  # The checks of what the package installs: the desktop entry (desktop-file-validate), the
+  # AppStream metadata (appstreamcli), keepflowctl's bash completion (bash-completion) and the
+  # worker's systemd units (systemd-analyze). Without them those tests are skipped.
+  packages+=(desktop-file-utils appstream bash-completion systemd)
+fi
+if [ "$job" = package ]; then
+  # CPack's Debian generator: dpkg-shlibdeps computes the dependencies, file finds the programs,
+  # dpkg-buildflags gives Debian's hardening flags.
+  packages+=(dpkg-dev file)
 fi
 
 missing=()
@@ -63,12 +77,39 @@ fi
 # checkout (a CI clone) reuses what this one compiled; only the debug info's build folder may
 # then name the other checkout.
 export CCACHE_BASEDIR="$here" CCACHE_NOHASHDIR=1
-cmake --preset "$preset" >/dev/null
-cmake --build --preset "$preset" -j "$(nproc)"
+configure=()
+if [ "$job" = package ]; then
+  # The flags Debian builds its packages with: fortified functions, stack protector,
+  # read-only relocations, bind now. Without -g (the package is stripped) and without
+  # -ffile-prefix-map=CHECKOUT=. (and its debug-info form), which would make ccache miss in
+  # every other checkout.
+  export DEB_BUILD_MAINT_OPTIONS="hardening=+all reproducible=-fixfilepath,-fixdebugpath"
+  export DEB_CXXFLAGS_MAINT_STRIP=-g
+  configure+=(
+    "-DCMAKE_CXX_FLAGS=$(dpkg-buildflags --get CPPFLAGS) $(dpkg-buildflags --get CXXFLAGS)"
+    "-DCMAKE_EXE_LINKER_FLAGS=$(dpkg-buildflags --get LDFLAGS)"
+  )
+fi
+cmake --preset "$preset" "${configure[@]}" >/dev/null
+# The demo needs only the desktop app and keepflowctl (packaging/demo.sh); the other jobs build
+# everything their preset has (test: the tests and benchmarks too).
+targets=()
+[ "$job" = demo ] && targets=(--target keepflow keepflowctl)
+cmake --build --preset "$preset" -j "$(nproc)" "${targets[@]}"
 build_dir="build/$preset"
 
 case "$job" in
   build) ;;
+  package)
+    rm -f "$build_dir"/keepflow_*.deb
+    cpack --preset package >/dev/null
+    debs=("$here/$build_dir"/keepflow_*.deb)
+    if [ ! -f "${debs[0]}" ]; then
+      echo "setup: cpack made no keepflow_*.deb in $build_dir" >&2
+      exit 1
+    fi
+    printf '%s\n' "${debs[0]}"
+    ;;
   test)
     ctest --preset "$preset"
     ;;

@@ -245,7 +245,9 @@ void Engine::Impl::skipUnneededFallback(LiveRun &run, int primary, qint64 now) {
 void Engine::Impl::updateRunState(LiveRun &run, qint64 now) {
     if (isFinal(run.state))
         return;
-    if (isStalled(run))
+    // A draining engine starts nothing, so a step that is ready to start would look stuck: the
+    // run is left as it is, for the next engine that adopts it to go on with.
+    if (!draining && isStalled(run))
         settleStalled(run, now);
     RunState next = deriveRunState(run.counts);
     if (run.paused && next == RunState::Running)

@@ -4,6 +4,7 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -54,6 +55,7 @@ private Q_SLOTS:
     void unknownRunAndCommandExitOne();
     void detachedRunIsExecutedInBackground();
     void workerStopsGracefullyOnSigterm();
+    void sigtermedWorkerLeavesItsRunToAnother();
     void resourcesCanBeListedPausedAndReset();
     void actionsChangeFinishedRunsOrRefuse();
     void actionReachesTheWorkerThatRunsIt();
@@ -312,6 +314,99 @@ void TestKeepflowctl::workerStopsGracefullyOnSigterm() {
     QVERIFY(worker.waitForFinished(10000));
     QCOMPARE(worker.exitStatus(), QProcess::NormalExit);
     QCOMPARE(worker.exitCode(), 0);
+}
+
+void TestKeepflowctl::sigtermedWorkerLeavesItsRunToAnother() {
+    // As systemd stops a worker: SIGTERM while a step runs. The worker lets that attempt finish
+    // and records it, starts nothing more, gives the run back and exits 0; a second worker
+    // takes the run over at once and finishes it. Every step writes a line to a file of its
+    // own when it runs: one line each at the end means no step ran twice.
+    const QString database = m_dir.filePath(QStringLiteral("handover.db"));
+    const QDir effects(m_dir.filePath(QStringLiteral("handover-effects")));
+    QVERIFY(QDir().mkpath(effects.path()));
+    const QString gate = m_dir.filePath(QStringLiteral("handover-gate"));
+    // The first step runs until the test opens the gate (a bound of 30 s, should it never).
+    const QString flow = QStringLiteral(R"({ "keepflow": 1, "name": "handover", "steps": [
+        { "id": "slow", "kind": "shell", "with": { "env": { "EFFECTS": "%1", "GATE": "%2" },
+          "argv": ["sh", "-c", "echo ran >> \"$EFFECTS/slow\"; i=0; while [ ! -e \"$GATE\" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done"] } },
+        { "id": "then", "kind": "shell", "after": ["slow"], "with": { "env": { "EFFECTS": "%1" },
+          "argv": ["sh", "-c", "echo ran >> \"$EFFECTS/then\""] } },
+        { "id": "last", "kind": "shell", "after": ["then"], "with": { "env": { "EFFECTS": "%1" },
+          "argv": ["sh", "-c", "echo ran >> \"$EFFECTS/last\""] } } ] })")
+                             .arg(effects.path(), gate);
+    const QString file = writeFlow(QStringLiteral("handover.flow.json"), flow.toUtf8());
+    const Outcome submitted = ctl({QStringLiteral("submit"), file}, database);
+    QVERIFY2(submitted.exitCode == 0, submitted.err.constData());
+    const QString id = QString::fromUtf8(submitted.out).trimmed();
+    auto status = [&] {
+        return ctl({QStringLiteral("status"), id, QStringLiteral("--json")}, database)
+            .json()
+            .toObject();
+    };
+    auto attemptsOf = [](const QJsonObject &report) {
+        QHash<QString, int> attempts;
+        for (const QJsonValue &step : report.value(QStringLiteral("steps")).toArray())
+            attempts.insert(step.toObject().value(QStringLiteral("id")).toString(),
+                            step.toObject().value(QStringLiteral("attempts")).toInt());
+        return attempts;
+    };
+
+    QProcess first;
+    first.start(QStringLiteral(KEEPFLOWCTL_PATH),
+                {QStringLiteral("worker"), QStringLiteral("--db"), database});
+    QVERIFY(first.waitForStarted());
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(effects.filePath(QStringLiteral("slow"))), 20'000);
+    ::kill(static_cast<pid_t>(first.processId()), SIGTERM);
+    QByteArray said;
+    QTRY_VERIFY_WITH_TIMEOUT((said += first.readAllStandardError()).contains("stopping"), 10'000);
+    QFile opened(gate); // the running attempt may finish now
+    QVERIFY(opened.open(QIODevice::WriteOnly));
+    opened.close();
+    QVERIFY2(first.waitForFinished(10'000), said.constData());
+    QCOMPARE(first.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(first.exitCode(), 0);
+
+    // What it ran is recorded, nothing else was started, and nobody holds the run.
+    QJsonObject report = status();
+    QCOMPARE(runStateOf(ctl({QStringLiteral("status"), id, QStringLiteral("--json")}, database)),
+             QStringLiteral("running"));
+    QVERIFY2(!report.value(QStringLiteral("run")).toObject().contains(QStringLiteral("worker")),
+             QJsonDocument(report).toJson().constData());
+    QCOMPARE(report.value(QStringLiteral("steps"))
+                 .toArray()
+                 .first()
+                 .toObject()
+                 .value(QStringLiteral("state"))
+                 .toString(),
+             QStringLiteral("succeeded"));
+    QCOMPARE(attemptsOf(report), (QHash<QString, int>{{QStringLiteral("slow"), 1},
+                                                      {QStringLiteral("then"), 0},
+                                                      {QStringLiteral("last"), 0}}));
+    QCOMPARE(ctl({QStringLiteral("workers"), QStringLiteral("--json")}, database)
+                 .json()
+                 .toArray()
+                 .size(),
+             0);
+
+    QProcess second;
+    second.start(QStringLiteral(KEEPFLOWCTL_PATH),
+                 {QStringLiteral("worker"), QStringLiteral("--db"), database});
+    QVERIFY(second.waitForStarted());
+    QTRY_COMPARE_WITH_TIMEOUT(
+        runStateOf(ctl({QStringLiteral("status"), id, QStringLiteral("--json")}, database)),
+        QStringLiteral("succeeded"), 20'000);
+    ::kill(static_cast<pid_t>(second.processId()), SIGTERM);
+    QVERIFY(second.waitForFinished(10'000));
+    QCOMPARE(second.exitCode(), 0);
+    QCOMPARE(attemptsOf(status()), (QHash<QString, int>{{QStringLiteral("slow"), 1},
+                                                        {QStringLiteral("then"), 1},
+                                                        {QStringLiteral("last"), 1}}));
+    for (const QString &step :
+         {QStringLiteral("slow"), QStringLiteral("then"), QStringLiteral("last")}) {
+        QFile effect(effects.filePath(step));
+        QVERIFY2(effect.open(QIODevice::ReadOnly), qPrintable(step));
+        QCOMPARE(effect.readAll(), QByteArray("ran\n"));
+    }
 }
 
 void TestKeepflowctl::resourcesCanBeListedPausedAndReset() {
