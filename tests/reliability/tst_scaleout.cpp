@@ -50,8 +50,10 @@ public:
                          [this] { out += process.readAllStandardOutput(); });
         QObject::connect(&process, &QProcess::readyReadStandardError, &process,
                          [this] { err += process.readAllStandardError(); });
+        // Every event a line (items' routine progress is logged at debug).
         process.start(kCtl, {QStringLiteral("worker"), QStringLiteral("--lease"),
-                             QString::number(leaseSeconds), QStringLiteral("--db"), db});
+                             QString::number(leaseSeconds), QStringLiteral("--log-level"),
+                             QStringLiteral("debug"), QStringLiteral("--db"), db});
     }
     ~Worker() {
         if (process.state() != QProcess::NotRunning) {
