@@ -92,8 +92,9 @@ RunsView::RunsView(QWidget *parent)
     m_table->setColumnWidth(RunsModel::StepsColumn,
                             fit(RunsModel::StepsColumn, QStringLiteral("10/10")));
     const int icon = m_table->iconSize().width();
-    m_stateLabelWidth =
-        icon + fit(RunsModel::StateColumn, stateLabel(RunState::CompletedWithFailures));
+    // The icon, the gap the style leaves after it, and the longest label.
+    m_stateLabelWidth = icon + kCellPadding * 2 +
+                        fit(RunsModel::StateColumn, stateLabel(RunState::CompletedWithFailures));
     m_stateIconWidth = fit(RunsModel::StateColumn, QString());
     m_table->setColumnWidth(RunsModel::StateColumn, m_stateLabelWidth);
     m_table->viewport()->installEventFilter(this);
