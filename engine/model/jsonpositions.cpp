@@ -617,7 +617,15 @@ JsonParseResult parseJson(const QByteArray &text, JsonPositions positions) {
         result.errorPosition = parser.errorPosition();
         result.errorMessage = parser.errorMessage();
         result.json = PositionedJson();
+        return result;
     }
+    // With positions or without, a document is the same value: Qt's, where Qt reads it (its
+    // strings differ from this reader's in corners such as a U+FEFF that starts a key).
+    QJsonParseError qtError;
+    const QJsonDocument document = QJsonDocument::fromJson(text, &qtError);
+    if (qtError.error == QJsonParseError::NoError && (document.isObject() || document.isArray()))
+        result.json.value =
+            document.isObject() ? QJsonValue(document.object()) : QJsonValue(document.array());
     return result;
 }
 
