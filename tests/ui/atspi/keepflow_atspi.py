@@ -39,6 +39,15 @@ def app():
     return None
 
 
+def main_window():
+    """Keepflow's main window once it is on the bus (waits), or None when it never comes."""
+    application = wait_for(app)
+    if application is None:
+        print("keepflow is not on the accessibility bus")
+        return None
+    return wait_for(lambda: find(application, lambda o: o.getRole() == pyatspi.ROLE_FRAME))
+
+
 def press(accessible, wanted=("press", "click", "activate")):
     action = accessible.queryAction()
     for i in range(action.nActions):

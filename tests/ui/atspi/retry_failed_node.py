@@ -11,15 +11,14 @@ import sys
 
 import pyatspi
 
-from keepflow_atspi import find, wait_for, app, press, role_named
+from keepflow_atspi import find, main_window, wait_for, press, role_named
 
 
 def main():
-    application = wait_for(app)
-    if application is None:
-        print("keepflow is not on the accessibility bus")
+    frame = main_window()
+    if frame is None:
         return 2
-    frame = wait_for(lambda: find(application, lambda o: o.getRole() == pyatspi.ROLE_FRAME))
+    application = frame.getApplication()  # dialogs are its children, beside the frame
     runs = wait_for(lambda: find(frame, role_named(pyatspi.ROLE_TABLE, "Runs")))
     if runs is None:
         print("runs list not found")

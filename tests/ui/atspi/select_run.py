@@ -9,15 +9,13 @@ import sys
 
 import pyatspi
 
-from keepflow_atspi import find, wait_for, app
+from keepflow_atspi import find, main_window, wait_for
 
 
 def main():
-    application = wait_for(app)
-    if application is None:
-        print("keepflow is not on the accessibility bus")
+    frame = main_window()
+    if frame is None:
         return 2
-    frame = wait_for(lambda: find(application, lambda o: o.getRole() == pyatspi.ROLE_FRAME))
     runs = wait_for(lambda: find(frame, lambda o: o.name == "Runs" and
                                  o.getRole() == pyatspi.ROLE_TABLE))
     steps_table = find(frame, lambda o: o.name == "Steps" and o.getRole() == pyatspi.ROLE_TABLE)
