@@ -478,6 +478,11 @@ Result<ActionOutcome> Engine::act(const OperatorAction &request) {
         if (*row) {
             kept->leaseEpoch = (*row)->leaseEpoch;
             kept->leaseReleased = false;
+            // What was left unstarted while it was let go is looked at again.
+            for (int i = 0; i < static_cast<int>(kept->steps.size()); ++i) {
+                if (!isFinal(kept->step(i).state))
+                    d->ledger.addCandidate(*kept, i);
+            }
         } else {
             d->unload(action.runId);
         }

@@ -229,7 +229,9 @@ Result<QString> Engine::Impl::act(const OperatorAction &request, bool executing,
     // The counts cannot tell a pending step behind the waiting one from one the action has just
     // freed (a skip that unblocks another branch while an approval still waits): the latter
     // makes the run run, so that it keeps its lease or a worker adopts it.
-    if (next == RunState::WaitingForOperator && hasStepReadyToStart(*run))
+    // The same for a run that only a held step pauses (not an operator's pause of the run).
+    if ((next == RunState::WaitingForOperator || (next == RunState::Paused && !run->paused)) &&
+        hasStepReadyToStart(*run))
         next = RunState::Running;
     if (run->paused && next == RunState::Running)
         next = hasWorkInFlight(*run) ? RunState::Running : RunState::Paused;

@@ -58,6 +58,7 @@ private Q_SLOTS:
     void pausedRunStartsNothing();
     void heldFallbackRunsOnceReleased();
     void skipFreesAnotherBranchWhileAnApprovalWaits();
+    void rerunWhileAHeldStepPausesTheRun();
     void cancelStopsEverything();
     void retryFailedItemsOnly();
     void refusals_data();
@@ -284,6 +285,25 @@ void TestStepKinds::skipFreesAnotherBranchWhileAnApprovalWaits() {
     QCOMPARE(h.step(run, QStringLiteral("send")).state, StepState::Succeeded);
     QCOMPARE(h.runState(run), RunState::WaitingForOperator); // the approval still waits
     QVERIFY(!apply(h, act(K::Approve, run, QStringLiteral("gate"))).isEmpty());
+    QCOMPARE(h.runState(run), RunState::Succeeded);
+}
+
+void TestStepKinds::rerunWhileAHeldStepPausesTheRun() {
+    // A held step leaves the run paused; rerunning another, independent step makes it run (it
+    // used to stay paused, the step pending, until the run stalled: tst_randomized 2417048330).
+    Harness h;
+    const QString run =
+        h.start(flow(R"({ "id": "first", "kind": "fault", "with": { "latency": "1s" } },
+        { "id": "held", "kind": "noop", "after": ["first"] },
+        { "id": "other", "kind": "noop" })"));
+    QVERIFY(!apply(h, act(K::PauseStep, run, QStringLiteral("held"))).isEmpty());
+    h.advance(1000);
+    QCOMPARE(h.runState(run), RunState::Paused);
+    QVERIFY(!apply(h, act(K::RerunFrom, run, QStringLiteral("other"))).isEmpty());
+    QCOMPARE(h.step(run, QStringLiteral("other")).state, StepState::Succeeded);
+    QCOMPARE(h.step(run, QStringLiteral("other")).attempts, 1);
+    QCOMPARE(h.runState(run), RunState::Paused); // the held step still holds it
+    QVERIFY(!apply(h, act(K::UnpauseStep, run, QStringLiteral("held"))).isEmpty());
     QCOMPARE(h.runState(run), RunState::Succeeded);
 }
 
