@@ -87,21 +87,28 @@ bool OperatorApi::holderLetGo(const RunRow &holder, const QString &worker) const
            m_options.ownerIsDead(worker);
 }
 
+Result<QString> OperatorApi::recordedActor(const QString &claimed) const {
+    if (!m_store->isPostgres())
+        return claimed.isEmpty() ? currentUserName() : claimed;
+    // On a shared database the actor is who the server authenticated, not a claimed name.
+    const QString &role = m_store->databaseRole();
+    if (!claimed.isEmpty() && claimed != role)
+        return Status::error(QStringLiteral("on a shared PostgreSQL database an action is "
+                                            "recorded as the database role you connect as "
+                                            "(%1), not as \"%2\": connect as that role instead")
+                                 .arg(role, claimed));
+    return role;
+}
+
 Result<ActionOutcome> OperatorApi::act(const OperatorAction &request, HandOver policy) {
     if (isReadOnly())
         return Status::error(QStringLiteral("%1 is open read-only (%2): actions need write access")
                                  .arg(databasePath(), readOnlyReason()));
     OperatorAction action = request;
-    if (m_store->isPostgres()) {
-        // On a shared database the actor is who the server authenticated, not a claimed name.
-        const QString &role = m_store->databaseRole();
-        if (!action.actor.isEmpty() && action.actor != role)
-            return Status::error(QStringLiteral("on a shared PostgreSQL database an action is "
-                                                "recorded as the database role you connect as "
-                                                "(%1), not as \"%2\": connect as that role instead")
-                                     .arg(role, action.actor));
-        action.actor = role;
-    }
+    auto actor = recordedActor(request.actor);
+    if (!actor)
+        return actor.status();
+    action.actor = *actor;
     auto outcome = actOnce(action);
     if (!outcome || outcome->requestId == 0 || policy == HandOver::Leave)
         return outcome;
@@ -181,8 +188,8 @@ Result<RunRow> OperatorApi::run(const QString &runId) {
     return m_store->run(runId);
 }
 
-Result<QList<RunRow>> OperatorApi::runs(const RunFilter &filter) {
-    return m_store->runs(filter);
+Result<QList<RunRow>> OperatorApi::runs(const RunQuery &query) {
+    return m_store->runs(query);
 }
 
 Result<QList<RunSummary>> OperatorApi::runSummaries(const RunQuery &query) {

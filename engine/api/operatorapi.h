@@ -30,6 +30,7 @@
 // reason and changes nothing. A failed query changes nothing.
 
 #include "api/databasecheck.h"
+#include "api/triage.h"
 #include "core/clock.h"
 #include "core/records.h"
 #include "core/runquery.h"
@@ -131,10 +132,23 @@ public:
     Status changeResource(const QString &name, std::optional<bool> paused, bool resetBreaker,
                           const QString &actor = {});
 
+    // Triage across runs.
+    /// Failed, uncertain and partially succeeded steps of the runs the query selects, grouped by
+    /// flow, step, error class and signature (see triage.h).
+    Result<QList<FailureGroup>> failureGroups(const RunQuery &query);
+    /// Which runs and steps the bulk request would act on, and for each run whether the action
+    /// applies or why not; nothing is changed.
+    Result<BulkReport> planBulk(const BulkRequest &request);
+    /// Applies the bulk request: the runs a chunk at a time, each chunk's actions in one commit
+    /// (see Engine::actOnMany), with the outcome per run. progress(done, total) is called after
+    /// each chunk; returning false stops there (the report says cancelled).
+    Result<BulkReport> applyBulk(const BulkRequest &request,
+                                 const std::function<bool(int done, int total)> &progress = {});
+
     // Queries.
     Result<RunRow> run(const QString &runId);
-    /// Newest first, filtered by state (keepflowctl list).
-    Result<QList<RunRow>> runs(const RunFilter &filter = {});
+    /// The runs the query selects, newest first (keepflowctl list).
+    Result<QList<RunRow>> runs(const RunQuery &query = {});
     /// The runs list one page at a time (the desktop).
     Result<QList<RunSummary>> runSummaries(const RunQuery &query);
     Result<int> countRuns(const RunQuery &query);
@@ -161,7 +175,17 @@ public:
     /// (queued, in flight) per resource name.
     Result<QHash<QString, QPair<int, int>>> resourceLoad();
 
+    /// A run of a bulk action as planned: its report and the actions applying it takes.
+    struct PlannedBulkRun {
+        BulkRunOutcome report;
+        QList<OperatorAction> actions; ///< one per step the action applies to
+    };
+
 private:
+    Result<QList<PlannedBulkRun>> planBulkRuns(const BulkRequest &request);
+    /// Who an action is recorded as: on PostgreSQL the role the server authenticated (claiming
+    /// another name is refused), else the name given or the OS user.
+    Result<QString> recordedActor(const QString &claimed) const;
     Result<ActionOutcome> actOnce(const OperatorAction &action);
     bool holderLetGo(const RunRow &holder, const QString &worker) const;
 

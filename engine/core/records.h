@@ -85,6 +85,17 @@ struct StepRunRow {
     QJsonValue inputOverride; ///< an operator's edited `with`, undefined when none
 };
 
+/// A step that failed, has an uncertain outcome or partially succeeded, in one run (triage).
+struct StepFailureRow {
+    QString runId;
+    QString flow;
+    QString stepId;
+    StepState state = StepState::Failed;
+    std::optional<ErrorClass> errorClass;
+    QString error;
+    qint64 at = 0; ///< when it ended (or started, when it has not ended)
+};
+
 /// What an attempt printed on stdout and stderr: how much, and the end of it (the last
 /// kCapturedTailBytes of each stream, cut at a character boundary). Empty for kinds that print
 /// nothing (only shell steps capture today).

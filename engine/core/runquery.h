@@ -1,7 +1,8 @@
 #pragma once
 
-// What the runs lists ask for (keepflowctl list, the desktop's runs view): plain values, typed
-// with the core enums. The store turns them into SQL.
+// What the runs lists and the triage commands ask for (keepflowctl list, failures, retry-failed;
+// the desktop's runs view): plain values, typed with the core enums. The store turns them into
+// SQL, user text only ever as binds.
 
 #include "core/states.h"
 
@@ -12,9 +13,18 @@
 
 namespace keepflow {
 
-struct RunFilter {
-    std::optional<RunState> state; ///< empty: every state
-    int limit = 0;                 ///< 0: no limit
+/// Conditions on one step of a run. A run matches when one and the same of its steps meets all
+/// of them: "--step-state failed --resource payments" finds runs where a step that calls
+/// payments failed, not runs where one step failed and another calls payments.
+struct StepCondition {
+    QString stepId;                 ///< exact step id
+    std::optional<StepState> state; ///< e.g. retrying: the runs stuck retrying
+    QString error;                  ///< case-insensitive substring of the step's last error
+    QString resource;               ///< the external dependency it calls
+
+    bool isEmpty() const {
+        return stepId.isEmpty() && !state && error.isEmpty() && resource.isEmpty();
+    }
 };
 
 /// A page of the runs list: filters combine with AND; newest first.
@@ -24,6 +34,12 @@ struct RunQuery {
     /// Case-insensitive substring of the run id, the flow name, or the id or last error of one
     /// of the run's steps.
     QString search;
+    StepCondition step;
+    /// Runs under way at some moment between since and until (ms since the epoch; 0: open):
+    /// created by until, and not ended before since. "Since the outage began" thus also finds
+    /// the runs that started before it and failed during it.
+    qint64 since = 0;
+    qint64 until = 0;
     int offset = 0;
     int limit = 0; ///< 0: no limit
 };

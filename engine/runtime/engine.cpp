@@ -515,6 +515,63 @@ Result<ActionOutcome> Engine::act(const OperatorAction &request) {
     return outcome;
 }
 
+Result<QList<Result<ActionOutcome>>> Engine::actOnMany(const QList<OperatorAction> &requests) {
+    if (d->stopped)
+        return Status::error(d->fatal);
+    auto notTaken = d->claimForActions(requests);
+    if (!notTaken)
+        return notTaken.status();
+    const bool executing = d->driveTimer != nullptr;
+    QList<Result<ActionOutcome>> outcomes;
+    QList<std::pair<QString, RunState>> applied; // run, its state before
+    for (const OperatorAction &request : requests) {
+        OperatorAction action = request;
+        if (action.actor.isEmpty())
+            action.actor = currentUserName();
+        if (notTaken->contains(action.runId)) {
+            // A live worker executes it: leave the action for that worker, as act() does.
+            outcomes.append(act(action));
+            continue;
+        }
+        auto done = d->applyAction(action, 0);
+        if (!done) {
+            outcomes.append(done.status());
+            continue;
+        }
+        ActionOutcome outcome;
+        outcome.message = done->message;
+        outcomes.append(outcome);
+        applied.append({action.runId, done->stateBefore});
+    }
+    if (!executing) {
+        // Nobody here drives these runs: the commit that changes them also gives them back,
+        // for a worker to take.
+        for (const auto &[runId, before] : applied) {
+            if (LiveRun *run = d->findRun(runId); run && !run->leaseReleased)
+                d->ledger.releaseLease(*run);
+        }
+    }
+    if (Status s = d->commit(); !s)
+        return s;
+    for (qsizetype i = 0, a = 0; i < requests.size(); ++i) {
+        if (notTaken->contains(requests[i].runId) || !outcomes[i])
+            continue;
+        const auto &[runId, before] = applied[a++];
+        if (!d->findRun(runId)) {
+            outcomes[i] = Status::error(
+                QStringLiteral("another worker took run %1 over meanwhile; nothing was changed")
+                    .arg(runId));
+            continue;
+        }
+        d->settleAfterAction(runId, before, executing);
+    }
+    if (!executing) {
+        for (const auto &[runId, before] : applied)
+            d->unload(runId);
+    }
+    return outcomes;
+}
+
 Status Engine::answerRequests() {
     if (d->stopped)
         return Status::error(d->fatal);

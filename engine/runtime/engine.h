@@ -88,6 +88,13 @@ public:
     /// with a message saying why, changing nothing. A finished run that gets an action runs
     /// again (its next engine continues it). Returns what was done, for the operator.
     Result<ActionOutcome> act(const OperatorAction &action);
+    /// Applies many actions with few commits (an operator's bulk action over a filter): the
+    /// runs not loaded are claimed together in one transaction, each action is applied or
+    /// refused on its own as act() would, and all of them share one commit. A run that a live
+    /// worker holds gets a request (as act() leaves one). When this engine does not drive its
+    /// runs, it gives them back in the same commit. One outcome per action, in order; an error
+    /// only when the store fails (then nothing of the batch is committed).
+    Result<QList<Result<ActionOutcome>>> actOnMany(const QList<OperatorAction> &actions);
     /// Applies the actions operators left for runs this engine executes (driving does this every
     /// poll). Each answer is committed with the change it made.
     Status answerRequests();

@@ -20,6 +20,7 @@
 
 #include <QHash>
 #include <QLoggingCategory>
+#include <QSet>
 
 #include <map>
 #include <memory>
@@ -167,6 +168,19 @@ struct Engine::Impl final : StepContext {
 
     // ---- operatoractions.cpp --------------------------------------------------------------
     Result<QString> act(const OperatorAction &request, bool executing, qint64 requestId);
+    /// What an applied action changed, until it is committed.
+    struct AppliedAction {
+        QString message;
+        RunState stateBefore = RunState::Running;
+    };
+    /// act() up to its commit: the plan applied to the loaded run, its events and the run's
+    /// new state in the ledger; refused (nothing changed) with the reason.
+    Result<AppliedAction> applyAction(const OperatorAction &request, qint64 requestId);
+    /// act() after its commit: a settled run is announced (executing) or its parent told.
+    void settleAfterAction(const QString &runId, RunState stateBefore, bool executing);
+    /// Engine::actOnMany(): claims and loads the runs of the actions that are not loaded, in
+    /// one transaction and a few reads; the ids it could not take.
+    Result<QSet<QString>> claimForActions(const QList<OperatorAction> &actions);
     /// The run as planAction() sees it (with the item counts of stepId when it is a foreach).
     Result<RunSnapshot> snapshotOf(const LiveRun &run, const QString &stepId);
     /// Applies the plan of action to the loaded run, into the ledger.

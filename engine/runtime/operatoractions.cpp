@@ -178,6 +178,17 @@ void Engine::Impl::cancelStep(LiveRun &run, int s, const QString &actor, qint64 
 }
 
 Result<QString> Engine::Impl::act(const OperatorAction &request, bool executing, qint64 requestId) {
+    auto applied = applyAction(request, requestId);
+    if (!applied)
+        return applied.status();
+    if (Status s = commit(); !s)
+        return s;
+    settleAfterAction(request.runId, applied->stateBefore, executing);
+    return applied->message;
+}
+
+Result<Engine::Impl::AppliedAction> Engine::Impl::applyAction(const OperatorAction &request,
+                                                              qint64 requestId) {
     OperatorAction action = request;
     if (action.actor.isEmpty())
         action.actor = currentUserName();
@@ -254,13 +265,17 @@ Result<QString> Engine::Impl::act(const OperatorAction &request, bool executing,
         answer.answeredAt = now;
         ledger.recordAnswer(answer);
     }
-    if (Status s = commit(); !s)
-        return s;
+    return AppliedAction{done, before};
+}
+
+void Engine::Impl::settleAfterAction(const QString &runId, RunState before, bool executing) {
+    LiveRun *run = findRun(runId);
+    if (!run)
+        return; // another worker took it over as it was committed
     if (isFinal(run->state) && !run->parentRun.isEmpty())
         notifyParent(*run, run->state);
     if (executing) {
         const RunState state = run->state;
-        const QString runId = run->id;
         if (state != RunState::Running && state != before) {
             // The action itself settled the run (cancel, pause, ...): announce it the way
             // pump() does, so that whoever waits for the run learns it.
@@ -273,7 +288,6 @@ Result<QString> Engine::Impl::act(const OperatorAction &request, bool executing,
             schedulePump();
         }
     }
-    return done;
 }
 
 } // namespace keepflow

@@ -317,6 +317,63 @@ Result<bool> Engine::Impl::adopt(const QString &runId, bool allowFinal) {
     return true;
 }
 
+Result<QSet<QString>> Engine::Impl::claimForActions(const QList<OperatorAction> &actions) {
+    if (Status s = ensureResourcesLoaded(); !s)
+        return s;
+    const qint64 now = clockRef.nowMs();
+    QStringList wanted;
+    QSet<QString> seen;
+    for (const OperatorAction &action : actions) {
+        if (seen.contains(action.runId))
+            continue;
+        seen.insert(action.runId);
+        const LiveRun *kept = findRun(action.runId);
+        if (!kept || kept->leaseReleased)
+            wanted << action.runId;
+    }
+    auto claimed = store.claimRuns(wanted, leaseRequest(now));
+    if (!claimed)
+        return claimed.status();
+    QSet<QString> notTaken(wanted.cbegin(), wanted.cend());
+    QList<RunRow> fresh;
+    for (const RunRow &row : *claimed) {
+        notTaken.remove(row.id);
+        if (LiveRun *kept = findRun(row.id)) {
+            // Let go of, still in memory, and taken again: what was left unstarted meanwhile
+            // is looked at again.
+            kept->leaseEpoch = row.leaseEpoch;
+            kept->leaseReleased = false;
+            for (int i = 0; i < static_cast<int>(kept->steps.size()); ++i) {
+                if (!isFinal(kept->step(i).state))
+                    ledger.addCandidate(*kept, i);
+            }
+        } else {
+            fresh.append(row);
+        }
+    }
+    if (fresh.isEmpty())
+        return notTaken;
+    QStringList freshIds;
+    for (const RunRow &row : fresh)
+        freshIds << row.id;
+    auto steps = store.stepRunsOf(freshIds);
+    if (!steps)
+        return steps.status();
+    auto attempts = store.unfinishedAttemptsOf(freshIds);
+    if (!attempts)
+        return attempts.status();
+    auto items = store.itemsOf(freshIds);
+    if (!items)
+        return items.status();
+    for (const RunRow &row : fresh) {
+        if (Status s =
+                load(row, steps->value(row.id), attempts->value(row.id), items->value(row.id), now);
+            !s)
+            return s;
+    }
+    return notTaken;
+}
+
 Result<int> Engine::adoptAvailable() {
     if (d->stopped)
         return Status::error(d->fatal);

@@ -167,6 +167,13 @@ ALTER TABLE attempts ADD COLUMN stderr_tail TEXT;
 ALTER TABLE attempts ADD COLUMN stdout_bytes BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE attempts ADD COLUMN stderr_bytes BIGINT NOT NULL DEFAULT 0;
 )"),
+        // 5: triage across runs. Partial indexes hold only the steps in trouble and the steps
+        // with an error, so that the steps going well (almost all writes) never touch them.
+        QStringLiteral(R"(
+CREATE INDEX step_runs_troubled ON step_runs (state, run_id) WHERE state IN ('failed', 'uncertain',
+    'partially_succeeded', 'retrying', 'waiting_for_operator', 'paused', 'blocked');
+CREATE INDEX step_runs_with_error ON step_runs (run_id) WHERE error IS NOT NULL;
+)"),
     };
     return steps;
 }
@@ -1123,19 +1130,6 @@ Result<RunRow> Store::run(const QString &id) {
     return row;
 }
 
-Result<QList<RunRow>> Store::runs(const RunFilter &filter) {
-    QString sql = QStringLiteral("SELECT %1 FROM runs").arg(QLatin1String(kRunColumns));
-    QVariantList binds;
-    if (filter.state) {
-        sql += QStringLiteral(" WHERE state = ?");
-        binds << stateName(*filter.state);
-    }
-    sql += QStringLiteral(" ORDER BY created_at DESC, id DESC");
-    if (filter.limit > 0)
-        sql += QStringLiteral(" LIMIT %1").arg(filter.limit);
-    return selectRows<RunRow>(d->db, d->path, sql, binds, QStringLiteral("runs"), runFromQuery);
-}
-
 namespace {
 
 const char *const kStepColumns =
@@ -1274,6 +1268,57 @@ const QStringList &finalStepStateNames() {
     return names;
 }
 
+/// A case-insensitive substring pattern for LIKE/ILIKE ... ESCAPE '\\': the wildcards are
+/// escaped so that "50%" or "a_b" match literally.
+QString containsPattern(const QString &text) {
+    QString escaped = text;
+    escaped.replace(QLatin1Char('\\'), QStringLiteral("\\\\"))
+        .replace(QLatin1Char('%'), QStringLiteral("\\%"))
+        .replace(QLatin1Char('_'), QStringLiteral("\\_"));
+    return QLatin1Char('%') + escaped + QLatin1Char('%');
+}
+
+/// A step state as an SQL literal. Only for the names of the enum (never user text): a bound
+/// state cannot use the partial index step_runs_troubled, which the planner picks only when it
+/// sees the state's value.
+QString stateLiteral(StepState state) {
+    return QLatin1Char('\'') + stateName(state) + QLatin1Char('\'');
+}
+
+/// The conditions of one step row (aliased s), joined with AND, with their binds in order.
+QString stepConditionSql(const StepCondition &step, QVariantList &binds, const QString &like) {
+    QStringList conditions;
+    if (!step.stepId.isEmpty()) {
+        conditions << QStringLiteral("s.step_id = ?");
+        binds << step.stepId;
+    }
+    if (step.state)
+        conditions << QStringLiteral("s.state = ") + stateLiteral(*step.state);
+    if (!step.error.isEmpty()) {
+        // IS NOT NULL: what lets the planner read step_runs_with_error instead of every step.
+        conditions << QStringLiteral("s.error IS NOT NULL AND s.error %1 ? ESCAPE '\\'").arg(like);
+        binds << containsPattern(step.error);
+    }
+    if (!step.resource.isEmpty()) {
+        conditions << QStringLiteral("s.resource = ?");
+        binds << step.resource;
+    }
+    return conditions.isEmpty() ? QStringLiteral("1 = 1")
+                                : conditions.join(QStringLiteral(" AND "));
+}
+
+/// LIMIT and OFFSET of a page, as binds (no limit: -1 for SQLite, NULL for PostgreSQL).
+void appendPage(QString &sql, QVariantList &binds, const RunQuery &query, bool postgres) {
+    if (query.limit <= 0 && query.offset <= 0)
+        return;
+    sql += QStringLiteral(" LIMIT ? OFFSET ?");
+    if (query.limit > 0)
+        binds << query.limit;
+    else
+        binds << (postgres ? QVariant(QMetaType(QMetaType::LongLong)) : QVariant(-1));
+    binds << std::max(query.offset, 0);
+}
+
 /// The WHERE clause of a runs-list query over runs (aliased r), with its binds in order. User
 /// text only ever travels as a bind.
 QString runQueryWhere(const RunQuery &query, QVariantList &binds, const QString &like) {
@@ -1288,13 +1333,8 @@ QString runQueryWhere(const RunQuery &query, QVariantList &binds, const QString 
         binds << query.flowName;
     }
     if (!query.search.isEmpty()) {
-        // Case-insensitive (like: LIKE or ILIKE); the wildcards are escaped so that "50%" or
-        // "a_b" match literally.
-        QString escaped = query.search;
-        escaped.replace(QLatin1Char('\\'), QStringLiteral("\\\\"))
-            .replace(QLatin1Char('%'), QStringLiteral("\\%"))
-            .replace(QLatin1Char('_'), QStringLiteral("\\_"));
-        const QString pattern = QLatin1Char('%') + escaped + QLatin1Char('%');
+        // Case-insensitive (like: LIKE or ILIKE).
+        const QString pattern = containsPattern(query.search);
         // A run also matches by the id or the last error of one of its steps, so that "timeout"
         // or "warehouse-load" finds the runs where it happened.
         conditions << QStringLiteral("(r.id %1 ? ESCAPE '\\' OR r.flow_name %1 ? ESCAPE '\\' OR "
@@ -1302,6 +1342,17 @@ QString runQueryWhere(const RunQuery &query, QVariantList &binds, const QString 
                                      "(s.step_id %1 ? ESCAPE '\\' OR s.error %1 ? ESCAPE '\\')))")
                           .arg(like);
         binds << pattern << pattern << pattern << pattern;
+    }
+    if (!query.step.isEmpty())
+        conditions << QStringLiteral("r.id IN (SELECT s.run_id FROM step_runs s WHERE %1)")
+                          .arg(stepConditionSql(query.step, binds, like));
+    if (query.until > 0) {
+        conditions << QStringLiteral("r.created_at <= ?");
+        binds << query.until;
+    }
+    if (query.since > 0) {
+        conditions << QStringLiteral("(r.ended_at IS NULL OR r.ended_at >= ?)");
+        binds << query.since;
     }
     return conditions.isEmpty()
                ? QString()
@@ -1366,6 +1417,67 @@ Result<int> Store::countRuns(const RunQuery &query) {
     if (!count)
         return count.status();
     return count->value(0);
+}
+
+Result<QList<RunRow>> Store::runs(const RunQuery &query) {
+    QVariantList binds;
+    QString sql = QStringLiteral("SELECT %1 FROM runs r%2 ORDER BY r.created_at DESC, r.id DESC")
+                      .arg(QLatin1String(kRunColumns), runQueryWhere(query, binds, d->like()));
+    appendPage(sql, binds, query, d->postgres);
+    return selectRows<RunRow>(d->db, d->path, sql, binds, QStringLiteral("runs"), runFromQuery);
+}
+
+Result<QList<StepFailureRow>> Store::stepFailures(const RunQuery &query) {
+    // The step conditions and the time window apply to the failing step itself; the rest of the
+    // query to its run.
+    RunQuery ofRuns = query;
+    ofRuns.step = {};
+    ofRuns.since = 0;
+    ofRuns.until = 0;
+    QVariantList binds;
+    QStringList conditions;
+    if (query.step.state) {
+        conditions << stepConditionSql(query.step, binds, d->like());
+    } else {
+        conditions << QStringLiteral("s.state IN (%1, %2, %3)")
+                          .arg(stateLiteral(StepState::Failed), stateLiteral(StepState::Uncertain),
+                               stateLiteral(StepState::PartiallySucceeded));
+        if (!query.step.isEmpty())
+            conditions << stepConditionSql(query.step, binds, d->like());
+    }
+    const QString at = QStringLiteral("COALESCE(s.ended_at, s.started_at, r.created_at)");
+    if (query.since > 0) {
+        conditions << at + QStringLiteral(" >= ?");
+        binds << query.since;
+    }
+    if (query.until > 0) {
+        conditions << at + QStringLiteral(" <= ?");
+        binds << query.until;
+    }
+    QString runsWhere = runQueryWhere(ofRuns, binds, d->like());
+    if (!runsWhere.isEmpty())
+        conditions << runsWhere.mid(QStringLiteral(" WHERE ").size());
+    const QString sql =
+        QStringLiteral("SELECT s.run_id, r.flow_name, s.step_id, s.state, s.error_class, s.error, "
+                       "%1 FROM step_runs s JOIN runs r ON r.id = s.run_id WHERE %2")
+            .arg(at, conditions.join(QStringLiteral(" AND ")));
+    return selectRows<StepFailureRow>(
+        d->db, d->path, sql, binds, QStringLiteral("step runs"),
+        [](const QSqlQuery &q) -> Result<StepFailureRow> {
+            EnumColumns columns(q);
+            StepFailureRow row;
+            row.runId = q.value(0).toString();
+            row.flow = q.value(1).toString();
+            row.stepId = q.value(2).toString();
+            row.state = columns.required<StepState>(3, "state");
+            row.errorClass = columns.optional<ErrorClass>(4, "error_class");
+            row.error = q.value(5).toString();
+            row.at = q.value(6).toLongLong();
+            if (!columns.isOk())
+                return columns.error("step_runs",
+                                     rowKey({{"run_id", row.runId}, {"step_id", row.stepId}}));
+            return row;
+        });
 }
 
 Result<QStringList> Store::flowNames() {
@@ -1597,6 +1709,76 @@ Result<std::optional<RunRow>> Store::claimRun(const QString &runId, const LeaseR
     if (!row)
         return Status::error(QStringLiteral("%1: cannot read runs: %2").arg(d->path, row.error()));
     return std::optional<RunRow>(std::move(*row));
+}
+
+Result<QList<RunRow>> Store::claimRuns(const QStringList &runIds, const LeaseRequest &lease) {
+    if (Status s = d->writable(); !s)
+        return s;
+    if (runIds.isEmpty())
+        return QList<RunRow>();
+    if (Status s = d->beginWrite(); !s)
+        return s;
+    auto abort = [this](const QSqlQuery &query) -> Status {
+        const Status status =
+            Status::error(d->fail(QStringLiteral("cannot claim runs"), query.lastError()));
+        d->exec(QStringLiteral("ROLLBACK"));
+        return status;
+    };
+    auto now = databaseNow(lease.now);
+    if (!now) {
+        d->exec(QStringLiteral("ROLLBACK"));
+        return now.status();
+    }
+    // As claimRun, for each: taken only from nobody, this owner, an expired lease or a holder
+    // known to be gone; the update names the epoch read here, so two claimants cannot both win.
+    QVariantList binds;
+    const QString marks = runIdMarks(runIds, binds);
+    QSqlQuery current(d->db);
+    current.setForwardOnly(true);
+    current.prepare(QStringLiteral("SELECT id, owner, lease_until, lease_epoch FROM runs "
+                                   "WHERE id IN (%1)%2")
+                        .arg(marks, d->postgres ? QStringLiteral(" FOR UPDATE") : QString()));
+    for (const QVariant &bind : binds)
+        current.addBindValue(bind);
+    if (!current.exec())
+        return abort(current);
+    QList<QPair<QString, qint64>> free;
+    while (current.next()) {
+        const QString owner = current.value(1).toString();
+        if (owner.isEmpty() || owner == lease.owner || current.value(2).toLongLong() < *now ||
+            (lease.ownerIsDead && lease.ownerIsDead(owner)))
+            free.append({current.value(0).toString(), current.value(3).toLongLong()});
+    }
+    current.finish();
+    QSqlQuery claim(d->db);
+    claim.prepare(
+        QStringLiteral("UPDATE runs SET owner = ?, lease_until = ?, lease_epoch = lease_epoch + 1, "
+                       "adoptions = adoptions + CASE WHEN owner IS NULL OR owner = ? THEN 0 "
+                       "ELSE 1 END WHERE id = ? AND lease_epoch = ? RETURNING %1")
+            .arg(QLatin1String(kRunColumns)));
+    QList<RunRow> rows;
+    for (const auto &[id, epoch] : free) {
+        claim.addBindValue(lease.owner);
+        claim.addBindValue(*now + lease.leaseMs);
+        claim.addBindValue(lease.owner);
+        claim.addBindValue(id);
+        claim.addBindValue(epoch);
+        if (!claim.exec())
+            return abort(claim);
+        if (claim.next()) {
+            auto row = runFromQuery(claim);
+            if (!row) {
+                d->exec(QStringLiteral("ROLLBACK"));
+                return Status::error(
+                    QStringLiteral("%1: cannot read runs: %2").arg(d->path, row.error()));
+            }
+            rows.append(std::move(*row));
+        }
+        claim.finish();
+    }
+    if (Status s = d->finish(Status::ok()); !s)
+        return s;
+    return rows;
 }
 
 Result<QHash<QString, qint64>> Store::renewLeases(const WorkerRow &worker, qint64 leaseMs,

@@ -69,11 +69,15 @@ public:
     Result<FlowVersionRow> flowVersion(qint64 id);
 
     Result<RunRow> run(const QString &id);
-    /// Newest first.
-    Result<QList<RunRow>> runs(const RunFilter &filter = {});
+    /// The runs the query selects, newest first (search, filters, page).
+    Result<QList<RunRow>> runs(const RunQuery &query = {});
     /// The runs list, one page at a time (lazy models). Cheap for 100,000 runs.
     Result<QList<RunSummary>> runSummaries(const RunQuery &query);
     Result<int> countRuns(const RunQuery &query);
+    /// Steps that failed, have an uncertain outcome or partially succeeded (or, when the query
+    /// names a step state, steps in that state), in the runs the query selects. The query's
+    /// step conditions apply to that step and its time window to when it ended.
+    Result<QList<StepFailureRow>> stepFailures(const RunQuery &query);
     /// Names of every flow that has a stored version, sorted.
     Result<QStringList> flowNames();
     Result<QList<StepRunRow>> stepRuns(const QString &runId);
@@ -104,6 +108,10 @@ public:
     /// worker is claiming at the same moment (PostgreSQL: FOR UPDATE SKIP LOCKED). Returns them
     /// as now held (new epochs).
     Result<QList<RunRow>> claimRunnable(const LeaseRequest &lease, int limit);
+    /// Claims each of the runs as claimRun() does, all in one transaction (an operator's bulk
+    /// action); returns those now held, with their new epochs. The others are held by live
+    /// workers (or do not exist).
+    Result<QList<RunRow>> claimRuns(const QStringList &runIds, const LeaseRequest &lease);
     /// Step runs and unfinished attempts of the runs, keyed by run id (loading a claimed batch).
     Result<QHash<QString, QList<StepRunRow>>> stepRunsOf(const QStringList &runIds);
     Result<QHash<QString, QList<AttemptRow>>> unfinishedAttemptsOf(const QStringList &runIds);
