@@ -6,6 +6,7 @@
 #include "api/loglines.h"
 #include "api/operatorapi.h"
 #include "api/reports.h"
+#include "api/triage.h"
 #include "core/databaseaddress.h"
 #include "model/flowfile.h"
 #include "model/secrets.h"
@@ -605,19 +606,54 @@ int commandWorker(const Context &context) {
     }
 }
 
+/// The runs a command's filter options select (list, failures, retry-failed); an error names
+/// the option and what it accepts.
+Result<RunQuery> runQueryOf(const Context &context, qint64 nowMs) {
+    RunQuery query;
+    if (const QString text = context.value(QStringLiteral("state")); !text.isEmpty()) {
+        const std::optional<RunState> state = runStateFromName(text);
+        if (!state)
+            return Status::error(
+                QStringLiteral("--state: unknown run state \"%1\" (running, paused, "
+                               "waiting_for_operator, succeeded, completed_with_failures, failed, "
+                               "cancelled)")
+                    .arg(text));
+        query.states = {*state};
+    }
+    if (const QString text = context.value(QStringLiteral("step-state")); !text.isEmpty()) {
+        query.step.state = stepStateFromName(text);
+        if (!query.step.state)
+            return Status::error(
+                QStringLiteral("--step-state: unknown step state \"%1\" (pending, queued, "
+                               "scheduled, running, retrying, succeeded, succeeded_via_fallback, "
+                               "partially_succeeded, failed, uncertain, waiting_for_operator, "
+                               "paused, skipped, blocked, cancelled)")
+                    .arg(text));
+    }
+    query.flowName = context.value(QStringLiteral("flow"));
+    query.step.stepId = context.value(QStringLiteral("step"));
+    query.step.error = context.value(QStringLiteral("error"));
+    query.step.resource = context.value(QStringLiteral("resource"));
+    for (const char *bound : {"since", "until"}) {
+        const QString text = context.value(QLatin1String(bound));
+        if (text.isEmpty())
+            continue;
+        auto at = parseTimeBound(text, nowMs);
+        if (!at)
+            return Status::error(QStringLiteral("--%1: %2").arg(QLatin1String(bound), at.error()));
+        (qstrcmp(bound, "since") == 0 ? query.since : query.until) = *at;
+    }
+    return query;
+}
+
 int commandList(const Context &context) {
-    const QString stateText = context.value(QStringLiteral("state"));
-    const std::optional<RunState> state =
-        stateText.isEmpty() ? std::nullopt : runStateFromName(stateText);
-    if (!stateText.isEmpty() && !state)
-        return fail(
-            QStringLiteral("unknown run state \"%1\" (running, paused, waiting_for_operator, "
-                           "succeeded, completed_with_failures, failed, cancelled)")
-                .arg(stateText));
     auto api = openApi(context, Access::Read);
     if (!api)
         return fail(api.error());
-    auto runs = (*api)->runs(RunFilter{state, 0});
+    auto query = runQueryOf(context, (*api)->clock().nowMs());
+    if (!query)
+        return fail(query.error());
+    auto runs = (*api)->runs(*query);
     if (!runs)
         return fail(runs.error());
     if (context.json) {
@@ -635,6 +671,85 @@ int commandList(const Context &context) {
                           QDateTime::fromMSecsSinceEpoch(run.createdAt)
                               .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))));
     return Ok;
+}
+
+int commandFailures(const Context &context) {
+    auto api = openApi(context, Access::Read);
+    if (!api)
+        return fail(api.error());
+    auto query = runQueryOf(context, (*api)->clock().nowMs());
+    if (!query)
+        return fail(query.error());
+    auto groups = (*api)->failureGroups(*query);
+    if (!groups)
+        return fail(groups.error());
+    if (context.json) {
+        printJson(failureGroupsJson(*groups));
+        return Ok;
+    }
+    if (groups->isEmpty()) {
+        printOut(QStringLiteral("no failures\n"));
+        return Ok;
+    }
+    printOut(QStringLiteral("%1 %2 %3 %4 %5 %6\n")
+                 .arg(QStringLiteral("COUNT").rightJustified(6),
+                      QStringLiteral("RUNS").rightJustified(6),
+                      QStringLiteral("FLOW / STEP").leftJustified(32),
+                      QStringLiteral("CLASS").leftJustified(10),
+                      QStringLiteral("LAST").leftJustified(16), QStringLiteral("SIGNATURE")));
+    for (const FailureGroup &group : *groups)
+        printOut(QStringLiteral("%1 %2 %3 %4 %5 %6\n")
+                     .arg(QString::number(group.count).rightJustified(6),
+                          QString::number(group.runs.size()).rightJustified(6),
+                          (group.flow + QStringLiteral(" / ") + group.stepId).leftJustified(32),
+                          errorClassName(group.errorClass).leftJustified(10),
+                          QDateTime::fromMSecsSinceEpoch(group.lastAt)
+                              .toString(QStringLiteral("yyyy-MM-dd HH:mm"))
+                              .leftJustified(16),
+                          group.signature));
+    return Ok;
+}
+
+int commandRetryFailed(const Context &context) {
+    const bool dryRun = context.isSet(QStringLiteral("dry-run"));
+    auto api = openApi(context, dryRun ? Access::Read : Access::Write);
+    if (!api)
+        return fail(api.error());
+    auto query = runQueryOf(context, (*api)->clock().nowMs());
+    if (!query)
+        return fail(query.error());
+    BulkRequest request;
+    request.kind = context.isSet(QStringLiteral("failed-items"))
+                       ? OperatorAction::Kind::RetryFailedItems
+                       : OperatorAction::Kind::Retry;
+    request.query = *query;
+    request.reason = context.value(QStringLiteral("reason"));
+    request.actor = context.value(QStringLiteral("actor"));
+    auto report = dryRun ? (*api)->planBulk(request) : (*api)->applyBulk(request);
+    if (!report)
+        return fail(report.error());
+    const int refused = report->count(BulkRunOutcome::Outcome::Refused);
+    if (context.json) {
+        printJson(bulkReportJson(*report));
+        return refused > 0 ? UsageOrError : Ok;
+    }
+    int steps = 0;
+    for (const BulkRunOutcome &run : report->runs) {
+        if (run.outcome != BulkRunOutcome::Outcome::Refused)
+            steps += static_cast<int>(run.steps.size());
+        printOut(QStringLiteral("%1 %2 %3%4\n")
+                     .arg(run.runId.leftJustified(13),
+                          bulkOutcomeName(run.outcome).leftJustified(12),
+                          run.steps.join(QLatin1Char(',')),
+                          run.reason.isEmpty() ? QString() : QStringLiteral("  ") + run.reason));
+    }
+    const int acting = static_cast<int>(report->runs.size()) - refused;
+    printOut(QStringLiteral("%1 %2 step(s) in %3 run(s); %4 run(s) refused\n")
+                 .arg(dryRun ? QStringLiteral("would retry") : QStringLiteral("retried"))
+                 .arg(steps)
+                 .arg(acting)
+                 .arg(refused));
+    return refused > 0 ? UsageOrError : Ok;
 }
 
 int commandStatus(const Context &context) {
@@ -984,6 +1099,21 @@ const OptionSpec kActor{"actor", "NAME", "who acts (default: the OS user)"};
 const OptionSpec kOutput{"output", "JSON", "the output downstream receives"};
 const OptionSpec kComment{"comment", "TEXT", "a comment, recorded as the reason"};
 
+/// The filter options (list, failures, retry-failed) followed by the command's own.
+QList<OptionSpec> filterOptions(const QList<OptionSpec> &own) {
+    QList<OptionSpec> options{
+        {"flow", "NAME", "runs of this flow"},
+        {"state", "STATE", "runs in this state"},
+        {"step", "ID", "runs with this step (with the step conditions below: that step)"},
+        {"step-state", "STATE", "runs having a step in this state (retrying: stuck retrying)"},
+        {"error", "TEXT", "runs with a step whose last error contains TEXT"},
+        {"resource", "NAME", "runs with a step that calls this resource"},
+        {"since", "TIME", "runs under way since TIME (ISO 8601, or ago: 90s, 15m, 2h, 3d)"},
+        {"until", "TIME", "runs under way until TIME"},
+    };
+    return options + own;
+}
+
 /// Options every command takes: the database, and help.
 const QList<OptionSpec> &globalOptions() {
     static const QList<OptionSpec> options{
@@ -1037,11 +1167,20 @@ const QList<CommandSpec> &commandTable() {
          "workers sharing the database: heartbeat, runs held",
          {kJson},
          commandWorkers},
-        {"list",
-         "[--state STATE]",
-         "runs, newest first",
-         {{"state", "STATE", "only runs in this state"}, kJson},
-         commandList},
+        {"list", "[FILTER...]", "runs, newest first", filterOptions({kJson}), commandList},
+        {"failures", "[FILTER...]",
+         "failed, uncertain and partially succeeded steps across runs,\ngrouped by flow, step, "
+         "error class and signature; biggest first",
+         filterOptions({kJson}), commandFailures},
+        {"retry-failed", "[FILTER...] [--failed-items] [--dry-run]",
+         "retry the failed steps of every run the filter selects\n(--dry-run: say what it would "
+         "do); exit 1 when a run is refused",
+         filterOptions({{"failed-items", nullptr, "only the failed items of foreach steps"},
+                        {"dry-run", nullptr, "list the runs and steps, change nothing"},
+                        kReason,
+                        kActor,
+                        kJson}),
+         commandRetryFailed},
         {"status", "RUN", "a run and its steps", {kJson}, commandStatus},
         {"events", "RUN", "a run's events, oldest first", {kJson}, commandEvents},
         {"logs",

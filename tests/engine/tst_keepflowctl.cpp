@@ -72,6 +72,7 @@ private Q_SLOTS:
     void aPasswordInTheUrlIsRefused();
     void logsPrintWhatAnAttemptPrinted();
     void workerLogsEachEventWithoutCredentials();
+    void failuresGroupAndRetryFailedActsOnTheFilter();
 
 private:
     /// keepflowctl with arguments on the test database (or on database when given).
@@ -1027,6 +1028,100 @@ void TestKeepflowctl::logsPrintWhatAnAttemptPrinted() {
     QCOMPARE(badNumber.exitCode, 1);
     QVERIFY2(badNumber.err.contains("--attempt needs a positive number"),
              badNumber.err.constData());
+}
+
+void TestKeepflowctl::failuresGroupAndRetryFailedActsOnTheFilter() {
+    const QString database = m_dir.filePath(QStringLiteral("triage.db"));
+    // Two runs fail at "charge" with errors that differ only in an order number; one succeeds.
+    auto flowWith = [this](const char *name, const char *error) {
+        return writeFlow(QString::fromLatin1(name) + QStringLiteral(".flow.json"),
+                         QByteArray(R"({ "keepflow": 1, "name": "orders", "steps": [
+            { "id": "charge", "kind": "shell", "with": { "argv": ["sh", "-c", "echo ')") +
+                             error + R"(' >&2; exit 1"] } } ] })");
+    };
+    const QString first = flowWith("o1", "HTTP 503 from http://10.0.0.7:8080/orders/4411");
+    const QString second = flowWith("o2", "HTTP 503 from http://10.0.0.9:8080/orders/9020");
+    const QString fine = writeFlow(QStringLiteral("fine.flow.json"),
+                                   R"({ "keepflow": 1, "name": "orders", "steps": [
+            { "id": "charge", "kind": "noop" } ] })");
+    QStringList failed;
+    for (const QString &file : {first, second}) {
+        const Outcome run = ctl({QStringLiteral("run"), file, QStringLiteral("--json")}, database);
+        QCOMPARE(run.exitCode, 3);
+        failed << runIdOf(run);
+    }
+    QCOMPARE(ctl({QStringLiteral("run"), fine}, database).exitCode, 0);
+
+    const Outcome failures = ctl({QStringLiteral("failures"), QStringLiteral("--json")}, database);
+    QVERIFY2(failures.exitCode == 0, failures.err.constData());
+    const QJsonArray groups = failures.json().toArray();
+    QCOMPARE(groups.size(), 1);
+    const QJsonObject group = groups.first().toObject();
+    QCOMPARE(group.value("flow").toString(), QStringLiteral("orders"));
+    QCOMPARE(group.value("step").toString(), QStringLiteral("charge"));
+    QCOMPARE(group.value("count").toInt(), 2);
+    QVERIFY2(group.value("signature").toString().contains("HTTP 503 from http://<n>/orders/<n>"),
+             qPrintable(group.value("signature").toString()));
+    QCOMPARE(group.value("runs").toArray().size(), 2);
+    for (const char *key : {"error_class", "first_at", "last_at"})
+        QVERIFY2(group.contains(QLatin1String(key)), key);
+
+    // Filters: the failed runs by error text; a bad state or time says which option is wrong.
+    const Outcome byError = ctl({QStringLiteral("list"), QStringLiteral("--error"),
+                                 QStringLiteral("orders/4411"), QStringLiteral("--json")},
+                                database);
+    QCOMPARE(byError.json().toArray().size(), 1);
+    const Outcome badState =
+        ctl({QStringLiteral("list"), QStringLiteral("--step-state"), QStringLiteral("broke")},
+            database);
+    QCOMPARE(badState.exitCode, 1);
+    QVERIFY2(badState.err.contains("--step-state") && badState.err.contains("broke"),
+             badState.err.constData());
+    const Outcome badTime = ctl(
+        {QStringLiteral("failures"), QStringLiteral("--since"), QStringLiteral("soon")}, database);
+    QCOMPARE(badTime.exitCode, 1);
+    QVERIFY2(badTime.err.contains("--since"), badTime.err.constData());
+
+    const QStringList retryFailed{QStringLiteral("retry-failed"), QStringLiteral("--flow"),
+                                  QStringLiteral("orders"),       QStringLiteral("--since"),
+                                  QStringLiteral("1h"),           QStringLiteral("--json")};
+    const Outcome dry = ctl(retryFailed + QStringList{QStringLiteral("--dry-run")}, database);
+    QVERIFY2(dry.exitCode == 0, dry.err.constData());
+    const QJsonObject plan = dry.json().toObject();
+    QCOMPARE(plan.value("dry_run").toBool(), true);
+    QCOMPARE(plan.value("applied").toInt(), 0);
+    QCOMPARE(plan.value("refused").toInt(), 0);
+    QCOMPARE(plan.value("runs").toArray().size(), 2);
+    for (const QJsonValue &run : plan.value("runs").toArray()) {
+        QCOMPARE(run.toObject().value("outcome").toString(), QStringLiteral("would_apply"));
+        QVERIFY(failed.contains(run.toObject().value("run").toString()));
+        QCOMPARE(run.toObject().value("steps").toArray(), QJsonArray{QStringLiteral("charge")});
+        QVERIFY(run.toObject().contains("reason"));
+    }
+    QCOMPARE(runStateOf(ctl({QStringLiteral("status"), failed.first(), QStringLiteral("--json")},
+                            database)),
+             QStringLiteral("failed"));
+
+    const Outcome applied =
+        ctl(retryFailed + QStringList{QStringLiteral("--reason"), QStringLiteral("gateway back")},
+            database);
+    QVERIFY2(applied.exitCode == 0, applied.err.constData());
+    QCOMPARE(applied.json().toObject().value("applied").toInt(), 2);
+    QCOMPARE(applied.json().toObject().value("dry_run").toBool(), false);
+    for (const QString &id : failed) {
+        QCOMPARE(
+            runStateOf(ctl({QStringLiteral("status"), id, QStringLiteral("--json")}, database)),
+            QStringLiteral("running"));
+        const Outcome events = ctl({QStringLiteral("events"), id}, database);
+        QVERIFY2(events.out.contains("gateway back"), events.out.constData());
+    }
+    // Refused runs exit 1 and say why: nothing failed is left to retry in a succeeded run.
+    const Outcome refused =
+        ctl({QStringLiteral("retry-failed"), QStringLiteral("--state"), QStringLiteral("succeeded"),
+             QStringLiteral("--step-state"), QStringLiteral("succeeded"), QStringLiteral("--json")},
+            database);
+    QCOMPARE(refused.exitCode, 1);
+    QCOMPARE(refused.json().toObject().value("refused").toInt(), 1);
 }
 
 QTEST_GUILESS_MAIN(TestKeepflowctl)
