@@ -288,8 +288,8 @@ int printRunOutcome(OperatorApi &api, const QString &runId, bool json, int exitC
     auto status = api.status(runId);
     if (!status)
         return fail(status.error());
-    const QJsonObject report =
-        runStatusJson(status->run, status->steps, status->items, status->maxAttempts);
+    const QJsonObject report = runStatusJson(status->run, status->steps, status->items,
+                                             status->maxAttempts, status->rootCauses);
     if (json)
         printJson(report);
     else

@@ -222,13 +222,17 @@ Result<RunStatus> OperatorApi::status(const QString &runId) {
     if (!items)
         return items.status();
     status.items = *items;
-    // The policies, so that reports can say "attempt 3/4" after an operator's retry.
+    // The policies, so that reports can say "attempt 3/4" after an operator's retry, and the
+    // graph, so that they can say what the stuck steps wait on.
+    Flow flow;
     if (auto version = m_store->flowVersion(run->flowId)) {
-        if (const FlowLoad load = parseFlow(version->definition, version->sourcePath); load.ok()) {
+        if (FlowLoad load = parseFlow(version->definition, version->sourcePath); load.ok()) {
             for (const Step &step : load.flow->steps)
                 status.maxAttempts.insert(step.id, load.flow->effectiveRetry(step).maxAttempts);
+            flow = std::move(*load.flow);
         }
     }
+    status.rootCauses = findRootCauses(flow, status.steps);
     return status;
 }
 

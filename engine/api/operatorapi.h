@@ -30,6 +30,7 @@
 // reason and changes nothing. A failed query changes nothing.
 
 #include "api/databasecheck.h"
+#include "api/rootcause.h"
 #include "api/triage.h"
 #include "core/clock.h"
 #include "core/records.h"
@@ -62,6 +63,9 @@ struct RunStatus {
     QList<ItemRow> items;
     /// Step id -> its retry policy's max_attempts (empty if the stored flow cannot be read).
     QHash<QString, int> maxAttempts;
+    /// The steps the rest wait on, and what each waiting step waits on (without the stored flow:
+    /// the roots only).
+    RootCauses rootCauses;
 };
 
 class OperatorApi {

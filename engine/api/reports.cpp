@@ -1,6 +1,7 @@
 #include "api/reports.h"
 
 #include "model/flow.h"
+#include "model/flowfile.h"
 #include "store/store.h"
 
 #include <QDateTime>
@@ -94,11 +95,18 @@ Result<QJsonObject> runStatusJson(Store &store, const QString &runId) {
     auto items = store.items(runId);
     if (!items)
         return items.status();
-    return runStatusJson(*run, *steps, *items);
+    // Without its flow (unreadable) a run's roots are still known, not what waits on them.
+    Flow flow;
+    if (auto version = store.flowVersion(run->flowId)) {
+        if (FlowLoad load = parseFlow(version->definition, version->sourcePath); load.ok())
+            flow = std::move(*load.flow);
+    }
+    return runStatusJson(*run, *steps, *items, {}, findRootCauses(flow, *steps));
 }
 
 QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,
-                          const QList<ItemRow> &items, const QHash<QString, int> &maxAttempts) {
+                          const QList<ItemRow> &items, const QHash<QString, int> &maxAttempts,
+                          const RootCauses &rootCauses) {
     QJsonObject runJson{{QStringLiteral("id"), run.id},
                         {QStringLiteral("flow"), run.flowName},
                         {QStringLiteral("state"), stateName(run.state)},
@@ -113,6 +121,7 @@ QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,
                                    {QStringLiteral("step"), run.parentStep}});
     if (run.paused)
         runJson.insert(QStringLiteral("paused"), true);
+    runJson.insert(QStringLiteral("root_causes"), QJsonArray::fromStringList(rootCauses.roots));
     QHash<QString, QJsonObject> itemCounts;
     for (const ItemRow &item : items) {
         QJsonObject &counts = itemCounts[item.stepId];
@@ -142,6 +151,10 @@ QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,
             {QStringLiteral("ended_at"), isoTime(step.endedAt)}};
         if (step.notBefore != 0)
             stepJson.insert(QStringLiteral("next_attempt_at"), isoTime(step.notBefore));
+        // Absent rather than empty when the step waits on no root cause: scripts test for it.
+        if (const auto roots = rootCauses.blockedBy.constFind(step.stepId);
+            roots != rootCauses.blockedBy.cend())
+            stepJson.insert(QStringLiteral("blocked_by"), QJsonArray::fromStringList(*roots));
         if (itemCounts.contains(step.stepId)) {
             QJsonObject counts = itemCounts.value(step.stepId);
             for (const char *key : {"total", "succeeded", "failed", "remaining"}) {
@@ -464,7 +477,25 @@ QString runStatusText(const QJsonObject &status) {
                       .arg(run.value(QLatin1String("id")).toString(),
                            run.value(QLatin1String("flow")).toString(),
                            run.value(QLatin1String("state")).toString());
-    for (const QJsonValue &value : status.value(QLatin1String("steps")).toArray()) {
+    const QJsonArray steps = status.value(QLatin1String("steps")).toArray();
+    // Each root cause in words, with how many steps wait on it.
+    QHash<QString, StepState> stateOf;
+    QHash<QString, int> waiting;
+    for (const QJsonValue &value : steps) {
+        const QJsonObject step = value.toObject();
+        const QString id = step.value(QLatin1String("id")).toString();
+        stateOf.insert(id, stepStateFromName(step.value(QLatin1String("state")).toString())
+                               .value_or(StepState::Failed));
+        for (const QJsonValue &root : step.value(QLatin1String("blocked_by")).toArray())
+            ++waiting[root.toString()];
+    }
+    for (const QJsonValue &value : run.value(QLatin1String("root_causes")).toArray()) {
+        const QString root = value.toString();
+        out += QStringLiteral("  root cause: %1\n")
+                   .arg(describeRootCause(root, stateOf.value(root, StepState::Failed),
+                                          waiting.value(root)));
+    }
+    for (const QJsonValue &value : steps) {
         const QJsonObject step = value.toObject();
         QString line = QStringLiteral("  %1 %2 attempts %3")
                            .arg(step.value(QLatin1String("id")).toString().leftJustified(18),
@@ -478,6 +509,11 @@ QString runStatusText(const QJsonObject &status) {
                         .arg(items.value(QLatin1String("failed")).toInt());
         if (step.value(QLatin1String("via_fallback")).toBool())
             line += QStringLiteral("  (fallback used)");
+        QStringList roots;
+        for (const QJsonValue &root : step.value(QLatin1String("blocked_by")).toArray())
+            roots.append(root.toString());
+        if (!roots.isEmpty())
+            line += QStringLiteral("  waits on ") + roots.join(QStringLiteral(", "));
         const QString error = step.value(QLatin1String("error")).toString();
         if (!error.isEmpty())
             line += QStringLiteral("  error: ") + error;

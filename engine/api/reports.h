@@ -3,6 +3,7 @@
 // The read side of keepflowctl: the JSON documents and the human-readable lines, built
 // from the store's rows. Pure formatting; the store is only read.
 
+#include "api/rootcause.h"
 #include "core/records.h"
 #include "core/status.h"
 
@@ -19,12 +20,14 @@ class Store;
 /// ISO 8601 UTC with milliseconds ("2026-11-26T23:41:02.120Z"); null for 0.
 QJsonValue isoTime(qint64 ms);
 
-/// `status --json`: { "run": {...}, "steps": [...] }.
+/// `status --json`: { "run": {...}, "steps": [...] }. The run has "root_causes" (the ids of the
+/// steps the rest wait on, see rootcause.h) and a step that waits on some has "blocked_by".
 Result<QJsonObject> runStatusJson(Store &store, const QString &runId);
 /// The same from rows already read (OperatorApi::status()); with each step's max_attempts, a
 /// step that makes attempts of its own also gets "attempt_budget" (attemptBudget()).
 QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,
-                          const QList<ItemRow> &items, const QHash<QString, int> &maxAttempts = {});
+                          const QList<ItemRow> &items, const QHash<QString, int> &maxAttempts = {},
+                          const RootCauses &rootCauses = {});
 /// `list --json`: [{ "id", "flow", "state", "created_at", "ended_at" }], newest first.
 QJsonArray runListJson(const QList<RunRow> &runs);
 /// `events --json`: [{ "id", "at", "step", "type", "actor", "detail" }], oldest first.
@@ -43,7 +46,7 @@ QJsonArray resourcesJson(const QList<ResourceRow> &rows,
 QString eventSummary(const EventRow &event);
 /// One line for a person: what the event means ("fetch  attempt 1 failed (transient): ...").
 QString describeEvent(const EventRow &event);
-/// The `status` text: a header and one line per step.
+/// The `status` text: a header, the root causes in words, and one line per step.
 QString runStatusText(const QJsonObject &status);
 
 } // namespace keepflow

@@ -51,6 +51,7 @@ private Q_SLOTS:
     void runExitCodesFollowRunState_data();
     void runExitCodesFollowRunState();
     void statusListAndEventsJsonFollowContract();
+    void statusNamesTheRootCauseAndWhatWaitsOnIt();
     void invalidFlowRunsNothing();
     void unknownRunAndCommandExitOne();
     void detachedRunIsExecutedInBackground();
@@ -254,6 +255,40 @@ void TestKeepflowctl::statusListAndEventsJsonFollowContract() {
     }
     QCOMPARE(events.first().toObject().value(QStringLiteral("type")).toString(),
              QStringLiteral("run_created"));
+}
+
+void TestKeepflowctl::statusNamesTheRootCauseAndWhatWaitsOnIt() {
+    // pay times out and may not be repeated: its outcome is uncertain, ship and mail wait on it.
+    const QString file =
+        writeFlow(QStringLiteral("root.flow.json"), R"({ "keepflow": 1, "name": "root",
+        "steps": [ { "id": "log", "kind": "noop" },
+                   { "id": "pay", "kind": "fault", "idempotency": "none", "timeout": "100ms",
+                     "with": { "fail_first": 1, "error": "timeout" } },
+                   { "id": "ship", "kind": "noop", "after": ["pay"] },
+                   { "id": "mail", "kind": "noop", "after": ["ship"] } ] })");
+    const Outcome run = ctl({QStringLiteral("run"), file, QStringLiteral("--json")});
+    QVERIFY2(run.exitCode == 4, run.err.constData());
+    const QString id = runIdOf(run);
+
+    const Outcome status = ctl({QStringLiteral("status"), id, QStringLiteral("--json")});
+    QVERIFY2(status.exitCode == 0, status.err.constData());
+    const QJsonObject report = status.json().toObject();
+    QCOMPARE(report.value(QStringLiteral("run")).toObject().value(QStringLiteral("root_causes")),
+             QJsonArray{QStringLiteral("pay")});
+    QHash<QString, QJsonObject> steps;
+    for (const QJsonValue &value : report.value(QStringLiteral("steps")).toArray())
+        steps.insert(value.toObject().value(QStringLiteral("id")).toString(), value.toObject());
+    QCOMPARE(steps.size(), 4);
+    for (const char *waiting : {"ship", "mail"})
+        QCOMPARE(steps.value(QLatin1String(waiting)).value(QStringLiteral("blocked_by")),
+                 QJsonArray{QStringLiteral("pay")});
+    // Absent, not empty, where a step waits on nothing (the root itself included).
+    for (const char *free : {"log", "pay"})
+        QVERIFY2(!steps.value(QLatin1String(free)).contains(QStringLiteral("blocked_by")), free);
+
+    const Outcome text = ctl({QStringLiteral("status"), id});
+    QVERIFY2(text.out.contains("root cause: pay has an uncertain outcome; 2 steps wait on it"),
+             text.out.constData());
 }
 
 void TestKeepflowctl::invalidFlowRunsNothing() {

@@ -655,9 +655,11 @@ private Q_SLOTS:
 
     void legendListsEveryStateWithItsLabel() {
         LegendWidget legend;
-        QCOMPARE(legend.labels().size(), allStepStates().size());
+        // Every state, then the root-cause marker.
+        QCOMPARE(legend.labels().size(), allStepStates().size() + 1);
         for (int i = 0; i < allStepStates().size(); ++i)
             QCOMPARE(legend.labels().at(i), stateLabel(allStepStates().at(i)));
+        QCOMPARE(legend.labels().last(), rootCauseLabel());
         QAction *toggle = legend.toggleViewAction();
         QCOMPARE(toggle->text(), QStringLiteral("Legend"));
         toggle->setChecked(true);

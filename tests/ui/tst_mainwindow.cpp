@@ -27,11 +27,13 @@
 #include <QComboBox>
 #include <QFile>
 #include <QHeaderView>
+#include <QImage>
 #include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMenuBar>
+#include <QPainter>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScreen>
@@ -197,6 +199,7 @@ private Q_SLOTS:
     void logsTabShowsWhatEachAttemptPrinted();
     void parentAndChildRunsLinkBothWays();
     void parentHeldUpByAWaitingChildSaysSo();
+    void rootCauseIsMarkedAndWhatWaitsOnItLeadsThere();
     void retryCountdownTicksInTheStepTable();
     void attemptColumnsKeepTheirWidthsAcrossUpdates();
     void accessibilityClientSelectsARunAndItOpens();
@@ -1120,6 +1123,83 @@ void TestMainWindow::parentHeldUpByAWaitingChildSaysSo() {
     QVERIFY(needsAttention(held));
     QCOMPARE(f.window->stepModel()->index(row, StepTableModel::StateColumn).data().toString(),
              stateLabel(StepState::Succeeded));
+}
+
+namespace {
+
+/// How many pixels of the step's node, drawn at 1:1, are the root-cause marker's color.
+int rootMarkerPixels(GraphScene *scene, const QString &stepId) {
+    const QRectF area = scene->nodeItem(stepId)->sceneBoundingRect();
+    QImage image(area.size().toSize(), QImage::Format_ARGB32);
+    image.fill(Qt::white);
+    QPainter painter(&image);
+    scene->render(&painter, QRectF(QPointF(0, 0), area.size()), area);
+    painter.end();
+    const QRgb marker = rootCauseColor().rgb();
+    int count = 0;
+    for (int y = 0; y < image.height(); ++y) {
+        for (int x = 0; x < image.width(); ++x)
+            count += image.pixel(x, y) == marker ? 1 : 0;
+    }
+    return count;
+}
+
+} // namespace
+
+void TestMainWindow::rootCauseIsMarkedAndWhatWaitsOnItLeadsThere() {
+    Fixture f;
+    // fetch fails for good: use and archive are blocked behind it, audit is unrelated.
+    const QString run = f.start(kBroken);
+    f.window->selectRun(run);
+
+    // The header names the root cause in words.
+    QVERIFY2(f.window->runHeaderText().contains(
+                 QLatin1String("root cause: fetch failed; 2 steps wait on it")),
+             qPrintable(f.window->runHeaderText()));
+
+    // The graph marks the root, in its drawing and in its text, and not the others.
+    GraphScene *scene = f.window->graphScene();
+    QVERIFY2(scene->nodeItem(QStringLiteral("fetch"))
+                 ->summaryText()
+                 .contains(QLatin1String("root cause, 2 waiting")),
+             qPrintable(scene->nodeItem(QStringLiteral("fetch"))->summaryText()));
+    QVERIFY(scene->nodeItem(QStringLiteral("archive"))
+                ->summaryText()
+                .contains(QLatin1String("waits on fetch")));
+    QVERIFY(rootMarkerPixels(scene, QStringLiteral("fetch")) > 100);
+    for (const char *other : {"use", "archive", "audit"})
+        QCOMPARE(rootMarkerPixels(scene, QLatin1String(other)), 0);
+
+    // The step table says it too, the root's row in bold.
+    StepTableModel *model = f.window->stepModel();
+    const auto stateText = [model](const char *step) {
+        return model->index(model->rowOfStep(QLatin1String(step)), StepTableModel::StateColumn)
+            .data()
+            .toString();
+    };
+    QCOMPARE(stateText("fetch"), QStringLiteral("Failed (root cause, 2 waiting)"));
+    QCOMPARE(stateText("archive"), QStringLiteral("Blocked (waits on fetch)"));
+    QCOMPARE(stateText("audit"), stateLabel(StepState::Succeeded));
+    QVERIFY(model->index(model->rowOfStep(QStringLiteral("fetch")), StepTableModel::StepColumn)
+                .data(Qt::FontRole)
+                .value<QFont>()
+                .bold());
+
+    // A blocked step's inspector names its root, and its button goes there.
+    f.clickStepRow(QStringLiteral("archive"));
+    InspectorWidget *inspector = f.window->inspector();
+    QCOMPARE(inspector->rootCauseText(), QStringLiteral("Waits on the root cause: fetch failed."));
+    QCOMPARE(inspector->goToRootButtons().size(), 1);
+    QPushButton *goTo = inspector->goToRootButtons().front();
+    QCOMPARE(goTo->text(), QStringLiteral("Go to fetch"));
+    QVERIFY(goTo->isVisible());
+    QTest::mouseClick(goTo, Qt::LeftButton);
+    QCOMPARE(f.window->currentStep(), QStringLiteral("fetch"));
+    QCOMPARE(scene->selectedStep(), QStringLiteral("fetch"));
+    QCOMPARE(f.window->stepTable()->currentIndex().row(),
+             model->rowOfStep(QStringLiteral("fetch")));
+    QCOMPARE(inspector->rootCauseText(), QStringLiteral("Root cause: 2 steps wait on it."));
+    QVERIFY(inspector->goToRootButtons().isEmpty());
 }
 
 void TestMainWindow::retryCountdownTicksInTheStepTable() {

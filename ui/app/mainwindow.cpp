@@ -203,6 +203,7 @@ void MainWindow::buildViews() {
     m_inspector = new InspectorWidget;
     connect(m_inspector, &InspectorWidget::actionRequested, this, &MainWindow::requestAction);
     connect(m_inspector, &InspectorWidget::runRequested, this, &MainWindow::selectRun);
+    connect(m_inspector, &InspectorWidget::stepRequested, this, &MainWindow::selectStep);
     m_inspector->outputView()->setLoader([this](const QString &runId, const QString &stepId) {
         return m_monitor.attemptOutputs(runId, stepId);
     });
@@ -738,9 +739,9 @@ void MainWindow::reloadRun() {
     m_stepModel->setSteps(m_stepViews, now);
     m_timeline->setAttempts(m_attempts, now);
     m_timeline->setMarks(timelineMarks(m_eventModel->events()));
-    m_runHeader->setText(
-        QStringLiteral("Run %1 · %2 · %3%4")
-            .arg(m_runId, run->flowName, stateLabel(run->state), childHoldUpText(m_stepViews)));
+    m_runHeader->setText(QStringLiteral("Run %1 · %2 · %3%4%5")
+                             .arg(m_runId, run->flowName, stateLabel(run->state),
+                                  rootCauseText(m_stepViews), childHoldUpText(m_stepViews)));
     m_openParent->setVisible(!run->parentRun.isEmpty());
     if (!run->parentRun.isEmpty()) {
         m_openParent->setProperty("runId", run->parentRun);
@@ -841,6 +842,8 @@ void MainWindow::showInspector() {
         stateOf.insert(view.stepId, view.state);
     for (const QString &up : step->after)
         shown.upstreamStates.insert(up, stateOf.value(up));
+    for (const QString &root : std::as_const(shown.view.blockedBy))
+        shown.rootStates.insert(root, stateOf.value(root));
     for (const StepRunRow &row : std::as_const(m_stepRows)) {
         if (row.stepId == m_stepId)
             shown.row = row;

@@ -184,6 +184,46 @@ StepState iconStateFor(RunState state) {
     return StepState::Pending;
 }
 
+QColor rootCauseColor() {
+    // Amber: apart from every state's fill (it outlines failed red and uncertain purple alike)
+    // and from the red dashes of a validation problem.
+    return QColor(0xff, 0x8f, 0x00);
+}
+
+void paintRootCauseBadge(QPainter *painter, const QPointF &center, qreal radius) {
+    // A target: the marker reads by its shape, not by its color alone.
+    painter->setRenderHint(QPainter::Antialiasing);
+    painter->setPen(QPen(Qt::white, radius * 0.18));
+    painter->setBrush(rootCauseColor());
+    painter->drawEllipse(center, radius, radius);
+    painter->setPen(QPen(Qt::white, radius * 0.16));
+    painter->setBrush(Qt::NoBrush);
+    painter->drawEllipse(center, radius * 0.55, radius * 0.55);
+    painter->setPen(Qt::NoPen);
+    painter->setBrush(Qt::white);
+    painter->drawEllipse(center, radius * 0.2, radius * 0.2);
+}
+
+QIcon rootCauseIcon() {
+    static const QIcon icon = [] {
+        QIcon built;
+        for (int size : {16, 24, 32, 48}) {
+            QPixmap pixmap(size, size);
+            pixmap.fill(Qt::transparent);
+            QPainter painter(&pixmap);
+            paintRootCauseBadge(&painter, QPointF(size / 2.0, size / 2.0), size / 2.0 - 1.0);
+            painter.end();
+            built.addPixmap(pixmap);
+        }
+        return built;
+    }();
+    return icon;
+}
+
+QString rootCauseLabel() {
+    return QStringLiteral("Root cause: other steps wait on it");
+}
+
 const QList<StepState> &allStepStates() {
     static const QList<StepState> states = [] {
         QList<StepState> all;

@@ -12,7 +12,9 @@
 #include <QIcon>
 #include <QString>
 
+class QPainter;
 class QPalette;
+class QPointF;
 
 namespace keepflow::ui {
 
@@ -38,6 +40,14 @@ QString outcomeLabel(AttemptOutcome outcome);
 
 /// The step state a run state is drawn with (icon shared with the steps).
 StepState iconStateFor(RunState state);
+
+/// The root-cause marker (a step the others wait on, see api/rootcause.h): its outline color,
+/// its icon (the marker's badge: a target on that color) and its label for people.
+QColor rootCauseColor();
+QIcon rootCauseIcon();
+QString rootCauseLabel();
+/// Paints the marker's badge (a white target on rootCauseColor()) centered on center.
+void paintRootCauseBadge(QPainter *painter, const QPointF &center, qreal radius);
 
 /// Every step state, in the order of the legend.
 const QList<StepState> &allStepStates();

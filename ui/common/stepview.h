@@ -7,6 +7,7 @@
 #include "core/states.h"
 
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
@@ -34,6 +35,12 @@ struct StepView {
     /// while the step runs; a child that waits for an operator holds its parent up).
     QString childRunId;
     std::optional<RunState> childState;
+    /// A root cause: a step only an operator gets going again, that others may wait on
+    /// (api/rootcause.h); waitingOnIt counts the steps that do.
+    bool rootCause = false;
+    int waitingOnIt = 0;
+    /// The root causes this step waits on, in flow order; empty when it waits on none.
+    QStringList blockedBy;
 
     bool operator==(const StepView &) const = default;
 };

@@ -30,6 +30,16 @@ LegendWidget::LegendWidget(QWidget *parent)
         m_labels.append(label);
         ++row;
     }
+    // The root-cause marker the graph draws on top of a state.
+    auto *rootIcon = new QLabel(this);
+    rootIcon->setPixmap(rootCauseIcon().pixmap(16, 16));
+    rootIcon->setAccessibleName(rootCauseLabel());
+    auto *rootText = new QLabel(rootCauseLabel(), this);
+    rootText->setBuddy(rootIcon);
+    layout->addWidget(rootIcon, row, 0);
+    layout->addWidget(rootText, row, 1);
+    m_labels.append(rootCauseLabel());
+    ++row;
     layout->setRowStretch(row, 1);
 
     m_toggleAction->setCheckable(true);

@@ -1,7 +1,8 @@
 #pragma once
 
 // The legend of the step states: one row per state with the icon and the label the graph, the
-// lists and the inspector use (statestyle.h), in allStepStates() order.
+// lists and the inspector use (statestyle.h), in allStepStates() order, then the root-cause
+// marker.
 //
 // Threading: GUI thread.
 

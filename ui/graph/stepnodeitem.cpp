@@ -22,6 +22,7 @@ constexpr qreal kRingWidth = 3.0; // thick enough to read without color
 constexpr qreal kRadius = 8.0;
 constexpr qreal kProblemGap = 2.0;   // dashed problem outline, inside the selection ring
 constexpr qreal kProblemBadge = 9.0; // radius of the "!" badge on the top-right corner
+constexpr qreal kRootOutline = 3.5;  // the root-cause outline: solid, thicker than the dashes
 constexpr int kGlyphSize = 20;
 // Below this scale a box is a few pixels: a plain fill is all that can be seen.
 constexpr qreal kBoxOnlyLod = 0.25;
@@ -88,6 +89,13 @@ QStringList StepNodeItem::badges() const {
     if (!step)
         return {};
     QStringList out;
+    // First: the badge line is elided from the end, and these say where to look.
+    if (step->rootCause)
+        out << (step->waitingOnIt > 0
+                    ? QStringLiteral("root cause, %1 waiting").arg(step->waitingOnIt)
+                    : QStringLiteral("root cause"));
+    else if (!step->blockedBy.isEmpty())
+        out << QStringLiteral("waits on %1").arg(step->blockedBy.join(QStringLiteral(", ")));
     const bool attempting = step->state == StepState::Running || step->state == StepState::Retrying;
     if (step->attempts > 1 || (attempting && step->attempts > 0)) {
         out << (step->maxAttempts > 0
@@ -165,6 +173,7 @@ void StepNodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *opti
     const qreal lod = option->levelOfDetailFromTransform(painter->worldTransform());
 
     const bool problem = hasProblem();
+    const bool rootCause = step && step->rootCause;
 
     // The view does not save painter state per item (DontSavePainterState): set what we use.
     if (lod < kBoxOnlyLod) {
@@ -178,6 +187,8 @@ void StepNodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *opti
         }
         if (problem)
             paintProblemMarker(painter, box, true);
+        if (rootCause)
+            paintRootCauseMarker(painter, box, true);
         return;
     }
 
@@ -193,6 +204,8 @@ void StepNodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *opti
 
     if (problem)
         paintProblemMarker(painter, box, false);
+    if (rootCause)
+        paintRootCauseMarker(painter, box, false);
 
     if (lod < kNameLod) {
         // Far out: the glyph alone, large, so the state reads without color.
@@ -338,6 +351,25 @@ void StepNodeItem::paintProblemMarker(QPainter *painter, const QRectF &box, bool
     painter->drawText(QRectF(center.x() - kProblemBadge, center.y() - kProblemBadge,
                              2 * kProblemBadge, 2 * kProblemBadge),
                       Qt::AlignCenter, QStringLiteral("!"));
+}
+
+void StepNodeItem::paintRootCauseMarker(QPainter *painter, const QRectF &box, bool coarse) const {
+    // A solid amber outline and a target badge on the top-left corner (the problem badge takes
+    // the top-right one): the step the others wait on, by shape as well as color.
+    const QColor amber = rootCauseColor();
+    QPen pen(amber, coarse ? 3 : kRootOutline);
+    pen.setCosmetic(coarse);
+    painter->setPen(pen);
+    painter->setBrush(Qt::NoBrush);
+    const qreal gap = kProblemGap + 0.5;
+    const QRectF outline = box.adjusted(-gap, -gap, gap, gap);
+    if (coarse) {
+        painter->drawRect(outline);
+        painter->fillRect(QRectF(box.left(), box.top(), box.height() / 2, box.height() / 2), amber);
+        return;
+    }
+    painter->drawRoundedRect(outline, kRadius + gap, kRadius + gap);
+    paintRootCauseBadge(painter, box.topLeft(), kProblemBadge);
 }
 
 QColor StepNodeItem::problemColor() {

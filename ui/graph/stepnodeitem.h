@@ -3,8 +3,9 @@
 // One step of the run graph: a rounded box in its state's color with the state glyph, the step
 // id, its kind and badges ("attempt 2/5", "retry in 12 s", "37/40 items", "fallback", ...).
 // Steps with validation problems get a dashed red outline and a "!" badge (GraphScene::
-// setProblemSteps). Holds only the step id: everything it shows is read from its GraphScene's
-// StepView map, so a state change repaints it and never recreates it.
+// setProblemSteps). A root cause (StepView::rootCause) gets a solid amber outline and a target
+// badge, and says so in its badges and summary. Holds only the step id: everything it shows is read
+// from its GraphScene's StepView map, so a state change repaints it and never recreates it.
 //
 // Threading: GUI thread.
 
@@ -70,6 +71,7 @@ public:
 private:
     const StepView *view() const;
     void paintProblemMarker(QPainter *painter, const QRectF &box, bool coarse) const;
+    void paintRootCauseMarker(QPainter *painter, const QRectF &box, bool coarse) const;
     void paintCompact(QPainter *painter, const QRectF &box, StepState state, qreal lod) const;
     GraphScene *graphScene() const;
 

@@ -1,6 +1,7 @@
 #include "inspectorwidget.h"
 
 #include "actionavailability.h"
+#include "api/rootcause.h"
 #include "attemptoutputview.h"
 #include "countdown.h"
 #include "statestyle.h"
@@ -8,6 +9,7 @@
 
 #include <QDateTime>
 #include <QGridLayout>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -104,6 +106,15 @@ InspectorWidget::InspectorWidget(QWidget *parent)
             Q_EMIT runRequested(child);
     });
     layout->addWidget(m_openChild);
+    m_rootCause = new QLabel;
+    m_rootCause->setWordWrap(true);
+    m_rootCause->setTextFormat(Qt::PlainText);
+    m_rootCause->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
+    m_rootCause->setAccessibleName(QStringLiteral("Root cause"));
+    layout->addWidget(m_rootCause);
+    m_goToRootRow = new QHBoxLayout;
+    m_goToRootRow->addStretch(1);
+    layout->addLayout(m_goToRootRow);
 
     m_tabs = new QTabWidget;
     m_attemptsModel = new QStandardItemModel(this);
@@ -149,6 +160,7 @@ void InspectorWidget::clear() {
     m_state->clear();
     m_why->setText(QStringLiteral("Select a step in the graph or the step table."));
     m_openChild->setVisible(false);
+    showRootCause();
     m_attemptsModel->setRowCount(0);
     m_itemsModel->setRowCount(0);
     m_input->clear();
@@ -173,6 +185,7 @@ void InspectorWidget::showStep(const InspectorData &shown) {
     m_state->setPixmap({});
     m_state->setText(stateLabel(shown.view.state));
     m_why->setText(why());
+    showRootCause();
     // A subflow step links to the run its latest attempt started.
     const bool startedChild = shown.step.kind == QLatin1String("subflow") && shown.row.attempts > 0;
     m_openChild->setVisible(startedChild);
@@ -379,6 +392,56 @@ QString InspectorWidget::why() const {
     if (m_data.decision && !isFinal(m_data.view.state))
         text += QLatin1Char(' ') + decisionSentence(*m_data.decision);
     return text;
+}
+
+QString InspectorWidget::rootCauseText() const {
+    return m_rootCause->text();
+}
+
+void InspectorWidget::showRootCause() {
+    const StepView &v = m_data.view;
+    QString text;
+    if (m_hasStep && v.rootCause) {
+        text = v.waitingOnIt == 0 ? QStringLiteral("Root cause: no other step waits on it.")
+               : v.waitingOnIt == 1
+                   ? QStringLiteral("Root cause: 1 step waits on it.")
+                   : QStringLiteral("Root cause: %1 steps wait on it.").arg(v.waitingOnIt);
+    } else if (m_hasStep && !v.blockedBy.isEmpty()) {
+        QStringList reasons;
+        for (const QString &root : v.blockedBy)
+            reasons << rootCauseReason(root, m_data.rootStates.value(root, StepState::Failed));
+        text = (v.blockedBy.size() == 1 ? QStringLiteral("Waits on the root cause: %1.")
+                                        : QStringLiteral("Waits on the root causes: %1."))
+                   .arg(reasons.join(QStringLiteral("; ")));
+    }
+    m_rootCause->setText(text);
+    m_rootCause->setVisible(!text.isEmpty());
+
+    // A button per root, made again only when the roots change (live updates keep focus).
+    QStringList shown;
+    for (const QPushButton *button : std::as_const(m_goToRoot))
+        shown << button->property("stepId").toString();
+    const QStringList roots = m_hasStep ? v.blockedBy : QStringList();
+    if (shown == roots)
+        return;
+    // Later, not now: the button clicked may be among them (its click selected another step).
+    for (QPushButton *button : std::as_const(m_goToRoot)) {
+        m_goToRootRow->removeWidget(button);
+        button->hide();
+        button->deleteLater();
+    }
+    m_goToRoot.clear();
+    for (const QString &root : roots) {
+        auto *button = new QPushButton(QStringLiteral("Go to %1").arg(root));
+        button->setProperty("stepId", root);
+        button->setAccessibleName(button->text());
+        button->setToolTip(
+            QStringLiteral("Select %1, the root cause this step waits on").arg(root));
+        connect(button, &QPushButton::clicked, this, [this, root] { Q_EMIT stepRequested(root); });
+        m_goToRootRow->insertWidget(static_cast<int>(m_goToRoot.size()), button);
+        button->show(); // at once: a layout shows a widget added to a shown one only later
+        m_goToRoot.append(button);
+    }
 }
 
 QString InspectorWidget::decidedWhy() const {

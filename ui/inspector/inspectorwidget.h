@@ -13,6 +13,7 @@
 #include <QWidget>
 
 class QGridLayout;
+class QHBoxLayout;
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
@@ -33,6 +34,8 @@ struct InspectorData {
     QList<AttemptRow> attempts; ///< of this step (items too), oldest first
     QList<ItemRow> items;       ///< foreach only
     QHash<QString, StepState> upstreamStates;
+    /// The states of the root causes the step waits on (view.blockedBy).
+    QHash<QString, StepState> rootStates;
     /// An approval's prompt as the engine rendered it for this run (its waiting event), the
     /// template's {{...}} filled in; empty when unknown (the template is shown then).
     QString approvalPrompt;
@@ -60,6 +63,11 @@ public:
     QString explanation() const;
     QPushButton *button(OperatorAction::Kind kind) const;
     QPushButton *openChildButton() const { return m_openChild; }
+    /// The root causes the step waits on, in words ("Waits on the root cause: charge has an
+    /// uncertain outcome."), or for a root cause how many steps wait on it; empty otherwise.
+    QString rootCauseText() const;
+    /// "Go to charge": one per root cause the step waits on; each selects its step.
+    const QList<QPushButton *> &goToRootButtons() const { return m_goToRoot; }
     QTableView *itemsTable() const { return m_items; }
     QTableView *attemptsTable() const { return m_attempts; }
     /// The "Logs" tab: what the step's attempts printed. Give it the monitor's attemptOutputs.
@@ -73,6 +81,8 @@ Q_SIGNALS:
     void actionRequested(keepflow::OperatorAction::Kind kind, const QString &stepId);
     /// "Open child run" of a subflow step.
     void runRequested(const QString &runId);
+    /// A "Go to" button of a root cause: select that step.
+    void stepRequested(const QString &stepId);
 
 protected:
     void resizeEvent(QResizeEvent *event) override;
@@ -82,6 +92,8 @@ private:
     /// Width the buttons need in this many columns (their widest label per column).
     int buttonsWidth(int columns) const;
     void layOutButtons(int columns);
+    /// The root-cause line and its "Go to" buttons for m_data.
+    void showRootCause();
     QString why() const;
     /// What the state alone says.
     QString stateWhy() const;
@@ -99,6 +111,9 @@ private:
     QGridLayout *m_buttonGrid = nullptr;
     int m_buttonColumns = 0;
     QPushButton *m_openChild = nullptr; ///< a subflow step's child run, shown once it started
+    QLabel *m_rootCause = nullptr;      ///< what the step waits on at the root; hidden when none
+    QHBoxLayout *m_goToRootRow = nullptr;
+    QList<QPushButton *> m_goToRoot;
     QTabWidget *m_tabs = nullptr;
     QTableView *m_attempts = nullptr;
     QStandardItemModel *m_attemptsModel = nullptr;

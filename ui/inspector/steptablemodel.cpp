@@ -4,6 +4,8 @@
 #include "statestyle.h"
 #include "stepviews.h"
 
+#include <QFont>
+
 #include <algorithm>
 
 namespace keepflow::ui {
@@ -175,6 +177,13 @@ QString StepTableModel::text(const StepView &step, int column) const {
             label += QStringLiteral(" (in %1)").arg(formatCountdown(step.nextAttemptAt - m_now));
         if (const QString held = childHoldUpBadge(step); !held.isEmpty())
             label += QStringLiteral(" (%1)").arg(held);
+        if (step.rootCause)
+            label += step.waitingOnIt > 0
+                         ? QStringLiteral(" (root cause, %1 waiting)").arg(step.waitingOnIt)
+                         : QStringLiteral(" (root cause)");
+        else if (!step.blockedBy.isEmpty())
+            label +=
+                QStringLiteral(" (waits on %1)").arg(step.blockedBy.join(QStringLiteral(", ")));
         return label;
     }
     case StepColumn:
@@ -214,7 +223,16 @@ QVariant StepTableModel::data(const QModelIndex &index, int role) const {
     case Qt::ToolTipRole:
         return index.column() == ErrorColumn ? step->lastError : text(*step, index.column());
     case Qt::DecorationRole:
+        if (index.column() == StepColumn && step->rootCause)
+            return rootCauseIcon(); // the graph's marker, beside the name
         return index.column() == StateColumn ? QVariant(stateIcon(step->state)) : QVariant();
+    case Qt::FontRole: {
+        if (!step->rootCause)
+            return {};
+        QFont bold;
+        bold.setBold(true);
+        return bold;
+    }
     case StepIdRole:
         return step->stepId;
     default:

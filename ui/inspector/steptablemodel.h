@@ -5,7 +5,9 @@
 // The table can be sorted by a column (sort(); column -1 is the flow's order again; the State
 // column puts the steps that need attention first) and filtered by text (step, kind, state or
 // error containing it) and to the steps that need attention; rows are then the shown ones, and
-// a state change that moves a step keeps its selection (a layout change).
+// a state change that moves a step keeps its selection (a layout change). A root cause's row is
+// bold with the graph's marker beside its name, and its state says "root cause"; a step that
+// waits on one says which.
 
 #include "stepview.h"
 

@@ -1,5 +1,6 @@
 #include "stepviews.h"
 
+#include "api/rootcause.h"
 #include "statestyle.h"
 
 #include <QHash>
@@ -32,6 +33,8 @@ QList<StepView> buildStepViews(const Flow &flow, const QList<StepRunRow> &steps,
         else if (state == StepState::Uncertain)
             counts.uncertain = true;
     }
+
+    const RootCauses causes = findRootCauses(flow, steps);
 
     QList<StepView> views;
     views.reserve(flow.steps.size());
@@ -72,6 +75,9 @@ QList<StepView> buildStepViews(const Flow &flow, const QList<StepRunRow> &steps,
             view.breakerOpen = resource->breakerState == QLatin1String("open");
             view.resourcePaused = resource->paused;
         }
+        view.rootCause = causes.isRoot(step.id);
+        view.waitingOnIt = causes.waitingCount.value(step.id);
+        view.blockedBy = causes.blockedBy.value(step.id);
         views.append(view);
     }
     return views;
@@ -92,6 +98,25 @@ QString formatSpan(qint64 ms) {
     if (hours < 48)
         return QStringLiteral("%1 h %2 min").arg(hours).arg(minutes % 60);
     return QStringLiteral("%1 d %2 h").arg(hours / 24).arg(hours % 24);
+}
+
+QString rootCauseText(const QList<StepView> &steps) {
+    QStringList roots;
+    for (const StepView &step : steps) {
+        if (step.rootCause)
+            roots << describeRootCause(step.stepId, step.state, step.waitingOnIt);
+    }
+    // A run with many roots names the first ones; the graph and the table show them all.
+    constexpr int kNamed = 2;
+    if (roots.size() > kNamed + 1) {
+        const qsizetype more = roots.size() - kNamed;
+        roots = roots.first(kNamed);
+        roots << QStringLiteral("%1 more root causes").arg(more);
+    }
+    QString text;
+    for (const QString &root : std::as_const(roots))
+        text += QStringLiteral(" · root cause: ") + root;
+    return text;
 }
 
 QString childHoldUpText(const QList<StepView> &steps) {

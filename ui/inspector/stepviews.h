@@ -1,7 +1,8 @@
 #pragma once
 
 // Builds what the run views show of each step (StepView) from the engine's rows: the step row,
-// the flow's policies (attempt budget), the foreach items and the resources' breakers.
+// the flow's policies (attempt budget), the foreach items, the resources' breakers, and the
+// root causes the stuck steps wait on (api/rootcause.h).
 
 #include "core/records.h"
 #include "model/flow.h"
@@ -16,6 +17,10 @@ QList<StepView> buildStepViews(const Flow &flow, const QList<StepRunRow> &steps,
 /// What holds a parent run up in its children, for the run's header: " · held up: step deploy
 /// waits on child run 1a2b… (Waiting for operator)"; empty when no child does.
 QString childHoldUpText(const QList<StepView> &steps);
+
+/// The run's root causes in words, for the run's header: " · root cause: charge has an
+/// uncertain outcome; 6 steps wait on it" (one such part per root); empty when there is none.
+QString rootCauseText(const QList<StepView> &steps);
 
 /// "2 s", "1 min 5 s", "3 h 2 min": a duration for people.
 QString formatSpan(qint64 ms);
