@@ -36,6 +36,8 @@ public:
     QString summaryText() const;
     /// Whether the scene marks this step as having validation problems.
     bool hasProblem() const;
+    /// Whether the scene marks this step as differing from another run's (run comparison).
+    bool differs() const;
     /// The box (without the selection ring) in item coordinates, centered on the origin.
     static QRectF boxRect();
     /// Color of the problem marker (outline and badge).
@@ -70,6 +72,7 @@ public:
 private:
     const StepView *view() const;
     void paintProblemMarker(QPainter *painter, const QRectF &box, bool coarse) const;
+    void paintDifferenceMarker(QPainter *painter, const QRectF &box, bool coarse) const;
     void paintCompact(QPainter *painter, const QRectF &box, StepState state, qreal lod) const;
     GraphScene *graphScene() const;
 
