@@ -107,8 +107,8 @@ RunDiffView::RunDiffView(Monitor &monitor, const QString &runId, const QString &
     auto *split = new QSplitter(Qt::Vertical);
     split->addWidget(graphs);
     split->addWidget(m_table);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
+    // The graphs lead: three fifths of the height (the table scrolls).
+    split->setSizes({3000, 2000});
 
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close);
     QPushButton *refreshButton =
