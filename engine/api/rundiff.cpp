@@ -220,16 +220,16 @@ RunDiff compareRuns(const RunDiffSide &run, const RunDiffSide &other) {
     QHash<QString, StepRunRow> otherRows;
     for (const StepRunRow &row : other.steps)
         otherRows.insert(row.stepId, row);
+    QHash<QString, StepRunRow> rows;
     QStringList order;
-    for (const StepRunRow &row : run.steps)
+    for (const StepRunRow &row : run.steps) {
+        rows.insert(row.stepId, row);
         order << row.stepId;
+    }
     for (const StepRunRow &row : other.steps) {
-        if (!order.contains(row.stepId))
+        if (!rows.contains(row.stepId))
             order << row.stepId;
     }
-    QHash<QString, StepRunRow> rows;
-    for (const StepRunRow &row : run.steps)
-        rows.insert(row.stepId, row);
 
     for (const QString &id : order) {
         StepDiff step;

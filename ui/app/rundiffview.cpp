@@ -172,9 +172,7 @@ void RunDiffView::showDiff() {
             return;
         }
     }
-    int differing = 0;
-    for (const StepDiff &step : m_diff.steps)
-        differing += step.differs() ? 1 : 0;
+    const qsizetype differing = m_diff.steps.size(); // every step listed differs
     QString summary =
         m_diff.isEmpty()
             ? QStringLiteral("No differences.")
