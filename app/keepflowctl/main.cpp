@@ -6,6 +6,7 @@
 #include "api/loglines.h"
 #include "api/operatorapi.h"
 #include "api/reports.h"
+#include "api/rundiff.h"
 #include "api/triage.h"
 #include "core/databaseaddress.h"
 #include "model/flowfile.h"
@@ -761,6 +762,22 @@ int commandStatus(const Context &context) {
     return printRunOutcome(**api, context.args.first(), context.json, Ok);
 }
 
+int commandDiff(const Context &context) {
+    if (context.args.isEmpty() || context.args.size() > 2)
+        return fail(QStringLiteral("diff needs a RUN and at most one OTHER run"));
+    auto api = openApi(context, Access::Read);
+    if (!api)
+        return fail(api.error());
+    auto diff = diffRuns(**api, context.args.first(), context.args.value(1));
+    if (!diff)
+        return fail(diff.error());
+    if (context.json)
+        printJson(runDiffJson(*diff));
+    else
+        printOut(runDiffText(*diff));
+    return Ok;
+}
+
 int commandEvents(const Context &context) {
     if (context.args.size() != 1)
         return fail(QStringLiteral("events needs exactly one RUN"));
@@ -1182,6 +1199,12 @@ const QList<CommandSpec> &commandTable() {
                         kJson}),
          commandRetryFailed},
         {"status", "RUN", "a run and its steps", {kJson}, commandStatus},
+        {"diff",
+         "RUN [OTHER]",
+         "what differs between a run and OTHER (default: the last\nsucceeded run of its flow "
+         "before it)",
+         {kJson},
+         commandDiff},
         {"events", "RUN", "a run's events, oldest first", {kJson}, commandEvents},
         {"logs",
          "RUN STEP [--attempt N] [--item KEY]",

@@ -325,6 +325,11 @@ Result<QList<AttemptRow>> Monitor::attemptOutputs(const QString &runId, const QS
         [&] { return m_api->attemptOutputs(runId, stepId); });
 }
 
+Result<RunDiff> Monitor::diffRuns(const QString &runId, const QString &otherId) {
+    return onConnection<Result<RunDiff>>(
+        [&] { return keepflow::diffRuns(*m_api, runId, otherId); });
+}
+
 Result<QList<ItemRow>> Monitor::items(const QString &runId) {
     return onConnection<Result<QList<ItemRow>>>([&] { return m_api->items(runId); });
 }

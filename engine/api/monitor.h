@@ -22,6 +22,7 @@
 // then connectionRestored(). Callers keep everything they hold: only the connection is new.
 
 #include "api/operatorapi.h"
+#include "api/rundiff.h"
 #include "core/clock.h"
 #include "core/records.h"
 #include "core/runquery.h"
@@ -110,6 +111,9 @@ public:
     Result<QList<WorkerRow>> workers();
     /// (queued, in flight) per resource name.
     Result<QHash<QString, QPair<int, int>>> resourceLoad();
+    /// What differs between the run and otherId, by default the last succeeded run of its flow
+    /// before it (see api/rundiff.h).
+    Result<RunDiff> diffRuns(const QString &runId, const QString &otherId = {});
 
     // Operator requests.
     /// Stores the flow and starts a run of it with params (defaults applied).

@@ -208,6 +208,13 @@ Result<FlowVersionRow> OperatorApi::flowVersion(qint64 id) {
     return m_store->flowVersion(id);
 }
 
+Result<std::optional<RunRow>> OperatorApi::lastSucceededRunBefore(const QString &runId) {
+    auto run = m_store->run(runId);
+    if (!run)
+        return run.status();
+    return m_store->previousRunOfFlow(*run, RunState::Succeeded);
+}
+
 Result<RunStatus> OperatorApi::status(const QString &runId) {
     RunStatus status;
     auto run = m_store->run(runId);

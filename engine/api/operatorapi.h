@@ -158,6 +158,10 @@ public:
     Result<int> countRuns(const RunQuery &query);
     Result<QStringList> flowNames();
     Result<FlowVersionRow> flowVersion(qint64 id);
+    /// The last good run to compare runId with: the newest succeeded run of the same flow
+    /// created before it, never runId itself; nullopt when there is none. An unknown run is an
+    /// error naming it.
+    Result<std::optional<RunRow>> lastSucceededRunBefore(const QString &runId);
     /// The run, its steps and items, read in that order.
     Result<RunStatus> status(const QString &runId);
     Result<QList<StepRunRow>> stepRuns(const QString &runId);

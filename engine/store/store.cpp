@@ -1130,6 +1130,23 @@ Result<RunRow> Store::run(const QString &id) {
     return row;
 }
 
+Result<std::optional<RunRow>> Store::previousRunOfFlow(const RunRow &run, RunState state) {
+    const QString sql =
+        QStringLiteral("SELECT %1 FROM runs WHERE flow_name = ? AND state = ? AND id <> ? AND "
+                       "(created_at < ? OR (created_at = ? AND id < ?)) "
+                       "ORDER BY created_at DESC, id DESC LIMIT 1")
+            .arg(QLatin1String(kRunColumns));
+    auto rows = selectRows<RunRow>(
+        d->db, d->path, sql,
+        {run.flowName, stateName(state), run.id, run.createdAt, run.createdAt, run.id},
+        QStringLiteral("runs"), runFromQuery);
+    if (!rows)
+        return rows.status();
+    if (rows->isEmpty())
+        return std::optional<RunRow>();
+    return std::optional<RunRow>(rows->first());
+}
+
 namespace {
 
 const char *const kStepColumns =

@@ -71,6 +71,9 @@ public:
     Result<RunRow> run(const QString &id);
     /// The runs the query selects, newest first (search, filters, page).
     Result<QList<RunRow>> runs(const RunQuery &query = {});
+    /// The newest run of run's flow (by name) in state that was created before run, in the
+    /// runs list's order (created_at, then id); nullopt when there is none.
+    Result<std::optional<RunRow>> previousRunOfFlow(const RunRow &run, RunState state);
     /// The runs list, one page at a time (lazy models). Cheap for 100,000 runs.
     Result<QList<RunSummary>> runSummaries(const RunQuery &query);
     Result<int> countRuns(const RunQuery &query);

@@ -52,6 +52,7 @@ private Q_SLOTS:
     void runExitCodesFollowRunState();
     void statusListAndEventsJsonFollowContract();
     void statusNamesTheRootCauseAndWhatWaitsOnIt();
+    void diffComparesWithTheLastGoodRun();
     void invalidFlowRunsNothing();
     void unknownRunAndCommandExitOne();
     void detachedRunIsExecutedInBackground();
@@ -289,6 +290,78 @@ void TestKeepflowctl::statusNamesTheRootCauseAndWhatWaitsOnIt() {
     const Outcome text = ctl({QStringLiteral("status"), id});
     QVERIFY2(text.out.contains("root cause: pay has an uncertain outcome; 2 steps wait on it"),
              text.out.constData());
+}
+
+void TestKeepflowctl::diffComparesWithTheLastGoodRun() {
+    // A database of its own: the last good run is the flow's only one before the failed run.
+    const QString database = m_dir.filePath(QStringLiteral("diff.db"));
+    const QString file = writeFlow(QStringLiteral("diff.flow.json"), R"({ "keepflow": 1,
+        "name": "diffed", "params": { "failures": { "default": 0 } },
+        "steps": [ { "id": "fetch", "kind": "fault",
+                     "with": { "fail_first": "{{params.failures}}", "error": "transient",
+                               "output": { "rows": 3 } },
+                     "retry": { "max_attempts": 3, "initial_interval": "10ms" } },
+                   { "id": "publish", "kind": "noop", "after": ["fetch"] } ] })");
+    const Outcome first = ctl({QStringLiteral("run"), file, QStringLiteral("--json")}, database);
+    QVERIFY2(first.exitCode == 0, first.err.constData());
+    const Outcome good = ctl({QStringLiteral("run"), file, QStringLiteral("--json")}, database);
+    QVERIFY2(good.exitCode == 0, good.err.constData());
+    const Outcome bad = ctl({QStringLiteral("run"), file, QStringLiteral("--param"),
+                             QStringLiteral("failures=5"), QStringLiteral("--json")},
+                            database);
+    QCOMPARE(bad.exitCode, 3);
+    const QString goodId = runIdOf(good);
+    const QString badId = runIdOf(bad);
+
+    const Outcome diff = ctl({QStringLiteral("diff"), badId, QStringLiteral("--json")}, database);
+    QVERIFY2(diff.exitCode == 0, diff.err.constData());
+    const QJsonObject json = diff.json().toObject();
+    // Only what differs: the flow version is the same, so no flow_versions.
+    QCOMPARE(json.keys(), (QStringList{QStringLiteral("other"), QStringLiteral("params"),
+                                       QStringLiteral("run"), QStringLiteral("steps")}));
+    QCOMPARE(json.value(QStringLiteral("run")).toString(), badId);
+    QCOMPARE(json.value(QStringLiteral("other")).toString(), goodId);
+    QCOMPARE(json.value(QStringLiteral("params")).toObject(),
+             (QJsonObject{{QStringLiteral("failures"), QJsonArray{5, 0}}}));
+    const QJsonArray steps = json.value(QStringLiteral("steps")).toArray();
+    QCOMPARE(steps.size(), 2);
+    const QJsonObject fetch = steps.at(0).toObject();
+    QCOMPARE(fetch.value(QStringLiteral("id")).toString(), QStringLiteral("fetch"));
+    QCOMPARE(fetch.value(QStringLiteral("state")).toArray(),
+             (QJsonArray{QStringLiteral("failed"), QStringLiteral("succeeded")}));
+    QCOMPARE(fetch.value(QStringLiteral("attempts")).toArray(), (QJsonArray{3, 1}));
+    const QJsonArray error = fetch.value(QStringLiteral("error")).toArray();
+    QVERIFY(error.at(0).isString() && error.at(1).isNull());
+    QCOMPARE(fetch.value(QStringLiteral("output_differs")), QJsonValue(true));
+    for (const QString &key : fetch.keys())
+        QVERIFY2(QStringList({"id", "state", "attempts", "duration_ms", "error", "output_differs"})
+                     .contains(key),
+                 qPrintable(key));
+    QCOMPARE(steps.at(1).toObject().value(QStringLiteral("id")).toString(),
+             QStringLiteral("publish"));
+    // Naming the other run gives the same; a run compared with itself has nothing but the ids.
+    QCOMPARE(ctl({QStringLiteral("diff"), badId, goodId, QStringLiteral("--json")}, database)
+                 .json()
+                 .toObject(),
+             json);
+    QCOMPARE(ctl({QStringLiteral("diff"), goodId, goodId, QStringLiteral("--json")}, database)
+                 .json()
+                 .toObject(),
+             (QJsonObject{{QStringLiteral("run"), goodId}, {QStringLiteral("other"), goodId}}));
+
+    const Outcome text = ctl({QStringLiteral("diff"), badId}, database);
+    QVERIFY2(text.exitCode == 0, text.err.constData());
+    QVERIFY2(text.out.contains("step fetch") && text.out.contains("failures"), text.out);
+
+    // No good run before the flow's first: exit 1 naming the flow; an unknown run is named.
+    const Outcome none = ctl({QStringLiteral("diff"), runIdOf(first)}, database);
+    QCOMPARE(none.exitCode, 1);
+    QVERIFY2(none.err.contains("\"diffed\"") && none.out.isEmpty(), none.err.constData());
+    const Outcome unknown = ctl({QStringLiteral("diff"), QStringLiteral("no-such-run")}, database);
+    QCOMPARE(unknown.exitCode, 1);
+    QVERIFY2(unknown.err.contains("no-such-run"), unknown.err.constData());
+    QCOMPARE(ctl({QStringLiteral("diff")}, database).exitCode, 1);
+    QCOMPARE(ctl({QStringLiteral("diff"), badId, goodId, badId}, database).exitCode, 1);
 }
 
 void TestKeepflowctl::invalidFlowRunsNothing() {

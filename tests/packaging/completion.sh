@@ -68,6 +68,8 @@ complete_line status --db "$db" ""
 expect "a run id from --db" "$run"
 complete_line status "--db=$db" ""
 expect "a run id from --db=" "$run"
+complete_line diff --db "$db" "$run" ""
+expect "the other run of diff" "$run"
 complete_line retry --db "$db" "$run" ""
 expect "a step id of the run" publish
 expect "a step id of the run" fetch

@@ -15,6 +15,7 @@
 #include "model/secrets.h"
 #include "resourcesample.h"
 #include "resourcesview.h"
+#include "rundiffview.h"
 #include "runsmodel.h"
 #include "runsview.h"
 #include "statestyle.h"
@@ -448,6 +449,12 @@ void MainWindow::buildMenus() {
         }
     }
 
+    // Reads only: stays enabled on a read-only database.
+    run->addSeparator();
+    QAction *compare = run->addAction(QStringLiteral("&Compare with last good run…"), this,
+                                      &MainWindow::compareWithLastGoodRun);
+    compare->setShortcut(QKeySequence(QStringLiteral("Ctrl+D")));
+
     QMenu *view = menuBar()->addMenu(QStringLiteral("&View"));
     QAction *fit = view->addAction(QStringLiteral("&Fit graph"), m_graph, &GraphView::fitAll);
     fit->setShortcut(QKeySequence(QStringLiteral("Ctrl+0")));
@@ -756,6 +763,23 @@ void MainWindow::reloadRun() {
     if (!m_stepId.isEmpty() && m_inspectorDirty)
         showInspector();
     m_inspectorDirty = false;
+}
+
+RunDiffView *MainWindow::compareWithLastGoodRun() {
+    if (m_runId.isEmpty()) {
+        showMessage(QStringLiteral("Select a run to compare it with its last good run"), true);
+        return nullptr;
+    }
+    auto *view = new RunDiffView(m_monitor, m_runId, {}, this);
+    view->setAttribute(Qt::WA_DeleteOnClose);
+    if (!view->status()) {
+        showMessage(view->status().message(), true);
+        delete view;
+        return nullptr;
+    }
+    view->resize(size() * 0.9);
+    view->show();
+    return view;
 }
 
 QString MainWindow::runHeaderText() const {

@@ -44,6 +44,7 @@ class InspectorWidget;
 class LatencyTracker;
 class LegendWidget;
 class ResourcesView;
+class RunDiffView;
 class WorkersView;
 class RunsView;
 class StepTableModel;
@@ -76,6 +77,10 @@ public:
     /// Starts a run of the flow file. Without params ("NAME=VALUE") a flow that has parameters
     /// asks for them in a dialog (defaults filled in).
     void startRunFromFile(const QString &path, const QStringList &params = {});
+
+    /// Run → Compare with last good run: opens the current run beside the last succeeded run
+    /// of its flow before it; null (the status bar says why) when there is none to compare.
+    RunDiffView *compareWithLastGoodRun();
 
     /// Refreshes everything that is dirty now instead of on the next tick (tests).
     void flushNow();

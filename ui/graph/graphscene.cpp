@@ -214,6 +214,19 @@ void GraphScene::setProblemSteps(const QSet<QString> &ids) {
     }
 }
 
+void GraphScene::setDifferences(const QHash<QString, QStringList> &notes) {
+    QSet<QString> changed;
+    for (auto it = notes.cbegin(); it != notes.cend(); ++it)
+        changed.insert(it.key());
+    for (auto it = m_differences.cbegin(); it != m_differences.cend(); ++it)
+        changed.insert(it.key());
+    m_differences = notes;
+    for (const QString &id : changed) {
+        if (StepNodeItem *node = m_nodes.value(id))
+            node->update();
+    }
+}
+
 bool GraphScene::editKeyPress(QKeyEvent *) {
     return false;
 }

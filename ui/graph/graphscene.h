@@ -63,6 +63,11 @@ public:
     void setProblemSteps(const QSet<QString> &ids);
     bool hasProblem(const QString &id) const { return m_problems.contains(id); }
     const QSet<QString> &problemSteps() const { return m_problems; }
+    /// Marks the steps that differ from another run (the run comparison): a solid outline, a
+    /// "≠" badge and a "differs" badge, and notes (what differs, one line each) in the tooltip.
+    void setDifferences(const QHash<QString, QStringList> &notes);
+    bool differs(const QString &id) const { return m_differences.contains(id); }
+    QStringList differenceNotes(const QString &id) const { return m_differences.value(id); }
     /// Stores the views and schedules a repaint of their steps; ids not in the flow are ignored.
     void updateSteps(const QList<StepView> &steps);
     /// Repaints the steps marked dirty now instead of on the timer's next tick.
@@ -150,6 +155,7 @@ private:
     QString m_selected;
     QStringList m_selectedIds;
     QSet<QString> m_problems;
+    QHash<QString, QStringList> m_differences;
     bool m_adjustingSelection = false;
     bool m_editable = false;
     QGraphicsItem::CacheMode m_cacheMode = QGraphicsItem::DeviceCoordinateCache;

@@ -89,7 +89,10 @@ QStringList StepNodeItem::badges() const {
     if (!step)
         return {};
     QStringList out;
-    // First: the badge line is elided from the end, and these say where to look.
+    // First: the badge line is elided from the end, and these say where to look (in a run
+    // comparison, that the step differs).
+    if (differs())
+        out << QStringLiteral("differs");
     if (step->rootCause)
         out << (step->waitingOnIt > 0
                     ? QStringLiteral("root cause, %1 waiting").arg(step->waitingOnIt)
@@ -144,12 +147,23 @@ QString StepNodeItem::summaryText() const {
         text += QStringLiteral(", ") + badgeLine;
     if (hasProblem())
         text += QStringLiteral(", has problems");
+    if (differs()) {
+        const QStringList notes = graphScene()->differenceNotes(m_stepId);
+        text += notes.isEmpty() ? QStringLiteral(" (differs from the other run)")
+                                : QStringLiteral("; differs from the other run: ") +
+                                      notes.join(QStringLiteral("; "));
+    }
     return text;
 }
 
 bool StepNodeItem::hasProblem() const {
     const GraphScene *owner = graphScene();
     return owner && owner->hasProblem(m_stepId);
+}
+
+bool StepNodeItem::differs() const {
+    const GraphScene *owner = graphScene();
+    return owner && owner->differs(m_stepId);
 }
 
 QRectF StepNodeItem::boundingRect() const {
@@ -174,6 +188,7 @@ void StepNodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *opti
 
     const bool problem = hasProblem();
     const bool rootCause = step && step->rootCause;
+    const bool difference = differs();
 
     // The view does not save painter state per item (DontSavePainterState): set what we use.
     if (lod < kBoxOnlyLod) {
@@ -189,6 +204,8 @@ void StepNodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *opti
             paintProblemMarker(painter, box, true);
         if (rootCause)
             paintRootCauseMarker(painter, box, true);
+        if (difference)
+            paintDifferenceMarker(painter, box, true);
         return;
     }
 
@@ -206,6 +223,8 @@ void StepNodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *opti
         paintProblemMarker(painter, box, false);
     if (rootCause)
         paintRootCauseMarker(painter, box, false);
+    if (difference)
+        paintDifferenceMarker(painter, box, false);
 
     if (lod < kNameLod) {
         // Far out: the glyph alone, large, so the state reads without color.
@@ -370,6 +389,33 @@ void StepNodeItem::paintRootCauseMarker(QPainter *painter, const QRectF &box, bo
     }
     painter->drawRoundedRect(outline, kRadius + gap, kRadius + gap);
     paintRootCauseBadge(painter, box.topLeft(), kProblemBadge);
+}
+
+void StepNodeItem::paintDifferenceMarker(QPainter *painter, const QRectF &box, bool coarse) const {
+    // A solid outline and a "≠" badge on the top-left corner (the problem badge takes the
+    // top-right one): a difference shows by shape and text, not by color alone. In the text
+    // color of the palette, which stands out from the background and from every state's fill.
+    const QPalette palette = scene() ? scene()->palette() : QPalette();
+    const QColor mark = palette.color(QPalette::WindowText);
+    QPen pen(mark, coarse ? 3 : 3.5);
+    pen.setCosmetic(coarse);
+    painter->setPen(pen);
+    painter->setBrush(Qt::NoBrush);
+    const QRectF outline = box.adjusted(-kProblemGap, -kProblemGap, kProblemGap, kProblemGap);
+    if (coarse) {
+        painter->drawRect(outline);
+        return;
+    }
+    painter->drawRoundedRect(outline, kRadius + kProblemGap, kRadius + kProblemGap);
+    const QPointF center(box.left(), box.top());
+    painter->setPen(QPen(palette.color(QPalette::Window), 1.5));
+    painter->setBrush(mark);
+    painter->drawEllipse(center, kProblemBadge, kProblemBadge);
+    painter->setPen(palette.color(QPalette::Window));
+    painter->setFont(titleFont());
+    painter->drawText(QRectF(center.x() - kProblemBadge, center.y() - kProblemBadge,
+                             2 * kProblemBadge, 2 * kProblemBadge),
+                      Qt::AlignCenter, QStringLiteral("≠"));
 }
 
 QColor StepNodeItem::problemColor() {

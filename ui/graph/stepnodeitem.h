@@ -37,6 +37,8 @@ public:
     QString summaryText() const;
     /// Whether the scene marks this step as having validation problems.
     bool hasProblem() const;
+    /// Whether the scene marks this step as differing from another run's (run comparison).
+    bool differs() const;
     /// The box (without the selection ring) in item coordinates, centered on the origin.
     static QRectF boxRect();
     /// Color of the problem marker (outline and badge).
@@ -72,6 +74,7 @@ private:
     const StepView *view() const;
     void paintProblemMarker(QPainter *painter, const QRectF &box, bool coarse) const;
     void paintRootCauseMarker(QPainter *painter, const QRectF &box, bool coarse) const;
+    void paintDifferenceMarker(QPainter *painter, const QRectF &box, bool coarse) const;
     void paintCompact(QPainter *painter, const QRectF &box, StepState state, qreal lod) const;
     GraphScene *graphScene() const;
 
