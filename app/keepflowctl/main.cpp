@@ -2,6 +2,7 @@
 // only: every command goes through the database's OperatorApi (and run, resume and worker through
 // an Engine it creates); the behaviour lives in the engine library.
 
+#include "api/alerts.h"
 #include "api/databasecheck.h"
 #include "api/loglines.h"
 #include "api/operatorapi.h"
@@ -501,6 +502,30 @@ WorkerEnd workUntilStopped(const Context &context, OperatorApi &api,
         fatal = message;
         QCoreApplication::quit();
     });
+    // Alerts: this worker looks at what every process commits and fires what the rules say
+    // (each condition once, whichever worker sees it first).
+    const std::unique_ptr<AlertWatcher> alerts(api.createAlertWatcher());
+    QObject::connect(alerts.get(), &AlertWatcher::alertFired,
+                     [&log](const AlertFiring &firing) { log.event(firing.event); });
+    QObject::connect(alerts.get(), &AlertWatcher::commandFinished,
+                     [&log](qint64 rule, int exitCode, const QString &error) {
+                         if (exitCode == 0 && error.isEmpty())
+                             log.notice(
+                                 LogLevel::Debug,
+                                 QStringLiteral("alert rule %1: its command succeeded").arg(rule));
+                         else
+                             log.notice(LogLevel::Warning,
+                                        QStringLiteral("alert rule %1: its command %2")
+                                            .arg(rule)
+                                            .arg(error.isEmpty() ? QStringLiteral("exited with "
+                                                                                  "code %1")
+                                                                       .arg(exitCode)
+                                                                 : error));
+                     });
+    QObject::connect(alerts.get(), &AlertWatcher::failed, [&log](const QString &message) {
+        log.notice(LogLevel::Warning, QStringLiteral("alerts: %1").arg(message));
+    });
+    alerts->follow(1000);
     QTimer poll;
     std::function<void()> adoptNewRuns = [&engine, &fatal, &engineOptions, &adoptNewRuns] {
         auto adopted = engine.adoptAvailable();
@@ -751,6 +776,68 @@ int commandRetryFailed(const Context &context) {
                  .arg(acting)
                  .arg(refused));
     return refused > 0 ? UsageOrError : Ok;
+}
+
+int commandAlerts(const Context &context) {
+    const QString verb = context.args.value(0, QStringLiteral("list"));
+    // The rule's command: everything after "--", run as given (never through a shell).
+    const QStringList raw = QCoreApplication::arguments();
+    const auto dashes = raw.indexOf(QStringLiteral("--"));
+    const QStringList command = dashes < 0 ? QStringList() : raw.mid(dashes + 1);
+    const QStringList words = context.args.mid(1, context.args.size() - 1 - command.size());
+    if (verb == QLatin1String("list")) {
+        if (context.args.size() > 1)
+            return fail(QStringLiteral("alerts list takes no arguments"));
+        auto api = openApi(context, Access::Read);
+        if (!api)
+            return fail(api.error());
+        auto rules = (*api)->alertRules();
+        if (!rules)
+            return fail(rules.error());
+        if (context.json) {
+            QJsonArray array;
+            for (const AlertRuleRow &rule : *rules)
+                array.append(alertRuleJson(rule));
+            printJson(array);
+        } else if (rules->isEmpty()) {
+            printOut(QStringLiteral("no alert rules\n"));
+        } else {
+            for (const AlertRuleRow &rule : *rules)
+                printOut(describeAlertRule(rule) + QLatin1Char('\n'));
+        }
+        return Ok;
+    }
+    if (verb == QLatin1String("add")) {
+        auto rule = alertRuleFromWords(words, command);
+        if (!rule)
+            return fail(rule.error());
+        auto api = openApi(context, Access::Write);
+        if (!api)
+            return fail(api.error());
+        auto added = (*api)->addAlertRule(*rule, context.value(QStringLiteral("actor")));
+        if (!added)
+            return fail(added.error());
+        if (context.json)
+            printJson(alertRuleJson(*added));
+        else
+            printOut(QStringLiteral("added alert rule %1\n").arg(added->id));
+        return Ok;
+    }
+    if (verb == QLatin1String("remove")) {
+        bool ok = false;
+        const qint64 id = context.args.value(1).toLongLong(&ok);
+        if (context.args.size() != 2 || !ok)
+            return fail(
+                QStringLiteral("alerts remove takes one rule id (keepflowctl alerts list)"));
+        auto api = openApi(context, Access::Write);
+        if (!api)
+            return fail(api.error());
+        if (Status removed = (*api)->removeAlertRule(id); !removed)
+            return fail(removed.message());
+        printOut(QStringLiteral("removed alert rule %1\n").arg(id));
+        return Ok;
+    }
+    return fail(QStringLiteral("unknown alerts command \"%1\" (list, add, remove)").arg(verb));
 }
 
 int commandStatus(const Context &context) {
@@ -1198,6 +1285,15 @@ const QList<CommandSpec> &commandTable() {
                         kActor,
                         kJson}),
          commandRetryFailed},
+        {"alerts",
+         "[list | add KIND [KEY=VALUE]... [-- COMMAND ARG...] | remove ID]",
+         "alert rules: list them, add one, remove one; KIND is run_failed,\n"
+         "completed_with_failures, waiting_for_operator, breaker_opened,\n"
+         "step_slow [factor=X] or failure_burst count=N window=D;\n"
+         "flow=NAME, step=ID, resource=NAME narrow it; a worker gives the\n"
+         "alert as JSON on stdin to COMMAND",
+         {kActor, kJson},
+         commandAlerts},
         {"status", "RUN", "a run and its steps", {kJson}, commandStatus},
         {"diff",
          "RUN [OTHER]",

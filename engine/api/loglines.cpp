@@ -109,6 +109,7 @@ LogLevel eventLevel(const EventRow &event) {
     case EventType::StepFailed:
     case EventType::ItemFailed:
     case EventType::RunStalled:
+    case EventType::AlertFired:
         return LogLevel::Error;
     case EventType::RunFinished: {
         const QString state = event.detail.value(QLatin1String("state")).toString();

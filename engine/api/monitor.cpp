@@ -39,7 +39,9 @@ Monitor::~Monitor() {
         m_api->setExecutor(nullptr);
     }
     m_engine.reset();
-    // The feed reads the API's store: it goes first.
+    // The feed and the alert watcher read the API's store: they go first.
+    delete m_alerts;
+    m_alerts = nullptr;
     delete m_feed;
     m_feed = nullptr;
 }
@@ -73,6 +75,12 @@ void Monitor::attach() {
         connect(m_engine.get(), &Engine::fatalError, this, &Monitor::onFailure);
         // Actions on runs this engine executes (or nobody does) are applied through it.
         m_api->setExecutor(m_engine.get());
+        // Executing runs, this process also looks out for alerts (as a keepflowctl worker
+        // does); what fires reaches the window through the feed, as an alert_fired event.
+        m_alerts = m_api->createAlertWatcher(this);
+        connect(m_alerts, &AlertWatcher::failed, this, [](const QString &message) {
+            qWarning().noquote() << "alerts:" << message;
+        });
     }
 }
 
@@ -94,6 +102,8 @@ void Monitor::drive() {
     m_feed->follow(m_options.feedIntervalMs);
     if (!m_engine)
         return;
+    if (m_alerts)
+        m_alerts->follow(1000);
     QTimer::singleShot(0, this, &Monitor::adoptAvailable);
     m_engine->startDriving();
 }
@@ -107,6 +117,8 @@ void Monitor::detach() {
         m_formerWorkers << m_workerId;
         m_engine.reset();
     }
+    delete m_alerts; // its store goes with the connection
+    m_alerts = nullptr;
     if (m_feed) {
         m_feedPosition = m_feed->position();
         m_feedLastId = m_feed->lastSeenId();
@@ -200,6 +212,10 @@ Result<int> Monitor::pollNow() {
                 return s;
             if (Status s = m_engine->pump(); !s)
                 return s;
+        }
+        if (m_alerts) {
+            if (auto fired = m_alerts->poll(); !fired)
+                return fired.status();
         }
         checkRequests();
         if (!m_connected)

@@ -44,6 +44,7 @@ class QTimer;
 
 namespace keepflow {
 
+class AlertWatcher;
 class ChangeFeed;
 
 class Monitor : public QObject {
@@ -175,7 +176,8 @@ private:
     std::unique_ptr<OperatorApi> m_api;
     std::unique_ptr<Engine> m_engine; ///< on m_api's database; destroyed before it
     ChangeFeed *m_feed = nullptr;
-    FeedPosition m_feedPosition; ///< where the feed of a lost connection stopped
+    AlertWatcher *m_alerts = nullptr; ///< while executing: fires the database's alert rules
+    FeedPosition m_feedPosition;      ///< where the feed of a lost connection stopped
     qint64 m_feedLastId = 0;
     QTimer *m_adoptTimer = nullptr;
     QTimer *m_requestTimer = nullptr;

@@ -184,6 +184,48 @@ Status OperatorApi::changeResource(const QString &name, std::optional<bool> paus
     return m_store->changeResource(name, paused, resetBreaker, who, m_clock->nowMs());
 }
 
+Result<QList<AlertRuleRow>> OperatorApi::alertRules() {
+    return m_store->alertRules();
+}
+
+Result<AlertRuleRow> OperatorApi::addAlertRule(AlertRuleRow rule, const QString &actor) {
+    if (isReadOnly())
+        return Status::error(QStringLiteral("%1 is open read-only (%2): rules need write access")
+                                 .arg(databasePath(), readOnlyReason()));
+    auto who = recordedActor(actor);
+    if (!who)
+        return who.status();
+    rule.createdBy = *who;
+    rule.createdAt = m_clock->nowMs();
+    // Alerts are about what happens from now on, not the history before the first rule.
+    auto cursor = m_store->alertCursor();
+    if (!cursor)
+        return cursor.status();
+    if (cursor->id == 0) {
+        auto head = m_store->feedHead();
+        if (!head)
+            return head.status();
+        if (Status s = m_store->setAlertCursor(*head); !s)
+            return s;
+    }
+    auto id = m_store->addAlertRule(rule);
+    if (!id)
+        return id.status();
+    rule.id = *id;
+    return rule;
+}
+
+Status OperatorApi::removeAlertRule(qint64 id) {
+    if (isReadOnly())
+        return Status::error(QStringLiteral("%1 is open read-only (%2): rules need write access")
+                                 .arg(databasePath(), readOnlyReason()));
+    return m_store->removeAlertRule(id);
+}
+
+AlertWatcher *OperatorApi::createAlertWatcher(QObject *parent) {
+    return new AlertWatcher(*m_store, *m_clock, parent);
+}
+
 Result<RunRow> OperatorApi::run(const QString &runId) {
     return m_store->run(runId);
 }

@@ -29,6 +29,7 @@
 // Failure: every call returns its error as a value. A refused action is an error with the
 // reason and changes nothing. A failed query changes nothing.
 
+#include "api/alerts.h"
 #include "api/databasecheck.h"
 #include "api/rootcause.h"
 #include "api/triage.h"
@@ -148,6 +149,16 @@ public:
     /// each chunk; returning false stops there (the report says cancelled).
     Result<BulkReport> applyBulk(const BulkRequest &request,
                                  const std::function<bool(int done, int total)> &progress = {});
+
+    // Alerts (see alerts.h).
+    Result<QList<AlertRuleRow>> alertRules();
+    /// Stores the rule, recorded as created by actor (the OS user when empty); returns it with
+    /// its id. The first rule of a database starts watching from what is committed next.
+    Result<AlertRuleRow> addAlertRule(AlertRuleRow rule, const QString &actor = {});
+    Status removeAlertRule(qint64 id);
+    /// A watcher of this database's alert rules (a worker's, the desktop's). Destroy before
+    /// this API.
+    AlertWatcher *createAlertWatcher(QObject *parent = nullptr);
 
     // Queries.
     Result<RunRow> run(const QString &runId);

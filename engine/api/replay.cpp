@@ -73,6 +73,7 @@ std::optional<StepState> stateAfter(EventType type) {
     case EventType::OperatorPauseStep:
     case EventType::OperatorUnpauseStep:
     case EventType::OperatorCancel:
+    case EventType::AlertFired:
         return std::nullopt;
     }
     return std::nullopt;

@@ -451,7 +451,11 @@ QString operatorEventSummary(const EventRow &event) {
 
 QString eventSummary(const EventRow &event) {
     QString what;
-    if (isOperatorEvent(event.type))
+    if (event.type == EventType::AlertFired)
+        what = QStringLiteral("ALERT (rule %1, %2): %3")
+                   .arg(number(event.detail, "rule"))
+                   .arg(text(event.detail, "kind"), text(event.detail, "message"));
+    else if (isOperatorEvent(event.type))
         what = operatorEventSummary(event);
     else if (isResourceEvent(event.type))
         what = resourceEventSummary(event);

@@ -13,7 +13,7 @@ std::optional<EventType> eventTypeFromName(QStringView name) {
 }
 
 bool isOperatorEvent(EventType type) {
-    return type >= EventType::OperatorRetry;
+    return type >= EventType::OperatorRetry && type <= EventType::OperatorCancel;
 }
 
 bool isResourceEvent(EventType type) {

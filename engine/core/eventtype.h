@@ -71,6 +71,7 @@ enum class EventType {
     OperatorPauseStep,
     OperatorUnpauseStep,
     OperatorCancel,
+    AlertFired, ///< an alert rule's condition held (detail: rule, kind, message, trigger)
 };
 Q_ENUM_NS(EventType)
 

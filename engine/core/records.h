@@ -85,6 +85,21 @@ struct StepRunRow {
     QJsonValue inputOverride; ///< an operator's edited `with`, undefined when none
 };
 
+/// An alert rule as stored (alert_rules); kind is its name ("run_failed", ...), see alerts.h.
+struct AlertRuleRow {
+    qint64 id = 0; ///< assigned by the store
+    QString kind;
+    QString flow;      ///< only runs of this flow; empty: every flow
+    QString step;      ///< only this step; empty: every step
+    QString resource;  ///< breaker_opened: only this resource; empty: every resource
+    double factor = 0; ///< step_slow: how many times the step's p95
+    int threshold = 0; ///< failure_burst: failures in the window
+    qint64 windowMs = 0;
+    QStringList command; ///< argv of the command given the alert; empty: none
+    QString createdBy;
+    qint64 createdAt = 0;
+};
+
 /// A step that failed, has an uncertain outcome or partially succeeded, in one run (triage).
 struct StepFailureRow {
     QString runId;

@@ -174,6 +174,32 @@ CREATE INDEX step_runs_troubled ON step_runs (state, run_id) WHERE state IN ('fa
     'partially_succeeded', 'retrying', 'waiting_for_operator', 'paused', 'blocked');
 CREATE INDEX step_runs_with_error ON step_runs (run_id) WHERE error IS NOT NULL;
 )"),
+        // 6: alerts. Rules; the conditions that fired (each once, whichever process saw it);
+        // how far the change feed has been looked at for them, so that a restart goes on there.
+        QStringLiteral(R"(
+CREATE TABLE alert_rules (
+    id %AUTO_ID%,
+    kind TEXT NOT NULL,
+    flow TEXT,
+    step TEXT,
+    resource TEXT,
+    factor DOUBLE PRECISION,
+    threshold INTEGER,
+    window_ms BIGINT,
+    command TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL);
+CREATE TABLE alert_firings (
+    rule_id BIGINT NOT NULL,
+    condition_key TEXT NOT NULL,
+    fired_at BIGINT NOT NULL,
+    event_id BIGINT,
+    PRIMARY KEY (rule_id, condition_key));
+CREATE TABLE alert_cursor (
+    name TEXT PRIMARY KEY,
+    xact BIGINT NOT NULL,
+    event_id BIGINT NOT NULL);
+)"),
     };
     return steps;
 }
@@ -183,6 +209,20 @@ CREATE INDEX step_runs_with_error ON step_runs (run_id) WHERE error IS NOT NULL;
 /// disabled), keepflow_operator may act and run workers too; grant one of them to each login
 /// role. Creating roles needs CREATEROLE: without it the migration says so and goes on.
 QString postgresqlOnly(int migration) {
+    if (migration == 6)
+        return QStringLiteral(R"(
+DO $alerts$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'keepflow_operator') THEN
+        GRANT SELECT ON alert_rules, alert_firings, alert_cursor TO keepflow_watcher;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON alert_rules, alert_firings, alert_cursor
+            TO keepflow_operator;
+        GRANT USAGE, SELECT ON alert_rules_id_seq TO keepflow_operator;
+    END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE WARNING 'keepflow: the alert tables were not granted to the Keepflow roles: %', SQLERRM;
+END
+$alerts$)");
     if (migration != 3)
         return {};
     return QStringLiteral(R"(
@@ -435,9 +475,12 @@ namespace {
 /// The tables the migrations create (not meta).
 const QStringList &keepflowTables() {
     static const QStringList tables = {
-        QStringLiteral("flows"),    QStringLiteral("runs"),     QStringLiteral("step_runs"),
-        QStringLiteral("attempts"), QStringLiteral("items"),    QStringLiteral("resources"),
-        QStringLiteral("events"),   QStringLiteral("requests"), QStringLiteral("workers")};
+        QStringLiteral("flows"),         QStringLiteral("runs"),
+        QStringLiteral("step_runs"),     QStringLiteral("attempts"),
+        QStringLiteral("items"),         QStringLiteral("resources"),
+        QStringLiteral("events"),        QStringLiteral("requests"),
+        QStringLiteral("workers"),       QStringLiteral("alert_rules"),
+        QStringLiteral("alert_firings"), QStringLiteral("alert_cursor")};
     return tables;
 }
 
@@ -2057,6 +2100,184 @@ Status Store::changeResource(const QString &name, std::optional<bool> paused, bo
     batch.events.append(event);
     auto committed = commit(batch);
     return committed ? Status::ok() : committed.status();
+}
+
+Result<QList<AlertRuleRow>> Store::alertRules() {
+    return selectRows<AlertRuleRow>(
+        d->db, d->path,
+        QStringLiteral("SELECT id, kind, flow, step, factor, threshold, window_ms, command, "
+                       "created_by, created_at, resource FROM alert_rules ORDER BY id"),
+        {}, QStringLiteral("alert rules"), [](const QSqlQuery &q) -> Result<AlertRuleRow> {
+            AlertRuleRow row;
+            row.id = q.value(0).toLongLong();
+            row.kind = q.value(1).toString();
+            row.flow = q.value(2).toString();
+            row.step = q.value(3).toString();
+            row.factor = q.value(4).toDouble();
+            row.threshold = q.value(5).toInt();
+            row.windowMs = q.value(6).toLongLong();
+            for (const QJsonValue &word : jsonFromText(q.value(7)).toArray())
+                row.command << word.toString();
+            row.createdBy = q.value(8).toString();
+            row.createdAt = q.value(9).toLongLong();
+            row.resource = q.value(10).toString();
+            return row;
+        });
+}
+
+Result<qint64> Store::addAlertRule(const AlertRuleRow &rule) {
+    if (Status s = d->writable(); !s)
+        return s;
+    QSqlQuery insert(d->db);
+    insert.prepare(QStringLiteral(
+        "INSERT INTO alert_rules (kind, flow, step, resource, factor, threshold, window_ms, "
+        "command, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"));
+    auto orNull = [](const QString &text) {
+        return text.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(text);
+    };
+    insert.addBindValue(rule.kind);
+    insert.addBindValue(orNull(rule.flow));
+    insert.addBindValue(orNull(rule.step));
+    insert.addBindValue(orNull(rule.resource));
+    insert.addBindValue(rule.factor);
+    insert.addBindValue(rule.threshold);
+    insert.addBindValue(rule.windowMs);
+    insert.addBindValue(QString::fromUtf8(jsonBytes(QJsonArray::fromStringList(rule.command))));
+    insert.addBindValue(rule.createdBy);
+    insert.addBindValue(rule.createdAt);
+    if (!insert.exec() || !insert.next())
+        return Status::error(
+            d->fail(QStringLiteral("cannot add an alert rule"), insert.lastError()));
+    const qint64 id = insert.value(0).toLongLong();
+    insert.finish();
+    return id;
+}
+
+Status Store::removeAlertRule(qint64 id) {
+    if (Status s = d->writable(); !s)
+        return s;
+    if (Status s = d->beginWrite(); !s)
+        return s;
+    QSqlQuery remove(d->db);
+    remove.prepare(QStringLiteral("DELETE FROM alert_rules WHERE id = ?"));
+    remove.addBindValue(id);
+    if (!remove.exec())
+        return d->finish(Status::error(
+            d->fail(QStringLiteral("cannot remove alert rule %1").arg(id), remove.lastError())));
+    if (remove.numRowsAffected() != 1)
+        return d->finish(Status::error(QStringLiteral("no alert rule with id %1").arg(id)));
+    QSqlQuery firings(d->db);
+    firings.prepare(QStringLiteral("DELETE FROM alert_firings WHERE rule_id = ?"));
+    firings.addBindValue(id);
+    if (!firings.exec())
+        return d->finish(Status::error(
+            d->fail(QStringLiteral("cannot remove alert rule %1").arg(id), firings.lastError())));
+    return d->finish(Status::ok());
+}
+
+Result<std::optional<qint64>> Store::recordAlertFiring(qint64 ruleId, const QString &conditionKey,
+                                                       const EventRow &event) {
+    if (Status s = d->writable(); !s)
+        return s;
+    if (Status s = d->beginWrite(); !s)
+        return s;
+    auto failed = [this](const QSqlQuery &query) -> Status {
+        return d->finish(
+            Status::error(d->fail(QStringLiteral("cannot record an alert"), query.lastError())));
+    };
+    QSqlQuery firing(d->db);
+    firing.prepare(QStringLiteral("INSERT INTO alert_firings (rule_id, condition_key, fired_at) "
+                                  "VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING rule_id"));
+    firing.addBindValue(ruleId);
+    firing.addBindValue(conditionKey);
+    firing.addBindValue(event.at);
+    if (!firing.exec())
+        return failed(firing);
+    const bool fresh = firing.next();
+    firing.finish();
+    if (!fresh) {
+        if (Status s = d->finish(Status::ok()); !s)
+            return s;
+        return std::optional<qint64>();
+    }
+    QSqlQuery insert(d->db);
+    insert.prepare(QStringLiteral("INSERT INTO events (at, run_id, step_id, type, actor, detail) "
+                                  "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"));
+    insert.addBindValue(event.at);
+    insert.addBindValue(event.runId.isEmpty() ? QVariant(QMetaType(QMetaType::QString))
+                                              : QVariant(event.runId));
+    insert.addBindValue(event.stepId.isEmpty() ? QVariant(QMetaType(QMetaType::QString))
+                                               : QVariant(event.stepId));
+    insert.addBindValue(eventTypeName(event.type));
+    insert.addBindValue(event.actor);
+    insert.addBindValue(QString::fromUtf8(jsonBytes(event.detail)));
+    if (!insert.exec() || !insert.next())
+        return failed(insert);
+    const qint64 eventId = insert.value(0).toLongLong();
+    insert.finish();
+    QSqlQuery link(d->db);
+    link.prepare(QStringLiteral(
+        "UPDATE alert_firings SET event_id = ? WHERE rule_id = ? AND condition_key = ?"));
+    link.addBindValue(eventId);
+    link.addBindValue(ruleId);
+    link.addBindValue(conditionKey);
+    if (!link.exec())
+        return failed(link);
+    if (d->postgres) {
+        // Change feeds wake up when this commits, as for any other event.
+        QSqlQuery notify(d->db);
+        if (!notify.exec(QStringLiteral("SELECT pg_notify('%1', '')")
+                             .arg(QLatin1String(PostgresBatchWriter::eventsChannel()))))
+            return failed(notify);
+    }
+    if (Status s = d->finish(Status::ok()); !s)
+        return s;
+    return std::optional<qint64>(eventId);
+}
+
+Result<FeedPosition> Store::alertCursor() {
+    auto rows = selectRows<FeedPosition>(
+        d->db, d->path,
+        QStringLiteral("SELECT xact, event_id FROM alert_cursor WHERE name = 'alerts'"), {},
+        QStringLiteral("the alert cursor"), [](const QSqlQuery &q) -> Result<FeedPosition> {
+            FeedPosition position;
+            position.xact = q.value(0).toLongLong();
+            position.id = q.value(1).toLongLong();
+            return position;
+        });
+    if (!rows)
+        return rows.status();
+    return rows->isEmpty() ? FeedPosition{} : rows->first();
+}
+
+Status Store::setAlertCursor(const FeedPosition &position) {
+    if (Status s = d->writable(); !s)
+        return s;
+    QSqlQuery upsert(d->db);
+    // Only forward: two processes looking at alerts leave the furthest position.
+    upsert.prepare(QStringLiteral(
+        "INSERT INTO alert_cursor (name, xact, event_id) VALUES ('alerts', ?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET xact = excluded.xact, event_id = excluded.event_id "
+        "WHERE alert_cursor.event_id < excluded.event_id"));
+    upsert.addBindValue(position.xact);
+    upsert.addBindValue(position.id);
+    if (!upsert.exec())
+        return Status::error(
+            d->fail(QStringLiteral("cannot record the alert cursor"), upsert.lastError()));
+    return Status::ok();
+}
+
+Result<QList<qint64>> Store::stepDurations(const QString &flow, const QString &stepId,
+                                           const QString &excludeRun, int limit) {
+    return selectRows<qint64>(
+        d->db, d->path,
+        QStringLiteral("SELECT s.ended_at - s.started_at FROM step_runs s JOIN runs r ON "
+                       "r.id = s.run_id WHERE r.flow_name = ? AND s.step_id = ? AND r.id <> ? "
+                       "AND s.started_at IS NOT NULL AND s.ended_at IS NOT NULL AND "
+                       "s.started_at > 0 AND s.ended_at >= s.started_at "
+                       "ORDER BY r.created_at DESC LIMIT ?"),
+        {flow, stepId, excludeRun, limit}, QStringLiteral("step durations"),
+        [](const QSqlQuery &q) -> Result<qint64> { return q.value(0).toLongLong(); });
 }
 
 Result<qint64> Store::submitRequest(const QString &runId, const QJsonObject &action,

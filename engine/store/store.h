@@ -154,6 +154,25 @@ public:
     /// Unanswered requests for runs owner executes, oldest first.
     Result<QList<RequestRow>> pendingRequests(const QString &owner);
 
+    // Alerts.
+    Result<QList<AlertRuleRow>> alertRules();
+    /// Stores the rule; returns its id.
+    Result<qint64> addAlertRule(const AlertRuleRow &rule);
+    /// Removes the rule (and what it fired); an unknown id is an error naming it.
+    Status removeAlertRule(qint64 id);
+    /// Records that rule fired for the condition key, with its event (alert_fired), in one
+    /// transaction: the event's id, or nullopt when it had fired for that key already (in this
+    /// process or another, before a restart or not).
+    Result<std::optional<qint64>> recordAlertFiring(qint64 ruleId, const QString &conditionKey,
+                                                    const EventRow &event);
+    /// How far the change feed was looked at for alerts (the start of the feed when never).
+    Result<FeedPosition> alertCursor();
+    Status setAlertCursor(const FeedPosition &position);
+    /// Durations (ended_at - started_at) of the newest finished runs of a step of a flow, at
+    /// most limit of them, excluding run excludeRun.
+    Result<QList<qint64>> stepDurations(const QString &flow, const QString &stepId,
+                                        const QString &excludeRun, int limit);
+
     /// A PostgreSQL database (else SQLite).
     bool isPostgres() const;
     /// PostgreSQL: whether this store's connection still answers (a SELECT 1 on it). An error

@@ -75,6 +75,7 @@ private Q_SLOTS:
     void logsPrintWhatAnAttemptPrinted();
     void workerLogsEachEventWithoutCredentials();
     void failuresGroupAndRetryFailedActsOnTheFilter();
+    void alertRulesAreListedAddedAndRemoved();
 
 private:
     /// keepflowctl with arguments on the test database (or on database when given).
@@ -1230,6 +1231,52 @@ void TestKeepflowctl::failuresGroupAndRetryFailedActsOnTheFilter() {
             database);
     QCOMPARE(refused.exitCode, 1);
     QCOMPARE(refused.json().toObject().value("refused").toInt(), 1);
+}
+
+void TestKeepflowctl::alertRulesAreListedAddedAndRemoved() {
+    const QString database = m_dir.filePath(QStringLiteral("alerts.db"));
+    // ctl() appends --db, which would land in the command after "--": the process by hand.
+    QProcess add;
+    add.start(QStringLiteral(KEEPFLOWCTL_PATH),
+              {QStringLiteral("alerts"), QStringLiteral("add"), QStringLiteral("failure_burst"),
+               QStringLiteral("count=3"), QStringLiteral("window=15m"),
+               QStringLiteral("flow=orders"), QStringLiteral("--json"), QStringLiteral("--db"),
+               database, QStringLiteral("--"), QStringLiteral("/usr/local/bin/page"),
+               QStringLiteral("--team"), QStringLiteral("pay; rm -rf /")});
+    QVERIFY(add.waitForFinished(60000));
+    Outcome added;
+    added.exitCode = add.exitCode();
+    added.out = add.readAllStandardOutput();
+    added.err = add.readAllStandardError();
+    QVERIFY2(added.exitCode == 0, added.err.constData());
+    const qint64 id = added.json().toObject().value("id").toInteger();
+    QVERIFY(id > 0);
+    const Outcome listed =
+        ctl({QStringLiteral("alerts"), QStringLiteral("list"), QStringLiteral("--json")}, database);
+    const QJsonObject rule = listed.json().toArray().first().toObject();
+    QCOMPARE(rule.value("kind").toString(), QStringLiteral("failure_burst"));
+    QCOMPARE(rule.value("count").toInt(), 3);
+    QCOMPARE(rule.value("window_ms").toInteger(), 900'000);
+    QCOMPARE(rule.value("flow").toString(), QStringLiteral("orders"));
+    // The command is kept as its words: nothing is a shell line.
+    QCOMPARE(rule.value("command").toArray(),
+             (QJsonArray{QStringLiteral("/usr/local/bin/page"), QStringLiteral("--team"),
+                         QStringLiteral("pay; rm -rf /")}));
+    const Outcome bad = ctl({QStringLiteral("alerts"), QStringLiteral("add"),
+                             QStringLiteral("failure_burst"), QStringLiteral("count=3")},
+                            database);
+    QCOMPARE(bad.exitCode, 1);
+    QVERIFY2(bad.err.contains("window"), bad.err.constData());
+    QCOMPARE(
+        ctl({QStringLiteral("alerts"), QStringLiteral("remove"), QString::number(id)}, database)
+            .exitCode,
+        0);
+    const Outcome again =
+        ctl({QStringLiteral("alerts"), QStringLiteral("remove"), QString::number(id)}, database);
+    QCOMPARE(again.exitCode, 1);
+    QVERIFY2(again.err.contains(QString::number(id).toUtf8()), again.err.constData());
+    QCOMPARE(ctl({QStringLiteral("alerts"), QStringLiteral("--json")}, database).json().toArray(),
+             QJsonArray());
 }
 
 QTEST_GUILESS_MAIN(TestKeepflowctl)

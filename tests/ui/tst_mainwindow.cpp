@@ -6,6 +6,7 @@
 #include "actionavailability.h"
 #include "actiondialog.h"
 #include "api/monitor.h"
+#include "api/operatorapi.h"
 #include "attemptoutputview.h"
 #include "eventlogmodel.h"
 #include "graphscene.h"
@@ -177,6 +178,7 @@ class TestMainWindow : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void retryFailedItemsFromTheStepTable();
+    void firedAlertIsSaidInTheWindow();
     void windowFitsItsScreenAndTheGraphLeads();
     void savedGeometryIsClampedToASmallScreen();
     void eventLogFollowsTheSelectedStep();
@@ -211,6 +213,25 @@ private Q_SLOTS:
     void requiredParameterMustBeFilled();
     void workerResumesAreFoldedInTheEventLog();
 };
+
+void TestMainWindow::firedAlertIsSaidInTheWindow() {
+    Fixture f;
+    {
+        // keepflowctl alerts add completed_with_failures, on the same database.
+        OperatorApi::Options options;
+        options.clock = &f.clock;
+        auto api = OperatorApi::open(f.monitor->databasePath(), options);
+        QVERIFY2(api, qPrintable(api.error()));
+        auto rule = alertRuleFromWords({QStringLiteral("completed_with_failures")}, {});
+        QVERIFY((*api)->addAlertRule(*rule));
+    }
+    const QString run = f.start(kPartial);
+    QCOMPARE(f.monitor->run(run)->state, RunState::CompletedWithFailures);
+    // The desktop executes the run, so it also fired the alert; the feed brought it back.
+    QVERIFY2(f.window->lastMessage().contains(
+                 QStringLiteral("Alert: run %1 of mailing completed with failures").arg(run)),
+             qPrintable(f.window->lastMessage()));
+}
 
 void TestMainWindow::retryFailedItemsFromTheStepTable() {
     Fixture f;

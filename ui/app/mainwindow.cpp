@@ -552,9 +552,21 @@ void MainWindow::onEvents(const QList<EventRow> &events) {
         }
         if (event.type == EventType::RunCreated)
             m_flowNamesDirty = true; // perhaps a flow the filter does not list yet
+        if (event.type == EventType::AlertFired)
+            notifyAlert(event);
         if (!event.stepId.isEmpty())
             m_latency->addEvent(event, resourceOf(event.runId, event.stepId));
     }
+}
+
+void MainWindow::notifyAlert(const EventRow &alert) {
+    // Whoever fired it (this process or a worker elsewhere), it reaches every window here.
+    const QString message = alert.detail.value(QLatin1String("message")).toString();
+    showMessage(QStringLiteral("Alert: %1").arg(message), true);
+    if (m_tray)
+        m_tray->showMessage(QStringLiteral("Keepflow alert"), message,
+                            stateIcon(StepState::Failed));
+    QApplication::alert(this); // the taskbar entry asks for attention
 }
 
 QString MainWindow::resourceOf(const QString &runId, const QString &stepId) {

@@ -134,6 +134,8 @@ private:
     void buildMenus();
     void connectMonitor();
     void onEvents(const QList<keepflow::EventRow> &events);
+    /// An alert fired: said in the status bar, and the window asks for attention.
+    void notifyAlert(const keepflow::EventRow &alert);
     void onRunsChanged(const QStringList &runIds);
     void flush(bool force);
     void tick();

@@ -1,0 +1,277 @@
+// Alerts without code: rules read from words, each kind firing on its condition, once per
+// condition across watchers and restarts, the firing recorded as an event with the run, and a
+// rule's command given the alert as JSON on stdin (its argv run as given).
+#include "api/alerts.h"
+#include "api/operatorapi.h"
+#include "harness.h"
+
+#include <QJsonDocument>
+#include <QSignalSpy>
+
+using namespace keepflow;
+
+namespace {
+
+const QByteArray kFailingFlow = flow(
+    R"({ "id": "charge", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } })");
+const QByteArray kPartlyFailingFlow =
+    flow(R"({ "id": "charge", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" } },
+         { "id": "log", "kind": "noop" })");
+const QByteArray kApprovalFlow =
+    flow(R"({ "id": "ok", "kind": "approval", "with": { "prompt": "ship it?" } })");
+
+std::unique_ptr<OperatorApi> apiOn(Harness &h) {
+    OperatorApi::Options options;
+    options.clock = &h.clock;
+    auto opened = OperatorApi::open(h.dbPath(), options);
+    if (!opened) {
+        qWarning().noquote() << opened.error();
+        return nullptr;
+    }
+    return std::move(*opened);
+}
+
+AlertRuleRow rule(const QStringList &words, const QStringList &command = {}) {
+    auto parsed = alertRuleFromWords(words, command);
+    if (!parsed)
+        qWarning().noquote() << parsed.error();
+    return parsed ? *parsed : AlertRuleRow{};
+}
+
+/// The alert_fired events of a run.
+QList<EventRow> alertsOf(Harness &h, const QString &run) {
+    QList<EventRow> alerts;
+    const QList<EventRow> events = *h.store->events(run);
+    for (const EventRow &event : events) {
+        if (event.type == EventType::AlertFired)
+            alerts.append(event);
+    }
+    return alerts;
+}
+
+} // namespace
+
+class TestAlerts : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void rulesFromWords_data();
+    void rulesFromWords();
+    void percentile95IsTheNearestRank_data();
+    void percentile95IsTheNearestRank();
+    void eachKindFiresOnItsCondition_data();
+    void eachKindFiresOnItsCondition();
+    void firesOncePerConditionAcrossWatchers();
+    void rulesAndWhatFiredSurviveARestart();
+    void failureBurstFiresOncePerWindow();
+    void theCommandReceivesTheAlertJson();
+    void removingARuleStopsIt();
+};
+
+void TestAlerts::rulesFromWords_data() {
+    QTest::addColumn<QStringList>("words");
+    QTest::addColumn<QString>("error"); // empty: accepted
+    QTest::newRow("run failed") << QStringList{"run_failed"} << QString();
+    QTest::newRow("narrowed") << QStringList{"completed_with_failures", "flow=orders", "step=pay"}
+                              << QString();
+    QTest::newRow("breaker of one resource")
+        << QStringList{"breaker_opened", "resource=payments"} << QString();
+    QTest::newRow("slow with factor") << QStringList{"step_slow", "factor=3"} << QString();
+    QTest::newRow("burst") << QStringList{"failure_burst", "count=5", "window=15m"} << QString();
+    QTest::newRow("no kind") << QStringList{} << "starts with its kind";
+    QTest::newRow("unknown kind") << QStringList{"run_exploded"} << "unknown alert kind";
+    QTest::newRow("burst without window")
+        << QStringList{"failure_burst", "count=5"} << "needs count=N and window";
+    QTest::newRow("factor below one")
+        << QStringList{"step_slow", "factor=0.5"} << "not a valid factor";
+    QTest::newRow("key the kind does not take")
+        << QStringList{"run_failed", "count=3"} << "run_failed takes no count";
+    QTest::newRow("not key=value") << QStringList{"run_failed", "orders"} << "KEY=VALUE";
+}
+
+void TestAlerts::rulesFromWords() {
+    QFETCH(QStringList, words);
+    QFETCH(QString, error);
+    const auto parsed = alertRuleFromWords(words, {QStringLiteral("/bin/true")});
+    if (error.isEmpty()) {
+        QVERIFY2(parsed, qPrintable(parsed.error()));
+        QCOMPARE(parsed->kind, words.first());
+        QCOMPARE(parsed->command, QStringList{"/bin/true"});
+    } else {
+        QVERIFY(!parsed);
+        QVERIFY2(parsed.error().contains(error), qPrintable(parsed.error()));
+    }
+}
+
+void TestAlerts::percentile95IsTheNearestRank_data() {
+    QTest::addColumn<QList<qint64>>("durations");
+    QTest::addColumn<qint64>("p95");
+    QTest::newRow("none") << QList<qint64>{} << qint64(0);
+    QTest::newRow("one") << QList<qint64>{7} << qint64(7);
+    QTest::newRow("two") << QList<qint64>{9, 1} << qint64(9);
+    QList<qint64> hundred;
+    for (qint64 i = 100; i >= 1; --i)
+        hundred << i;
+    QTest::newRow("1..100") << hundred << qint64(95);
+    QTest::newRow("twenty") << QList<qint64>{1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
+                                             11, 12, 13, 14, 15, 16, 17, 18, 19, 1000}
+                            << qint64(19);
+}
+
+void TestAlerts::percentile95IsTheNearestRank() {
+    QFETCH(QList<qint64>, durations);
+    QFETCH(qint64, p95);
+    QCOMPARE(percentile95(durations), p95);
+}
+
+void TestAlerts::eachKindFiresOnItsCondition_data() {
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<QByteArray>("flowText");
+    QTest::addColumn<int>("fired"); // alerts on the run
+    QTest::newRow("run_failed on a failed run") << "run_failed" << kFailingFlow << 1;
+    QTest::newRow("run_failed not on a partly failed one")
+        << "run_failed" << kPartlyFailingFlow << 0;
+    QTest::newRow("completed_with_failures")
+        << "completed_with_failures" << kPartlyFailingFlow << 1;
+    QTest::newRow("waiting_for_operator") << "waiting_for_operator" << kApprovalFlow << 1;
+    QTest::newRow("waiting_for_operator not on a failed run")
+        << "waiting_for_operator" << kFailingFlow << 0;
+}
+
+void TestAlerts::eachKindFiresOnItsCondition() {
+    QFETCH(QString, kind);
+    QFETCH(QByteArray, flowText);
+    QFETCH(int, fired);
+    Harness h;
+    auto api = apiOn(h);
+    QVERIFY(api);
+    QVERIFY(api->addAlertRule(rule({kind})));
+    const QString run = h.start(flowText);
+    QVERIFY(h.settle());
+    std::unique_ptr<AlertWatcher> watcher(api->createAlertWatcher());
+    QSignalSpy spy(watcher.get(), &AlertWatcher::alertFired);
+    auto polled = watcher->poll();
+    QVERIFY2(polled, qPrintable(polled.error()));
+    QCOMPARE(*polled, fired);
+    QCOMPARE(spy.size(), fired);
+    const QList<EventRow> alerts = alertsOf(h, run);
+    QCOMPARE(alerts.size(), fired);
+    if (fired) {
+        QCOMPARE(alerts.first().actor, QStringLiteral("alerts"));
+        QCOMPARE(alerts.first().detail.value("kind").toString(), kind);
+        const auto firing = spy.first().first().value<AlertFiring>();
+        QCOMPARE(firing.alert.value("run").toString(), run);
+        QCOMPARE(firing.alert.value("flow").toString(), QStringLiteral("t"));
+    }
+}
+
+void TestAlerts::firesOncePerConditionAcrossWatchers() {
+    Harness h;
+    auto api = apiOn(h);
+    QVERIFY(api);
+    QVERIFY(api->addAlertRule(rule({QStringLiteral("run_failed")})));
+    const QString run = h.start(kFailingFlow);
+    QVERIFY(h.settle());
+    std::unique_ptr<AlertWatcher> first(api->createAlertWatcher());
+    QCOMPARE(*first->poll(), 1);
+    QCOMPARE(*first->poll(), 0);
+    // Another process's watcher, looking at the same events from its own start.
+    auto other = apiOn(h);
+    std::unique_ptr<AlertWatcher> second(other->createAlertWatcher());
+    QCOMPARE(*second->poll(), 0);
+    QCOMPARE(alertsOf(h, run).size(), 1);
+    // The alert is history, not a step change: the database's invariants still hold.
+    QVERIFY(api->check(DatabaseCheck::Depth::Quick).ok());
+}
+
+void TestAlerts::rulesAndWhatFiredSurviveARestart() {
+    Harness h;
+    QString before;
+    {
+        auto api = apiOn(h);
+        QVERIFY(api);
+        QVERIFY(api->addAlertRule(rule({QStringLiteral("run_failed"), QStringLiteral("flow=t")})));
+        before = h.start(kFailingFlow);
+        QVERIFY(h.settle());
+        std::unique_ptr<AlertWatcher> watcher(api->createAlertWatcher());
+        QCOMPARE(*watcher->poll(), 1);
+    }
+    // Nobody watches while this one fails; then everything is opened anew.
+    const QString during = h.start(kFailingFlow);
+    QVERIFY(h.settle());
+    h.crashAndRestart();
+    auto api = apiOn(h);
+    QVERIFY(api);
+    const auto rules = api->alertRules();
+    QCOMPARE(rules->size(), 1);
+    QCOMPARE(rules->first().flow, QStringLiteral("t"));
+    std::unique_ptr<AlertWatcher> watcher(api->createAlertWatcher());
+    QCOMPARE(*watcher->poll(), 1); // the run that failed meanwhile, not the first again
+    QCOMPARE(alertsOf(h, before).size(), 1);
+    QCOMPARE(alertsOf(h, during).size(), 1);
+}
+
+void TestAlerts::failureBurstFiresOncePerWindow() {
+    Harness h;
+    auto api = apiOn(h);
+    QVERIFY(api);
+    QVERIFY(api->addAlertRule(rule({QStringLiteral("failure_burst"), QStringLiteral("count=3"),
+                                    QStringLiteral("window=1h")})));
+    std::unique_ptr<AlertWatcher> watcher(api->createAlertWatcher());
+    h.clock.set(10 * 3'600'000); // the start of a window
+    for (int i = 0; i < 2; ++i)
+        h.start(kFailingFlow);
+    QVERIFY(h.settle());
+    QCOMPARE(*watcher->poll(), 0); // two failures: below the count
+    for (int i = 0; i < 3; ++i)
+        h.start(kFailingFlow);
+    QVERIFY(h.settle());
+    QCOMPARE(*watcher->poll(), 1); // the third and later ones: one alert for the burst
+    h.clock.advance(3'600'000);    // the next window: the burst goes on
+    for (int i = 0; i < 3; ++i)
+        h.start(kFailingFlow);
+    QVERIFY(h.settle());
+    QCOMPARE(*watcher->poll(), 1);
+}
+
+void TestAlerts::theCommandReceivesTheAlertJson() {
+    Harness h;
+    auto api = apiOn(h);
+    QVERIFY(api);
+    const QString received = h.dir.filePath(QStringLiteral("alert.json"));
+    // The argv as given: the file name is an argument, never spliced into a shell line.
+    QVERIFY(api->addAlertRule(
+        rule({QStringLiteral("run_failed")}, {QStringLiteral("/bin/sh"), QStringLiteral("-c"),
+                                              QStringLiteral("cat > \"$0\""), received})));
+    const QString run = h.start(kFailingFlow);
+    QVERIFY(h.settle());
+    std::unique_ptr<AlertWatcher> watcher(api->createAlertWatcher());
+    QSignalSpy finished(watcher.get(), &AlertWatcher::commandFinished);
+    QCOMPARE(*watcher->poll(), 1);
+    QVERIFY(finished.wait(10'000)); // the command is a process: its end is awaited, not time
+    QCOMPARE(finished.first().at(1).toInt(), 0);
+    QFile file(received);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject alert = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(alert.value("kind").toString(), QStringLiteral("run_failed"));
+    QCOMPARE(alert.value("run").toString(), run);
+    QCOMPARE(alert.value("id").toInteger(), alertsOf(h, run).first().id);
+    QCOMPARE(alert.value("trigger").toObject().value("type").toString(),
+             QStringLiteral("run_finished"));
+}
+
+void TestAlerts::removingARuleStopsIt() {
+    Harness h;
+    auto api = apiOn(h);
+    QVERIFY(api);
+    const auto added = api->addAlertRule(rule({QStringLiteral("run_failed")}));
+    QVERIFY(added);
+    QVERIFY(api->removeAlertRule(added->id));
+    QVERIFY(!api->removeAlertRule(added->id));
+    h.start(kFailingFlow);
+    QVERIFY(h.settle());
+    std::unique_ptr<AlertWatcher> watcher(api->createAlertWatcher());
+    QCOMPARE(*watcher->poll(), 0);
+}
+
+QTEST_GUILESS_MAIN(TestAlerts)
+#include "tst_alerts.moc"
