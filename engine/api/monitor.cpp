@@ -78,9 +78,8 @@ void Monitor::attach() {
         // Executing runs, this process also looks out for alerts (as a keepflowctl worker
         // does); what fires reaches the window through the feed, as an alert_fired event.
         m_alerts = m_api->createAlertWatcher(this);
-        connect(m_alerts, &AlertWatcher::failed, this, [](const QString &message) {
-            qWarning().noquote() << "alerts:" << message;
-        });
+        connect(m_alerts, &AlertWatcher::failed, this,
+                [](const QString &message) { qWarning().noquote() << "alerts:" << message; });
     }
 }
 
