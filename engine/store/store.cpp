@@ -425,6 +425,25 @@ struct Store::Impl {
             exec(QStringLiteral("ROLLBACK"));
         return status;
     }
+    /// A claim's transaction: begun (beginWrite()), with the database's clock read inside it.
+    /// On failure nothing is left open.
+    Result<qint64> beginClaim(qint64 callerNow) {
+        if (Status s = writable(); !s)
+            return s;
+        if (Status s = beginWrite(); !s)
+            return s;
+        auto now = postgres ? serverNow() : Result<qint64>(callerNow);
+        if (!now)
+            exec(QStringLiteral("ROLLBACK"));
+        return now;
+    }
+    /// Ends a claim's transaction after query failed: rolled back, the error saying why.
+    Status abortClaim(const QSqlQuery &query) {
+        const Status status =
+            Status::error(fail(QStringLiteral("cannot claim runs"), query.lastError()));
+        exec(QStringLiteral("ROLLBACK"));
+        return status;
+    }
     /// Case-insensitive LIKE: SQLite's LIKE is, for ASCII; PostgreSQL needs ILIKE.
     QString like() const { return postgres ? QStringLiteral("ILIKE") : QStringLiteral("LIKE"); }
     /// Wakes the workers listening for work when the transaction commits (PostgreSQL).
@@ -1656,23 +1675,12 @@ Result<qint64> Store::databaseNow(qint64 callerNow) {
 }
 
 Result<QList<RunRow>> Store::claimRunnable(const LeaseRequest &lease, int limit) {
-    if (Status s = d->writable(); !s)
-        return s;
     if (limit <= 0)
         return QList<RunRow>();
-    if (Status s = d->beginWrite(); !s)
-        return s;
-    auto abort = [this](const QSqlQuery &query) -> Status {
-        const Status status =
-            Status::error(d->fail(QStringLiteral("cannot claim runs"), query.lastError()));
-        d->exec(QStringLiteral("ROLLBACK"));
-        return status;
-    };
-    auto now = databaseNow(lease.now);
-    if (!now) {
-        d->exec(QStringLiteral("ROLLBACK"));
+    auto now = d->beginClaim(lease.now);
+    if (!now)
         return now.status();
-    }
+    auto abort = [this](const QSqlQuery &query) { return d->abortClaim(query); };
     // Holders with a live lease that are known to be gone (same host, dead pid).
     QStringList deadOwners;
     if (lease.ownerIsDead) {
@@ -1733,62 +1741,24 @@ Result<QList<RunRow>> Store::claimRunnable(const LeaseRequest &lease, int limit)
 }
 
 Result<std::optional<RunRow>> Store::claimRun(const QString &runId, const LeaseRequest &lease) {
-    if (Status s = d->writable(); !s)
-        return s;
-    auto now = databaseNow(lease.now);
-    if (!now)
-        return now.status();
-    auto current = run(runId);
-    if (!current)
-        return current.status();
-    // The holder may be taken from when its lease expired or it is known to be gone; the update
-    // names exactly the holder and epoch read here, so two claimants cannot both win.
-    const bool free = current->owner.isEmpty() || current->owner == lease.owner ||
-                      current->leaseUntil < *now ||
-                      (lease.ownerIsDead && lease.ownerIsDead(current->owner));
-    if (!free)
-        return std::optional<RunRow>();
-    QSqlQuery claim(d->db);
-    claim.prepare(
-        QStringLiteral("UPDATE runs SET owner = ?, lease_until = ?, lease_epoch = lease_epoch + 1, "
-                       "adoptions = adoptions + CASE WHEN owner IS NULL OR owner = ? THEN 0 "
-                       "ELSE 1 END WHERE id = ? AND lease_epoch = ? RETURNING %1")
-            .arg(QLatin1String(kRunColumns)));
-    claim.addBindValue(lease.owner);
-    claim.addBindValue(*now + lease.leaseMs);
-    claim.addBindValue(lease.owner);
-    claim.addBindValue(runId);
-    claim.addBindValue(current->leaseEpoch);
-    if (!claim.exec())
-        return Status::error(
-            d->fail(QStringLiteral("cannot claim run %1").arg(runId), claim.lastError()));
-    if (!claim.next())
-        return std::optional<RunRow>(); // another claimant came first
-    auto row = runFromQuery(claim);
-    claim.finish();
-    if (!row)
-        return Status::error(QStringLiteral("%1: cannot read runs: %2").arg(d->path, row.error()));
-    return std::optional<RunRow>(std::move(*row));
+    auto claimed = claimRuns({runId}, lease);
+    if (!claimed)
+        return claimed.status();
+    if (!claimed->isEmpty())
+        return std::optional<RunRow>(claimed->first());
+    // Not taken: a live worker holds it, or there is no such run (an error naming it).
+    if (auto exists = run(runId); !exists)
+        return exists.status();
+    return std::optional<RunRow>();
 }
 
 Result<QList<RunRow>> Store::claimRuns(const QStringList &runIds, const LeaseRequest &lease) {
-    if (Status s = d->writable(); !s)
-        return s;
     if (runIds.isEmpty())
         return QList<RunRow>();
-    if (Status s = d->beginWrite(); !s)
-        return s;
-    auto abort = [this](const QSqlQuery &query) -> Status {
-        const Status status =
-            Status::error(d->fail(QStringLiteral("cannot claim runs"), query.lastError()));
-        d->exec(QStringLiteral("ROLLBACK"));
-        return status;
-    };
-    auto now = databaseNow(lease.now);
-    if (!now) {
-        d->exec(QStringLiteral("ROLLBACK"));
+    auto now = d->beginClaim(lease.now);
+    if (!now)
         return now.status();
-    }
+    auto abort = [this](const QSqlQuery &query) { return d->abortClaim(query); };
     // As claimRun, for each: taken only from nobody, this owner, an expired lease or a holder
     // known to be gone; the update names the epoch read here, so two claimants cannot both win.
     QVariantList binds;
