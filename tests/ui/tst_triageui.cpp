@@ -40,6 +40,12 @@ const QByteArray kOrders = flowText("orders", R"(
       "with": { "fail_first": 9, "error": "permanent" } },
     { "id": "use", "kind": "noop", "after": ["fetch"] })");
 
+// The same flow and step failing with another error class: another group.
+const QByteArray kOrdersOtherCause = flowText("orders", R"(
+    { "id": "fetch", "kind": "fault", "retry": { "max_attempts": 1 },
+      "with": { "fail_first": 9, "error": "transient" } },
+    { "id": "use", "kind": "noop", "after": ["fetch"] })");
+
 // Two steps fail for good (two groups), one waits for approval.
 const QByteArray kBilling = flowText("billing", R"(
     { "id": "charge", "kind": "fault", "retry": { "max_attempts": 1 },
@@ -216,7 +222,9 @@ void TestTriageUi::groupRetryShowsItsDryRunThenAppliesWithRefusals() {
     Fixture f;
     const QStringList orders{f.start(kOrders), f.start(kOrders), f.start(kOrders)};
     const QString billing = f.start(kBilling);
+    const QString otherCause = f.start(kOrdersOtherCause);
     f.showFailures();
+    QCOMPARE(f.window->failuresView()->groups().size(), 4);
 
     BulkDialog *dialog = f.actOnGroup(QStringLiteral("orders"), QStringLiteral("fetch"), K::Retry);
     QVERIFY(dialog);
@@ -253,6 +261,7 @@ void TestTriageUi::groupRetryShowsItsDryRunThenAppliesWithRefusals() {
     for (const QString &run : orders)
         QVERIFY(f.stepState(run, QStringLiteral("fetch")) != StepState::Failed);
     QCOMPARE(f.stepState(billing, QStringLiteral("charge")), StepState::Failed);
+    QCOMPARE(f.stepState(otherCause, QStringLiteral("fetch")), StepState::Failed);
     QCOMPARE(dialog->progressBar()->value(), 3);
 }
 
