@@ -184,9 +184,15 @@ RunsView::RunsView(QWidget *parent)
     connect(m_model, &QAbstractItemModel::rowsRemoved, this, &RunsView::updateEmptyNotice);
     // Counts per state: at once when the filters change, throttled while runs change.
     connect(m_model, &QAbstractItemModel::modelReset, this, &RunsView::refreshStateCounts);
-    for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
-        connect(m_model, signal, m_countsDelay, qOverload<>(&QTimer::start));
-    connect(m_model, &QAbstractItemModel::dataChanged, m_countsDelay, qOverload<>(&QTimer::start));
+    // Started only when idle: restarting it on every change would put the counts off for as
+    // long as durations tick (dataChanged several times a second).
+    const auto countSoon = [this] {
+        if (!m_countsDelay->isActive())
+            m_countsDelay->start();
+    };
+    connect(m_model, &QAbstractItemModel::rowsInserted, m_countsDelay, countSoon);
+    connect(m_model, &QAbstractItemModel::rowsRemoved, m_countsDelay, countSoon);
+    connect(m_model, &QAbstractItemModel::dataChanged, m_countsDelay, countSoon);
     connectSelection();
     updateEmptyNotice();
 }
