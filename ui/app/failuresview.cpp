@@ -71,7 +71,7 @@ FailuresView::FailuresView(Monitor &monitor, QWidget *parent)
     m_tree->setWordWrap(false);
     m_tree->header()->setStretchLastSection(false);
     m_tree->header()->setSectionResizeMode(SignatureColumn, QHeaderView::Stretch);
-    const int widths[] = {120, 110, 80, 0, 60, 50, 120};
+    const int widths[] = {110, 100, 75, 0, 50, 45, 115};
     for (int column = 0; column < 7; ++column) {
         if (widths[column] > 0)
             m_tree->setColumnWidth(column, widths[column]);
@@ -172,10 +172,11 @@ void FailuresView::reload() {
     m_tree->setUpdatesEnabled(false);
     m_tree->clear();
     QTreeWidgetItem *current = nullptr;
-    int runs = 0;
+    QSet<QString> runs; ///< a run failing at two steps is in two groups, counted once
     for (int i = 0; i < m_groups.size(); ++i) {
         const FailureGroup &group = m_groups[i];
-        runs += static_cast<int>(group.runs.size());
+        for (const QString &run : group.runs)
+            runs.insert(run);
         auto *item = new QTreeWidgetItem(m_tree);
         item->setText(FlowColumn, group.flow);
         item->setText(StepColumn, group.stepId);
@@ -219,7 +220,7 @@ void FailuresView::reload() {
     m_summary->setText(m_groups.isEmpty()
                            ? tr("No failures with these filters.")
                            : tr("%n group(s)", nullptr, static_cast<int>(m_groups.size())) +
-                                 tr(", %n failed run(s) listed", nullptr, runs));
+                                 tr(" in %n run(s)", nullptr, static_cast<int>(runs.size())));
     updateButtons();
 }
 
@@ -248,8 +249,8 @@ void FailuresView::requestBulk(OperatorAction::Kind kind) {
     const FailureGroup *group = selectedGroup();
     if (!group)
         return;
-    const QString description = tr("%1 runs of %2 that failed at step %3: %4")
-                                    .arg(group->runs.size())
+    const QString description = tr("%n run(s) of %1 that failed at step %2: %3", nullptr,
+                                   static_cast<int>(group->runs.size()))
                                     .arg(group->flow, group->stepId, group->signature);
     Q_EMIT bulkRequested(requestFor(*group, kind), description);
 }
