@@ -8,13 +8,15 @@
 #include "operator/actionplan.h"
 #include "store/store.h"
 
+#include <algorithm>
 #include <map>
 
 namespace keepflow {
 
 namespace {
 
-/// How many runs share one claim and one commit.
+/// How many runs one read of their steps and items covers, and the most run ids one query
+/// binds.
 constexpr int kBulkChunk = 500;
 
 bool meets(const StepCondition &condition, const StepRunRow &step) {
@@ -154,7 +156,24 @@ Result<QList<OperatorApi::PlannedBulkRun>> OperatorApi::planBulkRuns(const BulkR
     using Kind = OperatorAction::Kind;
     if (!query.step.state && (request.kind == Kind::Retry || request.kind == Kind::Skip))
         query.step.state = StepState::Failed;
-    auto runs = m_store->runs(query);
+    Result<QList<RunRow>> runs = QList<RunRow>();
+    if (query.runIds.size() <= kBulkChunk) {
+        runs = m_store->runs(query);
+    } else {
+        // A big set of ids is read a slice at a time (a query's binds are limited), then in the
+        // store's order again: newest first.
+        for (qsizetype from = 0; from < request.query.runIds.size() && runs; from += kBulkChunk) {
+            query.runIds = request.query.runIds.mid(from, kBulkChunk);
+            if (auto slice = m_store->runs(query))
+                runs->append(*slice);
+            else
+                runs = slice.status();
+        }
+        if (runs)
+            std::sort(runs->begin(), runs->end(), [](const RunRow &a, const RunRow &b) {
+                return a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.id > b.id;
+            });
+    }
     if (!runs)
         return runs.status();
     FlowCache flows(*m_store);
@@ -211,8 +230,9 @@ Result<BulkReport> OperatorApi::applyBulk(const BulkRequest &request,
         engine = oneShot.get();
     }
     const int total = static_cast<int>(planned->size());
-    for (qsizetype from = 0; from < planned->size(); from += kBulkChunk) {
-        const qsizetype to = std::min(planned->size(), from + kBulkChunk);
+    const qsizetype perCommit = std::max(1, request.runsPerCommit);
+    for (qsizetype from = 0; from < planned->size(); from += perCommit) {
+        const qsizetype to = std::min(planned->size(), from + perCommit);
         QList<OperatorAction> actions;
         for (qsizetype i = from; i < to; ++i)
             actions << (*planned)[i].actions;

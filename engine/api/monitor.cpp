@@ -292,6 +292,11 @@ Result<int> Monitor::countRuns(const RunQuery &query) {
     return onConnection<Result<int>>([&] { return m_api->countRuns(query); });
 }
 
+Result<QMap<RunState, int>> Monitor::countRunsByState(const RunQuery &query) {
+    return onConnection<Result<QMap<RunState, int>>>(
+        [&] { return m_api->countRunsByState(query); });
+}
+
 Result<QStringList> Monitor::flowNames() {
     return onConnection<Result<QStringList>>([&] { return m_api->flowNames(); });
 }
@@ -427,6 +432,21 @@ Status Monitor::changeResource(const QString &name, std::optional<bool> paused, 
             QStringLiteral("%1 is open read-only (%2): resources cannot be changed")
                 .arg(databasePath(), readOnlyReason()));
     return onConnection<Status>([&] { return m_api->changeResource(name, paused, resetBreaker); });
+}
+
+Result<QList<FailureGroup>> Monitor::failureGroups(const RunQuery &query) {
+    return onConnection<Result<QList<FailureGroup>>>([&] { return m_api->failureGroups(query); });
+}
+
+Result<BulkReport> Monitor::planBulk(const BulkRequest &request) {
+    return onConnection<Result<BulkReport>>([&] { return m_api->planBulk(request); });
+}
+
+Result<BulkReport> Monitor::applyBulk(const BulkRequest &request,
+                                      const std::function<bool(int, int)> &progress) {
+    // The API acts through the executor (m_engine) when there is one, a short-lived engine
+    // otherwise, as act() does.
+    return onConnection<Result<BulkReport>>([&] { return m_api->applyBulk(request, progress); });
 }
 
 } // namespace keepflow

@@ -33,10 +33,12 @@
 #include "runtime/engine.h"
 
 #include <QHash>
+#include <QMap>
 #include <QObject>
 #include <QPair>
 #include <QStringList>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -97,6 +99,8 @@ public:
     // Queries (id-keyed).
     Result<QList<RunSummary>> runSummaries(const RunQuery &query);
     Result<int> countRuns(const RunQuery &query);
+    /// Runs per state for the query without its state filter.
+    Result<QMap<RunState, int>> countRunsByState(const RunQuery &query);
     Result<QStringList> flowNames();
     Result<RunRow> run(const QString &runId);
     /// The flow version the run executes (parsed once per version).
@@ -128,6 +132,14 @@ public:
     Result<ActionOutcome> act(const OperatorAction &action);
     /// Pause or unpause (paused set), or reset the breaker, of a resource; with its event.
     Status changeResource(const QString &name, std::optional<bool> paused, bool resetBreaker);
+
+    // Triage across runs (see OperatorApi): failure groups, and bulk actions over a filter, a
+    // dry run first. applyBulk() acts through this monitor's engine when it executes;
+    // progress(done, total) after each commit, false stops there.
+    Result<QList<FailureGroup>> failureGroups(const RunQuery &query);
+    Result<BulkReport> planBulk(const BulkRequest &request);
+    Result<BulkReport> applyBulk(const BulkRequest &request,
+                                 const std::function<bool(int done, int total)> &progress = {});
 
 Q_SIGNALS:
     /// New events, oldest first, from any process.

@@ -242,6 +242,10 @@ Result<int> OperatorApi::countRuns(const RunQuery &query) {
     return m_store->countRuns(query);
 }
 
+Result<QMap<RunState, int>> OperatorApi::countRunsByState(const RunQuery &query) {
+    return m_store->countRunsByState(query);
+}
+
 Result<QStringList> OperatorApi::flowNames() {
     return m_store->flowNames();
 }

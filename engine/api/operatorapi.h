@@ -42,6 +42,7 @@
 #include "runtime/engine.h"
 
 #include <QHash>
+#include <QMap>
 #include <QPair>
 #include <QString>
 #include <QStringList>
@@ -167,6 +168,8 @@ public:
     /// The runs list one page at a time (the desktop).
     Result<QList<RunSummary>> runSummaries(const RunQuery &query);
     Result<int> countRuns(const RunQuery &query);
+    /// Runs per state for the query without its state filter (see Store::countRunsByState).
+    Result<QMap<RunState, int>> countRunsByState(const RunQuery &query);
     Result<QStringList> flowNames();
     Result<FlowVersionRow> flowVersion(qint64 id);
     /// The last good run to compare runId with: the newest succeeded run of the same flow

@@ -65,6 +65,8 @@ struct BulkRequest {
     QJsonValue output{QJsonValue::Undefined};
     QString reason;
     QString actor; ///< the OS user when empty
+    /// Runs claimed and changed per commit (and between two progress calls); tests use fewer.
+    int runsPerCommit = 500;
 };
 
 /// What one bulk action did or would do to one run.

@@ -8,6 +8,7 @@
 
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
@@ -40,6 +41,10 @@ struct RunQuery {
     /// the runs that started before it and failed during it.
     qint64 since = 0;
     qint64 until = 0;
+    /// Exactly these runs (with the other filters); empty: any run. The desktop acts on a
+    /// failure group's runs by their ids: a group is a masked signature, which no text filter
+    /// selects exactly.
+    QStringList runIds;
     int offset = 0;
     int limit = 0; ///< 0: no limit
 };

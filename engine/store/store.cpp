@@ -1425,6 +1425,11 @@ QString runQueryWhere(const RunQuery &query, QVariantList &binds, const QString 
     if (!query.step.isEmpty())
         conditions << QStringLiteral("r.id IN (SELECT s.run_id FROM step_runs s WHERE %1)")
                           .arg(stepConditionSql(query.step, binds, like));
+    if (!query.runIds.isEmpty()) {
+        conditions << QStringLiteral("r.id IN (%1)").arg(placeholders(query.runIds.size()));
+        for (const QString &id : query.runIds)
+            binds << id;
+    }
     if (query.until > 0) {
         conditions << QStringLiteral("r.created_at <= ?");
         binds << query.until;
@@ -1496,6 +1501,27 @@ Result<int> Store::countRuns(const RunQuery &query) {
     if (!count)
         return count.status();
     return count->value(0);
+}
+
+Result<QMap<RunState, int>> Store::countRunsByState(const RunQuery &query) {
+    RunQuery anyState = query;
+    anyState.states.clear();
+    QVariantList binds;
+    const QString where = runQueryWhere(anyState, binds, d->like());
+    auto counts = selectRows<QPair<QString, int>>(
+        d->db, d->path,
+        QStringLiteral("SELECT r.state, COUNT(*) FROM runs r%1 GROUP BY r.state").arg(where), binds,
+        QStringLiteral("the run counts"), [](const QSqlQuery &q) -> Result<QPair<QString, int>> {
+            return qMakePair(q.value(0).toString(), q.value(1).toInt());
+        });
+    if (!counts)
+        return counts.status();
+    QMap<RunState, int> byState;
+    for (const auto &[name, count] : std::as_const(*counts)) {
+        if (const std::optional<RunState> state = runStateFromName(name))
+            byState.insert(*state, count);
+    }
+    return byState;
 }
 
 Result<QList<RunRow>> Store::runs(const RunQuery &query) {

@@ -21,6 +21,7 @@
 #include "store/batch.h"
 
 #include <QHash>
+#include <QMap>
 #include <QObject>
 #include <QString>
 #include <QStringList>
@@ -77,6 +78,9 @@ public:
     /// The runs list, one page at a time (lazy models). Cheap for 100,000 runs.
     Result<QList<RunSummary>> runSummaries(const RunQuery &query);
     Result<int> countRuns(const RunQuery &query);
+    /// How many runs the query selects in each state, its state filter left out (the runs
+    /// list's state filter shows them); states without runs are absent.
+    Result<QMap<RunState, int>> countRunsByState(const RunQuery &query);
     /// Steps that failed, have an uncertain outcome or partially succeeded (or, when the query
     /// names a step state, steps in that state), in the runs the query selects. The query's
     /// step conditions apply to that step and its time window to when it ended.

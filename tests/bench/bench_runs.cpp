@@ -244,7 +244,8 @@ int main(int argc, char **argv) {
     view.table()->viewport()->installEventFilter(&paints);
     timer.restart();
     view.model()->setSource({[&store](const RunQuery &query) { return store.runSummaries(query); },
-                             [&store](const RunQuery &query) { return store.countRuns(query); }});
+                             [&store](const RunQuery &query) { return store.countRuns(query); },
+                             {}});
     view.show();
     const double shown = waitUntil(timer, [&] { return paints.paints > 0; });
     print(QStringLiteral("show (model set + first paint): %1 ms, rows %2, loaded %3")

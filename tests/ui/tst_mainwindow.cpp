@@ -443,7 +443,8 @@ void TestMainWindow::runsListFilters() {
     QCOMPARE(runs->model()->rowCount(), 3);
     QCOMPARE(runs->model()->runIdAt(0), partial); // newest first
 
-    const int waitingIndex = runs->stateCombo()->findText(QStringLiteral("Waiting for operator"));
+    const int waitingIndex =
+        runs->stateCombo()->findData(static_cast<int>(RunState::WaitingForOperator));
     QVERIFY(waitingIndex > 0);
     runs->stateCombo()->setCurrentIndex(waitingIndex);
     QCOMPARE(runs->model()->rowCount(), 1);

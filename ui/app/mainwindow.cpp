@@ -5,7 +5,9 @@
 #include "api/monitor.h"
 #include "api/reports.h"
 #include "attemptoutputview.h"
+#include "bulkdialog.h"
 #include "eventlogmodel.h"
+#include "failuresview.h"
 #include "graphscene.h"
 #include "graphview.h"
 #include "inspectorwidget.h"
@@ -158,9 +160,19 @@ void MainWindow::buildViews() {
     RunsSource source;
     source.page = [this](const RunQuery &query) { return m_monitor.runSummaries(query); };
     source.count = [this](const RunQuery &query) { return m_monitor.countRuns(query); };
+    source.countByState = [this](const RunQuery &query) {
+        return m_monitor.countRunsByState(query);
+    };
     m_runs->model()->setSource(source);
+    m_runs->setClock([this] { return m_monitor.now(); });
     connect(m_runs, &RunsView::runSelected, this, &MainWindow::selectRun);
     connect(m_runs, &RunsView::runContextMenuRequested, this, &MainWindow::showRunsMenu);
+    connect(m_runs, &RunsView::bulkRetryRequested, this, [this](const RunQuery &query) {
+        BulkRequest request;
+        request.query = query;
+        requestBulk(request, QStringLiteral("The runs the runs list's filters select (%L1)")
+                                 .arg(m_runs->model()->rowCount()));
+    });
 
     m_runHeader = new QLabel(QStringLiteral("No run open: select one in the runs list."));
     m_runHeader->setTextFormat(Qt::PlainText);
@@ -280,6 +292,16 @@ void MainWindow::buildViews() {
     m_bottomTabs->addTab(m_resources, QStringLiteral("Resources"));
     m_workers = new WorkersView;
     m_bottomTabs->addTab(m_workers, QStringLiteral("Workers"));
+    m_failures = new FailuresView(m_monitor);
+    m_bottomTabs->addTab(m_failures, QStringLiteral("Failures"));
+    connect(m_failures, &FailuresView::runActivated, this, &MainWindow::selectRun);
+    connect(m_failures, &FailuresView::bulkRequested, this, &MainWindow::requestBulk);
+    // The groups follow the runs list's flow and time range.
+    connect(m_runs->model(), &RunsModel::filtersChanged, m_failures, [this] {
+        const RunQuery query = m_runs->model()->query();
+        m_failures->setFilter(query.flowName, query.since, query.until);
+    });
+    connect(&m_monitor, &Monitor::runsChanged, m_failures, &FailuresView::noteRunsChanged);
     connect(m_bottomTabs, &QTabWidget::currentChanged, this, &MainWindow::refreshWorkers);
 
     m_nextProblem = new QAction(QStringLiteral("Next problem"), this);
@@ -464,7 +486,8 @@ void MainWindow::buildMenus() {
     legend->setShortcut(QKeySequence(QStringLiteral("Ctrl+L")));
     view->addAction(legend);
     const QStringList tabs{QStringLiteral("Event log"), QStringLiteral("Timeline"),
-                           QStringLiteral("Resources"), QStringLiteral("Workers")};
+                           QStringLiteral("Resources"), QStringLiteral("Workers"),
+                           QStringLiteral("Failures")};
     for (int i = 0; i < tabs.size(); ++i) {
         QAction *tab =
             view->addAction(tabs[i], this, [this, i] { m_bottomTabs->setCurrentIndex(i); });
@@ -1249,6 +1272,24 @@ void MainWindow::showMessage(const QString &message, bool error) {
 void MainWindow::showQueryError(const QString &message) {
     if (m_monitor.isConnected())
         showMessage(message, true);
+}
+
+void MainWindow::requestBulk(const BulkRequest &request, const QString &description) {
+    if (m_bulkDialog)
+        m_bulkDialog->close();
+    auto *dialog = new BulkDialog(m_monitor, request, description, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowModality(Qt::WindowModal);
+    connect(dialog, &BulkDialog::applyFinished, this, [this](const QString &message) {
+        showMessage(message);
+        m_failures->reload();
+    });
+    m_bulkDialog = dialog;
+    dialog->show();
+}
+
+BulkDialog *MainWindow::bulkDialog() const {
+    return m_bulkDialog;
 }
 
 ActionDialog *MainWindow::actionDialog() const {

@@ -5,6 +5,7 @@
 // adapter between the engine's Monitor facade and the views: changes from the feed mark runs
 // dirty and one timer (25 Hz) refreshes what is shown, so a burst of events costs one repaint.
 
+#include "api/triage.h"
 #include "core/records.h"
 #include "operator/operatoraction.h"
 #include "stepview.h"
@@ -36,8 +37,10 @@ struct Flow;
 namespace keepflow::ui {
 
 class ActionDialog;
+class BulkDialog;
 class EventLogFilter;
 class EventLogModel;
+class FailuresView;
 class GraphScene;
 class GraphView;
 class InspectorWidget;
@@ -91,6 +94,12 @@ public:
     void apportionPanes();
 
     RunsView *runsView() const { return m_runs; }
+    /// The Failures tab: failure groups across the runs the list's flow and time range select.
+    FailuresView *failuresView() const { return m_failures; }
+    /// Opens the bulk dialog (dry run first) for the request; description says which runs.
+    void requestBulk(const keepflow::BulkRequest &request, const QString &description);
+    /// The open bulk dialog, if any.
+    BulkDialog *bulkDialog() const;
     GraphScene *graphScene() const { return m_scene; }
     GraphView *graphView() const { return m_graph; }
     QTableView *stepTable() const { return m_stepTable; }
@@ -191,6 +200,8 @@ private:
     TimelinePlot *m_timeline = nullptr;
     ResourcesView *m_resources = nullptr;
     WorkersView *m_workers = nullptr;
+    FailuresView *m_failures = nullptr;
+    QPointer<BulkDialog> m_bulkDialog;
     QLabel *m_runHeader = nullptr;
     QPushButton *m_openParent = nullptr;  ///< a sub-run's way back to its parent run and step
     QLabel *m_databaseNotice = nullptr;   ///< permanent in the status bar; hidden when all is well

@@ -1,11 +1,14 @@
 #include "screenshots.h"
 
 #include "actiondialog.h"
+#include "bulkdialog.h"
 #include "editorscene.h"
 #include "editorwindow.h"
+#include "failuresview.h"
 #include "flowdocument.h"
 #include "mainwindow.h"
 
+#include <QAction>
 #include <QDir>
 #include <QDockWidget>
 #include <QPixmap>
@@ -14,6 +17,7 @@
 #include <QScreen>
 #include <QTabWidget>
 #include <QTimer>
+#include <QTreeWidget>
 
 #include <memory>
 
@@ -97,6 +101,33 @@ void takeDemoScreenshots(MainWindow &window, const QStringList &runs, const QStr
              w.selectRun(incident);
              w.selectStep(QStringLiteral("probe-health"));
              return &w;
+         }},
+        {25000, QStringLiteral("failures.png"),
+         [](MainWindow &w) -> QWidget * {
+             if (auto *legend = w.findChild<QDockWidget *>(QStringLiteral("legendDock")))
+                 legend->hide();
+             if (QTabWidget *tabs = detailsTabs(w))
+                 tabs->setCurrentWidget(w.failuresView());
+             QTreeWidget *tree = w.failuresView()->tree();
+             if (QTreeWidgetItem *biggest = tree->topLevelItem(0)) {
+                 biggest->setExpanded(true);
+                 tree->setCurrentItem(biggest);
+             }
+             return &w;
+         }},
+        {25500, QStringLiteral("bulk-retry.png"),
+         [](MainWindow &w) -> QWidget * {
+             // The biggest group's fitting action (its dry run): the failed items of a foreach
+             // step that partially succeeded, else the failed step.
+             const FailureGroup *group = w.failuresView()->selectedGroup();
+             const auto kind = group && group->signature.contains(QLatin1String("items failed"))
+                                   ? OperatorAction::Kind::RetryFailedItems
+                                   : OperatorAction::Kind::Retry;
+             for (QAction *action : w.failuresView()->groupActions()) {
+                 if (action->data().toInt() == static_cast<int>(kind))
+                     action->trigger();
+             }
+             return w.bulkDialog();
          }},
     });
     for (const Shot &shot : *shots) {

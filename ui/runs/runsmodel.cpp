@@ -81,6 +81,7 @@ void RunsModel::setStateFilter(const QList<RunState> &states) {
         return;
     m_query.states = states;
     reload();
+    Q_EMIT filtersChanged();
 }
 
 void RunsModel::setFlowFilter(const QString &flowName) {
@@ -88,6 +89,7 @@ void RunsModel::setFlowFilter(const QString &flowName) {
         return;
     m_query.flowName = flowName;
     reload();
+    Q_EMIT filtersChanged();
 }
 
 void RunsModel::setSearch(const QString &text) {
@@ -95,6 +97,33 @@ void RunsModel::setSearch(const QString &text) {
         return;
     m_query.search = text;
     reload();
+    Q_EMIT filtersChanged();
+}
+
+void RunsModel::setStepCondition(const StepCondition &condition) {
+    const StepCondition &was = m_query.step;
+    if (condition.stepId == was.stepId && condition.state == was.state &&
+        condition.error == was.error && condition.resource == was.resource)
+        return;
+    m_query.step = condition;
+    reload();
+    Q_EMIT filtersChanged();
+}
+
+void RunsModel::setTimeWindow(qint64 since, qint64 until) {
+    if (since == m_query.since && until == m_query.until)
+        return;
+    m_query.since = since;
+    m_query.until = until;
+    reload();
+    Q_EMIT filtersChanged();
+}
+
+RunQuery RunsModel::query() const {
+    RunQuery filters = m_query;
+    filters.offset = 0;
+    filters.limit = 0;
+    return filters;
 }
 
 void RunsModel::setNow(qint64 now) {

@@ -39,6 +39,7 @@ public:
 
     /// Sets where rows come from and loads the list (a reset).
     void setSource(RunsSource source);
+    const RunsSource &source() const { return m_source; }
     /// Reads the count again and drops every cached row (a reset).
     void reload();
 
@@ -48,6 +49,12 @@ public:
     void setFlowFilter(const QString &flowName);
     /// Case-insensitive substring of the run id or the flow name.
     void setSearch(const QString &text);
+    /// Runs with a step that meets every condition (one and the same step); empty: any run.
+    void setStepCondition(const StepCondition &condition);
+    /// Runs under way between since and until (ms since the epoch; 0: open).
+    void setTimeWindow(qint64 since, qint64 until);
+    /// The filters as one query (offset and limit unset): what a bulk action over the list uses.
+    RunQuery query() const;
     const QList<RunState> &stateFilter() const { return m_query.states; }
     const QString &flowFilter() const { return m_query.flowName; }
     const QString &search() const { return m_query.search; }
@@ -84,6 +91,8 @@ public:
                         int role = Qt::DisplayRole) const override;
 
 Q_SIGNALS:
+    /// A filter changed (after the reset it caused).
+    void filtersChanged();
     /// A query failed; the list shows what it had.
     void loadFailed(const QString &message);
 

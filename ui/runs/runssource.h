@@ -9,6 +9,7 @@
 #include "core/status.h"
 
 #include <QList>
+#include <QMap>
 
 #include <functional>
 
@@ -20,6 +21,10 @@ struct RunsSource {
     /// How many runs match the query's filters; its offset and limit are ignored
     /// (Store::countRuns).
     std::function<Result<int>(const RunQuery &)> count;
+
+    /// Runs per state for the query without its state filter (Store::countRunsByState);
+    /// optional: without it the state filter shows no counts.
+    std::function<Result<QMap<RunState, int>>(const RunQuery &)> countByState;
 
     bool isValid() const { return page && count; }
 };

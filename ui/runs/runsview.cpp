@@ -4,15 +4,21 @@
 #include "statestyle.h"
 
 #include <QComboBox>
+#include <QDateTime>
+#include <QDateTimeEdit>
+#include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
+#include <QPushButton>
 #include <QScrollBar>
 #include <QTableView>
 #include <QTimer>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -23,6 +29,11 @@ namespace {
 
 // Every query scans the runs; typing a word should cost one query, not one per key.
 constexpr int kSearchDelayMs = 200;
+// The counts per state follow live changes, at most this often (one GROUP BY query).
+constexpr int kCountsDelayMs = 1000;
+
+constexpr qint64 kHourMs = 3600 * 1000;
+enum TimeRange { AnyTime, LastHour, LastDay, LastWeek, Custom };
 
 } // namespace
 
@@ -99,15 +110,30 @@ RunsView::RunsView(QWidget *parent)
     m_table->setColumnWidth(RunsModel::StateColumn, m_stateLabelWidth);
     m_table->viewport()->installEventFilter(this);
 
+    buildTriageFilters();
     // The search gets a line of its own: the runs pane is narrow beside the graph.
     auto *filters = new QHBoxLayout;
     filters->addWidget(m_stateCombo, 1);
     filters->addWidget(m_flowCombo, 1);
+    auto *triage = new QHBoxLayout;
+    triage->addWidget(m_timeCombo, 1);
+    triage->addWidget(m_stepFiltersToggle);
+    triage->addWidget(m_retryFailed);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_search);
     layout->addLayout(filters);
+    layout->addLayout(triage);
+    layout->addWidget(m_customRange);
+    layout->addWidget(m_stepFilters);
     layout->addWidget(m_table, 1);
+    // Tab walks the filters top to bottom, then the list (the rest of the window follows it).
+    const QList<QWidget *> order{
+        m_search,      m_stateCombo, m_flowCombo, m_timeCombo, m_stepFiltersToggle,
+        m_retryFailed, m_since,      m_until,     m_stepState, m_stepId,
+        m_error,       m_resource,   m_table};
+    for (qsizetype i = 1; i < order.size(); ++i)
+        QWidget::setTabOrder(order[i - 1], order[i]);
 
     // Guidance where the rows would be: an empty database, or filters that match nothing.
     m_empty = new QLabel(m_table->viewport());
@@ -156,6 +182,17 @@ RunsView::RunsView(QWidget *parent)
     });
     connect(m_model, &QAbstractItemModel::rowsInserted, this, &RunsView::updateEmptyNotice);
     connect(m_model, &QAbstractItemModel::rowsRemoved, this, &RunsView::updateEmptyNotice);
+    // Counts per state: at once when the filters change, throttled while runs change.
+    connect(m_model, &QAbstractItemModel::modelReset, this, &RunsView::refreshStateCounts);
+    // Started only when idle: restarting it on every change would put the counts off for as
+    // long as durations tick (dataChanged several times a second).
+    const auto countSoon = [this] {
+        if (!m_countsDelay->isActive())
+            m_countsDelay->start();
+    };
+    connect(m_model, &QAbstractItemModel::rowsInserted, m_countsDelay, countSoon);
+    connect(m_model, &QAbstractItemModel::rowsRemoved, m_countsDelay, countSoon);
+    connect(m_model, &QAbstractItemModel::dataChanged, m_countsDelay, countSoon);
     connectSelection();
     updateEmptyNotice();
 }
@@ -201,9 +238,7 @@ void RunsView::updateEmptyNotice() {
         m_empty->setAccessibleDescription(m_empty->text());
         return;
     }
-    const bool filtered = !m_model->search().isEmpty() || !m_model->stateFilter().isEmpty() ||
-                          !m_model->flowFilter().isEmpty();
-    if (!filtered)
+    if (!hasFilters())
         m_empty->setText(tr("No runs in this database yet.\n\nStart one with File → Start run from "
                             "flow file… (Ctrl+N), or with keepflowctl run FLOW."));
     else if (!m_model->search().isEmpty())
@@ -211,8 +246,8 @@ void RunsView::updateEmptyNotice() {
                             "choose All states and All flows.")
                              .arg(m_model->search()));
     else
-        m_empty->setText(tr("No run matches these filters.\n\nChoose All states and All flows "
-                            "to see every run."));
+        m_empty->setText(tr("No run matches these filters.\n\nChoose All states, All flows and "
+                            "Any time, and clear the step filters, to see every run."));
     m_empty->setAccessibleDescription(m_empty->text());
 }
 
@@ -306,6 +341,169 @@ void RunsView::showContextMenu(const QPoint &pos) {
         m_table->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect |
                                                               QItemSelectionModel::Rows);
     Q_EMIT runContextMenuRequested(selectedRunIds(), m_table->viewport()->mapToGlobal(pos));
+}
+
+void RunsView::buildTriageFilters() {
+    m_timeCombo = new QComboBox(this);
+    m_timeCombo->setAccessibleName(tr("Time range"));
+    m_timeCombo->setToolTip(tr("Runs under way at some moment in this range"));
+    m_timeCombo->addItem(tr("Any time"), AnyTime);
+    m_timeCombo->addItem(tr("Last hour"), LastHour);
+    m_timeCombo->addItem(tr("Last 24 hours"), LastDay);
+    m_timeCombo->addItem(tr("Last 7 days"), LastWeek);
+    m_timeCombo->addItem(tr("Custom…"), Custom);
+    m_timeCombo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_timeCombo->setMinimumContentsLength(8);
+
+    m_customRange = new QWidget(this);
+    auto *range = new QFormLayout(m_customRange);
+    range->setContentsMargins(0, 0, 0, 0);
+    m_since = new QDateTimeEdit(m_customRange);
+    m_until = new QDateTimeEdit(m_customRange);
+    for (QDateTimeEdit *edit : {m_since, m_until}) {
+        edit->setCalendarPopup(true);
+        edit->setDisplayFormat(QStringLiteral("yyyy-MM-dd HH:mm"));
+    }
+    m_since->setAccessibleName(tr("Since"));
+    m_until->setAccessibleName(tr("Until"));
+    range->addRow(tr("S&ince:"), m_since);
+    range->addRow(tr("U&ntil:"), m_until);
+    m_customRange->hide();
+
+    m_stepFiltersToggle = new QToolButton(this);
+    m_stepFiltersToggle->setText(tr("Ste&p filters"));
+    m_stepFiltersToggle->setAccessibleName(tr("Step filters"));
+    m_stepFiltersToggle->setToolTip(tr("Runs with a step in a given state, with a given id, "
+                                       "error text or resource (one and the same step)"));
+    m_stepFiltersToggle->setCheckable(true);
+
+    m_stepFilters = new QWidget(this);
+    auto *form = new QFormLayout(m_stepFilters);
+    form->setContentsMargins(0, 0, 0, 0);
+    m_stepState = new QComboBox(m_stepFilters);
+    m_stepState->setAccessibleName(tr("Step state filter"));
+    m_stepState->addItem(tr("Any step state"), QVariant());
+    for (StepState state : allStepStates())
+        m_stepState->addItem(stateIcon(state), tr("Has a %1 step").arg(stateLabel(state).toLower()),
+                             static_cast<int>(state));
+    m_stepState->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_stepState->setMinimumContentsLength(8);
+    m_stepId = new QLineEdit(m_stepFilters);
+    m_stepId->setAccessibleName(tr("Step id filter"));
+    m_stepId->setPlaceholderText(tr("exact step id"));
+    m_error = new QLineEdit(m_stepFilters);
+    m_error->setAccessibleName(tr("Error text filter"));
+    m_error->setPlaceholderText(tr("part of the step's last error"));
+    m_resource = new QLineEdit(m_stepFilters);
+    m_resource->setAccessibleName(tr("Resource filter"));
+    m_resource->setPlaceholderText(tr("resource the step calls"));
+    for (QLineEdit *field : {m_stepId, m_error, m_resource})
+        field->setClearButtonEnabled(true);
+    form->addRow(tr("&State:"), m_stepState);
+    form->addRow(tr("Step &id:"), m_stepId);
+    form->addRow(tr("&Error:"), m_error);
+    form->addRow(tr("&Resource:"), m_resource);
+    m_stepFilters->hide();
+
+    m_retryFailed = new QPushButton(tr("Retr&y failed…"), this);
+    m_retryFailed->setAccessibleName(tr("Retry failed…"));
+    m_retryFailed->setAccessibleDescription(tr("Retry the failed steps of the runs listed"));
+    m_retryFailed->setToolTip(tr("Retry the failed steps of every run these filters select "
+                                 "(a dry run is shown first)"));
+
+    m_stepFilterDelay = new QTimer(this);
+    m_stepFilterDelay->setSingleShot(true);
+    m_stepFilterDelay->setInterval(kSearchDelayMs);
+    m_countsDelay = new QTimer(this);
+    m_countsDelay->setSingleShot(true);
+    m_countsDelay->setInterval(kCountsDelayMs);
+    connect(m_countsDelay, &QTimer::timeout, this, &RunsView::refreshStateCounts);
+
+    connect(m_timeCombo, &QComboBox::currentIndexChanged, this, [this] {
+        if (m_timeCombo->currentData().toInt() == Custom && !m_customRange->isVisible()) {
+            // Custom starts from the last day up to now, to be narrowed.
+            const qint64 now = m_now ? m_now() : QDateTime::currentMSecsSinceEpoch();
+            const QSignalBlocker blockSince(m_since), blockUntil(m_until);
+            m_since->setDateTime(QDateTime::fromMSecsSinceEpoch(now - 24 * kHourMs));
+            m_until->setDateTime(QDateTime::fromMSecsSinceEpoch(now));
+        }
+        m_customRange->setVisible(m_timeCombo->currentData().toInt() == Custom);
+        applyTimeRange();
+    });
+    for (QDateTimeEdit *edit : {m_since, m_until})
+        connect(edit, &QDateTimeEdit::dateTimeChanged, this, &RunsView::applyTimeRange);
+    connect(m_stepFiltersToggle, &QToolButton::toggled, m_stepFilters, &QWidget::setVisible);
+    connect(m_stepState, &QComboBox::currentIndexChanged, this, &RunsView::applyStepFiltersNow);
+    for (QLineEdit *field : {m_stepId, m_error, m_resource}) {
+        connect(field, &QLineEdit::textChanged, m_stepFilterDelay, qOverload<>(&QTimer::start));
+        connect(field, &QLineEdit::returnPressed, this, &RunsView::applyStepFiltersNow);
+    }
+    connect(m_stepFilterDelay, &QTimer::timeout, this, &RunsView::applyStepFiltersNow);
+    connect(m_retryFailed, &QPushButton::clicked, this,
+            [this] { Q_EMIT bulkRetryRequested(m_model->query()); });
+}
+
+void RunsView::setClock(std::function<qint64()> now) {
+    m_now = std::move(now);
+}
+
+void RunsView::applyTimeRange() {
+    const qint64 now = m_now ? m_now() : QDateTime::currentMSecsSinceEpoch();
+    // "The last hour": counted back from when it is chosen.
+    switch (m_timeCombo->currentData().toInt()) {
+    case LastHour:
+        m_model->setTimeWindow(now - kHourMs, 0);
+        break;
+    case LastDay:
+        m_model->setTimeWindow(now - 24 * kHourMs, 0);
+        break;
+    case LastWeek:
+        m_model->setTimeWindow(now - 7 * 24 * kHourMs, 0);
+        break;
+    case Custom:
+        m_model->setTimeWindow(m_since->dateTime().toMSecsSinceEpoch(),
+                               m_until->dateTime().toMSecsSinceEpoch());
+        break;
+    default:
+        m_model->setTimeWindow(0, 0);
+    }
+}
+
+void RunsView::applyStepFiltersNow() {
+    m_stepFilterDelay->stop();
+    StepCondition condition;
+    condition.stepId = m_stepId->text().trimmed();
+    if (const QVariant state = m_stepState->currentData(); state.isValid())
+        condition.state = static_cast<StepState>(state.toInt());
+    condition.error = m_error->text().trimmed();
+    condition.resource = m_resource->text().trimmed();
+    m_model->setStepCondition(condition);
+}
+
+bool RunsView::hasFilters() const {
+    const RunQuery query = m_model->query();
+    return !query.search.isEmpty() || !query.states.isEmpty() || !query.flowName.isEmpty() ||
+           !query.step.isEmpty() || query.since > 0 || query.until > 0;
+}
+
+void RunsView::refreshStateCounts() {
+    m_countsDelay->stop();
+    const RunsSource &source = m_model->source();
+    if (!source.countByState)
+        return;
+    auto counts = source.countByState(m_model->query());
+    if (!counts)
+        return; // the list says why its own query failed
+    const QLocale locale;
+    int total = 0;
+    for (int count : std::as_const(*counts))
+        total += count;
+    m_stateCombo->setItemText(0, tr("All states (%1)").arg(locale.toString(total)));
+    for (int i = 1; i < m_stateCombo->count(); ++i) {
+        const auto state = static_cast<RunState>(m_stateCombo->itemData(i).toInt());
+        m_stateCombo->setItemText(
+            i, tr("%1 (%2)").arg(stateLabel(state), locale.toString(counts->value(state))));
+    }
 }
 
 } // namespace keepflow::ui
