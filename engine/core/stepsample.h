@@ -23,3 +23,6 @@ struct StepSample {
 };
 
 } // namespace keepflow
+
+// Moved in memory as bytes when a list of 500,000 of them grows (a QString is relocatable).
+Q_DECLARE_TYPEINFO(keepflow::StepSample, Q_RELOCATABLE_TYPE);
