@@ -5,6 +5,7 @@
 
 #include "qcp.h"
 
+#include <QElapsedTimer>
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLabel>
@@ -13,6 +14,8 @@
 #include <QStandardItemModel>
 #include <QTableView>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace keepflow::ui {
 
@@ -110,7 +113,10 @@ const FlowStepStats *StepStatsView::statsFor(const QString &flowName) {
         return nullptr;
     const qint64 now = m_monitor.now();
     auto cached = m_cache.find(flowName);
-    if (cached == m_cache.end() || now - cached->readAt >= kRefreshMs) {
+    if (cached == m_cache.end() ||
+        now - cached->readAt >= std::max(kRefreshMs, kCostFactor * cached->costMs)) {
+        QElapsedTimer cost;
+        cost.start();
         auto stats = m_monitor.stepStats(flowName);
         if (!stats) {
             if (flowName == m_flow) {
@@ -119,7 +125,7 @@ const FlowStepStats *StepStatsView::statsFor(const QString &flowName) {
             }
             return nullptr;
         }
-        cached = m_cache.insert(flowName, Cached{std::move(*stats), now});
+        cached = m_cache.insert(flowName, Cached{std::move(*stats), now, cost.elapsed()});
         if (flowName == m_flow) {
             m_error.clear();
             fillTable();
@@ -223,9 +229,8 @@ void StepStatsView::updateChart() {
         m_chart->xAxis->setRange(first - half, last + half);
         auto ticker = qSharedPointerDynamicCast<QCPAxisTickerDateTime>(m_chart->xAxis->ticker());
         if (ticker)
-            ticker->setDateTimeFormat(stats.bucketMs < 24 * 3'600'000LL
-                                          ? QStringLiteral("dd MMM HH:mm")
-                                          : QStringLiteral("dd MMM"));
+            ticker->setDateTimeFormat(stats.bucketMs < 24 * 3'600'000LL ? QStringLiteral("HH:mm")
+                                                                        : QStringLiteral("dd MMM"));
         m_chart->legend->setVisible(m_chart->graphCount() > 1);
     }
     m_chart->yAxis->setRange(0, 105);

@@ -6,8 +6,9 @@
 // every step when none is selected.
 //
 // It also keeps the statistics per flow for the run views' "slow" badges: statsFor() reads a
-// flow's statistics through the Monitor at most once per kRefreshMs (on the monitor's clock), so
-// that reloading a run or repainting never queries the database each time.
+// flow's statistics through the Monitor at most once per kRefreshMs (on the monitor's clock), and
+// for a flow whose statistics took long to read (100,000 runs: about a second) at most once per
+// kCostFactor times that, so that reloading a run never keeps the window busy.
 //
 // Threading: GUI thread.
 
@@ -43,6 +44,7 @@ public:
     };
     /// How old a flow's statistics may be before statsFor() reads them again.
     static constexpr qint64 kRefreshMs = 5000;
+    static constexpr qint64 kCostFactor = 20;
 
     explicit StepStatsView(Monitor &monitor, QWidget *parent = nullptr);
     ~StepStatsView() override;
@@ -68,6 +70,7 @@ private:
     struct Cached {
         FlowStepStats stats;
         qint64 readAt = 0;
+        qint64 costMs = 0; ///< how long reading them took (wall time)
     };
     void fillTable();
     void updateChart();
