@@ -98,6 +98,15 @@ void takeDemoScreenshots(MainWindow &window, const QStringList &runs, const QStr
              w.selectStep(QStringLiteral("probe-health"));
              return &w;
          }},
+        {25500, QStringLiteral("step-statistics.png"),
+         [release](MainWindow &w) -> QWidget * {
+             if (auto *legend = w.findChild<QDockWidget *>(QStringLiteral("legendDock")))
+                 legend->hide();
+             if (auto *stats = w.findChild<QDockWidget *>(QStringLiteral("stepStatsDock")))
+                 stats->show();
+             w.selectRun(release);
+             return &w;
+         }},
     });
     for (const Shot &shot : *shots) {
         // Prepare, let the refresh timer paint, then grab what was prepared.
