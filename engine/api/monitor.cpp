@@ -350,6 +350,11 @@ Result<RunDiff> Monitor::diffRuns(const QString &runId, const QString &otherId) 
         [&] { return keepflow::diffRuns(*m_api, runId, otherId); });
 }
 
+Result<FlowStepStats> Monitor::stepStats(const QString &flowName, StepStatsWindow window) {
+    return onConnection<Result<FlowStepStats>>(
+        [&] { return keepflow::stepStats(*m_api, flowName, window); });
+}
+
 Result<QList<ItemRow>> Monitor::items(const QString &runId) {
     return onConnection<Result<QList<ItemRow>>>([&] { return m_api->items(runId); });
 }

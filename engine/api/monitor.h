@@ -23,6 +23,7 @@
 
 #include "api/operatorapi.h"
 #include "api/rundiff.h"
+#include "api/stepstats.h"
 #include "core/clock.h"
 #include "core/records.h"
 #include "core/runquery.h"
@@ -119,6 +120,9 @@ public:
     /// What differs between the run and otherId, by default the last succeeded run of its flow
     /// before it (see api/rundiff.h).
     Result<RunDiff> diffRuns(const QString &runId, const QString &otherId = {});
+    /// Per step of the flow, across its runs created in the window: durations, attempts,
+    /// retries and failure rate over time (see api/stepstats.h).
+    Result<FlowStepStats> stepStats(const QString &flowName, StepStatsWindow window = {});
 
     // Operator requests.
     /// Stores the flow and starts a run of it with params (defaults applied).

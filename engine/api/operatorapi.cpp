@@ -261,6 +261,11 @@ Result<std::optional<RunRow>> OperatorApi::lastSucceededRunBefore(const QString 
     return m_store->previousRunOfFlow(*run, RunState::Succeeded);
 }
 
+Result<QList<StepSample>> OperatorApi::stepSamples(const QString &flowName, qint64 from,
+                                                   qint64 to) {
+    return m_store->stepSamples(flowName, from, to);
+}
+
 Result<RunStatus> OperatorApi::status(const QString &runId) {
     RunStatus status;
     auto run = m_store->run(runId);

@@ -37,6 +37,7 @@
 #include "core/records.h"
 #include "core/runquery.h"
 #include "core/status.h"
+#include "core/stepsample.h"
 #include "core/storeoptions.h"
 #include "operator/operatoraction.h"
 #include "runtime/engine.h"
@@ -176,6 +177,9 @@ public:
     /// created before it, never runId itself; nullopt when there is none. An unknown run is an
     /// error naming it.
     Result<std::optional<RunRow>> lastSucceededRunBefore(const QString &runId);
+    /// The steps of the flow's runs created in [from, to) (0: open), for step statistics
+    /// (api/stepstats.h).
+    Result<QList<StepSample>> stepSamples(const QString &flowName, qint64 from, qint64 to);
     /// The run, its steps and items, read in that order.
     Result<RunStatus> status(const QString &runId);
     Result<QList<StepRunRow>> stepRuns(const QString &runId);

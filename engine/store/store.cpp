@@ -1280,6 +1280,42 @@ Result<QList<StepRunRow>> Store::stepRuns(const QString &runId) {
         {runId}, QStringLiteral("step runs"), stepRunFromQuery);
 }
 
+Result<QList<StepSample>> Store::stepSamples(const QString &flowName, qint64 from, qint64 to) {
+    QString sql = QStringLiteral(
+        "SELECT s.step_id, s.position, s.state, s.attempts, s.failures, s.started_at, s.ended_at, "
+        "s.via_fallback, r.created_at, r.ended_at FROM runs r JOIN step_runs s ON s.run_id = r.id "
+        "WHERE r.flow_name = ?");
+    QVariantList binds{flowName};
+    if (from > 0) {
+        sql += QStringLiteral(" AND r.created_at >= ?");
+        binds << from;
+    }
+    if (to > 0) {
+        sql += QStringLiteral(" AND r.created_at < ?");
+        binds << to;
+    }
+    return selectRows<StepSample>(
+        d->db, d->path, sql, binds, QStringLiteral("step runs"),
+        [](const QSqlQuery &query) -> Result<StepSample> {
+            StepSample row;
+            row.stepId = query.value(0).toString();
+            row.position = query.value(1).toInt();
+            const auto state = stepStateFromName(query.value(2).toString());
+            if (!state)
+                return Status::error(
+                    QStringLiteral("unknown step state %1").arg(query.value(2).toString()));
+            row.state = *state;
+            row.attempts = query.value(3).toInt();
+            row.failures = query.value(4).toInt();
+            row.startedAt = query.value(5).toLongLong();
+            row.endedAt = query.value(6).toLongLong();
+            row.viaFallback = query.value(7).toInt() != 0;
+            row.runCreatedAt = query.value(8).toLongLong();
+            row.runEndedAt = query.value(9).toLongLong();
+            return row;
+        });
+}
+
 Result<QList<AttemptRow>> Store::attempts(const QString &runId) {
     return selectRows<AttemptRow>(
         d->db, d->path,

@@ -17,6 +17,7 @@
 #include "core/records.h"
 #include "core/runquery.h"
 #include "core/status.h"
+#include "core/stepsample.h"
 #include "core/storeoptions.h"
 #include "store/batch.h"
 
@@ -75,6 +76,9 @@ public:
     /// The newest run of run's flow (by name) in state that was created before run, in the
     /// runs list's order (created_at, then id); nullopt when there is none.
     Result<std::optional<RunRow>> previousRunOfFlow(const RunRow &run, RunState state);
+    /// The steps of every run of the flow (by name) created in [from, to) (0: open), with their
+    /// run's times; in no particular order (step statistics).
+    Result<QList<StepSample>> stepSamples(const QString &flowName, qint64 from, qint64 to);
     /// The runs list, one page at a time (lazy models). Cheap for 100,000 runs.
     Result<QList<RunSummary>> runSummaries(const RunQuery &query);
     Result<int> countRuns(const RunQuery &query);

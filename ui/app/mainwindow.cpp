@@ -21,6 +21,7 @@
 #include "runsmodel.h"
 #include "runsview.h"
 #include "statestyle.h"
+#include "stepstatsview.h"
 #include "steptablemodel.h"
 #include "stepviews.h"
 #include "timelineplot.h"
@@ -391,6 +392,13 @@ void MainWindow::buildViews() {
     addDockWidget(Qt::RightDockWidgetArea, legendDock);
     legendDock->hide();
 
+    m_stepStats = new StepStatsView(m_monitor);
+    auto *statsDock = new QDockWidget(QStringLiteral("Step statistics"), this);
+    statsDock->setObjectName(QStringLiteral("stepStatsDock"));
+    statsDock->setWidget(m_stepStats);
+    addDockWidget(Qt::BottomDockWidgetArea, statsDock);
+    statsDock->hide();
+
     if (QSystemTrayIcon::isSystemTrayAvailable()) {
         m_tray = new QSystemTrayIcon(stateIcon(StepState::WaitingForOperator), this);
         m_tray->setToolTip(QStringLiteral("Keepflow"));
@@ -485,6 +493,9 @@ void MainWindow::buildMenus() {
     QAction *legend = findChild<QDockWidget *>(QStringLiteral("legendDock"))->toggleViewAction();
     legend->setShortcut(QKeySequence(QStringLiteral("Ctrl+L")));
     view->addAction(legend);
+    QAction *stats = findChild<QDockWidget *>(QStringLiteral("stepStatsDock"))->toggleViewAction();
+    stats->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+T")));
+    view->addAction(stats);
     const QStringList tabs{QStringLiteral("Event log"), QStringLiteral("Timeline"),
                            QStringLiteral("Resources"), QStringLiteral("Workers"),
                            QStringLiteral("Failures")};
@@ -775,6 +786,9 @@ void MainWindow::reloadRun() {
     m_attempts = *attempts;
     const qint64 now = m_monitor.now();
     m_stepViews = buildStepViews(*m_flow, m_stepRows, m_items, *resources);
+    m_stepStats->showFlow(run->flowName);
+    if (const FlowStepStats *stats = m_stepStats->statsFor(run->flowName))
+        markSlowSteps(m_stepViews, *stats, now);
     readChildRuns();
     m_scene->setNow(now);
     m_scene->updateSteps(m_stepViews);

@@ -47,6 +47,7 @@ class InspectorWidget;
 class LatencyTracker;
 class LegendWidget;
 class ResourcesView;
+class StepStatsView;
 class RunDiffView;
 class WorkersView;
 class RunsView;
@@ -121,6 +122,7 @@ public:
     bool selectNextProblem(bool forward = true);
     TimelinePlot *timeline() const { return m_timeline; }
     ResourcesView *resourcesView() const { return m_resources; }
+    StepStatsView *stepStatsView() const { return m_stepStats; }
     /// The status bar's notice while the connection to the database is lost (hidden otherwise).
     QLabel *connectionNotice() const { return m_connectionNotice; }
     /// Shown on a sub-run: back to the parent run and its subflow step.
@@ -199,6 +201,7 @@ private:
     QAction *m_previousProblem = nullptr;
     TimelinePlot *m_timeline = nullptr;
     ResourcesView *m_resources = nullptr;
+    StepStatsView *m_stepStats = nullptr; ///< also keeps the statistics for the "slow" badges
     WorkersView *m_workers = nullptr;
     FailuresView *m_failures = nullptr;
     QPointer<BulkDialog> m_bulkDialog;

@@ -41,6 +41,9 @@ struct StepView {
     int waitingOnIt = 0;
     /// The root causes this step waits on, in flow order; empty when it waits on none.
     QStringList blockedBy;
+    /// How many times its p95 across the flow's runs the step took (or, while it runs, has
+    /// taken so far); 0 unless that is slow (api/stepstats.h, slowFactor()).
+    double slowFactor = 0;
 
     bool operator==(const StepView &) const = default;
 };
@@ -59,6 +62,12 @@ inline QString childHoldUpBadge(const StepView &step) {
         return {};
     return *step.childState == RunState::Paused ? QStringLiteral("child paused")
                                                 : QStringLiteral("child waits for an operator");
+}
+
+/// "slow: 3.1× p95" for a step slower than its history; empty otherwise.
+inline QString slowBadge(const StepView &step) {
+    return step.slowFactor > 0 ? QStringLiteral("slow: %1× p95").arg(step.slowFactor, 0, 'f', 1)
+                               : QString();
 }
 
 /// Whether an operator should look at the step: failed (wholly or some items), retrying,

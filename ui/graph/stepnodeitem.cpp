@@ -99,6 +99,8 @@ QStringList StepNodeItem::badges() const {
                     : QStringLiteral("root cause"));
     else if (!step->blockedBy.isEmpty())
         out << QStringLiteral("waits on %1").arg(step->blockedBy.join(QStringLiteral(", ")));
+    if (const QString slow = slowBadge(*step); !slow.isEmpty())
+        out << slow;
     const bool attempting = step->state == StepState::Running || step->state == StepState::Retrying;
     if (step->attempts > 1 || (attempting && step->attempts > 0)) {
         out << (step->maxAttempts > 0

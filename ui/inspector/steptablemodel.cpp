@@ -205,6 +205,9 @@ QString StepTableModel::text(const StepView &step, int column) const {
     case DurationColumn:
         if (step.startedAt == 0)
             return {};
+        if (const QString slow = slowBadge(step); !slow.isEmpty())
+            return QStringLiteral("%1 (%2)").arg(
+                formatSpan((step.endedAt > 0 ? step.endedAt : m_now) - step.startedAt), slow);
         return formatSpan((step.endedAt > 0 ? step.endedAt : m_now) - step.startedAt);
     case ErrorColumn:
         return step.lastError;

@@ -83,6 +83,20 @@ QList<StepView> buildStepViews(const Flow &flow, const QList<StepRunRow> &steps,
     return views;
 }
 
+void markSlowSteps(QList<StepView> &steps, const FlowStepStats &stats, qint64 now, SlowRule rule) {
+    for (StepView &step : steps) {
+        step.slowFactor = 0;
+        const StepStats *history = stats.step(step.stepId);
+        // Waiting for an operator or paused is not slowness: only time spent finishing or trying.
+        const bool trying = step.state == StepState::Running || step.state == StepState::Retrying;
+        if (!history || (step.endedAt == 0 && !trying))
+            continue;
+        const auto elapsed = stepElapsedMs(step.startedAt, step.endedAt, now);
+        if (const auto factor = elapsed ? slowFactor(*history, *elapsed, rule) : std::nullopt)
+            step.slowFactor = *factor;
+    }
+}
+
 QString formatSpan(qint64 ms) {
     if (ms < 0)
         ms = 0;

@@ -4,6 +4,7 @@
 // the flow's policies (attempt budget), the foreach items, the resources' breakers, and the
 // root causes the stuck steps wait on (api/rootcause.h).
 
+#include "api/stepstats.h"
 #include "core/records.h"
 #include "model/flow.h"
 #include "stepview.h"
@@ -13,6 +14,11 @@ namespace keepflow::ui {
 /// One StepView per step of flow, in flow order.
 QList<StepView> buildStepViews(const Flow &flow, const QList<StepRunRow> &steps,
                                const QList<ItemRow> &items, const QList<ResourceRow> &resources);
+
+/// Sets slowFactor on the steps that took (ended) or have taken so far (running or retrying, at
+/// now) more than rule.factor × their p95 in stats, with enough history; clears it elsewhere.
+void markSlowSteps(QList<StepView> &steps, const FlowStepStats &stats, qint64 now,
+                   SlowRule rule = {});
 
 /// What holds a parent run up in its children, for the run's header: " · held up: step deploy
 /// waits on child run 1a2b… (Waiting for operator)"; empty when no child does.
