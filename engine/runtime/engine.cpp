@@ -553,17 +553,25 @@ Result<QList<Result<ActionOutcome>>> Engine::actOnMany(const QList<OperatorActio
     }
     if (Status s = d->commit(); !s)
         return s;
-    for (qsizetype i = 0, a = 0; i < requests.size(); ++i) {
-        if (notTaken->contains(requests[i].runId) || !outcomes[i])
-            continue;
-        const auto &[runId, before] = applied[a++];
-        if (!d->findRun(runId)) {
-            outcomes[i] = Status::error(
-                QStringLiteral("another worker took run %1 over meanwhile; nothing was changed")
-                    .arg(runId));
-            continue;
+    QSet<QString> lost; // taken over by another worker as the commit was made
+    for (const auto &[runId, before] : applied) {
+        if (!d->findRun(runId))
+            lost.insert(runId);
+        else
+            d->settleAfterAction(runId, before, executing);
+    }
+    if (!lost.isEmpty()) {
+        QList<Result<ActionOutcome>> settled;
+        for (qsizetype i = 0; i < requests.size(); ++i) {
+            const QString &runId = requests[i].runId;
+            if (lost.contains(runId) && outcomes[i])
+                settled.append(Status::error(
+                    QStringLiteral("another worker took run %1 over meanwhile; nothing was changed")
+                        .arg(runId)));
+            else
+                settled.append(outcomes[i]);
         }
-        d->settleAfterAction(runId, before, executing);
+        outcomes = settled;
     }
     if (!executing) {
         for (const auto &[runId, before] : applied)
