@@ -2286,11 +2286,13 @@ Status Store::setAlertCursor(const FeedPosition &position) {
     if (Status s = d->writable(); !s)
         return s;
     QSqlQuery upsert(d->db);
-    // Only forward: two processes looking at alerts leave the furthest position.
+    // Only forward, in the feed's order (transaction, then id: on PostgreSQL an id is handed out
+    // at insert, so a later commit can hold a smaller one): two processes leave the furthest.
     upsert.prepare(QStringLiteral(
         "INSERT INTO alert_cursor (name, xact, event_id) VALUES ('alerts', ?, ?) "
         "ON CONFLICT (name) DO UPDATE SET xact = excluded.xact, event_id = excluded.event_id "
-        "WHERE alert_cursor.event_id < excluded.event_id"));
+        "WHERE alert_cursor.xact < excluded.xact OR (alert_cursor.xact = excluded.xact AND "
+        "alert_cursor.event_id < excluded.event_id)"));
     upsert.addBindValue(position.xact);
     upsert.addBindValue(position.id);
     if (!upsert.exec())
