@@ -1,6 +1,7 @@
 #include "api/alerts.h"
 
 #include "api/reports.h"
+#include "api/stepstats.h"
 #include "api/triage.h"
 #include "core/eventtype.h"
 #include "model/flow.h"
@@ -146,15 +147,6 @@ QString describeAlertRule(const AlertRuleRow &rule) {
     return parts.join(QLatin1Char(' '));
 }
 
-qint64 percentile95(QList<qint64> durations) {
-    if (durations.isEmpty())
-        return 0;
-    std::sort(durations.begin(), durations.end());
-    const auto rank =
-        static_cast<qsizetype>(std::ceil(0.95 * static_cast<double>(durations.size())));
-    return durations[std::max<qsizetype>(rank, 1) - 1];
-}
-
 AlertWatcher::AlertWatcher(Store &store, const Clock &clock, QObject *parent)
     : QObject(parent)
     , m_store(store)
@@ -238,7 +230,8 @@ AlertWatcher::evaluate(const AlertRuleRow &rule, const EventRow &event, const QS
         auto history = m_store.stepDurations(flow, event.stepId, event.runId, kSlowHistoryLimit);
         if (!history || history->size() < kSlowHistory)
             return std::nullopt;
-        const qint64 p95 = std::max<qint64>(percentile95(*history), 1);
+        std::sort(history->begin(), history->end());
+        const qint64 p95 = std::max<qint64>(percentileNearestRank(*history, 95), 1);
         if (static_cast<double>(took) <= rule.factor * static_cast<double>(p95))
             return std::nullopt;
         return Condition{byEvent,

@@ -49,9 +49,6 @@ QJsonObject alertRuleJson(const AlertRuleRow &rule);
 /// One line: "3  run_failed flow=orders -> /usr/local/bin/page-oncall --team pay".
 QString describeAlertRule(const AlertRuleRow &rule);
 
-/// The smallest duration with at least 95 % of durations at or below it (nearest rank).
-qint64 percentile95(QList<qint64> durations);
-
 /// An alert that fired: its event as stored, and what its command receives on stdin.
 struct AlertFiring {
     AlertRuleRow rule;

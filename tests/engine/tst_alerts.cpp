@@ -72,8 +72,6 @@ class TestAlerts : public QObject {
 private Q_SLOTS:
     void rulesFromWords_data();
     void rulesFromWords();
-    void percentile95IsTheNearestRank_data();
-    void percentile95IsTheNearestRank();
     void eachKindFiresOnItsCondition_data();
     void eachKindFiresOnItsCondition();
     void firesOncePerConditionAcrossWatchers();
@@ -116,27 +114,6 @@ void TestAlerts::rulesFromWords() {
         QVERIFY(!parsed);
         QVERIFY2(parsed.error().contains(error), qPrintable(parsed.error()));
     }
-}
-
-void TestAlerts::percentile95IsTheNearestRank_data() {
-    QTest::addColumn<QList<qint64>>("durations");
-    QTest::addColumn<qint64>("p95");
-    QTest::newRow("none") << QList<qint64>{} << qint64(0);
-    QTest::newRow("one") << QList<qint64>{7} << qint64(7);
-    QTest::newRow("two") << QList<qint64>{9, 1} << qint64(9);
-    QList<qint64> hundred;
-    for (qint64 i = 100; i >= 1; --i)
-        hundred << i;
-    QTest::newRow("1..100") << hundred << qint64(95);
-    QTest::newRow("twenty") << QList<qint64>{1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
-                                             11, 12, 13, 14, 15, 16, 17, 18, 19, 1000}
-                            << qint64(19);
-}
-
-void TestAlerts::percentile95IsTheNearestRank() {
-    QFETCH(QList<qint64>, durations);
-    QFETCH(qint64, p95);
-    QCOMPARE(percentile95(durations), p95);
 }
 
 void TestAlerts::eachKindFiresOnItsCondition_data() {
