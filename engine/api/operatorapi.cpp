@@ -266,6 +266,17 @@ Result<QList<StepSample>> OperatorApi::stepSamples(const QString &flowName, qint
     return m_store->stepSamples(flowName, from, to);
 }
 
+Result<std::optional<std::pair<qint64, qint64>>>
+OperatorApi::stepSampleSpan(const QString &flowName, qint64 from, qint64 to) {
+    return m_store->stepSampleSpan(flowName, from, to);
+}
+
+Result<StepSampleReduction> OperatorApi::reduceStepSamples(const QString &flowName, qint64 from,
+                                                           qint64 to, qint64 bucketMs,
+                                                           const QList<StepOutcome> &finished) {
+    return m_store->reduceStepSamples(flowName, from, to, bucketMs, finished);
+}
+
 Result<RunStatus> OperatorApi::status(const QString &runId) {
     RunStatus status;
     auto run = m_store->run(runId);

@@ -180,6 +180,13 @@ public:
     /// The steps of the flow's runs created in [from, to) (0: open), for step statistics
     /// (api/stepstats.h).
     Result<QList<StepSample>> stepSamples(const QString &flowName, qint64 from, qint64 to);
+    /// The same steps reduced in the database (see Store::stepSampleSpan and reduceStepSamples):
+    /// what stepStats() reads.
+    Result<std::optional<std::pair<qint64, qint64>>> stepSampleSpan(const QString &flowName,
+                                                                    qint64 from, qint64 to);
+    Result<StepSampleReduction> reduceStepSamples(const QString &flowName, qint64 from, qint64 to,
+                                                  qint64 bucketMs,
+                                                  const QList<StepOutcome> &finished);
     /// The run, its steps and items, read in that order.
     Result<RunStatus> status(const QString &runId);
     Result<QList<StepRunRow>> stepRuns(const QString &runId);

@@ -3,6 +3,7 @@
 #include "operatorapi.h"
 
 #include <QHash>
+#include <QMap>
 
 #include <algorithm>
 #include <limits>
@@ -16,12 +17,6 @@ constexpr qint64 kDayMs = 24 * kHourMs;
 
 double ratio(int part, int whole) {
     return whole > 0 ? static_cast<double>(part) / whole : 0.0;
-}
-
-/// Floor division: bucket starts stay aligned for times before the epoch too.
-qint64 bucketStart(qint64 time, qint64 length) {
-    const qint64 quotient = time / length;
-    return (time % length < 0 ? quotient - 1 : quotient) * length;
 }
 
 } // namespace
@@ -50,15 +45,6 @@ const StepStats *FlowStepStats::step(const QString &stepId) const {
     return nullptr;
 }
 
-qint64 percentileNearestRank(const QList<qint64> &sortedValues, int percent) {
-    const qint64 n = sortedValues.size();
-    if (n == 0)
-        return -1;
-    // ceil(percent * n / 100) in integers: no rounding error decides a rank.
-    const qint64 rank = std::clamp<qint64>((percent * n + 99) / 100, 1, n);
-    return sortedValues[rank - 1];
-}
-
 qint64 bucketLengthFor(qint64 spanMs) {
     if (spanMs <= 2 * kDayMs)
         return kHourMs;
@@ -76,90 +62,89 @@ bool stepFailed(StepState state, bool viaFallback) {
            (viaFallback && state == StepState::Succeeded);
 }
 
-FlowStepStats computeStepStats(const QString &flowName, const QList<StepSample> &rows,
-                               StepStatsWindow window) {
+namespace {
+
+/// The outcomes whose steps count as finished: succeeded (not through a fallback) or failed.
+QList<StepOutcome> finishedOutcomes() {
+    QList<StepOutcome> outcomes;
+    for (int index = 0; index < kStepStateCount; ++index) {
+        const auto state = static_cast<StepState>(index);
+        for (const bool viaFallback : {false, true}) {
+            if ((stepSucceeded(state) && !viaFallback) || stepFailed(state, viaFallback))
+                outcomes.append({state, viaFallback});
+        }
+    }
+    return outcomes;
+}
+
+/// Both ways to the statistics (rows in memory, or counts taken in the database) end here.
+FlowStepStats summarize(const QString &flowName, StepStatsWindow window, qint64 bucketMs,
+                        const QList<StepSampleGroup> &groups,
+                        const QList<StepDurationPercentiles> &percentiles) {
     FlowStepStats result;
     result.flowName = flowName;
     result.window = window;
-
-    qint64 first = std::numeric_limits<qint64>::max();
-    qint64 last = std::numeric_limits<qint64>::min();
-    for (const StepSample &row : rows) {
-        first = std::min(first, row.runCreatedAt);
-        last = std::max(last, row.runCreatedAt);
-    }
-    const qint64 from = window.from > 0 ? window.from : first;
-    const qint64 to = window.to > 0 ? window.to : last;
-    result.bucketMs = bucketLengthFor(rows.isEmpty() ? 0 : std::max<qint64>(0, to - from));
+    result.bucketMs = bucketMs;
 
     struct Accumulator {
         StepStats stats;
         qint64 newestRun = std::numeric_limits<qint64>::min(); ///< whose position counts
-        QList<qint64> durations;
-        QHash<qint64, FailureBucket> buckets;
+        QMap<qint64, FailureBucket> buckets;
     };
     QHash<QString, int> indexOf;
     QList<Accumulator> steps;
-    int mostRuns = 0;
-    for (const StepSample &row : rows) {
-        auto found = indexOf.constFind(row.stepId);
-        int index = 0;
-        if (found == indexOf.cend()) {
-            index = static_cast<int>(steps.size());
-            indexOf.insert(row.stepId, index);
-            steps.append(Accumulator{});
-            steps.last().stats.stepId = row.stepId;
-        } else {
-            index = *found;
-        }
-        Accumulator &step = steps[index];
+    const auto accumulatorOf = [&](const QString &stepId) -> Accumulator & {
+        auto found = indexOf.constFind(stepId);
+        if (found != indexOf.cend())
+            return steps[*found];
+        indexOf.insert(stepId, static_cast<int>(steps.size()));
+        steps.append(Accumulator{});
+        steps.last().stats.stepId = stepId;
+        return steps.last();
+    };
+    for (const StepSampleGroup &group : groups) {
+        Accumulator &step = accumulatorOf(group.stepId);
         StepStats &stats = step.stats;
-        if (row.runCreatedAt >= step.newestRun) {
-            step.newestRun = row.runCreatedAt;
-            stats.position = row.position;
+        if (group.newestRunCreatedAt >= step.newestRun) {
+            step.newestRun = group.newestRunCreatedAt;
+            stats.position = group.position;
         }
-        ++stats.runs;
-        mostRuns = std::max(mostRuns, stats.runs);
-        if (row.attempts > 0) {
-            ++stats.started;
-            if (row.attempts > 1)
-                ++stats.retried;
-        }
-        const bool succeeded = stepSucceeded(row.state) && !row.viaFallback;
-        const bool failed = stepFailed(row.state, row.viaFallback);
+        stats.runs += group.steps;
+        if (group.attemptClass > 0)
+            stats.started += group.steps;
+        if (group.attemptClass > 1)
+            stats.retried += group.steps;
+        const bool succeeded = stepSucceeded(group.state) && !group.viaFallback;
+        const bool failed = stepFailed(group.state, group.viaFallback);
         if (!succeeded && !failed)
             continue;
+        FailureBucket &bucket = step.buckets[group.bucketStart];
         if (succeeded) {
-            ++stats.succeeded;
-            stats.successAttempts += row.attempts;
+            stats.succeeded += group.steps;
+            stats.successAttempts += static_cast<int>(group.attempts);
+            bucket.succeeded += group.steps;
         } else {
-            ++stats.failed;
+            stats.failed += group.steps;
+            bucket.failed += group.steps;
         }
-        if (row.startedAt > 0 && row.endedAt >= row.startedAt)
-            step.durations.append(row.endedAt - row.startedAt);
-        FailureBucket &bucket = step.buckets[bucketStart(row.runCreatedAt, result.bucketMs)];
-        if (succeeded)
-            ++bucket.succeeded;
-        else
-            ++bucket.failed;
     }
-    // Every run has a row for each step of its flow version: the step seen most often was in
-    // every run (a step added later was not).
-    result.runs = mostRuns;
+    for (const StepDurationPercentiles &durations : percentiles) {
+        StepStats &stats = accumulatorOf(durations.stepId).stats;
+        stats.finishedDurations = durations.finished;
+        stats.p50Ms = durations.p50Ms;
+        stats.p95Ms = durations.p95Ms;
+    }
 
     result.steps.reserve(steps.size());
     for (Accumulator &step : steps) {
-        std::sort(step.durations.begin(), step.durations.end());
-        step.stats.finishedDurations = static_cast<int>(step.durations.size());
-        step.stats.p50Ms = percentileNearestRank(step.durations, 50);
-        step.stats.p95Ms = percentileNearestRank(step.durations, 95);
+        // Every run has a row for each step of its flow version: the step seen most often was in
+        // every run (a step added later was not).
+        result.runs = std::max(result.runs, step.stats.runs);
         for (auto it = step.buckets.cbegin(); it != step.buckets.cend(); ++it) {
             FailureBucket bucket = it.value();
             bucket.start = it.key();
-            step.stats.buckets.append(bucket);
+            step.stats.buckets.append(bucket); // oldest first: the map is ordered by start
         }
-        std::sort(step.stats.buckets.begin(), step.stats.buckets.end(),
-                  [](const FailureBucket &a, const FailureBucket &b) { return a.start < b.start; });
         result.steps.append(std::move(step.stats));
     }
     std::sort(result.steps.begin(), result.steps.end(), [](const StepStats &a, const StepStats &b) {
@@ -168,11 +153,38 @@ FlowStepStats computeStepStats(const QString &flowName, const QList<StepSample> 
     return result;
 }
 
+} // namespace
+
+FlowStepStats computeStepStats(const QString &flowName, const QList<StepSample> &rows,
+                               StepStatsWindow window) {
+    qint64 first = std::numeric_limits<qint64>::max();
+    qint64 last = std::numeric_limits<qint64>::min();
+    for (const StepSample &row : rows) {
+        first = std::min(first, row.runCreatedAt);
+        last = std::max(last, row.runCreatedAt);
+    }
+    const qint64 from = window.from > 0 ? window.from : first;
+    const qint64 to = window.to > 0 ? window.to : last;
+    const qint64 bucketMs = bucketLengthFor(rows.isEmpty() ? 0 : std::max<qint64>(0, to - from));
+
+    StepSampleReducer reducer(bucketMs, finishedOutcomes());
+    for (const StepSample &row : rows)
+        reducer.add(row);
+    return summarize(flowName, window, bucketMs, reducer.groups(), reducer.percentiles());
+}
+
 Result<FlowStepStats> stepStats(OperatorApi &api, const QString &flowName, StepStatsWindow window) {
-    auto rows = api.stepSamples(flowName, window.from, window.to);
-    if (!rows)
-        return rows.status();
-    return computeStepStats(flowName, *rows, window);
+    auto span = api.stepSampleSpan(flowName, window.from, window.to);
+    if (!span)
+        return span.status();
+    const qint64 from = window.from > 0 ? window.from : (*span ? (*span)->first : 0);
+    const qint64 to = window.to > 0 ? window.to : (*span ? (*span)->second : 0);
+    const qint64 bucketMs = bucketLengthFor(*span ? std::max<qint64>(0, to - from) : 0);
+    auto reduced =
+        api.reduceStepSamples(flowName, window.from, window.to, bucketMs, finishedOutcomes());
+    if (!reduced)
+        return reduced.status();
+    return summarize(flowName, window, bucketMs, reduced->groups, reduced->percentiles);
 }
 
 QList<StepStats> byTrouble(QList<StepStats> steps) {

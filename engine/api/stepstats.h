@@ -2,8 +2,9 @@
 
 // Step statistics across the runs of one flow: per step how long it takes (p50 and p95 of the
 // finished steps' durations), how many attempts a success costs, how often it needs a retry, and
-// its failure rate over time. computeStepStats() is pure; stepStats() reads the rows through the
-// OperatorApi (one query). slowFactor() says whether one step of one run is far slower than its
+// its failure rate over time. computeStepStats() is pure; stepStats() has the store reduce the
+// rows (Store::reduceStepSamples: counts and ranks, never the rows themselves) and summarizes
+// them the same way. slowFactor() says whether one step of one run is far slower than its
 // history (the desktop's "slow" badge).
 //
 // Definitions, per step (each run has at most one row per step):
@@ -71,11 +72,6 @@ struct FlowStepStats {
 
     const StepStats *step(const QString &stepId) const;
 };
-
-/// The nearest-rank percentile of sortedValues (ascending): the value at rank
-/// ceil(percent / 100 * n), counted from 1, at least rank 1. -1 for an empty list.
-/// One value: it for every percentile; two: p50 is the smaller, p95 the larger.
-qint64 percentileNearestRank(const QList<qint64> &sortedValues, int percent);
 
 /// The failure-rate bucket for a window spanning spanMs: an hour up to two days, a day up to
 /// 90 days, else a week.

@@ -6,6 +6,8 @@
 #include "store/postgreswriter.h"
 #include "store/sqlitewriter.h"
 
+#include <sqlite3.h>
+
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
@@ -200,6 +202,11 @@ CREATE TABLE alert_cursor (
     xact BIGINT NOT NULL,
     event_id BIGINT NOT NULL);
 )"),
+        // 7: the runs of one flow by time (step statistics, the runs list filtered by flow)
+        // without reading every run.
+        QStringLiteral(R"(
+CREATE INDEX runs_by_flow ON runs (flow_name, created_at);
+)"),
     };
     return steps;
 }
@@ -361,6 +368,7 @@ struct Store::Impl {
 
     std::unique_ptr<SqliteBatchWriter> writer;
     std::unique_ptr<PostgresBatchWriter> postgresWriter;
+    sqlite3 *sqlite = nullptr; ///< the handle Qt SQL's SQLite connection owns (reads around Qt)
 
     ~Impl() {
         writer.reset(); // its statements must go before the connection closes
@@ -937,8 +945,8 @@ Result<std::unique_ptr<Store>> Store::open(const QString &path, const StoreOptio
     if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0)
         return Status::error(
             QStringLiteral("%1: the Qt SQLite driver gave no sqlite3 handle").arg(path));
-    impl->writer = std::make_unique<SqliteBatchWriter>(
-        *static_cast<sqlite3 *const *>(handle.constData()), path);
+    impl->sqlite = *static_cast<sqlite3 *const *>(handle.constData());
+    impl->writer = std::make_unique<SqliteBatchWriter>(impl->sqlite, path);
     if (!impl->writer->preparation())
         return impl->writer->preparation();
     auto last = std::unique_ptr<Store>(new Store(std::move(impl)));
@@ -1314,6 +1322,214 @@ Result<QList<StepSample>> Store::stepSamples(const QString &flowName, qint64 fro
             row.runEndedAt = query.value(9).toLongLong();
             return row;
         });
+}
+
+namespace {
+
+/// The runs of a flow created in [from, to), as the step statistics' queries select them.
+QString flowRunsWhere(const QString &flowName, qint64 from, qint64 to, QVariantList &binds) {
+    QString where = QStringLiteral(" WHERE r.flow_name = ?");
+    binds << flowName;
+    if (from > 0) {
+        where += QStringLiteral(" AND r.created_at >= ?");
+        binds << from;
+    }
+    if (to > 0) {
+        where += QStringLiteral(" AND r.created_at < ?");
+        binds << to;
+    }
+    return where;
+}
+
+} // namespace
+
+Result<std::optional<std::pair<qint64, qint64>>> Store::stepSampleSpan(const QString &flowName,
+                                                                       qint64 from, qint64 to) {
+    QVariantList binds;
+    const QString sql = QStringLiteral("SELECT MIN(r.created_at), MAX(r.created_at) FROM runs r%1")
+                            .arg(flowRunsWhere(flowName, from, to, binds));
+    auto span = selectRows<std::optional<std::pair<qint64, qint64>>>(
+        d->db, d->path, sql, binds, QStringLiteral("runs"),
+        [](const QSqlQuery &q) -> Result<std::optional<std::pair<qint64, qint64>>> {
+            if (q.value(0).isNull())
+                return std::optional<std::pair<qint64, qint64>>();
+            return std::optional(std::pair(q.value(0).toLongLong(), q.value(1).toLongLong()));
+        });
+    if (!span)
+        return span.status();
+    return span->isEmpty() ? std::nullopt : span->first();
+}
+
+namespace {
+
+/// Store::reduceStepSamples' groups, counted by the database.
+Result<QList<StepSampleGroup>> countStepSampleGroups(const QSqlDatabase &db, const QString &path,
+                                                     const QString &flowName, qint64 from,
+                                                     qint64 to, qint64 bucketMs) {
+    QVariantList binds;
+    // Integer division truncates toward zero in both databases: times before 1970 are floored by
+    // hand so that a bucket starts where bucketStart() in the statistics puts it.
+    QString sql = QStringLiteral(
+        "SELECT s.step_id, s.position, s.state, s.via_fallback, "
+        "CASE WHEN s.attempts > 1 THEN 2 WHEN s.attempts > 0 THEN 1 ELSE 0 END, "
+        "CASE WHEN r.created_at < 0 THEN (r.created_at + 1) / ? - 1 ELSE r.created_at / ? END, "
+        "COUNT(*), SUM(s.attempts), MAX(r.created_at) "
+        "FROM runs r JOIN step_runs s ON s.run_id = r.id");
+    binds << bucketMs << bucketMs;
+    sql += flowRunsWhere(flowName, from, to, binds);
+    sql += QStringLiteral(" GROUP BY 1, 2, 3, 4, 5, 6");
+    auto groups = selectRows<StepSampleGroup>(
+        db, path, sql, binds, QStringLiteral("step runs"),
+        [](const QSqlQuery &q) -> Result<StepSampleGroup> {
+            StepSampleGroup group;
+            group.stepId = q.value(0).toString();
+            group.position = q.value(1).toInt();
+            const auto state = stepStateFromName(q.value(2).toString());
+            if (!state)
+                return Status::error(
+                    QStringLiteral("unknown step state %1").arg(q.value(2).toString()));
+            group.state = *state;
+            group.viaFallback = q.value(3).toInt() != 0;
+            group.attemptClass = q.value(4).toInt();
+            group.bucketStart = q.value(5).toLongLong();
+            group.steps = q.value(6).toInt();
+            group.attempts = q.value(7).toLongLong();
+            group.newestRunCreatedAt = q.value(8).toLongLong();
+            return group;
+        });
+    if (groups) {
+        for (StepSampleGroup &group : *groups)
+            group.bucketStart *= bucketMs;
+    }
+    return groups;
+}
+
+/// Store::reduceStepSamples' percentiles, ranked by the database.
+Result<QList<StepDurationPercentiles>>
+rankStepDurations(const QSqlDatabase &db, const QString &path, const QString &flowName, qint64 from,
+                  qint64 to, const QList<StepOutcome> &finished) {
+    if (finished.isEmpty())
+        return QList<StepDurationPercentiles>();
+    QVariantList binds;
+    const QString where = flowRunsWhere(flowName, from, to, binds);
+    QStringList outcomes;
+    for (const StepOutcome &outcome : finished) {
+        outcomes << QStringLiteral("(s.state = ? AND s.via_fallback = ?)");
+        binds << stateName(outcome.state) << (outcome.viaFallback ? 1 : 0);
+    }
+    // The ranks are percentileNearestRank()'s: ceil(percent * n / 100), which for n >= 1 is
+    // always between 1 and n.
+    const QString sql =
+        QStringLiteral("WITH finished AS (SELECT s.step_id, s.ended_at - s.started_at AS took "
+                       "FROM step_runs s JOIN runs r ON r.id = s.run_id%1 "
+                       "AND s.started_at > 0 AND s.ended_at >= s.started_at AND (%2)), "
+                       "ranked AS (SELECT step_id, took, "
+                       "ROW_NUMBER() OVER (PARTITION BY step_id ORDER BY took) AS ordinal, "
+                       "COUNT(*) OVER (PARTITION BY step_id) AS n FROM finished) "
+                       "SELECT step_id, n, "
+                       "MAX(CASE WHEN ordinal = (50 * n + 99) / 100 THEN took END), "
+                       "MAX(CASE WHEN ordinal = (95 * n + 99) / 100 THEN took END) "
+                       "FROM ranked GROUP BY step_id, n")
+            .arg(where, outcomes.join(QStringLiteral(" OR ")));
+    return selectRows<StepDurationPercentiles>(
+        db, path, sql, binds, QStringLiteral("step durations"),
+        [](const QSqlQuery &q) -> Result<StepDurationPercentiles> {
+            StepDurationPercentiles row;
+            row.stepId = q.value(0).toString();
+            row.finished = q.value(1).toInt();
+            row.p50Ms = q.value(2).toLongLong();
+            row.p95Ms = q.value(3).toLongLong();
+            return row;
+        });
+}
+
+/// Store::reduceStepSamples on SQLite: the rows streamed once through the sqlite3 handle (Qt
+/// SQL's values cost more than the whole pass), reduced as they come.
+Result<StepSampleReduction> streamStepSamples(sqlite3 *db, const QString &path,
+                                              const QString &flowName, qint64 from, qint64 to,
+                                              StepSampleReducer &reducer) {
+    QVariantList binds;
+    const QByteArray sql =
+        QStringLiteral("SELECT s.step_id, s.position, s.state, s.via_fallback, s.attempts, "
+                       "s.started_at, s.ended_at, r.created_at "
+                       "FROM runs r JOIN step_runs s ON s.run_id = r.id%1")
+            .arg(flowRunsWhere(flowName, from, to, binds))
+            .toUtf8();
+    sqlite3_stmt *statement = nullptr;
+    const auto failed = [&](const char *what) {
+        const QString text =
+            QStringLiteral("%1: cannot read step runs (%2): %3")
+                .arg(path, QLatin1String(what), QString::fromUtf8(sqlite3_errmsg(db)));
+        sqlite3_finalize(statement);
+        return Status::error(text);
+    };
+    if (sqlite3_prepare_v2(db, sql.constData(), static_cast<int>(sql.size()), &statement,
+                           nullptr) != SQLITE_OK)
+        return failed("prepare");
+    const QByteArray name = binds.value(0).toString().toUtf8();
+    sqlite3_bind_text(statement, 1, name.constData(), static_cast<int>(name.size()),
+                      SQLITE_TRANSIENT);
+    for (int i = 1; i < binds.size(); ++i)
+        sqlite3_bind_int64(statement, i + 1, binds[i].toLongLong());
+
+    // Step ids and states repeat on every run: each distinct text is looked up once.
+    QHash<QByteArray, int> stepIndexes;
+    QList<std::pair<QByteArray, StepState>> states;
+    const auto text = [&](int column) {
+        return QByteArray::fromRawData(
+            reinterpret_cast<const char *>(sqlite3_column_text(statement, column)),
+            sqlite3_column_bytes(statement, column));
+    };
+    int stepped = SQLITE_ROW;
+    while ((stepped = sqlite3_step(statement)) == SQLITE_ROW) {
+        const QByteArray idBytes = text(0);
+        auto index = stepIndexes.constFind(idBytes);
+        if (index == stepIndexes.cend())
+            index = stepIndexes.insert(QByteArray(idBytes.constData(), idBytes.size()),
+                                       reducer.stepIndex(QString::fromUtf8(idBytes)));
+        const QByteArray stateBytes = text(2);
+        auto state = std::find_if(states.cbegin(), states.cend(),
+                                  [&](const auto &known) { return known.first == stateBytes; });
+        if (state == states.cend()) {
+            const std::optional<StepState> named = stepStateFromName(QString::fromUtf8(stateBytes));
+            if (!named) {
+                sqlite3_finalize(statement);
+                return Status::error(
+                    QStringLiteral("%1: cannot read step runs: unknown step state %2")
+                        .arg(path, QString::fromUtf8(stateBytes)));
+            }
+            states.append({QByteArray(stateBytes.constData(), stateBytes.size()), *named});
+            state = states.cend() - 1;
+        }
+        reducer.add(*index, sqlite3_column_int(statement, 1), state->second,
+                    sqlite3_column_int(statement, 3) != 0, sqlite3_column_int(statement, 4),
+                    sqlite3_column_int64(statement, 5), sqlite3_column_int64(statement, 6),
+                    sqlite3_column_int64(statement, 7));
+    }
+    if (stepped != SQLITE_DONE)
+        return failed("step");
+    sqlite3_finalize(statement);
+    return StepSampleReduction{reducer.groups(), reducer.percentiles()};
+}
+
+} // namespace
+
+Result<StepSampleReduction> Store::reduceStepSamples(const QString &flowName, qint64 from,
+                                                     qint64 to, qint64 bucketMs,
+                                                     const QList<StepOutcome> &finished) {
+    if (bucketMs <= 0)
+        return Status::error(QStringLiteral("the bucket length must be positive"));
+    if (!d->postgres) {
+        StepSampleReducer reducer(bucketMs, finished);
+        return streamStepSamples(d->sqlite, d->path, flowName, from, to, reducer);
+    }
+    auto groups = countStepSampleGroups(d->db, d->path, flowName, from, to, bucketMs);
+    if (!groups)
+        return groups.status();
+    auto percentiles = rankStepDurations(d->db, d->path, flowName, from, to, finished);
+    if (!percentiles)
+        return percentiles.status();
+    return StepSampleReduction{std::move(*groups), std::move(*percentiles)};
 }
 
 Result<QList<AttemptRow>> Store::attempts(const QString &runId) {

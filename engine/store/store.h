@@ -79,6 +79,18 @@ public:
     /// The steps of every run of the flow (by name) created in [from, to) (0: open), with their
     /// run's times; in no particular order (step statistics).
     Result<QList<StepSample>> stepSamples(const QString &flowName, qint64 from, qint64 to);
+    /// The first and last creation time of the flow's runs created in [from, to) (0: open);
+    /// nullopt when there is none.
+    Result<std::optional<std::pair<qint64, qint64>>> stepSampleSpan(const QString &flowName,
+                                                                    qint64 from, qint64 to);
+    /// The steps of the same runs grouped by step, position, state, fallback, attempt class and
+    /// bucket of the run's creation time (bucketMs long, floored from 0), and per step the
+    /// nearest-rank p50 and p95 of ended_at - started_at over the steps that started, ended, and
+    /// whose outcome is one of finished. PostgreSQL counts and ranks in SQL; SQLite, whose
+    /// sorter takes seconds over 500,000 rows, streams the rows once through StepSampleReducer.
+    Result<StepSampleReduction> reduceStepSamples(const QString &flowName, qint64 from, qint64 to,
+                                                  qint64 bucketMs,
+                                                  const QList<StepOutcome> &finished);
     /// The runs list, one page at a time (lazy models). Cheap for 100,000 runs.
     Result<QList<RunSummary>> runSummaries(const RunQuery &query);
     Result<int> countRuns(const RunQuery &query);

@@ -8,6 +8,8 @@
 #include "harness.h"
 #include "store/batch.h"
 
+#include <QRandomGenerator>
+
 using namespace keepflow;
 
 namespace {
@@ -316,6 +318,97 @@ private Q_SLOTS:
         auto unknown = stepStats(api, "no-such-flow");
         QVERIFY2(unknown, qPrintable(unknown.error()));
         QVERIFY(unknown->steps.isEmpty());
+    }
+
+    // stepStats() counts and ranks in the database; computeStepStats() works on the rows. Both
+    // must agree on every figure, for rows of every state, fallback, attempt count and duration,
+    // spread over hours, days or weeks (each bucket length), with a step that moved in a newer
+    // flow version.
+    void countedInTheDatabaseEqualsComputedFromRows_data() {
+        QTest::addColumn<qint64>("spanMs");
+        QTest::newRow("hour buckets") << 40 * kHour;
+        QTest::newRow("day buckets") << 60 * kDay;
+        QTest::newRow("week buckets") << 400 * kDay;
+    }
+    void countedInTheDatabaseEqualsComputedFromRows() {
+        QFETCH(qint64, spanMs);
+        Harness harness;
+        OperatorApi::Options options;
+        options.clock = &harness.clock;
+        options.ownerIsDead = [](const QString &) { return true; };
+        auto opened = OperatorApi::open(harness.dbPath(), options);
+        QVERIFY2(opened, qPrintable(opened.error()));
+        OperatorApi &api = **opened;
+        auto flow = harness.store->saveFlowVersion("mixed", R"({"keepflow":1})", {});
+        QVERIFY(flow);
+
+        QRandomGenerator random(static_cast<quint32>(spanMs / kHour));
+        const QStringList stepIds{"fetch", "charge", "ship"};
+        Batch batch;
+        for (int i = 0; i < 400; ++i) {
+            RunRow run;
+            run.id = QStringLiteral("run-%1").arg(i);
+            run.flowId = flow->id;
+            run.flowName = QStringLiteral("mixed");
+            run.state = RunState::CompletedWithFailures;
+            run.createdAt = kDayStart + random.bounded(spanMs);
+            batch.runs << run;
+            const bool newerVersion = run.createdAt > kDayStart + spanMs / 2;
+            for (int s = 0; s < stepIds.size(); ++s) {
+                StepRunRow step;
+                step.runId = run.id;
+                step.stepId = stepIds[s];
+                // ship comes first in the newer version.
+                step.position = newerVersion && s == 2 ? 0 : s + 1;
+                step.state = static_cast<StepState>(random.bounded(kStepStateCount));
+                step.viaFallback = random.bounded(4) == 0;
+                step.attempts = random.bounded(4);
+                step.failures = std::max(0, step.attempts - 1);
+                if (step.attempts > 0) {
+                    step.startedAt = run.createdAt + 1 + random.bounded(1000);
+                    // A few durations repeat (ties) and a few end before they start (clock skew).
+                    if (random.bounded(5) > 0)
+                        step.endedAt = step.startedAt + random.bounded(20) * 250 - 250;
+                }
+                batch.steps << step;
+            }
+        }
+        auto committed = harness.store->commit(batch);
+        QVERIFY2(committed, qPrintable(committed.error()));
+
+        for (const StepStatsWindow window :
+             {StepStatsWindow{}, StepStatsWindow{kDayStart + spanMs / 4, kDayStart + spanMs}}) {
+            auto rows = api.stepSamples("mixed", window.from, window.to);
+            QVERIFY2(rows, qPrintable(rows.error()));
+            const FlowStepStats fromRows = computeStepStats("mixed", *rows, window);
+            auto counted = stepStats(api, "mixed", window);
+            QVERIFY2(counted, qPrintable(counted.error()));
+            QCOMPARE(counted->bucketMs, fromRows.bucketMs);
+            QCOMPARE(counted->runs, fromRows.runs);
+            QCOMPARE(counted->steps.size(), fromRows.steps.size());
+            for (int s = 0; s < fromRows.steps.size(); ++s) {
+                const StepStats &expected = fromRows.steps[s];
+                const StepStats &actual = counted->steps[s];
+                QCOMPARE(actual.stepId, expected.stepId);
+                QCOMPARE(actual.position, expected.position);
+                QCOMPARE(actual.runs, expected.runs);
+                QCOMPARE(actual.started, expected.started);
+                QCOMPARE(actual.succeeded, expected.succeeded);
+                QCOMPARE(actual.failed, expected.failed);
+                QCOMPARE(actual.retried, expected.retried);
+                QCOMPARE(actual.successAttempts, expected.successAttempts);
+                QCOMPARE(actual.finishedDurations, expected.finishedDurations);
+                QCOMPARE(actual.p50Ms, expected.p50Ms);
+                QCOMPARE(actual.p95Ms, expected.p95Ms);
+                QCOMPARE(actual.buckets.size(), expected.buckets.size());
+                for (int b = 0; b < expected.buckets.size(); ++b) {
+                    QCOMPARE(actual.buckets[b].start, expected.buckets[b].start);
+                    QCOMPARE(actual.buckets[b].succeeded, expected.buckets[b].succeeded);
+                    QCOMPARE(actual.buckets[b].failed, expected.buckets[b].failed);
+                }
+            }
+            QVERIFY(fromRows.steps.value(0).finishedDurations > 10); // the rows were not trivial
+        }
     }
 };
 
