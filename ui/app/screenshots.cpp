@@ -59,6 +59,9 @@ void takeDemoScreenshots(MainWindow &window, const QStringList &runs, const QStr
     }
     const QString release = runs[0];
     const QString incident = runs[1];
+    // Docks shown or hidden for a shot take their place at once, not over an animation that may
+    // still run when the shot is grabbed.
+    window.setAnimated(false);
     auto shots =
         std::make_shared<QList<Shot>>(
             QList<Shot>{
@@ -145,21 +148,25 @@ void takeDemoScreenshots(MainWindow &window, const QStringList &runs, const QStr
                  }},
             });
     for (const Shot &shot : *shots) {
-        // Prepare, let the refresh timer paint, then grab what was prepared.
-        auto target = std::make_shared<QPointer<QWidget>>();
-        QTimer::singleShot(shot.atMs, &window,
-                           [&window, shot, target] { *target = shot.prepare(window); });
-        QTimer::singleShot(shot.atMs + 400, &window, [shot, target, dir, done] {
-            if (!*target) {
-                done(Status::error(QStringLiteral("nothing to grab for %1").arg(shot.file)));
-                return;
-            }
-            const QString path = QDir(dir).filePath(shot.file);
-            if (!(*target)->grab().save(path))
-                done(Status::error(QStringLiteral("cannot write %1").arg(path)));
+        const bool last = &shot == &shots->last();
+        // Prepare, let the refresh timers paint, then grab what was prepared. The grab's timer
+        // starts when the preparation has run: on a busy machine both timers could otherwise be
+        // overdue together and fire back to back, grabbing before any repaint or relayout.
+        QTimer::singleShot(shot.atMs, &window, [&window, shot, last, dir, done] {
+            QPointer<QWidget> target = shot.prepare(window);
+            QTimer::singleShot(400, &window, [shot, last, target, dir, done] {
+                if (!target) {
+                    done(Status::error(QStringLiteral("nothing to grab for %1").arg(shot.file)));
+                    return;
+                }
+                const QString path = QDir(dir).filePath(shot.file);
+                if (!target->grab().save(path))
+                    done(Status::error(QStringLiteral("cannot write %1").arg(path)));
+                else if (last)
+                    done(Status::ok());
+            });
         });
     }
-    QTimer::singleShot(shots->last().atMs + 1000, &window, [done] { done(Status::ok()); });
 }
 
 void takeEditorScreenshot(EditorWindow &editor, const QString &dir,
