@@ -8,6 +8,8 @@
 #include <QJsonDocument>
 #include <QSignalSpy>
 
+#include <algorithm>
+
 using namespace keepflow;
 
 namespace {
@@ -49,16 +51,25 @@ QList<EventRow> alertsOf(Harness &h, const QString &run) {
     return alerts;
 }
 
-/// Polls until the watcher has looked at every event committed so far (on PostgreSQL the feed
-/// shows a transaction's events once older transactions of the server ended); how many fired.
+/// Polls until the watcher has looked at every event committed so far; how many fired. On
+/// PostgreSQL the feed shows a transaction's events once every older transaction of the server
+/// ended (another test's may hold them back), and a cursor is a (transaction, id) position whose
+/// id alone says nothing (the feed's head has the largest id there is): so "done" is the last
+/// event readable in the feed and nothing left after the cursor.
 int pollEverything(Harness &h, AlertWatcher &watcher) {
     const qint64 last = *h.store->lastEventId();
     int fired = 0;
     const bool seen = eventually([&] {
         if (auto polled = watcher.poll())
             fired += *polled;
+        const auto all = h.store->eventsAfter(FeedPosition{}, 1'000'000);
+        const bool lastReadable =
+            all && std::any_of(all->events.cbegin(), all->events.cend(),
+                               [last](const EventRow &event) { return event.id == last; });
         const auto cursor = h.store->alertCursor();
-        return cursor && cursor->id >= last;
+        const auto after =
+            cursor ? h.store->eventsAfter(*cursor, 1) : Result<FeedPage>(cursor.status());
+        return lastReadable && after && after->events.isEmpty();
     });
     if (!seen)
         qWarning("the alert watcher did not get to event %lld", last);
