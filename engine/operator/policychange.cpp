@@ -341,9 +341,11 @@ PolicyPreview previewPolicyChange(const StepPolicy &before, const StepPolicy &af
         const qint64 at = recomputedRetryAt(before, after, step, now);
         preview.nextAttemptAt = at;
         if (at != step.notBefore)
-            preview.effects << QStringLiteral("next attempt in %1 instead of %2")
-                                   .arg(spokenDuration(at - now),
-                                        spokenDuration(step.notBefore - now));
+            preview.effects << (at <= now ? QStringLiteral("next attempt now instead of in %1")
+                                                .arg(spokenDuration(step.notBefore - now))
+                                          : QStringLiteral("next attempt in %1 instead of %2")
+                                                .arg(spokenDuration(at - now),
+                                                     spokenDuration(step.notBefore - now)));
     }
     if (running && (before.timeoutMs != after.timeoutMs || before.deadlineMs != after.deadlineMs))
         preview.effects << QStringLiteral("attempt %1 in flight keeps the limits it started with; "

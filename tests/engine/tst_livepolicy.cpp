@@ -104,6 +104,10 @@ void TestLivePolicy::previewText_data() {
         << policy(3, 40'000) << policy(5, 10'000) << retrying << 2 << 2 << qint64(80'000)
         << "max_attempts 5 instead of 3; initial_interval 10s instead of 40s — attempt 3/5 "
            "instead of 3/3; next attempt in 20 s instead of 1 min 20 s";
+    // The new wait after the failure has passed already: the attempt is due at once.
+    QTest::newRow("new wait already over")
+        << policy(3, 40'000) << policy(3, 10'000) << retrying << 1 << 1 << qint64(15'000)
+        << "initial_interval 10s instead of 40s — next attempt now instead of in 15 s";
     QTest::newRow("backoff halves the wait")
         << policy(3, 40'000) << policy(3, 40'000, 1.0) << retrying << 2 << 2 << qint64(80'000)
         << "backoff 1 instead of 2 — next attempt in 40 s instead of 1 min 20 s";

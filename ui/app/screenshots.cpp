@@ -71,7 +71,7 @@ void takeDemoScreenshots(MainWindow &window, const QStringList &runs, const QStr
                      w.selectStep(QStringLiteral("test"));
                      return &w;
                  }},
-                {5500, QStringLiteral("policy-change.png"),
+                {4700, QStringLiteral("policy-change.png"),
                  [release](MainWindow &w) -> QWidget * {
                      // The retrying step's policy changed live: more attempts, shorter waits,
                      // with the engine's preview of what that means now.

@@ -100,7 +100,7 @@ PolicyDialog::PolicyDialog(const Flow &flow, const QString &runId, const QString
             accept();
     });
     connect(m_document, &FlowDocument::changed, this, &PolicyDialog::updatePreview);
-    resize(520, 560);
+    resize(540, 560);
     updatePreview();
 }
 
