@@ -12,6 +12,7 @@
 #include "core/databaseaddress.h"
 #include "model/flowfile.h"
 #include "model/secrets.h"
+#include "operator/policychange.h"
 #include "runtime/engine.h"
 
 #include <QCommandLineParser>
@@ -19,6 +20,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
 #include <QSet>
@@ -1094,6 +1096,83 @@ int commandAction(const Context &context) {
     return Ok;
 }
 
+/// set-policy: a step's retry policy, timeout or deadline on a run under way, from its next
+/// attempt on; the engine's preview of what that means says what changed.
+int commandSetPolicy(const Context &context) {
+    if (context.args.size() != 2)
+        return fail(QStringLiteral("set-policy needs RUN STEP"));
+    QJsonObject change;
+    // Values go to the engine as written: it checks them and names the field that is wrong.
+    if (context.isSet(QStringLiteral("max-attempts"))) {
+        bool ok = false;
+        const int n = context.value(QStringLiteral("max-attempts")).toInt(&ok);
+        if (!ok)
+            return fail(QStringLiteral("--max-attempts: \"%1\" is not a whole number")
+                            .arg(context.value(QStringLiteral("max-attempts"))));
+        change.insert(QStringLiteral("max_attempts"), n);
+    }
+    if (context.isSet(QStringLiteral("backoff"))) {
+        bool ok = false;
+        const double x = context.value(QStringLiteral("backoff")).toDouble(&ok);
+        if (!ok)
+            return fail(QStringLiteral("--backoff: \"%1\" is not a number")
+                            .arg(context.value(QStringLiteral("backoff"))));
+        change.insert(QStringLiteral("backoff"), x);
+    }
+    for (const char *option : {"initial-interval", "max-interval", "timeout", "deadline"}) {
+        const QString name = QLatin1String(option);
+        if (context.isSet(name))
+            change.insert(QString(name).replace(QLatin1Char('-'), QLatin1Char('_')),
+                          context.value(name));
+    }
+    if (context.isSet(QStringLiteral("non-retryable"))) {
+        QJsonArray list;
+        for (const QString &entry : context.value(QStringLiteral("non-retryable"))
+                                        .split(QLatin1Char(','), Qt::SkipEmptyParts))
+            list.append(entry.trimmed());
+        change.insert(QStringLiteral("non_retryable"), list);
+    }
+    if (change.isEmpty())
+        return fail(QStringLiteral("set-policy needs at least one of --max-attempts, "
+                                   "--initial-interval, --backoff, --max-interval, "
+                                   "--non-retryable, --timeout, --deadline"));
+    OperatorAction action;
+    action.kind = OperatorAction::Kind::SetPolicy;
+    action.runId = context.args[0];
+    action.stepId = context.args[1];
+    action.policy = change;
+    action.reason = context.value(QStringLiteral("reason"));
+    action.actor = context.value(QStringLiteral("actor"));
+    const bool dryRun = context.isSet(QStringLiteral("dry-run"));
+    auto api = openApi(context, dryRun ? Access::Read : Access::Write);
+    if (!api)
+        return fail(api.error());
+    auto preview = (*api)->previewPolicy(action.runId, action.stepId, change);
+    if (!preview)
+        return fail(preview.error());
+    QString result = QStringLiteral("step %1: %2").arg(action.stepId, preview->text());
+    if (!dryRun) {
+        auto outcome = (*api)->act(action, OperatorApi::HandOver::Wait);
+        if (!outcome)
+            return fail(outcome.error());
+        if (!outcome->warning.isEmpty())
+            printErr(QStringLiteral("keepflowctl: %1\n").arg(outcome->warning));
+        result = outcome->message;
+    }
+    if (context.json) {
+        printJson(QJsonObject{{QStringLiteral("run"), action.runId},
+                              {QStringLiteral("step"), action.stepId},
+                              {QStringLiteral("dry_run"), dryRun},
+                              {QStringLiteral("result"), result},
+                              {QStringLiteral("before"), preview->before.toJson()},
+                              {QStringLiteral("after"), preview->after.toJson()}});
+    } else {
+        printOut((dryRun ? QStringLiteral("would change ") : QString()) + result +
+                 QLatin1Char('\n'));
+    }
+    return Ok;
+}
+
 int commandResources(const Context &context) {
     if (!context.args.isEmpty())
         return fail(QStringLiteral("resources takes no arguments"));
@@ -1130,11 +1209,65 @@ int commandResources(const Context &context) {
     return Ok;
 }
 
+/// resource set NAME: concurrency and rate live, for every run and worker on the database.
+int resourceSet(const Context &context, const QString &name) {
+    std::optional<int> concurrency;
+    if (context.isSet(QStringLiteral("concurrency"))) {
+        bool ok = false;
+        concurrency = context.value(QStringLiteral("concurrency")).toInt(&ok);
+        if (!ok)
+            return fail(QStringLiteral("--concurrency: \"%1\" is not a whole number")
+                            .arg(context.value(QStringLiteral("concurrency"))));
+    }
+    const QString rate = context.value(QStringLiteral("rate"));
+    if (context.isSet(QStringLiteral("rate")) && rate.isEmpty())
+        return fail(QStringLiteral("--rate needs N/DURATION, e.g. 10/1s"));
+    const bool dryRun = context.isSet(QStringLiteral("dry-run"));
+    auto api = openApi(context, dryRun ? Access::Read : Access::Write);
+    if (!api)
+        return fail(api.error());
+    auto result = dryRun ? (*api)->previewResourceLimits(name, concurrency, rate)
+                         : (*api)->setResourceLimits(name, concurrency, rate,
+                                                     context.value(QStringLiteral("reason")),
+                                                     context.value(QStringLiteral("actor")));
+    if (!result)
+        return fail(result.error());
+    auto rows = (*api)->resources();
+    if (!rows)
+        return fail(rows.error());
+    if (context.json) {
+        QJsonObject limits;
+        for (const ResourceRow &row : *rows) {
+            if (row.name == name)
+                limits = QJsonObject{{QStringLiteral("concurrency"), effectiveConcurrencyText(row)},
+                                     {QStringLiteral("rate"), effectiveRateText(row)}};
+        }
+        printJson(QJsonObject{{QStringLiteral("resource"), name},
+                              {QStringLiteral("dry_run"), dryRun},
+                              {QStringLiteral("result"), *result},
+                              {QStringLiteral("limits"), limits}});
+    } else {
+        printOut(dryRun ? QStringLiteral("would change %1: %2\n").arg(name, *result)
+                        : *result + QLatin1Char('\n'));
+    }
+    return Ok;
+}
+
 int commandResource(const Context &context) {
+    const bool set = !context.args.isEmpty() && context.args[0] == QLatin1String("set");
     if (context.args.size() != 2)
-        return fail(QStringLiteral("usage: keepflowctl resource (pause|unpause|reset) NAME"));
+        return fail(QStringLiteral("usage: keepflowctl resource (pause|unpause|reset) NAME  |  "
+                                   "keepflowctl resource set NAME [--concurrency N] "
+                                   "[--rate N/DURATION]"));
     const QString action = context.args[0];
     const QString name = context.args[1];
+    if (set)
+        return resourceSet(context, name);
+    for (const char *option : {"concurrency", "rate", "dry-run"}) {
+        if (context.isSet(QLatin1String(option)))
+            return fail(
+                QStringLiteral("--%1 goes with `resource set NAME`").arg(QLatin1String(option)));
+    }
     std::optional<bool> paused;
     bool reset = false;
     if (action == QLatin1String("pause"))
@@ -1144,8 +1277,8 @@ int commandResource(const Context &context) {
     else if (action == QLatin1String("reset"))
         reset = true;
     else
-        return fail(
-            QStringLiteral("unknown resource action \"%1\" (pause, unpause, reset)").arg(action));
+        return fail(QStringLiteral("unknown resource action \"%1\" (pause, unpause, reset, set)")
+                        .arg(action));
     auto api = openApi(context);
     if (!api)
         return fail(api.error());
@@ -1369,15 +1502,39 @@ const QList<CommandSpec> &commandTable() {
          {kReason, kActor, kJson},
          commandAction},
         {"cancel", "RUN", "cancel a run", {kReason, kActor, kJson}, commandAction},
+        {"set-policy",
+         "RUN STEP [--max-attempts N] [--initial-interval D] [--backoff X] [--max-interval D] "
+         "[--timeout D] [--deadline D]",
+         "change a step's retry policy, timeout or deadline on a run\nunder way, from its next "
+         "attempt on; says what that means now\n(attempt 3/5 instead of 3/3; next attempt in "
+         "20 s instead of 80 s)",
+         {{"max-attempts", "N", "attempts in all, at least 1"},
+          {"initial-interval", "D", "wait after the first failure (20s, 5m)"},
+          {"backoff", "X", "each wait is the previous one times X (at least 1)"},
+          {"max-interval", "D", "the longest wait"},
+          {"non-retryable", "LIST", "error classes or HTTP statuses not retried (a,b)"},
+          {"timeout", "D", "per attempt; the attempt in flight keeps its own"},
+          {"deadline", "D", "the whole step, from its first attempt"},
+          {"dry-run", nullptr, "say what it would change, change nothing"},
+          kReason,
+          kActor,
+          kJson},
+         commandSetPolicy},
         {"resources",
          "",
          "external dependencies: breaker, queue, in flight",
          {kJson},
          commandResources},
         {"resource",
-         "(pause|unpause|reset) NAME",
-         "hold or release a resource's work; close its breaker",
-         {},
+         "(pause|unpause|reset) NAME | set NAME [--concurrency N] [--rate N/DURATION]",
+         "hold or release a resource's work; close its breaker;\nset its concurrency or rate "
+         "live for every run and worker",
+         {{"concurrency", "N", "calls in flight at once, at least 1 (set)"},
+          {"rate", "N/DURATION", "N calls per DURATION, e.g. 10/1s (set)"},
+          {"dry-run", nullptr, "say what set would change, change nothing"},
+          kReason,
+          kActor,
+          kJson},
          commandResource},
         {"check",
          "",

@@ -439,6 +439,24 @@ Status Monitor::changeResource(const QString &name, std::optional<bool> paused, 
     return onConnection<Status>([&] { return m_api->changeResource(name, paused, resetBreaker); });
 }
 
+Result<PolicyPreview> Monitor::previewPolicy(const QString &runId, const QString &stepId,
+                                             const QJsonObject &change) {
+    return onConnection<Result<PolicyPreview>>(
+        [&] { return m_api->previewPolicy(runId, stepId, change); });
+}
+
+Result<QString> Monitor::setResourceLimits(const QString &name, std::optional<int> concurrency,
+                                           const QString &rate, const QString &reason) {
+    return onConnection<Result<QString>>(
+        [&] { return m_api->setResourceLimits(name, concurrency, rate, reason); });
+}
+
+Result<QString> Monitor::previewResourceLimits(const QString &name, std::optional<int> concurrency,
+                                               const QString &rate) {
+    return onConnection<Result<QString>>(
+        [&] { return m_api->previewResourceLimits(name, concurrency, rate); });
+}
+
 Result<QList<FailureGroup>> Monitor::failureGroups(const RunQuery &query) {
     return onConnection<Result<QList<FailureGroup>>>([&] { return m_api->failureGroups(query); });
 }

@@ -136,6 +136,14 @@ public:
     Result<ActionOutcome> act(const OperatorAction &action);
     /// Pause or unpause (paused set), or reset the breaker, of a resource; with its event.
     Status changeResource(const QString &name, std::optional<bool> paused, bool resetBreaker);
+    /// What set-policy with change would do to the step now (OperatorApi::previewPolicy).
+    Result<PolicyPreview> previewPolicy(const QString &runId, const QString &stepId,
+                                        const QJsonObject &change);
+    /// A resource's limits live, and their preview (OperatorApi::setResourceLimits).
+    Result<QString> setResourceLimits(const QString &name, std::optional<int> concurrency,
+                                      const QString &rate, const QString &reason);
+    Result<QString> previewResourceLimits(const QString &name, std::optional<int> concurrency,
+                                          const QString &rate);
 
     // Triage across runs (see OperatorApi): failure groups, and bulk actions over a filter, a
     // dry run first. applyBulk() acts through this monitor's engine when it executes;

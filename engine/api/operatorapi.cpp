@@ -2,6 +2,7 @@
 
 #include "api/changefeed.h"
 #include "model/flowfile.h"
+#include "operator/actionplan.h"
 #include "steps/stepkind.h"
 #include "store/store.h"
 
@@ -184,6 +185,118 @@ Status OperatorApi::changeResource(const QString &name, std::optional<bool> paus
     return m_store->changeResource(name, paused, resetBreaker, who, m_clock->nowMs());
 }
 
+Result<PolicyPreview> OperatorApi::previewPolicy(const QString &runId, const QString &stepId,
+                                                 const QJsonObject &change) {
+    auto run = m_store->run(runId);
+    if (!run)
+        return run.status();
+    auto steps = m_store->stepRuns(runId);
+    if (!steps)
+        return steps.status();
+    auto items = m_store->items(runId);
+    if (!items)
+        return items.status();
+    auto version = m_store->flowVersion(run->flowId);
+    if (!version)
+        return version.status();
+    FlowLoad load = parseFlow(version->definition, version->sourcePath);
+    if (!load.ok())
+        return Status::error(QStringLiteral("the stored flow of run %1 cannot be read").arg(runId));
+    const Flow &flow = *load.flow;
+    OperatorAction action;
+    action.kind = OperatorAction::Kind::SetPolicy;
+    action.runId = runId;
+    action.stepId = stepId;
+    action.policy = change;
+    // The same rules as the action itself: what it would refuse, the preview refuses.
+    const RunSnapshot snapshot = RunSnapshot::of(flow, run->state, run->paused, *steps, *items);
+    auto plan = planAction(snapshot, action);
+    if (!plan)
+        return plan.status();
+    const Step &step = *flow.step(stepId);
+    StepRunRow row;
+    row.state = StepState::Pending;
+    for (const StepRunRow &r : *steps) {
+        if (r.stepId == stepId)
+            row = r;
+    }
+    const StepPolicy before = effectiveStepPolicy(flow, step, row.policyOverride);
+    const StepPolicy after = PolicyOverride::fromJson(plan->changes.first().policy)
+                                 ->appliedTo(flowStepPolicy(flow, step));
+    const StepProgress progress{row.state, row.attempts, row.failures, row.notBefore,
+                                stepIdempotencyKey(runId, stepId, row.generation)};
+    return previewPolicyChange(before, after, progress, m_clock->nowMs());
+}
+
+Result<QString> OperatorApi::previewResourceLimits(const QString &name,
+                                                   std::optional<int> concurrency,
+                                                   const QString &rate) {
+    auto stored = checkResourceLimits(concurrency, rate);
+    if (!stored)
+        return stored.status();
+    auto all = m_store->resources();
+    if (!all)
+        return all.status();
+    for (const ResourceRow &before : *all) {
+        if (before.name != name)
+            continue;
+        ResourceRow after = before;
+        if (concurrency)
+            after.concurrencyOverride = concurrency;
+        if (!stored->isEmpty())
+            after.rateOverride = *stored;
+        const QStringList changes = resourceLimitChanges(before, after);
+        return changes.isEmpty() ? QStringLiteral("nothing changes")
+                                 : changes.join(QStringLiteral("; "));
+    }
+    return Status::error(QStringLiteral("unknown resource \"%1\"").arg(name));
+}
+
+Result<QString> OperatorApi::setResourceLimits(const QString &name, std::optional<int> concurrency,
+                                               const QString &rate, const QString &reason,
+                                               const QString &actor) {
+    if (isReadOnly())
+        return Status::error(QStringLiteral("%1 is open read-only (%2): changes need write access")
+                                 .arg(databasePath(), readOnlyReason()));
+    auto stored = checkResourceLimits(concurrency, rate);
+    if (!stored)
+        return stored.status();
+    auto who = recordedActor(actor);
+    if (!who)
+        return who.status();
+    EventRow event;
+    event.at = m_clock->nowMs();
+    event.type = EventType::ResourceLimitsChanged;
+    event.actor = *who;
+    QString message;
+    auto describe = [&](const ResourceRow &before, ResourceRow &after) -> Result<QJsonObject> {
+        const QStringList changes = resourceLimitChanges(before, after);
+        if (changes.isEmpty())
+            return Status::error(
+                QStringLiteral("resource %1 already has concurrency %2 and rate "
+                               "%3: nothing changes")
+                    .arg(name, effectiveConcurrencyText(before), effectiveRateText(before)));
+        message = QStringLiteral("%1: %2").arg(name, changes.join(QStringLiteral("; ")));
+        auto limits = [](const ResourceRow &row) {
+            return QJsonObject{{QStringLiteral("concurrency"), effectiveConcurrencyText(row)},
+                               {QStringLiteral("rate"), effectiveRateText(row)}};
+        };
+        QJsonObject detail{{QStringLiteral("resource"), name},
+                           {QStringLiteral("before"), limits(before)},
+                           {QStringLiteral("after"), limits(after)},
+                           {QStringLiteral("result"), changes.join(QStringLiteral("; "))}};
+        if (!reason.isEmpty())
+            detail.insert(QStringLiteral("reason"), reason);
+        return detail;
+    };
+    auto changed = m_store->setResourceLimits(name, concurrency, *stored, event, describe);
+    if (!changed)
+        return changed.status();
+    if (m_executor)
+        m_executor->syncResourcesNow(); // this process's own worker takes it in at once
+    return message;
+}
+
 Result<QList<AlertRuleRow>> OperatorApi::alertRules() {
     return m_store->alertRules();
 }
@@ -296,8 +409,14 @@ Result<RunStatus> OperatorApi::status(const QString &runId) {
     Flow flow;
     if (auto version = m_store->flowVersion(run->flowId)) {
         if (FlowLoad load = parseFlow(version->definition, version->sourcePath); load.ok()) {
+            // An operator's live change counts: "attempt 3/5" once max_attempts became 5.
+            QHash<QString, QJsonValue> changed;
+            for (const StepRunRow &row : status.steps)
+                changed.insert(row.stepId, row.policyOverride);
             for (const Step &step : load.flow->steps)
-                status.maxAttempts.insert(step.id, load.flow->effectiveRetry(step).maxAttempts);
+                status.maxAttempts.insert(
+                    step.id, effectiveStepPolicy(*load.flow, step, changed.value(step.id))
+                                 .retry.maxAttempts);
             flow = std::move(*load.flow);
         }
     }

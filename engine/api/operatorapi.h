@@ -40,6 +40,7 @@
 #include "core/stepsample.h"
 #include "core/storeoptions.h"
 #include "operator/operatoraction.h"
+#include "operator/policychange.h"
 #include "runtime/engine.h"
 
 #include <QHash>
@@ -138,6 +139,24 @@ public:
     /// actor (the OS user when empty). An unknown resource is an error naming it.
     Status changeResource(const QString &name, std::optional<bool> paused, bool resetBreaker,
                           const QString &actor = {});
+
+    // Live policy changes (set-policy is an action: act() applies it).
+    /// What set-policy with change (flow file keys: max_attempts, initial_interval, ...) would
+    /// do to the step as it stands now; refused as act() would refuse it (a wrong value names
+    /// its field). Nothing is changed.
+    Result<PolicyPreview> previewPolicy(const QString &runId, const QString &stepId,
+                                        const QJsonObject &change);
+    /// A resource's limits set live (concurrency >= 1, rate "N/DURATION"; unset and empty keep
+    /// the current ones) for every run and every worker on this database, with its event
+    /// (resource_limits_changed: before, after, actor, reason) in one transaction. Workers take
+    /// it in within their resource poll (half a second). Returns what changed in words.
+    Result<QString> setResourceLimits(const QString &name, std::optional<int> concurrency,
+                                      const QString &rate, const QString &reason,
+                                      const QString &actor = {});
+    /// What setResourceLimits() would change, in words ("concurrency 8 instead of 2"); the same
+    /// checks, nothing changed.
+    Result<QString> previewResourceLimits(const QString &name, std::optional<int> concurrency,
+                                          const QString &rate);
 
     // Triage across runs.
     /// Failed, uncertain and partially succeeded steps of the runs the query selects, grouped by

@@ -74,6 +74,8 @@ std::optional<StepState> stateAfter(EventType type) {
     case EventType::OperatorUnpauseStep:
     case EventType::OperatorCancel:
     case EventType::AlertFired:
+    case EventType::OperatorSetPolicy:
+    case EventType::ResourceLimitsChanged:
         return std::nullopt;
     }
     return std::nullopt;

@@ -432,6 +432,13 @@ QString resourceEventSummary(const EventRow &event) {
         what = QStringLiteral("%1 %2 by %3")
                    .arg(text(d, "resource"), eventTypeName(event.type).mid(9), event.actor);
         break;
+    case EventType::ResourceLimitsChanged:
+        what =
+            QStringLiteral("%1: %2 (by %3%4)")
+                .arg(text(d, "resource"), text(d, "result"), event.actor,
+                     d.contains(QLatin1String("reason")) ? QStringLiteral(": ") + text(d, "reason")
+                                                         : QString());
+        break;
     default:
         break;
     }

@@ -13,11 +13,14 @@ std::optional<EventType> eventTypeFromName(QStringView name) {
 }
 
 bool isOperatorEvent(EventType type) {
-    return type >= EventType::OperatorRetry && type <= EventType::OperatorCancel;
+    // set-policy came after alert_fired: the order of the enum is the order names were added.
+    return (type >= EventType::OperatorRetry && type <= EventType::OperatorCancel) ||
+           type == EventType::OperatorSetPolicy;
 }
 
 bool isResourceEvent(EventType type) {
-    return type >= EventType::ResourceOpened && type <= EventType::ResourceReset;
+    return (type >= EventType::ResourceOpened && type <= EventType::ResourceReset) ||
+           type == EventType::ResourceLimitsChanged;
 }
 
 } // namespace keepflow

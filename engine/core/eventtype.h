@@ -72,6 +72,10 @@ enum class EventType {
     OperatorUnpauseStep,
     OperatorCancel,
     AlertFired, ///< an alert rule's condition held (detail: rule, kind, message, trigger)
+    /// An operator changed a step's policy on a run under way (detail: before, after, result).
+    OperatorSetPolicy,
+    /// An operator changed a resource's concurrency or rate live (detail: before, after).
+    ResourceLimitsChanged,
 };
 Q_ENUM_NS(EventType)
 

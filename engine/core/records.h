@@ -83,6 +83,8 @@ struct StepRunRow {
     QString resource;         ///< the external dependency it calls, empty when none
     qint64 queuedAt = 0;      ///< since when it waits for its resource (queued)
     QJsonValue inputOverride; ///< an operator's edited `with`, undefined when none
+    /// An operator's live policy change (the keys it changed), undefined when none.
+    QJsonValue policyOverride;
 };
 
 /// An alert rule as stored (alert_rules); kind is its name ("run_failed", ...), see alerts.h.
@@ -169,6 +171,12 @@ struct ResourceRow {
     qint64 openedAt = 0;
     QString window; ///< outcomes of the latest calls, oldest first: '1' failed, '0' succeeded
     qint64 updatedAt = 0;
+    /// What an operator set live (Store::setResourceLimits); unset: as the flows declare.
+    std::optional<int> concurrencyOverride;
+    QString rateOverride; ///< "N/DURATION", empty when not set
+    /// As the newest flow that uses it declares it (unset: no limit, or not known yet).
+    std::optional<int> declaredConcurrency;
+    QString declaredRate;
 };
 
 struct EventRow {

@@ -3,6 +3,7 @@
 #include "core/records.h"
 #include "model/flow.h"
 #include "model/flowfile.h"
+#include "operator/policychange.h"
 
 #include <vector>
 
@@ -161,6 +162,8 @@ public:
         case K::PauseStep:
         case K::UnpauseStep:
             return finish(planHold());
+        case K::SetPolicy:
+            return finish(planSetPolicy());
         default:
             break;
         }
@@ -418,6 +421,44 @@ private:
         return Status::ok();
     }
 
+    /// A policy change applies to a run under way, from the step's next attempt on; the values
+    /// are checked on the policy they make together with the flow's and earlier changes.
+    Status planSetPolicy() {
+        if (isFinal(m_run.state))
+            return refuse(QStringLiteral("run %1 is %2: a policy change applies to a run under "
+                                         "way (retry the step first)")
+                              .arg(m_action.runId, stateName(m_run.state)));
+        if (m_action.policy.isEmpty())
+            return refuse(QStringLiteral("set-policy needs at least one value to change"));
+        auto requested = PolicyOverride::fromJson(m_action.policy);
+        if (!requested)
+            return refuse(QStringLiteral("policy of step %1: %2").arg(m_name, requested.error()));
+        const QJsonValue stored = m_run.steps[m_step].policyOverride;
+        PolicyOverride earlier;
+        if (stored.isObject()) {
+            if (auto parsed = PolicyOverride::fromJson(stored.toObject()))
+                earlier = *parsed;
+        }
+        const PolicyOverride merged = earlier.mergedWith(*requested);
+        const Step &step = m_view.flow().steps[m_step];
+        const StepPolicy before = effectiveStepPolicy(m_view.flow(), step, stored);
+        const StepPolicy after = merged.appliedTo(flowStepPolicy(m_view.flow(), step));
+        if (Status s = checkStepPolicy(after); !s)
+            return refuse(QStringLiteral("policy of step %1: %2").arg(m_name, s.message()));
+        if (after == before)
+            return refuse(
+                QStringLiteral("step %1 already has that policy: nothing changes").arg(m_name));
+        StepChange c = change(StepChange::Kind::SetPolicy, m_step);
+        c.policy = merged.toJson();
+        add(std::move(c));
+        // The engine says what it means for the step as it stands (previewPolicyChange).
+        m_plan.message =
+            QStringLiteral("step %1: %2")
+                .arg(m_name,
+                     previewPolicyChange(before, after, {}, 0).changes.join(QStringLiteral("; ")));
+        return Status::ok();
+    }
+
     Status planRunAction() {
         const QString &id = m_action.runId;
         switch (m_action.kind) {
@@ -476,8 +517,10 @@ RunSnapshot RunSnapshot::of(const Flow &flow, RunState state, bool paused,
     run.steps.resize(flow.steps.size());
     for (const StepRunRow &row : steps) {
         const qsizetype i = flow.indexOfStep(row.stepId);
-        if (i >= 0)
+        if (i >= 0) {
             run.steps[i].state = row.state;
+            run.steps[i].policyOverride = row.policyOverride;
+        }
     }
     run.countItems(items);
     return run;

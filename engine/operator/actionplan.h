@@ -28,6 +28,8 @@ struct StepSnapshot {
     StepState state = StepState::Pending;
     int failedItems = 0;    ///< foreach: items that failed for good
     int uncertainItems = 0; ///< foreach: items whose outcome is unknown
+    /// An operator's live policy change (step_runs.policy_override); undefined when none.
+    QJsonValue policyOverride{QJsonValue::Undefined};
 };
 
 /// A run as the rules see it: its flow (ids, kinds, `after`, join rules, policies) and its steps.
@@ -57,6 +59,7 @@ struct StepChange {
         Release,       ///< a held step goes on
         ReplaceInput,  ///< its `with` becomes the action's input
         Cancel,        ///< the run is cancelled: a step that is not final ends cancelled
+        SetPolicy,     ///< its policy becomes the flow's with policy (the merged change) applied
     };
     Kind kind = Kind::Rerun;
     int step = 0;
@@ -66,6 +69,7 @@ struct StepChange {
     StepEvent settleAs = StepEvent::OperatorSucceeded; ///< Settle: OperatorSkipped or ...Succeeded
     QJsonValue output{QJsonValue::Undefined};          ///< Settle, ReopenItems (happened)
     QString error;                                     ///< Reject: the step's error
+    QJsonObject policy; ///< SetPolicy: every key operators changed so far, this change's last
 };
 
 struct ActionPlan {

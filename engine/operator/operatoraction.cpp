@@ -10,7 +10,7 @@ namespace {
 using K = OperatorAction::Kind;
 
 /// Every kind with its name, once.
-constexpr std::array<std::pair<K, const char *>, 15> kKindNames = {{
+constexpr std::array<std::pair<K, const char *>, 16> kKindNames = {{
     {K::Retry, "retry"},
     {K::RetryFailedItems, "retry-failed-items"},
     {K::Skip, "skip"},
@@ -26,9 +26,10 @@ constexpr std::array<std::pair<K, const char *>, 15> kKindNames = {{
     {K::PauseStep, "pause-step"},
     {K::UnpauseStep, "unpause-step"},
     {K::CancelRun, "cancel"},
+    {K::SetPolicy, "set-policy"},
 }};
 
-static_assert(kKindNames.size() == static_cast<size_t>(K::CancelRun) + 1,
+static_assert(kKindNames.size() == static_cast<size_t>(K::SetPolicy) + 1,
               "every OperatorAction::Kind has a name");
 
 } // namespace
@@ -59,6 +60,8 @@ QJsonObject actionToJson(const OperatorAction &action) {
         json.insert(QStringLiteral("output"), action.output);
     if (!action.input.isEmpty())
         json.insert(QStringLiteral("input"), action.input);
+    if (!action.policy.isEmpty())
+        json.insert(QStringLiteral("policy"), action.policy);
     if (!action.reason.isEmpty())
         json.insert(QStringLiteral("reason"), action.reason);
     return json;
@@ -75,6 +78,7 @@ Result<OperatorAction> actionFromJson(const QJsonObject &json) {
     action.stepId = json.value(QLatin1String("step")).toString();
     action.output = json.value(QLatin1String("output"));
     action.input = json.value(QLatin1String("input")).toObject();
+    action.policy = json.value(QLatin1String("policy")).toObject();
     action.reason = json.value(QLatin1String("reason")).toString();
     action.actor = json.value(QLatin1String("actor")).toString();
     return action;

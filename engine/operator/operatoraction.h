@@ -31,14 +31,16 @@ struct OperatorAction {
         PauseStep, ///< a held step does not start until unpaused
         UnpauseStep,
         CancelRun,
+        SetPolicy, ///< change the step's retry policy, timeout or deadline from its next attempt on
     };
     Kind kind = Kind::Retry;
     QString runId;
     QString stepId;
     QJsonValue output{QJsonValue::Undefined}; ///< skip, mark-succeeded, resolve --happened
     QJsonObject input;                        ///< set-input
-    QString reason;                           ///< why (or the approval comment)
-    QString actor;                            ///< who; the OS user when empty
+    QJsonObject policy; ///< set-policy: the keys it changes (see PolicyOverride in policychange.h)
+    QString reason;     ///< why (or the approval comment)
+    QString actor;      ///< who; the OS user when empty
 };
 
 /// The name of the kind ("retry", "retry-failed-items", "mark-succeeded", "pause-step", ...), as
@@ -48,7 +50,7 @@ QString actionName(OperatorAction::Kind kind);
 std::optional<OperatorAction::Kind> actionKindFromName(const QString &name);
 
 /// The action as a request row stores it: { "action", "run", "actor", "step", "output", "input",
-/// "reason" } (the last four only when set).
+/// "policy", "reason" } (the last five only when set).
 QJsonObject actionToJson(const OperatorAction &action);
 /// The inverse of actionToJson; an unknown action name is an error naming it.
 Result<OperatorAction> actionFromJson(const QJsonObject &json);

@@ -53,7 +53,7 @@ AfterFailure afterFailure(const AttemptTarget &target, const AttemptResult &resu
     const int i = target.stepIndex();
     state.error = result.error;
     state.errorClass = result.errorClass;
-    const RetryPolicy &policy = run.plan->retry[i];
+    const RetryPolicy &policy = run.retry(i);
     AfterFailure after;
     if ((result.errorClass == ErrorClass::Timeout || result.errorClass == ErrorClass::Uncertain) &&
         target.def().effectiveIdempotency() == Idempotency::None) {
@@ -80,7 +80,7 @@ AfterFailure afterFailure(const AttemptTarget &target, const AttemptResult &resu
                              jitterUnit(RunLedger::idempotencyKey(target), state.attempts));
     after.nextAt = now + after.delayMs;
     // A step's deadline bounds its retries (items have none of their own).
-    const auto deadline = run.plan->deadline[i];
+    const auto deadline = run.deadlineMs(i);
     if (!target.isItem() && after.verdict == AfterFailure::Verdict::Retry && deadline &&
         after.nextAt >= target.liveStep().startedAt + *deadline) {
         after.verdict = AfterFailure::Verdict::FailForGood;
@@ -213,7 +213,7 @@ void Engine::Impl::startStep(LiveRun &run, int i, qint64 now) {
         return; // left as it is; the next engine to adopt the run starts it
     LiveStep &step = run.step(i);
     const Step &def = run.def(i);
-    const auto deadline = run.plan->deadline[i];
+    const auto deadline = run.deadlineMs(i);
     if (deadline && step.startedAt != 0 && now >= step.startedAt + *deadline) {
         step.error =
             QStringLiteral("deadline of %1 passed before attempt %2 could start; last error: %3")
@@ -251,11 +251,11 @@ void Engine::Impl::startAttempt(const AttemptTarget &target, qint64 now) {
     }
     state.notBefore = 0;
     state.attemptStartedAt = now;
-    const auto timeout = run.plan->timeout[i];
+    const auto timeout = run.timeoutMs(i);
     state.attemptDeadline = timeout ? now + *timeout : 0;
     if (!target.isItem()) {
         // The step's deadline bounds every attempt of it.
-        const auto deadline = run.plan->deadline[i];
+        const auto deadline = run.deadlineMs(i);
         step.attemptDeadlineIsStepDeadline = false;
         if (deadline &&
             (step.attemptDeadline == 0 || step.startedAt + *deadline < step.attemptDeadline)) {
@@ -268,10 +268,10 @@ void Engine::Impl::startAttempt(const AttemptTarget &target, qint64 now) {
     ledger.recordTarget(target);
     ledger.targetEvent(target, EventType::AttemptStarted,
                        {{QStringLiteral("attempt"), state.attempts},
-                        {QStringLiteral("max_attempts"), run.plan->retry[i].maxAttempts},
+                        {QStringLiteral("max_attempts"), run.retry(i).maxAttempts},
                         {QStringLiteral("attempt_budget"),
                          attemptBudget(StepState::Running, state.attempts, state.failures,
-                                       run.plan->retry[i].maxAttempts)},
+                                       run.retry(i).maxAttempts)},
                         {QStringLiteral("key"), key}},
                        now);
 
@@ -428,10 +428,10 @@ void Engine::Impl::attemptFailed(const AttemptTarget &target, const AttemptResul
         return;
     case AfterFailure::Verdict::Retry: {
         const QJsonObject detail{{QStringLiteral("attempt"), state.attempts},
-                                 {QStringLiteral("max_attempts"), run.plan->retry[i].maxAttempts},
+                                 {QStringLiteral("max_attempts"), run.retry(i).maxAttempts},
                                  {QStringLiteral("attempt_budget"),
                                   attemptBudget(StepState::Retrying, state.attempts, state.failures,
-                                                run.plan->retry[i].maxAttempts)},
+                                                run.retry(i).maxAttempts)},
                                  {QStringLiteral("error_class"), errorClassName(state.errorClass)},
                                  {QStringLiteral("error"), state.error},
                                  {QStringLiteral("next_attempt_at"), after.nextAt},
@@ -501,7 +501,7 @@ void Engine::Impl::expire(const Due &due) {
     } else if (step.attemptDeadlineIsStepDeadline) {
         result = AttemptResult::failure(
             ErrorClass::Timeout, QStringLiteral("the step deadline of %1 passed during attempt %2")
-                                     .arg(formatDuration(*run->plan->deadline[due.step]))
+                                     .arg(formatDuration(run->deadlineMs(due.step).value_or(0)))
                                      .arg(state.attempts));
         result.errorDetail = QStringLiteral("deadline");
     } else {

@@ -425,10 +425,19 @@ Result<qint64> Engine::Impl::registerFlow(const Flow &flow, const QString &sourc
         plan->sourcePath = version->sourcePath;
         plans.insert(version->id, plan);
     }
-    QStringList resourceNames;
-    for (const ResourceSpec &resource : flow.resources)
-        resourceNames << resource.name;
-    if (Status s = store.declareResources(resourceNames, clockRef.nowMs()); !s)
+    // Each resource with the limits this flow declares (what a live change is shown against).
+    QList<ResourceRow> declared;
+    for (const ResourceSpec &resource : flow.resources) {
+        const ResourceConfig config = parseResourceConfig(resource.definition);
+        ResourceRow row;
+        row.name = resource.name;
+        if (config.concurrency > 0)
+            row.declaredConcurrency = config.concurrency;
+        if (config.rateLimit > 0)
+            row.declaredRate = ResourceLimits::rateText(config.rateLimit, config.ratePerMs);
+        declared << row;
+    }
+    if (Status s = store.declareResources(declared, clockRef.nowMs()); !s)
         return s;
     return version->id;
 }
@@ -578,6 +587,15 @@ Result<QList<Result<ActionOutcome>>> Engine::actOnMany(const QList<OperatorActio
             d->unload(runId);
     }
     return outcomes;
+}
+
+Status Engine::syncResourcesNow() {
+    if (d->stopped)
+        return Status::error(d->fatal);
+    if (Status s = d->syncResources(); !s)
+        return s;
+    d->schedulePump();
+    return Status::ok();
 }
 
 Status Engine::answerRequests() {

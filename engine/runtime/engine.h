@@ -98,6 +98,9 @@ public:
     /// Applies the actions operators left for runs this engine executes (driving does this every
     /// poll). Each answer is committed with the change it made.
     Status answerRequests();
+    /// Takes in what operators changed in the resources table now (a live limit set in this
+    /// process) instead of at the next poll; waiting calls a raised limit admits start.
+    Status syncResourcesNow();
 
     /// Reads the resources table and takes in what operators changed (pause, unpause, breaker
     /// reset). Driving does this every poll; tests call it directly.

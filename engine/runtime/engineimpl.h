@@ -190,6 +190,10 @@ struct Engine::Impl final : StepContext {
     void resetStep(LiveRun &run, int i, bool freshBudget);
     /// rerun-from: the step starts over with a new generation (new keys).
     void startNewGeneration(LiveRun &run, int i);
+    /// A policy change moved the intervals: the step's (and its items') waiting retries are due
+    /// by the new ones, counted from the failure they wait after.
+    void retimeRetries(LiveRun &run, int i, const StepPolicy &before, const StepPolicy &after,
+                       qint64 now);
     /// The run is cancelled: the step's work stops and it ends cancelled.
     void cancelStep(LiveRun &run, int i, const QString &actor, qint64 now);
 

@@ -6,6 +6,7 @@
 
 #include "core/states.h"
 #include "model/secrets.h"
+#include "operator/policychange.h"
 #include "runtime/plan.h"
 #include "steps/stepkind.h"
 
@@ -74,7 +75,10 @@ struct LiveStep : AttemptState {
     bool fallbackActive = false; ///< failed for good; its fallback step runs in its stead
     QJsonValue output{QJsonValue::Undefined};
     std::unique_ptr<ForeachProgress> foreach;
-    QJsonValue inputOverride{QJsonValue::Undefined}; ///< set-input: replaces `with`
+    QJsonValue inputOverride{QJsonValue::Undefined};  ///< set-input: replaces `with`
+    QJsonValue policyOverride{QJsonValue::Undefined}; ///< set-policy: the keys an operator set
+    /// The flow's policy with policyOverride applied; unset while there is none.
+    std::optional<StepPolicy> livePolicy;
 };
 
 struct LiveRun {
@@ -99,6 +103,36 @@ struct LiveRun {
     LiveStep &step(int i) { return steps[static_cast<size_t>(i)]; }
     const LiveStep &step(int i) const { return steps[static_cast<size_t>(i)]; }
     const Step &def(int i) const { return plan->step(i); }
+
+    // A step's policy: an operator's live change when there is one, else the flow's. Every
+    // decision that reads a policy asks these, so that a change applies from the next attempt.
+    const RetryPolicy &retry(int i) const {
+        const auto &live = step(i).livePolicy;
+        return live ? live->retry : plan->retry[i];
+    }
+    std::optional<qint64> timeoutMs(int i) const {
+        const auto &live = step(i).livePolicy;
+        return live ? live->timeoutMs : plan->timeout[i];
+    }
+    std::optional<qint64> deadlineMs(int i) const {
+        const auto &live = step(i).livePolicy;
+        return live ? live->deadlineMs : plan->deadline[i];
+    }
+    StepPolicy flowPolicy(int i) const {
+        return StepPolicy{plan->retry[i], plan->timeout[i], plan->deadline[i]};
+    }
+    StepPolicy policy(int i) const { return step(i).livePolicy.value_or(flowPolicy(i)); }
+    /// Sets the step's live change (undefined: none) and the policy that follows from it.
+    /// A stored change that no longer reads is left out: the flow's policy applies.
+    void setPolicyOverride(int i, const QJsonValue &change) {
+        LiveStep &s = step(i);
+        s.policyOverride = change;
+        s.livePolicy.reset();
+        if (!change.isObject())
+            return;
+        if (auto parsed = PolicyOverride::fromJson(change.toObject()))
+            s.livePolicy = parsed->appliedTo(flowPolicy(i));
+    }
 };
 
 /// Whether anything of the run is under way: an attempt (a step's or an item's) in flight, or a

@@ -19,7 +19,47 @@ void clearOutcome(LiveStep &step) {
     step.output = QJsonValue(QJsonValue::Undefined);
 }
 
+/// Where an attempt target stands, for a policy change's preview and its retry timer.
+StepProgress progressOf(const AttemptTarget &target) {
+    const AttemptState &state = target.state();
+    return StepProgress{state.state, state.attempts, state.failures, state.notBefore,
+                        RunLedger::idempotencyKey(target)};
+}
+
+/// The event of an operator action: one kind per action. set-policy came after alert_fired.
+EventType operatorEventType(OperatorAction::Kind kind) {
+    if (kind == OperatorAction::Kind::SetPolicy)
+        return EventType::OperatorSetPolicy;
+    return static_cast<EventType>(static_cast<int>(EventType::OperatorRetry) +
+                                  static_cast<int>(kind));
+}
+
 } // namespace
+
+void Engine::Impl::retimeRetries(LiveRun &run, int i, const StepPolicy &before,
+                                 const StepPolicy &after, qint64 now) {
+    auto retime = [&](const AttemptTarget &target) {
+        AttemptState &state = target.state();
+        const qint64 at = recomputedRetryAt(before, after, progressOf(target), now);
+        if (at == state.notBefore)
+            return;
+        state.notBefore = at;
+        ledger.armTimer(target); // the earlier timer no longer counts
+        ledger.recordTarget(target);
+    };
+    retime(AttemptTarget::step(run, i));
+    if (!run.step(i).foreach)
+        return;
+    std::vector<int> waiting;
+    for (const auto &[pos, item] : run.step(i).foreach->active) {
+        if (item.state == StepState::Retrying)
+            waiting.push_back(pos);
+    }
+    for (int pos : waiting) {
+        if (const auto target = AttemptTarget::item(run, i, pos))
+            retime(*target);
+    }
+}
 
 void Engine::Impl::resetStep(LiveRun &run, int i, bool freshBudget) {
     LiveStep &step = run.step(i);
@@ -39,7 +79,7 @@ Result<RunSnapshot> Engine::Impl::snapshotOf(const LiveRun &run, const QString &
     snapshot.state = run.state;
     snapshot.paused = run.paused;
     for (const LiveStep &step : run.steps)
-        snapshot.steps.append(StepSnapshot{step.state, 0, 0});
+        snapshot.steps.append(StepSnapshot{step.state, 0, 0, step.policyOverride});
     const qsizetype i = run.plan->flow->indexOfStep(stepId);
     if (i >= 0 && !run.def(static_cast<int>(i)).foreach.isUndefined()) {
         // Finished items live in the items table only.
@@ -113,6 +153,14 @@ Status Engine::Impl::applyPlan(LiveRun &run, const OperatorAction &action, const
         case Change::Cancel:
             cancelStep(run, i, action.actor, now);
             break;
+        case Change::SetPolicy: {
+            // From the next attempt on; a waiting retry is due by the new intervals.
+            const StepPolicy before = run.policy(i);
+            run.setPolicyOverride(i, change.policy);
+            retimeRetries(run, i, before, run.policy(i), now);
+            ledger.recordStep(run, i);
+            break;
+        }
         }
     }
     if (plan.runChange == ActionPlan::RunChange::Pause) {
@@ -206,9 +254,25 @@ Result<Engine::Impl::AppliedAction> Engine::Impl::applyAction(const OperatorActi
     auto plan = planAction(*snapshot, action);
     if (!plan)
         return plan.status(); // refused: nothing was changed
+    const int stepIndex = action.stepId.isEmpty()
+                              ? -1
+                              : static_cast<int>(run->plan->flow->indexOfStep(action.stepId));
+    QString done = plan->message;
+    QJsonObject policyDetail;
+    if (action.kind == OperatorAction::Kind::SetPolicy && !plan->changes.isEmpty()) {
+        // What it means for the step as it stands, before the change moves its timer.
+        const StepPolicy was = run->policy(stepIndex);
+        const StepPolicy will = PolicyOverride::fromJson(plan->changes.first().policy)
+                                    ->appliedTo(run->flowPolicy(stepIndex));
+        const PolicyPreview preview =
+            previewPolicyChange(was, will, progressOf(AttemptTarget::step(*run, stepIndex)), now);
+        done = QStringLiteral("step %1: %2").arg(action.stepId, preview.text());
+        policyDetail = {{QStringLiteral("before"), was.toJson()},
+                        {QStringLiteral("after"), will.toJson()},
+                        {QStringLiteral("changed"), plan->changes.first().policy}};
+    }
     if (Status s = applyPlan(*run, action, *plan, now); !s)
         return s;
-    const QString done = plan->message;
     // The event says which steps it moved, so that the history replays to the same states.
     QJsonObject moved;
     for (size_t s = 0; s < run->steps.size(); ++s) {
@@ -224,13 +288,9 @@ Result<Engine::Impl::AppliedAction> Engine::Impl::applyAction(const OperatorActi
         detail.insert(QStringLiteral("output"), action.output);
     if (action.kind == OperatorAction::Kind::SetInput)
         detail.insert(QStringLiteral("input"), action.input);
-    const int stepIndex = action.stepId.isEmpty()
-                              ? -1
-                              : static_cast<int>(run->plan->flow->indexOfStep(action.stepId));
-    // The operator event kinds follow the action kinds, in the same order.
-    const auto type = static_cast<EventType>(static_cast<int>(EventType::OperatorRetry) +
-                                             static_cast<int>(action.kind));
-    ledger.event(*run, stepIndex, type, detail, now).actor = action.actor;
+    for (auto it = policyDetail.begin(); it != policyDetail.end(); ++it)
+        detail.insert(it.key(), it.value());
+    ledger.event(*run, stepIndex, operatorEventType(action.kind), detail, now).actor = action.actor;
     // An action on a finished run makes it run again.
     if (isFinal(run->state) && action.kind != OperatorAction::Kind::CancelRun) {
         run->state = RunState::Running;

@@ -70,7 +70,7 @@ bool Engine::Impl::recoverCutOffAttempt(const AttemptTarget &target, const Attem
     ledger.targetEvent(
         target, EventType::AttemptCrashed,
         {{QStringLiteral("attempt"), attempt.number}, {QStringLiteral("error"), ended.error}}, now);
-    const int budget = target.run().plan->retry[target.stepIndex()].maxAttempts;
+    const int budget = target.run().retry(target.stepIndex()).maxAttempts;
     if (state.failures < budget) {
         ledger.transition(target, StepEvent::AttemptFailed);
         state.notBefore = now; // a crash is not the dependency's fault: no backoff
@@ -158,6 +158,7 @@ Status Engine::Impl::load(const RunRow &row, const QList<StepRunRow> &stepRows,
         step.viaFallback = stepRow.viaFallback;
         step.output = stepRow.output;
         step.inputOverride = stepRow.inputOverride;
+        run->setPolicyOverride(static_cast<int>(i), stepRow.policyOverride);
     }
     for (const LiveStep &step : run->steps)
         ++run->counts[static_cast<int>(step.state)];

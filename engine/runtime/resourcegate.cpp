@@ -1,5 +1,6 @@
 #include "runtime/resourcegate.h"
 
+#include "operator/policychange.h"
 #include "runtime/runledger.h"
 
 #include <cmath>
@@ -37,8 +38,22 @@ ResourceGate::ResourceGate(RunLedger &ledger, Callbacks callbacks)
 ResourceGate::Resource &ResourceGate::resource(const QString &name, const ResourceConfig &config) {
     Resource &res = m_resources[name];
     res.name = name;
-    res.config = config;
+    res.declared = config;
+    applyLimits(res);
     return res;
+}
+
+void ResourceGate::applyLimits(Resource &res) {
+    res.config = res.declared;
+    if (res.concurrencyOverride)
+        res.config.concurrency = *res.concurrencyOverride;
+    if (res.rateOverride) {
+        res.config.rateLimit = res.rateOverride->first;
+        res.config.ratePerMs = res.rateOverride->second;
+    }
+    // A bucket never holds more than the rate allows now.
+    if (res.config.rateLimit > 0 && res.tokens > res.config.rateLimit)
+        res.tokens = res.config.rateLimit;
 }
 
 ResourceRow ResourceGate::row(const Resource &res, qint64 now) const {
@@ -191,6 +206,17 @@ void ResourceGate::sync(const QList<ResourceRow> &rows) {
             res.probesInFlight = 0;
             res.probeSuccesses = 0;
             wake = wake || breaker == Breaker::Closed;
+        }
+        std::optional<std::pair<int, qint64>> rate;
+        if (!row.rateOverride.isEmpty()) {
+            if (auto parsed = parseRate(row.rateOverride))
+                rate = *parsed;
+        }
+        if (row.concurrencyOverride != res.concurrencyOverride || rate != res.rateOverride) {
+            res.concurrencyOverride = row.concurrencyOverride;
+            res.rateOverride = rate;
+            applyLimits(res);
+            wake = true; // a raised limit lets the next in line in now
         }
         if (wake)
             wakeQueue(res);

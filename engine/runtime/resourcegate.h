@@ -38,7 +38,10 @@ public:
     /// A resource as the engine sees it: limits, the durable pause and breaker, live counters.
     struct Resource {
         QString name;
-        ResourceConfig config;
+        ResourceConfig config;   ///< what applies: declared, with an operator's live limits
+        ResourceConfig declared; ///< as the flow of the latest caller declares it
+        std::optional<int> concurrencyOverride; ///< set live (resources table), for every run
+        std::optional<std::pair<int, qint64>> rateOverride;
         bool paused = false;
         Breaker breaker = Breaker::Closed;
         qint64 openedAt = 0;
@@ -76,12 +79,16 @@ public:
     /// Lets the oldest waiting call of res try again.
     void wakeQueue(Resource &res);
 
-    /// Takes in what operators changed in the resources table (pause, unpause, reset).
+    /// Takes in what operators changed in the resources table (pause, unpause, reset, limits
+    /// set live: a raised limit lets waiting calls in at once, a lowered one admits no new call
+    /// until the calls in flight are below it).
     void sync(const QList<ResourceRow> &rows);
     bool loaded() const { return m_loaded; }
 
 private:
     void dropStaleQueueHeads(Resource &res);
+    /// res.config from what the flow declares and what an operator set live.
+    static void applyLimits(Resource &res);
     ResourceRow row(const Resource &res, qint64 now) const;
 
     RunLedger &m_ledger;

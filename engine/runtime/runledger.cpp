@@ -52,6 +52,7 @@ StepRunRow RunLedger::stepRow(const LiveRun &run, int i) const {
     row.resource = run.def(i).resource;
     row.queuedAt = step.queuedAt;
     row.inputOverride = step.inputOverride;
+    row.policyOverride = step.policyOverride;
     return row;
 }
 
@@ -226,7 +227,7 @@ void RunLedger::resourceEvent(const QString &resource, EventType type, QJsonObje
 }
 
 QString RunLedger::idempotencyKey(const LiveRun &run, int step) {
-    return QStringLiteral("%1/%2/%3").arg(run.id, run.def(step).id).arg(run.step(step).generation);
+    return stepIdempotencyKey(run.id, run.def(step).id, run.step(step).generation);
 }
 
 QString RunLedger::idempotencyKey(const AttemptTarget &target) {

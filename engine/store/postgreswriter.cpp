@@ -45,16 +45,18 @@ const char *const kRunsReleasing =
 const char *const kSteps =
     "INSERT INTO step_runs (run_id, step_id, position, state, attempts, failures, generation, "
     "not_before, started_at, ended_at, error_class, error, via_fallback, output, resource, "
-    "queued_at, input_override) "
+    "queued_at, input_override, policy_override) "
     "SELECT run_id, step_id, position, state, attempts, failures, generation, not_before, "
     "started_at, ended_at, error_class, error, via_fallback, output, resource, queued_at, "
-    "input_override FROM json_populate_recordset(CAST(NULL AS step_runs), CAST(? AS json)) "
+    "input_override, policy_override FROM json_populate_recordset(CAST(NULL AS step_runs), CAST(? "
+    "AS json)) "
     "ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, "
     "attempts = excluded.attempts, failures = excluded.failures, generation = excluded.generation, "
     "not_before = excluded.not_before, started_at = excluded.started_at, "
     "ended_at = excluded.ended_at, error_class = excluded.error_class, error = excluded.error, "
     "via_fallback = excluded.via_fallback, output = excluded.output, "
-    "queued_at = excluded.queued_at, input_override = excluded.input_override";
+    "queued_at = excluded.queued_at, input_override = excluded.input_override, "
+    "policy_override = excluded.policy_override";
 const char *const kAttempts =
     "INSERT INTO attempts (run_id, step_id, item_key, generation, number, idempotency_key, "
     "worker, started_at, ended_at, outcome, error_class, error, lease_epoch, stdout_tail, "
@@ -220,7 +222,8 @@ QByteArray stepsJson(const Batch &batch) {
                 .jsonText("output", r.output)
                 .textOrNull("resource", r.resource)
                 .timeOrNull("queued_at", r.queuedAt)
-                .jsonText("input_override", r.inputOverride);
+                .jsonText("input_override", r.inputOverride)
+                .jsonText("policy_override", r.policyOverride);
         });
 }
 

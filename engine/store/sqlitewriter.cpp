@@ -28,14 +28,15 @@ const char *const kRunTail = " ON CONFLICT (id) DO UPDATE SET state = excluded.s
 const char *const kStepHead =
     "INSERT INTO step_runs (run_id, step_id, position, state, attempts, failures, generation, "
     "not_before, started_at, ended_at, error_class, error, via_fallback, output, resource, "
-    "queued_at, input_override) VALUES ";
+    "queued_at, input_override, policy_override) VALUES ";
 const char *const kStepTail =
     " ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, "
     "attempts = excluded.attempts, failures = excluded.failures, generation = excluded.generation, "
     "not_before = excluded.not_before, started_at = excluded.started_at, "
     "ended_at = excluded.ended_at, error_class = excluded.error_class, error = excluded.error, "
     "via_fallback = excluded.via_fallback, output = excluded.output, "
-    "queued_at = excluded.queued_at, input_override = excluded.input_override";
+    "queued_at = excluded.queued_at, input_override = excluded.input_override, "
+    "policy_override = excluded.policy_override";
 const char *const kAttemptHead =
     "INSERT INTO attempts (run_id, step_id, item_key, generation, number, idempotency_key, "
     "worker, started_at, ended_at, outcome, error_class, error, lease_epoch, stdout_tail, "
@@ -109,7 +110,7 @@ SqliteBatchWriter::SqliteBatchWriter(sqlite3 *db, QString path)
     : m_db(db)
     , m_path(std::move(path)) {
     for (Status s :
-         {prepare(m_runs, kRunHead, 14, kRunTail), prepare(m_steps, kStepHead, 17, kStepTail),
+         {prepare(m_runs, kRunHead, 14, kRunTail), prepare(m_steps, kStepHead, 18, kStepTail),
           prepare(m_attempts, kAttemptHead, 17, kAttemptTail), prepare(m_events, kEventHead, 6, ""),
           prepare(m_resources, kResourceHead, 6, kResourceTail),
           prepare(m_items, kItemHead, 12, kItemTail)}) {
@@ -236,7 +237,8 @@ Status SqliteBatchWriter::writeStepRuns(const Batch &batch) {
                 .bytesOrNull(jsonBytes(row.output))
                 .textOrNull(row.resource)
                 .timeOrNull(row.queuedAt)
-                .bytesOrNull(jsonBytes(row.inputOverride));
+                .bytesOrNull(jsonBytes(row.inputOverride))
+                .bytesOrNull(jsonBytes(row.policyOverride));
         },
         QStringLiteral("cannot write step runs"));
 }

@@ -207,6 +207,15 @@ CREATE TABLE alert_cursor (
         QStringLiteral(R"(
 CREATE INDEX runs_by_flow ON runs (flow_name, created_at);
 )"),
+        // 8: live policy changes. A step's (the keys an operator changed) lives with its step
+        // run; a resource's limits set live, and the ones the newest flow declares, with it.
+        QStringLiteral(R"(
+ALTER TABLE step_runs ADD COLUMN policy_override TEXT;
+ALTER TABLE resources ADD COLUMN concurrency_override INTEGER;
+ALTER TABLE resources ADD COLUMN rate_override TEXT;
+ALTER TABLE resources ADD COLUMN declared_concurrency INTEGER;
+ALTER TABLE resources ADD COLUMN declared_rate TEXT;
+)"),
     };
     return steps;
 }
@@ -1221,7 +1230,8 @@ namespace {
 
 const char *const kStepColumns =
     "run_id, step_id, position, state, attempts, failures, generation, not_before, started_at, "
-    "ended_at, error_class, error, via_fallback, output, resource, queued_at, input_override";
+    "ended_at, error_class, error, via_fallback, output, resource, queued_at, input_override, "
+    "policy_override";
 
 Result<StepRunRow> stepRunFromQuery(const QSqlQuery &query) {
     EnumColumns columns(query);
@@ -1243,6 +1253,7 @@ Result<StepRunRow> stepRunFromQuery(const QSqlQuery &query) {
     row.resource = query.value(14).toString();
     row.queuedAt = query.value(15).toLongLong();
     row.inputOverride = jsonFromText(query.value(16));
+    row.policyOverride = jsonFromText(query.value(17));
     if (!columns.isOk())
         return columns.error("step_runs", rowKey({{"run_id", row.runId}, {"step_id", row.stepId}}));
     return row;
@@ -2257,8 +2268,10 @@ Result<QHash<QString, QList<ItemRow>>> Store::itemsOf(const QStringList &runIds)
 Result<QList<ResourceRow>> Store::resources() {
     QSqlQuery query(d->db);
     query.setForwardOnly(true);
-    if (!query.exec(QStringLiteral("SELECT name, paused, breaker_state, opened_at, call_window, "
-                                   "updated_at FROM resources ORDER BY name")))
+    if (!query.exec(QStringLiteral(
+            "SELECT name, paused, breaker_state, opened_at, call_window, updated_at, "
+            "concurrency_override, rate_override, declared_concurrency, declared_rate "
+            "FROM resources ORDER BY name")))
         return Status::error(d->fail(QStringLiteral("cannot read resources"), query.lastError()));
     QList<ResourceRow> rows;
     while (query.next()) {
@@ -2269,29 +2282,113 @@ Result<QList<ResourceRow>> Store::resources() {
         row.openedAt = query.value(3).toLongLong();
         row.window = query.value(4).toString();
         row.updatedAt = query.value(5).toLongLong();
+        if (!query.value(6).isNull())
+            row.concurrencyOverride = query.value(6).toInt();
+        row.rateOverride = query.value(7).toString();
+        if (!query.value(8).isNull())
+            row.declaredConcurrency = query.value(8).toInt();
+        row.declaredRate = query.value(9).toString();
         rows.append(row);
     }
     return rows;
 }
 
-Status Store::declareResources(const QStringList &names, qint64 now) {
-    if (names.isEmpty())
+Status Store::declareResources(const QList<ResourceRow> &declared, qint64 now) {
+    if (declared.isEmpty())
         return Status::ok();
     if (Status s = d->writable(); !s)
         return s;
-    for (const QString &name : names) {
+    for (const ResourceRow &resource : declared) {
         QSqlQuery insert(d->db);
-        insert.prepare(
-            QStringLiteral("INSERT INTO resources (name, paused, breaker_state, opened_at, "
-                           "call_window, updated_at) "
-                           "VALUES (?, 0, 'closed', NULL, '', ?) ON CONFLICT (name) DO NOTHING"));
-        insert.addBindValue(name);
+        insert.prepare(QStringLiteral(
+            "INSERT INTO resources (name, paused, breaker_state, opened_at, call_window, "
+            "updated_at, declared_concurrency, declared_rate) "
+            "VALUES (?, 0, 'closed', NULL, '', ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+            "declared_concurrency = excluded.declared_concurrency, "
+            "declared_rate = excluded.declared_rate"));
+        insert.addBindValue(resource.name);
         insert.addBindValue(now);
+        insert.addBindValue(resource.declaredConcurrency ? QVariant(*resource.declaredConcurrency)
+                                                         : QVariant(QMetaType(QMetaType::Int)));
+        insert.addBindValue(resource.declaredRate.isEmpty()
+                                ? QVariant(QMetaType(QMetaType::QString))
+                                : QVariant(resource.declaredRate));
         if (!insert.exec())
-            return Status::error(d->fail(QStringLiteral("cannot declare resource %1").arg(name),
-                                         insert.lastError()));
+            return Status::error(
+                d->fail(QStringLiteral("cannot declare resource %1").arg(resource.name),
+                        insert.lastError()));
     }
     return Status::ok();
+}
+
+Result<ResourceRow> Store::setResourceLimits(
+    const QString &name, std::optional<int> concurrency, const QString &rate, EventRow event,
+    const std::function<Result<QJsonObject>(const ResourceRow &before, ResourceRow &after)>
+        &describe) {
+    if (Status s = d->writable(); !s)
+        return s;
+    // Read inside the transaction: the event's "before" is what this change replaced.
+    if (Status s = d->beginWrite(); !s)
+        return s;
+    auto failed = [this](const QSqlQuery &query) -> Status {
+        return d->finish(Status::error(
+            d->fail(QStringLiteral("cannot change a resource's limits"), query.lastError())));
+    };
+    auto all = resources();
+    if (!all)
+        return d->finish(all.status());
+    const auto it = std::find_if(all->begin(), all->end(),
+                                 [&name](const ResourceRow &row) { return row.name == name; });
+    if (it == all->end()) {
+        QStringList known;
+        for (const ResourceRow &row : *all)
+            known << row.name;
+        return d->finish(
+            Status::error(QStringLiteral("unknown resource \"%1\" (known: %2)")
+                              .arg(name, known.isEmpty() ? QStringLiteral("none")
+                                                         : known.join(QStringLiteral(", ")))));
+    }
+    const ResourceRow before = *it;
+    ResourceRow after = before;
+    if (concurrency)
+        after.concurrencyOverride = concurrency;
+    if (!rate.isEmpty())
+        after.rateOverride = rate;
+    after.updatedAt = event.at;
+    auto detail = describe(before, after);
+    if (!detail)
+        return d->finish(detail.status());
+    event.detail = *detail;
+    QSqlQuery update(d->db);
+    update.prepare(QStringLiteral("UPDATE resources SET concurrency_override = ?, "
+                                  "rate_override = ?, updated_at = ? WHERE name = ?"));
+    update.addBindValue(after.concurrencyOverride ? QVariant(*after.concurrencyOverride)
+                                                  : QVariant(QMetaType(QMetaType::Int)));
+    update.addBindValue(after.rateOverride.isEmpty() ? QVariant(QMetaType(QMetaType::QString))
+                                                     : QVariant(after.rateOverride));
+    update.addBindValue(after.updatedAt);
+    update.addBindValue(name);
+    if (!update.exec())
+        return failed(update);
+    QSqlQuery insert(d->db);
+    insert.prepare(QStringLiteral("INSERT INTO events (at, run_id, step_id, type, actor, detail) "
+                                  "VALUES (?, NULL, NULL, ?, ?, ?)"));
+    insert.addBindValue(event.at);
+    insert.addBindValue(eventTypeName(event.type));
+    insert.addBindValue(event.actor);
+    insert.addBindValue(QString::fromUtf8(jsonBytes(event.detail)));
+    if (!insert.exec())
+        return failed(insert);
+    if (d->postgres) {
+        // Workers and change feeds wake up when this commits.
+        QSqlQuery notify(d->db);
+        if (!notify.exec(QStringLiteral("SELECT pg_notify('%1', '')")
+                             .arg(QLatin1String(PostgresBatchWriter::eventsChannel()))))
+            return failed(notify);
+    }
+    if (Status s = d->finish(Status::ok()); !s)
+        return s;
+    return after;
 }
 
 Result<QHash<QString, QPair<int, int>>> Store::resourceLoad() {

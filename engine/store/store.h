@@ -155,8 +155,9 @@ public:
 
     /// Every resource with its durable state, by name.
     Result<QList<ResourceRow>> resources();
-    /// Creates rows for resources not known yet (closed, not paused); leaves known ones alone.
-    Status declareResources(const QStringList &names, qint64 now);
+    /// Creates rows for resources not known yet (closed, not paused) and records the limits
+    /// each is declared with (name, declaredConcurrency, declaredRate); leaves the rest alone.
+    Status declareResources(const QList<ResourceRow> &declared, qint64 now);
     /// Steps waiting for (queued) and calling (running) each resource, from the step runs.
     Result<QHash<QString, QPair<int, int>>> resourceLoad();
     /// An operator's change to a resource, with its event, in one transaction: pause or unpause
@@ -164,6 +165,15 @@ public:
     /// An unknown resource is an error naming it; nothing is changed then.
     Status changeResource(const QString &name, std::optional<bool> paused, bool resetBreaker,
                           const QString &actor, qint64 now);
+
+    /// An operator's live change of a resource's limits (concurrency and/or rate "N/DURATION";
+    /// unset and empty keep the current ones) with its event, in one transaction. describe
+    /// builds the event's detail from the row before and after (an error changes nothing).
+    /// An unknown resource is an error naming it. Returns the row as changed.
+    Result<ResourceRow> setResourceLimits(
+        const QString &name, std::optional<int> concurrency, const QString &rate, EventRow event,
+        const std::function<Result<QJsonObject>(const ResourceRow &before, ResourceRow &after)>
+            &describe);
 
     /// Leaves an operator action for the worker that executes run_id; returns the request id.
     Result<qint64> submitRequest(const QString &runId, const QJsonObject &action,

@@ -76,6 +76,7 @@ private Q_SLOTS:
     void workerLogsEachEventWithoutCredentials();
     void failuresGroupAndRetryFailedActsOnTheFilter();
     void alertRulesAreListedAddedAndRemoved();
+    void setPolicyAndResourceLimitsLive();
 
 private:
     /// keepflowctl with arguments on the test database (or on database when given).
@@ -1277,6 +1278,91 @@ void TestKeepflowctl::alertRulesAreListedAddedAndRemoved() {
     QVERIFY2(again.err.contains(QString::number(id).toUtf8()), again.err.constData());
     QCOMPARE(ctl({QStringLiteral("alerts"), QStringLiteral("--json")}, database).json().toArray(),
              QJsonArray());
+}
+
+void TestKeepflowctl::setPolicyAndResourceLimitsLive() {
+    const QString database = m_dir.filePath(QStringLiteral("policy.db"));
+    // Four failures: the flow's three attempts fail the run; five let it succeed.
+    const QString file = writeFlow(QStringLiteral("policy.flow.json"), R"({ "keepflow": 1,
+        "name": "live-policy", "resources": { "crm": { "concurrency": 2 } },
+        "steps": [ { "id": "a", "kind": "fault", "resource": "crm", "with": { "fail_first": 4 },
+                     "retry": { "max_attempts": 3, "initial_interval": "10ms", "jitter": 0 } } ] })");
+    const Outcome submitted = ctl({QStringLiteral("submit"), file}, database);
+    QCOMPARE(submitted.exitCode, 0);
+    const QString run = QString::fromUtf8(submitted.out).trimmed();
+    auto setPolicy = [&](const QStringList &options) {
+        return ctl(QStringList{QStringLiteral("set-policy"), run, QStringLiteral("a")} + options,
+                   database);
+    };
+    // A preview changes nothing.
+    const Outcome dry = setPolicy(
+        {QStringLiteral("--max-attempts"), QStringLiteral("5"), QStringLiteral("--dry-run")});
+    QCOMPARE(dry.exitCode, 0);
+    QCOMPARE(QString::fromUtf8(dry.out),
+             QStringLiteral("would change step a: max_attempts 5 instead of 3 — attempt 1/5 "
+                            "instead of 1/3\n"));
+    // Wrong values are refused naming the field.
+    Outcome refused = setPolicy({QStringLiteral("--max-interval"), QStringLiteral("1ms")});
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.err.contains("max_interval (1ms) is shorter than initial_interval (10ms)"),
+             refused.err.constData());
+    refused = setPolicy({QStringLiteral("--backoff"), QStringLiteral("0.5")});
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.err.contains("backoff must be from 1"), refused.err.constData());
+    refused = setPolicy({QStringLiteral("--timeout"), QStringLiteral("-3s")});
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.err.contains("timeout must not be negative"), refused.err.constData());
+    QCOMPARE(setPolicy({}).exitCode, 1);
+
+    const Outcome applied =
+        setPolicy({QStringLiteral("--max-attempts"), QStringLiteral("5"),
+                   QStringLiteral("--timeout"), QStringLiteral("1m"), QStringLiteral("--reason"),
+                   QStringLiteral("flaky partner"), QStringLiteral("--json")});
+    QCOMPARE(applied.exitCode, 0);
+    const QJsonObject json = applied.json().toObject();
+    QCOMPARE(json.value(QStringLiteral("result")).toString(),
+             QStringLiteral("step a: max_attempts 5 instead of 3; timeout 1m instead of none — "
+                            "attempt 1/5 instead of 1/3"));
+    QCOMPARE(json.value(QStringLiteral("before")).toObject().value(QStringLiteral("max_attempts")),
+             QJsonValue(3));
+    QCOMPARE(json.value(QStringLiteral("after")).toObject().value(QStringLiteral("timeout")),
+             QJsonValue(QStringLiteral("1m")));
+    const QJsonArray events =
+        ctl({QStringLiteral("events"), run, QStringLiteral("--json")}, database).json().toArray();
+    const auto changed = std::find_if(events.begin(), events.end(), [](const QJsonValue &e) {
+        return e.toObject().value(QStringLiteral("type")).toString() ==
+               QLatin1String("operator_set_policy");
+    });
+    QVERIFY(changed != events.end());
+
+    // Resources: live limits, checked and said.
+    const Outcome raised =
+        ctl({QStringLiteral("resource"), QStringLiteral("set"), QStringLiteral("crm"),
+             QStringLiteral("--concurrency"), QStringLiteral("4"), QStringLiteral("--rate"),
+             QStringLiteral("10/1s"), QStringLiteral("--reason"), QStringLiteral("quota raised")},
+            database);
+    QCOMPARE(raised.exitCode, 0);
+    QCOMPARE(QString::fromUtf8(raised.out),
+             QStringLiteral("crm: concurrency 4 instead of 2; rate 10/1s instead of none\n"));
+    const Outcome garbage =
+        ctl({QStringLiteral("resource"), QStringLiteral("set"), QStringLiteral("crm"),
+             QStringLiteral("--rate"), QStringLiteral("lots")},
+            database);
+    QCOMPARE(garbage.exitCode, 1);
+    QVERIFY2(garbage.err.contains("rate must be N/DURATION"), garbage.err.constData());
+    QCOMPARE(ctl({QStringLiteral("resource"), QStringLiteral("set"), QStringLiteral("crm"),
+                  QStringLiteral("--concurrency"), QStringLiteral("0")},
+                 database)
+                 .exitCode,
+             1);
+
+    // A new process runs it with the policy kept in the database: five attempts, succeeded.
+    const Outcome resumed = ctl({QStringLiteral("resume"), run}, database);
+    QCOMPARE(resumed.exitCode, 0);
+    const QJsonObject status =
+        ctl({QStringLiteral("status"), run, QStringLiteral("--json")}, database).json().toObject();
+    const QJsonObject step = status.value(QStringLiteral("steps")).toArray().first().toObject();
+    QCOMPARE(step.value(QStringLiteral("attempts")).toInt(), 5);
 }
 
 QTEST_GUILESS_MAIN(TestKeepflowctl)

@@ -254,7 +254,7 @@ void TestOperatorApi::refusalByTheHolderIsAnErrorAndChangesNothing() {
 
 void TestOperatorApi::everyKindHasOneNameBothWays() {
     QSet<QString> names;
-    for (int k = 0; k <= static_cast<int>(K::CancelRun); ++k) {
+    for (int k = 0; k <= static_cast<int>(K::SetPolicy); ++k) {
         const auto kind = static_cast<K>(k);
         const QString name = actionName(kind);
         QVERIFY(!name.isEmpty());
@@ -265,7 +265,7 @@ void TestOperatorApi::everyKindHasOneNameBothWays() {
         QVERIFY(back);
         QCOMPARE(back->kind, kind);
     }
-    QCOMPARE(names.size(), static_cast<int>(K::CancelRun) + 1);
+    QCOMPARE(names.size(), static_cast<int>(K::SetPolicy) + 1);
     QCOMPARE(actionName(K::MarkSucceeded), QStringLiteral("mark-succeeded"));
     QVERIFY(!actionKindFromName(QStringLiteral("frobnicate")));
     QVERIFY(!actionFromJson(QJsonObject{{QStringLiteral("action"), QStringLiteral("frobnicate")}}));

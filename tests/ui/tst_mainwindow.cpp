@@ -334,7 +334,6 @@ void TestMainWindow::buttonsAreEnabledOnlyWhereTheyApply_data() {
     QTest::addColumn<bool>("approval");
     QTest::addColumn<bool>("foreach");
     QTest::addColumn<QStringList>("enabled");
-    const QStringList none;
     auto row = [](StepState state, bool approval, bool foreach, const QStringList &enabled) {
         QTest::newRow(qPrintable(stateName(state) + (approval  ? QStringLiteral(" approval")
                                                      : foreach ? QStringLiteral(" foreach")
@@ -342,29 +341,33 @@ void TestMainWindow::buttonsAreEnabledOnlyWhereTheyApply_data() {
             << int(state) << approval << foreach << enabled;
     };
     using S = StepState;
-    row(S::Pending, false, false, {"Skip", "Mark succeeded", "Set input", "Hold step"});
+    // "Change policy…" wherever the step will or may make attempts again.
+    const char *policy = "Change policy…";
+    row(S::Pending, false, false, {"Skip", "Mark succeeded", "Set input", "Hold step", policy});
     row(S::Queued, false, false,
-        {"Skip", "Mark succeeded", "Set input", "Rerun from here", "Hold step"});
+        {"Skip", "Mark succeeded", "Set input", "Rerun from here", "Hold step", policy});
     row(S::Scheduled, false, false,
-        {"Skip", "Mark succeeded", "Set input", "Rerun from here", "Hold step"});
-    row(S::Running, false, false, none);
+        {"Skip", "Mark succeeded", "Set input", "Rerun from here", "Hold step", policy});
+    row(S::Running, false, false, {policy});
     row(S::Retrying, false, false,
-        {"Retry now", "Skip", "Mark succeeded", "Set input", "Rerun from here", "Hold step"});
+        {"Retry now", "Skip", "Mark succeeded", "Set input", "Rerun from here", "Hold step",
+         policy});
     row(S::Succeeded, false, false, {"Rerun from here"});
     row(S::SucceededViaFallback, false, false, {"Rerun from here"});
     row(S::PartiallySucceeded, false, true,
-        {"Retry", "Retry failed items", "Set input", "Rerun from here"});
+        {"Retry", "Retry failed items", "Set input", "Rerun from here", policy});
     row(S::Failed, false, false,
-        {"Retry", "Skip", "Mark succeeded", "Set input", "Rerun from here"});
+        {"Retry", "Skip", "Mark succeeded", "Set input", "Rerun from here", policy});
     row(S::Uncertain, false, false,
-        {"Skip", "Resolve: happened", "Resolve: did not happen", "Set input", "Rerun from here"});
+        {"Skip", "Resolve: happened", "Resolve: did not happen", "Set input", "Rerun from here",
+         policy});
     row(S::WaitingForOperator, true, false,
         {"Skip", "Approve", "Reject", "Set input", "Rerun from here"});
     row(S::Paused, false, false,
-        {"Skip", "Mark succeeded", "Set input", "Rerun from here", "Release step"});
+        {"Skip", "Mark succeeded", "Set input", "Rerun from here", "Release step", policy});
     row(S::Skipped, false, false, {"Rerun from here"});
     row(S::Blocked, false, false,
-        {"Retry", "Skip", "Mark succeeded", "Set input", "Rerun from here"});
+        {"Retry", "Skip", "Mark succeeded", "Set input", "Rerun from here", policy});
     row(S::Cancelled, false, false,
         {"Retry", "Skip", "Mark succeeded", "Set input", "Rerun from here"});
 }

@@ -15,6 +15,8 @@
 #include "legendwidget.h"
 #include "model/flowfile.h"
 #include "model/secrets.h"
+#include "policydialog.h"
+#include "resourcelimitsdialog.h"
 #include "resourcesample.h"
 #include "resourcesview.h"
 #include "rundiffview.h"
@@ -269,6 +271,7 @@ void MainWindow::buildViews() {
             [resourceChange](const QString &name) { resourceChange(name, false, false); });
     connect(m_resources, &ResourcesView::resetRequested, this,
             [resourceChange](const QString &name) { resourceChange(name, std::nullopt, true); });
+    connect(m_resources, &ResourcesView::limitsRequested, this, &MainWindow::requestResourceLimits);
 
     m_bottomTabs = new QTabWidget;
     m_bottomTabs->setAccessibleName(QStringLiteral("Details"));
@@ -903,8 +906,16 @@ void MainWindow::showInspector() {
     InspectorData shown;
     shown.runId = m_runId;
     shown.step = *step;
-    shown.retry = m_flow->effectiveRetry(*step);
-    shown.timeoutMs = m_flow->effectiveTimeoutMs(*step);
+    QJsonValue policyChange;
+    for (const StepRunRow &row : std::as_const(m_stepRows)) {
+        if (row.stepId == m_stepId)
+            policyChange = row.policyOverride;
+    }
+    const StepPolicy policy = effectiveStepPolicy(*m_flow, *step, policyChange);
+    shown.retry = policy.retry;
+    shown.timeoutMs = policy.timeoutMs;
+    shown.deadlineMs = policy.deadlineMs;
+    shown.policyChangedLive = policyChange.isObject();
     shown.now = m_monitor.now();
     for (const StepView &view : std::as_const(m_stepViews)) {
         if (view.stepId == m_stepId)
@@ -941,9 +952,78 @@ void MainWindow::showInspector() {
     m_inspector->showStep(shown);
 }
 
+void MainWindow::requestPolicyChange(const QString &stepId) {
+    if (m_runId.isEmpty() || !m_flow)
+        return;
+    QJsonValue stored;
+    for (const StepRunRow &row : std::as_const(m_stepRows)) {
+        if (row.stepId == stepId)
+            stored = row.policyOverride;
+    }
+    if (m_policyDialog)
+        m_policyDialog->deleteLater();
+    const QString runId = m_runId;
+    m_policyDialog = new PolicyDialog(
+        *m_flow, runId, stepId, stored,
+        [this, runId, stepId](const QJsonObject &change) {
+            return m_monitor.previewPolicy(runId, stepId, change);
+        },
+        this);
+    m_policyDialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(m_policyDialog, &PolicyDialog::confirmed, this, [this, runId, stepId] {
+        OperatorAction action;
+        action.kind = K::SetPolicy;
+        action.runId = runId;
+        action.stepId = stepId;
+        action.policy = m_policyDialog->change();
+        action.reason = m_policyDialog->reason();
+        if (!runAction(action))
+            m_policyDialog->refuse(lastMessage());
+    });
+    m_policyDialog->open();
+}
+
+void MainWindow::requestResourceLimits(const QString &name) {
+    if (name.isEmpty())
+        return;
+    if (m_limitsDialog)
+        m_limitsDialog->deleteLater();
+    m_limitsDialog = new ResourceLimitsDialog(
+        name,
+        [this, name](std::optional<int> concurrency, const QString &rate) {
+            return m_monitor.previewResourceLimits(name, concurrency, rate);
+        },
+        this);
+    m_limitsDialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(m_limitsDialog, &ResourceLimitsDialog::confirmed, this, [this, name] {
+        auto done = m_monitor.setResourceLimits(name, m_limitsDialog->concurrency(),
+                                                m_limitsDialog->rate(), m_limitsDialog->reason());
+        if (!done) {
+            showMessage(done.error(), true);
+            m_limitsDialog->refuse(done.error());
+            return;
+        }
+        showMessage(*done);
+        sampleResources(); // show the change now, not at the next tick
+    });
+    m_limitsDialog->open();
+}
+
+ResourceLimitsDialog *MainWindow::resourceLimitsDialog() const {
+    return m_limitsDialog;
+}
+
+PolicyDialog *MainWindow::policyDialog() const {
+    return m_policyDialog;
+}
+
 void MainWindow::requestAction(K kind, const QString &stepId) {
     if (m_runId.isEmpty())
         return;
+    if (kind == K::SetPolicy) {
+        requestPolicyChange(stepId);
+        return;
+    }
     OperatorAction action;
     action.kind = kind;
     action.runId = m_runId;

@@ -37,6 +37,8 @@ struct Flow;
 namespace keepflow::ui {
 
 class ActionDialog;
+class PolicyDialog;
+class ResourceLimitsDialog;
 class BulkDialog;
 class EventLogFilter;
 class EventLogModel;
@@ -73,6 +75,12 @@ public:
     void requestAction(OperatorAction::Kind kind, const QString &stepId);
     /// The open action dialog, if any (tests fill and confirm it as a person would).
     ActionDialog *actionDialog() const;
+    /// "Change policy…" of a step of the open run: the dialog with the engine's preview.
+    void requestPolicyChange(const QString &stepId);
+    PolicyDialog *policyDialog() const;
+    /// "Set limits…" of a resource: concurrency and rate live, with the engine's preview.
+    void requestResourceLimits(const QString &name);
+    ResourceLimitsDialog *resourceLimitsDialog() const;
     /// Pauses or resumes the runs at once; cancelling asks first, for a reason, in a dialog
     /// (actionDialog()) and cancels them all when it is confirmed.
     void actOnRuns(OperatorAction::Kind kind, const QStringList &runIds);
@@ -211,6 +219,8 @@ private:
     QLabel *m_connectionNotice = nullptr; ///< permanent while the connection is lost
     QSystemTrayIcon *m_tray = nullptr;
     QPointer<ActionDialog> m_dialog;
+    QPointer<PolicyDialog> m_policyDialog;
+    QPointer<ResourceLimitsDialog> m_limitsDialog;
     std::unique_ptr<LatencyTracker> m_latency;
     QTimer *m_flushTimer = nullptr;
     QTimer *m_tickTimer = nullptr;

@@ -7,10 +7,13 @@
 #include "failuresview.h"
 #include "flowdocument.h"
 #include "mainwindow.h"
+#include "policydialog.h"
+#include "propertyeditor.h"
 
 #include <QAction>
 #include <QDir>
 #include <QDockWidget>
+#include <QLineEdit>
 #include <QPixmap>
 #include <QPointer>
 #include <QPushButton>
@@ -71,8 +74,33 @@ void takeDemoScreenshots(MainWindow &window, const QStringList &runs, const QStr
                      w.selectStep(QStringLiteral("test"));
                      return &w;
                  }},
+                {4700, QStringLiteral("policy-change.png"),
+                 [release](MainWindow &w) -> QWidget * {
+                     // The retrying step's policy changed live: more attempts, shorter waits,
+                     // with the engine's preview of what that means now.
+                     w.selectRun(release);
+                     w.selectStep(QStringLiteral("test"));
+                     w.requestPolicyChange(QStringLiteral("test"));
+                     PolicyDialog *dialog = w.policyDialog();
+                     if (!dialog)
+                         return nullptr;
+                     for (const auto &[field, value] :
+                          {std::pair{QStringLiteral("retry/max_attempts"), QStringLiteral("6")},
+                           std::pair{QStringLiteral("retry/initial_interval"),
+                                     QStringLiteral("1s")}}) {
+                         if (auto *edit =
+                                 qobject_cast<QLineEdit *>(dialog->editor()->fieldWidget(field))) {
+                             edit->setText(value);
+                             Q_EMIT edit->editingFinished();
+                         }
+                     }
+                     dialog->reasonEdit()->setText(QStringLiteral("the test cluster is back"));
+                     return dialog;
+                 }},
                 {22000, QStringLiteral("partial-success.png"),
                  [release](MainWindow &w) -> QWidget * {
+                     if (w.policyDialog())
+                         w.policyDialog()->reject();
                      w.selectRun(release);
                      w.selectStep(QStringLiteral("notify"));
                      return &w;
@@ -121,20 +149,25 @@ void takeDemoScreenshots(MainWindow &window, const QStringList &runs, const QStr
                      return &w;
                  }},
                 {25500, QStringLiteral("bulk-retry.png"),
-                 [](MainWindow &w) -> QWidget * {
-                     // The biggest group's fitting action (its dry run): the failed items of a
-                     // foreach step that partially succeeded, else the failed step.
-                     const FailureGroup *group = w.failuresView()->selectedGroup();
-                     const auto kind =
-                         group && group->signature.contains(QLatin1String("items failed"))
-                             ? OperatorAction::Kind::RetryFailedItems
-                             : OperatorAction::Kind::Retry;
-                     for (QAction *action : w.failuresView()->groupActions()) {
-                         if (action->data().toInt() == static_cast<int>(kind))
-                             action->trigger();
-                     }
-                     return w.bulkDialog();
-                 }},
+                 [](MainWindow &w) -> QWidget
+                                       * {
+                                           // The biggest group's fitting action (its dry run): the
+                                           // failed items of a foreach step that partially
+                                           // succeeded, else the failed step.
+                                           const FailureGroup *group =
+                                               w.failuresView()->selectedGroup();
+                                           const auto kind =
+                                               group && group->signature.contains(
+                                                            QLatin1String("items failed"))
+                                                   ? OperatorAction::Kind::RetryFailedItems
+                                                   : OperatorAction::Kind::Retry;
+                                           for (QAction *action :
+                                                w.failuresView()->groupActions()) {
+                                               if (action->data().toInt() == static_cast<int>(kind))
+                                                   action->trigger();
+                                           }
+                                           return w.bulkDialog();
+                                       }},
                 {26500, QStringLiteral("step-statistics.png"),
                  [release](MainWindow &w) -> QWidget * {
                      if (auto *legend = w.findChild<QDockWidget *>(QStringLiteral("legendDock")))

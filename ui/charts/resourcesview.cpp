@@ -81,6 +81,11 @@ ResourcesView::ResourcesView(QWidget *parent)
     m_reset = makeButton(tr("Reset breaker"), this);
     m_pause->setToolTip(tr("Start no new call to the selected resource until unpaused"));
     m_reset->setToolTip(tr("Close the selected resource's circuit breaker now"));
+    m_limits = makeButton(tr("Set limits…"), this);
+    m_limits->setToolTip(tr("Change the selected resource's concurrency or rate live, for every "
+                            "run and worker"));
+    connect(m_limits, &QPushButton::clicked, this,
+            [this] { Q_EMIT limitsRequested(selectedResource()); });
     connect(m_pause, &QPushButton::clicked, this,
             [this] { Q_EMIT pauseRequested(selectedResource()); });
     connect(m_unpause, &QPushButton::clicked, this,
@@ -91,6 +96,7 @@ ResourcesView::ResourcesView(QWidget *parent)
     buttons->addWidget(m_pause);
     buttons->addWidget(m_unpause);
     buttons->addWidget(m_reset);
+    buttons->addWidget(m_limits);
     buttons->addStretch();
 
     auto *charts = new QGridLayout;
@@ -122,6 +128,7 @@ ResourcesView::ResourcesView(QWidget *parent)
     setTabOrder(m_table, m_pause);
     setTabOrder(m_pause, m_unpause);
     setTabOrder(m_unpause, m_reset);
+    setTabOrder(m_reset, m_limits);
 
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &ResourcesView::onSelectionChanged);
@@ -226,7 +233,7 @@ void ResourcesView::onSelectionChanged() {
 
 void ResourcesView::setReadOnly(const QString &tip) {
     m_readOnlyTip = tip;
-    for (QPushButton *button : {m_pause, m_unpause, m_reset}) {
+    for (QPushButton *button : {m_pause, m_unpause, m_reset, m_limits}) {
         if (!tip.isEmpty())
             button->setToolTip(tip);
     }
@@ -240,6 +247,7 @@ void ResourcesView::updateButtons() {
     m_pause->setEnabled(selected && !sample->paused);
     m_unpause->setEnabled(selected && sample->paused);
     m_reset->setEnabled(selected && sample->breakerState != QLatin1String("closed"));
+    m_limits->setEnabled(selected);
 }
 
 void ResourcesView::updateCharts() {

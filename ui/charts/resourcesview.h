@@ -61,6 +61,8 @@ public:
 
 Q_SIGNALS:
     void pauseRequested(const QString &name);
+    /// "Set limits…": concurrency and rate live.
+    void limitsRequested(const QString &name);
     void unpauseRequested(const QString &name);
     void resetRequested(const QString &name);
     void selectedResourceChanged(const QString &name);
@@ -79,6 +81,7 @@ private:
     QPushButton *m_pause = nullptr;
     QPushButton *m_unpause = nullptr;
     QPushButton *m_reset = nullptr;
+    QPushButton *m_limits = nullptr;
     QString m_readOnlyTip;         ///< empty unless the database is open read-only
     QList<QCustomPlot *> m_charts; ///< indexed by Chart
     QString m_selected;            ///< the charts' resource, empty for all

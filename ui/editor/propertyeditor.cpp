@@ -129,7 +129,7 @@ QFormLayout *addGroup(QVBoxLayout *layout, const QString &title) {
 
 } // namespace
 
-PropertyEditor::PropertyEditor(FlowDocument *document, QWidget *parent)
+PropertyEditor::PropertyEditor(FlowDocument *document, QWidget *parent, Sections sections)
     : QWidget(parent)
     , m_document(document)
     , m_stack(new QStackedWidget(this))
@@ -147,12 +147,17 @@ PropertyEditor::PropertyEditor(FlowDocument *document, QWidget *parent)
     titleFont.setBold(true);
     m_title->setFont(titleFont);
     layout->addWidget(m_title);
-    buildStepGroup(layout);
-    buildWithGroup(layout);
-    buildRetryGroup(layout);
-    buildTimingGroup(layout);
-    buildReliabilityGroup(layout);
-    buildForeachGroup(layout);
+    if (sections == Sections::Policy) {
+        buildRetryGroup(layout, false);
+        buildTimingGroup(layout, true);
+    } else {
+        buildStepGroup(layout);
+        buildWithGroup(layout);
+        buildRetryGroup(layout, true);
+        buildTimingGroup(layout, false);
+        buildReliabilityGroup(layout);
+        buildForeachGroup(layout);
+    }
     layout->addStretch();
     m_scroll->setWidget(content);
     m_scroll->setWidgetResizable(true);
@@ -580,10 +585,12 @@ void PropertyEditor::buildWithGroup(QVBoxLayout *layout) {
         [this, &rawField, raw] { setFieldError(rawField, raw->problem()); }, Qt::QueuedConnection);
 }
 
-void PropertyEditor::buildRetryGroup(QVBoxLayout *layout) {
+void PropertyEditor::buildRetryGroup(QVBoxLayout *layout, bool withJitter) {
     QFormLayout *form = addGroup(layout, tr("Retry"));
     for (const RetryField &retryField : retryFields()) {
         const QString key = retryField.key;
+        if (!withJitter && key == QLatin1String("jitter"))
+            continue;
         auto *edit = new QLineEdit;
         Field &field = addField(form, QStringLiteral("retry/") + key, retryField.label, edit);
         field.fill = [this, edit, key](const Step &s) {
@@ -611,7 +618,7 @@ void PropertyEditor::buildRetryGroup(QVBoxLayout *layout) {
     }
 }
 
-void PropertyEditor::buildTimingGroup(QVBoxLayout *layout) {
+void PropertyEditor::buildTimingGroup(QVBoxLayout *layout, bool policyOnly) {
     QFormLayout *form = addGroup(layout, tr("Timing"));
     struct DurationKey {
         QString key;
@@ -624,6 +631,8 @@ void PropertyEditor::buildTimingGroup(QVBoxLayout *layout) {
         {QStringLiteral("delay"), tr("Delay"), &Step::delay},
     };
     for (const DurationKey &d : durations) {
+        if (policyOnly && d.key == QLatin1String("delay"))
+            continue; // before the first attempt: nothing a running step still waits for
         auto *edit = new QLineEdit;
         Field &field = addField(form, d.key, d.label, edit);
         const auto member = d.member;
@@ -647,6 +656,8 @@ void PropertyEditor::buildTimingGroup(QVBoxLayout *layout) {
         };
         connect(edit, &QLineEdit::editingFinished, this, [this, &field] { commit(field); });
     }
+    if (policyOnly)
+        return;
 
     auto *notBefore = new QLineEdit;
     notBefore->setPlaceholderText(tr("e.g. 2026-11-26T08:00:00Z"));
@@ -954,10 +965,11 @@ void PropertyEditor::updateRows(const Step &step) {
     for (auto it = m_kindPages.begin(); it != m_kindPages.end(); ++it)
         it.value()->setVisible(it.key() == step.kind);
     // Disabled rather than hidden (see buildWithGroup): the fallback rows of the other kinds.
-    findField(QStringLiteral("fallback/value"))
-        ->widget->setEnabled(step.fallback.kind == Fallback::Kind::Value);
-    findField(QStringLiteral("fallback/step"))
-        ->widget->setEnabled(step.fallback.kind == Fallback::Kind::Step);
+    // (The policy sections have none.)
+    if (Field *value = findField(QStringLiteral("fallback/value")))
+        value->widget->setEnabled(step.fallback.kind == Fallback::Kind::Value);
+    if (Field *fallbackStep = findField(QStringLiteral("fallback/step")))
+        fallbackStep->widget->setEnabled(step.fallback.kind == Fallback::Kind::Step);
 }
 
 void PropertyEditor::commit(Field &field) {

@@ -31,7 +31,11 @@ class FlowDocument;
 class PropertyEditor : public QWidget {
     Q_OBJECT
 public:
-    explicit PropertyEditor(FlowDocument *document, QWidget *parent = nullptr);
+    /// Which groups it shows: every field (the flow editor), or only what a live policy change
+    /// may change on a run (retry without jitter, timeout, deadline: the inspector's dialog).
+    enum class Sections { All, Policy };
+    explicit PropertyEditor(FlowDocument *document, QWidget *parent = nullptr,
+                            Sections sections = Sections::All);
     ~PropertyEditor() override;
 
     /// Shows the step with id; an empty (or unknown) id shows "nothing selected".
@@ -68,8 +72,8 @@ private:
 
     void buildStepGroup(QVBoxLayout *layout);
     void buildWithGroup(QVBoxLayout *layout);
-    void buildRetryGroup(QVBoxLayout *layout);
-    void buildTimingGroup(QVBoxLayout *layout);
+    void buildRetryGroup(QVBoxLayout *layout, bool withJitter);
+    void buildTimingGroup(QVBoxLayout *layout, bool policyOnly);
     void buildReliabilityGroup(QVBoxLayout *layout);
     void buildForeachGroup(QVBoxLayout *layout);
     void addWithText(QFormLayout *form, const QString &kind, const QString &key,

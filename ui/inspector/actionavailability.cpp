@@ -12,6 +12,12 @@ using K = OperatorAction::Kind;
 bool actionApplies(K kind, const StepView &view, bool isApproval) {
     if (kind == K::PauseRun || kind == K::UnpauseRun || kind == K::CancelRun)
         return false; // run-level: offered on the run, not on a step
+    if (kind == K::SetPolicy) {
+        // Its values come from its dialog; a step that will make no attempt has no use for one.
+        const StepState s = view.state;
+        return !isApproval && s != StepState::Succeeded && s != StepState::SucceededViaFallback &&
+               s != StepState::Skipped && s != StepState::Cancelled;
+    }
     // The engine's own rules decide: a dry plan of the action on this step as it stands.
     Step step;
     step.id = view.stepId.isEmpty() ? QStringLiteral("step") : view.stepId;
@@ -38,7 +44,8 @@ const QList<K> &stepActionKinds() {
     static const QList<K> kinds{K::Retry,         K::RetryFailedItems, K::Skip,
                                 K::MarkSucceeded, K::ResolveHappened,  K::ResolveNotHappened,
                                 K::Approve,       K::Reject,           K::SetInput,
-                                K::RerunFrom,     K::PauseStep,        K::UnpauseStep};
+                                K::RerunFrom,     K::PauseStep,        K::UnpauseStep,
+                                K::SetPolicy};
     return kinds;
 }
 
@@ -74,6 +81,8 @@ QString actionLabel(K kind) {
         return QStringLiteral("Resume run");
     case K::CancelRun:
         return QStringLiteral("Cancel run");
+    case K::SetPolicy:
+        return QStringLiteral("Change policy…");
     }
     return {};
 }

@@ -80,6 +80,11 @@ InspectorWidget::InspectorWidget(QWidget *parent)
     layout->addWidget(m_title);
     layout->addWidget(m_state);
     layout->addWidget(m_why);
+    m_policy = new QLabel;
+    m_policy->setWordWrap(true);
+    m_policy->setTextFormat(Qt::PlainText);
+    m_policy->setAccessibleName(QStringLiteral("Policy"));
+    layout->addWidget(m_policy);
 
     m_buttonGrid = new QGridLayout;
     for (OperatorAction::Kind kind : stepActionKinds()) {
@@ -159,6 +164,7 @@ void InspectorWidget::clear() {
     m_title->setText(QStringLiteral("No step selected"));
     m_state->clear();
     m_why->setText(QStringLiteral("Select a step in the graph or the step table."));
+    m_policy->clear();
     m_openChild->setVisible(false);
     showRootCause();
     m_attemptsModel->setRowCount(0);
@@ -185,6 +191,25 @@ void InspectorWidget::showStep(const InspectorData &shown) {
     m_state->setPixmap({});
     m_state->setText(stateLabel(shown.view.state));
     m_why->setText(why());
+    {
+        const RetryPolicy &r = shown.retry;
+        QString policy = QStringLiteral("Policy: %1 attempts, retry after %2 ×%3 up to %4")
+                             .arg(r.maxAttempts)
+                             .arg(formatDuration(r.initialIntervalMs))
+                             .arg(r.backoff)
+                             .arg(formatDuration(r.maxIntervalMs));
+        if (shown.timeoutMs)
+            policy += QStringLiteral(", timeout %1").arg(formatDuration(*shown.timeoutMs));
+        if (shown.deadlineMs)
+            policy += QStringLiteral(", deadline %1").arg(formatDuration(*shown.deadlineMs));
+        if (shown.policyChangedLive)
+            policy += QStringLiteral(" — changed live on this run");
+        m_policy->setText(policy);
+        QFont font = m_policy->font();
+        font.setItalic(shown.policyChangedLive);
+        m_policy->setFont(font);
+        m_policy->setVisible(shown.step.kind != QLatin1String("approval"));
+    }
     showRootCause();
     // A subflow step links to the run its latest attempt started.
     const bool startedChild = shown.step.kind == QLatin1String("subflow") && shown.row.attempts > 0;
@@ -301,6 +326,10 @@ void InspectorWidget::resizeEvent(QResizeEvent *event) {
     const int room = event->size().width() - margins.left() - margins.right();
     layOutButtons(buttonsWidth(3) <= room ? 3 : 2);
     QWidget::resizeEvent(event);
+}
+
+QString InspectorWidget::policyText() const {
+    return m_policy->text();
 }
 
 QPushButton *InspectorWidget::button(OperatorAction::Kind kind) const {

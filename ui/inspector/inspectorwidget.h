@@ -28,8 +28,10 @@ struct InspectorData {
     QString runId;
     StepView view;
     Step step;         ///< the step as the flow defines it
-    RetryPolicy retry; ///< effective policy
+    RetryPolicy retry; ///< effective policy (an operator's live change applied)
     std::optional<qint64> timeoutMs;
+    std::optional<qint64> deadlineMs;
+    bool policyChangedLive = false; ///< an operator changed it on this run (set-policy)
     StepRunRow row;
     QList<AttemptRow> attempts; ///< of this step (items too), oldest first
     QList<ItemRow> items;       ///< foreach only
@@ -61,6 +63,8 @@ public:
     const QString &stepId() const { return m_data.view.stepId; }
     /// The "why" line shown under the state (for tests and screen readers).
     QString explanation() const;
+    /// The step's effective policy in words, "(changed live)" when an operator changed it.
+    QString policyText() const;
     QPushButton *button(OperatorAction::Kind kind) const;
     QPushButton *openChildButton() const { return m_openChild; }
     /// The root causes the step waits on, in words ("Waits on the root cause: charge has an
@@ -106,6 +110,7 @@ private:
     QLabel *m_title = nullptr;
     QLabel *m_state = nullptr;
     QLabel *m_why = nullptr;
+    QLabel *m_policy = nullptr;
     QHash<int, QPushButton *> m_buttons;
     QList<QPushButton *> m_buttonOrder; ///< in the order they are laid out
     QGridLayout *m_buttonGrid = nullptr;
