@@ -191,18 +191,18 @@ void RunReplay::seek(qsizetype index) {
         m_changedMark[static_cast<size_t>(step)] = false;
     m_changed.clear();
     m_allChanged = false;
-    if (index < m_position) {
-        // Back: from the last checkpoint at or before index (checkpoints are taken on the way
-        // forward, so every one up to the furthest position reached exists).
-        const qsizetype k = std::min<qsizetype>((index + 1) / m_interval,
-                                                static_cast<qsizetype>(m_checkpoints.size()));
-        if (k == 0) {
+    // From the latest checkpoint at or before index when that is nearer than where the cursor
+    // is (a move back, or a jump far ahead); checkpoints are taken on the way forward, so every
+    // one up to the furthest position reached exists.
+    const qsizetype k =
+        std::min<qsizetype>((index + 1) / m_interval, static_cast<qsizetype>(m_checkpoints.size()));
+    const qsizetype checkpointAt = k * m_interval - 1; // -1: the run as created
+    if (index < m_position || checkpointAt > m_position) {
+        if (k == 0)
             m_state = m_initial;
-            m_position = -1;
-        } else {
+        else
             m_state = m_checkpoints[static_cast<size_t>(k - 1)];
-            m_position = k * m_interval - 1;
-        }
+        m_position = checkpointAt;
         m_allChanged = true;
     }
     while (m_position < index) {
