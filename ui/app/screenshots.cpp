@@ -6,6 +6,7 @@
 #include "editorwindow.h"
 #include "failuresview.h"
 #include "flowdocument.h"
+#include "graphscene.h"
 #include "historyscrubber.h"
 #include "mainwindow.h"
 
@@ -172,6 +173,9 @@ void takeDemoScreenshots(MainWindow &window, const QStringList &runs, const QStr
                          }
                          if (retry >= 0)
                              scrubber->scrubTo(retry);
+                         // grab() paints into a pixmap, for which the nodes' device caches of
+                         // the earlier shots may still hold the live run: paint them afresh.
+                         w.graphScene()->setNodeCacheMode(QGraphicsItem::NoCache);
                          return &w;
                      }},
                 });
