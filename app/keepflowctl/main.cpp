@@ -6,7 +6,9 @@
 #include "api/databasecheck.h"
 #include "api/loglines.h"
 #include "api/operatorapi.h"
+#include "api/replay.h"
 #include "api/reports.h"
+#include "api/rootcause.h"
 #include "api/rundiff.h"
 #include "api/triage.h"
 #include "core/databaseaddress.h"
@@ -842,12 +844,75 @@ int commandAlerts(const Context &context) {
     return fail(QStringLiteral("unknown alerts command \"%1\" (list, add, remove)").arg(verb));
 }
 
+/// `status RUN --at TIME|EVENT_ID`: the run as its events left it then, in the shape of
+/// `status`, said to be as of that event.
+int printStatusAt(OperatorApi &api, const QString &runId, const QString &at, bool json) {
+    auto status = api.status(runId);
+    if (!status)
+        return fail(status.error());
+    auto events = api.events(runId);
+    if (!events)
+        return fail(events.error());
+    RunReplay replay(status->run, status->steps, status->items, *events);
+    qsizetype index = -1;
+    bool isEventId = false;
+    const qint64 eventId = at.toLongLong(&isEventId);
+    if (isEventId) {
+        index = replay.indexOfEvent(eventId);
+        if (index < 0)
+            return fail(QStringLiteral("--at %1: run %2 has no event %1 (its events are %3 to %4; "
+                                       "keepflowctl events %2 lists them)")
+                            .arg(at, runId)
+                            .arg(events->isEmpty() ? 0 : events->first().id)
+                            .arg(events->isEmpty() ? 0 : events->last().id));
+    } else {
+        auto time = parseTimeBound(at, api.clock().nowMs());
+        if (!time)
+            return fail(QStringLiteral("--at: %1").arg(time.error()));
+        index = replay.indexAtTime(*time);
+        if (index < 0)
+            return fail(QStringLiteral("--at %1: run %2 did not exist yet then (it was created at "
+                                       "%3)")
+                            .arg(at, runId, isoTime(status->run.createdAt).toString()));
+    }
+    replay.seek(index);
+    const ReplayedRun &past = replay.state();
+    Flow flow;
+    if (auto version = api.flowVersion(status->run.flowId)) {
+        if (FlowLoad load = parseFlow(version->definition, version->sourcePath); load.ok())
+            flow = std::move(*load.flow);
+    }
+    QJsonObject report = runStatusJson(past.run, past.steps, past.existingItems(),
+                                       status->maxAttempts, findRootCauses(flow, past.steps));
+    const EventRow &event = *replay.currentEvent();
+    QJsonObject asOf{
+        {QStringLiteral("event"), event.id},
+        {QStringLiteral("at"), isoTime(event.at)},
+        {QStringLiteral("type"), eventTypeName(event.type)},
+        {QStringLiteral("step"), event.stepId.isEmpty() ? QJsonValue() : QJsonValue(event.stepId)}};
+    report.insert(QStringLiteral("as_of"), asOf);
+    if (json) {
+        printJson(report);
+        return Ok;
+    }
+    printOut(QStringLiteral("as of event %1 (%2 of %3) at %4: %5\n")
+                 .arg(event.id)
+                 .arg(index + 1)
+                 .arg(replay.eventCount())
+                 .arg(isoTime(event.at).toString(), describeEvent(event)));
+    printOut(runStatusText(report));
+    return Ok;
+}
+
 int commandStatus(const Context &context) {
     if (context.args.size() != 1)
         return fail(QStringLiteral("status needs exactly one RUN"));
     auto api = openApi(context, Access::Read);
     if (!api)
         return fail(api.error());
+    if (context.isSet(QStringLiteral("at")))
+        return printStatusAt(**api, context.args.first(), context.value(QStringLiteral("at")),
+                             context.json);
     return printRunOutcome(**api, context.args.first(), context.json, Ok);
 }
 
@@ -1427,7 +1492,12 @@ const QList<CommandSpec> &commandTable() {
          "alert as JSON on stdin to COMMAND",
          {kActor, kJson},
          commandAlerts},
-        {"status", "RUN", "a run and its steps", {kJson}, commandStatus},
+        {"status",
+         "RUN [--at TIME|EVENT_ID]",
+         "a run and its steps (--at: as they were after that event,\nor at that time)",
+         {{"at", "TIME|EVENT_ID", "the run as it was then: ISO 8601 (or ago: 15m), or an event id"},
+          kJson},
+         commandStatus},
         {"diff",
          "RUN [OTHER]",
          "what differs between a run and OTHER (default: the last\nsucceeded run of its flow "

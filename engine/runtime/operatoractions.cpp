@@ -246,8 +246,11 @@ Result<Engine::Impl::AppliedAction> Engine::Impl::applyAction(const OperatorActi
         return Status::error(QStringLiteral("run %1 is not loaded").arg(action.runId));
     const RunState before = run->state;
     std::vector<StepState> statesBefore;
-    for (const LiveStep &step : run->steps)
+    std::vector<int> attemptsBefore;
+    for (const LiveStep &step : run->steps) {
         statesBefore.push_back(step.state);
+        attemptsBefore.push_back(step.attempts);
+    }
     auto snapshot = snapshotOf(*run, action.stepId);
     if (!snapshot)
         return snapshot.status();
@@ -282,6 +285,14 @@ Result<Engine::Impl::AppliedAction> Engine::Impl::applyAction(const OperatorActi
     QJsonObject detail{{QStringLiteral("action"), actionName(action.kind)},
                        {QStringLiteral("result"), done},
                        {QStringLiteral("steps"), moved}};
+    // And whose attempt count it changed (a new generation starts from none).
+    QJsonObject attempts;
+    for (size_t s = 0; s < run->steps.size(); ++s) {
+        if (run->steps[s].attempts != attemptsBefore[s])
+            attempts.insert(run->def(static_cast<qsizetype>(s)).id, run->steps[s].attempts);
+    }
+    if (!attempts.isEmpty())
+        detail.insert(QStringLiteral("attempts"), attempts);
     if (!action.reason.isEmpty())
         detail.insert(QStringLiteral("reason"), action.reason);
     if (!action.output.isUndefined())

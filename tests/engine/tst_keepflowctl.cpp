@@ -52,6 +52,7 @@ private Q_SLOTS:
     void runExitCodesFollowRunState();
     void statusListAndEventsJsonFollowContract();
     void statusNamesTheRootCauseAndWhatWaitsOnIt();
+    void statusAtShowsTheRunAsItWasThen();
     void diffComparesWithTheLastGoodRun();
     void invalidFlowRunsNothing();
     void unknownRunAndCommandExitOne();
@@ -292,6 +293,103 @@ void TestKeepflowctl::statusNamesTheRootCauseAndWhatWaitsOnIt() {
     const Outcome text = ctl({QStringLiteral("status"), id});
     QVERIFY2(text.out.contains("root cause: pay has an uncertain outcome; 2 steps wait on it"),
              text.out.constData());
+}
+
+void TestKeepflowctl::statusAtShowsTheRunAsItWasThen() {
+    const QString database = m_dir.filePath(QStringLiteral("at.db"));
+    const QString file = writeFlow(QStringLiteral("at.flow.json"), R"({ "keepflow": 1, "name": "at",
+        "steps": [ { "id": "flaky", "kind": "fault", "with": { "fail_first": 1 },
+                     "retry": { "initial_interval": "50ms", "jitter": 0 } },
+                   { "id": "next", "kind": "noop", "after": ["flaky"] } ] })");
+    const Outcome run = ctl({QStringLiteral("run"), file, QStringLiteral("--json")}, database);
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    const QString id = runIdOf(run);
+    const QJsonArray events =
+        ctl({QStringLiteral("events"), id, QStringLiteral("--json")}, database).json().toArray();
+    QJsonObject retrying;
+    for (const QJsonValue &event : events) {
+        if (event.toObject().value(QStringLiteral("type")).toString() == "step_retrying")
+            retrying = event.toObject();
+    }
+    QVERIFY(!retrying.isEmpty());
+    const QString retryingId = QString::number(retrying.value(QStringLiteral("id")).toInteger());
+
+    // By event id: the step waits for its retry, the next one has not started, the run runs.
+    const Outcome byId = ctl({QStringLiteral("status"), id, QStringLiteral("--at"), retryingId,
+                              QStringLiteral("--json")},
+                             database);
+    QVERIFY2(byId.exitCode == 0, byId.err.constData());
+    const QJsonObject report = byId.json().toObject();
+    QCOMPARE(runStateOf(byId), QStringLiteral("running"));
+    const QJsonArray steps = report.value(QStringLiteral("steps")).toArray();
+    QCOMPARE(steps.size(), 2);
+    QCOMPARE(steps[0].toObject().value(QStringLiteral("state")).toString(),
+             QStringLiteral("retrying"));
+    QCOMPARE(steps[0].toObject().value(QStringLiteral("attempts")).toInt(), 1);
+    QCOMPARE(steps[0].toObject().value(QStringLiteral("error")).toString(),
+             retrying.value(QStringLiteral("detail"))
+                 .toObject()
+                 .value(QStringLiteral("error"))
+                 .toString());
+    QCOMPARE(steps[1].toObject().value(QStringLiteral("state")).toString(),
+             QStringLiteral("pending"));
+    const QJsonObject asOf = report.value(QStringLiteral("as_of")).toObject();
+    QCOMPARE(asOf.value(QStringLiteral("event")).toInteger(),
+             retrying.value(QStringLiteral("id")).toInteger());
+    QCOMPARE(asOf.value(QStringLiteral("type")).toString(), QStringLiteral("step_retrying"));
+    QCOMPARE(asOf.value(QStringLiteral("step")).toString(), QStringLiteral("flaky"));
+    QCOMPARE(asOf.value(QStringLiteral("at")), retrying.value(QStringLiteral("at")));
+    // Now, the same command without --at says succeeded: the past is not the present.
+    QCOMPARE(runStateOf(ctl({QStringLiteral("status"), id, QStringLiteral("--json")}, database)),
+             QStringLiteral("succeeded"));
+
+    const Outcome text =
+        ctl({QStringLiteral("status"), id, QStringLiteral("--at"), retryingId}, database);
+    QVERIFY2(text.exitCode == 0, text.err.constData());
+    QVERIFY2(text.out.startsWith("as of event " + retryingId.toUtf8() + " ("),
+             text.out.constData());
+    QVERIFY2(text.out.contains("retrying"), text.out.constData());
+
+    // By time: at the first event's moment the run exists and nothing has finished; at the last
+    // one's it has succeeded.
+    const QString created = events.first().toObject().value(QStringLiteral("at")).toString();
+    const Outcome atCreation = ctl(
+        {QStringLiteral("status"), id, QStringLiteral("--at"), created, QStringLiteral("--json")},
+        database);
+    QVERIFY2(atCreation.exitCode == 0, atCreation.err.constData());
+    const QJsonObject asOfCreation =
+        atCreation.json().toObject().value(QStringLiteral("as_of")).toObject();
+    QVERIFY(asOfCreation.value(QStringLiteral("at")).toString() <= created);
+    QVERIFY(atCreation.json()
+                .toObject()
+                .value(QStringLiteral("steps"))
+                .toArray()[1]
+                .toObject()
+                .value(QStringLiteral("state"))
+                .toString() != "succeeded");
+    const QString last = events.last().toObject().value(QStringLiteral("at")).toString();
+    QCOMPARE(runStateOf(ctl({QStringLiteral("status"), id, QStringLiteral("--at"), last,
+                             QStringLiteral("--json")},
+                            database)),
+             QStringLiteral("succeeded"));
+
+    // Errors: exit 1 and say what is wrong.
+    const Outcome unknownEvent =
+        ctl({QStringLiteral("status"), id, QStringLiteral("--at"), QStringLiteral("99999999")},
+            database);
+    QCOMPARE(unknownEvent.exitCode, 1);
+    QVERIFY2(unknownEvent.err.contains("has no event 99999999"), unknownEvent.err.constData());
+    QVERIFY(unknownEvent.out.isEmpty());
+    const Outcome beforeRun = ctl({QStringLiteral("status"), id, QStringLiteral("--at"),
+                                   QStringLiteral("2001-01-01T00:00:00Z")},
+                                  database);
+    QCOMPARE(beforeRun.exitCode, 1);
+    QVERIFY2(beforeRun.err.contains("did not exist yet"), beforeRun.err.constData());
+    const Outcome notATime =
+        ctl({QStringLiteral("status"), id, QStringLiteral("--at"), QStringLiteral("yesterday")},
+            database);
+    QCOMPARE(notATime.exitCode, 1);
+    QVERIFY2(notATime.err.contains("\"yesterday\" is not a time"), notATime.err.constData());
 }
 
 void TestKeepflowctl::diffComparesWithTheLastGoodRun() {

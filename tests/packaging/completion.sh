@@ -73,6 +73,11 @@ expect "the other run of diff" "$run"
 complete_line retry --db "$db" "$run" ""
 expect "a step id of the run" publish
 expect "a step id of the run" fetch
+complete_line status --db "$db" "$run" --a
+expect "an option of status" --at
+first_event=$("$ctl" events "$run" --json --db "$db" | sed -n 's/^        "id": \([0-9]*\),\{0,1\}$/\1/p' | head -1)
+complete_line status --db "$db" "$run" --at ""
+expect "an event id of the run for --at" "$first_event"
 KEEPFLOW_DB=$db
 export KEEPFLOW_DB
 complete_line cancel ""

@@ -10,6 +10,7 @@
 #include "attemptoutputview.h"
 #include "eventlogmodel.h"
 #include "graphscene.h"
+#include "historyscrubber.h"
 #include "inspectorwidget.h"
 #include "mainwindow.h"
 #include "model/flowfile.h"
@@ -39,6 +40,7 @@
 #include <QPushButton>
 #include <QScreen>
 #include <QSignalSpy>
+#include <QSlider>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -198,6 +200,7 @@ private Q_SLOTS:
     void damagedDatabaseIsSaidOnOpen();
     void workersTabShowsHeartbeatsAndHeldRuns();
     void lostConnectionIsSaidAndNothingTypedIsLost();
+    void historyScrubberShowsThePastAndNowReturnsToLive();
     void logsTabShowsWhatEachAttemptPrinted();
     void parentAndChildRunsLinkBothWays();
     void parentHeldUpByAWaitingChildSaysSo();
@@ -1612,6 +1615,116 @@ void TestMainWindow::workerResumesAreFoldedInTheEventLog() {
     QVERIFY(!f.window->eventLog()->showsResumes());
     toggle->trigger();
     QVERIFY(f.window->eventLog()->showsResumes());
+}
+
+void TestMainWindow::historyScrubberShowsThePastAndNowReturnsToLive() {
+    Fixture f;
+    // flaky fails once and retries after a second; then an approval waits for an operator.
+    const QString run = f.start(flowText("travel", R"(
+        { "id": "flaky", "kind": "fault", "with": { "fail_first": 1 },
+          "retry": { "initial_interval": "1s", "jitter": 0 } },
+        { "id": "approve", "kind": "approval", "after": ["flaky"], "with": { "prompt": "go?" } })"));
+    f.clock.advance(1000);
+    f.settle();
+    QCOMPARE(f.stepState(run, QStringLiteral("approve")), StepState::WaitingForOperator);
+    f.window->selectRun(run);
+    f.settle();
+    f.clickStepRow(QStringLiteral("flaky"));
+    HistoryScrubber *scrubber = f.window->historyScrubber();
+    QVERIFY(!scrubber->isScrubbed());
+    QCOMPARE(scrubber->slider()->accessibleName(), QStringLiteral("Run history"));
+    QCOMPARE(scrubber->nowButton()->accessibleName(), QStringLiteral("Now"));
+    QVERIFY(scrubber->label()->text().startsWith(QLatin1String("Live")));
+    QVERIFY(!scrubber->nowButton()->isEnabled());
+
+    const QList<EventRow> &events = scrubber->events();
+    qsizetype retrying = -1;
+    for (qsizetype i = 0; i < events.size(); ++i) {
+        if (events[i].type == EventType::StepRetrying)
+            retrying = i;
+    }
+    QVERIFY(retrying > 0);
+
+    // Home goes to the first event, Right steps one event at a time to the retry.
+    scrubber->slider()->setFocus();
+    QTest::keyClick(scrubber->slider(), Qt::Key_Home);
+    QVERIFY(scrubber->isScrubbed());
+    QCOMPARE(scrubber->index(), qsizetype(0));
+    QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("flaky"))->state, StepState::Pending);
+    for (qsizetype i = 0; i < retrying; ++i)
+        QTest::keyClick(scrubber->slider(), Qt::Key_Right);
+    QCOMPARE(scrubber->index(), retrying);
+    f.window->flushNow();
+
+    // The graph, the step table and the inspector show the retry; the log marks its event.
+    QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("flaky"))->state, StepState::Retrying);
+    QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("flaky"))->attempts, 1);
+    QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("approve"))->state,
+             StepState::Pending);
+    const int flakyRow = f.window->stepModel()->rowOfStep(QStringLiteral("flaky"));
+    QCOMPARE(f.window->stepModel()->stepAt(flakyRow)->state, StepState::Retrying);
+    QCOMPARE(f.window->inspector()->shown().view.state, StepState::Retrying);
+    const qint64 retryingId = events[retrying].id;
+    QCOMPARE(f.window->eventLog()->highlightedEvent(), retryingId);
+    const int logRow = f.window->eventLog()->rowOfEvent(retryingId);
+    QVERIFY(logRow >= 0);
+    QVERIFY(
+        f.window->eventLog()
+            ->data(f.window->eventLog()->index(logRow, EventLogModel::EventColumn), Qt::FontRole)
+            .value<QFont>()
+            .bold());
+    const QString label = scrubber->label()->text();
+    QVERIFY2(label.contains(QLatin1String("step_retrying")) &&
+                 label.contains(QLatin1String("step flaky")),
+             qPrintable(label));
+    QVERIFY2(f.window->runHeaderText().contains(QLatin1String("as it was at")),
+             qPrintable(f.window->runHeaderText()));
+
+    // Actions would act on the present: disabled, and the tooltip says why.
+    QPushButton *retry = f.button(QStringLiteral("Retry now"));
+    QVERIFY(retry);
+    QVERIFY(!retry->isEnabled());
+    QVERIFY2(retry->toolTip().contains(QLatin1String("Press Now")), qPrintable(retry->toolTip()));
+
+    // What happens meanwhile does not move the past: an approval from elsewhere.
+    OperatorAction approve;
+    approve.kind = K::Approve;
+    approve.runId = run;
+    approve.stepId = QStringLiteral("approve");
+    approve.actor = QStringLiteral("elsewhere");
+    QVERIFY(f.monitor->act(approve));
+    f.settle();
+    QCOMPARE(f.stepState(run, QStringLiteral("approve")), StepState::Succeeded);
+    QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("flaky"))->state, StepState::Retrying);
+    QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("approve"))->state,
+             StepState::Pending);
+    QCOMPARE(scrubber->index(), retrying);
+    QVERIFY(scrubber->events().size() > events.size() - 1);
+
+    // Now: live again, with what happened meanwhile, and the actions follow the steps again.
+    QTest::mouseClick(scrubber->nowButton(), Qt::LeftButton);
+    f.window->flushNow();
+    QVERIFY(!scrubber->isScrubbed());
+    QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("flaky"))->state,
+             StepState::Succeeded);
+    QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("approve"))->state,
+             StepState::Succeeded);
+    QCOMPARE(f.window->stepModel()->stepAt(flakyRow)->state, StepState::Succeeded);
+    QCOMPARE(f.window->eventLog()->highlightedEvent(), qint64(0));
+    QVERIFY(!f.window->runHeaderText().contains(QLatin1String("as it was")));
+    QVERIFY(scrubber->label()->text().startsWith(QLatin1String("Live")));
+    QVERIFY(!f.button(QStringLiteral("Retry"))->toolTip().contains(QLatin1String("Press Now")));
+
+    // Play from the start at 5 events/s: two seconds of playback move ten events on.
+    scrubber->setSpeed(static_cast<int>(HistoryScrubber::speeds().size()) - 2);
+    scrubber->play();
+    QVERIFY(scrubber->isPlaying());
+    QCOMPARE(scrubber->index(), qsizetype(0));
+    scrubber->advancePlayback(1000);
+    QCOMPARE(scrubber->index(), qsizetype(5));
+    scrubber->advancePlayback(60'000); // past the end: live
+    QVERIFY(!scrubber->isScrubbed());
+    QVERIFY(!scrubber->isPlaying());
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -3,6 +3,7 @@
 #include "actionavailability.h"
 #include "actiondialog.h"
 #include "api/monitor.h"
+#include "api/replay.h"
 #include "api/reports.h"
 #include "attemptoutputview.h"
 #include "bulkdialog.h"
@@ -10,6 +11,7 @@
 #include "failuresview.h"
 #include "graphscene.h"
 #include "graphview.h"
+#include "historyscrubber.h"
 #include "inspectorwidget.h"
 #include "latencytracker.h"
 #include "legendwidget.h"
@@ -34,6 +36,7 @@
 #include <QCheckBox>
 #include <QCloseEvent>
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDockWidget>
@@ -345,6 +348,10 @@ void MainWindow::buildViews() {
     graphLayout->setContentsMargins(0, 0, 0, 0);
     graphLayout->setSpacing(2);
     graphLayout->addLayout(headerBar);
+    m_scrubber = new HistoryScrubber;
+    connect(m_scrubber, &HistoryScrubber::scrubbed, this, &MainWindow::showHistoryAt);
+    connect(m_scrubber, &HistoryScrubber::wentLive, this, &MainWindow::leaveHistory);
+    graphLayout->addWidget(m_scrubber);
     graphLayout->addWidget(m_graph, 1);
 
     m_stepFilter = new QLineEdit;
@@ -579,6 +586,16 @@ void MainWindow::onReconnected() {
 
 void MainWindow::onEvents(const QList<EventRow> &events) {
     m_eventModel->appendEvents(events);
+    // The open run's history grows; a scrubbed position stays where the user put it.
+    QList<EventRow> ofOpenRun;
+    const qint64 lastKnown = m_scrubber->events().isEmpty() ? 0 : m_scrubber->events().last().id;
+    for (const EventRow &event : events) {
+        if (!m_runId.isEmpty() && event.runId == m_runId && event.id > lastKnown)
+            ofOpenRun.append(event);
+    }
+    m_scrubber->appendEvents(ofOpenRun);
+    if (m_replay)
+        m_replay->append(ofOpenRun);
     const Step *selected = m_flow && !m_stepId.isEmpty() ? m_flow->step(m_stepId) : nullptr;
     for (const EventRow &event : events) {
         if (event.runId == m_runId) {
@@ -650,11 +667,14 @@ void MainWindow::flush(bool force) {
 
 void MainWindow::tick() {
     const qint64 now = m_monitor.now();
-    m_scene->setNow(now);
-    m_stepModel->setNow(now);
-    m_inspector->setNow(now);
+    if (!m_scrubber->isScrubbed()) {
+        // The past stands still: only the live view counts on.
+        m_scene->setNow(now);
+        m_stepModel->setNow(now);
+        m_inspector->setNow(now);
+        m_timeline->setNow(now); // running bars grow
+    }
     m_runs->model()->setNow(now);
-    m_timeline->setNow(now); // running bars grow
     sampleResources();
 }
 
@@ -712,6 +732,8 @@ void MainWindow::selectRun(const QString &runId) {
     m_timeline->setSteps(ids);
     auto events = m_monitor.events(runId);
     m_eventModel->setEvents(runId, events ? *events : QList<EventRow>{});
+    resetHistory();
+    m_scrubber->setEvents(events ? *events : QList<EventRow>{});
     m_eventFilter->setStep(QString());
     m_eventView->scrollToBottom();
     m_inspector->clear();
@@ -755,6 +777,8 @@ void MainWindow::closeRun() {
     m_timeline->setSteps({});
     m_timeline->setAttempts({}, m_monitor.now());
     m_eventModel->setEvents(QString(), {});
+    resetHistory();
+    m_scrubber->setEvents({});
     m_inspector->clear();
     m_runHeader->setText(QStringLiteral("No run open: select one in the runs list."));
     setWindowTitle(m_monitor.databasePath());
@@ -770,6 +794,12 @@ void MainWindow::reloadRun() {
     m_runDirty = false;
     if (m_runId.isEmpty() || !m_flow)
         return;
+    if (m_scrubber->isScrubbed()) {
+        // The views show the past; the attempts are read for positions the user moves on to.
+        if (auto attempts = m_monitor.attempts(m_runId))
+            m_historyAttempts = *attempts;
+        return;
+    }
     auto steps = m_monitor.stepRuns(m_runId);
     auto items = m_monitor.items(m_runId);
     auto attempts = m_monitor.attempts(m_runId);
@@ -815,6 +845,99 @@ void MainWindow::reloadRun() {
     if (!m_stepId.isEmpty() && m_inspectorDirty)
         showInspector();
     m_inspectorDirty = false;
+}
+
+namespace {
+
+/// The attempts as they were at `at`: those started by then, the ones still under way then
+/// without their outcome.
+QList<AttemptRow> attemptsAsOf(const QList<AttemptRow> &attempts, qint64 at) {
+    QList<AttemptRow> then;
+    for (const AttemptRow &attempt : attempts) {
+        if (attempt.startedAt == 0 || attempt.startedAt > at)
+            continue;
+        AttemptRow shown = attempt;
+        if (shown.endedAt > at) {
+            shown.endedAt = 0;
+            shown.outcome.reset();
+            shown.errorClass.reset();
+            shown.error.clear();
+        }
+        then.append(shown);
+    }
+    return then;
+}
+
+} // namespace
+
+qint64 MainWindow::shownTime() const {
+    if (m_replay && m_replay->currentEvent())
+        return m_replay->currentEvent()->at;
+    return m_monitor.now();
+}
+
+void MainWindow::showHistoryAt(qsizetype index) {
+    if (!m_flow || m_runId.isEmpty())
+        return;
+    if (!m_replay) {
+        auto run = m_monitor.run(m_runId);
+        if (!run) {
+            showQueryError(run.error());
+            return;
+        }
+        // The rows read last give the run's shape (steps, the items' keys).
+        m_replay = std::make_unique<RunReplay>(*run, m_stepRows, m_items, m_scrubber->events());
+        m_historyAttempts = m_attempts;
+    }
+    m_replay->seek(index);
+    const EventRow *event = m_replay->currentEvent();
+    if (!event)
+        return;
+    const ReplayedRun &past = m_replay->state();
+    const qint64 at = event->at;
+    m_stepRows = past.steps;
+    m_items = past.existingItems();
+    m_attempts = attemptsAsOf(m_historyAttempts, at);
+    // No resources: their breakers and pauses now are not what they were then.
+    m_stepViews = buildStepViews(*m_flow, m_stepRows, m_items, {});
+    m_scene->setNow(at);
+    m_scene->updateSteps(m_stepViews);
+    m_stepModel->setSteps(m_stepViews, at);
+    m_timeline->setAttempts(m_attempts, at);
+    QList<EventRow> sofar = m_scrubber->events().mid(0, index + 1);
+    m_timeline->setMarks(timelineMarks(sofar));
+    const QString when =
+        QDateTime::fromMSecsSinceEpoch(at).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+    m_runHeader->setText(QStringLiteral("Run %1 · %2 · %3%4 · as it was at %5 (event %6)")
+                             .arg(m_runId, past.run.flowName, stateLabel(past.run.state),
+                                  rootCauseText(m_stepViews), when)
+                             .arg(event->id));
+    m_eventModel->setHighlightedEvent(event->id);
+    const QModelIndex shownRow =
+        m_eventFilter->mapFromSource(m_eventModel->index(m_eventModel->rowOfEvent(event->id), 0));
+    if (shownRow.isValid())
+        m_eventView->scrollTo(shownRow, QAbstractItemView::PositionAtCenter);
+    m_inspector->setActionsUnavailable(
+        QStringLiteral("Showing the run as it was at %1 (event %2): actions act on the run as it "
+                       "is now. Press Now to return to live.")
+            .arg(when)
+            .arg(event->id));
+    if (!m_stepId.isEmpty())
+        showInspector();
+}
+
+void MainWindow::leaveHistory() {
+    resetHistory();
+    m_runDirty = true;
+    m_inspectorDirty = true;
+    reloadRun();
+}
+
+void MainWindow::resetHistory() {
+    m_replay.reset();
+    m_historyAttempts.clear();
+    m_eventModel->setHighlightedEvent(0);
+    m_inspector->setActionsUnavailable(QString());
 }
 
 RunDiffView *MainWindow::compareWithLastGoodRun() {
@@ -916,7 +1039,7 @@ void MainWindow::showInspector() {
     shown.timeoutMs = policy.timeoutMs;
     shown.deadlineMs = policy.deadlineMs;
     shown.policyChangedLive = policyChange.isObject();
-    shown.now = m_monitor.now();
+    shown.now = shownTime();
     for (const StepView &view : std::as_const(m_stepViews)) {
         if (view.stepId == m_stepId)
             shown.view = view;
@@ -942,7 +1065,7 @@ void MainWindow::showInspector() {
     }
     const QList<EventRow> &events = m_eventModel->events();
     for (auto it = events.crbegin(); it != events.crend(); ++it) {
-        if (it->stepId == m_stepId && isOperatorEvent(it->type)) {
+        if (it->stepId == m_stepId && isOperatorEvent(it->type) && it->at <= shown.now) {
             shown.decision = *it;
             break;
         }
@@ -1020,6 +1143,12 @@ PolicyDialog *MainWindow::policyDialog() const {
 void MainWindow::requestAction(K kind, const QString &stepId) {
     if (m_runId.isEmpty())
         return;
+    if (m_scrubber->isScrubbed()) {
+        showMessage(QStringLiteral("The run is shown as it was in the past: press Now to act on "
+                                   "it as it is"),
+                    true);
+        return;
+    }
     if (kind == K::SetPolicy) {
         requestPolicyChange(stepId);
         return;
@@ -1192,9 +1321,13 @@ void MainWindow::showStepMenu(const QString &stepId, const QPoint &globalPos) {
             label = QStringLiteral("Retry now");
         QAction *action =
             menu.addAction(label, this, [this, kind, stepId] { requestAction(kind, stepId); });
-        action->setEnabled(!m_monitor.isReadOnly() && actionApplies(kind, view, approval));
+        action->setEnabled(!m_monitor.isReadOnly() && !m_scrubber->isScrubbed() &&
+                           actionApplies(kind, view, approval));
         if (m_monitor.isReadOnly())
             action->setToolTip(readOnlyActionTip(m_monitor.readOnlyReason()));
+        else if (m_scrubber->isScrubbed())
+            action->setToolTip(QStringLiteral("The run is shown as it was in the past: press Now "
+                                              "to act on it as it is"));
         if (!actionShortcut(kind).isEmpty())
             action->setShortcut(QKeySequence(actionShortcut(kind)));
         action->setShortcutVisibleInContextMenu(true);

@@ -31,6 +31,7 @@ class QTimer;
 
 namespace keepflow {
 class Monitor;
+class RunReplay;
 struct Flow;
 } // namespace keepflow
 
@@ -43,6 +44,7 @@ class BulkDialog;
 class EventLogFilter;
 class EventLogModel;
 class FailuresView;
+class HistoryScrubber;
 class GraphScene;
 class GraphView;
 class InspectorWidget;
@@ -129,6 +131,8 @@ public:
     /// around; false when there is none.
     bool selectNextProblem(bool forward = true);
     TimelinePlot *timeline() const { return m_timeline; }
+    /// The bar above the graph that shows the open run as it was after any of its events.
+    HistoryScrubber *historyScrubber() const { return m_scrubber; }
     ResourcesView *resourcesView() const { return m_resources; }
     StepStatsView *stepStatsView() const { return m_stepStats; }
     /// The status bar's notice while the connection to the database is lost (hidden otherwise).
@@ -162,6 +166,16 @@ private:
     /// The Workers tab, when it is the one shown.
     void refreshWorkers();
     void reloadRun();
+    /// The open run as it was after its event at index (the scrubber moved there): graph, step
+    /// table, inspector, timeline and header from the replayed events, the event highlighted,
+    /// actions disabled.
+    void showHistoryAt(qsizetype index);
+    /// Back to live: the run's rows are read again and actions follow them.
+    void leaveHistory();
+    /// Forgets the replay of the open run (another run opened, or none).
+    void resetHistory();
+    /// The time the run views show: the scrubbed event's, else now.
+    qint64 shownTime() const;
     /// Subflow steps: their child run's id, and its state while they run.
     void readChildRuns();
     /// Shows no run (the runs list has none to show): empty panes that say so.
@@ -208,6 +222,9 @@ private:
     QAction *m_nextProblem = nullptr;
     QAction *m_previousProblem = nullptr;
     TimelinePlot *m_timeline = nullptr;
+    HistoryScrubber *m_scrubber = nullptr;
+    std::unique_ptr<RunReplay> m_replay; ///< while scrubbed: the open run's events replayed
+    QList<AttemptRow> m_historyAttempts; ///< while scrubbed: every attempt, as read when it began
     ResourcesView *m_resources = nullptr;
     StepStatsView *m_stepStats = nullptr; ///< also keeps the statistics for the "slow" badges
     WorkersView *m_workers = nullptr;

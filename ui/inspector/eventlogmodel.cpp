@@ -1,5 +1,10 @@
 #include "eventlogmodel.h"
 
+#include <QColor>
+#include <QFont>
+#include <QGuiApplication>
+#include <QPalette>
+
 #include "api/reports.h"
 
 #include <QDateTime>
@@ -71,8 +76,42 @@ int EventLogModel::columnCount(const QModelIndex &parent) const {
     return parent.isValid() ? 0 : ColumnCount;
 }
 
+void EventLogModel::setHighlightedEvent(qint64 eventId) {
+    if (eventId == m_highlighted)
+        return;
+    const int before = rowOfEvent(m_highlighted);
+    m_highlighted = eventId;
+    for (const int row : {before, rowOfEvent(eventId)}) {
+        if (row >= 0)
+            Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1),
+                               {Qt::FontRole, Qt::BackgroundRole});
+    }
+}
+
+int EventLogModel::rowOfEvent(qint64 eventId) const {
+    if (eventId == 0)
+        return -1;
+    for (int row = static_cast<int>(m_shown.size()) - 1; row >= 0; --row) {
+        if (m_events[m_shown[row]].id == eventId)
+            return row;
+    }
+    return -1;
+}
+
 QVariant EventLogModel::data(const QModelIndex &index, int role) const {
     const EventRow *event = eventAt(index.row());
+    if (event && m_highlighted != 0 && event->id == m_highlighted) {
+        if (role == Qt::FontRole) {
+            QFont bold;
+            bold.setBold(true);
+            return bold;
+        }
+        if (role == Qt::BackgroundRole) {
+            QColor marked = QGuiApplication::palette().color(QPalette::Highlight);
+            marked.setAlpha(70);
+            return marked;
+        }
+    }
     if (!event ||
         (role != Qt::DisplayRole && role != Qt::ToolTipRole && role != Qt::AccessibleTextRole))
         return {};

@@ -30,6 +30,13 @@ public:
     /// "run resumed by vm:…" (a worker took the run up) is the machinery's business, not the
     /// operator's: folded away unless shown. hiddenCount() says how many are folded.
     void setShowResumes(bool show);
+
+    /// The event the history scrubber stands on: shown in bold on a highlighted background
+    /// (0: none).
+    void setHighlightedEvent(qint64 eventId);
+    qint64 highlightedEvent() const { return m_highlighted; }
+    /// The row that shows the event with that id; -1 when it is folded or not the run's.
+    int rowOfEvent(qint64 eventId) const;
     bool showsResumes() const { return m_showResumes; }
     int hiddenCount() const { return static_cast<int>(m_events.size() - m_shown.size()); }
 
@@ -51,6 +58,7 @@ private:
     QList<int> m_shown; ///< indexes into m_events of the rows shown
     bool m_showResumes = false;
     qint64 m_lastId = 0;
+    qint64 m_highlighted = 0;
 };
 
 /// What the event log shows of its model: by default the events of the selected step (all of

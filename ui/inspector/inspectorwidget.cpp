@@ -95,6 +95,7 @@ InspectorWidget::InspectorWidget(QWidget *parent)
             button->setShortcut(QKeySequence(shortcut));
             button->setToolTip(QStringLiteral("%1 (%2)").arg(actionLabel(kind), shortcut));
         }
+        button->setProperty("usualTip", button->toolTip());
         connect(button, &QPushButton::clicked, this, [this, kind] {
             if (m_hasStep)
                 Q_EMIT actionRequested(kind, m_data.view.stepId);
@@ -299,6 +300,11 @@ void InspectorWidget::setReadOnly(const QString &reason) {
     updateButtons();
 }
 
+void InspectorWidget::setActionsUnavailable(const QString &tip) {
+    m_unavailableTip = tip;
+    updateButtons();
+}
+
 int InspectorWidget::buttonsWidth(int columns) const {
     QList<int> widest(columns, 0);
     for (qsizetype i = 0; i < m_buttonOrder.size(); ++i)
@@ -341,12 +347,6 @@ void InspectorWidget::updateButtons() {
     for (auto it = m_buttons.cbegin(); it != m_buttons.cend(); ++it) {
         const auto kind = static_cast<OperatorAction::Kind>(it.key());
         QPushButton *button = it.value();
-        if (!m_readOnlyReason.isEmpty()) {
-            button->setEnabled(false);
-            button->setToolTip(readOnlyActionTip(m_readOnlyReason));
-            continue;
-        }
-        button->setEnabled(m_hasStep && actionApplies(kind, m_data.view, approval));
         if (kind == OperatorAction::Kind::Retry) {
             // A step waiting for its backoff can be retried at once.
             const QString label = m_hasStep && m_data.view.state == StepState::Retrying
@@ -355,6 +355,14 @@ void InspectorWidget::updateButtons() {
             button->setText(label);
             button->setAccessibleName(label);
         }
+        if (!m_readOnlyReason.isEmpty() || !m_unavailableTip.isEmpty()) {
+            button->setEnabled(false);
+            button->setToolTip(m_unavailableTip.isEmpty() ? readOnlyActionTip(m_readOnlyReason)
+                                                          : m_unavailableTip);
+            continue;
+        }
+        button->setToolTip(button->property("usualTip").toString());
+        button->setEnabled(m_hasStep && actionApplies(kind, m_data.view, approval));
     }
 }
 

@@ -59,8 +59,13 @@ public:
     void setNow(qint64 now);
     /// A database opened read-only: every action disabled, the reason in its tooltip.
     void setReadOnly(const QString &reason);
+    /// While the run is shown as it was in the past: every action is disabled with tip as its
+    /// tooltip (empty: actions follow the step again).
+    void setActionsUnavailable(const QString &tip);
 
     const QString &stepId() const { return m_data.view.stepId; }
+    /// What the inspector shows now.
+    const InspectorData &shown() const { return m_data; }
     /// The "why" line shown under the state (for tests and screen readers).
     QString explanation() const;
     /// The step's effective policy in words, "(changed live)" when an operator changed it.
@@ -107,6 +112,7 @@ private:
     InspectorData m_data;
     bool m_hasStep = false;
     QString m_readOnlyReason; ///< empty unless the database is open read-only
+    QString m_unavailableTip; ///< empty unless the run is shown as it was in the past
     QLabel *m_title = nullptr;
     QLabel *m_state = nullptr;
     QLabel *m_why = nullptr;
