@@ -74,6 +74,7 @@ std::optional<StepState> stateAfter(EventType type) {
     case EventType::OperatorUnpauseStep:
     case EventType::OperatorCancel:
     case EventType::AlertFired:
+    case EventType::OperatorUpgrade:
         return std::nullopt;
     }
     return std::nullopt;

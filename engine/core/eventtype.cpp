@@ -13,7 +13,9 @@ std::optional<EventType> eventTypeFromName(QStringView name) {
 }
 
 bool isOperatorEvent(EventType type) {
-    return type >= EventType::OperatorRetry && type <= EventType::OperatorCancel;
+    // OperatorUpgrade came after AlertFired, which is no operator's action.
+    return (type >= EventType::OperatorRetry && type <= EventType::OperatorCancel) ||
+           type == EventType::OperatorUpgrade;
 }
 
 bool isResourceEvent(EventType type) {

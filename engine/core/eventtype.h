@@ -72,6 +72,9 @@ enum class EventType {
     OperatorUnpauseStep,
     OperatorCancel,
     AlertFired, ///< an alert rule's condition held (detail: rule, kind, message, trigger)
+    /// An operator moved the run to another version of its flow (detail: reason, versions
+    /// before and after, the plan's kept, replaced, added and removed steps, the steps moved)
+    OperatorUpgrade,
 };
 Q_ENUM_NS(EventType)
 
@@ -82,7 +85,8 @@ using events::EventType;
 /// "step_retrying" for EventType::StepRetrying.
 QString eventTypeName(EventType type);
 std::optional<EventType> eventTypeFromName(QStringView name);
-/// Whether type records an operator's action (its detail lists the steps it moved).
+/// Whether type records an operator's action (its detail lists the steps it moved): the
+/// operator kinds, and OperatorUpgrade appended after them.
 bool isOperatorEvent(EventType type);
 bool isResourceEvent(EventType type);
 

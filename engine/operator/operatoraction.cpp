@@ -10,7 +10,7 @@ namespace {
 using K = OperatorAction::Kind;
 
 /// Every kind with its name, once.
-constexpr std::array<std::pair<K, const char *>, 15> kKindNames = {{
+constexpr std::array<std::pair<K, const char *>, 16> kKindNames = {{
     {K::Retry, "retry"},
     {K::RetryFailedItems, "retry-failed-items"},
     {K::Skip, "skip"},
@@ -26,9 +26,10 @@ constexpr std::array<std::pair<K, const char *>, 15> kKindNames = {{
     {K::PauseStep, "pause-step"},
     {K::UnpauseStep, "unpause-step"},
     {K::CancelRun, "cancel"},
+    {K::Upgrade, "upgrade"},
 }};
 
-static_assert(kKindNames.size() == static_cast<size_t>(K::CancelRun) + 1,
+static_assert(kKindNames.size() == static_cast<size_t>(K::Upgrade) + 1,
               "every OperatorAction::Kind has a name");
 
 } // namespace
@@ -61,6 +62,8 @@ QJsonObject actionToJson(const OperatorAction &action) {
         json.insert(QStringLiteral("input"), action.input);
     if (!action.reason.isEmpty())
         json.insert(QStringLiteral("reason"), action.reason);
+    if (action.flowVersion != 0)
+        json.insert(QStringLiteral("flow_version"), action.flowVersion);
     return json;
 }
 
@@ -77,6 +80,7 @@ Result<OperatorAction> actionFromJson(const QJsonObject &json) {
     action.input = json.value(QLatin1String("input")).toObject();
     action.reason = json.value(QLatin1String("reason")).toString();
     action.actor = json.value(QLatin1String("actor")).toString();
+    action.flowVersion = json.value(QLatin1String("flow_version")).toInteger(0);
     return action;
 }
 

@@ -31,6 +31,9 @@ struct OperatorAction {
         PauseStep, ///< a held step does not start until unpaused
         UnpauseStep,
         CancelRun,
+        /// move the run to another version of its flow (flowVersion), keeping what succeeded
+        /// (operator/upgradeplan.h decides what is kept, replaced, added and removed)
+        Upgrade,
     };
     Kind kind = Kind::Retry;
     QString runId;
@@ -39,6 +42,7 @@ struct OperatorAction {
     QJsonObject input;                        ///< set-input
     QString reason;                           ///< why (or the approval comment)
     QString actor;                            ///< who; the OS user when empty
+    qint64 flowVersion = 0;                   ///< upgrade: the stored flow version's id
 };
 
 /// The name of the kind ("retry", "retry-failed-items", "mark-succeeded", "pause-step", ...), as
@@ -48,7 +52,7 @@ QString actionName(OperatorAction::Kind kind);
 std::optional<OperatorAction::Kind> actionKindFromName(const QString &name);
 
 /// The action as a request row stores it: { "action", "run", "actor", "step", "output", "input",
-/// "reason" } (the last four only when set).
+/// "reason", "flow_version" } (the last five only when set).
 QJsonObject actionToJson(const OperatorAction &action);
 /// The inverse of actionToJson; an unknown action name is an error naming it.
 Result<OperatorAction> actionFromJson(const QJsonObject &json);

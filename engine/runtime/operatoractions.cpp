@@ -19,6 +19,15 @@ void clearOutcome(LiveStep &step) {
     step.output = QJsonValue(QJsonValue::Undefined);
 }
 
+/// The event that records an action of kind.
+EventType operatorEventType(OperatorAction::Kind kind) {
+    if (kind == OperatorAction::Kind::Upgrade)
+        return EventType::OperatorUpgrade; // appended after AlertFired
+    // The other operator event kinds follow the action kinds, in the same order.
+    return static_cast<EventType>(static_cast<int>(EventType::OperatorRetry) +
+                                  static_cast<int>(kind));
+}
+
 } // namespace
 
 void Engine::Impl::resetStep(LiveRun &run, int i, bool freshBudget) {
@@ -183,6 +192,10 @@ Result<QString> Engine::Impl::act(const OperatorAction &request, bool executing,
         return applied.status();
     if (Status s = commit(); !s)
         return s;
+    if (request.kind == OperatorAction::Kind::Upgrade) {
+        if (Status s = reloadUpgraded(request.runId); !s)
+            return s;
+    }
     settleAfterAction(request.runId, applied->stateBefore, executing);
     return applied->message;
 }
@@ -197,27 +210,39 @@ Result<Engine::Impl::AppliedAction> Engine::Impl::applyAction(const OperatorActi
     if (!run)
         return Status::error(QStringLiteral("run %1 is not loaded").arg(action.runId));
     const RunState before = run->state;
-    std::vector<StepState> statesBefore;
-    for (const LiveStep &step : run->steps)
-        statesBefore.push_back(step.state);
-    auto snapshot = snapshotOf(*run, action.stepId);
-    if (!snapshot)
-        return snapshot.status();
-    auto plan = planAction(*snapshot, action);
-    if (!plan)
-        return plan.status(); // refused: nothing was changed
-    if (Status s = applyPlan(*run, action, *plan, now); !s)
-        return s;
-    const QString done = plan->message;
+    // By id: an upgrade moves, adds and removes steps.
+    QHash<QString, StepState> statesBefore;
+    for (int s = 0; s < static_cast<int>(run->steps.size()); ++s)
+        statesBefore.insert(run->def(s).id, run->step(s).state);
+    QString done;
+    QJsonObject detail{{QStringLiteral("action"), actionName(action.kind)}};
+    if (action.kind == OperatorAction::Kind::Upgrade) {
+        auto upgraded = applyUpgrade(*run, action);
+        if (!upgraded)
+            return upgraded.status(); // refused: nothing was changed
+        done = upgraded->message;
+        for (auto it = upgraded->detail.begin(); it != upgraded->detail.end(); ++it)
+            detail.insert(it.key(), it.value());
+    } else {
+        auto snapshot = snapshotOf(*run, action.stepId);
+        if (!snapshot)
+            return snapshot.status();
+        auto plan = planAction(*snapshot, action);
+        if (!plan)
+            return plan.status(); // refused: nothing was changed
+        if (Status s = applyPlan(*run, action, *plan, now); !s)
+            return s;
+        done = plan->message;
+    }
     // The event says which steps it moved, so that the history replays to the same states.
     QJsonObject moved;
-    for (size_t s = 0; s < run->steps.size(); ++s) {
-        if (run->steps[s].state != statesBefore[s])
-            moved.insert(run->def(static_cast<qsizetype>(s)).id, stateName(run->steps[s].state));
+    for (int s = 0; s < static_cast<int>(run->steps.size()); ++s) {
+        const auto was = statesBefore.constFind(run->def(s).id);
+        if (was == statesBefore.cend() || run->step(s).state != *was)
+            moved.insert(run->def(s).id, stateName(run->step(s).state));
     }
-    QJsonObject detail{{QStringLiteral("action"), actionName(action.kind)},
-                       {QStringLiteral("result"), done},
-                       {QStringLiteral("steps"), moved}};
+    detail.insert(QStringLiteral("result"), done);
+    detail.insert(QStringLiteral("steps"), moved);
     if (!action.reason.isEmpty())
         detail.insert(QStringLiteral("reason"), action.reason);
     if (!action.output.isUndefined())
@@ -227,10 +252,7 @@ Result<Engine::Impl::AppliedAction> Engine::Impl::applyAction(const OperatorActi
     const int stepIndex = action.stepId.isEmpty()
                               ? -1
                               : static_cast<int>(run->plan->flow->indexOfStep(action.stepId));
-    // The operator event kinds follow the action kinds, in the same order.
-    const auto type = static_cast<EventType>(static_cast<int>(EventType::OperatorRetry) +
-                                             static_cast<int>(action.kind));
-    ledger.event(*run, stepIndex, type, detail, now).actor = action.actor;
+    ledger.event(*run, stepIndex, operatorEventType(action.kind), detail, now).actor = action.actor;
     // An action on a finished run makes it run again.
     if (isFinal(run->state) && action.kind != OperatorAction::Kind::CancelRun) {
         run->state = RunState::Running;
