@@ -74,6 +74,8 @@ QString actionLabel(K kind) {
         return QStringLiteral("Resume run");
     case K::CancelRun:
         return QStringLiteral("Cancel run");
+    case K::Upgrade:
+        return QStringLiteral("Apply flow version");
     }
     return {};
 }
