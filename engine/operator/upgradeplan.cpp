@@ -144,11 +144,16 @@ UpgradePlan planUpgrade(const RunSnapshot &run, const Flow &to) {
             refuse(step.id, QStringLiteral("its outcome is uncertain and the new version removes "
                                            "it: resolve it first"));
     }
-    // A kept success cannot run again, so what it depends on must have succeeded already.
+    // A kept success cannot run again, so what the new version makes it wait for must have
+    // succeeded already. An upstream it waited for before (a join that let it run after a
+    // failure, say) is no new dependency: it ran with that one as it was.
     for (const Step &step : to.steps) {
         if (!plan.keep.contains(step.id) || !isSettledSuccess(after.value(step.id)))
             continue;
+        const QStringList before = from.step(step.id)->after;
         for (const QString &upstream : step.after) {
+            if (before.contains(upstream))
+                continue;
             if (plan.add.contains(upstream))
                 refuse(step.id, QStringLiteral("it %1 already and would depend on new step %2, "
                                                "which has not run")

@@ -17,7 +17,7 @@
 //     history under their generation.
 //   - added: a new step, pending; removed: a step the new version no longer has (its row goes).
 //   - refused: another flow's file; a run that succeeded or was cancelled; a succeeded step the
-//     new version removes; a kept succeeded step whose new `after` names a step that has not
+//     new version removes; a kept succeeded step whose `after` gains a step that has not
 //     succeeded (a new one, or one that still has to run); a foreach step part way through its
 //     items whose definition changes; an uncertain step that would be replaced or removed (its
 //     uncertainty is resolved first, with `resolve`); a step an operator holds (paused) that

@@ -129,6 +129,14 @@ void TestUpgradePlan::plan_data() {
         << "a=succeeded,b=failed"
         << "completed_with_failures" << QStringList{"a"} << QStringList{"b"} << none << none
         << QStringList{"a"} << "would depend on step b, which has not succeeded";
+    QTest::newRow("succeeded step keeps waiting for one that runs again: no new dependency")
+        << QByteArray(R"({ "id": "a", "kind": "fault", "with": { "fail_first": 9 } },
+            { "id": "r", "kind": "noop", "after": ["a"], "join": "all_done" })")
+        << QByteArray(R"({ "id": "a", "kind": "noop" },
+            { "id": "r", "kind": "noop", "after": ["a"], "join": "all_done" })")
+        << "a=failed,r=succeeded"
+        << "completed_with_failures" << QStringList{"r"} << QStringList{"a"} << none << none << none
+        << QString();
     QTest::newRow("refused: the run succeeded")
         << QByteArray(kFrom) << fixedB << "a=succeeded,b=succeeded,c=succeeded"
         << "succeeded" << QStringList{"a", "b", "c"} << none << none << none << QStringList{""}
