@@ -1238,6 +1238,84 @@ int commandSetPolicy(const Context &context) {
     return Ok;
 }
 
+/// The plan in text: one line per kind of change, then the refusals.
+QString upgradePlanText(const UpgradeOutcome &outcome) {
+    const UpgradePlan &plan = outcome.plan;
+    const auto ids = [](const QStringList &list) {
+        return list.isEmpty() ? QStringLiteral("-") : list.join(QStringLiteral(", "));
+    };
+    QString text;
+    text += QStringLiteral("keep:    %1\n").arg(ids(plan.keep));
+    if (!plan.keptChanged.isEmpty())
+        text += QStringLiteral("         (succeeded before their definition changed, not run "
+                               "again: %1)\n")
+                    .arg(plan.keptChanged.join(QStringLiteral(", ")));
+    text += QStringLiteral("replace: %1\n").arg(ids(plan.replace));
+    text += QStringLiteral("add:     %1\n").arg(ids(plan.add));
+    text += QStringLiteral("remove:  %1\n").arg(ids(plan.remove));
+    for (const UpgradeRefusal &refusal : plan.refusals)
+        text += refusal.step.isEmpty()
+                    ? QStringLiteral("refused: %1\n").arg(refusal.reason)
+                    : QStringLiteral("refused: step %1: %2\n").arg(refusal.step, refusal.reason);
+    return text;
+}
+
+/// upgrade RUN FILE: the plan for moving the run to the file's version of its flow, applied
+/// unless --dry-run; exit 1 when anything refuses it (then nothing is changed).
+int commandUpgrade(const Context &context) {
+    if (context.args.size() != 2)
+        return fail(QStringLiteral("upgrade needs RUN FILE"));
+    const QString runId = context.args[0];
+    const QString file = context.args[1];
+    const FlowLoad load = loadFlowFile(file);
+    if (!load.ok()) {
+        for (const Diagnostic &diagnostic : load.diagnostics)
+            printErr(diagnostic.toString() + QLatin1Char('\n'));
+        return fail(
+            QStringLiteral("%1 is not a valid flow; run %2 was not changed").arg(file, runId));
+    }
+    const bool dryRun = context.isSet(QStringLiteral("dry-run"));
+    auto api = openApi(context, dryRun ? Access::Read : Access::Write);
+    if (!api)
+        return fail(api.error());
+    auto outcome = dryRun ? (*api)->planUpgrade(runId, *load.flow)
+                          : (*api)->upgrade(runId, *load.flow, QFileInfo(file).absoluteFilePath(),
+                                            context.value(QStringLiteral("reason")),
+                                            context.value(QStringLiteral("actor")),
+                                            OperatorApi::HandOver::Wait);
+    if (!outcome)
+        return fail(outcome.error());
+    const bool refused = outcome->plan.refused();
+    if (context.json) {
+        QJsonObject json = upgradePlanJson(outcome->plan);
+        if (!dryRun) {
+            auto run = (*api)->run(runId);
+            json.insert(QStringLiteral("applied"), outcome->applied);
+            json.insert(QStringLiteral("result"), outcome->action.message);
+            json.insert(QStringLiteral("state"), run ? stateName(run->state) : QString());
+        }
+        printJson(json);
+    } else {
+        printOut(QStringLiteral("run %1 of %2 v%3 to %4%5:\n")
+                     .arg(runId, outcome->flowName)
+                     .arg(outcome->fromVersion)
+                     .arg(file, dryRun ? QStringLiteral(" (dry run)") : QString()));
+        printOut(upgradePlanText(*outcome));
+        if (!dryRun && outcome->applied)
+            printOut(outcome->action.message + QLatin1Char('\n'));
+    }
+    if (!outcome->action.warning.isEmpty())
+        printErr(QStringLiteral("keepflowctl: %1\n").arg(outcome->action.warning));
+    if (refused) {
+        printErr(QStringLiteral("keepflowctl: run %1 cannot move to %2: %3 refusal(s); nothing "
+                                "was changed\n")
+                     .arg(runId, file)
+                     .arg(outcome->plan.refusals.size()));
+        return UsageOrError;
+    }
+    return Ok;
+}
+
 int commandResources(const Context &context) {
     if (!context.args.isEmpty())
         return fail(QStringLiteral("resources takes no arguments"));
@@ -1590,6 +1668,15 @@ const QList<CommandSpec> &commandTable() {
           kActor,
           kJson},
          commandSetPolicy},
+        {"upgrade",
+         "RUN FILE [--dry-run]",
+         "move a run to FILE's version of its flow, keeping what\nsucceeded; exit 1 when the "
+         "plan has refusals",
+         {{"dry-run", nullptr, "show the plan (keep, replace, add, remove), change nothing"},
+          kReason,
+          kActor,
+          kJson},
+         commandUpgrade},
         {"resources",
          "",
          "external dependencies: breaker, queue, in flight",

@@ -431,6 +431,20 @@ Result<ActionOutcome> Monitor::act(const OperatorAction &action) {
     return outcome;
 }
 
+Result<UpgradeOutcome> Monitor::planUpgrade(const QString &runId, const Flow &to) {
+    return onConnection<Result<UpgradeOutcome>>([&] { return m_api->planUpgrade(runId, to); });
+}
+
+Result<UpgradeOutcome> Monitor::upgrade(const QString &runId, const Flow &to,
+                                        const QString &sourcePath, const QString &reason) {
+    auto outcome = onConnection<Result<UpgradeOutcome>>([&] {
+        return m_api->upgrade(runId, to, sourcePath, reason, {}, OperatorApi::HandOver::Leave);
+    });
+    if (outcome && outcome->action.requestId != 0)
+        m_requests.insert(outcome->action.requestId, runId);
+    return outcome;
+}
+
 Status Monitor::changeResource(const QString &name, std::optional<bool> paused, bool resetBreaker) {
     if (m_api->isReadOnly())
         return Status::error(

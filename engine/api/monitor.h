@@ -134,6 +134,13 @@ public:
     /// refuses it with the reason. When another live worker executes the run the action is left
     /// for it (requestId set) and actionAnswered() reports its answer later.
     Result<ActionOutcome> act(const OperatorAction &action);
+    /// What moving the run to flow `to` would keep, replace, add and remove, and what refuses
+    /// it (see OperatorApi::planUpgrade); nothing changes.
+    Result<UpgradeOutcome> planUpgrade(const QString &runId, const Flow &to);
+    /// Applies that upgrade as one operator action (see OperatorApi::upgrade); a run another
+    /// live worker executes gets a request, answered through actionAnswered().
+    Result<UpgradeOutcome> upgrade(const QString &runId, const Flow &to, const QString &sourcePath,
+                                   const QString &reason);
     /// Pause or unpause (paused set), or reset the breaker, of a resource; with its event.
     Status changeResource(const QString &name, std::optional<bool> paused, bool resetBreaker);
     /// What set-policy with change would do to the step now (OperatorApi::previewPolicy).

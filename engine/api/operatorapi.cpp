@@ -167,6 +167,74 @@ Result<ActionOutcome> OperatorApi::act(const OperatorAction &request, HandOver p
     return outcome;
 }
 
+Result<UpgradeOutcome> OperatorApi::planUpgrade(const QString &runId, const Flow &to) {
+    auto run = m_store->run(runId);
+    if (!run)
+        return run.status();
+    auto version = m_store->flowVersion(run->flowId);
+    if (!version)
+        return version.status();
+    FlowLoad current = parseFlow(version->definition,
+                                 QStringLiteral("%1 v%2").arg(version->name).arg(version->version));
+    if (!current.ok())
+        return Status::error(QStringLiteral("run %1: its stored flow %2 v%3 no longer loads: %4")
+                                 .arg(runId, version->name)
+                                 .arg(version->version)
+                                 .arg(current.errorText()));
+    auto steps = m_store->stepRuns(runId);
+    if (!steps)
+        return steps.status();
+    auto items = m_store->items(runId);
+    if (!items)
+        return items.status();
+    const RunSnapshot snapshot =
+        RunSnapshot::of(*current.flow, run->state, run->paused, *steps, *items);
+    UpgradeOutcome outcome;
+    outcome.plan = keepflow::planUpgrade(snapshot, to);
+    outcome.flowName = version->name;
+    outcome.fromVersion = version->version;
+    if (to.name == version->name && serializeFlow(to) == version->definition)
+        outcome.plan.refusals.prepend(
+            UpgradeRefusal{{},
+                           QStringLiteral("the run already follows this version (%1 v%2)")
+                               .arg(version->name)
+                               .arg(version->version)});
+    return outcome;
+}
+
+Result<UpgradeOutcome> OperatorApi::upgrade(const QString &runId, const Flow &to,
+                                            const QString &sourcePath, const QString &reason,
+                                            const QString &actor, HandOver policy) {
+    if (isReadOnly())
+        return Status::error(QStringLiteral("%1 is open read-only (%2): actions need write access")
+                                 .arg(databasePath(), readOnlyReason()));
+    auto outcome = planUpgrade(runId, to);
+    if (!outcome || outcome->plan.refused())
+        return outcome;
+    // The new version is stored first: the action (and a request for a live worker) names it.
+    std::unique_ptr<Engine> engine = createEngine();
+    auto version = engine->registerFlow(to, sourcePath);
+    engine.reset();
+    if (!version)
+        return version.status();
+    auto stored = m_store->flowVersion(*version);
+    if (!stored)
+        return stored.status();
+    outcome->toVersion = stored->version;
+    OperatorAction action;
+    action.kind = OperatorAction::Kind::Upgrade;
+    action.runId = runId;
+    action.flowVersion = *version;
+    action.reason = reason;
+    action.actor = actor;
+    auto applied = act(action, policy);
+    if (!applied)
+        return applied.status();
+    outcome->applied = true;
+    outcome->action = *applied;
+    return outcome;
+}
+
 Result<RequestRow> OperatorApi::request(qint64 requestId) {
     return m_store->request(requestId);
 }

@@ -41,6 +41,7 @@
 #include "core/storeoptions.h"
 #include "operator/operatoraction.h"
 #include "operator/policychange.h"
+#include "operator/upgradeplan.h"
 #include "runtime/engine.h"
 
 #include <QHash>
@@ -70,6 +71,16 @@ struct RunStatus {
     /// The steps the rest wait on, and what each waiting step waits on (without the stored flow:
     /// the roots only).
     RootCauses rootCauses;
+};
+
+/// What an upgrade of a run to a new version of its flow would do, and what applying it did.
+struct UpgradeOutcome {
+    UpgradePlan plan;
+    QString flowName;
+    int fromVersion = 0; ///< the version the run follows (before)
+    int toVersion = 0;   ///< the stored new version; 0 until it is stored (dry runs, refusals)
+    bool applied = false;
+    ActionOutcome action; ///< applied: what the engine or the run's live worker answered
 };
 
 class OperatorApi {
@@ -133,6 +144,17 @@ public:
     /// Applies the action, refuses it with the reason (nothing changes), or hands it over to the
     /// live worker that executes the run (see the top of this file).
     Result<ActionOutcome> act(const OperatorAction &action, HandOver policy);
+    /// What moving runId to the flow `to` (read and checked as run and submit do) would do: the
+    /// plan of operator/upgradeplan.h from the run's rows, with a refusal when the run follows
+    /// that very text already. Nothing is changed.
+    Result<UpgradeOutcome> planUpgrade(const QString &runId, const Flow &to);
+    /// planUpgrade(), then, when nothing refuses it, stores `to` as a new version of the flow
+    /// and applies operator action `upgrade` (one transaction with its event, by actor and with
+    /// reason; handed over to the run's live worker like any action, per policy). A refused
+    /// plan is no error: the outcome says applied false with the refusals. The engine plans again
+    /// from the run as it stands when it applies it, and refuses (an error) when that differs.
+    Result<UpgradeOutcome> upgrade(const QString &runId, const Flow &to, const QString &sourcePath,
+                                   const QString &reason, const QString &actor, HandOver policy);
     /// A request left by act(): state "pending", "done", "refused" or "withdrawn", and result.
     Result<RequestRow> request(qint64 requestId);
     /// Pause or unpause (paused set), or reset the breaker, of a resource, with its event by

@@ -77,6 +77,7 @@ std::optional<StepState> stateAfter(EventType type) {
     case EventType::AlertFired:
     case EventType::OperatorSetPolicy:
     case EventType::ResourceLimitsChanged:
+    case EventType::OperatorUpgrade:
         return std::nullopt;
     }
     return std::nullopt;

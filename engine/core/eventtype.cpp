@@ -13,9 +13,10 @@ std::optional<EventType> eventTypeFromName(QStringView name) {
 }
 
 bool isOperatorEvent(EventType type) {
-    // set-policy came after alert_fired: the order of the enum is the order names were added.
+    // Operator events added after alert_fired (the enum's order is the order names were added;
+    // alert_fired is no operator's action).
     return (type >= EventType::OperatorRetry && type <= EventType::OperatorCancel) ||
-           type == EventType::OperatorSetPolicy;
+           type == EventType::OperatorSetPolicy || type == EventType::OperatorUpgrade;
 }
 
 bool isResourceEvent(EventType type) {

@@ -76,6 +76,9 @@ enum class EventType {
     OperatorSetPolicy,
     /// An operator changed a resource's concurrency or rate live (detail: before, after).
     ResourceLimitsChanged,
+    /// An operator moved the run to another version of its flow (detail: reason, versions
+    /// before and after, the plan's kept, replaced, added and removed steps, the steps moved)
+    OperatorUpgrade,
 };
 Q_ENUM_NS(EventType)
 
@@ -86,7 +89,8 @@ using events::EventType;
 /// "step_retrying" for EventType::StepRetrying.
 QString eventTypeName(EventType type);
 std::optional<EventType> eventTypeFromName(QStringView name);
-/// Whether type records an operator's action (its detail lists the steps it moved).
+/// Whether type records an operator's action (its detail lists the steps it moved): the
+/// operator kinds, and OperatorUpgrade appended after them.
 bool isOperatorEvent(EventType type);
 bool isResourceEvent(EventType type);
 

@@ -539,6 +539,8 @@ void RunSnapshot::countItems(const QList<ItemRow> &items) {
 }
 
 Result<ActionPlan> planAction(const RunSnapshot &run, const OperatorAction &action) {
+    if (action.kind == OperatorAction::Kind::Upgrade) // it needs the new flow: planUpgrade()
+        return Status::error(QStringLiteral("an upgrade is planned with its new flow version"));
     return Planner(run, action).plan();
 }
 

@@ -27,9 +27,10 @@ constexpr std::array<std::pair<K, const char *>, 16> kKindNames = {{
     {K::UnpauseStep, "unpause-step"},
     {K::CancelRun, "cancel"},
     {K::SetPolicy, "set-policy"},
+    {K::Upgrade, "upgrade"},
 }};
 
-static_assert(kKindNames.size() == static_cast<size_t>(K::SetPolicy) + 1,
+static_assert(kKindNames.size() == static_cast<size_t>(K::Upgrade) + 1,
               "every OperatorAction::Kind has a name");
 
 } // namespace
@@ -64,6 +65,8 @@ QJsonObject actionToJson(const OperatorAction &action) {
         json.insert(QStringLiteral("policy"), action.policy);
     if (!action.reason.isEmpty())
         json.insert(QStringLiteral("reason"), action.reason);
+    if (action.flowVersion != 0)
+        json.insert(QStringLiteral("flow_version"), action.flowVersion);
     return json;
 }
 
@@ -81,6 +84,7 @@ Result<OperatorAction> actionFromJson(const QJsonObject &json) {
     action.policy = json.value(QLatin1String("policy")).toObject();
     action.reason = json.value(QLatin1String("reason")).toString();
     action.actor = json.value(QLatin1String("actor")).toString();
+    action.flowVersion = json.value(QLatin1String("flow_version")).toInteger(0);
     return action;
 }
 

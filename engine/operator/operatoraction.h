@@ -32,6 +32,9 @@ struct OperatorAction {
         UnpauseStep,
         CancelRun,
         SetPolicy, ///< change the step's retry policy, timeout or deadline from its next attempt on
+        /// move the run to another version of its flow (flowVersion), keeping what succeeded
+        /// (operator/upgradeplan.h decides what is kept, replaced, added and removed)
+        Upgrade,
     };
     Kind kind = Kind::Retry;
     QString runId;
@@ -41,6 +44,7 @@ struct OperatorAction {
     QJsonObject policy; ///< set-policy: the keys it changes (see PolicyOverride in policychange.h)
     QString reason;     ///< why (or the approval comment)
     QString actor;      ///< who; the OS user when empty
+    qint64 flowVersion = 0; ///< upgrade: the stored flow version's id
 };
 
 /// The name of the kind ("retry", "retry-failed-items", "mark-succeeded", "pause-step", ...), as
@@ -50,7 +54,7 @@ QString actionName(OperatorAction::Kind kind);
 std::optional<OperatorAction::Kind> actionKindFromName(const QString &name);
 
 /// The action as a request row stores it: { "action", "run", "actor", "step", "output", "input",
-/// "policy", "reason" } (the last five only when set).
+/// "policy", "reason", "flow_version" } (the last ones only when set).
 QJsonObject actionToJson(const OperatorAction &action);
 /// The inverse of actionToJson; an unknown action name is an error naming it.
 Result<OperatorAction> actionFromJson(const QJsonObject &json);

@@ -118,7 +118,7 @@ ResourceGate::Resource &Engine::Impl::resourceOf(const LiveRun &run, int i) {
 
 bool Engine::Impl::stillWaiting(const QueueEntry &entry) {
     LiveRun *run = findRun(entry.runId);
-    if (!run)
+    if (!run || !hasStep(*run, entry.step))
         return false;
     const auto target = AttemptTarget::of(*run, entry.step, entry.item);
     return target && target->state().state == StepState::Queued && target->state().inQueue;
@@ -334,7 +334,7 @@ void Engine::Impl::releaseSlot(const AttemptTarget &target, std::optional<Attemp
 
 void Engine::Impl::complete(Completion &completion, qint64 now) {
     LiveRun *run = findRun(completion.runId);
-    if (!run)
+    if (!run || !hasStep(*run, completion.step))
         return;
     const int i = completion.step;
     LiveStep &step = run->step(i);
@@ -472,7 +472,7 @@ void Engine::Impl::attemptFailed(const AttemptTarget &target, const AttemptResul
 
 void Engine::Impl::expire(const Due &due) {
     LiveRun *run = findRun(due.runId);
-    if (!run)
+    if (!run || !hasStep(*run, due.step))
         return;
     LiveStep &step = run->step(due.step);
     if (due.item >= 0 && (step.state != StepState::Running || !step.foreach))

@@ -46,7 +46,8 @@ Engine::Impl::Impl(Engine *engine, Store &s, const Clock &c, StepKindRegistry k,
     , resources(ledger, ResourceGate::Callbacks{
                             [this](const QueueEntry &entry) { return stillWaiting(entry); },
                             [this](const QueueEntry &entry) {
-                                if (LiveRun *run = findRun(entry.runId))
+                                LiveRun *run = findRun(entry.runId);
+                                if (run && hasStep(*run, entry.step))
                                     ledger.addCandidate(*run, entry.step);
                             }}) {}
 
@@ -193,7 +194,7 @@ void Engine::Impl::popDueTimers(qint64 now) {
         const Due due = timers.top();
         timers.pop();
         LiveRun *run = findRun(due.runId);
-        if (!run)
+        if (!run || !hasStep(*run, due.step))
             continue;
         // Only the target's latest timer counts; an item's due retry has its step look again.
         const auto target = AttemptTarget::of(*run, due.step, due.item);

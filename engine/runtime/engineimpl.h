@@ -197,6 +197,20 @@ struct Engine::Impl final : StepContext {
     /// The run is cancelled: the step's work stops and it ends cancelled.
     void cancelStep(LiveRun &run, int i, const QString &actor, qint64 now);
 
+    // ---- upgrade.cpp ----------------------------------------------------------------------
+    /// What an applied upgrade changed: its message and its event's detail.
+    struct AppliedUpgrade {
+        QString message;
+        QJsonObject detail;
+    };
+    /// Moves the loaded run to flow version action.flowVersion as planUpgrade() decides, into
+    /// the ledger (rows of every step, removed ones dropped, the run's new version); refused
+    /// with every reason, changing nothing. The caller records the event and the run state.
+    Result<AppliedUpgrade> applyUpgrade(LiveRun &run, const OperatorAction &action);
+    /// After an upgrade's commit: the run's live state is built again from its rows for the new
+    /// version (timers, queues and foreach progress refer to steps by position).
+    Status reloadUpgraded(const QString &runId);
+
     // ---- recovery.cpp ---------------------------------------------------------------------
     /// Claims and loads a run (finished ones too when allowFinal, for operator actions).
     Result<bool> adopt(const QString &runId, bool allowFinal);

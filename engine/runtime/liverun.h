@@ -135,6 +135,12 @@ struct LiveRun {
     }
 };
 
+/// Whether the run has a step at position step. A timer or queue entry armed before the run
+/// was upgraded to a version with fewer steps may name a position it no longer has.
+inline bool hasStep(const LiveRun &run, int step) {
+    return step >= 0 && static_cast<size_t>(step) < run.steps.size();
+}
+
 /// Whether anything of the run is under way: an attempt (a step's or an item's) in flight, or a
 /// subflow's child run. A paused run with nothing under way is paused; a foreach step whose
 /// items all wait is not work in flight.

@@ -26,10 +26,14 @@ StepProgress progressOf(const AttemptTarget &target) {
                         RunLedger::idempotencyKey(target)};
 }
 
-/// The event of an operator action: one kind per action. set-policy came after alert_fired.
+/// The event that records an action of kind.
 EventType operatorEventType(OperatorAction::Kind kind) {
+    // Appended after alert_fired: the order of the enum is the order names were added.
     if (kind == OperatorAction::Kind::SetPolicy)
         return EventType::OperatorSetPolicy;
+    if (kind == OperatorAction::Kind::Upgrade)
+        return EventType::OperatorUpgrade;
+    // The other operator event kinds follow the action kinds, in the same order.
     return static_cast<EventType>(static_cast<int>(EventType::OperatorRetry) +
                                   static_cast<int>(kind));
 }
@@ -231,6 +235,10 @@ Result<QString> Engine::Impl::act(const OperatorAction &request, bool executing,
         return applied.status();
     if (Status s = commit(); !s)
         return s;
+    if (request.kind == OperatorAction::Kind::Upgrade) {
+        if (Status s = reloadUpgraded(request.runId); !s)
+            return s;
+    }
     settleAfterAction(request.runId, applied->stateBefore, executing);
     return applied->message;
 }
@@ -245,51 +253,61 @@ Result<Engine::Impl::AppliedAction> Engine::Impl::applyAction(const OperatorActi
     if (!run)
         return Status::error(QStringLiteral("run %1 is not loaded").arg(action.runId));
     const RunState before = run->state;
-    std::vector<StepState> statesBefore;
-    std::vector<int> attemptsBefore;
-    for (const LiveStep &step : run->steps) {
-        statesBefore.push_back(step.state);
-        attemptsBefore.push_back(step.attempts);
+    // By id: an upgrade moves, adds and removes steps.
+    QHash<QString, StepState> statesBefore;
+    QHash<QString, int> attemptsBefore;
+    for (int s = 0; s < static_cast<int>(run->steps.size()); ++s) {
+        statesBefore.insert(run->def(s).id, run->step(s).state);
+        attemptsBefore.insert(run->def(s).id, run->step(s).attempts);
     }
-    auto snapshot = snapshotOf(*run, action.stepId);
-    if (!snapshot)
-        return snapshot.status();
-    auto plan = planAction(*snapshot, action);
-    if (!plan)
-        return plan.status(); // refused: nothing was changed
-    const int stepIndex = action.stepId.isEmpty()
-                              ? -1
-                              : static_cast<int>(run->plan->flow->indexOfStep(action.stepId));
-    QString done = plan->message;
-    QJsonObject policyDetail;
-    if (action.kind == OperatorAction::Kind::SetPolicy && !plan->changes.isEmpty()) {
-        // What it means for the step as it stands, before the change moves its timer.
-        const StepPolicy was = run->policy(stepIndex);
-        const StepPolicy will = PolicyOverride::fromJson(plan->changes.first().policy)
-                                    ->appliedTo(run->flowPolicy(stepIndex));
-        const PolicyPreview preview =
-            previewPolicyChange(was, will, progressOf(AttemptTarget::step(*run, stepIndex)), now);
-        done = QStringLiteral("step %1: %2").arg(action.stepId, preview.text());
-        policyDetail = {{QStringLiteral("before"), was.toJson()},
-                        {QStringLiteral("after"), will.toJson()},
-                        {QStringLiteral("changed"), plan->changes.first().policy}};
+    QString done;
+    QJsonObject detail{{QStringLiteral("action"), actionName(action.kind)}};
+    if (action.kind == OperatorAction::Kind::Upgrade) {
+        auto upgraded = applyUpgrade(*run, action);
+        if (!upgraded)
+            return upgraded.status(); // refused: nothing was changed
+        done = upgraded->message;
+        for (auto it = upgraded->detail.begin(); it != upgraded->detail.end(); ++it)
+            detail.insert(it.key(), it.value());
+    } else {
+        auto snapshot = snapshotOf(*run, action.stepId);
+        if (!snapshot)
+            return snapshot.status();
+        auto plan = planAction(*snapshot, action);
+        if (!plan)
+            return plan.status(); // refused: nothing was changed
+        done = plan->message;
+        if (action.kind == OperatorAction::Kind::SetPolicy && !plan->changes.isEmpty()) {
+            // What it means for the step as it stands, before the change moves its timer.
+            const int stepIndex = static_cast<int>(run->plan->flow->indexOfStep(action.stepId));
+            const StepPolicy was = run->policy(stepIndex);
+            const StepPolicy will = PolicyOverride::fromJson(plan->changes.first().policy)
+                                        ->appliedTo(run->flowPolicy(stepIndex));
+            const PolicyPreview preview = previewPolicyChange(
+                was, will, progressOf(AttemptTarget::step(*run, stepIndex)), now);
+            done = QStringLiteral("step %1: %2").arg(action.stepId, preview.text());
+            detail.insert(QStringLiteral("before"), was.toJson());
+            detail.insert(QStringLiteral("after"), will.toJson());
+            detail.insert(QStringLiteral("changed"), plan->changes.first().policy);
+        }
+        if (Status s = applyPlan(*run, action, *plan, now); !s)
+            return s;
     }
-    if (Status s = applyPlan(*run, action, *plan, now); !s)
-        return s;
     // The event says which steps it moved, so that the history replays to the same states.
     QJsonObject moved;
-    for (size_t s = 0; s < run->steps.size(); ++s) {
-        if (run->steps[s].state != statesBefore[s])
-            moved.insert(run->def(static_cast<qsizetype>(s)).id, stateName(run->steps[s].state));
+    for (int s = 0; s < static_cast<int>(run->steps.size()); ++s) {
+        const auto was = statesBefore.constFind(run->def(s).id);
+        if (was == statesBefore.cend() || run->step(s).state != *was)
+            moved.insert(run->def(s).id, stateName(run->step(s).state));
     }
-    QJsonObject detail{{QStringLiteral("action"), actionName(action.kind)},
-                       {QStringLiteral("result"), done},
-                       {QStringLiteral("steps"), moved}};
+    detail.insert(QStringLiteral("result"), done);
+    detail.insert(QStringLiteral("steps"), moved);
     // And whose attempt count it changed (a new generation starts from none).
     QJsonObject attempts;
-    for (size_t s = 0; s < run->steps.size(); ++s) {
-        if (run->steps[s].attempts != attemptsBefore[s])
-            attempts.insert(run->def(static_cast<qsizetype>(s)).id, run->steps[s].attempts);
+    for (int s = 0; s < static_cast<int>(run->steps.size()); ++s) {
+        const auto was = attemptsBefore.constFind(run->def(s).id);
+        if (was == attemptsBefore.cend() || run->step(s).attempts != *was)
+            attempts.insert(run->def(s).id, run->step(s).attempts);
     }
     if (!attempts.isEmpty())
         detail.insert(QStringLiteral("attempts"), attempts);
@@ -299,8 +317,9 @@ Result<Engine::Impl::AppliedAction> Engine::Impl::applyAction(const OperatorActi
         detail.insert(QStringLiteral("output"), action.output);
     if (action.kind == OperatorAction::Kind::SetInput)
         detail.insert(QStringLiteral("input"), action.input);
-    for (auto it = policyDetail.begin(); it != policyDetail.end(); ++it)
-        detail.insert(it.key(), it.value());
+    const int stepIndex = action.stepId.isEmpty()
+                              ? -1
+                              : static_cast<int>(run->plan->flow->indexOfStep(action.stepId));
     ledger.event(*run, stepIndex, operatorEventType(action.kind), detail, now).actor = action.actor;
     // An action on a finished run makes it run again.
     if (isFinal(run->state) && action.kind != OperatorAction::Kind::CancelRun) {

@@ -185,6 +185,12 @@ void RunLedger::clearItems(const LiveRun &run, int step) {
     m_batch.clearedItems.append({run.id, run.def(step).id});
 }
 
+void RunLedger::removeStep(const LiveRun &run, const QString &stepId) {
+    fence(run);
+    m_batch.clearedItems.append({run.id, stepId});
+    m_batch.removedSteps.append({run.id, stepId});
+}
+
 void RunLedger::releaseLease(LiveRun &run) {
     fence(run);
     run.leaseReleased = true;

@@ -68,6 +68,8 @@ public:
     void recordAnswer(const RequestRow &answer);
     /// The foreach step's item rows are dropped (a rerun makes a new list).
     void clearItems(const LiveRun &run, int step);
+    /// The step's row and its items are dropped (an upgrade to a version without the step).
+    void removeStep(const LiveRun &run, const QString &stepId);
     /// This worker gives up the run's lease in the same transaction. A run kept in memory after
     /// that (an engine that is not driving) must be claimed again before it is written again.
     void releaseLease(LiveRun &run);

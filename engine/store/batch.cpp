@@ -58,6 +58,10 @@ Batch withoutRuns(const Batch &batch, const QStringList &runIds) {
         if (keep(pair.first))
             rest.clearedItems.append(pair);
     }
+    for (const auto &pair : batch.removedSteps) {
+        if (keep(pair.first))
+            rest.removedSteps.append(pair);
+    }
     for (const auto &pair : batch.releasedLeases) {
         if (keep(pair.first))
             rest.releasedLeases.append(pair);

@@ -27,6 +27,8 @@ struct Batch {
         answers; ///< requests answered (state, result, answered_at) in this transaction
     /// (run id, step id): foreach steps whose item rows are dropped (rerun: a new list follows).
     QList<QPair<QString, QString>> clearedItems;
+    /// (run id, step id): step rows dropped with their items (an upgrade's removed steps).
+    QList<QPair<QString, QString>> removedSteps;
     /// (run id, owner): leases this owner gives up in the same transaction.
     QList<QPair<QString, QString>> releasedLeases;
     /// The fence: run id -> lease epoch of every run this batch writes that fenceOwner holds
@@ -37,7 +39,7 @@ struct Batch {
     bool isEmpty() const {
         return runs.isEmpty() && steps.isEmpty() && attempts.isEmpty() && events.isEmpty() &&
                resources.isEmpty() && items.isEmpty() && clearedItems.isEmpty() &&
-               answers.isEmpty() && releasedLeases.isEmpty();
+               removedSteps.isEmpty() && answers.isEmpty() && releasedLeases.isEmpty();
     }
 };
 

@@ -25,7 +25,7 @@ const char *const kRuns =
     "paused, parent_run, parent_step, lease_epoch, adoptions "
     "FROM json_populate_recordset(CAST(NULL AS runs), CAST(? AS json)) "
     "ON CONFLICT (id) DO UPDATE SET state = excluded.state, ended_at = excluded.ended_at, "
-    "paused = excluded.paused, adoptions = excluded.adoptions";
+    "paused = excluded.paused, adoptions = excluded.adoptions, flow_id = excluded.flow_id";
 // The runs upsert of the one-statement path: a run named in the CTE "released" (this worker
 // lets go of it in the same commit) is written without owner and lease.
 const char *const kRunsReleasing =
@@ -37,7 +37,7 @@ const char *const kRunsReleasing =
     "FROM json_populate_recordset(CAST(NULL AS runs), CAST(? AS json)) x "
     "LEFT JOIN released r ON r.id = x.id WHERE (SELECT ok FROM ok) "
     "ON CONFLICT (id) DO UPDATE SET state = excluded.state, ended_at = excluded.ended_at, "
-    "paused = excluded.paused, adoptions = excluded.adoptions, "
+    "paused = excluded.paused, adoptions = excluded.adoptions, flow_id = excluded.flow_id, "
     "owner = CASE WHEN EXISTS (SELECT 1 FROM released r WHERE r.id = runs.id AND "
     "r.owner = runs.owner) THEN NULL ELSE runs.owner END, "
     "lease_until = CASE WHEN EXISTS (SELECT 1 FROM released r WHERE r.id = runs.id AND "
@@ -51,7 +51,8 @@ const char *const kSteps =
     "input_override, policy_override FROM json_populate_recordset(CAST(NULL AS step_runs), CAST(? "
     "AS json)) "
     "ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, "
-    "attempts = excluded.attempts, failures = excluded.failures, generation = excluded.generation, "
+    "position = excluded.position, attempts = excluded.attempts, failures = excluded.failures, "
+    "generation = excluded.generation, "
     "not_before = excluded.not_before, started_at = excluded.started_at, "
     "ended_at = excluded.ended_at, error_class = excluded.error_class, error = excluded.error, "
     "via_fallback = excluded.via_fallback, output = excluded.output, "
@@ -84,6 +85,9 @@ const char *const kResources =
 const char *const kClearItems =
     "DELETE FROM items i USING json_to_recordset(CAST(? AS json)) AS x(run_id text, step_id text) "
     "WHERE i.run_id = x.run_id AND i.step_id = x.step_id";
+const char *const kRemoveSteps =
+    "DELETE FROM step_runs t USING json_to_recordset(CAST(? AS json)) AS x(run_id text, "
+    "step_id text) WHERE t.run_id = x.run_id AND t.step_id = x.step_id";
 const char *const kItems =
     "INSERT INTO items (run_id, step_id, item_key, position, state, attempts, failures, "
     "generation, not_before, error_class, error, output) "
@@ -277,6 +281,15 @@ QByteArray clearedItemsJson(const Batch &batch) {
         });
 }
 
+QByteArray removedStepsJson(const Batch &batch) {
+    return jsonRows(
+        batch.removedSteps,
+        [](const QPair<QString, QString> &p) { return key2(p.first, p.second); },
+        [](RowJson &row, const QPair<QString, QString> &p) {
+            row.text("run_id", p.first).text("step_id", p.second);
+        });
+}
+
 QByteArray itemsJson(const Batch &batch) {
     return jsonRows(
         batch.items, [](const ItemRow &r) { return key2(key2(r.runId, r.stepId), r.itemKey); },
@@ -343,11 +356,13 @@ struct PostgresBatchWriter::Statements {
         , events(db)
         , resources(db)
         , clearItems(db)
+        , removeSteps(db)
         , items(db)
         , answers(db)
         , releases(db)
         , fence(db) {}
-    QSqlQuery runs, steps, attempts, events, resources, clearItems, items, answers, releases, fence;
+    QSqlQuery runs, steps, attempts, events, resources, clearItems, removeSteps, items, answers,
+        releases, fence;
     bool prepared = false;
 };
 
@@ -377,7 +392,8 @@ Status PostgresBatchWriter::run(QSqlQuery &query, const char *what, const QByteA
 Result<CommitResult> PostgresBatchWriter::write(const Batch &batch, qint64 lastEventId) {
     // Dropping and rewriting a foreach step's items in one statement would touch the same rows
     // twice, which PostgreSQL refuses: those (rare) batches take a transaction of statements.
-    if (batch.clearedItems.isEmpty())
+    // An upgrade's removed steps (rarer still) take the same way.
+    if (batch.clearedItems.isEmpty() && batch.removedSteps.isEmpty())
         return writeInOneStatement(batch, lastEventId);
     return writeInTransaction(batch, lastEventId);
 }
@@ -536,11 +552,17 @@ Result<CommitResult> PostgresBatchWriter::writeInTransaction(const Batch &batch,
     if (!m_statements) {
         auto statements = std::make_unique<Statements>(m_db);
         const std::pair<QSqlQuery *, const char *> all[] = {
-            {&statements->runs, kRuns},           {&statements->steps, kSteps},
-            {&statements->attempts, kAttempts},   {&statements->events, kEvents},
-            {&statements->resources, kResources}, {&statements->clearItems, kClearItems},
-            {&statements->items, kItems},         {&statements->answers, kAnswers},
-            {&statements->releases, kReleases},   {&statements->fence, kFence}};
+            {&statements->runs, kRuns},
+            {&statements->steps, kSteps},
+            {&statements->attempts, kAttempts},
+            {&statements->events, kEvents},
+            {&statements->resources, kResources},
+            {&statements->clearItems, kClearItems},
+            {&statements->removeSteps, kRemoveSteps},
+            {&statements->items, kItems},
+            {&statements->answers, kAnswers},
+            {&statements->releases, kReleases},
+            {&statements->fence, kFence}};
         for (const auto &[query, sql] : all) {
             if (!query->prepare(QString::fromLatin1(sql)))
                 return Status::error(QStringLiteral("%1: cannot prepare a statement: %2")
@@ -603,6 +625,8 @@ Result<CommitResult> PostgresBatchWriter::writeInTransaction(const Batch &batch,
     if (status && !batch.clearedItems.isEmpty()) {
         status = run(s.clearItems, "cleared items", clearedItemsJson(batch));
     }
+    if (status && !batch.removedSteps.isEmpty())
+        status = run(s.removeSteps, "removed steps", removedStepsJson(batch));
     if (status && !batch.items.isEmpty())
         status = run(s.items, "items", itemsJson(batch));
     if (status && !batch.answers.isEmpty())

@@ -22,16 +22,18 @@ namespace {
 const char *const kRunHead = "INSERT INTO runs (id, flow_id, flow_name, state, params, created_at, "
                              "ended_at, owner, lease_until, paused, parent_run, parent_step, "
                              "lease_epoch, adoptions) VALUES ";
+// flow_id and position change only when an operator upgrades the run to another flow version.
 const char *const kRunTail = " ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
                              "ended_at = excluded.ended_at, paused = excluded.paused, "
-                             "adoptions = excluded.adoptions";
+                             "adoptions = excluded.adoptions, flow_id = excluded.flow_id";
 const char *const kStepHead =
     "INSERT INTO step_runs (run_id, step_id, position, state, attempts, failures, generation, "
     "not_before, started_at, ended_at, error_class, error, via_fallback, output, resource, "
     "queued_at, input_override, policy_override) VALUES ";
 const char *const kStepTail =
     " ON CONFLICT (run_id, step_id) DO UPDATE SET state = excluded.state, "
-    "attempts = excluded.attempts, failures = excluded.failures, generation = excluded.generation, "
+    "position = excluded.position, attempts = excluded.attempts, failures = excluded.failures, "
+    "generation = excluded.generation, "
     "not_before = excluded.not_before, started_at = excluded.started_at, "
     "ended_at = excluded.ended_at, error_class = excluded.error_class, error = excluded.error, "
     "via_fallback = excluded.via_fallback, output = excluded.output, "
@@ -123,6 +125,8 @@ SqliteBatchWriter::SqliteBatchWriter(sqlite3 *db, QString path)
         sqlite3_prepare_v2(m_db, kFence, -1, &m_fence, nullptr) != SQLITE_OK ||
         sqlite3_prepare_v2(m_db, "DELETE FROM items WHERE run_id = ? AND step_id = ?", -1,
                            &m_clearItems, nullptr) != SQLITE_OK ||
+        sqlite3_prepare_v2(m_db, "DELETE FROM step_runs WHERE run_id = ? AND step_id = ?", -1,
+                           &m_removeStep, nullptr) != SQLITE_OK ||
         sqlite3_prepare_v2(
             m_db, "UPDATE requests SET state = ?, result = ?, answered_at = ? WHERE id = ?", -1,
             &m_answer, nullptr) != SQLITE_OK)
@@ -137,6 +141,7 @@ SqliteBatchWriter::~SqliteBatchWriter() {
     sqlite3_finalize(m_release);
     sqlite3_finalize(m_fence);
     sqlite3_finalize(m_clearItems);
+    sqlite3_finalize(m_removeStep);
     sqlite3_finalize(m_answer);
 }
 
@@ -343,6 +348,18 @@ Status SqliteBatchWriter::clearItems(const Batch &batch) {
     return status;
 }
 
+Status SqliteBatchWriter::removeSteps(const Batch &batch) {
+    Status status;
+    for (const auto &[runId, stepId] : batch.removedSteps) {
+        Binder(m_removeStep, 1, m_keep).text(runId).text(stepId);
+        if (status = stepBound(
+                m_removeStep, QStringLiteral("cannot remove step %1 of run %2").arg(stepId, runId));
+            !status)
+            break;
+    }
+    return status;
+}
+
 Status SqliteBatchWriter::writeAnswers(const Batch &batch) {
     Status status;
     for (const RequestRow &answer : batch.answers) {
@@ -422,6 +439,8 @@ Result<CommitResult> SqliteBatchWriter::write(const Batch &batch, qint64 lastEve
         status = writeResources(batch);
     if (status)
         status = clearItems(batch);
+    if (status)
+        status = removeSteps(batch);
     if (status)
         status = writeItems(batch);
     if (status)

@@ -45,6 +45,7 @@ private:
     Status writeEvents(const Batch &batch);
     Status writeResources(const Batch &batch);
     Status clearItems(const Batch &batch);
+    Status removeSteps(const Batch &batch);
     Status writeItems(const Batch &batch);
     Status writeAnswers(const Batch &batch);
     Status releaseLeases(const Batch &batch);
@@ -77,6 +78,7 @@ private:
     sqlite3_stmt *m_release = nullptr;
     sqlite3_stmt *m_fence = nullptr;
     sqlite3_stmt *m_clearItems = nullptr;
+    sqlite3_stmt *m_removeStep = nullptr;
     sqlite3_stmt *m_answer = nullptr;
     std::vector<QByteArray> m_keep; ///< bytes bound with SQLITE_STATIC until the step
 };

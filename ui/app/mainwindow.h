@@ -69,6 +69,8 @@ public:
     /// Selects the step in the graph and the table and shows it in the inspector.
     void selectStep(const QString &stepId);
     const QString &currentRun() const { return m_runId; }
+    /// The monitor the window shows (dialogs of other parts of the app use it too).
+    Monitor &monitor() const { return m_monitor; }
     const QString &currentStep() const { return m_stepId; }
     /// The line above the graph: run, flow, state, and what holds it up.
     QString runHeaderText() const;

@@ -10,6 +10,7 @@
 #include "statestyle.h"
 #include "steptablemodel.h"
 #include "stepviews.h"
+#include "upgradedialog.h"
 #include "validationpanel.h"
 
 #include <QCheckBox>
@@ -215,6 +216,8 @@ void EditorWindow::buildMenus() {
                    this, [this] { runDialog(true); });
     run->addAction(QStringLiteral("Open the run in the &monitor"), this,
                    &EditorWindow::openInMonitor);
+    run->addAction(QStringLiteral("&Apply to run…"), QKeySequence(QStringLiteral("Ctrl+Shift+U")),
+                   this, &EditorWindow::applyToRun);
     run->addAction(QStringLiteral("&Stop showing the run"), this, [this] {
         m_watchedRun.clear();
         m_runTimer->stop();
@@ -531,6 +534,38 @@ void EditorWindow::runDialog(bool drill) {
     auto run = startRun(params, injected);
     if (!run)
         QMessageBox::warning(this, QStringLiteral("Cannot start the run"), run.error());
+}
+
+std::unique_ptr<UpgradeDialog> EditorWindow::makeApplyToRunDialog() {
+    const Flow &flow = m_document->flow();
+    QStringList errors;
+    for (const Diagnostic &d : validateFlow(flow)) {
+        if (d.severity == Diagnostic::Severity::Error)
+            errors << d.path + QStringLiteral(": ") + d.message;
+    }
+    if (!errors.isEmpty()) {
+        showMessage(
+            QStringLiteral("the flow has problems; fix them before applying it to a run: ") +
+                errors.join(QStringLiteral("; ")),
+            true);
+        return nullptr;
+    }
+    return std::make_unique<UpgradeDialog>(m_monitor, flow, m_document->filePath(), m_watchedRun,
+                                           this);
+}
+
+void EditorWindow::applyToRun() {
+    const std::unique_ptr<UpgradeDialog> dialog = makeApplyToRunDialog();
+    if (!dialog)
+        return;
+    if (dialog->exec() != QDialog::Accepted)
+        return;
+    const QString runId = dialog->selectedRun();
+    showMessage(dialog->appliedMessage());
+    // Watch the upgraded run on the canvas: its steps follow the flow as edited now.
+    m_watchedRun = runId;
+    m_runTimer->start(kRunRefreshMs);
+    refreshRunNow();
 }
 
 void EditorWindow::openInMonitor() {

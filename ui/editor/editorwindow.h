@@ -12,6 +12,7 @@
 #include <QMainWindow>
 
 #include <functional>
+#include <memory>
 
 class QLabel;
 class QMenu;
@@ -32,6 +33,7 @@ class GraphView;
 class PaletteView;
 class PropertyEditor;
 class StepTableModel;
+class UpgradeDialog;
 class ValidationPanel;
 
 class EditorWindow : public QMainWindow {
@@ -55,6 +57,11 @@ public:
     const QString &watchedRun() const { return m_watchedRun; }
     /// Reads the watched run's states now (tests; otherwise on a timer).
     void refreshRunNow();
+
+    /// "Apply to run…": the dialog that moves a run of this flow to the flow as edited (the
+    /// watched run preselected); null, with the reason in lastMessage(), when the flow has
+    /// problems. The caller shows it (exec) and owns it.
+    std::unique_ptr<UpgradeDialog> makeApplyToRunDialog();
 
     /// Asked when closing with unsaved changes: Save, Discard or Cancel. Tests replace it.
     void setUnsavedChangesQuestion(std::function<int()> ask) { m_askToSave = std::move(ask); }
@@ -92,6 +99,7 @@ private:
     void fillRecentMenu();
     void runDialog(bool drill);
     void openInMonitor();
+    void applyToRun();
     void onProblemActivated(const QString &stepId, const QString &jsonPath);
 
     Monitor &m_monitor;

@@ -83,6 +83,8 @@ QString actionLabel(K kind) {
         return QStringLiteral("Cancel run");
     case K::SetPolicy:
         return QStringLiteral("Change policy…");
+    case K::Upgrade:
+        return QStringLiteral("Apply flow version");
     }
     return {};
 }
