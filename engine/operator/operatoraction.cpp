@@ -10,7 +10,7 @@ namespace {
 using K = OperatorAction::Kind;
 
 /// Every kind with its name, once.
-constexpr std::array<std::pair<K, const char *>, 16> kKindNames = {{
+constexpr std::array<std::pair<K, const char *>, 17> kKindNames = {{
     {K::Retry, "retry"},
     {K::RetryFailedItems, "retry-failed-items"},
     {K::Skip, "skip"},

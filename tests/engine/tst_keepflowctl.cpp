@@ -1462,88 +1462,84 @@ void TestKeepflowctl::setPolicyAndResourceLimitsLive() {
         ctl({QStringLiteral("status"), run, QStringLiteral("--json")}, database).json().toObject();
     const QJsonObject step = status.value(QStringLiteral("steps")).toArray().first().toObject();
     QCOMPARE(step.value(QStringLiteral("attempts")).toInt(), 5);
-    void TestKeepflowctl::upgradeDryRunJsonAndExitCodes() {
-        const QString database = m_dir.filePath(QStringLiteral("upgrade.db"));
-        const QString broken = writeFlow(QStringLiteral("upgrade-v1.flow.json"),
-                                         R"({ "keepflow": 1, "name": "upgr", "steps": [
+}
+
+void TestKeepflowctl::upgradeDryRunJsonAndExitCodes() {
+    const QString database = m_dir.filePath(QStringLiteral("upgrade.db"));
+    const QString broken = writeFlow(QStringLiteral("upgrade-v1.flow.json"),
+                                     R"({ "keepflow": 1, "name": "upgr", "steps": [
         { "id": "a", "kind": "noop", "with": { "output": 5 } },
         { "id": "b", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" },
           "after": ["a"] },
         { "id": "c", "kind": "noop", "after": ["b"] } ] })");
-        const QString fixed = writeFlow(QStringLiteral("upgrade-v2.flow.json"),
-                                        R"({ "keepflow": 1, "name": "upgr", "steps": [
+    const QString fixed = writeFlow(QStringLiteral("upgrade-v2.flow.json"),
+                                    R"({ "keepflow": 1, "name": "upgr", "steps": [
         { "id": "a", "kind": "noop", "with": { "output": 5 } },
         { "id": "b", "kind": "noop", "after": ["a"] },
         { "id": "c", "kind": "noop", "after": ["b"] },
         { "id": "d", "kind": "noop", "after": ["a"] } ] })");
-        const QString withoutA = writeFlow(QStringLiteral("upgrade-bad.flow.json"),
-                                           R"({ "keepflow": 1, "name": "upgr", "steps": [
+    const QString withoutA = writeFlow(QStringLiteral("upgrade-bad.flow.json"),
+                                       R"({ "keepflow": 1, "name": "upgr", "steps": [
         { "id": "b", "kind": "noop" }, { "id": "c", "kind": "noop", "after": ["b"] } ] })");
-        const QString invalid =
-            writeFlow(QStringLiteral("upgrade-invalid.flow.json"),
-                      "{ \"keepflow\": 1, \"name\": \"upgr\",\n  \"steps\": [ { \"id\": 3 } ] }");
-        const Outcome run =
-            ctl({QStringLiteral("run"), broken, QStringLiteral("--json")}, database);
-        QCOMPARE(run.exitCode, 2); // completed with failures
-        const QString id = runIdOf(run);
+    const QString invalid =
+        writeFlow(QStringLiteral("upgrade-invalid.flow.json"),
+                  "{ \"keepflow\": 1, \"name\": \"upgr\",\n  \"steps\": [ { \"id\": 3 } ] }");
+    const Outcome run = ctl({QStringLiteral("run"), broken, QStringLiteral("--json")}, database);
+    QCOMPARE(run.exitCode, 2); // completed with failures
+    const QString id = runIdOf(run);
 
-        // --dry-run --json: exactly the five keys, exit 0 without refusals.
-        const Outcome dry = ctl({QStringLiteral("upgrade"), id, fixed, QStringLiteral("--dry-run"),
-                                 QStringLiteral("--json")},
+    // --dry-run --json: exactly the five keys, exit 0 without refusals.
+    const Outcome dry = ctl({QStringLiteral("upgrade"), id, fixed, QStringLiteral("--dry-run"),
+                             QStringLiteral("--json")},
+                            database);
+    QVERIFY2(dry.exitCode == 0, dry.err.constData());
+    const QJsonObject plan = dry.json().toObject();
+    QCOMPARE(plan.keys(), (QStringList{"add", "keep", "refusals", "remove", "replace"}));
+    QCOMPARE(plan.value("keep").toArray(), (QJsonArray{"a", "c"}));
+    QCOMPARE(plan.value("replace").toArray(), QJsonArray{"b"});
+    QCOMPARE(plan.value("add").toArray(), QJsonArray{"d"});
+    QCOMPARE(plan.value("remove").toArray(), QJsonArray());
+    QCOMPARE(plan.value("refusals").toArray(), QJsonArray());
+    QCOMPARE(runStateOf(ctl({QStringLiteral("status"), id, QStringLiteral("--json")}, database)),
+             QStringLiteral("completed_with_failures")); // a dry run changes nothing
+
+    // A refusal: exit 1, with the step and the reason; without --dry-run nothing is applied.
+    const Outcome refused = ctl({QStringLiteral("upgrade"), id, withoutA,
+                                 QStringLiteral("--dry-run"), QStringLiteral("--json")},
                                 database);
-        QVERIFY2(dry.exitCode == 0, dry.err.constData());
-        const QJsonObject plan = dry.json().toObject();
-        QCOMPARE(plan.keys(), (QStringList{"add", "keep", "refusals", "remove", "replace"}));
-        QCOMPARE(plan.value("keep").toArray(), (QJsonArray{"a", "c"}));
-        QCOMPARE(plan.value("replace").toArray(), QJsonArray{"b"});
-        QCOMPARE(plan.value("add").toArray(), QJsonArray{"d"});
-        QCOMPARE(plan.value("remove").toArray(), QJsonArray());
-        QCOMPARE(plan.value("refusals").toArray(), QJsonArray());
-        QCOMPARE(
-            runStateOf(ctl({QStringLiteral("status"), id, QStringLiteral("--json")}, database)),
-            QStringLiteral("completed_with_failures")); // a dry run changes nothing
+    QCOMPARE(refused.exitCode, 1);
+    const QJsonArray refusals = refused.json().toObject().value("refusals").toArray();
+    QCOMPARE(refusals.size(), 1);
+    QCOMPARE(refusals[0].toObject().keys(), (QStringList{"reason", "step"}));
+    QCOMPARE(refusals[0].toObject().value("step").toString(), QStringLiteral("a"));
+    const Outcome notApplied = ctl({QStringLiteral("upgrade"), id, withoutA}, database);
+    QCOMPARE(notApplied.exitCode, 1);
+    QVERIFY2(notApplied.out.contains("refused: step a: it succeeded and the new version removes"),
+             notApplied.out.constData());
+    QVERIFY2(notApplied.err.contains("nothing was changed"), notApplied.err.constData());
+    const Outcome events = ctl({QStringLiteral("events"), id, QStringLiteral("--json")}, database);
+    QVERIFY(!events.out.contains("operator_upgrade"));
 
-        // A refusal: exit 1, with the step and the reason; without --dry-run nothing is applied.
-        const Outcome refused = ctl({QStringLiteral("upgrade"), id, withoutA,
-                                     QStringLiteral("--dry-run"), QStringLiteral("--json")},
-                                    database);
-        QCOMPARE(refused.exitCode, 1);
-        const QJsonArray refusals = refused.json().toObject().value("refusals").toArray();
-        QCOMPARE(refusals.size(), 1);
-        QCOMPARE(refusals[0].toObject().keys(), (QStringList{"reason", "step"}));
-        QCOMPARE(refusals[0].toObject().value("step").toString(), QStringLiteral("a"));
-        const Outcome notApplied = ctl({QStringLiteral("upgrade"), id, withoutA}, database);
-        QCOMPARE(notApplied.exitCode, 1);
-        QVERIFY2(
-            notApplied.out.contains("refused: step a: it succeeded and the new version removes"),
-            notApplied.out.constData());
-        QVERIFY2(notApplied.err.contains("nothing was changed"), notApplied.err.constData());
-        const Outcome events =
-            ctl({QStringLiteral("events"), id, QStringLiteral("--json")}, database);
-        QVERIFY(!events.out.contains("operator_upgrade"));
+    // An invalid file is reported like run's, with its line and column.
+    const Outcome bad = ctl({QStringLiteral("upgrade"), id, invalid}, database);
+    QCOMPARE(bad.exitCode, 1);
+    QVERIFY2(bad.err.contains(invalid.toUtf8() + ":2:"), bad.err.constData());
 
-        // An invalid file is reported like run's, with its line and column.
-        const Outcome bad = ctl({QStringLiteral("upgrade"), id, invalid}, database);
-        QCOMPARE(bad.exitCode, 1);
-        QVERIFY2(bad.err.contains(invalid.toUtf8() + ":2:"), bad.err.constData());
+    // Applied: the run runs again and finishes under the new definition.
+    const Outcome applied = ctl({QStringLiteral("upgrade"), id, fixed, QStringLiteral("--reason"),
+                                 QStringLiteral("b is fixed"), QStringLiteral("--json")},
+                                database);
+    QVERIFY2(applied.exitCode == 0, applied.err.constData());
+    QCOMPARE(applied.json().toObject().value("applied").toBool(), true);
+    QCOMPARE(applied.json().toObject().value("state").toString(), QStringLiteral("running"));
+    const Outcome resumed = ctl({QStringLiteral("resume"), id, QStringLiteral("--json")}, database);
+    QCOMPARE(resumed.exitCode, 0);
+    QCOMPARE(runStateOf(resumed), QStringLiteral("succeeded"));
+    const Outcome text =
+        ctl({QStringLiteral("upgrade"), id, fixed, QStringLiteral("--dry-run")}, database);
+    QCOMPARE(text.exitCode, 1); // succeeded now, and already on that version
+    QVERIFY2(text.out.contains("keep:    a, b, c, d"), text.out.constData());
+}
 
-        // Applied: the run runs again and finishes under the new definition.
-        const Outcome applied =
-            ctl({QStringLiteral("upgrade"), id, fixed, QStringLiteral("--reason"),
-                 QStringLiteral("b is fixed"), QStringLiteral("--json")},
-                database);
-        QVERIFY2(applied.exitCode == 0, applied.err.constData());
-        QCOMPARE(applied.json().toObject().value("applied").toBool(), true);
-        QCOMPARE(applied.json().toObject().value("state").toString(), QStringLiteral("running"));
-        const Outcome resumed =
-            ctl({QStringLiteral("resume"), id, QStringLiteral("--json")}, database);
-        QCOMPARE(resumed.exitCode, 0);
-        QCOMPARE(runStateOf(resumed), QStringLiteral("succeeded"));
-        const Outcome text =
-            ctl({QStringLiteral("upgrade"), id, fixed, QStringLiteral("--dry-run")}, database);
-        QCOMPARE(text.exitCode, 1); // succeeded now, and already on that version
-        QVERIFY2(text.out.contains("keep:    a, b, c, d"), text.out.constData());
-    }
-
-    QTEST_GUILESS_MAIN(TestKeepflowctl)
+QTEST_GUILESS_MAIN(TestKeepflowctl)
 #include "tst_keepflowctl.moc"

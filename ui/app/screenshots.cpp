@@ -72,15 +72,6 @@ Flow fixedNightlyPipeline(Flow flow) {
     return flow;
 }
 
-QTabWidget *detailsTabs(MainWindow &window) {
-    const auto tabs = window.findChildren<QTabWidget *>();
-    for (QTabWidget *candidate : tabs) {
-        if (candidate->accessibleName() == QLatin1String("Details"))
-            return candidate;
-    }
-    return nullptr;
-}
-
 } // namespace
 
 void takeDemoScreenshots(MainWindow &window, const QStringList &runs, const QString &dir,
