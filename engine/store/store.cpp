@@ -246,12 +246,20 @@ DO $roles$
 DECLARE
     tables text := 'flows, runs, step_runs, attempts, items, resources, events, requests, workers';
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'keepflow_watcher') THEN
-        CREATE ROLE keepflow_watcher NOLOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'keepflow_operator') THEN
-        CREATE ROLE keepflow_operator NOLOGIN;
-    END IF;
+    -- Roles belong to the server: another database migrating at the same moment may create
+    -- one between the check and CREATE ROLE (then a duplicate), which is as good.
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'keepflow_watcher') THEN
+            CREATE ROLE keepflow_watcher NOLOGIN;
+        END IF;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'keepflow_operator') THEN
+            CREATE ROLE keepflow_operator NOLOGIN;
+        END IF;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO keepflow_watcher, keepflow_operator',
                    current_schema());
     EXECUTE format('GRANT SELECT ON meta, %s TO keepflow_watcher, keepflow_operator', tables);
