@@ -478,6 +478,14 @@ struct Store::Impl {
         return exec(QStringLiteral("SELECT pg_notify('%1', '')")
                         .arg(QLatin1String(PostgresBatchWriter::workChannel())));
     }
+    /// Wakes the change feeds when the transaction commits (PostgreSQL): for events written
+    /// outside the batch writer, which notifies for its own.
+    Status notifyEvents() {
+        if (!postgres)
+            return Status::ok();
+        return exec(QStringLiteral("SELECT pg_notify('%1', '')")
+                        .arg(QLatin1String(PostgresBatchWriter::eventsChannel())));
+    }
     Result<qint64> serverNow();
     Status openPostgres(const DatabaseAddress &address, const StoreOptions &options);
 };
@@ -2387,13 +2395,8 @@ Result<ResourceRow> Store::setResourceLimits(
     insert.addBindValue(QString::fromUtf8(jsonBytes(event.detail)));
     if (!insert.exec())
         return failed(insert);
-    if (d->postgres) {
-        // Workers and change feeds wake up when this commits.
-        QSqlQuery notify(d->db);
-        if (!notify.exec(QStringLiteral("SELECT pg_notify('%1', '')")
-                             .arg(QLatin1String(PostgresBatchWriter::eventsChannel()))))
-            return failed(notify);
-    }
+    if (Status s = d->notifyEvents(); !s)
+        return d->finish(s); // workers and change feeds wake up when this commits
     if (Status s = d->finish(Status::ok()); !s)
         return s;
     return after;
@@ -2576,13 +2579,8 @@ Result<std::optional<qint64>> Store::recordAlertFiring(qint64 ruleId, const QStr
     link.addBindValue(conditionKey);
     if (!link.exec())
         return failed(link);
-    if (d->postgres) {
-        // Change feeds wake up when this commits, as for any other event.
-        QSqlQuery notify(d->db);
-        if (!notify.exec(QStringLiteral("SELECT pg_notify('%1', '')")
-                             .arg(QLatin1String(PostgresBatchWriter::eventsChannel()))))
-            return failed(notify);
-    }
+    if (Status s = d->notifyEvents(); !s)
+        return d->finish(s); // workers and change feeds wake up when this commits
     if (Status s = d->finish(Status::ok()); !s)
         return s;
     return std::optional<qint64>(eventId);
