@@ -83,6 +83,77 @@ std::optional<StepState> stateAfter(EventType type) {
     return std::nullopt;
 }
 
+/// The failures an attempt's start event implies. Its attempt_budget is
+/// attemptBudget(running, attempt, failures, max_attempts), which gives the failures back when
+/// the budget is above the attempt number or the attempt is the last the policy allows; nullopt
+/// otherwise (attempts beyond a lowered budget, events written before the budget was).
+std::optional<int> failuresAtStart(const QJsonObject &detail) {
+    const int attempt = detail.value(QLatin1String("attempt")).toInt(0);
+    const int budget = detail.value(QLatin1String("attempt_budget")).toInt(0);
+    const int maxAttempts = detail.value(QLatin1String("max_attempts")).toInt(0);
+    if (attempt < 1 || maxAttempts < 1 || budget < attempt ||
+        (budget == attempt && attempt != maxAttempts))
+        return std::nullopt;
+    const int failures = attempt - 1 - (budget - maxAttempts);
+    if (failures < 0 || attemptBudget(StepState::Running, attempt, failures, maxAttempts) != budget)
+        return std::nullopt;
+    return failures;
+}
+
+/// Whether an event ends an attempt, and whether as a failure that counts against the budget:
+/// the engine counts every retry and cut-off, and a failure for good once (an attempt_failed
+/// when the policy stopped the retries, else the step_failed or fallback it leads to).
+enum class AttemptEnd { None, Outcome, CountedFailure, FailureIfOpen };
+
+AttemptEnd attemptEndOf(EventType type) {
+    switch (type) {
+    case EventType::StepSucceeded:
+    case EventType::StepUncertain:
+    case EventType::ItemSucceeded:
+    case EventType::ItemUncertain:
+        return AttemptEnd::Outcome;
+    case EventType::StepRetrying:
+    case EventType::ItemRetrying:
+    case EventType::AttemptCrashed:
+        return AttemptEnd::CountedFailure;
+    case EventType::AttemptFailed:
+    case EventType::StepFailed:
+    case EventType::StepFallingBack:
+    case EventType::StepSucceededViaFallback:
+    case EventType::ItemFailed:
+        return AttemptEnd::FailureIfOpen;
+    default:
+        return AttemptEnd::None;
+    }
+}
+
+/// Applies the end of an attempt to its failure count and open flag: the count the event
+/// carries, or for a history written before events carried it, the engine's rule.
+void endAttempt(EventType type, const QJsonObject &detail, int &failures,
+                std::vector<bool>::reference open) {
+    const AttemptEnd end = attemptEndOf(type);
+    if (end == AttemptEnd::None)
+        return;
+    if (const QJsonValue counted = detail.value(QLatin1String("failures")); counted.isDouble()) {
+        failures = counted.toInt();
+        open = false;
+        return;
+    }
+    switch (end) {
+    case AttemptEnd::None:
+        return;
+    case AttemptEnd::Outcome:
+        break;
+    case AttemptEnd::CountedFailure:
+        ++failures;
+        break;
+    case AttemptEnd::FailureIfOpen:
+        failures += open ? 1 : 0;
+        break;
+    }
+    open = false;
+}
+
 } // namespace
 
 QHash<QString, StepState> replayStepStates(const QStringList &stepIds,
@@ -147,6 +218,8 @@ RunReplay::RunReplay(const RunRow &run, const QList<StepRunRow> &steps, const QL
         m_initial.items.append(row);
     }
     m_initial.expanded.assign(static_cast<size_t>(m_initial.items.size()), false);
+    m_initial.itemAttemptOpen.assign(static_cast<size_t>(m_initial.items.size()), false);
+    m_initial.stepAttemptOpen.assign(static_cast<size_t>(m_initial.steps.size()), false);
     m_interval = checkpointInterval > 0 ? checkpointInterval
                                         : std::max(64, static_cast<int>(m_initial.steps.size()));
     m_state = m_initial;
@@ -245,6 +318,8 @@ void RunReplay::apply(const EventRow &event) {
             if (s < 0 || !state)
                 continue;
             StepRunRow &step = m_state.steps[s];
+            // An attempt cut short by the action reports nothing that counts any more.
+            m_state.stepAttemptOpen[static_cast<size_t>(s)] = false;
             if (step.state == StepState::Blocked && !isFinal(*state))
                 step.error.clear(); // unblocked: what blocked it no longer holds
             step.state = *state;
@@ -298,6 +373,7 @@ void RunReplay::apply(const EventRow &event) {
                 if (!next)
                     continue;
                 row.state = *next;
+                m_state.itemAttemptOpen[static_cast<size_t>(item)] = false;
                 if (*itemEvent == StepEvent::Reopen) {
                     row.notBefore = 0;
                     row.failures = 0;
@@ -307,11 +383,19 @@ void RunReplay::apply(const EventRow &event) {
                 m_state.steps[target].error.clear(); // the step goes on with its items
             }
         }
-        // Steps whose attempt count the action changed (a new generation starts from none).
+        // Steps whose attempt count or failures the action changed (a new generation starts
+        // from none; a retry gives a fresh budget).
         const QJsonObject attempts = detail.value(QLatin1String("attempts")).toObject();
         for (auto it = attempts.begin(); it != attempts.end(); ++it) {
             if (const int s = stepIndex(it.key()); s >= 0) {
                 m_state.steps[s].attempts = it.value().toInt();
+                markChanged(s);
+            }
+        }
+        const QJsonObject failures = detail.value(QLatin1String("failures")).toObject();
+        for (auto it = failures.begin(); it != failures.end(); ++it) {
+            if (const int s = stepIndex(it.key()); s >= 0) {
+                m_state.steps[s].failures = it.value().toInt();
                 markChanged(s);
             }
         }
@@ -359,10 +443,14 @@ void RunReplay::apply(const EventRow &event) {
             return;
         ItemRow &row = m_state.items[item];
         m_state.expanded[static_cast<size_t>(item)] = true;
+        auto open = m_state.itemAttemptOpen[static_cast<size_t>(item)];
+        endAttempt(event.type, detail, row.failures, open);
         switch (event.type) {
         case EventType::AttemptStarted:
             row.state = StepState::Running;
             row.attempts = detail.value(QLatin1String("attempt")).toInt(row.attempts + 1);
+            row.failures = failuresAtStart(detail).value_or(row.failures);
+            open = true;
             break;
         case EventType::ItemSucceeded:
             row.state = StepState::Succeeded;
@@ -396,6 +484,7 @@ void RunReplay::apply(const EventRow &event) {
 
     if (const auto state = stateAfter(event.type))
         step.state = *state;
+    endAttempt(event.type, detail, step.failures, m_state.stepAttemptOpen[static_cast<size_t>(s)]);
     switch (event.type) {
     case EventType::StepScheduled:
         step.notBefore = static_cast<qint64>(detail.value(QLatin1String("until")).toDouble(0));
@@ -405,6 +494,8 @@ void RunReplay::apply(const EventRow &event) {
         break;
     case EventType::AttemptStarted:
         step.attempts = detail.value(QLatin1String("attempt")).toInt(step.attempts + 1);
+        step.failures = failuresAtStart(detail).value_or(step.failures);
+        m_state.stepAttemptOpen[static_cast<size_t>(s)] = true;
         if (step.startedAt == 0)
             step.startedAt = event.at;
         step.notBefore = 0;
@@ -419,6 +510,7 @@ void RunReplay::apply(const EventRow &event) {
                 ItemRow fresh = m_initial.items[item];
                 fresh.generation = step.generation;
                 m_state.items[item] = fresh;
+                m_state.itemAttemptOpen[static_cast<size_t>(item)] = false;
                 m_state.expanded[static_cast<size_t>(item)] = true;
             }
         }

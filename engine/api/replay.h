@@ -22,8 +22,9 @@ QHash<QString, StepState> replayStepStates(const QStringList &stepIds,
                                            const QList<EventRow> &events);
 
 /// What the events say of a run at one point of its history: its state, and per step (flow
-/// order) its state, attempts, last error and error class, when it started and ended, and
-/// whether a fallback stood in; per foreach item its state, attempts and error. Outputs, inputs
+/// order) its state, attempts and failures (so the attempt budget), last error and error class,
+/// when it started and ended, and whether a fallback stood in; per foreach item its state,
+/// attempts, failures and error. Outputs, inputs
 /// and durable timers other than the next attempt's are not in the events: they keep the
 /// values of the rows the replay was built from only where noted (ids, positions, resources).
 struct ReplayedRun {
@@ -31,6 +32,10 @@ struct ReplayedRun {
     QList<StepRunRow> steps;
     QList<ItemRow> items;       ///< every item the stored rows know, existing or not yet
     std::vector<bool> expanded; ///< per item: its step had expanded its list at this point
+    /// Per step and per item: an attempt started whose outcome no event has told yet (its
+    /// failure counts against the budget once, whichever event reports it).
+    std::vector<bool> stepAttemptOpen;
+    std::vector<bool> itemAttemptOpen;
     /// The items that existed at this point (the expanded ones), as `status` lists them.
     QList<ItemRow> existingItems() const;
 };

@@ -434,6 +434,7 @@ void Engine::Impl::attemptFailed(const AttemptTarget &target, const AttemptResul
                                                 run.retry(i).maxAttempts)},
                                  {QStringLiteral("error_class"), errorClassName(state.errorClass)},
                                  {QStringLiteral("error"), state.error},
+                                 {QStringLiteral("failures"), state.failures},
                                  {QStringLiteral("next_attempt_at"), after.nextAt},
                                  {QStringLiteral("delay_ms"), after.delayMs}};
         state.notBefore = after.nextAt;
@@ -454,7 +455,8 @@ void Engine::Impl::attemptFailed(const AttemptTarget &target, const AttemptResul
             ++target.progress().failed;
             settleItem(target, StepEvent::FailedForGood, EventType::ItemFailed,
                        {{QStringLiteral("error"), result.error},
-                        {QStringLiteral("error_class"), errorClassName(state.errorClass)}},
+                        {QStringLiteral("error_class"), errorClassName(state.errorClass)},
+                        {QStringLiteral("failures"), state.failures}},
                        now);
             return;
         }
@@ -463,6 +465,7 @@ void Engine::Impl::attemptFailed(const AttemptTarget &target, const AttemptResul
                          {{QStringLiteral("attempt"), step.attempts},
                           {QStringLiteral("error_class"), errorClassName(step.errorClass)},
                           {QStringLiteral("error"), step.error},
+                          {QStringLiteral("failures"), step.failures},
                           {QStringLiteral("reason"), after.stopReason}},
                          now);
         failForGood(run, i, now);

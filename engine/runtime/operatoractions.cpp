@@ -19,6 +19,17 @@ void clearOutcome(LiveStep &step) {
     step.output = QJsonValue(QJsonValue::Undefined);
 }
 
+/// A step's next generation: new idempotency keys, no attempts yet, a fresh budget.
+void beginGeneration(LiveStep &step) {
+    ++step.generation;
+    step.attempts = 0;
+    step.failures = 0;
+    step.startedAt = 0;
+    step.error.clear();
+    step.errorClass.reset();
+    step.foreach.reset();
+}
+
 /// Where an attempt target stands, for a policy change's preview and its retry timer.
 StepProgress progressOf(const AttemptTarget &target) {
     const AttemptState &state = target.state();
@@ -181,27 +192,23 @@ Status Engine::Impl::applyPlan(LiveRun &run, const OperatorAction &action, const
 void Engine::Impl::startNewGeneration(LiveRun &run, int s) {
     // The operator asks for the effects again: a new generation, so new keys.
     LiveStep &target = run.step(s);
-    ++target.generation;
-    target.attempts = 0;
-    target.failures = 0;
-    target.startedAt = 0;
-    target.error.clear();
-    target.errorClass.reset();
-    target.foreach.reset();
+    beginGeneration(target);
     if (target.state != StepState::Pending)
         ledger.transition(run, s, StepEvent::Reset);
     clearOutcome(target);
     ledger.recordStep(run, s);
     ledger.clearItems(run, s);
     ledger.addCandidate(run, s);
-    // A fallback that stood in for it stands by again.
+    // A fallback that stood in for it (or failed to) stands by again, as a step that has not
+    // run: should it be needed, it gets its whole budget.
     const int f = run.plan->fallbackStep[s];
     if (f >= 0 && run.step(f).state != StepState::Pending &&
         run.step(f).state != StepState::Running) {
         ledger.transition(run, f, StepEvent::Reset);
-        ++run.step(f).generation;
-        run.step(f).output = QJsonValue(QJsonValue::Undefined);
+        beginGeneration(run.step(f));
+        clearOutcome(run.step(f));
         ledger.recordStep(run, f);
+        ledger.clearItems(run, f);
     }
 }
 
@@ -256,9 +263,11 @@ Result<Engine::Impl::AppliedAction> Engine::Impl::applyAction(const OperatorActi
     // By id: an upgrade moves, adds and removes steps.
     QHash<QString, StepState> statesBefore;
     QHash<QString, int> attemptsBefore;
+    QHash<QString, int> failuresBefore;
     for (int s = 0; s < static_cast<int>(run->steps.size()); ++s) {
         statesBefore.insert(run->def(s).id, run->step(s).state);
         attemptsBefore.insert(run->def(s).id, run->step(s).attempts);
+        failuresBefore.insert(run->def(s).id, run->step(s).failures);
     }
     QString done;
     QJsonObject detail{{QStringLiteral("action"), actionName(action.kind)}};
@@ -302,15 +311,23 @@ Result<Engine::Impl::AppliedAction> Engine::Impl::applyAction(const OperatorActi
     }
     detail.insert(QStringLiteral("result"), done);
     detail.insert(QStringLiteral("steps"), moved);
-    // And whose attempt count it changed (a new generation starts from none).
-    QJsonObject attempts;
-    for (int s = 0; s < static_cast<int>(run->steps.size()); ++s) {
-        const auto was = attemptsBefore.constFind(run->def(s).id);
-        if (was == attemptsBefore.cend() || run->step(s).attempts != *was)
-            attempts.insert(run->def(s).id, run->step(s).attempts);
-    }
-    if (!attempts.isEmpty())
+    // And whose counts it changed: a new generation starts from no attempts, a retry from a
+    // fresh budget (the attempt budget shown is derived from the failures).
+    const auto changedCounts = [&run](const QHash<QString, int> &counted, int LiveStep::*count) {
+        QJsonObject changed;
+        for (int s = 0; s < static_cast<int>(run->steps.size()); ++s) {
+            const auto was = counted.constFind(run->def(s).id);
+            if (was == counted.cend() || run->step(s).*count != *was)
+                changed.insert(run->def(s).id, run->step(s).*count);
+        }
+        return changed;
+    };
+    if (const QJsonObject attempts = changedCounts(attemptsBefore, &LiveStep::attempts);
+        !attempts.isEmpty())
         detail.insert(QStringLiteral("attempts"), attempts);
+    if (const QJsonObject failures = changedCounts(failuresBefore, &LiveStep::failures);
+        !failures.isEmpty())
+        detail.insert(QStringLiteral("failures"), failures);
     if (!action.reason.isEmpty())
         detail.insert(QStringLiteral("reason"), action.reason);
     if (!action.output.isUndefined())

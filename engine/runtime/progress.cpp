@@ -140,7 +140,8 @@ void Engine::Impl::failForGood(LiveRun &run, int i, qint64 now) {
         ledger.recordStep(run, i);
         ledger.event(run, i, EventType::StepSucceededViaFallback,
                      {{QStringLiteral("fallback"), QStringLiteral("value")},
-                      {QStringLiteral("error"), step.error}},
+                      {QStringLiteral("error"), step.error},
+                      {QStringLiteral("failures"), step.failures}},
                      now);
         finalized(run, i, now);
         return;
@@ -151,10 +152,11 @@ void Engine::Impl::failForGood(LiveRun &run, int i, qint64 now) {
             ledger.transition(run, i, StepEvent::AttemptStarted); // it is "running" its fallback
         step.fallbackActive = true;
         ledger.recordStep(run, i);
-        ledger.event(
-            run, i, EventType::StepFallingBack,
-            {{QStringLiteral("fallback"), run.def(f).id}, {QStringLiteral("error"), step.error}},
-            now);
+        ledger.event(run, i, EventType::StepFallingBack,
+                     {{QStringLiteral("fallback"), run.def(f).id},
+                      {QStringLiteral("error"), step.error},
+                      {QStringLiteral("failures"), step.failures}},
+                     now);
         makeReady(run, f, now);
         ledger.markDirty(run);
         return;
@@ -165,7 +167,8 @@ void Engine::Impl::failForGood(LiveRun &run, int i, qint64 now) {
     ledger.event(run, i, EventType::StepFailed,
                  {{QStringLiteral("attempts"), step.attempts},
                   {QStringLiteral("error_class"), errorClassName(step.errorClass)},
-                  {QStringLiteral("error"), step.error}},
+                  {QStringLiteral("error"), step.error},
+                  {QStringLiteral("failures"), step.failures}},
                  now);
     finalized(run, i, now);
 }
@@ -187,7 +190,8 @@ void Engine::Impl::finalized(LiveRun &run, int i, qint64 now) {
             ledger.recordStep(run, p);
             ledger.event(run, p, EventType::StepSucceededViaFallback,
                          {{QStringLiteral("fallback"), run.def(i).id},
-                          {QStringLiteral("error"), primary.error}},
+                          {QStringLiteral("error"), primary.error},
+                          {QStringLiteral("failures"), primary.failures}},
                          now);
         } else {
             ledger.transition(run, p, StepEvent::FailedForGood);
@@ -197,7 +201,8 @@ void Engine::Impl::finalized(LiveRun &run, int i, qint64 now) {
             ledger.event(run, p, EventType::StepFailed,
                          {{QStringLiteral("attempts"), primary.attempts},
                           {QStringLiteral("error_class"), errorClassName(primary.errorClass)},
-                          {QStringLiteral("error"), primary.error}},
+                          {QStringLiteral("error"), primary.error},
+                          {QStringLiteral("failures"), primary.failures}},
                          now);
         }
         finalized(run, p, now);

@@ -7,6 +7,8 @@
 
 #include "store/store.h"
 
+#include <QSet>
+
 namespace keepflow {
 
 namespace {
@@ -67,9 +69,11 @@ bool Engine::Impl::recoverCutOffAttempt(const AttemptTarget &target, const Attem
     ++state.failures;
     state.errorClass = ErrorClass::Crashed;
     state.error = ended.error;
-    ledger.targetEvent(
-        target, EventType::AttemptCrashed,
-        {{QStringLiteral("attempt"), attempt.number}, {QStringLiteral("error"), ended.error}}, now);
+    ledger.targetEvent(target, EventType::AttemptCrashed,
+                       {{QStringLiteral("attempt"), attempt.number},
+                        {QStringLiteral("error"), ended.error},
+                        {QStringLiteral("failures"), state.failures}},
+                       now);
     const int budget = target.run().retry(target.stepIndex()).maxAttempts;
     if (state.failures < budget) {
         ledger.transition(target, StepEvent::AttemptFailed);
@@ -84,7 +88,8 @@ bool Engine::Impl::recoverCutOffAttempt(const AttemptTarget &target, const Attem
         ++progress.failed;
         settleItem(target, StepEvent::FailedForGood, EventType::ItemFailed,
                    {{QStringLiteral("error"), state.error},
-                    {QStringLiteral("error_class"), errorClassName(ErrorClass::Crashed)}},
+                    {QStringLiteral("error_class"), errorClassName(ErrorClass::Crashed)},
+                    {QStringLiteral("failures"), state.failures}},
                    now);
         return false;
     }
@@ -162,14 +167,23 @@ Status Engine::Impl::load(const RunRow &row, const QList<StepRunRow> &stepRows,
     }
     for (const LiveStep &step : run->steps)
         ++run->counts[static_cast<int>(step.state)];
+    // A step with an attempt of its own under way is not running its fallback: falling back
+    // records the step's last attempt as ended in the same commit.
+    QSet<QString> ownAttemptOpen;
+    for (const AttemptRow &attempt : openAttempts) {
+        if (attempt.endedAt == 0)
+            ownAttemptOpen.insert(attempt.stepId);
+    }
     for (qsizetype i = 0; i < flow.steps.size(); ++i) {
         // A running step runs its fallback while that fallback is under way. A fallback that
         // ended (an operator skipped it before it was needed) leaves the step running its own
-        // attempt: finishing the fallback would have settled the step in the same commit.
+        // attempt: finishing the fallback would have settled the step in the same commit. So
+        // does one an operator held before it was needed.
         const int f = run->plan->fallbackStep[i];
         LiveStep &step = run->step(i);
         if (f >= 0 && step.state == StepState::Running &&
-            run->step(f).state != StepState::Pending && !isFinal(run->step(f).state))
+            run->step(f).state != StepState::Pending && !isFinal(run->step(f).state) &&
+            !ownAttemptOpen.contains(flow.steps[i].id))
             step.fallbackActive = true;
     }
 

@@ -38,6 +38,9 @@ private Q_SLOTS:
     void replayMatchesTheTablesAtEachPoint();
     void movingBackAndForthGivesTheSame();
     void timesAndIdsFindTheirEvent();
+
+private:
+    void compareAtEachPoint(const QList<Snapshot> &snapshots, const QList<EventRow> &events);
 };
 
 void TestReplay::replayMatchesTheTablesAtEachPoint_data() {
@@ -75,6 +78,30 @@ void TestReplay::replayMatchesTheTablesAtEachPoint_data() {
                    h.advance(1000);
                    snap();
                }
+           });
+    QTest::newRow("rerun from a step whose fallback failed")
+        << flow(R"({ "id": "a", "kind": "fault", "with": { "fail_first": 9, "error": "permanent" },
+            "fallback": { "step": "spare" } },
+            { "id": "spare", "kind": "fault", "with": { "fail_first": 9 },
+              "retry": { "max_attempts": 2, "initial_interval": "1s", "jitter": 0 } })")
+        << Script([](Harness &h, const QString &run, const std::function<void()> &snap) {
+               h.advance(1000);
+               snap(); // both failed: the spare with its budget spent
+               OperatorAction rerun;
+               rerun.kind = OperatorAction::Kind::RerunFrom;
+               rerun.runId = run;
+               rerun.stepId = QStringLiteral("a");
+               rerun.actor = QStringLiteral("operator");
+               QVERIFY(h.engine->act(rerun));
+               snap(); // the spare stands by again with its whole budget
+               const auto steps = *h.store->stepRuns(run);
+               QCOMPARE(steps[1].state, StepState::Pending);
+               QCOMPARE(steps[1].attempts, 0);
+               QCOMPARE(steps[1].failures, 0);
+               h.pump();
+               snap();
+               h.advance(1000);
+               snap();
            });
     QTest::newRow("operator retry")
         << flow(R"({ "id": "a", "kind": "fault", "with": { "fail_first": 2 },
@@ -116,7 +143,20 @@ void TestReplay::replayMatchesTheTablesAtEachPoint() {
     snap();
     QVERIFY(snapshots.size() >= 3);
 
-    const auto events = *h.store->events(run);
+    const auto stored = *h.store->events(run);
+    // A history written before attempt ends carried the step's failures gives the same: the
+    // replay counts them by the engine's rule (operator events list theirs in both).
+    QList<EventRow> older = stored;
+    for (EventRow &event : older) {
+        if (!isOperatorEvent(event.type))
+            event.detail.remove(QStringLiteral("failures"));
+    }
+    for (const QList<EventRow> &events : {stored, older})
+        compareAtEachPoint(snapshots, events);
+}
+
+void TestReplay::compareAtEachPoint(const QList<Snapshot> &snapshots,
+                                    const QList<EventRow> &events) {
     const Snapshot &last = snapshots.last();
     RunReplay replay(last.run, last.steps, last.items, events, 2);
     // Latest first, so that every point but the first is reached by moving back.
@@ -138,6 +178,10 @@ void TestReplay::replayMatchesTheTablesAtEachPoint() {
             QVERIFY2(got.attempts == want.attempts, where + ": attempts " +
                                                         QByteArray::number(got.attempts) +
                                                         " != " + QByteArray::number(want.attempts));
+            // The attempt budget shown ("attempt 2/4") is derived from the failures.
+            QVERIFY2(got.failures == want.failures, where + ": failures " +
+                                                        QByteArray::number(got.failures) +
+                                                        " != " + QByteArray::number(want.failures));
             QVERIFY2(got.error == want.error, where + ": error \"" + got.error.toUtf8() +
                                                   "\" != \"" + want.error.toUtf8() + "\"");
             QVERIFY2(optionalClass(got.errorClass) == optionalClass(want.errorClass),
@@ -155,6 +199,7 @@ void TestReplay::replayMatchesTheTablesAtEachPoint() {
                      where + ": " + stateName(items[i].state).toUtf8() +
                          " != " + stateName(expected.items[i].state).toUtf8());
             QVERIFY2(items[i].attempts == expected.items[i].attempts, where + ": attempts");
+            QVERIFY2(items[i].failures == expected.items[i].failures, where + ": failures");
         }
     }
 }

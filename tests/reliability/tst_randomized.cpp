@@ -118,7 +118,7 @@ QByteArray randomFlow(QRandomGenerator &random) {
 }
 
 /// No step or item succeeded twice in one generation; replaying events gives the table states
-/// (step and item states, attempts, the run's state);
+/// (step and item states, attempts and failures, the run's state);
 /// a running run has something in motion and never stalled.
 QString brokenInvariant(Harness &h, const QString &runId) {
     const auto attempts = h.store->attempts(runId);
@@ -188,6 +188,12 @@ QString brokenInvariant(Harness &h, const QString &runId) {
                     .arg(stored.stepId)
                     .arg(stored.attempts)
                     .arg(replayedRow.attempts);
+            if (!foreachSteps.contains(stored.stepId) && replayedRow.failures != stored.failures)
+                return QStringLiteral("step %1 counts %2 failures by the table but %3 by its "
+                                      "events")
+                    .arg(stored.stepId)
+                    .arg(stored.failures)
+                    .arg(replayedRow.failures);
         }
         const QList<ItemRow> pastItems = past.existingItems();
         if (pastItems.size() != items->size())
@@ -211,6 +217,12 @@ QString brokenInvariant(Harness &h, const QString &runId) {
                     .arg(stored.itemKey, stored.stepId)
                     .arg(stored.attempts)
                     .arg(pastItems[i].attempts);
+            if (pastItems[i].failures != stored.failures)
+                return QStringLiteral("item %1 of step %2 counts %3 failures by the table but %4 "
+                                      "by its events")
+                    .arg(stored.itemKey, stored.stepId)
+                    .arg(stored.failures)
+                    .arg(pastItems[i].failures);
         }
     }
     return {};
