@@ -882,8 +882,10 @@ int printStatusAt(OperatorApi &api, const QString &runId, const QString &at, boo
         if (FlowLoad load = parseFlow(version->definition, version->sourcePath); load.ok())
             flow = std::move(*load.flow);
     }
-    QJsonObject report = runStatusJson(past.run, past.steps, past.existingItems(),
-                                       status->maxAttempts, findRootCauses(flow, past.steps));
+    // The budget as it was then: a live policy change counts from its event on.
+    QJsonObject report =
+        runStatusJson(past.run, past.steps, past.existingItems(),
+                      effectiveMaxAttempts(flow, past.steps), findRootCauses(flow, past.steps));
     const EventRow &event = *replay.currentEvent();
     QJsonObject asOf{
         {QStringLiteral("event"), event.id},

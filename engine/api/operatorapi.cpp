@@ -1,6 +1,7 @@
 #include "api/operatorapi.h"
 
 #include "api/changefeed.h"
+#include "api/reports.h"
 #include "model/flowfile.h"
 #include "operator/actionplan.h"
 #include "steps/stepkind.h"
@@ -477,14 +478,7 @@ Result<RunStatus> OperatorApi::status(const QString &runId) {
     Flow flow;
     if (auto version = m_store->flowVersion(run->flowId)) {
         if (FlowLoad load = parseFlow(version->definition, version->sourcePath); load.ok()) {
-            // An operator's live change counts: "attempt 3/5" once max_attempts became 5.
-            QHash<QString, QJsonValue> changed;
-            for (const StepRunRow &row : status.steps)
-                changed.insert(row.stepId, row.policyOverride);
-            for (const Step &step : load.flow->steps)
-                status.maxAttempts.insert(
-                    step.id, effectiveStepPolicy(*load.flow, step, changed.value(step.id))
-                                 .retry.maxAttempts);
+            status.maxAttempts = effectiveMaxAttempts(*load.flow, status.steps);
             flow = std::move(*load.flow);
         }
     }

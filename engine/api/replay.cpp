@@ -310,6 +310,11 @@ void RunReplay::apply(const EventRow &event) {
         const int target = stepIndex(event.stepId);
         if (event.type == EventType::OperatorSetInput && target >= 0)
             m_state.steps[target].inputOverride = detail.value(QLatin1String("input"));
+        if (event.type == EventType::OperatorSetPolicy && target >= 0) {
+            // "changed" is the step's whole override after this change, as stored.
+            m_state.steps[target].policyOverride = detail.value(QLatin1String("changed"));
+            markChanged(target);
+        }
         // The detail lists the steps the action moved, by state name.
         const QJsonObject moved = detail.value(QLatin1String("steps")).toObject();
         for (auto it = moved.begin(); it != moved.end(); ++it) {

@@ -23,10 +23,10 @@ QHash<QString, StepState> replayStepStates(const QStringList &stepIds,
 
 /// What the events say of a run at one point of its history: its state, and per step (flow
 /// order) its state, attempts and failures (so the attempt budget), last error and error class,
-/// when it started and ended, and whether a fallback stood in; per foreach item its state,
-/// attempts, failures and error. Outputs, inputs
-/// and durable timers other than the next attempt's are not in the events: they keep the
-/// values of the rows the replay was built from only where noted (ids, positions, resources).
+/// when it started and ended, whether a fallback stood in, and what operators changed (an
+/// edited input, a live policy); per foreach item its state, attempts, failures and error.
+/// Outputs and durable timers other than the next attempt's are not in the events; ids,
+/// positions and resources come from the rows the replay was built from.
 struct ReplayedRun {
     RunRow run;
     QList<StepRunRow> steps;

@@ -2,6 +2,7 @@
 
 #include "model/flow.h"
 #include "model/flowfile.h"
+#include "operator/policychange.h"
 #include "store/store.h"
 
 #include <QDateTime>
@@ -102,6 +103,17 @@ Result<QJsonObject> runStatusJson(Store &store, const QString &runId) {
             flow = std::move(*load.flow);
     }
     return runStatusJson(*run, *steps, *items, {}, findRootCauses(flow, *steps));
+}
+
+QHash<QString, int> effectiveMaxAttempts(const Flow &flow, const QList<StepRunRow> &steps) {
+    QHash<QString, QJsonValue> changed;
+    for (const StepRunRow &row : steps)
+        changed.insert(row.stepId, row.policyOverride);
+    QHash<QString, int> maxAttempts;
+    for (const Step &step : flow.steps)
+        maxAttempts.insert(
+            step.id, effectiveStepPolicy(flow, step, changed.value(step.id)).retry.maxAttempts);
+    return maxAttempts;
 }
 
 QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,

@@ -28,6 +28,9 @@ Result<QJsonObject> runStatusJson(Store &store, const QString &runId);
 QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,
                           const QList<ItemRow> &items, const QHash<QString, int> &maxAttempts = {},
                           const RootCauses &rootCauses = {});
+/// Step id -> the max_attempts its attempts count against: the flow's, or an operator's live
+/// change stored with the step's row ("attempt 3/5" once max_attempts became 5).
+QHash<QString, int> effectiveMaxAttempts(const Flow &flow, const QList<StepRunRow> &steps);
 /// `list --json`: [{ "id", "flow", "state", "created_at", "ended_at" }], newest first.
 QJsonArray runListJson(const QList<RunRow> &runs);
 /// `events --json`: [{ "id", "at", "step", "type", "actor", "detail" }], oldest first.

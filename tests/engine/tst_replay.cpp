@@ -27,6 +27,12 @@ QString optionalClass(const std::optional<ErrorClass> &errorClass) {
     return errorClass ? errorClassName(*errorClass) : QStringLiteral("none");
 }
 
+/// An operator's change as stored: the value, or null when there was none (a row read back
+/// has null where a fresh one has undefined).
+QJsonValue changedOrNot(const QJsonValue &value) {
+    return value.isUndefined() ? QJsonValue() : value;
+}
+
 } // namespace
 
 Q_DECLARE_METATYPE(Script)
@@ -100,6 +106,27 @@ void TestReplay::replayMatchesTheTablesAtEachPoint_data() {
                QCOMPARE(steps[1].failures, 0);
                h.pump();
                snap();
+               h.advance(1000);
+               snap();
+           });
+    QTest::newRow("policy changed live")
+        << flow(R"({ "id": "a", "kind": "fault", "with": { "fail_first": 3 },
+            "retry": { "max_attempts": 2, "initial_interval": "10s", "jitter": 0 } })")
+        << Script([](Harness &h, const QString &run, const std::function<void()> &snap) {
+               snap(); // attempt 1 failed, the retry waits 10 s
+               OperatorAction change;
+               change.kind = OperatorAction::Kind::SetPolicy;
+               change.runId = run;
+               change.stepId = QStringLiteral("a");
+               change.actor = QStringLiteral("operator");
+               change.policy =
+                   QJsonObject{{QStringLiteral("max_attempts"), 5},
+                               {QStringLiteral("initial_interval"), QStringLiteral("1s")}};
+               QVERIFY(h.engine->act(change));
+               snap(); // attempt 1 of 5, the retry due sooner
+               change.policy = QJsonObject{{QStringLiteral("backoff"), 3}};
+               QVERIFY(h.engine->act(change));
+               snap(); // both changes in the override
                h.advance(1000);
                snap();
            });
@@ -188,6 +215,10 @@ void TestReplay::compareAtEachPoint(const QList<Snapshot> &snapshots,
                      where + ": error class " + optionalClass(got.errorClass).toUtf8() +
                          " != " + optionalClass(want.errorClass).toUtf8());
             QVERIFY2(got.viaFallback == want.viaFallback, where + ": via fallback");
+            QVERIFY2(changedOrNot(got.policyOverride) == changedOrNot(want.policyOverride),
+                     where + ": policy override");
+            QVERIFY2(changedOrNot(got.inputOverride) == changedOrNot(want.inputOverride),
+                     where + ": edited input");
             QVERIFY2((got.endedAt == 0) == (want.endedAt == 0), where + ": ended or not");
         }
         const QList<ItemRow> items = past.existingItems();

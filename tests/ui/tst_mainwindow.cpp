@@ -148,6 +148,19 @@ struct Fixture {
         QCOMPARE(window->currentStep(), stepId);
     }
 
+    /// The Run menu's action whose text starts with prefix.
+    QAction *runMenuAction(const QString &prefix) const {
+        for (QAction *menu : window->menuBar()->actions()) {
+            if (!menu->menu() || menu->text() != QLatin1String("&Run"))
+                continue;
+            for (QAction *action : menu->menu()->actions()) {
+                if (action->text().startsWith(prefix))
+                    return action;
+            }
+        }
+        return nullptr;
+    }
+
     /// The inspector button whose accessible name is label.
     QPushButton *button(const QString &label) {
         const auto buttons = window->inspector()->findChildren<QPushButton *>();
@@ -1490,15 +1503,7 @@ void TestMainWindow::cancelAsksForAReasonAndRecordsIt() {
     const QString run = f.start(kApproval);
     f.window->flushNow();
     f.window->selectRun(run);
-    QAction *cancel = nullptr;
-    for (QAction *menu : f.window->menuBar()->actions()) {
-        if (menu->menu() && menu->text() == QLatin1String("&Run")) {
-            for (QAction *action : menu->menu()->actions()) {
-                if (action->text().startsWith(QLatin1String("Cancel run")))
-                    cancel = action;
-            }
-        }
-    }
+    QAction *cancel = f.runMenuAction(QStringLiteral("Cancel run"));
     QVERIFY(cancel);
     QVERIFY(cancel->text().endsWith(QStringLiteral("…"))); // it asks before acting
     cancel->trigger();
@@ -1622,7 +1627,7 @@ void TestMainWindow::historyScrubberShowsThePastAndNowReturnsToLive() {
     // flaky fails once and retries after a second; then an approval waits for an operator.
     const QString run = f.start(flowText("travel", R"(
         { "id": "flaky", "kind": "fault", "with": { "fail_first": 1 },
-          "retry": { "initial_interval": "1s", "jitter": 0 } },
+          "retry": { "max_attempts": 4, "initial_interval": "1s", "jitter": 0 } },
         { "id": "approve", "kind": "approval", "after": ["flaky"], "with": { "prompt": "go?" } })"));
     f.clock.advance(1000);
     f.settle();
@@ -1659,6 +1664,8 @@ void TestMainWindow::historyScrubberShowsThePastAndNowReturnsToLive() {
     // The graph, the step table and the inspector show the retry; the log marks its event.
     QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("flaky"))->state, StepState::Retrying);
     QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("flaky"))->attempts, 1);
+    // "attempt 1/4": the budget as the run had it, its one failure counted against it.
+    QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("flaky"))->maxAttempts, 4);
     QCOMPARE(f.window->graphScene()->stepView(QStringLiteral("approve"))->state,
              StepState::Pending);
     const int flakyRow = f.window->stepModel()->rowOfStep(QStringLiteral("flaky"));
@@ -1685,6 +1692,13 @@ void TestMainWindow::historyScrubberShowsThePastAndNowReturnsToLive() {
     QVERIFY(retry);
     QVERIFY(!retry->isEnabled());
     QVERIFY2(retry->toolTip().contains(QLatin1String("Press Now")), qPrintable(retry->toolTip()));
+    // So would the Run menu's actions on runs (its shortcuts with them).
+    QAction *cancelRun = f.runMenuAction(QStringLiteral("Cancel run"));
+    QVERIFY(cancelRun);
+    QVERIFY(!cancelRun->isEnabled());
+    QVERIFY(!f.runMenuAction(QStringLiteral("Pause run"))->isEnabled());
+    QVERIFY2(cancelRun->toolTip().contains(QLatin1String("press Now")),
+             qPrintable(cancelRun->toolTip()));
 
     // What happens meanwhile does not move the past: an approval from elsewhere.
     OperatorAction approve;
@@ -1714,6 +1728,7 @@ void TestMainWindow::historyScrubberShowsThePastAndNowReturnsToLive() {
     QVERIFY(!f.window->runHeaderText().contains(QLatin1String("as it was")));
     QVERIFY(scrubber->label()->text().startsWith(QLatin1String("Live")));
     QVERIFY(!f.button(QStringLiteral("Retry"))->toolTip().contains(QLatin1String("Press Now")));
+    QVERIFY(cancelRun->isEnabled());
 
     // Play from the start at 5 events/s: two seconds of playback move ten events on.
     scrubber->setSpeed(static_cast<int>(HistoryScrubber::speeds().size()) - 2);

@@ -9,6 +9,7 @@
 #include "inspectorwidget.h"
 #include "policydialog.h"
 #include "resourcelimitsdialog.h"
+#include "stepviews.h"
 
 #include <QApplication>
 #include <QLabel>
@@ -36,6 +37,7 @@ private Q_SLOTS:
     void changesPolicyWithTheEnginesPreview();
     void setsResourceLimits();
     void inspectorSaysChangedLive();
+    void attemptBudgetFollowsALiveChange();
 };
 
 void TestPolicyDialog::changesPolicyWithTheEnginesPreview() {
@@ -162,6 +164,26 @@ void TestPolicyDialog::inspectorSaysChangedLive() {
     inspector.showStep(shown);
     QVERIFY(!inspector.policyText().contains(QStringLiteral("changed live")));
     QVERIFY(!inspector.button(OperatorAction::Kind::SetPolicy)->isEnabled());
+}
+
+void TestPolicyDialog::attemptBudgetFollowsALiveChange() {
+    // The graph's "attempt 1/N" and the step table's attempts use the policy the engine applies.
+    const FlowLoad load = parseFlow(QByteArrayLiteral(R"({ "keepflow": 1, "name": "f", "steps": [
+        { "id": "fetch", "kind": "noop", "retry": { "max_attempts": 2 } } ] })"),
+                                    QStringLiteral("f.json"));
+    QVERIFY2(load.ok(), qPrintable(load.errorText()));
+    const Flow *flow = &*load.flow;
+    StepRunRow row;
+    row.stepId = QStringLiteral("fetch");
+    row.state = StepState::Retrying;
+    row.attempts = 1;
+    row.failures = 1;
+    QCOMPARE(buildStepViews(*flow, {row}, {}, {}).first().maxAttempts, 2);
+    row.policyOverride = QJsonObject{{QStringLiteral("max_attempts"), 5}};
+    QCOMPARE(buildStepViews(*flow, {row}, {}, {}).first().maxAttempts, 5);
+    // A change of other keys keeps the flow's attempts.
+    row.policyOverride = QJsonObject{{QStringLiteral("initial_interval"), QStringLiteral("1s")}};
+    QCOMPARE(buildStepViews(*flow, {row}, {}, {}).first().maxAttempts, 2);
 }
 
 QTEST_MAIN(TestPolicyDialog)

@@ -467,6 +467,7 @@ void MainWindow::buildMenus() {
                 retryFailedInSelectedRuns(reason);
         });
     retryAll->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+A")));
+    m_runWriteActions << retryAll;
     for (K kind : {K::PauseRun, K::UnpauseRun, K::CancelRun}) {
         QAction *action = run->addAction(
             actionLabel(kind) + (kind == K::CancelRun ? QStringLiteral("…") : QString()), this,
@@ -478,10 +479,11 @@ void MainWindow::buildMenus() {
             });
         if (!actionShortcut(kind).isEmpty())
             action->setShortcut(QKeySequence(actionShortcut(kind)));
+        m_runWriteActions << action;
     }
+    run->setToolTipsVisible(true);
     if (m_monitor.isReadOnly()) {
         // A monitor only: nothing here can be written.
-        run->setToolTipsVisible(true);
         file->setToolTipsVisible(true);
         for (QAction *action : run->actions() + QList<QAction *>{start}) {
             action->setEnabled(false);
@@ -870,6 +872,23 @@ QList<AttemptRow> attemptsAsOf(const QList<AttemptRow> &attempts, qint64 at) {
 
 } // namespace
 
+QString MainWindow::pastShownNotice() {
+    return QStringLiteral("The run is shown as it was in the past: press Now to act on it as it "
+                          "is");
+}
+
+void MainWindow::enableRunWriteActions() {
+    // While the open run shows its past, actions on runs would act on what is not shown.
+    const bool pastShown = m_replay != nullptr;
+    for (QAction *action : std::as_const(m_runWriteActions)) {
+        action->setEnabled(!m_monitor.isReadOnly() && !pastShown);
+        if (m_monitor.isReadOnly())
+            action->setToolTip(readOnlyActionTip(m_monitor.readOnlyReason()));
+        else
+            action->setToolTip(pastShown ? pastShownNotice() : QString());
+    }
+}
+
 qint64 MainWindow::shownTime() const {
     if (m_replay && m_replay->currentEvent())
         return m_replay->currentEvent()->at;
@@ -890,6 +909,7 @@ void MainWindow::showHistoryAt(qsizetype index) {
         m_historyAttempts = m_attempts;
     }
     m_replay->seek(index);
+    enableRunWriteActions();
     const EventRow *event = m_replay->currentEvent();
     if (!event)
         return;
@@ -935,6 +955,7 @@ void MainWindow::leaveHistory() {
 
 void MainWindow::resetHistory() {
     m_replay.reset();
+    enableRunWriteActions();
     m_historyAttempts.clear();
     m_eventModel->setHighlightedEvent(0);
     m_inspector->setActionsUnavailable(QString());
@@ -1144,9 +1165,7 @@ void MainWindow::requestAction(K kind, const QString &stepId) {
     if (m_runId.isEmpty())
         return;
     if (m_scrubber->isScrubbed()) {
-        showMessage(QStringLiteral("The run is shown as it was in the past: press Now to act on "
-                                   "it as it is"),
-                    true);
+        showMessage(pastShownNotice(), true);
         return;
     }
     if (kind == K::SetPolicy) {
@@ -1326,8 +1345,7 @@ void MainWindow::showStepMenu(const QString &stepId, const QPoint &globalPos) {
         if (m_monitor.isReadOnly())
             action->setToolTip(readOnlyActionTip(m_monitor.readOnlyReason()));
         else if (m_scrubber->isScrubbed())
-            action->setToolTip(QStringLiteral("The run is shown as it was in the past: press Now "
-                                              "to act on it as it is"));
+            action->setToolTip(pastShownNotice());
         if (!actionShortcut(kind).isEmpty())
             action->setShortcut(QKeySequence(actionShortcut(kind)));
         action->setShortcutVisibleInContextMenu(true);

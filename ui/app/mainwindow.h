@@ -178,6 +178,10 @@ private:
     void resetHistory();
     /// The time the run views show: the scrubbed event's, else now.
     qint64 shownTime() const;
+    /// Why actions are off while the open run shows its past.
+    static QString pastShownNotice();
+    /// The Run menu's actions on runs: off on a read-only database and while the past is shown.
+    void enableRunWriteActions();
     /// Subflow steps: their child run's id, and its state while they run.
     void readChildRuns();
     /// Shows no run (the runs list has none to show): empty panes that say so.
@@ -225,6 +229,7 @@ private:
     QAction *m_previousProblem = nullptr;
     TimelinePlot *m_timeline = nullptr;
     HistoryScrubber *m_scrubber = nullptr;
+    QList<QAction *> m_runWriteActions;  ///< the Run menu's retry-all, pause, unpause and cancel
     std::unique_ptr<RunReplay> m_replay; ///< while scrubbed: the open run's events replayed
     QList<AttemptRow> m_historyAttempts; ///< while scrubbed: every attempt, as read when it began
     ResourcesView *m_resources = nullptr;

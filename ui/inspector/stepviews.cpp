@@ -1,6 +1,7 @@
 #include "stepviews.h"
 
 #include "api/rootcause.h"
+#include "operator/policychange.h"
 #include "statestyle.h"
 
 #include <QHash>
@@ -47,6 +48,10 @@ QList<StepView> buildStepViews(const Flow &flow, const QList<StepRunRow> &steps,
         if (const StepRunRow *row = rowOf.value(step.id)) {
             view.state = row->state;
             view.attempts = row->attempts;
+            // An operator's live policy change counts from its next attempt on.
+            if (row->policyOverride.isObject())
+                view.maxAttempts =
+                    effectiveStepPolicy(flow, step, row->policyOverride).retry.maxAttempts;
             view.maxAttempts =
                 attemptBudget(row->state, row->attempts, row->failures, view.maxAttempts);
             if (view.state == StepState::Retrying || view.state == StepState::Scheduled)
