@@ -1372,11 +1372,11 @@ Result<AttemptRow> attemptFromQuery(const QSqlQuery &query) {
 } // namespace
 
 Result<QList<StepRunRow>> Store::stepRuns(const QString &runId) {
-    return selectRows<StepRunRow>(
-        d->db, d->path,
-        QStringLiteral("SELECT %1 FROM step_runs WHERE run_id = ? ORDER BY position")
-            .arg(QLatin1String(kStepColumns)),
-        {runId}, QStringLiteral("step runs"), stepRunFromQuery);
+    // As stepRunsOf reads them (on SQLite around Qt SQL): a run's status reads every step row.
+    auto rows = stepRunsOf({runId});
+    if (!rows)
+        return rows.status();
+    return rows->value(runId);
 }
 
 Result<QList<StepSample>> Store::stepSamples(const QString &flowName, qint64 from, qint64 to) {
