@@ -244,10 +244,13 @@ int driveUntilSettled(Engine &engine, QSet<QString> waitFor, bool json) {
     int worstExit = Ok;
     QString fatal;
     QObject::connect(&engine, &Engine::eventsCommitted, [json](const QList<EventRow> &events) {
+        // One write for the lines of a commit, not one per event.
+        QString lines;
         for (const EventRow &event : events) {
-            const QString line = describeEvent(event) + QLatin1Char('\n');
-            json ? printErr(line) : printOut(line);
+            lines += describeEvent(event);
+            lines += QLatin1Char('\n');
         }
+        json ? printErr(lines) : printOut(lines);
     });
     QObject::connect(&engine, &Engine::runSettled, [&](const QString &runId, RunState state) {
         if (!waitFor.remove(runId))
@@ -475,6 +478,16 @@ struct WorkerLog {
         if (eventLevel(row) >= least)
             printErr(eventLogLine(row, format, journal));
     }
+    /// The lines of a commit's events, written at once.
+    void events(const QList<EventRow> &rows) const {
+        QString lines;
+        for (const EventRow &row : rows) {
+            if (eventLevel(row) >= least)
+                lines += eventLogLine(row, format, journal);
+        }
+        if (!lines.isEmpty())
+            printErr(lines);
+    }
     void notice(LogLevel level, const QString &message) const {
         if (level >= least)
             printErr(noticeLogLine(level, message, QDateTime::currentMSecsSinceEpoch(), format,
@@ -492,10 +505,8 @@ WorkerEnd workUntilStopped(const Context &context, OperatorApi &api,
                            bool &stopping, QString &fatal) {
     const std::unique_ptr<Engine> executor = api.createEngine(engineOptions);
     Engine &engine = *executor;
-    QObject::connect(&engine, &Engine::eventsCommitted, [&log](const QList<EventRow> &events) {
-        for (const EventRow &event : events)
-            log.event(event);
-    });
+    QObject::connect(&engine, &Engine::eventsCommitted,
+                     [&log](const QList<EventRow> &events) { log.events(events); });
     QObject::connect(&engine, &Engine::runLost, [&log](const QString &runId) {
         log.notice(LogLevel::Warning,
                    QStringLiteral("run %1 was taken over by another worker (this one's lease "

@@ -8,15 +8,13 @@
 #include <QDateTime>
 #include <QJsonDocument>
 
+#include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <ctime>
 
 namespace keepflow {
 
-QJsonValue isoTime(qint64 ms) {
-    if (ms == 0)
-        return QJsonValue::Null;
+QString utcIsoText(qint64 ms) {
     // By hand rather than through QDateTime, whose formatting took most of the time of a status
     // of a few thousand steps; the text is the same (Qt::ISODateWithMs in UTC).
     using namespace std::chrono;
@@ -25,15 +23,35 @@ QJsonValue isoTime(qint64 ms) {
     const year_month_day date{day};
     const hh_mm_ss<milliseconds> time{at - day};
     const int year = static_cast<int>(date.year());
-    if (year < 0 || year > 9999)
+    if (year < 1 || year > 9999) // Qt's calendar has no year 0
         return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
-    char text[32];
-    std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year,
-                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
-                  static_cast<int>(time.seconds().count()),
-                  static_cast<int>(time.subseconds().count()));
-    return QString::fromLatin1(text);
+    // "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", digit by digit (a worker logs a line per event).
+    char16_t text[24];
+    const auto digits = [&text](int first, int value, int count) {
+        for (int i = count - 1; i >= 0; --i, value /= 10)
+            text[first + i] = static_cast<char16_t>(u'0' + value % 10);
+    };
+    digits(0, year, 4);
+    text[4] = u'-';
+    digits(5, static_cast<int>(static_cast<unsigned>(date.month())), 2);
+    text[7] = u'-';
+    digits(8, static_cast<int>(static_cast<unsigned>(date.day())), 2);
+    text[10] = u'T';
+    digits(11, static_cast<int>(time.hours().count()), 2);
+    text[13] = u':';
+    digits(14, static_cast<int>(time.minutes().count()), 2);
+    text[16] = u':';
+    digits(17, static_cast<int>(time.seconds().count()), 2);
+    text[19] = u'.';
+    digits(20, static_cast<int>(time.subseconds().count()), 3);
+    text[23] = u'Z';
+    return QString(reinterpret_cast<const QChar *>(text), 24);
+}
+
+QJsonValue isoTime(qint64 ms) {
+    if (ms == 0)
+        return QJsonValue::Null;
+    return utcIsoText(ms);
 }
 
 QJsonArray workersJson(const QList<WorkerRow> &workers) {
@@ -66,22 +84,57 @@ QString compactJson(const QJsonValue &value) {
 }
 
 QString localClock(qint64 ms) {
-    // localtime_r rather than QDateTime: `run` prints a line per event (see isoTime).
+    // localtime_r rather than QDateTime: `run` prints a line per event (see isoTime). Events
+    // come many to a second: the last second's local time is kept.
     const qint64 millisecond = ((ms % 1000) + 1000) % 1000;
     const time_t seconds = static_cast<time_t>((ms - millisecond) / 1000);
-    tm local{};
-    if (!localtime_r(&seconds, &local))
-        return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss.zzz"));
-    char text[16];
-    std::snprintf(text, sizeof text, "%02d:%02d:%02d.%03d", local.tm_hour, local.tm_min,
-                  local.tm_sec, static_cast<int>(millisecond));
-    return QString::fromLatin1(text);
+    thread_local time_t lastSeconds = 0;
+    thread_local tm lastLocal{};
+    thread_local bool known = false;
+    if (!known || seconds != lastSeconds) {
+        tm local{};
+        if (!localtime_r(&seconds, &local))
+            return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss.zzz"));
+        lastSeconds = seconds;
+        lastLocal = local;
+        known = true;
+    }
+    const int parts[] = {lastLocal.tm_hour, lastLocal.tm_min, lastLocal.tm_sec};
+    char16_t text[12];
+    for (int i = 0; i < 3; ++i) {
+        text[i * 3] = static_cast<char16_t>(u'0' + parts[i] / 10);
+        text[i * 3 + 1] = static_cast<char16_t>(u'0' + parts[i] % 10);
+        text[i * 3 + 2] = i < 2 ? u':' : u'.';
+    }
+    text[9] = static_cast<char16_t>(u'0' + millisecond / 100);
+    text[10] = static_cast<char16_t>(u'0' + millisecond / 10 % 10);
+    text[11] = static_cast<char16_t>(u'0' + millisecond % 10);
+    return QString(reinterpret_cast<const QChar *>(text), 12);
+}
+
+/// QString::number(value) appended without a temporary string.
+void appendNumber(QString &out, qint64 value) {
+    char16_t text[24];
+    int at = 24;
+    quint64 magnitude = value < 0 ? 0 - static_cast<quint64>(value) : static_cast<quint64>(value);
+    do {
+        text[--at] = static_cast<char16_t>(u'0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (value < 0)
+        text[--at] = u'-';
+    out.append(reinterpret_cast<const QChar *>(text + at), 24 - at);
 }
 
 QString seconds(qint64 ms) {
-    if (ms < 1000)
-        return QStringLiteral("%1ms").arg(ms);
-    return QStringLiteral("%1s").arg(static_cast<double>(ms) / 1000.0, 0, 'f', 1);
+    if (ms < 1000) {
+        QString text;
+        text.reserve(8);
+        appendNumber(text, ms);
+        text += QLatin1String("ms");
+        return text;
+    }
+    return QString::number(static_cast<double>(ms) / 1000.0, 'f', 1) + QLatin1Char('s');
 }
 
 } // namespace
@@ -296,11 +349,15 @@ QString stepEventSummary(const EventRow &event) {
     QString what;
     switch (event.type) {
     case EventType::AttemptStarted:
-        what = QStringLiteral("attempt %1/%2 started")
-                   .arg(number(d, "attempt"))
-                   .arg(attemptBudgetOf(d));
+        // Appended rather than through arg(): a line per attempt is printed (same text).
+        what.reserve(40);
         if (d.contains(QLatin1String("item")))
-            what = QStringLiteral("item %1 ").arg(text(d, "item")) + what;
+            what += QLatin1String("item ") + text(d, "item") + QLatin1Char(' ');
+        what += QLatin1String("attempt ");
+        appendNumber(what, number(d, "attempt"));
+        what += QLatin1Char('/');
+        appendNumber(what, attemptBudgetOf(d));
+        what += QLatin1String(" started");
         break;
     case EventType::StepRetrying:
         what = QStringLiteral("attempt %1 failed (%2): %3; retry %4/%5 in %6")
@@ -322,11 +379,17 @@ QString stepEventSummary(const EventRow &event) {
         break;
     case EventType::StepSucceeded: {
         const QJsonObject items = d.value(QLatin1String("items")).toObject();
-        what = items.isEmpty() ? QStringLiteral("succeeded (attempt %1, %2)")
-                                     .arg(number(d, "attempt"))
-                                     .arg(seconds(number(d, "duration_ms")))
-                               : QStringLiteral("succeeded: all %1 items")
-                                     .arg(items.value(QLatin1String("total")).toInt());
+        if (items.isEmpty()) {
+            what.reserve(40);
+            what += QLatin1String("succeeded (attempt ");
+            appendNumber(what, number(d, "attempt"));
+            what += QLatin1String(", ");
+            what += seconds(number(d, "duration_ms"));
+            what += QLatin1Char(')');
+        } else {
+            what = QStringLiteral("succeeded: all %1 items")
+                       .arg(items.value(QLatin1String("total")).toInt());
+        }
         break;
     }
     case EventType::StepSucceededViaFallback:
@@ -490,8 +553,18 @@ QString eventSummary(const EventRow &event) {
 }
 
 QString describeEvent(const EventRow &event) {
-    return QStringLiteral("%1  %2 %3")
-        .arg(localClock(event.at), event.stepId.leftJustified(16), eventSummary(event));
+    // "%1  %2 %3" with the step id padded to 16, appended (a line per event is printed).
+    const QString summary = eventSummary(event);
+    QString line;
+    line.reserve(12 + 2 + std::max<qsizetype>(16, event.stepId.size()) + 1 + summary.size());
+    line += localClock(event.at);
+    line += QLatin1String("  ");
+    line += event.stepId;
+    if (event.stepId.size() < 16)
+        line.resize(line.size() + 16 - event.stepId.size(), QLatin1Char(' '));
+    line += QLatin1Char(' ');
+    line += summary;
+    return line;
 }
 
 QString runStatusText(const QJsonObject &status) {

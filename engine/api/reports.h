@@ -17,7 +17,9 @@ namespace keepflow {
 
 class Store;
 
-/// ISO 8601 UTC with milliseconds ("2026-11-26T23:41:02.120Z"); null for 0.
+/// ISO 8601 UTC with milliseconds ("2026-11-26T23:41:02.120Z"), as Qt::ISODateWithMs writes it.
+QString utcIsoText(qint64 ms);
+/// utcIsoText(ms); null for 0.
 QJsonValue isoTime(qint64 ms);
 
 /// `status --json`: { "run": {...}, "steps": [...] }. The run has "root_causes" (the ids of the

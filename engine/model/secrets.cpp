@@ -216,7 +216,38 @@ QJsonValue SecretMask::apply(const QJsonValue &value) const {
 
 // --- where secrets may appear ---------------------------------------------------------------
 
+namespace {
+
+/// Whether text may hold a URL or an Authorization value: false only when it holds neither
+/// "://" nor "uthorization" in any case. One pass over ASCII; other text is left to Qt's
+/// Unicode-aware tests below (a worker's log redacts every line).
+bool mayHoldCredentials(QStringView text) {
+    static constexpr char16_t kWord[] = u"uthorization";
+    constexpr qsizetype kWordSize = 12;
+    const char16_t *chars = text.utf16();
+    const qsizetype size = text.size();
+    for (qsizetype i = 0; i < size; ++i) {
+        const char16_t c = chars[i];
+        if (c >= 0x80)
+            return true;
+        if (c == u':' && i + 2 < size && chars[i + 1] == u'/' && chars[i + 2] == u'/')
+            return true;
+        if ((c | 0x20) == u'u' && i + kWordSize <= size) {
+            qsizetype matched = 1;
+            while (matched < kWordSize && (chars[i + matched] | 0x20) == kWord[matched])
+                ++matched;
+            if (matched == kWordSize)
+                return true;
+        }
+    }
+    return false;
+}
+
+} // namespace
+
 QString redactCredentials(QString text) {
+    if (!mayHoldCredentials(text))
+        return text;
     // Cheap tests first: most texts hold neither.
     if (text.contains(QLatin1String("://"))) {
         // scheme://user:password@ — the user stays (it names the account), the password goes.

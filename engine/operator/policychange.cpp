@@ -235,7 +235,15 @@ Status checkStepPolicy(const StepPolicy &policy) {
 }
 
 QString stepIdempotencyKey(const QString &runId, const QString &stepId, int generation) {
-    return QStringLiteral("%1/%2/%3").arg(runId, stepId).arg(generation);
+    // "run/step/generation" appended rather than through arg(): it is built for every attempt.
+    QString key;
+    key.reserve(runId.size() + stepId.size() + 8);
+    key += runId;
+    key += QLatin1Char('/');
+    key += stepId;
+    key += QLatin1Char('/');
+    key += QString::number(generation);
+    return key;
 }
 
 StepPolicy effectiveStepPolicy(const Flow &flow, const Step &step, const QJsonValue &change) {

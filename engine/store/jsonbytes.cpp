@@ -9,8 +9,48 @@
 
 namespace keepflow {
 
+namespace {
+
+/// The common case: ASCII that needs no escape, appended without converting to UTF-8 first.
+/// False (nothing appended) for anything else.
+bool appendPlainAscii(QByteArray &out, QStringView text) {
+    const char16_t *chars = text.utf16();
+    const qsizetype size = text.size();
+    for (qsizetype i = 0; i < size; ++i) {
+        const char16_t c = chars[i];
+        if (c < 0x20 || c >= 0x80 || c == u'"' || c == u'\\')
+            return false;
+    }
+    const qsizetype start = out.size();
+    out.resize(start + size);
+    char *to = out.data() + start;
+    for (qsizetype i = 0; i < size; ++i)
+        to[i] = static_cast<char>(chars[i]);
+    return true;
+}
+
+/// QByteArray::number(value), appended without a temporary.
+void appendInteger(QByteArray &out, qint64 value) {
+    char text[24];
+    int at = 24;
+    quint64 magnitude = value < 0 ? 0 - static_cast<quint64>(value) : static_cast<quint64>(value);
+    do {
+        text[--at] = static_cast<char>('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (value < 0)
+        text[--at] = '-';
+    out.append(text + at, 24 - at);
+}
+
+} // namespace
+
 void appendJsonString(QByteArray &out, const QString &text) {
     out += '"';
+    if (appendPlainAscii(out, text)) {
+        out += '"';
+        return;
+    }
     const QByteArray utf8 = text.toUtf8();
     for (const char c : utf8) {
         switch (c) {
@@ -57,7 +97,7 @@ void appendJson(QByteArray &out, const QJsonValue &value) {
         if (!std::isfinite(number))
             out += "null";
         else if (number == std::trunc(number) && std::fabs(number) < 9007199254740992.0)
-            out += QByteArray::number(static_cast<qint64>(number));
+            appendInteger(out, static_cast<qint64>(number));
         else
             out += QByteArray::number(number, 'g', QLocale::FloatingPointShortest);
         return;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace keepflow {
 
@@ -74,21 +75,36 @@ const char *const kReleaseLease =
 class Binder {
 public:
     /// keep holds the bound bytes until the statement has been stepped (SQLITE_STATIC: no copy).
-    Binder(sqlite3_stmt *statement, int firstIndex, std::vector<QByteArray> &keep)
+    Binder(sqlite3_stmt *statement, int firstIndex, BindArena &keep)
         : m_statement(statement)
         , m_index(firstIndex)
         , m_keep(keep) {}
-    Binder &text(const QString &value) { return bytes(value.toUtf8()); }
-    Binder &bytes(QByteArray value) {
-        m_keep.push_back(std::move(value));
-        const QByteArray &kept = m_keep.back();
-        sqlite3_bind_text(m_statement, m_index++, kept.constData(), static_cast<int>(kept.size()),
-                          SQLITE_STATIC);
-        return *this;
+    Binder &text(QStringView value) {
+        // Most text is ASCII: copied straight into the arena; the rest through Qt's encoder.
+        const qsizetype size = value.size();
+        char *out = m_keep.allocate(size);
+        const char16_t *in = value.utf16();
+        for (qsizetype i = 0; i < size; ++i) {
+            if (in[i] >= 0x80)
+                return bytes(value.toUtf8());
+            out[i] = static_cast<char>(in[i]);
+        }
+        return bound(out, size);
     }
-    Binder &textOrNull(const QString &value) { return value.isEmpty() ? null() : text(value); }
-    Binder &bytesOrNull(QByteArray value) {
-        return value.isEmpty() ? null() : bytes(std::move(value));
+    Binder &bytes(QByteArrayView value) {
+        char *out = m_keep.allocate(value.size());
+        if (!value.isEmpty())
+            std::memcpy(out, value.data(), static_cast<size_t>(value.size()));
+        return bound(out, value.size());
+    }
+    Binder &textOrNull(QStringView value) { return value.isEmpty() ? null() : text(value); }
+    /// Compact JSON text, NULL for undefined.
+    Binder &jsonOrNull(const QJsonValue &value, QByteArray &scratch) {
+        if (value.isUndefined())
+            return null();
+        scratch.clear(); // keeps its capacity
+        appendJson(scratch, value);
+        return bytes(scratch);
     }
     Binder &integer(qint64 value) {
         sqlite3_bind_int64(m_statement, m_index++, value);
@@ -101,9 +117,13 @@ public:
     }
 
 private:
+    Binder &bound(const char *bytes, qsizetype size) {
+        sqlite3_bind_text(m_statement, m_index++, bytes, static_cast<int>(size), SQLITE_STATIC);
+        return *this;
+    }
     sqlite3_stmt *m_statement;
     int m_index;
-    std::vector<QByteArray> &m_keep;
+    BindArena &m_keep;
 };
 
 } // namespace
@@ -175,10 +195,33 @@ Status SqliteBatchWriter::exec(const char *sql) {
     return Status::ok();
 }
 
-Status
-SqliteBatchWriter::writeRows(Shape &shape, qsizetype count,
-                             const std::function<void(sqlite3_stmt *, int, qsizetype)> &bindRow,
-                             const QString &what) {
+char *BindArena::allocate(qsizetype size) {
+    if (size > kBlockSize) {
+        m_large.push_back(std::make_unique_for_overwrite<char[]>(static_cast<size_t>(size)));
+        return m_large.back().get();
+    }
+    if (m_blocks.empty())
+        m_blocks.push_back(std::make_unique_for_overwrite<char[]>(kBlockSize));
+    if (m_used + size > kBlockSize) {
+        ++m_block;
+        m_used = 0;
+        if (m_block == m_blocks.size())
+            m_blocks.push_back(std::make_unique_for_overwrite<char[]>(kBlockSize));
+    }
+    char *at = m_blocks[m_block].get() + m_used;
+    m_used += size;
+    return at;
+}
+
+void BindArena::clear() {
+    m_block = 0;
+    m_used = 0;
+    m_large.clear();
+}
+
+template <typename BindRow>
+Status SqliteBatchWriter::writeRows(Shape &shape, qsizetype count, const BindRow &bindRow,
+                                    const char *what) {
     qsizetype row = 0;
     while (row < count) {
         const bool chunk = count - row >= kRowsPerStatement;
@@ -190,7 +233,7 @@ SqliteBatchWriter::writeRows(Shape &shape, qsizetype count,
         sqlite3_reset(statement); // every parameter is bound again next time: no clear needed
         m_keep.clear();
         if (rc != SQLITE_DONE)
-            return failure(what);
+            return failure(QLatin1String(what));
         row += rows;
     }
     return Status::ok();
@@ -206,7 +249,7 @@ Status SqliteBatchWriter::writeRuns(const Batch &batch) {
                 .integer(run.flowId)
                 .text(run.flowName)
                 .text(stateName(run.state))
-                .bytesOrNull(jsonBytes(run.params))
+                .jsonOrNull(run.params, m_json)
                 .integer(run.createdAt)
                 .timeOrNull(run.endedAt)
                 .textOrNull(run.owner)
@@ -217,7 +260,7 @@ Status SqliteBatchWriter::writeRuns(const Batch &batch) {
                 .integer(run.leaseEpoch)
                 .integer(run.adoptions);
         },
-        QStringLiteral("cannot write runs"));
+        "cannot write runs");
 }
 
 Status SqliteBatchWriter::writeStepRuns(const Batch &batch) {
@@ -239,13 +282,13 @@ Status SqliteBatchWriter::writeStepRuns(const Batch &batch) {
                 .textOrNull(errorClassName(row.errorClass))
                 .textOrNull(row.error)
                 .integer(row.viaFallback ? 1 : 0)
-                .bytesOrNull(jsonBytes(row.output))
+                .jsonOrNull(row.output, m_json)
                 .textOrNull(row.resource)
                 .timeOrNull(row.queuedAt)
-                .bytesOrNull(jsonBytes(row.inputOverride))
-                .bytesOrNull(jsonBytes(row.policyOverride));
+                .jsonOrNull(row.inputOverride, m_json)
+                .jsonOrNull(row.policyOverride, m_json);
         },
-        QStringLiteral("cannot write step runs"));
+        "cannot write step runs");
 }
 
 Status SqliteBatchWriter::writeAttempts(const Batch &batch) {
@@ -272,7 +315,7 @@ Status SqliteBatchWriter::writeAttempts(const Batch &batch) {
                 .integer(row.captured.stdoutBytes)
                 .integer(row.captured.stderrBytes);
         },
-        QStringLiteral("cannot write attempts"));
+        "cannot write attempts");
 }
 
 Status SqliteBatchWriter::writeEvents(const Batch &batch) {
@@ -286,9 +329,9 @@ Status SqliteBatchWriter::writeEvents(const Batch &batch) {
                 .textOrNull(event.stepId)
                 .text(eventTypeName(event.type))
                 .text(event.actor)
-                .bytesOrNull(jsonBytes(event.detail));
+                .jsonOrNull(event.detail, m_json);
         },
-        QStringLiteral("cannot append events"));
+        "cannot append events");
 }
 
 Status SqliteBatchWriter::writeResources(const Batch &batch) {
@@ -304,7 +347,7 @@ Status SqliteBatchWriter::writeResources(const Batch &batch) {
                 .text(row.window.isNull() ? QStringLiteral("") : row.window)
                 .integer(row.updatedAt);
         },
-        QStringLiteral("cannot write resources"));
+        "cannot write resources");
 }
 
 Status SqliteBatchWriter::writeItems(const Batch &batch) {
@@ -324,9 +367,9 @@ Status SqliteBatchWriter::writeItems(const Batch &batch) {
                 .timeOrNull(row.notBefore)
                 .textOrNull(errorClassName(row.errorClass))
                 .textOrNull(row.error)
-                .bytesOrNull(jsonBytes(row.output));
+                .jsonOrNull(row.output, m_json);
         },
-        QStringLiteral("cannot write items"));
+        "cannot write items");
 }
 
 Status SqliteBatchWriter::stepBound(sqlite3_stmt *statement, const QString &whatFailed) {

@@ -10,14 +10,30 @@
 #include "core/status.h"
 #include "store/batch.h"
 
-#include <array>
-#include <functional>
+#include <memory>
 #include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace keepflow {
+
+/// The UTF-8 bytes bound to a statement (SQLITE_STATIC: no copy in SQLite), kept until it has
+/// been stepped; blocks are reused from one statement to the next, so binding a column costs no
+/// allocation.
+class BindArena {
+public:
+    /// Room for size bytes, valid until clear().
+    char *allocate(qsizetype size);
+    void clear();
+
+private:
+    static constexpr qsizetype kBlockSize = 64 * 1024;
+    std::vector<std::unique_ptr<char[]>> m_blocks;
+    std::vector<std::unique_ptr<char[]>> m_large; ///< one each for bytes above kBlockSize
+    size_t m_block = 0;                           ///< the block being filled
+    qsizetype m_used = 0;                         ///< bytes used in it
+};
 
 class SqliteBatchWriter {
 public:
@@ -60,9 +76,8 @@ private:
     };
     Status prepare(Shape &shape, const char *head, int columns, const char *tail);
     /// Binds rows [0, count) with bindRow(statement, firstIndex, row) in chunks and steps them.
-    Status writeRows(Shape &shape, qsizetype count,
-                     const std::function<void(sqlite3_stmt *, int, qsizetype)> &bindRow,
-                     const QString &what);
+    template <typename BindRow>
+    Status writeRows(Shape &shape, qsizetype count, const BindRow &bindRow, const char *what);
     Status exec(const char *sql);
     Status failure(const QString &what);
 
@@ -80,7 +95,8 @@ private:
     sqlite3_stmt *m_clearItems = nullptr;
     sqlite3_stmt *m_removeStep = nullptr;
     sqlite3_stmt *m_answer = nullptr;
-    std::vector<QByteArray> m_keep; ///< bytes bound with SQLITE_STATIC until the step
+    BindArena m_keep;  ///< bytes bound with SQLITE_STATIC until the step
+    QByteArray m_json; ///< a JSON column's text before it goes to m_keep
 };
 
 } // namespace keepflow

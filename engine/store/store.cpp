@@ -273,14 +273,61 @@ END
 $roles$)");
 }
 
-QJsonValue jsonFromText(const QVariant &column) {
-    if (column.isNull())
-        return QJsonValue(QJsonValue::Undefined);
-    const QByteArray text = "[" + column.toString().toUtf8() + "]";
+/// A JSON column's value (any JSON, scalars too); undefined for text that is not JSON.
+QJsonValue jsonFromUtf8(QByteArrayView utf8) {
+    QByteArray text;
+    text.reserve(utf8.size() + 2);
+    text += '[';
+    text += utf8;
+    text += ']';
     const QJsonDocument document = QJsonDocument::fromJson(text);
     return document.isArray() && !document.array().isEmpty() ? document.array().first()
                                                              : QJsonValue(QJsonValue::Undefined);
 }
+
+QJsonValue jsonFromText(const QVariant &column) {
+    if (column.isNull())
+        return QJsonValue(QJsonValue::Undefined);
+    return jsonFromUtf8(column.toString().toUtf8());
+}
+
+/// One row's values as Qt SQL's query gives them.
+class QueryColumns {
+public:
+    explicit QueryColumns(const QSqlQuery &query)
+        : m_query(query) {}
+    QString text(int column) const { return m_query.value(column).toString(); }
+    qint64 integer(int column) const { return m_query.value(column).toLongLong(); }
+    bool isNull(int column) const { return m_query.value(column).isNull(); }
+    QJsonValue json(int column) const { return jsonFromText(m_query.value(column)); }
+
+private:
+    const QSqlQuery &m_query;
+};
+
+/// The same, straight from a sqlite3 statement stepped to a row: bulk loads on SQLite (a
+/// worker loads every step row of the runs it claims), where Qt SQL's QVariant per value cost
+/// more than the read itself. NULL reads as Qt SQL reads it: a null string, 0, undefined JSON.
+class StatementColumns {
+public:
+    explicit StatementColumns(sqlite3_stmt *statement)
+        : m_statement(statement) {}
+    QString text(int column) const { return QString::fromUtf8(utf8(column)); }
+    qint64 integer(int column) const { return sqlite3_column_int64(m_statement, column); }
+    bool isNull(int column) const {
+        return sqlite3_column_type(m_statement, column) == SQLITE_NULL;
+    }
+    QJsonValue json(int column) const {
+        return isNull(column) ? QJsonValue(QJsonValue::Undefined) : jsonFromUtf8(utf8(column));
+    }
+
+private:
+    QByteArrayView utf8(int column) const {
+        const auto *text = reinterpret_cast<const char *>(sqlite3_column_text(m_statement, column));
+        return QByteArrayView(text, text ? sqlite3_column_bytes(m_statement, column) : 0);
+    }
+    sqlite3_stmt *m_statement;
+};
 
 std::atomic<int> connectionCounter{0};
 
@@ -304,14 +351,14 @@ template <> std::optional<EventType> enumFromText(const QString &text) {
 /// Reads the enum columns of one row. A name the enum does not know (a database written by
 /// something else, or damaged) is an error naming the table, the row and the value; the first one
 /// is kept, and the row is not used.
-class EnumColumns {
+template <typename Columns> class EnumColumnsOf {
 public:
-    explicit EnumColumns(const QSqlQuery &query)
-        : m_query(query) {}
+    explicit EnumColumnsOf(const Columns &columns)
+        : m_columns(columns) {}
 
     /// A NOT NULL column.
     template <typename Enum> Enum required(int column, const char *name) {
-        const QString text = m_query.value(column).toString();
+        const QString text = m_columns.text(column);
         if (const std::optional<Enum> value = enumFromText<Enum>(text))
             return *value;
         unknown(name, text);
@@ -319,12 +366,14 @@ public:
     }
     /// A column that is NULL (or empty) while unset.
     template <typename Enum> std::optional<Enum> optional(int column, const char *name) {
-        const QVariant value = m_query.value(column);
-        if (value.isNull() || value.toString().isEmpty())
+        if (m_columns.isNull(column))
             return std::nullopt;
-        const std::optional<Enum> known = enumFromText<Enum>(value.toString());
+        const QString text = m_columns.text(column);
+        if (text.isEmpty())
+            return std::nullopt;
+        const std::optional<Enum> known = enumFromText<Enum>(text);
         if (!known)
-            unknown(name, value.toString());
+            unknown(name, text);
         return known;
     }
 
@@ -343,9 +392,16 @@ private:
         m_column = column;
         m_text = text;
     }
-    const QSqlQuery &m_query;
+    Columns m_columns;
     const char *m_column = nullptr;
     QString m_text;
+};
+
+/// Enum columns of Qt SQL's query.
+class EnumColumns : public EnumColumnsOf<QueryColumns> {
+public:
+    explicit EnumColumns(const QSqlQuery &query)
+        : EnumColumnsOf<QueryColumns>(QueryColumns(query)) {}
 };
 
 /// 'run_id "r1", step_id "a"': the key of a row in an error.
@@ -1249,30 +1305,34 @@ const char *const kStepColumns =
     "ended_at, error_class, error, via_fallback, output, resource, queued_at, input_override, "
     "policy_override";
 
-Result<StepRunRow> stepRunFromQuery(const QSqlQuery &query) {
-    EnumColumns columns(query);
+template <typename Columns> Result<StepRunRow> stepRunFrom(const Columns &values) {
+    EnumColumnsOf<Columns> columns(values);
     StepRunRow row;
-    row.runId = query.value(0).toString();
-    row.stepId = query.value(1).toString();
-    row.position = query.value(2).toInt();
-    row.state = columns.required<StepState>(3, "state");
-    row.attempts = query.value(4).toInt();
-    row.failures = query.value(5).toInt();
-    row.generation = query.value(6).toInt();
-    row.notBefore = query.value(7).toLongLong();
-    row.startedAt = query.value(8).toLongLong();
-    row.endedAt = query.value(9).toLongLong();
-    row.errorClass = columns.optional<ErrorClass>(10, "error_class");
-    row.error = query.value(11).toString();
-    row.viaFallback = query.value(12).toInt() != 0;
-    row.output = jsonFromText(query.value(13));
-    row.resource = query.value(14).toString();
-    row.queuedAt = query.value(15).toLongLong();
-    row.inputOverride = jsonFromText(query.value(16));
-    row.policyOverride = jsonFromText(query.value(17));
+    row.runId = values.text(0);
+    row.stepId = values.text(1);
+    row.position = static_cast<int>(values.integer(2));
+    row.state = columns.template required<StepState>(3, "state");
+    row.attempts = static_cast<int>(values.integer(4));
+    row.failures = static_cast<int>(values.integer(5));
+    row.generation = static_cast<int>(values.integer(6));
+    row.notBefore = values.integer(7);
+    row.startedAt = values.integer(8);
+    row.endedAt = values.integer(9);
+    row.errorClass = columns.template optional<ErrorClass>(10, "error_class");
+    row.error = values.text(11);
+    row.viaFallback = values.integer(12) != 0;
+    row.output = values.json(13);
+    row.resource = values.text(14);
+    row.queuedAt = values.integer(15);
+    row.inputOverride = values.json(16);
+    row.policyOverride = values.json(17);
     if (!columns.isOk())
         return columns.error("step_runs", rowKey({{"run_id", row.runId}, {"step_id", row.stepId}}));
     return row;
+}
+
+Result<StepRunRow> stepRunFromQuery(const QSqlQuery &query) {
+    return stepRunFrom(QueryColumns(query));
 }
 
 const char *const kAttemptColumns =
@@ -1280,22 +1340,22 @@ const char *const kAttemptColumns =
     "ended_at, outcome, error_class, error, lease_epoch";
 constexpr int kAttemptColumnCount = 13;
 
-Result<AttemptRow> attemptFromQuery(const QSqlQuery &query) {
-    EnumColumns columns(query);
+template <typename Columns> Result<AttemptRow> attemptFrom(const Columns &values) {
+    EnumColumnsOf<Columns> columns(values);
     AttemptRow row;
-    row.runId = query.value(0).toString();
-    row.stepId = query.value(1).toString();
-    row.itemKey = query.value(2).toString();
-    row.generation = query.value(3).toInt();
-    row.number = query.value(4).toInt();
-    row.idempotencyKey = query.value(5).toString();
-    row.worker = query.value(6).toString();
-    row.startedAt = query.value(7).toLongLong();
-    row.endedAt = query.value(8).toLongLong();
-    row.outcome = columns.optional<AttemptOutcome>(9, "outcome");
-    row.errorClass = columns.optional<ErrorClass>(10, "error_class");
-    row.error = query.value(11).toString();
-    row.leaseEpoch = query.value(12).toLongLong();
+    row.runId = values.text(0);
+    row.stepId = values.text(1);
+    row.itemKey = values.text(2);
+    row.generation = static_cast<int>(values.integer(3));
+    row.number = static_cast<int>(values.integer(4));
+    row.idempotencyKey = values.text(5);
+    row.worker = values.text(6);
+    row.startedAt = values.integer(7);
+    row.endedAt = values.integer(8);
+    row.outcome = columns.template optional<AttemptOutcome>(9, "outcome");
+    row.errorClass = columns.template optional<ErrorClass>(10, "error_class");
+    row.error = values.text(11);
+    row.leaseEpoch = values.integer(12);
     if (!columns.isOk())
         return columns.error("attempts", rowKey({{"run_id", row.runId},
                                                  {"step_id", row.stepId},
@@ -1305,14 +1365,18 @@ Result<AttemptRow> attemptFromQuery(const QSqlQuery &query) {
     return row;
 }
 
+Result<AttemptRow> attemptFromQuery(const QSqlQuery &query) {
+    return attemptFrom(QueryColumns(query));
+}
+
 } // namespace
 
 Result<QList<StepRunRow>> Store::stepRuns(const QString &runId) {
-    return selectRows<StepRunRow>(
-        d->db, d->path,
-        QStringLiteral("SELECT %1 FROM step_runs WHERE run_id = ? ORDER BY position")
-            .arg(QLatin1String(kStepColumns)),
-        {runId}, QStringLiteral("step runs"), stepRunFromQuery);
+    // As stepRunsOf reads them (on SQLite around Qt SQL): a run's status reads every step row.
+    auto rows = stepRunsOf({runId});
+    if (!rows)
+        return rows.status();
+    return rows->value(runId);
 }
 
 Result<QList<StepSample>> Store::stepSamples(const QString &flowName, qint64 from, qint64 to) {
@@ -1589,24 +1653,71 @@ Result<QList<AttemptRow>> Store::attemptOutputs(const QString &runId, const QStr
         });
 }
 
-Result<QHash<QString, QList<StepRunRow>>> Store::stepRunsOf(const QStringList &runIds) {
+namespace {
+
+/// The rows of several runs by run id (a worker's bulk loads): sql's %1 is the run ids'
+/// placeholders. sqlite, when given, is read straight through its handle and fromStatement;
+/// otherwise Qt SQL's query and fromQuery.
+template <typename Row>
+Result<QHash<QString, QList<Row>>>
+rowsOfRuns(const QSqlDatabase &db, sqlite3 *sqlite, const QString &path, const QString &sql,
+           const QStringList &runIds, const QString &what,
+           Result<Row> (*fromQuery)(const QSqlQuery &),
+           Result<Row> (*fromStatement)(const StatementColumns &)) {
     QVariantList binds;
-    const QString marks = runIdMarks(runIds, binds);
-    return byRun(selectRows<StepRunRow>(
-        d->db, d->path,
+    const QString text = sql.arg(runIdMarks(runIds, binds));
+    if (!sqlite)
+        return byRun(selectRows<Row>(db, path, text, binds, what, fromQuery));
+    const QByteArray utf8 = text.toUtf8();
+    sqlite3_stmt *statement = nullptr;
+    const auto failed = [&] {
+        const QString error = QStringLiteral("%1: cannot read %2: %3")
+                                  .arg(path, what, QString::fromUtf8(sqlite3_errmsg(sqlite)));
+        sqlite3_finalize(statement);
+        return Status::error(error);
+    };
+    if (sqlite3_prepare_v2(sqlite, utf8.constData(), static_cast<int>(utf8.size()), &statement,
+                           nullptr) != SQLITE_OK)
+        return failed();
+    for (int i = 0; i < runIds.size(); ++i) {
+        const QByteArray id = runIds[i].toUtf8();
+        sqlite3_bind_text(statement, i + 1, id.constData(), static_cast<int>(id.size()),
+                          SQLITE_TRANSIENT);
+    }
+    QHash<QString, QList<Row>> grouped;
+    const StatementColumns columns(statement);
+    int stepped = SQLITE_ROW;
+    while ((stepped = sqlite3_step(statement)) == SQLITE_ROW) {
+        Result<Row> row = fromStatement(columns);
+        if (!row) {
+            sqlite3_finalize(statement);
+            return Status::error(
+                QStringLiteral("%1: cannot read %2: %3").arg(path, what, row.error()));
+        }
+        grouped[row->runId].append(std::move(*row));
+    }
+    if (stepped != SQLITE_DONE)
+        return failed();
+    sqlite3_finalize(statement);
+    return grouped;
+}
+
+} // namespace
+
+Result<QHash<QString, QList<StepRunRow>>> Store::stepRunsOf(const QStringList &runIds) {
+    return rowsOfRuns<StepRunRow>(
+        d->db, d->postgres ? nullptr : d->sqlite, d->path,
         QStringLiteral("SELECT %1 FROM step_runs WHERE run_id IN (%2) ORDER BY run_id, position")
-            .arg(QLatin1String(kStepColumns), marks),
-        binds, QStringLiteral("step runs"), stepRunFromQuery));
+            .arg(QLatin1String(kStepColumns), QStringLiteral("%1")),
+        runIds, QStringLiteral("step runs"), stepRunFromQuery, stepRunFrom<StatementColumns>);
 }
 
 Result<QHash<QString, QList<AttemptRow>>> Store::unfinishedAttemptsOf(const QStringList &runIds) {
-    QVariantList binds;
-    const QString marks = runIdMarks(runIds, binds);
-    return byRun(selectRows<AttemptRow>(
-        d->db, d->path,
+    return rowsOfRuns<AttemptRow>(
+        d->db, d->postgres ? nullptr : d->sqlite, d->path,
         QStringLiteral("SELECT %1 FROM attempts WHERE ended_at IS NULL AND run_id IN (%2)")
-            .arg(QLatin1String(kAttemptColumns), marks),
-        binds, QStringLiteral("attempts"), attemptFromQuery));
+            .arg(QLatin1String(kAttemptColumns), QStringLiteral("%1")),
+        runIds, QStringLiteral("attempts"), attemptFromQuery, attemptFrom<StatementColumns>);
 }
 
 namespace {
@@ -2238,26 +2349,30 @@ namespace {
 const char *const kItemColumns = "run_id, step_id, item_key, position, state, attempts, failures, "
                                  "generation, not_before, error_class, error, output";
 
-Result<ItemRow> itemFromQuery(const QSqlQuery &query) {
-    EnumColumns columns(query);
+template <typename Columns> Result<ItemRow> itemFrom(const Columns &values) {
+    EnumColumnsOf<Columns> columns(values);
     ItemRow row;
-    row.runId = query.value(0).toString();
-    row.stepId = query.value(1).toString();
-    row.itemKey = query.value(2).toString();
-    row.position = query.value(3).toInt();
-    row.state = columns.required<StepState>(4, "state");
-    row.attempts = query.value(5).toInt();
-    row.failures = query.value(6).toInt();
-    row.generation = query.value(7).toInt();
-    row.notBefore = query.value(8).toLongLong();
-    row.errorClass = columns.optional<ErrorClass>(9, "error_class");
-    row.error = query.value(10).toString();
-    row.output = jsonFromText(query.value(11));
+    row.runId = values.text(0);
+    row.stepId = values.text(1);
+    row.itemKey = values.text(2);
+    row.position = static_cast<int>(values.integer(3));
+    row.state = columns.template required<StepState>(4, "state");
+    row.attempts = static_cast<int>(values.integer(5));
+    row.failures = static_cast<int>(values.integer(6));
+    row.generation = static_cast<int>(values.integer(7));
+    row.notBefore = values.integer(8);
+    row.errorClass = columns.template optional<ErrorClass>(9, "error_class");
+    row.error = values.text(10);
+    row.output = values.json(11);
     if (!columns.isOk())
         return columns.error(
             "items",
             rowKey({{"run_id", row.runId}, {"step_id", row.stepId}, {"item_key", row.itemKey}}));
     return row;
+}
+
+Result<ItemRow> itemFromQuery(const QSqlQuery &query) {
+    return itemFrom(QueryColumns(query));
 }
 
 } // namespace
@@ -2271,14 +2386,12 @@ Result<QList<ItemRow>> Store::items(const QString &runId) {
 }
 
 Result<QHash<QString, QList<ItemRow>>> Store::itemsOf(const QStringList &runIds) {
-    QVariantList binds;
-    const QString marks = runIdMarks(runIds, binds);
-    return byRun(selectRows<ItemRow>(
-        d->db, d->path,
+    return rowsOfRuns<ItemRow>(
+        d->db, d->postgres ? nullptr : d->sqlite, d->path,
         QStringLiteral(
             "SELECT %1 FROM items WHERE run_id IN (%2) ORDER BY run_id, step_id, position")
-            .arg(QLatin1String(kItemColumns), marks),
-        binds, QStringLiteral("items"), itemFromQuery));
+            .arg(QLatin1String(kItemColumns), QStringLiteral("%1")),
+        runIds, QStringLiteral("items"), itemFromQuery, itemFrom<StatementColumns>);
 }
 
 Result<QList<ResourceRow>> Store::resources() {

@@ -29,7 +29,8 @@
 //     1,000 runs are loaded at once, so this is the working set of 1,000 runs in flight.
 //   - memory over 100,000 steps: one worker given ten waves of 100 runs x 100 steps, each wave
 //     submitted when the one before has finished; its VmRSS after each wave (target: flat).
-// keepflowctl's stdout (a line per event) goes to /dev/null, not to a terminal.
+// keepflowctl's stdout (a line per event) goes to /dev/null, not to a terminal; a worker's log (a
+// line per event on stderr) to a file in the temporary folder: a pipe nobody reads would block it.
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -283,6 +284,14 @@ qint64 vmRssKb(qint64 pid) {
     return 0;
 }
 
+/// The end of a worker's log (its stderr, a line per event), to say why it ended.
+QString logTail(const QString &path) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return QStringLiteral("(no log at %1)").arg(path);
+    return QString::fromLocal8Bit(file.readAll().right(2000));
+}
+
 /// runs x length-step chains submitted to a new database (not timed), then one worker timed
 /// from its start until every run has succeeded, the database and the worker's VmRSS read every
 /// pollMs.
@@ -301,6 +310,8 @@ WorkerResult ctlWorker(const Tools &tools, const QTemporaryDir &dir, const QStri
     WorkerResult result;
     QProcess worker;
     worker.setStandardOutputFile(QProcess::nullDevice());
+    const QString log = dir.filePath(name + QStringLiteral(".worker.log"));
+    worker.setStandardErrorFile(log);
     QElapsedTimer timer;
     timer.start();
     worker.start(tools.ctl, {QStringLiteral("worker"), QStringLiteral("--db"), db});
@@ -328,8 +339,7 @@ WorkerResult ctlWorker(const Tools &tools, const QTemporaryDir &dir, const QStri
             break;
         }
         if (worker.state() != QProcess::Running)
-            die(QStringLiteral("%1: keepflowctl worker ended early: %2")
-                    .arg(name, QString::fromLocal8Bit(worker.readAllStandardError())));
+            die(QStringLiteral("%1: keepflowctl worker ended early: %2").arg(name, logTail(log)));
         if (timer.elapsed() > 3'600'000)
             die(QStringLiteral("%1: the worker did not finish within an hour").arg(name));
         QThread::msleep(static_cast<unsigned long>(pollMs)); // sampling interval
@@ -353,6 +363,8 @@ std::vector<qint64> workerRssOverWaves(const Tools &tools, const QTemporaryDir &
     const Reader reader(db);
     QProcess worker;
     worker.setStandardOutputFile(QProcess::nullDevice());
+    const QString log = dir.filePath(QStringLiteral("waves.worker.log"));
+    worker.setStandardErrorFile(log);
     worker.start(tools.ctl, {QStringLiteral("worker"), QStringLiteral("--db"), db});
     if (!worker.waitForStarted())
         die(QStringLiteral("cannot start keepflowctl worker: %1").arg(worker.errorString()));
@@ -365,8 +377,7 @@ std::vector<qint64> workerRssOverWaves(const Tools &tools, const QTemporaryDir &
             runTimed(tools.ctl, {QStringLiteral("submit"), flow, QStringLiteral("--db"), db});
         while (reader.unfinishedRuns() > 0) {
             if (worker.state() != QProcess::Running)
-                die(QStringLiteral("waves: keepflowctl worker ended early: %1")
-                        .arg(QString::fromLocal8Bit(worker.readAllStandardError())));
+                die(QStringLiteral("waves: keepflowctl worker ended early: %1").arg(logTail(log)));
             if (timer.elapsed() > 3'600'000)
                 die(QStringLiteral("waves: the worker did not finish within an hour"));
             QThread::msleep(100); // polling the database for the wave's end

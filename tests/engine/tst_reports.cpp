@@ -23,6 +23,7 @@ private Q_SLOTS:
     void logLinesMaskCredentials();
     void eventLinesStartWithTheLocalClock_data();
     void eventLinesStartWithTheLocalClock();
+    void attemptSummariesReadAsBefore();
 };
 
 namespace {
@@ -73,6 +74,33 @@ void TestReports::eventLinesStartWithTheLocalClock() {
     const QString expected =
         QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss.zzz"));
     QCOMPARE(describeEvent(event).left(expected.size()), expected);
+}
+
+void TestReports::attemptSummariesReadAsBefore() {
+    // The lines printed for every attempt, which scripts read.
+    EventRow started;
+    started.type = EventType::AttemptStarted;
+    started.detail = {{QStringLiteral("attempt"), 2},
+                      {QStringLiteral("max_attempts"), 3},
+                      {QStringLiteral("attempt_budget"), 5}};
+    QCOMPARE(eventSummary(started), QStringLiteral("attempt 2/5 started"));
+    started.detail.remove(QStringLiteral("attempt_budget"));
+    started.detail.insert(QStringLiteral("item"), QStringLiteral("k-7"));
+    QCOMPARE(eventSummary(started), QStringLiteral("item k-7 attempt 2/3 started"));
+    EventRow succeeded;
+    succeeded.type = EventType::StepSucceeded;
+    succeeded.stepId = QStringLiteral("charge");
+    succeeded.detail = {{QStringLiteral("attempt"), 1}, {QStringLiteral("duration_ms"), 250}};
+    QCOMPARE(eventSummary(succeeded), QStringLiteral("succeeded (attempt 1, 250ms)"));
+    succeeded.detail.insert(QStringLiteral("duration_ms"), 61'240);
+    QCOMPARE(eventSummary(succeeded), QStringLiteral("succeeded (attempt 1, 61.2s)"));
+    QVERIFY2(describeEvent(succeeded).mid(12) ==
+                 QStringLiteral("  charge           succeeded (attempt 1, 61.2s)"),
+             qPrintable(describeEvent(succeeded)));
+    succeeded.stepId = QStringLiteral("a_step_id_longer_than_16");
+    QVERIFY2(describeEvent(succeeded).mid(12) ==
+                 QStringLiteral("  a_step_id_longer_than_16 succeeded (attempt 1, 61.2s)"),
+             qPrintable(describeEvent(succeeded)));
 }
 
 void TestReports::logLinesCarryLevelRunAndStep() {
@@ -129,6 +157,13 @@ void TestReports::logLinesMaskCredentials_data() {
                                  << QStringLiteral(R"({"authorization": "***"})");
     QTest::newRow("proxy") << QStringLiteral("Proxy-Authorization=Digest abc, then")
                            << QStringLiteral("Proxy-Authorization=***, then");
+    QTest::newRow("upper case") << QStringLiteral("AUTHORIZATION: Bearer tok-9f8e")
+                                << QStringLiteral("AUTHORIZATION: ***");
+    // Text that is not ASCII goes through the same search.
+    QTest::newRow("not ascii") << QStringLiteral("Anfrage für bob: authorization=tok-9f8e")
+                               << QStringLiteral("Anfrage für bob: authorization=***");
+    QTest::newRow("nothing to mask") << QStringLiteral("author: ann; ratio 3:2; path a//b")
+                                     << QStringLiteral("author: ann; ratio 3:2; path a//b");
 }
 
 void TestReports::logLinesMaskCredentials() {
