@@ -196,10 +196,12 @@ Status Engine::Impl::load(const RunRow &row, const QList<StepRunRow> &stepRows,
         failForGood(r, i, now);
     if (isFinal(r.state))
         return Status::ok(); // loaded for an operator action, which decides what follows
-    // Look at the run afresh: advance() announces whatever state it is really in.
+    // Look at the run afresh: advance() announces whatever state it is really in. The row says
+    // running too, as run_resumed does, even when the steps as loaded would wait: an action or
+    // what advance() starts can make it run without a state change to write.
     const RunState stored = r.state;
     r.state = RunState::Running;
-    if (stored != RunState::Running && deriveRunState(r.counts) == RunState::Running)
+    if (stored != RunState::Running)
         ledger.recordRun(r);
     ledger.event(r, -1, EventType::RunResumed,
                  {{QStringLiteral("worker"), options.workerId},

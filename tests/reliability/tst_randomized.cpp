@@ -245,11 +245,18 @@ void TestRandomized::randomRunsKeepTheirInvariants() {
     const quint32 asked = qEnvironmentVariable("KEEPFLOW_RANDOM_SEED").toUInt(&replayed);
     const quint32 base = replayed ? asked : QRandomGenerator::global()->generate();
     qInfo("base seed %u (KEEPFLOW_RANDOM_SEED replays it)", base);
+    // Seeds that once broke an invariant run first, every time (unless one seed is replayed):
+    // failures miscounted by the replay, a fallback kept its spent budget across rerun-from,
+    // a held fallback taken for a running one after a restart, a resumed run's row left waiting.
+    const QList<quint32> found =
+        replayed ? QList<quint32>{}
+                 : QList<quint32>{2192074398u, 2534013381u, 3339721766u, 2763577853u};
     int crashes = 0;
     int actions = 0;
     int refused = 0;
-    for (int n = 0; n < seeds; ++n) {
-        const quint32 seed = base + static_cast<quint32>(n);
+    for (qsizetype n = 0; n < found.size() + seeds; ++n) {
+        const quint32 seed =
+            n < found.size() ? found[n] : base + static_cast<quint32>(n - found.size());
         QRandomGenerator random(seed);
         Harness h;
         QStringList runs;
