@@ -293,8 +293,9 @@ int driveUntilSettled(Engine &engine, QSet<QString> waitFor, bool json) {
     return worstExit;
 }
 
-int printRunOutcome(OperatorApi &api, const QString &runId, bool json, int exitCode) {
-    auto status = api.status(runId);
+int printRunOutcome(OperatorApi &api, const QString &runId, bool json, int exitCode,
+                    const Flow *flowOfRun = nullptr) {
+    auto status = api.status(runId, flowOfRun);
     if (!status)
         return fail(status.error());
     const QJsonObject report = runStatusJson(status->run, status->steps, status->items,
@@ -378,7 +379,7 @@ int commandRun(const Context &context) {
     const int code = driveUntilSettled(engine, {*runId}, context.json);
     if (code == UsageOrError || code == 130)
         return code;
-    return printRunOutcome(**api, *runId, context.json, code);
+    return printRunOutcome(**api, *runId, context.json, code, &*load.flow);
 }
 
 int commandResume(const Context &context) {

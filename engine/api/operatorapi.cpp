@@ -459,7 +459,7 @@ Result<StepSampleReduction> OperatorApi::reduceStepSamples(const QString &flowNa
     return m_store->reduceStepSamples(flowName, from, to, bucketMs, finished);
 }
 
-Result<RunStatus> OperatorApi::status(const QString &runId) {
+Result<RunStatus> OperatorApi::status(const QString &runId, const Flow *flowOfRun) {
     RunStatus status;
     auto run = m_store->run(runId);
     if (!run)
@@ -475,13 +475,16 @@ Result<RunStatus> OperatorApi::status(const QString &runId) {
     status.items = *items;
     // The policies, so that reports can say "attempt 3/4" after an operator's retry, and the
     // graph, so that they can say what the stuck steps wait on.
-    Flow flow;
-    if (auto version = m_store->flowVersion(run->flowId)) {
-        if (FlowLoad load = parseFlow(version->definition, version->sourcePath); load.ok()) {
-            status.maxAttempts = effectiveMaxAttempts(*load.flow, status.steps);
-            flow = std::move(*load.flow);
+    std::optional<Flow> read;
+    if (!flowOfRun) {
+        if (auto version = m_store->flowVersion(run->flowId)) {
+            if (FlowLoad load = parseFlow(version->definition, version->sourcePath); load.ok())
+                read = std::move(load.flow);
         }
     }
+    const Flow unknown; // a flow version that cannot be read: no budgets, no root causes
+    const Flow &flow = flowOfRun ? *flowOfRun : read ? *read : unknown;
+    status.maxAttempts = effectiveMaxAttempts(flow, status.steps);
     status.rootCauses = findRootCauses(flow, status.steps);
     return status;
 }

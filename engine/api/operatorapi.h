@@ -228,8 +228,10 @@ public:
     Result<StepSampleReduction> reduceStepSamples(const QString &flowName, qint64 from, qint64 to,
                                                   qint64 bucketMs,
                                                   const QList<StepOutcome> &finished);
-    /// The run, its steps and items, read in that order.
-    Result<RunStatus> status(const QString &runId);
+    /// The run, its steps and items, read in that order. flowOfRun: the flow of the run's
+    /// version when the caller holds it parsed (keepflowctl run, which started it), so that it
+    /// is not read and parsed again; otherwise it is read from the database.
+    Result<RunStatus> status(const QString &runId, const Flow *flowOfRun = nullptr);
     Result<QList<StepRunRow>> stepRuns(const QString &runId);
     Result<QList<AttemptRow>> attempts(const QString &runId);
     /// The attempts of one step and of its items, oldest first, with what each printed.
