@@ -415,6 +415,10 @@ Result<QList<RunRow>> OperatorApi::runs(const RunQuery &query) {
     return m_store->runs(query);
 }
 
+Result<QList<RunListRow>> OperatorApi::runList(const RunQuery &query) {
+    return m_store->runList(query);
+}
+
 Result<QList<RunSummary>> OperatorApi::runSummaries(const RunQuery &query) {
     return m_store->runSummaries(query);
 }

@@ -205,8 +205,10 @@ public:
 
     // Queries.
     Result<RunRow> run(const QString &runId);
-    /// The runs the query selects, newest first (keepflowctl list).
+    /// The runs the query selects, newest first, whole.
     Result<QList<RunRow>> runs(const RunQuery &query = {});
+    /// The same runs with only what a listing shows (keepflowctl list; see Store::runList).
+    Result<QList<RunListRow>> runList(const RunQuery &query = {});
     /// The runs list one page at a time (the desktop).
     Result<QList<RunSummary>> runSummaries(const RunQuery &query);
     Result<int> countRuns(const RunQuery &query);

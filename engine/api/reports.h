@@ -29,7 +29,7 @@ QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,
                           const QList<ItemRow> &items, const QHash<QString, int> &maxAttempts = {},
                           const RootCauses &rootCauses = {});
 /// `list --json`: [{ "id", "flow", "state", "created_at", "ended_at" }], newest first.
-QJsonArray runListJson(const QList<RunRow> &runs);
+QJsonArray runListJson(const QList<RunListRow> &runs);
 /// `events --json`: [{ "id", "at", "step", "type", "actor", "detail" }], oldest first.
 QJsonArray eventsJson(const QList<EventRow> &events);
 /// `keepflowctl workers --json`: each worker with its heartbeat and the runs it holds.

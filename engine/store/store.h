@@ -73,6 +73,10 @@ public:
     Result<RunRow> run(const QString &id);
     /// The runs the query selects, newest first (search, filters, page).
     Result<QList<RunRow>> runs(const RunQuery &query = {});
+    /// The same runs in the same order as runs(query), with only the columns a listing shows.
+    /// SQLite reads them through the sqlite3 handle, as reduceStepSamples() does (a listing of
+    /// 100,000 runs spent most of its time building Qt SQL's values); PostgreSQL through Qt SQL.
+    Result<QList<RunListRow>> runList(const RunQuery &query = {});
     /// The newest run of run's flow (by name) in state that was created before run, in the
     /// runs list's order (created_at, then id); nullopt when there is none.
     Result<std::optional<RunRow>> previousRunOfFlow(const RunRow &run, RunState state);
