@@ -462,6 +462,12 @@ Result<StepSampleReduction> OperatorApi::reduceStepSamples(const QString &flowNa
     return m_store->reduceStepSamples(flowName, from, to, bucketMs, finished);
 }
 
+Result<QList<qint64>> OperatorApi::latestStepDurations(const QString &flowName,
+                                                       const QString &stepId, int limit,
+                                                       const QList<StepOutcome> &finished) {
+    return m_store->latestStepDurations(flowName, stepId, limit, finished);
+}
+
 Result<RunStatus> OperatorApi::status(const QString &runId) {
     RunStatus status;
     auto run = m_store->run(runId);

@@ -230,6 +230,9 @@ public:
     Result<StepSampleReduction> reduceStepSamples(const QString &flowName, qint64 from, qint64 to,
                                                   qint64 bucketMs,
                                                   const QList<StepOutcome> &finished);
+    /// See Store::latestStepDurations (what "slow" is judged against).
+    Result<QList<qint64>> latestStepDurations(const QString &flowName, const QString &stepId,
+                                              int limit, const QList<StepOutcome> &finished);
     /// The run, its steps and items, read in that order.
     Result<RunStatus> status(const QString &runId);
     Result<QList<StepRunRow>> stepRuns(const QString &runId);

@@ -2740,16 +2740,27 @@ Status Store::setAlertCursor(const FeedPosition &position) {
     return Status::ok();
 }
 
-Result<QList<qint64>> Store::stepDurations(const QString &flow, const QString &stepId,
-                                           const QString &excludeRun, int limit) {
+Result<QList<qint64>> Store::latestStepDurations(const QString &flow, const QString &stepId,
+                                                 int limit, const QList<StepOutcome> &finished) {
+    if (finished.isEmpty() || limit <= 0)
+        return QList<qint64>();
+    QVariantList binds{flow, stepId};
+    QStringList outcomes;
+    for (const StepOutcome &outcome : finished) {
+        outcomes << QStringLiteral("(s.state = ? AND s.via_fallback = ?)");
+        binds << stateName(outcome.state) << (outcome.viaFallback ? 1 : 0);
+    }
+    binds << limit;
+    // runs_by_flow (flow_name, created_at) walks the flow's runs newest first; each step row is
+    // a lookup of step_runs' primary key.
     return selectRows<qint64>(
         d->db, d->path,
-        QStringLiteral("SELECT s.ended_at - s.started_at FROM step_runs s JOIN runs r ON "
-                       "r.id = s.run_id WHERE r.flow_name = ? AND s.step_id = ? AND r.id <> ? "
-                       "AND s.started_at IS NOT NULL AND s.ended_at IS NOT NULL AND "
-                       "s.started_at > 0 AND s.ended_at >= s.started_at "
-                       "ORDER BY r.created_at DESC LIMIT ?"),
-        {flow, stepId, excludeRun, limit}, QStringLiteral("step durations"),
+        QStringLiteral("SELECT s.ended_at - s.started_at FROM runs r JOIN step_runs s ON "
+                       "s.run_id = r.id WHERE r.flow_name = ? AND s.step_id = ? "
+                       "AND s.started_at > 0 AND s.ended_at >= s.started_at AND (%1) "
+                       "ORDER BY r.created_at DESC, r.id DESC LIMIT ?")
+            .arg(outcomes.join(QStringLiteral(" OR "))),
+        binds, QStringLiteral("step durations"),
         [](const QSqlQuery &q) -> Result<qint64> { return q.value(0).toLongLong(); });
 }
 
