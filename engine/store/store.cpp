@@ -910,6 +910,12 @@ Result<std::unique_ptr<Store>> Store::open(const QString &path, const StoreOptio
             QStringLiteral("%1: not a Keepflow database, or it is corrupt: %2").arg(path, why));
     }
     probe.finish();
+    // The handle reads around Qt SQL (step statistics, the runs listing), read-only or not.
+    const QVariant handle = impl->db.driver()->handle();
+    if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0)
+        return Status::error(
+            QStringLiteral("%1: the Qt SQLite driver gave no sqlite3 handle").arg(path));
+    impl->sqlite = *static_cast<sqlite3 *const *>(handle.constData());
     if (readOnly) {
         auto version = impl->storedSchemaVersion();
         if (!version)
@@ -966,11 +972,6 @@ Result<std::unique_ptr<Store>> Store::open(const QString &path, const StoreOptio
             !s)
             return s;
     }
-    const QVariant handle = impl->db.driver()->handle();
-    if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0)
-        return Status::error(
-            QStringLiteral("%1: the Qt SQLite driver gave no sqlite3 handle").arg(path));
-    impl->sqlite = *static_cast<sqlite3 *const *>(handle.constData());
     impl->writer = std::make_unique<SqliteBatchWriter>(impl->sqlite, path);
     if (!impl->writer->preparation())
         return impl->writer->preparation();

@@ -369,6 +369,15 @@ void TestTriage::listingGivesTheRowsOfTheWholeRuns() {
     QCOMPARE(listed->size(), count);
     QCOMPARE(listText(*listed), listText(expected)); // says which row differs
     QVERIFY(*listed == expected);
+
+    // keepflowctl list opens the database read-only: the same rows that way.
+    StoreOptions readOnly;
+    readOnly.readOnly = true;
+    auto reader = Store::open(store->path(), readOnly);
+    QVERIFY2(reader, qPrintable(reader ? QString() : reader.error()));
+    auto readOnlyListed = (*reader)->runList(query);
+    QVERIFY2(readOnlyListed, qPrintable(readOnlyListed.error()));
+    QCOMPARE(listText(*readOnlyListed), listText(expected));
 }
 
 void TestTriage::failuresApplyTheStepConditionsToTheFailingStep() {
