@@ -288,14 +288,14 @@ void TestAlerts::stepSlowIsTheDesktopsSlow() {
     QVERIFY2(version, qPrintable(version ? QString() : version.error()));
     const qint64 start = h.clock.nowMs();
     Batch batch;
-    const auto addRun = [&](const QString &id, qint64 tookMs) {
+    const auto addRun = [&](const QString &id, qint64 durationMs) {
         RunRow run;
         run.id = id;
         run.flowId = version->id;
         run.flowName = QStringLiteral("t");
         run.state = RunState::Succeeded;
         run.createdAt = start + batch.runs.size() * 1000LL;
-        run.endedAt = run.createdAt + tookMs + 10;
+        run.endedAt = run.createdAt + durationMs + 10;
         batch.runs << run;
         StepRunRow step;
         step.runId = id;
@@ -303,7 +303,7 @@ void TestAlerts::stepSlowIsTheDesktopsSlow() {
         step.state = StepState::Succeeded;
         step.attempts = 1;
         step.startedAt = run.createdAt + 5;
-        step.endedAt = step.startedAt + tookMs;
+        step.endedAt = step.startedAt + durationMs;
         batch.steps << step;
         return step;
     };
