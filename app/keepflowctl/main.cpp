@@ -695,7 +695,7 @@ int commandList(const Context &context) {
     auto query = runQueryOf(context, (*api)->clock().nowMs());
     if (!query)
         return fail(query.error());
-    auto runs = (*api)->runs(*query);
+    auto runs = (*api)->runList(*query);
     if (!runs)
         return fail(runs.error());
     if (context.json) {
@@ -706,7 +706,7 @@ int commandList(const Context &context) {
                  .arg(QStringLiteral("ID").leftJustified(13),
                       QStringLiteral("FLOW").leftJustified(24),
                       QStringLiteral("STATE").leftJustified(24), QStringLiteral("CREATED")));
-    for (const RunRow &run : *runs)
+    for (const RunListRow &run : *runs)
         printOut(QStringLiteral("%1 %2 %3 %4\n")
                      .arg(run.id.leftJustified(13), run.flowName.leftJustified(24),
                           stateName(run.state).leftJustified(24),

@@ -19,10 +19,6 @@ namespace keepflow {
 
 namespace {
 
-/// How much history a step needs before "slow" means anything.
-constexpr int kSlowHistory = 20;
-/// How many of a step's latest durations its p95 is taken from.
-constexpr int kSlowHistoryLimit = 200;
 /// A rule's command is stopped when it takes longer (a hung pager must not pile up).
 constexpr int kCommandTimeoutMs = 60'000;
 
@@ -227,18 +223,21 @@ AlertWatcher::evaluate(const AlertRuleRow &rule, const EventRow &event, const QS
         if (row == steps->cend() || row->startedAt <= 0 || row->endedAt < row->startedAt)
             return std::nullopt;
         const qint64 took = row->endedAt - row->startedAt;
-        auto history = m_store.stepDurations(flow, event.stepId, event.runId, kSlowHistoryLimit);
-        if (!history || history->size() < kSlowHistory)
+        // The desktop's "slow" badge's rule and window (api/stepstats.h), the factor the rule's.
+        auto latest =
+            m_store.latestStepDurations(flow, event.stepId, kSlowWindow, finishedStepOutcomes());
+        if (!latest)
             return std::nullopt;
-        std::sort(history->begin(), history->end());
-        const qint64 p95 = std::max<qint64>(percentileNearestRank(*history, 95), 1);
-        if (static_cast<double>(took) <= rule.factor * static_cast<double>(p95))
+        const SlowBaseline baseline = slowBaseline(std::move(*latest));
+        SlowRule slow;
+        slow.factor = rule.factor;
+        const std::optional<double> factor = slowFactor(baseline, took, slow);
+        if (!factor)
             return std::nullopt;
-        return Condition{byEvent,
-                         QStringLiteral("step %1 of run %2 took %3, %4× its p95 of %5")
-                             .arg(event.stepId, event.runId, seconds(took))
-                             .arg(static_cast<double>(took) / static_cast<double>(p95), 0, 'f', 1)
-                             .arg(seconds(p95))};
+        return Condition{byEvent, QStringLiteral("step %1 of run %2 took %3, %4× its p95 of %5")
+                                      .arg(event.stepId, event.runId, seconds(took))
+                                      .arg(*factor, 0, 'f', 1)
+                                      .arg(seconds(baseline.p95Ms))};
     }
     case AlertKind::FailureBurst: {
         if (event.type != EventType::StepFailed || event.stepId.isEmpty())

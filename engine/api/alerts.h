@@ -31,7 +31,7 @@ enum class AlertKind {
     RunCompletedWithFailures, ///< a run finished with some steps failed
     WaitingForOperator,       ///< a run waits for an approval or a decision
     BreakerOpened,            ///< a resource's circuit breaker opened
-    StepSlow,                 ///< a step took more than factor × its p95 (20 runs of history)
+    StepSlow,                 ///< a step is slow by factor (slowFactor() in api/stepstats.h)
     FailureBurst,             ///< threshold failures of one failure group within window
 };
 

@@ -233,6 +233,14 @@ const QString &Monitor::databasePath() const {
     return m_api->databasePath();
 }
 
+Monitor::ReaderOpener Monitor::readerOpener() const {
+    OperatorApi::Options options;
+    options.store = m_options.store;
+    options.store.readOnly = true;
+    // Copies: nothing of the monitor is touched from the reading thread.
+    return [path = m_path, options] { return OperatorApi::open(path, options); };
+}
+
 qint64 Monitor::now() const {
     return m_api->clock().nowMs();
 }

@@ -86,6 +86,12 @@ public:
     const QString &readOnlyReason() const;
     /// What the user should know about the database file (its mode, for one).
     const QStringList &warnings() const;
+    /// Opens another connection to the same database (path and options as this monitor's), for
+    /// reading only: a thread that reads on its own calls it there, since a Qt SQL connection
+    /// belongs to the thread that opened it. Safe to call from any thread; the monitor may be
+    /// gone by then.
+    using ReaderOpener = std::function<Result<std::unique_ptr<OperatorApi>>()>;
+    ReaderOpener readerOpener() const;
     /// Checks the database (the desktop runs the quick form when it opens one).
     DatabaseCheck check(DatabaseCheck::Depth depth);
 

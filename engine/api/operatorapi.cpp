@@ -416,6 +416,10 @@ Result<QList<RunRow>> OperatorApi::runs(const RunQuery &query) {
     return m_store->runs(query);
 }
 
+Result<QList<RunListRow>> OperatorApi::runList(const RunQuery &query) {
+    return m_store->runList(query);
+}
+
 Result<QList<RunSummary>> OperatorApi::runSummaries(const RunQuery &query) {
     return m_store->runSummaries(query);
 }
@@ -457,6 +461,12 @@ Result<StepSampleReduction> OperatorApi::reduceStepSamples(const QString &flowNa
                                                            qint64 to, qint64 bucketMs,
                                                            const QList<StepOutcome> &finished) {
     return m_store->reduceStepSamples(flowName, from, to, bucketMs, finished);
+}
+
+Result<QList<qint64>> OperatorApi::latestStepDurations(const QString &flowName,
+                                                       const QString &stepId, int limit,
+                                                       const QList<StepOutcome> &finished) {
+    return m_store->latestStepDurations(flowName, stepId, limit, finished);
 }
 
 Result<RunStatus> OperatorApi::status(const QString &runId, const Flow *flowOfRun) {

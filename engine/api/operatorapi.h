@@ -205,8 +205,10 @@ public:
 
     // Queries.
     Result<RunRow> run(const QString &runId);
-    /// The runs the query selects, newest first (keepflowctl list).
+    /// The runs the query selects, newest first, whole.
     Result<QList<RunRow>> runs(const RunQuery &query = {});
+    /// The same runs with only what a listing shows (keepflowctl list; see Store::runList).
+    Result<QList<RunListRow>> runList(const RunQuery &query = {});
     /// The runs list one page at a time (the desktop).
     Result<QList<RunSummary>> runSummaries(const RunQuery &query);
     Result<int> countRuns(const RunQuery &query);
@@ -228,6 +230,9 @@ public:
     Result<StepSampleReduction> reduceStepSamples(const QString &flowName, qint64 from, qint64 to,
                                                   qint64 bucketMs,
                                                   const QList<StepOutcome> &finished);
+    /// See Store::latestStepDurations (what "slow" is judged against).
+    Result<QList<qint64>> latestStepDurations(const QString &flowName, const QString &stepId,
+                                              int limit, const QList<StepOutcome> &finished);
     /// The run, its steps and items, read in that order. flowOfRun: the flow of the run's
     /// version when the caller holds it parsed (keepflowctl run, which started it), so that it
     /// is not read and parsed again; otherwise it is read from the database.

@@ -237,9 +237,9 @@ QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,
     return QJsonObject{{QStringLiteral("run"), runJson}, {QStringLiteral("steps"), stepsJson}};
 }
 
-QJsonArray runListJson(const QList<RunRow> &runs) {
+QJsonArray runListJson(const QList<RunListRow> &runs) {
     QJsonArray list;
-    for (const RunRow &run : runs) {
+    for (const RunListRow &run : runs) {
         list.append(QJsonObject{{QStringLiteral("id"), run.id},
                                 {QStringLiteral("flow"), run.flowName},
                                 {QStringLiteral("state"), stateName(run.state)},

@@ -34,7 +34,7 @@ QJsonObject runStatusJson(const RunRow &run, const QList<StepRunRow> &steps,
 /// change stored with the step's row ("attempt 3/5" once max_attempts became 5).
 QHash<QString, int> effectiveMaxAttempts(const Flow &flow, const QList<StepRunRow> &steps);
 /// `list --json`: [{ "id", "flow", "state", "created_at", "ended_at" }], newest first.
-QJsonArray runListJson(const QList<RunRow> &runs);
+QJsonArray runListJson(const QList<RunListRow> &runs);
 /// `events --json`: [{ "id", "at", "step", "type", "actor", "detail" }], oldest first.
 QJsonArray eventsJson(const QList<EventRow> &events);
 /// `keepflowctl workers --json`: each worker with its heartbeat and the runs it holds.

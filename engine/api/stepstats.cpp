@@ -62,10 +62,7 @@ bool stepFailed(StepState state, bool viaFallback) {
            (viaFallback && state == StepState::Succeeded);
 }
 
-namespace {
-
-/// The outcomes whose steps count as finished: succeeded (not through a fallback) or failed.
-QList<StepOutcome> finishedOutcomes() {
+QList<StepOutcome> finishedStepOutcomes() {
     QList<StepOutcome> outcomes;
     for (int index = 0; index < kStepStateCount; ++index) {
         const auto state = static_cast<StepState>(index);
@@ -76,6 +73,15 @@ QList<StepOutcome> finishedOutcomes() {
     }
     return outcomes;
 }
+
+SlowBaseline slowBaseline(QList<qint64> latestDurations) {
+    if (latestDurations.size() > kSlowWindow)
+        latestDurations.resize(kSlowWindow);
+    std::sort(latestDurations.begin(), latestDurations.end());
+    return {static_cast<int>(latestDurations.size()), percentileNearestRank(latestDurations, 95)};
+}
+
+namespace {
 
 /// Both ways to the statistics (rows in memory, or counts taken in the database) end here.
 FlowStepStats summarize(const QString &flowName, StepStatsWindow window, qint64 bucketMs,
@@ -167,10 +173,32 @@ FlowStepStats computeStepStats(const QString &flowName, const QList<StepSample> 
     const qint64 to = window.to > 0 ? window.to : last;
     const qint64 bucketMs = bucketLengthFor(rows.isEmpty() ? 0 : std::max<qint64>(0, to - from));
 
-    StepSampleReducer reducer(bucketMs, finishedOutcomes());
+    StepSampleReducer reducer(bucketMs, finishedStepOutcomes());
     for (const StepSample &row : rows)
         reducer.add(row);
-    return summarize(flowName, window, bucketMs, reducer.groups(), reducer.percentiles());
+    FlowStepStats stats =
+        summarize(flowName, window, bucketMs, reducer.groups(), reducer.percentiles());
+
+    // The slow baselines from the same rows: each step's finished durations, newest run first.
+    QList<const StepSample *> newestFirst;
+    for (const StepSample &row : rows) {
+        if (((stepSucceeded(row.state) && !row.viaFallback) ||
+             stepFailed(row.state, row.viaFallback)) &&
+            row.startedAt > 0 && row.endedAt >= row.startedAt)
+            newestFirst.append(&row);
+    }
+    std::stable_sort(
+        newestFirst.begin(), newestFirst.end(),
+        [](const StepSample *a, const StepSample *b) { return a->runCreatedAt > b->runCreatedAt; });
+    for (StepStats &step : stats.steps) {
+        QList<qint64> latest;
+        for (const StepSample *row : std::as_const(newestFirst)) {
+            if (row->stepId == step.stepId && latest.size() < kSlowWindow)
+                latest.append(row->endedAt - row->startedAt);
+        }
+        step.slowBaseline = slowBaseline(latest);
+    }
+    return stats;
 }
 
 Result<FlowStepStats> stepStats(OperatorApi &api, const QString &flowName, StepStatsWindow window) {
@@ -181,10 +209,19 @@ Result<FlowStepStats> stepStats(OperatorApi &api, const QString &flowName, StepS
     const qint64 to = window.to > 0 ? window.to : (*span ? (*span)->second : 0);
     const qint64 bucketMs = bucketLengthFor(*span ? std::max<qint64>(0, to - from) : 0);
     auto reduced =
-        api.reduceStepSamples(flowName, window.from, window.to, bucketMs, finishedOutcomes());
+        api.reduceStepSamples(flowName, window.from, window.to, bucketMs, finishedStepOutcomes());
     if (!reduced)
         return reduced.status();
-    return summarize(flowName, window, bucketMs, reduced->groups, reduced->percentiles);
+    FlowStepStats stats =
+        summarize(flowName, window, bucketMs, reduced->groups, reduced->percentiles);
+    for (StepStats &step : stats.steps) {
+        auto latest =
+            api.latestStepDurations(flowName, step.stepId, kSlowWindow, finishedStepOutcomes());
+        if (!latest)
+            return latest.status();
+        step.slowBaseline = slowBaseline(std::move(*latest));
+    }
+    return stats;
 }
 
 QList<StepStats> byTrouble(QList<StepStats> steps) {
@@ -206,14 +243,18 @@ std::optional<qint64> stepElapsedMs(qint64 startedAt, qint64 endedAt, qint64 now
     return std::max<qint64>(0, (endedAt > 0 ? endedAt : now) - startedAt);
 }
 
-std::optional<double> slowFactor(const StepStats &stats, qint64 elapsedMs, SlowRule rule) {
+std::optional<double> slowFactor(const SlowBaseline &baseline, qint64 elapsedMs, SlowRule rule) {
     // A p95 of 0 ms (steps that take no measurable time) makes any duration "infinitely" slow.
-    if (stats.finishedDurations < rule.minFinished || stats.p95Ms <= 0)
+    if (baseline.finished < rule.minFinished || baseline.p95Ms <= 0)
         return std::nullopt;
-    const double factor = static_cast<double>(elapsedMs) / static_cast<double>(stats.p95Ms);
+    const double factor = static_cast<double>(elapsedMs) / static_cast<double>(baseline.p95Ms);
     if (factor <= rule.factor)
         return std::nullopt;
     return factor;
+}
+
+std::optional<double> slowFactor(const StepStats &stats, qint64 elapsedMs, SlowRule rule) {
+    return slowFactor(stats.slowBaseline, elapsedMs, rule);
 }
 
 } // namespace keepflow

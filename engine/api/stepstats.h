@@ -5,7 +5,7 @@
 // its failure rate over time. computeStepStats() is pure; stepStats() has the store reduce the
 // rows (Store::reduceStepSamples: counts and ranks, never the rows themselves) and summarizes
 // them the same way. slowFactor() says whether one step of one run is far slower than its
-// history (the desktop's "slow" badge).
+// recent history: the one rule for "slow", the desktop's badge and the alerts' step_slow alike.
 //
 // Definitions, per step (each run has at most one row per step):
 //   runs          the runs of the flow in the window that have the step
@@ -44,6 +44,13 @@ struct FailureBucket {
     double failureRate() const;
 };
 
+/// What "slow" is judged against: the nearest-rank p95 of a step's latest kSlowWindow finished
+/// durations in its flow (slowBaseline()).
+struct SlowBaseline {
+    int finished = 0;  ///< how many durations (at most kSlowWindow)
+    qint64 p95Ms = -1; ///< -1: none
+};
+
 struct StepStats {
     QString stepId;
     int position = 0; ///< in the newest flow version seen
@@ -57,6 +64,9 @@ struct StepStats {
     qint64 p50Ms = -1;         ///< -1: no finished step
     qint64 p95Ms = -1;
     QList<FailureBucket> buckets; ///< oldest first; only buckets with a finished step
+    /// The latest runs' p95, whatever the window (p95Ms is the window's): what slowFactor()
+    /// compares with.
+    SlowBaseline slowBaseline;
 
     double attemptsPerSuccess() const; ///< 0 when it never succeeded
     double retryShare() const;         ///< 0 when it never started
@@ -82,7 +92,8 @@ bool stepSucceeded(StepState state);
 bool stepFailed(StepState state, bool viaFallback);
 
 /// The statistics of rows (the steps of a flow's runs, any order). The buckets span the window,
-/// or without one the runs' creation times.
+/// or without one the runs' creation times. The slow baselines are those of the rows' latest
+/// runs (runs created in the same millisecond in the rows' order).
 FlowStepStats computeStepStats(const QString &flowName, const QList<StepSample> &rows,
                                StepStatsWindow window = {});
 
@@ -94,8 +105,22 @@ Result<FlowStepStats> stepStats(OperatorApi &api, const QString &flowName,
 /// runs they had, then flow order.
 QList<StepStats> byTrouble(QList<StepStats> steps);
 
-/// When a step of a run counts as slow: it took more than factor × its p95, and the p95 comes
-/// from at least minFinished finished steps.
+/// How many of a step's latest finished durations "slow" is judged against. A recent window
+/// rather than the whole history: an operator asks whether a step is slow for what it does
+/// these days; a step that got faster or slower after a change months ago is judged by its
+/// runs since, not diluted by 100,000 old ones. It also keeps the alerts' check one short read.
+constexpr int kSlowWindow = 200;
+
+/// The outcomes whose durations count (p50, p95 and the slow baseline): succeeded (not through
+/// a fallback) or failed.
+QList<StepOutcome> finishedStepOutcomes();
+
+/// The baseline of latestDurations, a step's latest finished durations (newest first, as
+/// Store::latestStepDurations gives them): only the first kSlowWindow count.
+SlowBaseline slowBaseline(QList<qint64> latestDurations);
+
+/// When a step of a run counts as slow: it took more than factor × its baseline's p95, and the
+/// baseline holds at least minFinished durations.
 struct SlowRule {
     double factor = 2.0;
     int minFinished = 20;
@@ -107,6 +132,9 @@ std::optional<qint64> stepElapsedMs(qint64 startedAt, qint64 endedAt, qint64 now
 
 /// elapsedMs / p95 when the step is slow by rule, else nullopt (too little history, no p95, or
 /// not slow).
+std::optional<double> slowFactor(const SlowBaseline &baseline, qint64 elapsedMs,
+                                 SlowRule rule = {});
+/// The same against the statistics' slowBaseline.
 std::optional<double> slowFactor(const StepStats &stats, qint64 elapsedMs, SlowRule rule = {});
 
 } // namespace keepflow

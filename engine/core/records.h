@@ -53,6 +53,17 @@ struct RunRow {
     QString parentStep;
 };
 
+/// One run as a full listing shows it (keepflowctl list): only the columns it prints, so that
+/// listing 100,000 runs stays cheap (Store::runList).
+struct RunListRow {
+    QString id;
+    QString flowName;
+    RunState state = RunState::Running;
+    qint64 createdAt = 0;
+    qint64 endedAt = 0; ///< 0 while the run has not ended
+    friend bool operator==(const RunListRow &, const RunListRow &) = default;
+};
+
 /// One line of the runs list: a run and how far its steps got.
 struct RunSummary {
     QString id;

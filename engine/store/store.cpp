@@ -966,6 +966,12 @@ Result<std::unique_ptr<Store>> Store::open(const QString &path, const StoreOptio
             QStringLiteral("%1: not a Keepflow database, or it is corrupt: %2").arg(path, why));
     }
     probe.finish();
+    // The handle reads around Qt SQL (step statistics, the runs listing), read-only or not.
+    const QVariant handle = impl->db.driver()->handle();
+    if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0)
+        return Status::error(
+            QStringLiteral("%1: the Qt SQLite driver gave no sqlite3 handle").arg(path));
+    impl->sqlite = *static_cast<sqlite3 *const *>(handle.constData());
     if (readOnly) {
         auto version = impl->storedSchemaVersion();
         if (!version)
@@ -1022,11 +1028,6 @@ Result<std::unique_ptr<Store>> Store::open(const QString &path, const StoreOptio
             !s)
             return s;
     }
-    const QVariant handle = impl->db.driver()->handle();
-    if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0)
-        return Status::error(
-            QStringLiteral("%1: the Qt SQLite driver gave no sqlite3 handle").arg(path));
-    impl->sqlite = *static_cast<sqlite3 *const *>(handle.constData());
     impl->writer = std::make_unique<SqliteBatchWriter>(impl->sqlite, path);
     if (!impl->writer->preparation())
         return impl->writer->preparation();
@@ -1534,6 +1535,39 @@ rankStepDurations(const QSqlDatabase &db, const QString &path, const QString &fl
         });
 }
 
+/// Binds values as Qt SQL's SQLite driver binds them (text, integer, real or NULL), so that a
+/// reader through the sqlite3 handle can run the SQL and binds written for Qt SQL.
+bool bindSqliteValues(sqlite3_stmt *statement, const QVariantList &binds) {
+    for (int i = 0; i < binds.size(); ++i) {
+        const QVariant &value = binds[i];
+        int bound = SQLITE_OK;
+        switch (value.isNull() ? QMetaType::UnknownType : value.typeId()) {
+        case QMetaType::UnknownType:
+            bound = sqlite3_bind_null(statement, i + 1);
+            break;
+        case QMetaType::Bool:
+        case QMetaType::Int:
+        case QMetaType::UInt:
+        case QMetaType::Long:
+        case QMetaType::LongLong:
+        case QMetaType::ULongLong:
+            bound = sqlite3_bind_int64(statement, i + 1, value.toLongLong());
+            break;
+        case QMetaType::Double:
+            bound = sqlite3_bind_double(statement, i + 1, value.toDouble());
+            break;
+        default: {
+            const QByteArray text = value.toString().toUtf8();
+            bound = sqlite3_bind_text(statement, i + 1, text.constData(),
+                                      static_cast<int>(text.size()), SQLITE_TRANSIENT);
+        }
+        }
+        if (bound != SQLITE_OK)
+            return false;
+    }
+    return true;
+}
+
 /// Store::reduceStepSamples on SQLite: the rows streamed once through the sqlite3 handle (Qt
 /// SQL's values cost more than the whole pass), reduced as they come.
 Result<StepSampleReduction> streamStepSamples(sqlite3 *db, const QString &path,
@@ -1557,11 +1591,8 @@ Result<StepSampleReduction> streamStepSamples(sqlite3 *db, const QString &path,
     if (sqlite3_prepare_v2(db, sql.constData(), static_cast<int>(sql.size()), &statement,
                            nullptr) != SQLITE_OK)
         return failed("prepare");
-    const QByteArray name = binds.value(0).toString().toUtf8();
-    sqlite3_bind_text(statement, 1, name.constData(), static_cast<int>(name.size()),
-                      SQLITE_TRANSIENT);
-    for (int i = 1; i < binds.size(); ++i)
-        sqlite3_bind_int64(statement, i + 1, binds[i].toLongLong());
+    if (!bindSqliteValues(statement, binds))
+        return failed("bind");
 
     // Step ids and states repeat on every run: each distinct text is looked up once.
     QHash<QByteArray, int> stepIndexes;
@@ -1920,6 +1951,96 @@ Result<QList<RunRow>> Store::runs(const RunQuery &query) {
                       .arg(QLatin1String(kRunColumns), runQueryWhere(query, binds, d->like()));
     appendPage(sql, binds, query, d->postgres);
     return selectRows<RunRow>(d->db, d->path, sql, binds, QStringLiteral("runs"), runFromQuery);
+}
+
+namespace {
+
+/// Store::runList on SQLite: the columns read straight from the sqlite3 handle.
+Result<QList<RunListRow>> readRunList(sqlite3 *db, const QString &path, const QString &sql,
+                                      const QVariantList &binds) {
+    const QByteArray text = sql.toUtf8();
+    sqlite3_stmt *statement = nullptr;
+    const auto failed = [&](const char *what) {
+        const QString why =
+            QStringLiteral("%1: cannot read runs (%2): %3")
+                .arg(path, QLatin1String(what), QString::fromUtf8(sqlite3_errmsg(db)));
+        sqlite3_finalize(statement);
+        return Status::error(why);
+    };
+    if (sqlite3_prepare_v2(db, text.constData(), static_cast<int>(text.size()), &statement,
+                           nullptr) != SQLITE_OK)
+        return failed("prepare");
+    if (!bindSqliteValues(statement, binds))
+        return failed("bind");
+    const auto column = [&statement](int at) {
+        return QByteArray::fromRawData(
+            reinterpret_cast<const char *>(sqlite3_column_text(statement, at)),
+            sqlite3_column_bytes(statement, at));
+    };
+    // A handful of states and flows repeat over every run: each distinct text is decoded once.
+    QHash<QByteArray, RunState> states;
+    QHash<QByteArray, QString> flows;
+    QList<RunListRow> rows;
+    int stepped = SQLITE_ROW;
+    while ((stepped = sqlite3_step(statement)) == SQLITE_ROW) {
+        RunListRow row;
+        const QByteArray id = column(0);
+        row.id = QString::fromUtf8(id);
+        const QByteArray flow = column(1);
+        auto flowName = flows.constFind(flow);
+        if (flowName == flows.cend())
+            flowName =
+                flows.insert(QByteArray(flow.constData(), flow.size()), QString::fromUtf8(flow));
+        row.flowName = *flowName;
+        const QByteArray stateText = column(2);
+        auto state = states.constFind(stateText);
+        if (state == states.cend()) {
+            const std::optional<RunState> named = runStateFromName(QString::fromUtf8(stateText));
+            if (!named) {
+                sqlite3_finalize(statement);
+                // As selectRows() and EnumColumns say it on the Qt path.
+                return Status::error(
+                    QStringLiteral(
+                        "%1: cannot read runs: runs row (%2) has an unknown state \"%3\"")
+                        .arg(path, rowKey({{"id", row.id}}), QString::fromUtf8(stateText)));
+            }
+            state = states.insert(QByteArray(stateText.constData(), stateText.size()), *named);
+        }
+        row.state = *state;
+        row.createdAt = sqlite3_column_int64(statement, 3);
+        row.endedAt = sqlite3_column_int64(statement, 4);
+        rows.append(std::move(row));
+    }
+    if (stepped != SQLITE_DONE)
+        return failed("step");
+    sqlite3_finalize(statement);
+    return rows;
+}
+
+} // namespace
+
+Result<QList<RunListRow>> Store::runList(const RunQuery &query) {
+    // runs(query)'s WHERE, order and page; only the columns differ.
+    QVariantList binds;
+    QString sql = QStringLiteral("SELECT r.id, r.flow_name, r.state, r.created_at, r.ended_at "
+                                 "FROM runs r%1 ORDER BY r.created_at DESC, r.id DESC")
+                      .arg(runQueryWhere(query, binds, d->like()));
+    appendPage(sql, binds, query, d->postgres);
+    if (!d->postgres)
+        return readRunList(d->sqlite, d->path, sql, binds);
+    return selectRows<RunListRow>(d->db, d->path, sql, binds, QStringLiteral("runs"),
+                                  [](const QSqlQuery &q) -> Result<RunListRow> {
+                                      EnumColumns columns(q);
+                                      RunListRow row;
+                                      row.id = q.value(0).toString();
+                                      row.flowName = q.value(1).toString();
+                                      row.state = columns.required<RunState>(2, "state");
+                                      row.createdAt = q.value(3).toLongLong();
+                                      row.endedAt = q.value(4).toLongLong();
+                                      if (!columns.isOk())
+                                          return columns.error("runs", rowKey({{"id", row.id}}));
+                                      return row;
+                                  });
 }
 
 Result<QList<StepFailureRow>> Store::stepFailures(const RunQuery &query) {
@@ -2733,16 +2854,27 @@ Status Store::setAlertCursor(const FeedPosition &position) {
     return Status::ok();
 }
 
-Result<QList<qint64>> Store::stepDurations(const QString &flow, const QString &stepId,
-                                           const QString &excludeRun, int limit) {
+Result<QList<qint64>> Store::latestStepDurations(const QString &flow, const QString &stepId,
+                                                 int limit, const QList<StepOutcome> &finished) {
+    if (finished.isEmpty() || limit <= 0)
+        return QList<qint64>();
+    QVariantList binds{flow, stepId};
+    QStringList outcomes;
+    for (const StepOutcome &outcome : finished) {
+        outcomes << QStringLiteral("(s.state = ? AND s.via_fallback = ?)");
+        binds << stateName(outcome.state) << (outcome.viaFallback ? 1 : 0);
+    }
+    binds << limit;
+    // runs_by_flow (flow_name, created_at) walks the flow's runs newest first; each step row is
+    // a lookup of step_runs' primary key.
     return selectRows<qint64>(
         d->db, d->path,
-        QStringLiteral("SELECT s.ended_at - s.started_at FROM step_runs s JOIN runs r ON "
-                       "r.id = s.run_id WHERE r.flow_name = ? AND s.step_id = ? AND r.id <> ? "
-                       "AND s.started_at IS NOT NULL AND s.ended_at IS NOT NULL AND "
-                       "s.started_at > 0 AND s.ended_at >= s.started_at "
-                       "ORDER BY r.created_at DESC LIMIT ?"),
-        {flow, stepId, excludeRun, limit}, QStringLiteral("step durations"),
+        QStringLiteral("SELECT s.ended_at - s.started_at FROM runs r JOIN step_runs s ON "
+                       "s.run_id = r.id WHERE r.flow_name = ? AND s.step_id = ? "
+                       "AND s.started_at > 0 AND s.ended_at >= s.started_at AND (%1) "
+                       "ORDER BY r.created_at DESC, r.id DESC LIMIT ?")
+            .arg(outcomes.join(QStringLiteral(" OR "))),
+        binds, QStringLiteral("step durations"),
         [](const QSqlQuery &q) -> Result<qint64> { return q.value(0).toLongLong(); });
 }
 

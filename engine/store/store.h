@@ -73,6 +73,10 @@ public:
     Result<RunRow> run(const QString &id);
     /// The runs the query selects, newest first (search, filters, page).
     Result<QList<RunRow>> runs(const RunQuery &query = {});
+    /// The same runs in the same order as runs(query), with only the columns a listing shows.
+    /// SQLite reads them through the sqlite3 handle, as reduceStepSamples() does (a listing of
+    /// 100,000 runs spent most of its time building Qt SQL's values); PostgreSQL through Qt SQL.
+    Result<QList<RunListRow>> runList(const RunQuery &query = {});
     /// The newest run of run's flow (by name) in state that was created before run, in the
     /// runs list's order (created_at, then id); nullopt when there is none.
     Result<std::optional<RunRow>> previousRunOfFlow(const RunRow &run, RunState state);
@@ -198,10 +202,11 @@ public:
     /// How far the change feed was looked at for alerts (the start of the feed when never).
     Result<FeedPosition> alertCursor();
     Status setAlertCursor(const FeedPosition &position);
-    /// Durations (ended_at - started_at) of the newest finished runs of a step of a flow, at
-    /// most limit of them, excluding run excludeRun.
-    Result<QList<qint64>> stepDurations(const QString &flow, const QString &stepId,
-                                        const QString &excludeRun, int limit);
+    /// Durations (ended_at - started_at) of a step of a flow in its newest runs (created_at, then
+    /// id) where it started, ended and its outcome is one of finished; at most limit of them,
+    /// newest first (what "slow" is judged against: api/stepstats.h).
+    Result<QList<qint64>> latestStepDurations(const QString &flow, const QString &stepId, int limit,
+                                              const QList<StepOutcome> &finished);
 
     /// A PostgreSQL database (else SQLite).
     bool isPostgres() const;

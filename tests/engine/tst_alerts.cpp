@@ -3,6 +3,7 @@
 // rule's command given the alert as JSON on stdin (its argv run as given).
 #include "api/alerts.h"
 #include "api/operatorapi.h"
+#include "api/stepstats.h"
 #include "harness.h"
 
 #include <QJsonDocument>
@@ -88,6 +89,8 @@ private Q_SLOTS:
     void firesOncePerConditionAcrossWatchers();
     void rulesAndWhatFiredSurviveARestart();
     void failureBurstFiresOncePerWindow();
+    void stepSlowIsTheDesktopsSlow_data();
+    void stepSlowIsTheDesktopsSlow();
     void theCommandReceivesTheAlertJson();
     void removingARuleStopsIt();
 };
@@ -233,6 +236,112 @@ void TestAlerts::failureBurstFiresOncePerWindow() {
         h.start(kFailingFlow);
     QVERIFY(h.settle());
     QCOMPARE(pollEverything(h, *watcher), 1);
+}
+
+void TestAlerts::stepSlowIsTheDesktopsSlow_data() {
+    // Runs of flow t, oldest first: `older` whose step took olderMs, then `recent` that took
+    // recentMs, then the judged run's step, which took tookMs.
+    QTest::addColumn<int>("older");
+    QTest::addColumn<qint64>("olderMs");
+    QTest::addColumn<int>("recent");
+    QTest::addColumn<qint64>("recentMs");
+    QTest::addColumn<qint64>("tookMs");
+    QTest::addColumn<QString>("factor");  // the rule's
+    QTest::addColumn<QString>("message"); // empty: does not fire
+    // The whole history's p95 is 10 s (3,000 runs took 10 s): it would not be slow. Against the
+    // latest 200 durations (199 of 1 s and its own 3 s: p95 1 s) it is.
+    QTest::newRow("slow against the latest runs")
+        << 3000 << qint64(10'000) << 199 << qint64(1000) << qint64(3000) << "2"
+        << "step work of run judged took 3.0 s, 3.0× its p95 of 1.0 s";
+    // The other way round: 5.5 × the whole history's p95 (1 s: 4,000 of its 4,200 durations),
+    // 2.2 × the latest runs' (2.5 s).
+    QTest::newRow("not slow against the latest runs")
+        << 4000 << qint64(1000) << 199 << qint64(2500) << qint64(5500) << "3"
+        << "";
+    QTest::newRow("slow by the rule's factor")
+        << 0 << qint64(0) << 199 << qint64(1000) << qint64(3500) << "3"
+        << "step work of run judged took 3.5 s, 3.5× its p95 of 1.0 s";
+    // 18 earlier durations and its own: one short of the 20 the rule needs.
+    QTest::newRow("too little history")
+        << 0 << qint64(0) << 18 << qint64(1000) << qint64(9000) << "2"
+        << "";
+    QTest::newRow("just enough history")
+        << 0 << qint64(0) << 19 << qint64(1000) << qint64(9000) << "2"
+        << "step work of run judged took 9.0 s, 9.0× its p95 of 1.0 s";
+}
+
+void TestAlerts::stepSlowIsTheDesktopsSlow() {
+    QFETCH(int, older);
+    QFETCH(qint64, olderMs);
+    QFETCH(int, recent);
+    QFETCH(qint64, recentMs);
+    QFETCH(qint64, tookMs);
+    QFETCH(QString, factor);
+    QFETCH(QString, message);
+    Harness h;
+    auto api = apiOn(h);
+    QVERIFY(api);
+    QVERIFY(api->addAlertRule(rule({QStringLiteral("step_slow"), "factor=" + factor})));
+    auto version = h.store->saveFlowVersion(QStringLiteral("t"), flow(R"({ "id": "work",
+        "kind": "noop" })"),
+                                            {});
+    QVERIFY2(version, qPrintable(version ? QString() : version.error()));
+    const qint64 start = h.clock.nowMs();
+    Batch batch;
+    const auto addRun = [&](const QString &id, qint64 durationMs) {
+        RunRow run;
+        run.id = id;
+        run.flowId = version->id;
+        run.flowName = QStringLiteral("t");
+        run.state = RunState::Succeeded;
+        run.createdAt = start + batch.runs.size() * 1000LL;
+        run.endedAt = run.createdAt + durationMs + 10;
+        batch.runs << run;
+        StepRunRow step;
+        step.runId = id;
+        step.stepId = QStringLiteral("work");
+        step.state = StepState::Succeeded;
+        step.attempts = 1;
+        step.startedAt = run.createdAt + 5;
+        step.endedAt = step.startedAt + durationMs;
+        batch.steps << step;
+        return step;
+    };
+    for (int i = 0; i < older; ++i)
+        addRun(QStringLiteral("older-%1").arg(i), olderMs);
+    for (int i = 0; i < recent; ++i)
+        addRun(QStringLiteral("recent-%1").arg(i), recentMs);
+    const StepRunRow judged = addRun(QStringLiteral("judged"), tookMs);
+    EventRow ended;
+    ended.at = judged.endedAt;
+    ended.runId = judged.runId;
+    ended.stepId = judged.stepId;
+    ended.type = EventType::StepSucceeded;
+    ended.actor = QStringLiteral("engine");
+    batch.events << ended;
+    auto committed = h.store->commit(batch);
+    QVERIFY2(committed, qPrintable(committed ? QString() : committed.error()));
+
+    std::unique_ptr<AlertWatcher> watcher(api->createAlertWatcher());
+    QSignalSpy spy(watcher.get(), &AlertWatcher::alertFired);
+    QCOMPARE(pollEverything(h, *watcher), message.isEmpty() ? 0 : 1);
+    if (!message.isEmpty())
+        QCOMPARE(spy.first().first().value<AlertFiring>().alert.value("message").toString(),
+                 message);
+
+    // The desktop's badge reads the same verdict from the flow's statistics.
+    auto stats = stepStats(*api, QStringLiteral("t"));
+    QVERIFY2(stats, qPrintable(stats ? QString() : stats.error()));
+    const StepStats *work = stats->step(QStringLiteral("work"));
+    QVERIFY(work);
+    QCOMPARE(work->slowBaseline.finished, std::min(older + recent + 1, kSlowWindow));
+    SlowRule slow;
+    slow.factor = factor.toDouble();
+    const std::optional<double> badge = slowFactor(*work, tookMs, slow);
+    QCOMPARE(badge.has_value(), !message.isEmpty());
+    if (badge)
+        QVERIFY2(message.contains(QStringLiteral("%1×").arg(*badge, 0, 'f', 1)),
+                 qPrintable(message));
 }
 
 void TestAlerts::theCommandReceivesTheAlertJson() {

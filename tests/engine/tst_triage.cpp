@@ -5,6 +5,8 @@
 #include "api/triage.h"
 #include "harness.h"
 
+#include <functional>
+
 using namespace keepflow;
 
 namespace {
@@ -49,6 +51,17 @@ QStringList runIds(const QList<RunRow> &runs) {
     return ids;
 }
 
+/// One line per run with every value a listing has.
+QStringList listText(const QList<RunListRow> &runs) {
+    QStringList lines;
+    for (const RunListRow &run : runs)
+        lines << QStringLiteral("%1 %2 %3 %4 %5")
+                     .arg(run.id, run.flowName, stateName(run.state))
+                     .arg(run.createdAt)
+                     .arg(run.endedAt);
+    return lines;
+}
+
 QStringList sorted(QStringList list) {
     list.sort();
     return list;
@@ -87,6 +100,8 @@ std::unique_ptr<OperatorApi> apiOn(Harness &h) {
 
 } // namespace
 
+Q_DECLARE_METATYPE(keepflow::RunQuery)
+
 class TestTriage : public QObject {
     Q_OBJECT
 private Q_SLOTS:
@@ -100,6 +115,8 @@ private Q_SLOTS:
     void stepConditionsHoldForOneAndTheSameStep();
     void timeWindowFindsRunsUnderWayThen();
     void failuresApplyTheStepConditionsToTheFailingStep();
+    void listingGivesTheRowsOfTheWholeRuns_data();
+    void listingGivesTheRowsOfTheWholeRuns();
 
     void dryRunListsExactlyWhatApplyingDoes();
     void refusalsAreReportedPerRunAndChangeNothing();
@@ -218,7 +235,7 @@ namespace {
 /// b: a failed step on "payments"; c: a retrying step on "payments", still running;
 /// d: succeeded, ended before the window; e: created after the window.
 std::unique_ptr<Store> seededStore(const QTemporaryDir &dir) {
-    auto store = Store::open(dir.filePath(QStringLiteral("triage.db")));
+    auto store = Store::open(newTestDatabase(dir, QStringLiteral("triage.db")));
     if (!store)
         return nullptr;
     auto version = (*store)->saveFlowVersion(QStringLiteral("orders"), "{}", {});
@@ -288,6 +305,79 @@ void TestTriage::timeWindowFindsRunsUnderWayThen() {
     QCOMPARE(runIds(*store->runs(window)), (QStringList{"c", "b"}));
     window.since = 0; // open start: d and a too
     QCOMPARE(runIds(*store->runs(window)), (QStringList{"c", "b", "a", "d"}));
+}
+
+void TestTriage::listingGivesTheRowsOfTheWholeRuns_data() {
+    QTest::addColumn<RunQuery>("query");
+    QTest::addColumn<int>("count");
+    const auto row = [](const char *name, int count, const std::function<void(RunQuery &)> &set) {
+        RunQuery query;
+        set(query);
+        QTest::newRow(name) << query << count;
+    };
+    row("everything", 5, [](RunQuery &) {});
+    row("state", 2, [](RunQuery &q) { q.states = {RunState::Succeeded}; });
+    row("states", 3, [](RunQuery &q) { q.states = {RunState::Succeeded, RunState::Running}; });
+    row("flow", 5, [](RunQuery &q) { q.flowName = QStringLiteral("orders"); });
+    row("other flow", 0, [](RunQuery &q) { q.flowName = QStringLiteral("refunds"); });
+    row("search by run id", 1, [](RunQuery &q) { q.search = QStringLiteral("B"); });
+    row("search by step", 1, [](RunQuery &q) { q.search = QStringLiteral("pos"); });
+    row("search by error", 2, [](RunQuery &q) { q.search = QStringLiteral("http 503"); });
+    row("search, % literal", 0, [](RunQuery &q) { q.search = QStringLiteral("50%"); });
+    row("step id", 5, [](RunQuery &q) { q.step.stepId = QStringLiteral("charge"); });
+    row("step state", 2, [](RunQuery &q) { q.step.state = StepState::Failed; });
+    row("step error", 2, [](RunQuery &q) { q.step.error = QStringLiteral("HTTP 503"); });
+    row("step resource", 5, [](RunQuery &q) { q.step.resource = QStringLiteral("payments"); });
+    row("step state on a resource", 1, [](RunQuery &q) {
+        q.step.state = StepState::Failed;
+        q.step.resource = QStringLiteral("payments");
+    });
+    row("run ids", 2, [](RunQuery &q) { q.runIds = {QStringLiteral("e"), QStringLiteral("a")}; });
+    row("since and until", 2, [](RunQuery &q) {
+        q.since = 1950;
+        q.until = 3000;
+    });
+    row("until", 4, [](RunQuery &q) { q.until = 3000; });
+    row("since, a run still going", 2, [](RunQuery &q) { q.since = 2700; });
+    row("page", 2, [](RunQuery &q) {
+        q.limit = 2;
+        q.offset = 1;
+    });
+    row("offset without limit", 3, [](RunQuery &q) { q.offset = 2; });
+    row("filter and page", 1, [](RunQuery &q) {
+        q.step.resource = QStringLiteral("payments");
+        q.limit = 1;
+        q.offset = 4;
+    });
+}
+
+void TestTriage::listingGivesTheRowsOfTheWholeRuns() {
+    // On SQLite runList() reads through the sqlite3 handle and runs() through Qt SQL: for every
+    // filter they give the same runs, in the same order, with the same values.
+    QFETCH(RunQuery, query);
+    QFETCH(int, count);
+    QTemporaryDir dir;
+    auto store = seededStore(dir);
+    QVERIFY(store);
+    auto whole = store->runs(query);
+    QVERIFY2(whole, qPrintable(whole.error()));
+    auto listed = store->runList(query);
+    QVERIFY2(listed, qPrintable(listed.error()));
+    QList<RunListRow> expected;
+    for (const RunRow &run : *whole)
+        expected.append({run.id, run.flowName, run.state, run.createdAt, run.endedAt});
+    QCOMPARE(listed->size(), count);
+    QCOMPARE(listText(*listed), listText(expected)); // says which row differs
+    QVERIFY(*listed == expected);
+
+    // keepflowctl list opens the database read-only: the same rows that way.
+    StoreOptions readOnly;
+    readOnly.readOnly = true;
+    auto reader = Store::open(store->path(), readOnly);
+    QVERIFY2(reader, qPrintable(reader ? QString() : reader.error()));
+    auto readOnlyListed = (*reader)->runList(query);
+    QVERIFY2(readOnlyListed, qPrintable(readOnlyListed.error()));
+    QCOMPARE(listText(*readOnlyListed), listText(expected));
 }
 
 void TestTriage::failuresApplyTheStepConditionsToTheFailingStep() {

@@ -1,13 +1,17 @@
 // The step statistics of the open run's flow (View → Step statistics) and the "slow" badge: a
 // database seeded with known step durations, attempts and failures; the view's figures, its
 // order (the steps that fail or retry first) and its chart; a step far slower than its p95
-// carries the badge on its node and in the step table while a normal one does not. Nothing
-// sleeps: the monitor runs on a manual clock and executes nothing.
+// carries the badge on its node and in the step table while a normal one does not. The figures
+// are read on the view's own thread: asking returns at once, the figures (and the badge) follow
+// through the event loop, a result for a flow the user left is dropped, and the thread and its
+// connection go with the window. Nothing sleeps: the monitor runs on a manual clock and executes
+// nothing; the tests wait for conditions (QTRY_*, a semaphore the reading thread releases).
 
 #include "api/monitor.h"
 #include "graphscene.h"
 #include "mainwindow.h"
 #include "stepnodeitem.h"
+#include "stepstatsreader.h"
 #include "stepstatsview.h"
 #include "steptablemodel.h"
 #include "store/store.h"
@@ -15,10 +19,16 @@
 #include "qcp.h"
 
 #include <QDockWidget>
+#include <QLabel>
+#include <QPointer>
+#include <QSemaphore>
+#include <QSignalSpy>
+#include <QSqlDatabase>
 #include <QStandardItemModel>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 
 using namespace keepflow;
 using namespace keepflow::ui;
@@ -77,6 +87,65 @@ void seed(const QString &path, qint64 openFetchMs) {
     QVERIFY2(committed, qPrintable(committed ? QString() : committed.error()));
 }
 
+/// One more finished run of nightly, created minute minutes after kStart.
+void addNightlyRun(const QString &path, const QString &id, int minute) {
+    auto store = Store::open(path);
+    QVERIFY2(store, qPrintable(store ? QString() : store.error()));
+    auto version = (*store)->saveFlowVersion(QStringLiteral("nightly"), kFlow, {});
+    QVERIFY2(version, qPrintable(version ? QString() : version.error()));
+    Batch batch;
+    RunRow run;
+    run.id = id;
+    run.flowId = version->id;
+    run.flowName = QStringLiteral("nightly");
+    run.createdAt = kStart + minute * 60'000LL;
+    run.state = RunState::Succeeded;
+    run.endedAt = run.createdAt + 1500;
+    batch.runs << run;
+    for (const char *stepId : {"fetch", "count"}) {
+        StepRunRow step;
+        step.runId = run.id;
+        step.stepId = QString::fromLatin1(stepId);
+        step.position = batch.steps.size();
+        step.state = StepState::Succeeded;
+        step.attempts = 1;
+        step.startedAt = run.createdAt + 5;
+        step.endedAt = step.startedAt + 1000;
+        batch.steps << step;
+    }
+    auto committed = (*store)->commit(batch);
+    QVERIFY2(committed, qPrintable(committed ? QString() : committed.error()));
+}
+
+/// A second flow, weekly, with one run of one step.
+void seedWeekly(const QString &path) {
+    auto store = Store::open(path);
+    QVERIFY2(store, qPrintable(store ? QString() : store.error()));
+    const QByteArray flow = R"({ "keepflow": 1, "name": "weekly",
+      "steps": [ { "id": "pack", "kind": "noop" } ] })";
+    auto version = (*store)->saveFlowVersion(QStringLiteral("weekly"), flow, {});
+    QVERIFY2(version, qPrintable(version ? QString() : version.error()));
+    Batch batch;
+    RunRow run;
+    run.id = QStringLiteral("weekly-1");
+    run.flowId = version->id;
+    run.flowName = QStringLiteral("weekly");
+    run.createdAt = kStart;
+    run.state = RunState::Succeeded;
+    run.endedAt = kStart + 900;
+    batch.runs << run;
+    StepRunRow pack;
+    pack.runId = run.id;
+    pack.stepId = QStringLiteral("pack");
+    pack.state = StepState::Succeeded;
+    pack.attempts = 1;
+    pack.startedAt = kStart + 5;
+    pack.endedAt = kStart + 800;
+    batch.steps << pack;
+    auto committed = (*store)->commit(batch);
+    QVERIFY2(committed, qPrintable(committed ? QString() : committed.error()));
+}
+
 struct Fixture {
     QTemporaryDir dir;
     ManualClock clock{kStart + 3'600'000};
@@ -96,6 +165,10 @@ struct Fixture {
         window = std::make_unique<MainWindow>(*monitor);
         window->selectRun(QStringLiteral("open"));
     }
+    QString path() const { return dir.filePath(QStringLiteral("stats.db")); }
+    StepStatsView *view() const { return window->stepStatsView(); }
+    /// Whether the figures of nightly have arrived from the reading thread.
+    bool haveStats() const { return view()->cachedStats(QStringLiteral("nightly")) != nullptr; }
 
     /// The view's text in row (by step id) and column.
     QString cell(const QString &stepId, int column) const {
@@ -117,6 +190,7 @@ private Q_SLOTS:
         Fixture f(1100);
         StepStatsView *view = f.window->stepStatsView();
         QCOMPARE(view->flowName(), QStringLiteral("nightly"));
+        QTRY_VERIFY2(f.haveStats(), qPrintable(view->summary()->text()));
         QCOMPARE(view->model()->rowCount(), 2);
         // fetch over 31 runs: durations 1000..1290 and the open run's 1100 ms.
         QCOMPARE(f.cell("fetch", StepStatsView::P50Column), QStringLiteral("1 s")); // 1150 ms
@@ -160,6 +234,16 @@ private Q_SLOTS:
         // 3.1 × p95; count took 210 ms against a p95 of 200 ms: not slow.
         Fixture f(4000);
         const GraphScene *scene = f.window->graphScene();
+        // The run is shown before the figures arrive: no badge yet, then the badge once the
+        // reading thread's result is in.
+        QVERIFY(!f.haveStats());
+        QVERIFY(!scene->nodeItem(QStringLiteral("fetch"))
+                     ->badges()
+                     .join(QString())
+                     .contains(QStringLiteral("slow")));
+        QTRY_VERIFY(scene->nodeItem(QStringLiteral("fetch"))
+                        ->badges()
+                        .contains(QStringLiteral("slow: 3.1× p95")));
         const QStringList fetchBadges = scene->nodeItem(QStringLiteral("fetch"))->badges();
         QVERIFY2(fetchBadges.contains(QStringLiteral("slow: 3.1× p95")),
                  qPrintable(fetchBadges.join(QStringLiteral(" | "))));
@@ -185,10 +269,111 @@ private Q_SLOTS:
 
     void normalRunCarriesNoBadge() {
         Fixture f(1100);
+        QTRY_VERIFY(f.haveStats());
         const QStringList badges =
             f.window->graphScene()->nodeItem(QStringLiteral("fetch"))->badges();
         QVERIFY2(!badges.join(QString()).contains(QStringLiteral("slow")),
                  qPrintable(badges.join(QStringLiteral(" | "))));
+    }
+
+    void readsOnItsOwnThreadAndSaysItIsComputing() {
+        Fixture f(1100);
+        StepStatsView *view = f.view();
+        QSignalSpy read(view, &StepStatsView::statsRead);
+        // Opening the run asked for the figures and returned: they come through the event
+        // loop, which has not run since.
+        QVERIFY(view->isReading());
+        QVERIFY(!f.haveStats());
+        QCOMPARE(view->model()->rowCount(), 0);
+        QCOMPARE(view->summary()->text(), QStringLiteral("Computing the statistics of nightly…"));
+        QVERIFY(view->readerThread()->isRunning());
+        QVERIFY(view->reader()->thread() == view->readerThread());
+        QVERIFY(view->readerThread() != QThread::currentThread());
+
+        QTRY_COMPARE(read.count(), 1);
+        QCOMPARE(read.at(0).at(0).toString(), QStringLiteral("nightly"));
+        QVERIFY(!view->isReading());
+        QCOMPARE(view->model()->rowCount(), 2);
+        QVERIFY(view->summary()->text().startsWith(QStringLiteral("Flow nightly across 31 run")));
+    }
+
+    void refreshingKeepsThePreviousFiguresUntilTheNewOnesArrive() {
+        Fixture f(1100);
+        StepStatsView *view = f.view();
+        QTRY_VERIFY(f.haveStats());
+        QCOMPARE(f.cell("fetch", StepStatsView::RunsColumn), QStringLiteral("31"));
+        addNightlyRun(f.path(), QStringLiteral("late"), 40);
+
+        // Not old yet: nothing is read again.
+        f.clock.advance(StepStatsView::kRefreshMs - 1);
+        QVERIFY(view->statsFor(QStringLiteral("nightly")));
+        QVERIFY(!view->isReading());
+
+        QSignalSpy read(view, &StepStatsView::statsRead);
+        // Older than kRefreshMs, and than kCostFactor times what any read here may cost.
+        f.clock.advance(10 * 60'000);
+        const FlowStepStats *previous = view->statsFor(QStringLiteral("nightly"));
+        QVERIFY(previous);
+        QCOMPARE(previous->runs, 31);
+        QVERIFY(view->isReading());
+        QCOMPARE(f.cell("fetch", StepStatsView::RunsColumn), QStringLiteral("31"));
+        QVERIFY(!view->summary()->text().startsWith(QStringLiteral("Computing")));
+
+        QTRY_COMPARE(read.count(), 1);
+        QCOMPARE(f.cell("fetch", StepStatsView::RunsColumn), QStringLiteral("32"));
+        QCOMPARE(view->cachedStats(QStringLiteral("nightly"))->runs, 32);
+    }
+
+    void resultForAFlowTheUserLeftIsDropped() {
+        Fixture f(1100);
+        StepStatsView *view = f.view();
+        QTRY_VERIFY(f.haveStats());
+        seedWeekly(f.path());
+
+        // Released on the reading thread once weekly's figures are read and on their way (the
+        // view's queued connection was made first, so the result is posted by then).
+        QSemaphore weeklyRead;
+        connect(
+            view->reader(), &StepStatsReader::finished, view->reader(),
+            [&weeklyRead](const StepStatsRead &result) {
+                if (result.flowName == QLatin1String("weekly") && result.error.isEmpty())
+                    weeklyRead.release();
+            },
+            Qt::DirectConnection);
+        QSignalSpy read(view, &StepStatsView::statsRead);
+        view->showFlow(QStringLiteral("weekly"));
+        QVERIFY(view->isReading());
+        QVERIFY(weeklyRead.tryAcquire(1, 30'000));
+        // The user went back to nightly before weekly's result was taken.
+        view->showFlow(QStringLiteral("nightly"));
+        QCoreApplication::sendPostedEvents(view, QEvent::MetaCall);
+        QCOMPARE(read.count(), 0);
+        QVERIFY(!view->cachedStats(QStringLiteral("weekly")));
+        QCOMPARE(view->flowName(), QStringLiteral("nightly"));
+        QCOMPARE(view->model()->rowCount(), 2); // nightly's figures, untouched
+
+        // Asked for while shown, the same flow's figures are taken.
+        view->showFlow(QStringLiteral("weekly"));
+        QTRY_COMPARE(read.count(), 1);
+        QCOMPARE(read.at(0).at(0).toString(), QStringLiteral("weekly"));
+        QCOMPARE(view->model()->rowCount(), 1);
+        QCOMPARE(f.cell("pack", StepStatsView::RunsColumn), QStringLiteral("1"));
+    }
+
+    void closingTheWindowStopsTheThreadAndClosesItsConnection() {
+        Fixture f(1100);
+        QTRY_VERIFY(f.haveStats());
+        const QStringList withReader = QSqlDatabase::connectionNames();
+        // A read under way when the window closes.
+        f.clock.advance(10 * 60'000);
+        f.view()->statsFor(QStringLiteral("nightly"));
+        QVERIFY(f.view()->isReading());
+        QPointer<QThread> thread = f.view()->readerThread();
+        f.window.reset();
+        QVERIFY(thread.isNull());
+        // The monitor's connection stays; the reader's is gone.
+        QCOMPARE(QSqlDatabase::connectionNames().size(), withReader.size() - 1);
+        QVERIFY(f.monitor->stepStats(QStringLiteral("nightly")));
     }
 };
 

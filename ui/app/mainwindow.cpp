@@ -403,6 +403,7 @@ void MainWindow::buildViews() {
     legendDock->hide();
 
     m_stepStats = new StepStatsView(m_monitor);
+    connect(m_stepStats, &StepStatsView::statsRead, this, &MainWindow::onStepStatsRead);
     auto *statsDock = new QDockWidget(QStringLiteral("Step statistics"), this);
     statsDock->setObjectName(QStringLiteral("stepStatsDock"));
     statsDock->setWidget(m_stepStats);
@@ -822,6 +823,8 @@ void MainWindow::reloadRun() {
     const qint64 now = m_monitor.now();
     m_stepViews = buildStepViews(*m_flow, m_stepRows, m_items, *resources);
     m_stepStats->showFlow(run->flowName);
+    // The figures read last, maybe none yet: onStepStatsRead() marks the steps again when new
+    // ones arrive from the reading thread.
     if (const FlowStepStats *stats = m_stepStats->statsFor(run->flowName))
         markSlowSteps(m_stepViews, *stats, now);
     readChildRuns();
@@ -847,6 +850,20 @@ void MainWindow::reloadRun() {
     if (!m_stepId.isEmpty() && m_inspectorDirty)
         showInspector();
     m_inspectorDirty = false;
+}
+
+void MainWindow::onStepStatsRead(const QString &flowName) {
+    // Scrubbed, the views show the past: reloadRun() marks the steps when back to live.
+    if (m_runId.isEmpty() || !m_flow || m_scrubber->isScrubbed() ||
+        flowName != m_stepStats->flowName())
+        return;
+    const FlowStepStats *stats = m_stepStats->cachedStats(flowName);
+    if (!stats)
+        return;
+    const qint64 now = m_monitor.now();
+    markSlowSteps(m_stepViews, *stats, now);
+    m_scene->updateSteps(m_stepViews);
+    m_stepModel->setSteps(m_stepViews, now);
 }
 
 namespace {

@@ -168,6 +168,9 @@ private:
     /// The Workers tab, when it is the one shown.
     void refreshWorkers();
     void reloadRun();
+    /// New step statistics of flowName arrived: the open run's steps of that flow are judged
+    /// slow or not against them.
+    void onStepStatsRead(const QString &flowName);
     /// The open run as it was after its event at index (the scrubber moved there): graph, step
     /// table, inspector, timeline and header from the replayed events, the event highlighted,
     /// actions disabled.

@@ -1,11 +1,11 @@
 #include "stepstatsview.h"
 
 #include "api/monitor.h"
+#include "stepstatsreader.h"
 #include "stepviews.h"
 
 #include "qcp.h"
 
-#include <QElapsedTimer>
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLabel>
@@ -13,6 +13,7 @@
 #include <QSplitter>
 #include <QStandardItemModel>
 #include <QTableView>
+#include <QThread>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -49,6 +50,9 @@ constexpr int kStepIdRole = Qt::UserRole + 1;
 StepStatsView::StepStatsView(Monitor &monitor, QWidget *parent)
     : QWidget(parent)
     , m_monitor(monitor)
+    , m_generation(std::make_shared<std::atomic<quint64>>(0))
+    , m_thread(new QThread(this))
+    , m_reader(new StepStatsReader(monitor.readerOpener(), m_generation))
     , m_summary(new QLabel(this))
     , m_table(new QTableView(this))
     , m_model(new QStandardItemModel(0, ColumnCount, this))
@@ -103,35 +107,70 @@ StepStatsView::StepStatsView(Monitor &monitor, QWidget *parent)
 
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &StepStatsView::updateChart);
+
+    qRegisterMetaType<StepStatsRead>();
+    m_thread->setObjectName(QStringLiteral("step statistics"));
+    m_reader->moveToThread(m_thread);
+    // Deleted on its thread once the thread's loop ends: its connection closes there.
+    connect(m_thread, &QThread::finished, m_reader, &QObject::deleteLater);
+    connect(m_reader, &StepStatsReader::finished, this, &StepStatsView::takeRead);
+    m_thread->start();
     showFlow({});
 }
 
-StepStatsView::~StepStatsView() = default;
+StepStatsView::~StepStatsView() {
+    // Nothing queued is read any more; the read under way ends, then the thread.
+    m_generation->fetch_add(1);
+    m_thread->quit();
+    m_thread->wait();
+}
 
 const FlowStepStats *StepStatsView::statsFor(const QString &flowName) {
     if (flowName.isEmpty())
         return nullptr;
+    const auto cached = m_cache.constFind(flowName);
+    const bool stale =
+        cached == m_cache.cend() ||
+        m_monitor.now() - cached->readAt >= std::max(kRefreshMs, kCostFactor * cached->costMs);
+    if (stale && m_readingFlow != flowName)
+        requestRead(flowName);
+    return cached == m_cache.cend() ? nullptr : &cached->stats;
+}
+
+const FlowStepStats *StepStatsView::cachedStats(const QString &flowName) const {
+    const auto cached = m_cache.constFind(flowName);
+    return cached == m_cache.cend() ? nullptr : &cached->stats;
+}
+
+void StepStatsView::requestRead(const QString &flowName) {
+    const quint64 generation = m_generation->fetch_add(1) + 1;
+    m_readingFlow = flowName;
+    QMetaObject::invokeMethod(
+        m_reader, [reader = m_reader, generation, flowName] { reader->read(generation, flowName); },
+        Qt::QueuedConnection);
+}
+
+void StepStatsView::takeRead(const StepStatsRead &result) {
+    if (result.generation != m_generation->load())
+        return; // asked for before the user moved on (or before a newer request)
+    m_readingFlow.clear();
     const qint64 now = m_monitor.now();
-    auto cached = m_cache.find(flowName);
-    if (cached == m_cache.end() ||
-        now - cached->readAt >= std::max(kRefreshMs, kCostFactor * cached->costMs)) {
-        QElapsedTimer cost;
-        cost.start();
-        auto stats = m_monitor.stepStats(flowName);
-        if (!stats) {
-            if (flowName == m_flow) {
-                m_error = stats.error();
-                fillTable();
-            }
-            return nullptr;
-        }
-        cached = m_cache.insert(flowName, Cached{std::move(*stats), now, cost.elapsed()});
-        if (flowName == m_flow) {
-            m_error.clear();
+    if (!result.error.isEmpty()) {
+        // Tried again after the usual interval, not on every reload.
+        if (auto cached = m_cache.find(result.flowName); cached != m_cache.end())
+            cached->readAt = now;
+        if (result.flowName == m_flow) {
+            m_error = result.error;
             fillTable();
         }
+        return;
     }
-    return &cached->stats;
+    m_cache.insert(result.flowName, Cached{result.stats, now, result.costMs});
+    if (result.flowName == m_flow) {
+        m_error.clear();
+        fillTable();
+    }
+    Q_EMIT statsRead(result.flowName);
 }
 
 void StepStatsView::showFlow(const QString &flowName) {
@@ -139,8 +178,11 @@ void StepStatsView::showFlow(const QString &flowName) {
         return;
     m_flow = flowName;
     m_error.clear();
+    // What was asked for the former flow is of no use now.
+    m_generation->fetch_add(1);
+    m_readingFlow.clear();
     fillTable();
-    statsFor(flowName); // fills the table again when read now
+    statsFor(flowName); // asks for them when there are none yet or they are old
 }
 
 QString StepStatsView::selectedStep() const {
@@ -166,7 +208,9 @@ void StepStatsView::fillTable() {
         m_summary->setText(tr("No run open: the statistics are those of the open run's flow."));
     } else if (!m_error.isEmpty()) {
         m_summary->setText(tr("Cannot read the statistics of %1: %2").arg(m_flow, m_error));
-    } else if (cached != m_cache.cend()) {
+    } else if (cached == m_cache.cend()) {
+        m_summary->setText(tr("Computing the statistics of %1…").arg(m_flow));
+    } else {
         const FlowStepStats &stats = cached->stats;
         m_summary->setText(tr("Flow %1 across %n run(s); failure rate per %2. Steps that usually "
                               "fail or retry come first.",

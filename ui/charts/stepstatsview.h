@@ -5,12 +5,17 @@
 // fail or retry first, and a chart of the failure rate over time of the selected step, or of
 // every step when none is selected.
 //
-// It also keeps the statistics per flow for the run views' "slow" badges: statsFor() reads a
-// flow's statistics through the Monitor at most once per kRefreshMs (on the monitor's clock), and
-// for a flow whose statistics took long to read (100,000 runs: about a second) at most once per
-// kCostFactor times that, so that reloading a run never keeps the window busy.
+// It also keeps the statistics per flow for the run views' "slow" badges: statsFor() gives a
+// flow's cached statistics and has them read again when older than kRefreshMs (on the monitor's
+// clock), and for a flow whose statistics took long to read (100,000 runs: about half a second)
+// when older than kCostFactor times that. The reading happens on a thread of its own
+// (StepStatsReader, with its own connection); statsRead() says when new figures arrived. Until
+// a flow's first figures arrive the view says it is computing them; while they are read again it
+// keeps showing the previous ones. A result requested before the user moved to another flow is
+// dropped (each request has a generation; only the newest one's result is taken).
 //
-// Threading: GUI thread.
+// Threading: GUI thread; the reading thread is stopped (after the read under way) when the view
+// is destroyed.
 
 #include "api/stepstats.h"
 
@@ -18,16 +23,23 @@
 #include <QString>
 #include <QWidget>
 
+#include <atomic>
+#include <memory>
+
 class QCustomPlot;
 class QLabel;
 class QStandardItemModel;
 class QTableView;
+class QThread;
 
 namespace keepflow {
 class Monitor;
 }
 
 namespace keepflow::ui {
+
+class StepStatsReader;
+struct StepStatsRead;
 
 class StepStatsView : public QWidget {
     Q_OBJECT
@@ -49,9 +61,14 @@ public:
     explicit StepStatsView(Monitor &monitor, QWidget *parent = nullptr);
     ~StepStatsView() override;
 
-    /// The flow's statistics, read again when older than kRefreshMs; null when they cannot be
-    /// read (the view says why). Shows them when flowName is the flow shown.
+    /// The flow's statistics as last read, null before they first arrive (or when they cannot
+    /// be read: the view says why). Asks for them again, on the reading thread, when older than
+    /// kRefreshMs; never waits for them.
     const FlowStepStats *statsFor(const QString &flowName);
+    /// The flow's statistics as last read, without asking for them again.
+    const FlowStepStats *cachedStats(const QString &flowName) const;
+    /// Whether the view waits for figures of the flow it asked for.
+    bool isReading() const { return !m_readingFlow.isEmpty(); }
     /// Shows the flow's statistics (empty: none).
     void showFlow(const QString &flowName);
     const QString &flowName() const { return m_flow; }
@@ -65,6 +82,12 @@ public:
     QStandardItemModel *model() const { return m_model; }
     QCustomPlot *chart() const { return m_chart; }
     QLabel *summary() const { return m_summary; }
+    StepStatsReader *reader() const { return m_reader; }
+    QThread *readerThread() const { return m_thread; }
+
+Q_SIGNALS:
+    /// New statistics of the flow arrived (statsFor() and cachedStats() give them now).
+    void statsRead(const QString &flowName);
 
 private:
     struct Cached {
@@ -74,11 +97,19 @@ private:
     };
     void fillTable();
     void updateChart();
+    void requestRead(const QString &flowName);
+    void takeRead(const StepStatsRead &result);
 
     Monitor &m_monitor;
     QHash<QString, Cached> m_cache; ///< by flow name
     QString m_flow;
     QString m_error; ///< why the shown flow's statistics could not be read
+    /// Bumped by every request and every change of the flow shown: a result whose generation is
+    /// not the current one is stale. Shared with the reader, which skips stale requests.
+    std::shared_ptr<std::atomic<quint64>> m_generation;
+    QString m_readingFlow; ///< the flow of the request under way, empty when none
+    QThread *m_thread = nullptr;
+    StepStatsReader *m_reader = nullptr; ///< lives on m_thread
     QLabel *m_summary = nullptr;
     QTableView *m_table = nullptr;
     QStandardItemModel *m_model = nullptr;
