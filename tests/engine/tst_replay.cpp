@@ -109,7 +109,7 @@ void TestReplay::replayMatchesTheTablesAtEachPoint_data() {
                h.advance(1000);
                snap();
            });
-    QTest::newRow("policy changed live")
+    QTest::newRow("policy and input changed live")
         << flow(R"({ "id": "a", "kind": "fault", "with": { "fail_first": 3 },
             "retry": { "max_attempts": 2, "initial_interval": "10s", "jitter": 0 } })")
         << Script([](Harness &h, const QString &run, const std::function<void()> &snap) {
@@ -127,6 +127,14 @@ void TestReplay::replayMatchesTheTablesAtEachPoint_data() {
                change.policy = QJsonObject{{QStringLiteral("backoff"), 3}};
                QVERIFY(h.engine->act(change));
                snap(); // both changes in the override
+               OperatorAction edit;
+               edit.kind = OperatorAction::Kind::SetInput;
+               edit.runId = run;
+               edit.stepId = QStringLiteral("a");
+               edit.actor = QStringLiteral("operator");
+               edit.input = QJsonObject{{QStringLiteral("fail_first"), 2}};
+               QVERIFY(h.engine->act(edit));
+               snap(); // the edited input, for the next attempt
                h.advance(1000);
                snap();
            });
