@@ -27,6 +27,16 @@ QString optionalClass(const std::optional<ErrorClass> &errorClass) {
     return errorClass ? errorClassName(*errorClass) : QStringLiteral("none");
 }
 
+/// An operator's action of kind on step "a" of run.
+OperatorAction onStepA(OperatorAction::Kind kind, const QString &run) {
+    OperatorAction action;
+    action.kind = kind;
+    action.runId = run;
+    action.stepId = QStringLiteral("a");
+    action.actor = QStringLiteral("operator");
+    return action;
+}
+
 /// An operator's change as stored: the value, or null when there was none (a row read back
 /// has null where a fresh one has undefined).
 QJsonValue changedOrNot(const QJsonValue &value) {
@@ -93,11 +103,7 @@ void TestReplay::replayMatchesTheTablesAtEachPoint_data() {
         << Script([](Harness &h, const QString &run, const std::function<void()> &snap) {
                h.advance(1000);
                snap(); // both failed: the spare with its budget spent
-               OperatorAction rerun;
-               rerun.kind = OperatorAction::Kind::RerunFrom;
-               rerun.runId = run;
-               rerun.stepId = QStringLiteral("a");
-               rerun.actor = QStringLiteral("operator");
+               OperatorAction rerun = onStepA(OperatorAction::Kind::RerunFrom, run);
                QVERIFY(h.engine->act(rerun));
                snap(); // the spare stands by again with its whole budget
                const auto steps = *h.store->stepRuns(run);
@@ -114,11 +120,7 @@ void TestReplay::replayMatchesTheTablesAtEachPoint_data() {
             "retry": { "max_attempts": 2, "initial_interval": "10s", "jitter": 0 } })")
         << Script([](Harness &h, const QString &run, const std::function<void()> &snap) {
                snap(); // attempt 1 failed, the retry waits 10 s
-               OperatorAction change;
-               change.kind = OperatorAction::Kind::SetPolicy;
-               change.runId = run;
-               change.stepId = QStringLiteral("a");
-               change.actor = QStringLiteral("operator");
+               OperatorAction change = onStepA(OperatorAction::Kind::SetPolicy, run);
                change.policy =
                    QJsonObject{{QStringLiteral("max_attempts"), 5},
                                {QStringLiteral("initial_interval"), QStringLiteral("1s")}};
@@ -127,11 +129,7 @@ void TestReplay::replayMatchesTheTablesAtEachPoint_data() {
                change.policy = QJsonObject{{QStringLiteral("backoff"), 3}};
                QVERIFY(h.engine->act(change));
                snap(); // both changes in the override
-               OperatorAction edit;
-               edit.kind = OperatorAction::Kind::SetInput;
-               edit.runId = run;
-               edit.stepId = QStringLiteral("a");
-               edit.actor = QStringLiteral("operator");
+               OperatorAction edit = onStepA(OperatorAction::Kind::SetInput, run);
                edit.input = QJsonObject{{QStringLiteral("fail_first"), 2}};
                QVERIFY(h.engine->act(edit));
                snap(); // the edited input, for the next attempt
@@ -145,11 +143,7 @@ void TestReplay::replayMatchesTheTablesAtEachPoint_data() {
         << Script([](Harness &h, const QString &run, const std::function<void()> &snap) {
                h.advance(1000);
                snap(); // failed for good, b blocked
-               OperatorAction retry;
-               retry.kind = OperatorAction::Kind::Retry;
-               retry.runId = run;
-               retry.stepId = QStringLiteral("a");
-               retry.actor = QStringLiteral("operator");
+               OperatorAction retry = onStepA(OperatorAction::Kind::Retry, run);
                QVERIFY(h.engine->act(retry));
                snap();
                h.pump();
