@@ -11,6 +11,56 @@
 
 namespace keepflow {
 
+namespace {
+
+/// A run as its rows hold it, with the flow of its version: what status, previews and plans
+/// start from.
+struct StoredRun {
+    RunRow run;
+    QList<StepRunRow> steps;
+    QList<ItemRow> items;
+    FlowVersionRow version;   ///< unread when the caller holds the flow
+    std::optional<Flow> flow; ///< parsed from version; empty when the caller holds it
+    QString flowProblem;      ///< why flow is empty otherwise: unreadable, or no longer loads
+};
+
+/// Reads the run, its steps and items in that order, then its flow version and parses it,
+/// unless flowHeld (the caller holds the flow of the run's version parsed already).
+Result<StoredRun> readStoredRun(Store &store, const QString &runId, bool flowHeld = false) {
+    StoredRun stored;
+    auto run = store.run(runId);
+    if (!run)
+        return run.status();
+    stored.run = std::move(*run);
+    auto steps = store.stepRuns(runId);
+    if (!steps)
+        return steps.status();
+    stored.steps = std::move(*steps);
+    auto items = store.items(runId);
+    if (!items)
+        return items.status();
+    stored.items = std::move(*items);
+    if (flowHeld)
+        return stored;
+    auto version = store.flowVersion(stored.run.flowId);
+    if (!version) {
+        stored.flowProblem = version.error();
+        return stored;
+    }
+    stored.version = std::move(*version);
+    FlowLoad load = parseFlow(stored.version.definition, stored.version.sourcePath);
+    if (load.ok())
+        stored.flow = std::move(load.flow);
+    else
+        stored.flowProblem = QStringLiteral("run %1: its stored flow %2 v%3 no longer loads: %4")
+                                 .arg(runId, stored.version.name)
+                                 .arg(stored.version.version)
+                                 .arg(load.errorText());
+    return stored;
+}
+
+} // namespace
+
 Result<std::unique_ptr<OperatorApi>> OperatorApi::open(const QString &path,
                                                        const Options &options) {
     auto store = Store::open(path, options.store);
@@ -169,37 +219,24 @@ Result<ActionOutcome> OperatorApi::act(const OperatorAction &request, HandOver p
 }
 
 Result<UpgradeOutcome> OperatorApi::planUpgrade(const QString &runId, const Flow &to) {
-    auto run = m_store->run(runId);
-    if (!run)
-        return run.status();
-    auto version = m_store->flowVersion(run->flowId);
-    if (!version)
-        return version.status();
-    FlowLoad current = parseFlow(version->definition,
-                                 QStringLiteral("%1 v%2").arg(version->name).arg(version->version));
-    if (!current.ok())
-        return Status::error(QStringLiteral("run %1: its stored flow %2 v%3 no longer loads: %4")
-                                 .arg(runId, version->name)
-                                 .arg(version->version)
-                                 .arg(current.errorText()));
-    auto steps = m_store->stepRuns(runId);
-    if (!steps)
-        return steps.status();
-    auto items = m_store->items(runId);
-    if (!items)
-        return items.status();
-    const RunSnapshot snapshot =
-        RunSnapshot::of(*current.flow, run->state, run->paused, *steps, *items);
+    auto stored = readStoredRun(*m_store, runId);
+    if (!stored)
+        return stored.status();
+    if (!stored->flow)
+        return Status::error(stored->flowProblem);
+    const FlowVersionRow &version = stored->version;
+    const RunSnapshot snapshot = RunSnapshot::of(*stored->flow, stored->run.state,
+                                                 stored->run.paused, stored->steps, stored->items);
     UpgradeOutcome outcome;
     outcome.plan = keepflow::planUpgrade(snapshot, to);
-    outcome.flowName = version->name;
-    outcome.fromVersion = version->version;
-    if (to.name == version->name && serializeFlow(to) == version->definition)
+    outcome.flowName = version.name;
+    outcome.fromVersion = version.version;
+    if (to.name == version.name && serializeFlow(to) == version.definition)
         outcome.plan.refusals.prepend(
             UpgradeRefusal{{},
                            QStringLiteral("the run already follows this version (%1 v%2)")
-                               .arg(version->name)
-                               .arg(version->version)});
+                               .arg(version.name)
+                               .arg(version.version)});
     return outcome;
 }
 
@@ -256,36 +293,28 @@ Status OperatorApi::changeResource(const QString &name, std::optional<bool> paus
 
 Result<PolicyPreview> OperatorApi::previewPolicy(const QString &runId, const QString &stepId,
                                                  const QJsonObject &change) {
-    auto run = m_store->run(runId);
-    if (!run)
-        return run.status();
-    auto steps = m_store->stepRuns(runId);
-    if (!steps)
-        return steps.status();
-    auto items = m_store->items(runId);
-    if (!items)
-        return items.status();
-    auto version = m_store->flowVersion(run->flowId);
-    if (!version)
-        return version.status();
-    FlowLoad load = parseFlow(version->definition, version->sourcePath);
-    if (!load.ok())
-        return Status::error(QStringLiteral("the stored flow of run %1 cannot be read").arg(runId));
-    const Flow &flow = *load.flow;
+    auto stored = readStoredRun(*m_store, runId);
+    if (!stored)
+        return stored.status();
+    if (!stored->flow)
+        return Status::error(stored->flowProblem);
+    const Flow &flow = *stored->flow;
+    const QList<StepRunRow> &steps = stored->steps;
     OperatorAction action;
     action.kind = OperatorAction::Kind::SetPolicy;
     action.runId = runId;
     action.stepId = stepId;
     action.policy = change;
     // The same rules as the action itself: what it would refuse, the preview refuses.
-    const RunSnapshot snapshot = RunSnapshot::of(flow, run->state, run->paused, *steps, *items);
+    const RunSnapshot snapshot =
+        RunSnapshot::of(flow, stored->run.state, stored->run.paused, steps, stored->items);
     auto plan = planAction(snapshot, action);
     if (!plan)
         return plan.status();
     const Step &step = *flow.step(stepId);
     StepRunRow row;
     row.state = StepState::Pending;
-    for (const StepRunRow &r : *steps) {
+    for (const StepRunRow &r : steps) {
         if (r.stepId == stepId)
             row = r;
     }
@@ -470,30 +499,18 @@ Result<QList<qint64>> OperatorApi::latestStepDurations(const QString &flowName,
 }
 
 Result<RunStatus> OperatorApi::status(const QString &runId, const Flow *flowOfRun) {
+    auto stored = readStoredRun(*m_store, runId, flowOfRun != nullptr);
+    if (!stored)
+        return stored.status();
     RunStatus status;
-    auto run = m_store->run(runId);
-    if (!run)
-        return run.status();
-    status.run = *run;
-    auto steps = m_store->stepRuns(runId);
-    if (!steps)
-        return steps.status();
-    status.steps = *steps;
-    auto items = m_store->items(runId);
-    if (!items)
-        return items.status();
-    status.items = *items;
+    status.run = std::move(stored->run);
+    status.steps = std::move(stored->steps);
+    status.items = std::move(stored->items);
     // The policies, so that reports can say "attempt 3/4" after an operator's retry, and the
-    // graph, so that they can say what the stuck steps wait on.
-    std::optional<Flow> read;
-    if (!flowOfRun) {
-        if (auto version = m_store->flowVersion(run->flowId)) {
-            if (FlowLoad load = parseFlow(version->definition, version->sourcePath); load.ok())
-                read = std::move(load.flow);
-        }
-    }
-    const Flow unknown; // a flow version that cannot be read: no budgets, no root causes
-    const Flow &flow = flowOfRun ? *flowOfRun : read ? *read : unknown;
+    // graph, so that they can say what the stuck steps wait on. A flow version that cannot be
+    // read gives neither.
+    const Flow unknown;
+    const Flow &flow = flowOfRun ? *flowOfRun : stored->flow ? *stored->flow : unknown;
     status.maxAttempts = effectiveMaxAttempts(flow, status.steps);
     status.rootCauses = findRootCauses(flow, status.steps);
     return status;
