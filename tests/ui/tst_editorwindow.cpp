@@ -2,7 +2,7 @@
 // Ctrl+S, clicking a problem, running and drilling a flow on the same canvas, and the question
 // before unsaved changes are lost. The engine runs in-process on a manual clock.
 
-#include "api/monitor.h"
+#include "editorfixture.h"
 #include "editorscene.h"
 #include "editorwindow.h"
 #include "flowdocument.h"
@@ -34,39 +34,7 @@ QByteArray readAll(const QString &path) {
     return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
 }
 
-struct Fixture {
-    QTemporaryDir dir;
-    ManualClock clock;
-    std::unique_ptr<Monitor> monitor;
-    std::unique_ptr<EditorWindow> window;
-
-    Fixture() {
-        Monitor::Options options;
-        options.clock = &clock;
-        auto opened = Monitor::open(dir.filePath(QStringLiteral("editor.db")), options);
-        if (!opened)
-            qFatal("%s", qPrintable(opened.error()));
-        monitor = std::move(*opened);
-        window = std::make_unique<EditorWindow>(*monitor);
-        window->show();
-    }
-
-    QString write(const QString &name, const QByteArray &text) {
-        const QString path = dir.filePath(name);
-        QFile file(path);
-        file.open(QIODevice::WriteOnly);
-        file.write(text);
-        return path;
-    }
-
-    void settle() {
-        for (int round = 0; round < 30; ++round) {
-            QCoreApplication::processEvents();
-            QVERIFY((*monitor).pollNow());
-        }
-        window->refreshRunNow();
-        window->scene()->flushUpdates();
-    }
+struct Fixture : EditorFixture {
 
     StepState state(const QString &step) {
         const StepView *view = window->scene()->stepView(step);

@@ -3,7 +3,7 @@
 // given, Apply) and the run finishes with what succeeded kept. A plan with a refusal shows it
 // first, with its reason, and Apply stays disabled. Offscreen, on a manual clock.
 
-#include "api/monitor.h"
+#include "editorfixture.h"
 #include "editorscene.h"
 #include "editorwindow.h"
 #include "flowdocument.h"
@@ -36,35 +36,8 @@ const QByteArray kThreeSteps = R"({
 }
 )";
 
-struct Fixture {
-    QTemporaryDir dir;
-    ManualClock clock;
-    std::unique_ptr<Monitor> monitor;
-    std::unique_ptr<EditorWindow> window;
-    QString path;
-
-    Fixture() {
-        Monitor::Options options;
-        options.clock = &clock;
-        auto opened = Monitor::open(dir.filePath(QStringLiteral("editor.db")), options);
-        if (!opened)
-            qFatal("%s", qPrintable(opened.error()));
-        monitor = std::move(*opened);
-        window = std::make_unique<EditorWindow>(*monitor);
-        window->show();
-        path = dir.filePath(QStringLiteral("trio.flow.json"));
-        QFile file(path);
-        file.open(QIODevice::WriteOnly);
-        file.write(kThreeSteps);
-    }
-
-    void settle() {
-        for (int round = 0; round < 30; ++round) {
-            QCoreApplication::processEvents();
-            QVERIFY(monitor->pollNow());
-        }
-        window->refreshRunNow();
-    }
+struct Fixture : EditorFixture {
+    QString path = write(QStringLiteral("trio.flow.json"), kThreeSteps);
 
     /// A drill run in which b fails for good: a succeeded, c is blocked.
     QString failedDrillRun() {
