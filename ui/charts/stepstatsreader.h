@@ -6,7 +6,7 @@
 // Threading: lives on its reading thread (moveToThread). read() is called there (queued); it
 // opens its own read-only connection to the database on the first request, since a Qt SQL
 // connection belongs to the thread that opened it, and closes it when destroyed there. Results
-// go back through the read() signal, queued to the view.
+// go back through the finished() signal, queued to the view.
 
 #include "api/monitor.h"
 #include "api/stepstats.h"
